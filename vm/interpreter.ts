@@ -1,0 +1,389 @@
+/**
+ * The interpreter loop.
+ *
+ * A few sharp decisions (measure before changing any of them — see bench/):
+ * - Decode straight from the instruction word: opcode in the low byte (one
+ *   `switch` V8 turns into a jump table), register fields by shift-and-mask,
+ *   the immediate sign-extended by a single `w >> 16`. No pre-decoded arrays.
+ * - Hot state in locals: pc, the register file, the memory views and the TLB
+ *   arrays. Nothing is allocated and no closure is created per instruction.
+ * - Memory access is one TLB compare on the fast path. The tag folds in the
+ *   mode and (for halfwords and words) the alignment bits, so a misaligned
+ *   address simply misses and the slow path raises the trap.
+ * - Instruction fetch checks one cached code page; only a page change, a jump
+ *   into another page, a mode change or a flush goes back to the TLB.
+ * - Interrupts are checked between slices, never per instruction: the slice
+ *   limit is cut to end exactly when the timer deadline arrives, and every
+ *   instruction that could unmask or raise an interrupt (CSR writes, sret,
+ *   device access) ends the slice. So interrupts land on exact instruction
+ *   boundaries, deterministically, at no cost to the hot path.
+ * - Each case advances pc and `continue`s; falling out of the switch means the
+ *   instruction trapped, so trap handling costs nothing when there is none.
+ * - run() is called in slices by its caller: V8 optimises a function entered
+ *   often far better than one long loop it can only replace on the stack.
+ */
+import { Op } from '../isa/opcodes.js';
+import { Reg } from '../isa/registers.js';
+import { Csr } from '../isa/csr.js';
+import { mulh, mulhu } from './alu.js';
+import { Mode } from './cpu.js';
+import { Exit } from './exit.js';
+import type { Machine } from './machine.js';
+import { TLB_MASK, USER_KEY } from './mmu.js';
+import { Cause, INTERRUPT_BIT } from './trap.js';
+
+export function run(m: Machine, budget: number): Exit {
+  const cpu = m.cpu;
+  const regs = cpu.regs;
+  const mem = m.memory;
+  const m8 = mem.u8;
+  const m16 = mem.u16;
+  const m32 = mem.i32;
+  const mmu = m.mmu;
+  const rTag = mmu.rTag, rOff = mmu.rOff;
+  const wTag = mmu.wTag, wOff = mmu.wOff;
+  const xTag = mmu.xTag, xOff = mmu.xOff;
+
+  const start = cpu.instret;
+  let n = 0; // instructions retired in this call
+  let pc = cpu.pc | 0;
+  let key = cpu.mode === Mode.USER ? USER_KEY : 0;
+  let codeTag = -1; // page base of the cached code page, -1 = none
+  let codeOff = 0;
+  m.pendingExit = -1;
+  m.trapped = false;
+
+  for (;;) {
+    // ---- between slices: interrupts, exits, the next limit -------------------
+    cpu.instret = start + n;
+    if (m.pendingExit >= 0) {
+      cpu.pc = pc >>> 0;
+      const e = m.pendingExit;
+      m.pendingExit = -1;
+      return e as Exit;
+    }
+    const irq = m.deliverableIrq();
+    if (irq >= 0) {
+      m.raise(INTERRUPT_BIT | irq, 0, pc);
+      m.trapped = false;
+      if (m.pendingExit >= 0) continue;
+      pc = cpu.pc | 0;
+      key = cpu.mode === Mode.USER ? USER_KEY : 0;
+      codeTag = -1;
+    }
+    if (n >= budget) {
+      cpu.pc = pc >>> 0;
+      return Exit.BUDGET;
+    }
+    let limit = budget;
+    const toTimer = cpu.timerDeadline - (cpu.instret + cpu.idle);
+    if (toTimer > 0 && n + toTimer < limit) limit = n + toTimer;
+
+    // ---- the hot loop ---------------------------------------------------------
+    while (n < limit) {
+      if ((pc & 0xfffff003) !== codeTag) {
+        const idx = (pc >>> 12) & TLB_MASK;
+        const page = pc & 0xfffff000;
+        if ((pc & 3) === 0 && xTag[idx] === (page | key)) {
+          codeTag = page;
+          codeOff = xOff[idx]!;
+        } else {
+          cpu.instret = start + n;
+          if (m.fetchSlow(pc) < 0) break;
+          codeTag = page;
+          codeOff = xOff[idx]!;
+        }
+      }
+      const w = m32[(pc + codeOff) >>> 2]!;
+      n++;
+      regs[0] = 0;
+      switch (w & 0xff) {
+        // ---- ALU, register-register ----
+        case Op.ADD: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
+        case Op.SUB: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! - regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
+        case Op.MUL: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = Math.imul(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+        case Op.MULH: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulh(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+        case Op.MULHU: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulhu(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+        case Op.DIV: {
+          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          const b = regs[(w >>> 16) & 15]!;
+          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
+          regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! / b) | 0; // INT_MIN / -1 → 2^31 → wraps to INT_MIN
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.DIVU: {
+          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          const b = regs[(w >>> 16) & 15]! >>> 0;
+          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
+          regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) / b) | 0;
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.REM: {
+          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          const b = regs[(w >>> 16) & 15]!;
+          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
+          regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! % b) | 0;
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.REMU: {
+          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          const b = regs[(w >>> 16) & 15]! >>> 0;
+          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
+          regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) % b) | 0;
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.AND: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case Op.OR: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case Op.XOR: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        // JavaScript shifts use the low five bits of the count: exactly the ISA's rule.
+        case Op.SLL: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case Op.SRL: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case Op.SRA: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case Op.SLT: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < regs[(w >>> 16) & 15]! ? 1 : 0; pc = (pc + 4) | 0; continue;
+        case Op.SLTU: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < (regs[(w >>> 16) & 15]! >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
+
+        // ---- ALU, register-immediate ----
+        case Op.ADDI: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; pc = (pc + 4) | 0; continue;
+        case Op.SLTI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < (w >> 16) ? 1 : 0; pc = (pc + 4) | 0; continue;
+        case Op.SLTIU: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < ((w >> 16) >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
+        case Op.ANDI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & (w >>> 16); pc = (pc + 4) | 0; continue;
+        case Op.ORI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | (w >>> 16); pc = (pc + 4) | 0; continue;
+        case Op.XORI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ (w >>> 16); pc = (pc + 4) | 0; continue;
+        case Op.SLLI: if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << (w >>> 16); pc = (pc + 4) | 0; continue;
+        case Op.SRLI: if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> (w >>> 16); pc = (pc + 4) | 0; continue;
+        case Op.SRAI: if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> (w >>> 16); pc = (pc + 4) | 0; continue;
+        case Op.LUI: if ((w & 0xf000) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = w & 0xffff0000; pc = (pc + 4) | 0; continue;
+
+        // ---- loads ----
+        case Op.LB: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (rTag[i] === ((a & 0xfffff000) | key)) {
+            regs[(w >>> 8) & 15] = (m8[(a + rOff[i]!) >>> 0]! << 24) >> 24;
+          } else {
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 1, true, pc);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.LBU: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (rTag[i] === ((a & 0xfffff000) | key)) {
+            regs[(w >>> 8) & 15] = m8[(a + rOff[i]!) >>> 0]!;
+          } else {
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 1, false, pc);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.LH: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (rTag[i] === ((a & 0xfffff001) | key)) {
+            regs[(w >>> 8) & 15] = (m16[(a + rOff[i]!) >>> 1]! << 16) >> 16;
+          } else {
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 2, true, pc);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.LHU: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (rTag[i] === ((a & 0xfffff001) | key)) {
+            regs[(w >>> 8) & 15] = m16[(a + rOff[i]!) >>> 1]!;
+          } else {
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 2, false, pc);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.LW: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (rTag[i] === ((a & 0xfffff003) | key)) {
+            regs[(w >>> 8) & 15] = m32[(a + rOff[i]!) >>> 2]!;
+          } else {
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 4, false, pc);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+
+        // ---- stores (value register in the rd slot) ----
+        case Op.SB: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (wTag[i] === ((a & 0xfffff000) | key)) {
+            m8[(a + wOff[i]!) >>> 0] = regs[(w >>> 8) & 15]!;
+          } else {
+            cpu.instret = start + n - 1;
+            m.storeSlow(a, regs[(w >>> 8) & 15]!, 1, pc);
+            if (m.trapped) break;
+            pc = (pc + 4) | 0; limit = n; continue; // a device may have raised an interrupt
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.SH: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (wTag[i] === ((a & 0xfffff001) | key)) {
+            m16[(a + wOff[i]!) >>> 1] = regs[(w >>> 8) & 15]!;
+          } else {
+            cpu.instret = start + n - 1;
+            m.storeSlow(a, regs[(w >>> 8) & 15]!, 2, pc);
+            if (m.trapped) break;
+            pc = (pc + 4) | 0; limit = n; continue;
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+        case Op.SW: {
+          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+          const i = (a >>> 12) & TLB_MASK;
+          if (wTag[i] === ((a & 0xfffff003) | key)) {
+            m32[(a + wOff[i]!) >>> 2] = regs[(w >>> 8) & 15]!;
+          } else {
+            cpu.instret = start + n - 1;
+            m.storeSlow(a, regs[(w >>> 8) & 15]!, 4, pc);
+            if (m.trapped) break;
+            pc = (pc + 4) | 0; limit = n; continue;
+          }
+          pc = (pc + 4) | 0; continue;
+        }
+
+        // ---- branches: offset in words, from the branch itself ----
+        case Op.BEQ: pc = regs[(w >>> 8) & 15] === regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case Op.BNE: pc = regs[(w >>> 8) & 15] !== regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case Op.BLT: pc = regs[(w >>> 8) & 15]! < regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case Op.BGE: pc = regs[(w >>> 8) & 15]! >= regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case Op.BLTU: pc = (regs[(w >>> 8) & 15]! >>> 0) < (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case Op.BGEU: pc = (regs[(w >>> 8) & 15]! >>> 0) >= (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case Op.JAL:
+          regs[(w >>> 8) & 15] = (pc + 4) | 0;
+          pc = (pc + ((w >> 12) << 2)) | 0;
+          continue;
+        case Op.JALR: {
+          const t = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; // read rs1 before writing rd: they may be the same
+          regs[(w >>> 8) & 15] = (pc + 4) | 0;
+          pc = t;
+          continue;
+        }
+        case Op.SYSCALL:
+          if (w !== Op.SYSCALL) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          cpu.instret = start + n - 1;
+          m.raise(Cause.SYSCALL, 0, pc);
+          break;
+        case Op.BREAK:
+          if (w !== Op.BREAK) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          cpu.instret = start + n - 1;
+          m.raise(Cause.BREAKPOINT, 0, pc);
+          break;
+
+        // ---- privileged: in user mode they all trap, which is the whole point ----
+        case Op.CSRR: case Op.CSRW: case Op.CSRRW: case Op.CSRS: case Op.CSRC:
+        case Op.SRET: case Op.TLBFLUSH: case Op.WFI: case Op.HALT: {
+          cpu.instret = start + n - 1;
+          if (key === USER_KEY) { m.raise(Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
+          const r = privileged(m, w, pc);
+          if (r === PRIV_TRAP) break;
+          pc = cpu.pc | 0;
+          key = cpu.mode === Mode.USER ? USER_KEY : 0;
+          codeTag = -1;
+          limit = n; // re-check interrupts, exits and the timer before going on
+          continue;
+        }
+        default:
+          m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc);
+          break;
+      }
+      // ---- only a trap gets here: the instruction did not retire ----
+      n--;
+      m.trapped = false;
+      pc = cpu.pc | 0;
+      key = cpu.mode === Mode.USER ? USER_KEY : 0;
+      codeTag = -1;
+      limit = n;
+    }
+  }
+}
+
+const PRIV_OK = 0;
+const PRIV_TRAP = 1;
+
+/**
+ * Privileged instructions in supervisor mode: rare, so kept out of the hot
+ * switch. Leaves cpu.pc at the next pc. Returns PRIV_TRAP if it raised a trap.
+ */
+function privileged(m: Machine, w: number, pc: number): number {
+  const cpu = m.cpu;
+  const regs = cpu.regs;
+  const rd = (w >>> 8) & 15;
+  const rs1 = (w >>> 12) & 15;
+  const csr = w >>> 16;
+  cpu.pc = (pc + 4) >>> 0;
+  let ok = true;
+  switch (w & 0xff) {
+    case Op.CSRR: {
+      const v = rs1 === 0 ? m.csrRead(csr) : undefined;
+      if (v === undefined) ok = false;
+      else if (rd !== 0) regs[rd] = v;
+      break;
+    }
+    case Op.CSRW:
+      ok = rd === 0 && m.csrWrite(csr, regs[rs1]!);
+      break;
+    case Op.CSRRW: {
+      const old = m.csrRead(csr);
+      ok = old !== undefined && m.csrWrite(csr, regs[rs1]!);
+      if (ok && rd !== 0) regs[rd] = old!;
+      break;
+    }
+    case Op.CSRS: case Op.CSRC: {
+      const old = m.csrRead(csr);
+      if (rd !== 0 || old === undefined) { ok = false; break; }
+      ok = m.csrWrite(csr, (w & 0xff) === Op.CSRS ? old | regs[rs1]! : old & ~regs[rs1]!);
+      break;
+    }
+    case Op.SRET:
+      if (w !== Op.SRET) { ok = false; break; }
+      m.sret();
+      break;
+    case Op.TLBFLUSH:
+      if ((w & 0xffff0f00) !== 0) { ok = false; break; }
+      if (rs1 === 0) m.mmu.flush();
+      else m.mmu.flushPage(regs[rs1]!);
+      break;
+    case Op.WFI:
+      if (w !== Op.WFI) { ok = false; break; }
+      if ((m.ip() & cpu.csr[Csr.IE]!) === 0) m.pendingExit = Exit.WFI;
+      break;
+    case Op.HALT:
+      if (w !== Op.HALT) { ok = false; break; }
+      m.halted = true;
+      m.exitStatus = regs[Reg.A0]!;
+      m.pendingExit = Exit.HALT;
+      break;
+  }
+  if (!ok) {
+    cpu.pc = pc >>> 0;
+    m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc);
+    return PRIV_TRAP;
+  }
+  return PRIV_OK;
+}

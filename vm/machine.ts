@@ -1,0 +1,357 @@
+/**
+ * The machine: a CPU, RAM, an MMU and devices on a bus, and `run(budget)`.
+ *
+ * The interpreter loop itself is in interpreter.ts; this file holds the slow
+ * paths it calls (CSR access, trap entry, device access) and the state as
+ * plain data. Whoever drives the machine — boot firmware, the process
+ * runtime, a monitor, a debugger — calls run() in slices and decides what each
+ * exit means.
+ */
+import { Csr, CSR_COUNT, CSRS, STATUS_IE, STATUS_MASK, STATUS_PIE, STATUS_PM } from '../isa/csr.js';
+import { Bus, type Device, type DeviceHost, type DeviceState } from './device.js';
+import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from './cpu.js';
+import { Exit } from './exit.js';
+import { run as interpret } from './interpreter.js';
+import { DEFAULT_MEM_SIZE, PAGE_SHIFT } from './memmap.js';
+import { PhysicalMemory } from './memory.js';
+import { Access, Mmu, PTE_R, PTE_W, XLATE_MMIO } from './mmu.js';
+import { Cause, EXCEPTION_COUNT, INTERRUPT_BIT } from './trap.js';
+
+export interface MachineOptions {
+  /** RAM size in bytes (multiple of 4 KiB, at most 1 GiB). */
+  readonly memSize?: number;
+  /** Back RAM with a SharedArrayBuffer (a worker thread runs the vCPU). */
+  readonly shared?: boolean;
+  /** An existing RAM buffer to run over (the hosted monitor's worker). */
+  readonly buffer?: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * Traps and interrupts leave run() with Exit.TRAP instead of vectoring
+   * through tvec: the host is the supervisor (process runtime, monitors).
+   */
+  readonly trapToHost?: boolean;
+}
+
+/** A trap as the host sees it in trapToHost mode. */
+export interface TrapRecord {
+  readonly cause: number;
+  readonly badaddr: number;
+  /** pc of the trapping instruction (exceptions) or of the next one (interrupts). */
+  readonly pc: number;
+  readonly mode: Mode;
+}
+
+export interface MachineSnapshot {
+  readonly cpu: CpuSnapshot;
+  readonly ip: number;
+  readonly devices: { readonly [name: string]: DeviceState };
+}
+
+export class Machine implements DeviceHost {
+  readonly cpu = new CpuState();
+  readonly memory: PhysicalMemory;
+  readonly mmu: Mmu;
+  readonly bus = new Bus();
+  readonly trapToHost: boolean;
+
+  /** Device interrupt lines raised (bit per line); the timer bit is computed from time. */
+  ipDevices = 0;
+
+  /** Set when the machine has stopped (halt or power-off). */
+  halted = false;
+  exitStatus = 0;
+
+  /** The last trap taken to the host (trapToHost mode). */
+  lastTrap: TrapRecord = { cause: 0, badaddr: 0, pc: 0, mode: Mode.USER };
+
+  /** Traps taken, by exception cause; interrupts by line. */
+  readonly trapCounts = new Float64Array(EXCEPTION_COUNT);
+  readonly interruptCounts = new Float64Array(4);
+
+  // Interpreter ↔ slow-path handshake: set by raise(), read by the loop.
+  /** @internal a trap was raised during the current instruction */
+  trapped = false;
+  /** @internal run() must return this exit after the current instruction, or -1 */
+  pendingExit = -1;
+
+  /** Optional observer of every trap (for --trace-traps); called before the trap is taken. */
+  onTrap: ((cause: number, badaddr: number, pc: number, mode: Mode) => void) | undefined;
+
+  constructor(options: MachineOptions = {}) {
+    this.memory = new PhysicalMemory(options.memSize ?? DEFAULT_MEM_SIZE, options.shared ?? false, options.buffer);
+    this.mmu = new Mmu(this.memory);
+    this.trapToHost = options.trapToHost ?? false;
+  }
+
+  // ---- DeviceHost ----------------------------------------------------------
+
+  raiseIrq(line: number): void {
+    this.ipDevices |= 1 << line;
+  }
+
+  lowerIrq(line: number): void {
+    this.ipDevices &= ~(1 << line);
+  }
+
+  now(): number {
+    return this.cpu.instret + this.cpu.idle;
+  }
+
+  powerOff(status: number): void {
+    this.halted = true;
+    this.exitStatus = status | 0;
+    this.pendingExit = Exit.HALT;
+  }
+
+  addDevice(device: Device): void {
+    this.bus.add(device, this);
+  }
+
+  // ---- running -------------------------------------------------------------
+
+  /** Run at most `budget` instructions. See Exit for why it returns. */
+  run(budget: number): Exit {
+    if (this.halted) return Exit.HALT;
+    return interpret(this, budget);
+  }
+
+  /** Start (or restart) at pc in a mode, registers and CSRs cleared. */
+  reset(pc: number, mode: Mode): void {
+    this.cpu.reset(pc, mode);
+    this.mmu.setRoot(0);
+    this.ipDevices = 0;
+    this.halted = false;
+    this.exitStatus = 0;
+    this.pendingExit = -1;
+    this.trapped = false;
+  }
+
+  /** Interrupt-pending bits as `ip` reads them. */
+  ip(): number {
+    return this.ipDevices | (this.now() >= this.cpu.timerDeadline ? 1 : 0);
+  }
+
+  /** The lowest pending, enabled interrupt line, if interrupts are on; else -1. */
+  deliverableIrq(): number {
+    if ((this.cpu.csr[Csr.STATUS]! & STATUS_IE) === 0) return -1;
+    const p = this.ip() & this.cpu.csr[Csr.IE]!;
+    return p === 0 ? -1 : 31 - Math.clz32(p & -p);
+  }
+
+  /** While waiting in wfi: jump virtual time to the timer deadline. Returns false if there is none. */
+  skipToTimer(): boolean {
+    const cpu = this.cpu;
+    if (cpu.timerDeadline === NO_DEADLINE) return false;
+    const now = cpu.instret + cpu.idle;
+    if (cpu.timerDeadline > now) cpu.idle += cpu.timerDeadline - now;
+    return true;
+  }
+
+  /**
+   * Take a trap. In trapToHost mode the host gets it (run() returns
+   * Exit.TRAP); otherwise the CPU enters supervisor mode at tvec, saving
+   * the mode and interrupt-enable it had so `sret` can restore them.
+   */
+  raise(cause: number, badaddr: number, pc: number): void {
+    const cpu = this.cpu;
+    if ((cause & INTERRUPT_BIT) !== 0) this.interruptCounts[cause & 3]!++;
+    else this.trapCounts[cause]!++;
+    this.onTrap?.(cause, badaddr >>> 0, pc >>> 0, cpu.mode);
+    this.trapped = true;
+    if (this.trapToHost) {
+      cpu.pc = pc >>> 0;
+      this.lastTrap = { cause: cause >>> 0, badaddr: badaddr >>> 0, pc: pc >>> 0, mode: cpu.mode };
+      this.pendingExit = Exit.TRAP;
+      return;
+    }
+    const csr = cpu.csr;
+    const st = csr[Csr.STATUS]!;
+    csr[Csr.STATUS] = ((st & STATUS_IE) !== 0 ? STATUS_PIE : 0) | (cpu.mode === Mode.SUPERVISOR ? STATUS_PM : 0);
+    csr[Csr.EPC] = pc;
+    csr[Csr.CAUSE] = cause;
+    csr[Csr.BADADDR] = badaddr;
+    cpu.mode = Mode.SUPERVISOR;
+    cpu.pc = (csr[Csr.TVEC]! & ~3) >>> 0;
+  }
+
+  /** Return from trap: mode and IE come back from status; pc from epc. */
+  sret(): void {
+    const cpu = this.cpu;
+    const csr = cpu.csr;
+    const st = csr[Csr.STATUS]!;
+    cpu.mode = (st & STATUS_PM) !== 0 ? Mode.SUPERVISOR : Mode.USER;
+    csr[Csr.STATUS] = ((st & STATUS_PIE) !== 0 ? STATUS_IE : 0) | STATUS_PIE;
+    cpu.pc = csr[Csr.EPC]! >>> 0;
+  }
+
+  // ---- CSRs ----------------------------------------------------------------
+
+  /** Read a CSR, or undefined if there is no such CSR (illegal instruction). */
+  csrRead(num: number): number | undefined {
+    if (num < 0 || num >= CSR_COUNT) return undefined;
+    switch (num) {
+      case Csr.IP: return this.ip();
+      case Csr.TIME: return this.now() % 2 ** 32 | 0;
+      case Csr.TIMEH: return Math.floor(this.now() / 2 ** 32) | 0;
+      default: return this.cpu.csr[num]!;
+    }
+  }
+
+  /** Write a CSR; false if it does not exist or is read-only (illegal instruction). */
+  csrWrite(num: number, value: number): boolean {
+    if (num < 0 || num >= CSR_COUNT || !CSRS[num]!.writable) return false;
+    const csr = this.cpu.csr;
+    switch (num) {
+      case Csr.STATUS:
+        csr[Csr.STATUS] = value & STATUS_MASK;
+        return true;
+      case Csr.PTBASE:
+        csr[Csr.PTBASE] = value & ~0xffe;
+        this.mmu.setRoot(value);
+        return true;
+      case Csr.TIMECMP: {
+        // The deadline is the time whose low word is `value`, within 2^31 of
+        // now: `csrr t, time; addi t, t, Q; csrw timecmp, t` works across wraps.
+        csr[Csr.TIMECMP] = value;
+        const now = this.now();
+        const delta = (value - (now % 2 ** 32)) | 0;
+        this.cpu.timerDeadline = now + delta;
+        return true;
+      }
+      case Csr.IE:
+        csr[Csr.IE] = value & 0xf;
+        return true;
+      default:
+        csr[num] = value;
+        return true;
+    }
+  }
+
+  // ---- memory slow paths ---------------------------------------------------
+
+  /**
+   * A load the TLB could not serve: translate (filling the TLB), or go to a
+   * device. On a fault raises the trap and returns 0 (check `trapped`).
+   */
+  loadSlow(va: number, width: 1 | 2 | 4, signed: boolean, pc: number): number {
+    if ((va & (width - 1)) !== 0) {
+      this.raise(Cause.MISALIGNED_LOAD, va, pc);
+      return 0;
+    }
+    const off = this.mmu.translate(va, Access.READ, this.cpu.mode);
+    if (off >= 0) {
+      const m = this.memory;
+      if (width === 4) return m.i32[off >>> 2]!;
+      if (width === 2) return signed ? (m.u16[off >>> 1]! << 16) >> 16 : m.u16[off >>> 1]!;
+      return signed ? (m.u8[off]! << 24) >> 24 : m.u8[off]!;
+    }
+    if (off === XLATE_MMIO) {
+      const pa = this.mmu.lastPa;
+      const dev = this.bus.at(pa);
+      if (dev) {
+        const v = dev.read((pa - dev.base) & 0xfff, width) | 0;
+        if (width === 4) return v;
+        if (width === 2) return signed ? (v << 16) >> 16 : v & 0xffff;
+        return signed ? (v << 24) >> 24 : v & 0xff;
+      }
+    }
+    this.raise(Cause.LOAD_FAULT, va, pc);
+    return 0;
+  }
+
+  /** A store the TLB could not serve. On a fault raises the trap (check `trapped`). */
+  storeSlow(va: number, value: number, width: 1 | 2 | 4, pc: number): void {
+    if ((va & (width - 1)) !== 0) {
+      this.raise(Cause.MISALIGNED_STORE, va, pc);
+      return;
+    }
+    const off = this.mmu.translate(va, Access.WRITE, this.cpu.mode);
+    if (off >= 0) {
+      const m = this.memory;
+      if (width === 4) m.i32[off >>> 2] = value;
+      else if (width === 2) m.u16[off >>> 1] = value;
+      else m.u8[off] = value;
+      return;
+    }
+    if (off === XLATE_MMIO) {
+      const pa = this.mmu.lastPa;
+      const dev = this.bus.at(pa);
+      if (dev) {
+        const mask = width === 4 ? -1 : width === 2 ? 0xffff : 0xff;
+        dev.write((pa - dev.base) & 0xfff, value & mask, width);
+        return;
+      }
+    }
+    this.raise(Cause.STORE_FAULT, va, pc);
+  }
+
+  /** Instruction fetch miss: translate for execute. Returns a RAM offset, or raises and returns -1. */
+  fetchSlow(pc: number): number {
+    if ((pc & 3) !== 0) {
+      this.raise(Cause.MISALIGNED_FETCH, pc, pc);
+      return -1;
+    }
+    const off = this.mmu.translate(pc, Access.EXEC, this.cpu.mode);
+    if (off >= 0) return off;
+    this.raise(Cause.FETCH_FAULT, pc, pc);
+    return -1;
+  }
+
+  // ---- host access through the current address space ------------------------
+
+  /**
+   * Translate a virtual address for the host (syscall buffers, debugger) as
+   * the current mode would, without touching A/D bits. RAM offset or -1.
+   */
+  hostOffset(va: number, mode: Mode = this.cpu.mode, need = 0): number {
+    const pa = this.mmu.peek(va, mode, need);
+    return pa < 0 ? -1 : this.memory.offsetOf(pa);
+  }
+
+  /** Copy `len` bytes of guest virtual memory out, or undefined if any byte is unmapped. */
+  readVirtual(va: number, len: number, mode: Mode = this.cpu.mode): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const a = (va + done) >>> 0;
+      const off = this.hostOffset(a, mode, PTE_R);
+      if (off < 0) return undefined;
+      const n = Math.min(len - done, 4096 - (a & 0xfff));
+      out.set(this.memory.u8.subarray(off, off + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Copy bytes into guest virtual memory (marking pages dirty); false if any byte is unmapped. */
+  writeVirtual(va: number, bytes: Uint8Array, mode: Mode = this.cpu.mode): boolean {
+    let done = 0;
+    while (done < bytes.length) {
+      const a = (va + done) >>> 0;
+      const off = this.hostOffset(a, mode, PTE_W);
+      if (off < 0) return false;
+      const n = Math.min(bytes.length - done, 4096 - (a & 0xfff));
+      this.memory.u8.set(bytes.subarray(done, done + n), off);
+      this.memory.dirty[off >>> PAGE_SHIFT] = 1;
+      done += n;
+    }
+    return true;
+  }
+
+  // ---- state ---------------------------------------------------------------
+
+  save(): MachineSnapshot {
+    const devices: { [name: string]: DeviceState } = {};
+    for (const d of this.bus.devices) devices[d.name] = d.save();
+    return { cpu: this.cpu.save(), ip: this.ipDevices, devices };
+  }
+
+  restore(s: MachineSnapshot): void {
+    this.cpu.restore(s.cpu);
+    this.ipDevices = s.ip;
+    this.mmu.setRoot(this.cpu.csr[Csr.PTBASE]!);
+    for (const d of this.bus.devices) {
+      const st = s.devices[d.name];
+      if (st) d.restore(st);
+    }
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Address translation: the TLB in typed arrays, and the page-table walk that
+ * refills it.
+ *
+ * Page tables are two-level, 4 KiB pages, 32-bit PTEs:
+ *
+ *   virtual address:  [31:22] level-1 index | [21:12] level-0 index | [11:0] offset
+ *   PTE:              [31:12] physical page | [6] D | [5] A | [4] U | [3] X | [2] W | [1] R | [0] V
+ *
+ * A level-1 PTE with V set points at a level-0 table (its R/W/X must be 0: there
+ * are no superpages). The walk sets A on every use and D on every store, in the
+ * PTE in memory, as hardware does; software that clears them must flush.
+ *
+ * The TLB is direct-mapped and split three ways: read, write and execute each
+ * have a tag array and an offset array. A tag is `(va & ~0xfff) | modeKey`, so one
+ * comparison checks the page, the privilege mode it was filled for and — because
+ * the interpreter compares `(va & 0xfffff003) | key` for words — alignment too. The
+ * offset turns a virtual address into a RAM offset with one addition.
+ *
+ * Write entries are only installed once the page is marked in the dirty log and
+ * its PTE has D set, so the fast path never has to set either; clearing the
+ * dirty log empties the write tags (see PhysicalMemory.takeDirtyPages).
+ *
+ * Pages in the MMIO window never enter the TLB: every device access takes the
+ * slow path, which is what lets a monitor trap and emulate them.
+ */
+import { Mode } from './cpu.js';
+import { isMmio, PAGE_SHIFT, RAM_BASE } from './memmap.js';
+import type { PhysicalMemory } from './memory.js';
+
+export const TLB_BITS = 10;
+export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_MASK = TLB_SIZE - 1;
+
+/** Mode key folded into TLB tags: bit 2, clear of the page bits and of the alignment bits 0..1. */
+export const USER_KEY = 4;
+
+export const PTE_V = 1;
+export const PTE_R = 2;
+export const PTE_W = 4;
+export const PTE_X = 8;
+export const PTE_U = 16;
+export const PTE_A = 32;
+export const PTE_D = 64;
+
+export const enum Access {
+  READ = 0,
+  WRITE = 1,
+  EXEC = 2,
+}
+
+/** Results of translate() other than a RAM offset. */
+export const XLATE_FAULT = -1;
+export const XLATE_MMIO = -2;
+
+/** Why the last translation failed (for error reports and the monitors). */
+export const enum FaultReason {
+  NONE = 0,
+  NOT_MAPPED = 1,
+  PERMISSION = 2,
+  USER_TOUCHED_SUPERVISOR = 3,
+  NO_MEMORY = 4,
+  BAD_PAGE_TABLE = 5,
+  DEVICE_FROM_USER = 6,
+}
+
+export const FAULT_REASONS: readonly string[] = [
+  'no fault',
+  'page not mapped',
+  'page does not allow this access',
+  'user mode touched a supervisor page',
+  'no memory at that physical address',
+  'page table points outside memory or has reserved bits',
+  'user mode touched a device',
+];
+
+export class Mmu {
+  readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly rOff = new Int32Array(TLB_SIZE);
+  readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly wOff = new Int32Array(TLB_SIZE);
+  readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
+  readonly xOff = new Int32Array(TLB_SIZE);
+
+  /** Physical address of the root table; meaningful while `paging`. */
+  root = 0;
+  paging = false;
+
+  /** Physical address found by the last successful translate() (for MMIO). */
+  lastPa = 0;
+  lastFault: FaultReason = FaultReason.NONE;
+
+  walks = 0;
+  flushes = 0;
+
+  constructor(private readonly memory: PhysicalMemory) {
+    memory.onDirtyClear = () => this.wTag.fill(-1);
+  }
+
+  flush(): void {
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+    this.xTag.fill(-1);
+    this.flushes++;
+  }
+
+  /** Forget the page holding va, in both modes. */
+  flushPage(va: number): void {
+    const idx = (va >>> PAGE_SHIFT) & TLB_MASK;
+    this.rTag[idx] = -1;
+    this.wTag[idx] = -1;
+    this.xTag[idx] = -1;
+    this.flushes++;
+  }
+
+  /** Write permission out of the TLB for every page (dirty-log clear, code invalidation). */
+  dropWrites(): void {
+    this.wTag.fill(-1);
+  }
+
+  setRoot(ptbase: number): void {
+    this.paging = (ptbase & 1) !== 0;
+    this.root = ptbase & ~0xfff;
+    this.flush();
+  }
+
+  /**
+   * Translate va for an access in a mode. Returns a RAM offset (and fills the
+   * TLB), XLATE_MMIO (lastPa holds the device address) or XLATE_FAULT
+   * (lastFault says why). Does not check alignment.
+   */
+  translate(va: number, access: Access, mode: Mode): number {
+    va >>>= 0;
+    const user = mode === Mode.USER;
+    let pa: number;
+    let pteAddr = -1;
+    let pte = 0;
+    if (!this.paging) {
+      pa = va;
+    } else {
+      this.walks++;
+      const mem = this.memory;
+      const l1 = mem.offsetOf(this.root + ((va >>> 22) << 2), 4);
+      if (l1 < 0) return this.fault(FaultReason.BAD_PAGE_TABLE);
+      const pde = mem.i32[l1 >>> 2]!;
+      if ((pde & PTE_V) === 0) return this.fault(FaultReason.NOT_MAPPED);
+      if ((pde & (PTE_R | PTE_W | PTE_X)) !== 0) return this.fault(FaultReason.BAD_PAGE_TABLE);
+      const l0 = mem.offsetOf(((pde & ~0xfff) >>> 0) + (((va >>> 12) & 0x3ff) << 2), 4);
+      if (l0 < 0) return this.fault(FaultReason.BAD_PAGE_TABLE);
+      pte = mem.i32[l0 >>> 2]!;
+      pteAddr = l0;
+      if ((pte & PTE_V) === 0) return this.fault(FaultReason.NOT_MAPPED);
+      if (user && (pte & PTE_U) === 0) return this.fault(FaultReason.USER_TOUCHED_SUPERVISOR);
+      const need = access === Access.READ ? PTE_R : access === Access.WRITE ? PTE_W : PTE_X;
+      if ((pte & need) === 0) return this.fault(FaultReason.PERMISSION);
+      pa = (((pte >>> 12) << 12) >>> 0) + (va & 0xfff);
+    }
+
+    if (isMmio(pa)) {
+      if (user) return this.fault(FaultReason.DEVICE_FROM_USER);
+      this.lastPa = pa;
+      this.setAccessed(pteAddr, pte, access);
+      return XLATE_MMIO;
+    }
+    const off = this.memory.offsetOf(pa);
+    if (off < 0) return this.fault(FaultReason.NO_MEMORY);
+    this.setAccessed(pteAddr, pte, access);
+
+    // Fill the TLB entry for this access kind. Offsets are stored relative to
+    // the virtual page base so the fast path is one addition.
+    const idx = (va >>> PAGE_SHIFT) & TLB_MASK;
+    const key = user ? USER_KEY : 0;
+    const tag = ((va & ~0xfff) | key) | 0;
+    const delta = (off - va) | 0; // va + delta ≡ off (mod 2^32), for every va in the page
+    if (access === Access.READ) {
+      this.rTag[idx] = tag;
+      this.rOff[idx] = delta;
+    } else if (access === Access.WRITE) {
+      // The page is now dirty: log it before anything can store through the TLB.
+      this.memory.dirty[off >>> PAGE_SHIFT] = 1;
+      this.wTag[idx] = tag;
+      this.wOff[idx] = delta;
+    } else {
+      this.xTag[idx] = tag;
+      this.xOff[idx] = delta;
+    }
+    this.lastPa = pa;
+    this.lastFault = FaultReason.NONE;
+    return off;
+  }
+
+  /**
+   * Walk without side effects: the physical address va maps to, or -1. For
+   * the host (syscall buffers), debuggers and monitors. `need` is the PTE
+   * permission bits the access requires (PTE_R, PTE_W…), 0 for any.
+   */
+  peek(va: number, mode: Mode = Mode.SUPERVISOR, need = 0): number {
+    va >>>= 0;
+    if (!this.paging) return va;
+    const mem = this.memory;
+    const l1 = mem.offsetOf(this.root + ((va >>> 22) << 2), 4);
+    if (l1 < 0) return -1;
+    const pde = mem.i32[l1 >>> 2]!;
+    if ((pde & PTE_V) === 0 || (pde & (PTE_R | PTE_W | PTE_X)) !== 0) return -1;
+    const l0 = mem.offsetOf(((pde & ~0xfff) >>> 0) + (((va >>> 12) & 0x3ff) << 2), 4);
+    if (l0 < 0) return -1;
+    const pte = mem.i32[l0 >>> 2]!;
+    if ((pte & PTE_V) === 0) return -1;
+    if (mode === Mode.USER && (pte & PTE_U) === 0) return -1;
+    if ((pte & need) !== need) return -1;
+    return (((pte >>> 12) << 12) >>> 0) + (va & 0xfff);
+  }
+
+  private setAccessed(pteOff: number, pte: number, access: Access): void {
+    if (pteOff < 0) return;
+    const want = access === Access.WRITE ? PTE_A | PTE_D : PTE_A;
+    if ((pte & want) !== want) {
+      this.memory.i32[pteOff >>> 2] = pte | want;
+      // The page table itself changed: it must be logged like any other write.
+      this.memory.dirty[pteOff >>> PAGE_SHIFT] = 1;
+    }
+  }
+
+  private fault(reason: FaultReason): number {
+    this.lastFault = reason;
+    return XLATE_FAULT;
+  }
+}
+
+export { RAM_BASE };
