@@ -1,0 +1,8 @@
+/** Every subcommand, in the order `--help` lists them. */
+import type { Command } from 'commander';
+import { registerDisasm } from './disasm.js';
+
+export function registerCommands(program: Command): void {
+  void program;
+  registerDisasm(program);
+}
