@@ -7,14 +7,20 @@
  * (a file, a socket) live behind a backend that is re-bound on restore.
  */
 import { MMIO_BASE, MMIO_PAGES, PAGE_SHIFT } from './memmap.js';
-import type { PhysicalMemory } from './memory.js';
 
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
 export type DeviceState = { readonly [key: string]: Json };
 
 /** What a device may ask of the machine it is plugged into. */
 export interface DeviceHost {
-  readonly memory: PhysicalMemory;
+  /**
+   * DMA: copy bytes out of / into the memory the device sees, by physical
+   * address. Undefined / false when any byte falls outside it — a device error
+   * the driver sees, never a host crash. (A monitor gives each VM's devices
+   * its guest-physical memory here, so DMA cannot leave the VM.)
+   */
+  dmaRead(pa: number, len: number): Uint8Array | undefined;
+  dmaWrite(pa: number, bytes: Uint8Array): boolean;
   raiseIrq(line: number): void;
   lowerIrq(line: number): void;
   /** Virtual time (instructions retired plus idle time). */

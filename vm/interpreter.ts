@@ -24,7 +24,6 @@
  */
 import { Op } from '../isa/opcodes.js';
 import { Reg } from '../isa/registers.js';
-import { Csr } from '../isa/csr.js';
 import { mulh, mulhu } from './alu.js';
 import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
@@ -371,7 +370,7 @@ function privileged(m: Machine, w: number, pc: number): number {
       break;
     case Op.WFI:
       if (w !== Op.WFI) { ok = false; break; }
-      if ((m.ip() & cpu.csr[Csr.IE]!) === 0) m.pendingExit = Exit.WFI;
+      if (!m.wakeable()) m.pendingExit = Exit.WFI;
       break;
     case Op.HALT:
       if (w !== Op.HALT) { ok = false; break; }

@@ -96,6 +96,19 @@ export class Machine implements DeviceHost {
     return this.cpu.instret + this.cpu.idle;
   }
 
+  dmaRead(pa: number, len: number): Uint8Array | undefined {
+    const off = this.memory.offsetOf(pa, len);
+    return off < 0 || len < 0 ? undefined : this.memory.u8.slice(off, off + len);
+  }
+
+  dmaWrite(pa: number, bytes: Uint8Array): boolean {
+    const off = this.memory.offsetOf(pa, bytes.length);
+    if (off < 0) return false;
+    this.memory.u8.set(bytes, off);
+    this.memory.markDirty(off, bytes.length);
+    return true;
+  }
+
   powerOff(status: number): void {
     this.halted = true;
     this.exitStatus = status | 0;
@@ -128,6 +141,11 @@ export class Machine implements DeviceHost {
   /** Interrupt-pending bits as `ip` reads them. */
   ip(): number {
     return this.ipDevices | (this.now() >= this.cpu.timerDeadline ? 1 : 0);
+  }
+
+  /** An enabled interrupt is pending: what ends a `wfi` (whatever status.IE says). */
+  wakeable(): boolean {
+    return (this.ip() & this.cpu.csr[Csr.IE]!) !== 0;
   }
 
   /** The lowest pending, enabled interrupt line, if interrupts are on; else -1. */

@@ -1,0 +1,161 @@
+/**
+ * The bare machine: what `typevisor boot` runs a kernel on. It plays the part
+ * of board firmware — load the image into RAM, plug in the devices, start the
+ * CPU in supervisor mode with paging off at the entry point — and then drives
+ * run() in slices, turning its exits into what a board would do: wfi waits for
+ * the next interrupt (virtual time skips to the timer), halt and power-off end
+ * the run.
+ */
+import type { Image } from '../isa/image.js';
+import { SECTION_ZERO } from '../isa/image.js';
+import { Mode } from './cpu.js';
+import { ConsoleDevice } from './devices/console.js';
+import { DiskDevice, type DiskBackend } from './devices/disk.js';
+import { PowerDevice } from './devices/power.js';
+import { Exit } from './exit.js';
+import { Machine } from './machine.js';
+import { DEFAULT_MEM_SIZE, RAM_BASE } from './memmap.js';
+import { causeName, isInterrupt } from './trap.js';
+
+export class BootError extends Error {
+  override readonly name = 'BootError';
+}
+
+export interface BareOptions {
+  readonly memSize?: number;
+  readonly disk?: DiskBackend;
+  /** Bytes the guest writes to its console. */
+  readonly output?: (bytes: Uint8Array) => void;
+  /** One line per trap and interrupt, as it happens. */
+  readonly traceTraps?: (line: string) => void;
+  /** Stop after this many instructions (a runaway guest). */
+  readonly maxInstructions?: number;
+  /** Instructions per run() slice. */
+  readonly slice?: number;
+}
+
+export type BootResult =
+  | { readonly kind: 'poweroff'; readonly status: number }
+  | { readonly kind: 'budget'; readonly instructions: number }
+  | { readonly kind: 'stuck'; readonly reason: string };
+
+/** Copy an image's sections into physical RAM; every section must fit in RAM. */
+export function loadIntoRam(machine: Machine, image: Image): void {
+  for (const s of image.sections) {
+    const end = s.addr + s.size;
+    if (machine.memory.offsetOf(s.addr, Math.max(1, s.size)) < 0) {
+      const hint = s.addr < RAM_BASE ? ` RAM starts at 0x${RAM_BASE.toString(16)}: a kernel must link there (.org 0x80000000); a user program runs with \`typevisor run\`.` : ` RAM is 0x${RAM_BASE.toString(16)}..0x${(RAM_BASE + machine.memory.size).toString(16)} (raise --mem?).`;
+      throw new BootError(`section ${s.name} at 0x${s.addr.toString(16)}..0x${end.toString(16)} is not in RAM.${hint}`);
+    }
+    if ((s.flags & SECTION_ZERO) !== 0) machine.memory.fill(s.addr, s.size, 0);
+    else machine.memory.write(s.addr, s.data);
+  }
+}
+
+export class BareMachine {
+  readonly machine: Machine;
+  readonly console: ConsoleDevice;
+  readonly disk: DiskDevice;
+  readonly power = new PowerDevice();
+  private out: number[] = [];
+  private readonly options: BareOptions;
+  private inputClosed = true;
+  private wake: (() => void) | undefined;
+  wallMs = 0;
+
+  constructor(image: Image, options: BareOptions = {}) {
+    this.options = options;
+    this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE });
+    this.console = new ConsoleDevice((b) => this.out.push(b));
+    this.disk = new DiskDevice(options.disk);
+    this.machine.addDevice(this.console);
+    this.machine.addDevice(this.disk);
+    this.machine.addDevice(this.power);
+    loadIntoRam(this.machine, image);
+    this.machine.reset(image.entry, Mode.SUPERVISOR);
+    const trace = options.traceTraps;
+    if (trace) {
+      this.machine.onTrap = (cause, badaddr, pc, mode) => {
+        const t = this.machine.now();
+        const what = isInterrupt(cause) ? 'interrupt' : 'trap';
+        trace(`[${what}] t=${t} ${causeName(cause)} pc=0x${pc.toString(16).padStart(8, '0')} badaddr=0x${badaddr.toString(16).padStart(8, '0')} from ${mode === Mode.USER ? 'user' : 'supervisor'}`);
+      };
+    }
+  }
+
+  /** Feed console input. `null` means the input has ended (no more will come). */
+  input(bytes: Uint8Array | null): void {
+    if (bytes === null) this.inputClosed = true;
+    else {
+      this.inputClosed = false;
+      this.pending.push(bytes);
+      this.pump();
+    }
+    this.wake?.();
+  }
+
+  /** Say that console input may still arrive (stdin is open). */
+  expectInput(): void {
+    this.inputClosed = false;
+  }
+
+  private readonly pending: Uint8Array[] = [];
+
+  private pump(): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      const took = this.console.input(head);
+      if (took === head.length) this.pending.shift();
+      else {
+        this.pending[0] = head.subarray(took);
+        return;
+      }
+    }
+  }
+
+  private flush(): void {
+    if (this.out.length === 0) return;
+    const bytes = Uint8Array.from(this.out);
+    this.out = [];
+    this.options.output?.(bytes);
+  }
+
+  /** Run until power-off, the instruction limit, or a wait nothing can end. */
+  async run(): Promise<BootResult> {
+    const m = this.machine;
+    const slice = this.options.slice ?? 1 << 20;
+    const limit = this.options.maxInstructions ?? Infinity;
+    const t0 = performance.now();
+    let slices = 0;
+    try {
+      for (;;) {
+        const left = limit - m.cpu.instret;
+        if (left <= 0) return { kind: 'budget', instructions: m.cpu.instret };
+        const e = m.run(Math.min(slice, left));
+        this.flush();
+        if (e === Exit.HALT) return { kind: 'poweroff', status: m.exitStatus };
+        if (e === Exit.WFI) {
+          this.pump();
+          if (m.wakeable()) continue;
+          // Let host input in before deciding what the wait means.
+          await new Promise<void>((r) => setImmediate(r));
+          this.pump();
+          if (m.wakeable()) continue;
+          if (m.skipToTimer()) continue;
+          if (this.inputClosed) return { kind: 'stuck', reason: 'the guest waits for an interrupt, but no timer is set and console input has ended' };
+          await new Promise<void>((r) => (this.wake = r));
+          this.wake = undefined;
+          continue;
+        }
+        if (e === Exit.TRAP) throw new BootError('internal: a trap reached the host on the bare machine');
+        if (++slices % 8 === 0) {
+          await new Promise<void>((r) => setImmediate(r));
+          this.pump();
+        }
+      }
+    } finally {
+      this.flush();
+      this.wallMs = performance.now() - t0;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Console: a byte-wide transmitter and a receive queue with an interrupt.
+ *
+ *   +0x00 TX      write: send the low byte
+ *   +0x04 RX      read: the next received byte, or -1 when the queue is empty
+ *   +0x08 STATUS  read: bit 0 a byte is waiting, bit 1 the transmitter is ready (always)
+ *   +0x0c CTRL    read/write: bit 0 raise the console interrupt while a byte is waiting
+ *
+ * Received bytes come from the host (`input()`); transmitted bytes go to the
+ * host's sink. The queue and the control bit are the device's whole state.
+ */
+import { Irq } from '../../isa/csr.js';
+import { CONSOLE_BASE } from '../memmap.js';
+import type { Device, DeviceHost, DeviceState } from '../device.js';
+
+export const CONSOLE_TX = 0x00;
+export const CONSOLE_RX = 0x04;
+export const CONSOLE_STATUS = 0x08;
+export const CONSOLE_CTRL = 0x0c;
+
+/** Largest receive queue the device keeps; further input waits in the host. */
+export const CONSOLE_QUEUE_MAX = 4096;
+
+export type ConsoleSink = (byte: number) => void;
+
+export class ConsoleDevice implements Device {
+  readonly name = 'console';
+  readonly base = CONSOLE_BASE;
+  private host: DeviceHost | undefined;
+  private rx: number[] = [];
+  private irqEnabled = false;
+  /** Bytes sent, for statistics. */
+  transmitted = 0;
+
+  constructor(private sink: ConsoleSink = () => {}) {}
+
+  attach(host: DeviceHost): void {
+    this.host = host;
+  }
+
+  setSink(sink: ConsoleSink): void {
+    this.sink = sink;
+  }
+
+  /** Queue bytes from the host. Returns how many were taken (the queue is bounded). */
+  input(bytes: Uint8Array): number {
+    const n = Math.min(bytes.length, CONSOLE_QUEUE_MAX - this.rx.length);
+    for (let i = 0; i < n; i++) this.rx.push(bytes[i]!);
+    this.updateIrq();
+    return n;
+  }
+
+  get pendingInput(): number {
+    return this.rx.length;
+  }
+
+  read(offset: number): number {
+    switch (offset) {
+      case CONSOLE_RX: {
+        const b = this.rx.shift();
+        this.updateIrq();
+        return b ?? -1;
+      }
+      case CONSOLE_STATUS:
+        return (this.rx.length > 0 ? 1 : 0) | 2;
+      case CONSOLE_CTRL:
+        return this.irqEnabled ? 1 : 0;
+      default:
+        return 0;
+    }
+  }
+
+  write(offset: number, value: number): void {
+    if (offset === CONSOLE_TX) {
+      this.transmitted++;
+      this.sink(value & 0xff);
+    } else if (offset === CONSOLE_CTRL) {
+      this.irqEnabled = (value & 1) !== 0;
+      this.updateIrq();
+    }
+  }
+
+  save(): DeviceState {
+    return { rx: [...this.rx], irqEnabled: this.irqEnabled, transmitted: this.transmitted };
+  }
+
+  restore(state: DeviceState): void {
+    this.rx = (state['rx'] as number[]).slice();
+    this.irqEnabled = state['irqEnabled'] === true;
+    this.transmitted = Number(state['transmitted'] ?? 0);
+    this.updateIrq();
+  }
+
+  private updateIrq(): void {
+    if (!this.host) return;
+    if (this.irqEnabled && this.rx.length > 0) this.host.raiseIrq(Irq.CONSOLE);
+    else this.host.lowerIrq(Irq.CONSOLE);
+  }
+}
