@@ -1,0 +1,70 @@
+/**
+ * The execution trace (`typevisor run --trace`): one line per instruction, in
+ * the very format the disassembler prints, with the register it wrote:
+ *
+ *   00001008  addi a0, a0, 1          a0=0x00000003
+ *   0000100c  syscall
+ *     -> write(1, 0x2000, 14) = 14
+ *
+ * It steps the ProcessVM one instruction at a time, so it is slow and meant
+ * for small programs and debugging.
+ */
+import { formatInstruction, writtenRegister } from '../../isa/disasm.js';
+import { registerName } from '../../isa/registers.js';
+import { syscallInfo } from '../../isa/syscalls.js';
+import { instructionAt } from './fault.js';
+import type { ProcessResult, ProcessVM } from './runtime.js';
+import { errnoName, type SyscallEvent } from './syscalls.js';
+
+const POINTER_ARGS = new Set(['buf', 'path', 'addr', 'status_ptr']);
+const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+/** `write(1, 0x2000, 14) = 14`, `open("data.txt", 0x0) = -13 (EACCES)`, `exit(0)`. */
+export function formatSyscall(e: SyscallEvent): string {
+  const names = syscallInfo(e.num)?.args ?? [];
+  const args = e.args.map((v, i) => {
+    const name = names[i];
+    if (name === 'path' && e.path !== undefined) return JSON.stringify(e.path);
+    if (name === 'flags') return hex(v);
+    return name !== undefined && POINTER_ARGS.has(name) ? hex(v) : String(v);
+  });
+  const call = `${e.name}(${args.join(', ')})`;
+  if (e.name === 'exit') return call;
+  let result: string;
+  if (e.result < 0) result = `${e.result} (${errnoName(-e.result)}${e.why === undefined ? '' : `: ${e.why}`})`;
+  else if (e.name === 'brk') result = hex(e.result);
+  else if (e.high !== undefined) result = String(e.high * 2 ** 32 + (e.result >>> 0));
+  else result = String(e.result);
+  return `${call} = ${result}`;
+}
+
+const DISASM_COLUMN = 24;
+
+/** Run the program to the end, writing the trace line by line through `out`. */
+export function traceRun(vm: ProcessVM, out: (line: string) => void): ProcessResult {
+  const cpu = vm.machine.cpu;
+  const calls: SyscallEvent[] = [];
+  const previous = vm.onSyscall;
+  vm.onSyscall = (e) => {
+    calls.push(e);
+    previous?.(e);
+  };
+  try {
+    for (;;) {
+      const pc = cpu.pc;
+      const word = instructionAt(vm.machine, pc);
+      const text = word === undefined ? '(cannot fetch)' : formatInstruction(word, pc, vm.symbols.at);
+      const r = vm.step(1);
+      let line = `${(pc >>> 0).toString(16).padStart(8, '0')}  ${text}`;
+      const rd = r.kind === 'stepped' && word !== undefined ? writtenRegister(word) : undefined;
+      if (rd !== undefined) line = `${line.padEnd(10 + DISASM_COLUMN)} ${registerName(rd)}=${hex8(cpu.regs[rd]!)}`;
+      out(line);
+      for (const e of calls) out(`  -> ${formatSyscall(e)}`);
+      calls.length = 0;
+      if (r.kind !== 'stepped') return r;
+    }
+  } finally {
+    vm.onSyscall = previous;
+  }
+}
