@@ -12,7 +12,7 @@ import { csrName } from './csr.js';
 import { decode } from './encoding.js';
 import { FORMATS, type Instruction, type OperandKind } from './formats.js';
 import { SECTION_EXEC, SECTION_WRITE, SECTION_ZERO, type Image, type Section } from './image.js';
-import { opByName, opInfo } from './opcodes.js';
+import { opInfo } from './opcodes.js';
 import { registerName, registerNumber } from './registers.js';
 
 /** Maps an address to a label for branch and jump targets. */
@@ -57,15 +57,24 @@ function pseudo(ins: Instruction, pc: number, symbolAt: SymbolLookup | undefined
   return undefined;
 }
 
+export interface FormatOptions {
+  /**
+   * Print `nop`, `li`, `mv`, `j`, `call`, `ret`, `jr` where they are the same
+   * word (default true). An assembler listing showing what a pseudo-instruction
+   * expanded to wants them off.
+   */
+  readonly pseudo?: boolean;
+}
+
 /**
  * One line of assembly for one word at address `pc`: `add a0, a1, a2`,
  * `lw t0, -8(sp)`, `beq a0, zero, loop`; `.word 0x…` when the word is not an
  * instruction.
  */
-export function formatInstruction(word: number, pc: number, symbolAt?: SymbolLookup): string {
+export function formatInstruction(word: number, pc: number, symbolAt?: SymbolLookup, options: FormatOptions = {}): string {
   const ins = decode(word);
   if (!ins) return `.word ${hex8(word)}`;
-  const pretty = pseudo(ins, pc, symbolAt);
+  const pretty = options.pseudo === false ? undefined : pseudo(ins, pc, symbolAt);
   if (pretty !== undefined) return pretty;
   const info = opInfo(ins.op)!;
   const operands = FORMATS[info.format].operands
@@ -88,19 +97,15 @@ export function writtenRegister(word: number): number | undefined {
 // ---------------------------------------------------------------------------
 // Whole images.
 
-/** Names the assembler could mistake for something else in an operand position. */
-const DIRECTIVE_WORDS = new Set(['nop', 'li', 'la', 'mv', 'j', 'call', 'ret', 'jr', 'not', 'neg', 'beqz', 'bnez']);
-const IDENTIFIER = /^[A-Za-z_.$][A-Za-z0-9_.$]*$/;
+/** The assembler's identifier grammar; a leading `.` would make it a local label. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
-/** A symbol name the disassembly can print and the assembler will read back as that symbol. */
+/**
+ * A symbol name the disassembly can print and the assembler will read back as
+ * that symbol. Mnemonics and CSR names are fine as labels; register names are not.
+ */
 export function isPrintableSymbol(name: string): boolean {
-  return (
-    IDENTIFIER.test(name) &&
-    !name.startsWith('.') &&
-    registerNumber(name) === undefined &&
-    opByName(name) === undefined &&
-    !DIRECTIVE_WORDS.has(name.toLowerCase())
-  );
+  return IDENTIFIER.test(name) && registerNumber(name) === undefined;
 }
 
 const COMMENT_COLUMN = 32;
@@ -122,50 +127,57 @@ function sectionDirective(s: Section): '.text' | '.data' | '.bss' {
 }
 
 const isPrintable = (b: number): boolean => b >= 0x20 && b < 0x7f;
-const MIN_ASCII_RUN = 4;
-const ASCII_CHUNK = 48;
+/** Bytes a string may hold besides printable ASCII, and how `.ascii` spells them (the lexer's escapes). */
+const ESCAPES: ReadonlyMap<number, string> = new Map([[0x0a, '\\n'], [0x09, '\\t'], [0x0d, '\\r'], [0x22, '\\"'], [0x5c, '\\\\']]);
+/** Fewer printable characters than this read better as bytes. */
+const MIN_STRING = 4;
+/** Bytes per `.ascii` line at most. */
+const STRING_CHUNK = 48;
 const WORDS_PER_LINE = 4;
 
-function asciiLiteral(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) {
-    const c = String.fromCharCode(b);
-    s += c === '"' || c === '\\' ? `\\${c}` : c;
+/** The text run starting at `i`, if it is long enough to print as a string; `terminated` when a NUL follows it. */
+function stringAt(data: Uint8Array, i: number): { readonly length: number; readonly terminated: boolean } | undefined {
+  let length = 0;
+  let printable = 0;
+  while (i + length < data.length && length < STRING_CHUNK) {
+    const b = data[i + length]!;
+    if (!isPrintable(b) && !ESCAPES.has(b)) break;
+    if (isPrintable(b)) printable++;
+    length++;
   }
-  return `"${s}"`;
+  if (printable < MIN_STRING) return undefined;
+  return { length, terminated: data[i + length] === 0 };
 }
 
-/** Length of the printable run at `i`, capped at one `.ascii` line. */
-function printableRun(data: Uint8Array, i: number): number {
-  let run = 0;
-  while (i + run < data.length && run < ASCII_CHUNK && isPrintable(data[i + run]!)) run++;
-  return run;
+function stringLiteral(bytes: Uint8Array): string {
+  return `"${Array.from(bytes, (b) => ESCAPES.get(b) ?? String.fromCharCode(b)).join('')}"`;
 }
 
-/** Data as `.ascii` for printable runs, `.word` for aligned words, `.byte` for the rest. */
+/** Data as `.ascii`/`.asciz` for text, `.word` for aligned words, `.byte` for the rest. */
 function dataLines(data: Uint8Array, addr: number): string[] {
   const out: string[] = [];
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const stringStarts = (i: number): boolean => printableRun(data, i) >= MIN_ASCII_RUN;
   let i = 0;
   while (i < data.length) {
     const start = i;
-    if (stringStarts(i)) {
-      i += printableRun(data, i);
-      out.push(line(`.ascii ${asciiLiteral(data.subarray(start, i))}`, bare8(addr + start)));
+    const str = stringAt(data, i);
+    if (str) {
+      const text = stringLiteral(data.subarray(i, i + str.length));
+      i += str.length + (str.terminated ? 1 : 0);
+      out.push(line(`${str.terminated ? '.asciz' : '.ascii'} ${text}`, bare8(addr + start)));
     } else if ((addr + i) % 4 === 0 && i + 4 <= data.length) {
       const words: string[] = [];
       do {
         words.push(hex8(view.getUint32(i, true)));
         i += 4;
-      } while (words.length < WORDS_PER_LINE && i + 4 <= data.length && !stringStarts(i));
+      } while (words.length < WORDS_PER_LINE && i + 4 <= data.length && !stringAt(data, i));
       out.push(line(`.word ${words.join(', ')}`, bare8(addr + start)));
     } else {
       const bytes: string[] = [];
       do {
         bytes.push(`0x${data[i]!.toString(16).padStart(2, '0')}`);
         i++;
-      } while (i < data.length && (addr + i) % 4 !== 0 && !stringStarts(i));
+      } while (i < data.length && (addr + i) % 4 !== 0 && !stringAt(data, i));
       out.push(line(`.byte ${bytes.join(', ')}`, bare8(addr + start)));
     }
   }

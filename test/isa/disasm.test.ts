@@ -1,8 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { assemble, formatDiagnostic } from '../../isa/asm/index.js';
 import { Csr } from '../../isa/csr.js';
-import { formatInstruction, writtenRegister } from '../../isa/disasm.js';
-import { encode } from '../../isa/encoding.js';
-import { Op } from '../../isa/opcodes.js';
+import { disassembleImage, formatInstruction, writtenRegister } from '../../isa/disasm.js';
+import { decode, encode } from '../../isa/encoding.js';
+import { FORMATS, type Format } from '../../isa/formats.js';
+import { readImage, SECTION_EXEC, SECTION_READ, SECTION_WRITE, SECTION_ZERO, writeImage, type Image, type ImageSymbol } from '../../isa/image.js';
+import { Op, OPCODES } from '../../isa/opcodes.js';
 import { Reg } from '../../isa/registers.js';
 
 const w = (op: Op, fields: { rd?: number; rs1?: number; rs2?: number; imm?: number } = {}): number =>
@@ -65,6 +69,14 @@ describe('formatInstruction: pseudo forms only where they are the same word', ()
   });
 });
 
+test('with pseudo forms off, every word prints as its real instruction', () => {
+  const raw = { pseudo: false } as const;
+  expect(formatInstruction(w(Op.ADDI), 0x1008, symbolAt, raw)).toBe('addi zero, zero, 0');
+  expect(formatInstruction(w(Op.ADDI, { rd: Reg.A0, imm: 3 }), 0x1008, symbolAt, raw)).toBe('addi a0, zero, 3');
+  expect(formatInstruction(w(Op.JAL, { imm: -8 }), 0x1008, symbolAt, raw)).toBe('jal zero, loop');
+  expect(formatInstruction(w(Op.JALR, { rs1: Reg.RA }), 0x1008, symbolAt, raw)).toBe('jalr zero, ra, 0');
+});
+
 describe('formatInstruction: words that are not instructions', () => {
   test.each<[string, number]>([
     ['zero (opcode 0 is never assigned)', 0],
@@ -99,5 +111,289 @@ describe('writtenRegister', () => {
     ['a non-instruction writes no register', 0, undefined],
   ])('%s', (_what, word, reg) => {
     expect(writtenRegister(word)).toBe(reg);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Whole images, and the round trip through the assembler.
+
+describe('disassembleImage: layout', () => {
+  test('header comment, entry, sections with .org, labels, aligned address comments', () => {
+    const img: Image = {
+      entry: 0x1004,
+      sections: [
+        { name: '.text', addr: 0x1000, flags: TEXT, size: 8, data: words(w(Op.ADDI), w(Op.JAL, { imm: -4 })) },
+        { name: '.data', addr: 0x2000, flags: DATA, size: 10, data: new Uint8Array([0x68, 0x69, 0x21, 0x21, 0x0a, 0, 0xef, 0xbe, 0xad, 0xde]) },
+        { name: '.bss', addr: 0x3000, flags: BSS, size: 64, data: new Uint8Array(0) },
+      ],
+      symbols: [
+        { name: 'start', value: 0x1004, kind: 'label' },
+        { name: 'greeting', value: 0x2000, kind: 'label' },
+        { name: 'SIZE', value: -64, kind: 'const' },
+      ],
+    };
+    expect(disassembleImage(img)).toBe(
+      [
+        '; typevisor image: entry 0x00001004 (start), 3 sections, 3 symbols',
+        ';   .text    0x00001000..0x00001008  r-x  8 bytes',
+        ';   .data    0x00002000..0x0000200a  rw-  10 bytes',
+        ';   .bss     0x00003000..0x00003040  rw- zero  64 bytes',
+        '',
+        '.entry start',
+        '.equ SIZE, -64',
+        '',
+        '.text',
+        '.org 0x00001000',
+        '    nop                         ; 00001000: 00000012',
+        'start:',
+        '    j 0x00001000                ; 00001004: fffff02a',
+        '',
+        '.data',
+        '.org 0x00002000',
+        'greeting:',
+        '    .asciz "hi!!\\n"             ; 00002000',
+        '    .byte 0xef, 0xbe            ; 00002006',
+        '    .byte 0xad, 0xde            ; 00002008',
+        '',
+        '.bss',
+        '.org 0x00003000',
+        '    .space 64                   ; 00003000',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('a section with another name is emitted by its flags, its name kept in a comment', () => {
+    const img: Image = {
+      entry: 0,
+      sections: [{ name: '.rodata', addr: 0x4000, flags: SECTION_READ, size: 4, data: words(0x01020304) }],
+      symbols: [],
+    };
+    const text = disassembleImage(img);
+    expect(text).toMatch(/^\.data +; image section "\.rodata"$/m);
+    const back = assembled(text);
+    expect(back.sections).toEqual([{ name: '.data', addr: 0x4000, flags: DATA, size: 4, data: words(0x01020304) }]);
+  });
+
+  test('labels the assembler could not read back are listed in the header and left out', () => {
+    const img: Image = {
+      entry: 0x1000,
+      sections: [{ name: '.text', addr: 0x1000, flags: TEXT, size: 4, data: words(w(Op.HALT)) }],
+      symbols: [
+        { name: 'two words', value: 0x1000, kind: 'label' },
+        { name: 'a0', value: 0x1000, kind: 'label' },
+        { name: 'far', value: 0x9000, kind: 'label' },
+        { name: 'ok', value: 0x1000, kind: 'label' },
+      ],
+    };
+    const text = disassembleImage(img);
+    expect(text).toContain('; label "two words" = 0x00001000 not reproduced: not a plain identifier');
+    expect(text).toContain('; label "a0" = 0x00001000 not reproduced: not a plain identifier');
+    expect(text).toContain('; label "far" = 0x00009000 not reproduced: no instruction or data byte starts there');
+    expect(text).toMatch(/^ok:$/m);
+    expect(assembled(text).symbols).toEqual([{ name: 'ok', value: 0x1000, kind: 'label' }]);
+  });
+
+  test('a label inside a data word splits the data so the label lands on its byte', () => {
+    const img: Image = {
+      entry: 0,
+      sections: [{ name: '.data', addr: 0x2000, flags: DATA, size: 8, data: words(0x11223344, 0x55667788) }],
+      symbols: [{ name: 'mid', value: 0x2002, kind: 'label' }],
+    };
+    const back = assembled(disassembleImage(img));
+    expect(back.sections).toEqual(img.sections);
+    expect(back.symbols).toEqual(img.symbols);
+  });
+});
+
+const TEXT = SECTION_READ | SECTION_EXEC;
+const DATA = SECTION_READ | SECTION_WRITE;
+const BSS = SECTION_READ | SECTION_WRITE | SECTION_ZERO;
+
+function words(...ws: number[]): Uint8Array {
+  const out = new Uint8Array(ws.length * 4);
+  ws.forEach((v, i) => new DataView(out.buffer).setUint32(i * 4, v >>> 0, true));
+  return out;
+}
+
+/** Assemble, failing the test with the assembler's own messages. */
+function assembled(source: string, filename = 'disassembly.s'): Image {
+  const r = assemble(source, { filename });
+  if (!r.ok) throw new Error(`assembly failed:\n${r.diagnostics.map((d) => formatDiagnostic(d)).join('\n')}\n--- source ---\n${source}`);
+  return r.image;
+}
+
+const byName = (syms: readonly ImageSymbol[]): ImageSymbol[] => [...syms].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+/** disassemble → assemble gives back the same image (symbols compared as a set: their order follows the source). */
+function expectRoundTrip(img: Image): void {
+  const again = assembled(disassembleImage(readImage(writeImage(img))));
+  expect(again.entry).toBe(img.entry);
+  expect(again.sections).toEqual(img.sections);
+  expect(byName(again.symbols)).toEqual(byName(img.symbols));
+}
+
+// Immediate ranges per format, from the encoding rules in isa/formats.ts.
+const IMM_RANGE: Readonly<Record<Format, readonly [number, number, number]>> = {
+  // [min, max, scale]
+  R: [0, 0, 1], N: [0, 0, 1], F: [0, 0, 1],
+  I: [-32768, 32767, 1], L: [-32768, 32767, 1], S: [-32768, 32767, 1], JR: [-32768, 32767, 1],
+  IU: [0, 65535, 1], U: [0, 65535, 1], SH: [0, 31, 1],
+  CR: [0, 65535, 1], CW: [0, 65535, 1], CRW: [0, 65535, 1],
+  B: [-32768, 32767, 4], J: [-(2 ** 19), 2 ** 19 - 1, 4],
+};
+
+/** Registers, biased to zero and ra so the pseudo forms (li, mv, j, call, ret, jr) come up often. */
+const regArb = fc.oneof(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 15 }));
+
+/** A valid instruction: a row of OPCODES with random fields that fit its format. */
+const instructionArb: fc.Arbitrary<number> = fc.constantFrom(...OPCODES).chain((info) => {
+  const [min, max, scale] = IMM_RANGE[info.format];
+  const imm = fc.oneof(fc.constantFrom(0, min, max), fc.integer({ min, max }), fc.integer({ min: Math.max(min, 0), max: Math.min(max, 16) }));
+  return fc.record({ rd: regArb, rs1: regArb, rs2: regArb, imm }).map((f) => encode({ op: info.op, ...f, imm: f.imm * scale }));
+});
+
+/** A row's opcode with random upper bits: often not an instruction (stray bits in unused fields). */
+const opcodeWithJunkArb = fc.tuple(fc.constantFrom(...OPCODES), fc.integer({ min: 0, max: 0xff_ffff })).map(([info, hi]) => (info.op | (hi << 8)) >>> 0);
+const anyWordArb = fc.integer({ min: 0, max: 0xffff_ffff });
+const wordArb = fc.oneof({ arbitrary: instructionArb, weight: 6 }, { arbitrary: opcodeWithJunkArb, weight: 2 }, { arbitrary: anyWordArb, weight: 2 });
+
+describe('disassemble → assemble round trip', () => {
+  test('the generator reaches every row of OPCODES and every format', () => {
+    const seen = new Set(fc.sample(instructionArb, { numRuns: 3000, seed: 1 }).map((word) => decode(word)!.op));
+    expect([...seen].sort((a, b) => a - b)).toEqual(OPCODES.map((o) => o.op).sort((a, b) => a - b));
+    expect(new Set(OPCODES.map((o) => o.format))).toEqual(new Set(Object.keys(FORMATS)));
+  });
+
+  test('every row of OPCODES at its field extremes', () => {
+    const ws: number[] = [];
+    for (const info of OPCODES) {
+      const [min, max, scale] = IMM_RANGE[info.format];
+      for (const imm of new Set([0, min, max, 1 % (max + 1)])) {
+        // Every register in every field, and zero/ra beside each, where the pseudo forms live.
+        for (let k = 0; k < 16; k++) {
+          for (const [rd, rs1, rs2] of [[k, 0, 1], [0, k, 0], [1, k, k], [k, k, 0], [k, 1, (k + 7) % 16]] as const) {
+            ws.push(encode({ op: info.op, rd, rs1, rs2, imm: imm * scale }));
+          }
+        }
+      }
+    }
+    const img: Image = { entry: 0x0100_0000, sections: [{ name: '.text', addr: 0x0100_0000, flags: TEXT, size: ws.length * 4, data: words(...ws) }], symbols: [] };
+    expectRoundTrip(img);
+  });
+
+  test('random words in a text section come back as the same bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0x3fff_c000 }).map((n) => n * 4),
+        fc.array(wordArb, { minLength: 1, maxLength: 64, size: 'max' }),
+        fc.uniqueArray(fc.nat({ max: 64 }), { maxLength: 6 }),
+        (base, ws, labelAt) => {
+          const size = ws.length * 4;
+          const symbols: ImageSymbol[] = labelAt.filter((k) => k <= ws.length).map((k) => ({ name: `L${k}`, value: base + 4 * k, kind: 'label' }));
+          const img: Image = { entry: base, sections: [{ name: '.text', addr: base, flags: TEXT, size, data: words(...ws) }], symbols };
+          const text = disassembleImage(img);
+          const again = assembled(text);
+          expect(again.sections).toEqual(img.sections);
+          expect(again.entry).toBe(img.entry);
+          expect(byName(again.symbols)).toEqual(byName(symbols));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('random bytes in a data section come back as the same bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0x1000 }).map((n) => 0x10_0000 + n * 4),
+        fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.string({ minLength: 1, maxLength: 80 }).map((s) => new TextEncoder().encode(s))),
+        fc.uniqueArray(fc.nat({ max: 80 }), { maxLength: 4 }),
+        (base, data, labelAt) => {
+          const symbols: ImageSymbol[] = labelAt.filter((k) => k <= data.length).map((k) => ({ name: `d${k}`, value: base + k, kind: 'label' }));
+          const img: Image = { entry: 0, sections: [{ name: '.data', addr: base, flags: DATA, size: data.length, data }], symbols };
+          const again = assembled(disassembleImage(img));
+          expect(again.sections).toEqual(img.sections);
+          expect(byName(again.symbols)).toEqual(byName(symbols));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('whole programs: assemble → disassemble → assemble gives the same image', () => {
+  const PROGRAMS: Readonly<Record<string, string>> = {
+    'user program with data, bss and constants': `
+        .equ STDOUT, 1
+        .equ NEG, -5
+        .global _start
+_start: la a1, msg
+        li a2, msg_end - msg
+        li a0, STDOUT
+        li t0, 3              ; write
+        syscall
+        call count
+        li a0, 0
+        li t0, 1              ; exit
+        syscall
+count:  push ra, s0
+        mv s0, zero
+.loop:  addi s0, s0, 1
+        blt s0, a2, .loop
+        sw s0, total(zero)
+        pop ra, s0
+        ret
+        .data
+msg:    .ascii "hello, \\"world\\"\\n"
+msg_end:
+        .align 4
+table:  .word count, _start, 0xdeadbeef, -1
+        .half 7, 0xffff
+        .byte 1, 2, 3
+        .asciz "tail"
+        .bss
+        .align 4
+total:  .space 4
+buf:    .space 256
+`,
+    'kernel at a high address with CSRs, an entry not at the start and a gap': `
+        .text
+        .org 0x80000000
+trap:   csrrw sp, scratch, sp
+        csrr t0, cause
+        csrr t1, epc
+        addi t1, t1, 4
+        csrw epc, t1
+        csrrw sp, scratch, sp
+        sret
+        .org 0x80000040
+boot:   la t0, trap
+        csrw tvec, t0
+        li t0, 1
+        csrs ie, t0
+        csrc status, t0
+        tlbflush
+        tlbflush a0
+        wfi
+        bnez a0, boot
+1:      j 1b
+        halt
+        .entry boot
+        .data
+        .org 0x80010000
+ptroot: .word 0x80011001, 0
+`,
+    'only data': `
+        .data
+        .org 0x5000
+blob:   .byte 0xff, 0, 0x7f, 0x80
+        .ascii "abc"
+`,
+  };
+
+  test.each(Object.entries(PROGRAMS))('%s', (name, source) => {
+    const img = assembled(source, `${name}.s`);
+    expectRoundTrip(img);
   });
 });
