@@ -36,7 +36,7 @@ export function registerDisasm(program: Command): void {
     .argument('<image>', 'an image file written by the assembler')
     .action((file: string) => {
       if (looksLikeSource(file)) {
-        complain(`${file} looks like assembly source; disasm reads assembled images (assemble it first, then disassemble the .img)`);
+        complain(`${file} looks like assembly source; disasm reads assembled images: run \`typevisor asm ${file}\` first, then disassemble the .img it writes`);
         return;
       }
       try {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -105,5 +105,38 @@ describe('typevisor disasm', () => {
     const r = runCli(['disasm', path]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${path}: cannot read`);
+  });
+
+  test('asm → disasm → asm reproduces the image file byte for byte', () => {
+    // Constants first and labels in address order, so even the symbol table comes back in the same order.
+    const source = [
+      '        .equ EXIT, 1',
+      '_start: la a0, msg',
+      '        lw a1, 0(a0)',
+      'loop:   addi a1, a1, -1',
+      '        bnez a1, loop',
+      '        li t0, EXIT',
+      '        syscall',
+      '        .data',
+      'msg:    .word 3',
+      '        .asciz "done"',
+      '        .bss',
+      'buf:    .space 64',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'orig.s'), source);
+    const first = runCli(['asm', 'orig.s', '-o', 'orig.img'], { cwd: dir });
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+
+    const listing = runCli(['disasm', 'orig.img'], { cwd: dir });
+    expect(listing.status).toBe(0);
+    expect(listing.stdout).toMatch(/^ {4}bne a1, zero, loop +; 00001010: [0-9a-f]{8}$/m);
+    writeFileSync(join(dir, 'again.s'), listing.stdout);
+
+    const second = runCli(['asm', 'again.s', '-o', 'again.img'], { cwd: dir });
+    expect(second.stderr).toBe('');
+    expect(second.status).toBe(0);
+    expect(readFileSync(join(dir, 'again.img'))).toEqual(readFileSync(join(dir, 'orig.img')));
   });
 });
