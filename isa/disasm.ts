@@ -11,7 +11,7 @@
 import { csrName } from './csr.js';
 import { decode } from './encoding.js';
 import { FORMATS, type Instruction, type OperandKind } from './formats.js';
-import { SECTION_EXEC, SECTION_WRITE, SECTION_ZERO, type Image, type Section } from './image.js';
+import { SECTION_EXEC, SECTION_READ, SECTION_WRITE, SECTION_ZERO, type Image, type Section } from './image.js';
 import { opInfo } from './opcodes.js';
 import { registerName, registerNumber } from './registers.js';
 
@@ -116,7 +116,7 @@ function line(text: string, comment?: string): string {
 }
 
 function flagString(flags: number): string {
-  return `r${flags & SECTION_WRITE ? 'w' : '-'}${flags & SECTION_EXEC ? 'x' : '-'}${flags & SECTION_ZERO ? ' zero' : ''}`;
+  return `${flags & SECTION_READ ? 'r' : '-'}${flags & SECTION_WRITE ? 'w' : '-'}${flags & SECTION_EXEC ? 'x' : '-'}${flags & SECTION_ZERO ? ' zero' : ''}`;
 }
 
 /** The section directive that makes the assembler produce a section with these flags. */
@@ -193,16 +193,20 @@ function cutsAt(addr: number, size: number, labels: ReadonlyMap<number, readonly
 /**
  * Assembly source for a whole image. Feeding it to the assembler gives back
  * the same sections (names, addresses, flags, bytes), entry point and
- * symbols, for any image the assembler can produce.
+ * symbols, for any image the assembler can produce. (Symbols come back as the
+ * same set; their order follows the disassembly: constants first, then labels
+ * by address.)
  *
  * Every section starts with its directive and an explicit `.org`, so order and
  * addresses do not depend on the assembler's placement rules. Which directive
  * follows from the flags: ZERO → `.bss`, EXEC → `.text`, otherwise `.data`; a
  * section with another name keeps its bytes and address but is re-assembled
- * under that directive's name (the header comment records the original).
- * Labels whose names the assembler could not read back (not identifiers, or
- * spelled like a register or mnemonic) are left out, and so are labels that
- * lie outside every section (only an address in a section can carry a label).
+ * under that directive's name (the header comment records the original), and
+ * two sections that map to the same directive would be merged by the
+ * assembler. Labels whose names the assembler could not read back (not
+ * identifiers, or spelled like a register) are left out, and so are labels
+ * that lie outside every section (only an address in a section can carry a
+ * label); the header comment lists them.
  */
 export function disassembleImage(img: Image): string {
   const labels = new Map<number, string[]>();
