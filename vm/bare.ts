@@ -1,13 +1,15 @@
 /**
  * The bare machine: what `typevisor boot` runs a kernel on. It plays the part
  * of board firmware — load the image into RAM, plug in the devices, start the
- * CPU in supervisor mode with paging off at the entry point — and then drives
+ * CPU in supervisor mode with paging off at the entry point with a0 = RAM size
+ * (the whole boot protocol) — and then drives
  * run() in slices, turning its exits into what a board would do: wfi waits for
  * the next interrupt (virtual time skips to the timer), halt and power-off end
  * the run.
  */
 import type { Image } from '../isa/image.js';
 import { SECTION_ZERO } from '../isa/image.js';
+import { Reg } from '../isa/registers.js';
 import { Mode } from './cpu.js';
 import { ConsoleDevice } from './devices/console.js';
 import { DiskDevice, type DiskBackend } from './devices/disk.js';
@@ -73,6 +75,8 @@ export class BareMachine {
     this.machine.addDevice(this.power);
     loadIntoRam(this.machine, image);
     this.machine.reset(image.entry, Mode.SUPERVISOR);
+    // Boot protocol: a0 holds the RAM size, so a kernel can size its page pool.
+    this.machine.cpu.regs[Reg.A0] = this.machine.memory.size;
     const trace = options.traceTraps;
     if (trace) {
       this.machine.onTrap = (cause, badaddr, pc, mode) => {
