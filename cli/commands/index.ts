@@ -1,10 +1,12 @@
 /** Every subcommand, in the order `--help` lists them. */
 import type { Command } from 'commander';
+import { registerAsm } from './asm.js';
 import { registerDisasm } from './disasm.js';
 import { registerSpec } from './spec.js';
 
 export function registerCommands(program: Command): void {
   void program;
+  registerAsm(program);
   registerDisasm(program);
   registerSpec(program);
 }

@@ -1,0 +1,128 @@
+/**
+ * The assembly listing: each source line with the address and bytes it became.
+ * A pseudo-instruction or macro call lists the real instructions it expanded
+ * to, one per word, indented under it:
+ *
+ *   00001000                          4  start:  li a0, 0x12345678
+ *   00001000  1b341204                       lui a0, 0x1234
+ *   00001004  16785644                       ori a0, a0, 0x5678
+ *   00002000  68 65 6c 6c 6f 0a         9  msg:    .ascii "hello\n"
+ */
+import { opByName } from '../opcodes.js';
+import { lex } from './lexer.js';
+import { parseLine } from './statement.js';
+import type { Origin } from './source-line.js';
+
+export interface ListingEntry {
+  readonly addr: number;
+  readonly bytes: Uint8Array;
+  readonly file: string;
+  readonly line: number;
+  /** The source text of the line. */
+  readonly source: string;
+  /** For pseudo-instructions and macros: the real instructions, one per emitted word. */
+  readonly expansion?: readonly string[];
+}
+
+interface Building {
+  readonly under: Origin;
+  readonly addr: number;
+  sectionName: string;
+  bytes: number[];
+  expansion: string[] | undefined;
+}
+
+/**
+ * Collects entries in pass 2. Lines a macro expands to are listed under the
+ * line that called the macro; their bytes join its entry while they follow on
+ * in memory, and start a continuation entry when they do not.
+ */
+export class ListingBuilder {
+  private readonly entries: Building[] = [];
+
+  /** A line of the file itself (not of a macro body). */
+  line(under: Origin, sectionName: string, addr: number, bytes: Uint8Array, expansion: readonly string[] | undefined): void {
+    this.entries.push({ under, addr, sectionName, bytes: [...bytes], expansion: expansion ? [...expansion] : undefined });
+  }
+
+  /** Bytes a macro body line produced, listed under the call. */
+  expanded(under: Origin, sectionName: string, addr: number, bytes: Uint8Array, expansion: readonly string[]): void {
+    if (bytes.length === 0) return;
+    const last = [...this.entries].reverse().find((e) => e.under === under);
+    if (last && last.sectionName === sectionName && last.addr + last.bytes.length === addr) {
+      last.bytes.push(...bytes);
+      (last.expansion ??= []).push(...expansion);
+    } else {
+      this.entries.push({ under, addr, sectionName, bytes: [...bytes], expansion: [...expansion] });
+    }
+  }
+
+  build(): ListingEntry[] {
+    return this.entries.map((e) => ({
+      addr: e.addr >>> 0,
+      bytes: Uint8Array.from(e.bytes),
+      file: e.under.file,
+      line: e.under.line,
+      source: e.under.text,
+      ...(e.expansion ? { expansion: e.expansion } : {}),
+    }));
+  }
+}
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+const BYTES_PER_ROW = 8;
+const BYTES_WIDTH = BYTES_PER_ROW * 3 - 1;
+
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
+/** Whether a line holds a single machine instruction (listed as a word rather than bytes). */
+function isInstructionLine(source: string): boolean {
+  const { parsed } = parseLine(lex(source).tokens);
+  return parsed.head?.kind === 'op' && opByName(parsed.head.name.text) !== undefined;
+}
+
+export function formatListing(listing: readonly ListingEntry[]): string {
+  const files = new Set(listing.map((e) => e.file));
+  const where = (e: ListingEntry): string => (files.size > 1 ? `${e.file}:${e.line}` : String(e.line));
+  const whereWidth = Math.max(4, ...listing.map((e) => where(e).length));
+  const row = (addr: number | undefined, data: string, line: string, text: string): string =>
+    `${addr === undefined ? ' '.repeat(8) : hex8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${line.padStart(whereWidth)}  ${text}`.trimEnd();
+  const out: string[] = [];
+  const dataRows = (e: ListingEntry, label: boolean): void => {
+    // Eight bytes a row; a run of identical rows shows as one `*` (as hexdump does).
+    let previous: string | undefined;
+    let starred = false;
+    for (let at = 0; at === 0 || at < e.bytes.length; at += BYTES_PER_ROW) {
+      const chunk = Array.from(e.bytes.subarray(at, at + BYTES_PER_ROW), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      const last = at + BYTES_PER_ROW >= e.bytes.length;
+      if (at > 0 && chunk === previous && !last) {
+        if (!starred) out.push(`${' '.repeat(8)}  *`);
+        starred = true;
+        continue;
+      }
+      starred = false;
+      previous = chunk;
+      out.push(at === 0 && label ? row(e.addr, chunk, where(e), e.source) : row(e.addr + at, chunk, '', ''));
+    }
+  };
+  const expansionRow = (addr: number | undefined, data: string, text: string): string =>
+    `${addr === undefined ? ' '.repeat(8) : hex8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${' '.repeat(whereWidth)}    ${text}`.trimEnd();
+
+  for (const e of listing) {
+    if (e.expansion !== undefined && e.bytes.length === 4 * e.expansion.length) {
+      out.push(row(e.addr, '', where(e), e.source));
+      e.expansion.forEach((text, i) => out.push(expansionRow(e.addr + 4 * i, hex8(word(e.bytes, 4 * i)), text)));
+    } else if (e.expansion !== undefined) {
+      // A macro that emitted data as well: its bytes, then what it expanded to.
+      dataRows(e, true);
+      for (const text of e.expansion) out.push(expansionRow(undefined, '', text));
+    } else if (e.bytes.length === 4 && isInstructionLine(e.source)) {
+      out.push(row(e.addr, hex8(word(e.bytes, 0)), where(e), e.source));
+    } else {
+      dataRows(e, true);
+    }
+  }
+  return out.join('\n') + (out.length > 0 ? '\n' : '');
+}
