@@ -2,11 +2,13 @@
 import type { Command } from 'commander';
 import { registerAsm } from './asm.js';
 import { registerDisasm } from './disasm.js';
+import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 
 export function registerCommands(program: Command): void {
   void program;
   registerAsm(program);
   registerDisasm(program);
+  registerRun(program);
   registerSpec(program);
 }

@@ -76,7 +76,8 @@ export class FsSandbox {
       if (!statSync(root).isDirectory()) throw new SandboxError(`--fs ${dir}: not a directory`);
     } catch (err) {
       if (err instanceof SandboxError) throw err;
-      throw new SandboxError(`--fs ${dir}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const why = isMissing(err) ? 'no such directory' : err instanceof Error ? err.message : String(err);
+      throw new SandboxError(`--fs ${dir}: ${why}`, { cause: err });
     }
     this.root = root;
   }

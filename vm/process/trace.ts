@@ -39,6 +39,7 @@ export function formatSyscall(e: SyscallEvent): string {
   return `${call} = ${result}`;
 }
 
+/** The disassembly takes this many columns (at least one space before the register). */
 const DISASM_COLUMN = 24;
 
 /** Run the program to the end, writing the trace line by line through `out`. */
@@ -58,7 +59,7 @@ export function traceRun(vm: ProcessVM, out: (line: string) => void): ProcessRes
       const r = vm.step(1);
       let line = `${(pc >>> 0).toString(16).padStart(8, '0')}  ${text}`;
       const rd = r.kind === 'stepped' && word !== undefined ? writtenRegister(word) : undefined;
-      if (rd !== undefined) line = `${line.padEnd(10 + DISASM_COLUMN)} ${registerName(rd)}=${hex8(cpu.regs[rd]!)}`;
+      if (rd !== undefined) line = `${line.padEnd(10 + DISASM_COLUMN - 1)} ${registerName(rd)}=${hex8(cpu.regs[rd]!)}`;
       out(line);
       for (const e of calls) out(`  -> ${formatSyscall(e)}`);
       calls.length = 0;
