@@ -9,8 +9,7 @@
  */
 import type { Command } from 'commander';
 import { SYSCALLS, USER_STACK_TOP, USER_TEXT_BASE } from '../../isa/syscalls.js';
-import { exitCode, LoadError, ProcessVM, SandboxError, type ProcessResult, type ProcessStats } from '../../vm/process/index.js';
-import { traceRun } from '../../vm/process/trace.js';
+import { exitCode, LoadError, ProcessVM, SandboxError, traceRun, type ProcessResult, type ProcessStats } from '../../vm/process/index.js';
 import { paintErr } from '../color.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
 

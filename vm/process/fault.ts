@@ -64,11 +64,10 @@ export function location(ctx: FaultContext, pc: number): string {
 
 function memoryReason(ctx: FaultContext, addr: number, reason: FaultReason): string {
   const pte = ctx.space.pte(addr);
-  // The MMU's reason for the failed walk; if it has none (it should), the page table says it.
-  const why = reason !== FaultReason.NONE ? FAULT_REASONS[reason]! : (pte & PTE_V) === 0 ? FAULT_REASONS[FaultReason.NOT_MAPPED]! : FAULT_REASONS[FaultReason.PERMISSION]!;
-  return reason === FaultReason.PERMISSION || (reason === FaultReason.NONE && (pte & PTE_V) !== 0)
-    ? `${why} (the page is ${permString(pte)})`
-    : why;
+  // The MMU's reason for the failed walk; should it have none, the page table tells.
+  const r = reason !== FaultReason.NONE ? reason : (pte & PTE_V) !== 0 ? FaultReason.PERMISSION : FaultReason.NOT_MAPPED;
+  const why = FAULT_REASONS[r]!;
+  return r === FaultReason.PERMISSION ? `${why} (the page is ${permString(pte)})` : why;
 }
 
 /**

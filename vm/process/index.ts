@@ -7,5 +7,6 @@ export { AddressSpace, HEAP_LIMIT, STACK_BOTTOM } from './address-space.js';
 export { MAX_OPEN_FILES } from './file-table.js';
 export type { InputSource, OutputSink } from './host-io.js';
 export { errnoName, type SyscallEvent } from './syscalls.js';
-export { formatRegisters, faultReport } from './fault.js';
+export { formatRegisters, faultReport, instructionAt } from './fault.js';
+export { traceRun, formatSyscall } from './trace.js';
 export { Symbols } from './symbols.js';

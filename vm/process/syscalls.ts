@@ -10,11 +10,11 @@
 import { Reg } from '../../isa/registers.js';
 import { ERRNO, OPEN_FLAGS, Sys, syscallInfo } from '../../isa/syscalls.js';
 import type { Machine } from '../machine.js';
+import { PTE_W } from '../mmu.js';
 import type { AddressSpace } from './address-space.js';
 import type { FileTable } from './file-table.js';
 import type { FsSandbox } from './fs-sandbox.js';
 import { readUser, readUserString, writeUser, userRangeOk } from './user-memory.js';
-import { PTE_W } from '../mmu.js';
 
 /** One served call, for --trace, --stats and debuggers. */
 export interface SyscallEvent {

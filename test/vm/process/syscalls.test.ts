@@ -3,7 +3,7 @@ import { Op } from '../../../isa/opcodes.js';
 import { Reg } from '../../../isa/registers.js';
 import { ERRNO, Sys, USER_STACK_TOP } from '../../../isa/syscalls.js';
 import { HEAP_LIMIT, ProcessVM } from '../../../vm/process/index.js';
-import { Capture, DATA, I, RODATA, TEXT, cstring, harness, inputFrom, li, peek, poke, program, sys, text } from './harness.js';
+import { DATA, I, RODATA, TEXT, cstring, harness, inputFrom, li, peek, poke, program, sys, text } from './harness.js';
 
 describe('exit', () => {
   test('ends the run with the low 8 bits of a0', () => {
@@ -116,29 +116,6 @@ describe('brk', () => {
     expect(peek(h.vm, 0x9000, 4).every((b) => b === 0)).toBe(true);
   });
 
-  test('shrinking unmaps: a later load from the old heap faults even after the TLB cached it', () => {
-    // Touch the heap page from the program so the TLB caches it, then shrink.
-    const vm = new ProcessVM(
-      program({
-        text: [
-          ...li(Reg.A0, 0), ...sys(Sys.BRK), I(Op.ADDI, Reg.S0, Reg.A0, 0), // s0 = brk(0), the start
-          I(Op.ADDI, Reg.A0, Reg.S0, 0), I(Op.LUI, Reg.T1, 0, 0, 0), I(Op.ORI, Reg.T1, Reg.T1, 0, 4096), I(Op.ADD, Reg.A0, Reg.A0, Reg.T1),
-          ...sys(Sys.BRK), // brk(start + 4096)
-          I(Op.LW, Reg.A1, Reg.S0, 0, 0), // load through the TLB
-          I(Op.ADDI, Reg.A0, Reg.S0, 0), ...sys(Sys.BRK), // brk(start)
-          I(Op.LW, Reg.A1, Reg.S0, 0, 0), // must fault now
-          ...li(Reg.A0, 0), ...sys(Sys.EXIT),
-        ],
-      }),
-    );
-    const r = vm.run();
-    expect(r.kind).toBe('fault');
-    if (r.kind === 'fault') {
-      expect(r.trap).toBe('load-fault');
-      expect(r.badaddr).toBe(0x2000);
-    }
-  });
-
   test('refuses to go below the heap start, into the stack guard, or past RAM, leaving the break', () => {
     const h = harness({ memSize: 256 * 1024 });
     const start = h.call(Sys.BRK, 0);
@@ -161,31 +138,6 @@ describe('brk', () => {
 });
 
 describe('clock', () => {
-  test('is the number of instructions retired before it, low word in a0, high in a1', () => {
-    const vm = new ProcessVM(
-      program({
-        text: [
-          I(Op.ADDI, Reg.A1, 0, 0, 77), // a1 must be overwritten with the high word
-          ...sys(Sys.CLOCK), // li t0 + syscall: 2 instructions before it
-          I(Op.ADDI, Reg.S0, Reg.A0, 0),
-          I(Op.ADDI, Reg.S1, Reg.A1, 0),
-          I(Op.ADDI, Reg.S2, 0, 0, 5), I(Op.ADDI, Reg.S2, Reg.S2, 0, -1), I(Op.BNE, 0, Reg.S2, 0, -4), // 1 + 5×2
-          ...sys(Sys.CLOCK),
-          I(Op.BREAK),
-        ],
-      }),
-    );
-    expect(vm.run().kind).toBe('breakpoint');
-    const regs = vm.machine.cpu.regs;
-    expect(regs[Reg.S0]).toBe(2);
-    expect(regs[Reg.S1]).toBe(0);
-    // second clock: 2 + syscall(1) + 2 moves + 11 loop + li t0 (1) = 17
-    expect(regs[Reg.A0]).toBe(17);
-    expect(regs[Reg.A1]).toBe(0);
-    // the clock counts what the stats count
-    expect(vm.stats().instructions).toBe(18);
-  });
-
   test('is monotonic across slices', () => {
     const h = harness();
     let last = -1;
@@ -280,23 +232,6 @@ describe('the small ones', () => {
     expect(s.syscalls).toEqual({ write: 2, getpid: 1 });
     expect(s.traps).toEqual({ syscall: 3 });
     expect(s.instructions).toBe(3);
-  });
-});
-
-describe('stdio via callbacks', () => {
-  test('an echo program copies input to output until end of input', () => {
-    const out = new Capture();
-    // loop: n = read(0, DATA, 16); if n == 0 exit(0); write(1, DATA, n); j loop
-    const loop = [
-      ...li(Reg.A0, 0), ...li(Reg.A1, DATA), ...li(Reg.A2, 16), ...sys(Sys.READ), // 5 words
-      I(Op.BEQ, 0, Reg.A0, 0, 7 * 4), // to exit
-      I(Op.ADDI, Reg.A2, Reg.A0, 0), ...li(Reg.A0, 1), ...li(Reg.A1, DATA), ...sys(Sys.WRITE), // 6 words
-      I(Op.JAL, 0, 0, 0, -11 * 4),
-      ...li(Reg.A0, 0), ...sys(Sys.EXIT),
-    ];
-    const vm = new ProcessVM(program({ text: loop, data: new Uint8Array(64) }), { stdin: inputFrom('one\ntwo\nthree, four, five, six\n'), stdout: out.sink });
-    expect(vm.run()).toEqual({ kind: 'exit', status: 0 });
-    expect(out.text).toBe('one\ntwo\nthree, four, five, six\n');
   });
 });
 
