@@ -108,7 +108,7 @@ export class Assembler {
     const position = 2 * index + 1;
     const placed = st.broken ? this.nominal(st) : this.plan(st, position);
     let size = placed.size;
-    let plan = st.broken ? NOTHING : placed.plan;
+    let plan = placed.plan;
     const context = this.here(position);
     if (context.section.size + size > MAX_SECTION_SIZE) {
       if (!this.oversized.has(context.section)) {
@@ -188,9 +188,9 @@ export class Assembler {
       ? planInstruction(info, call)
       : expandPseudo(call, { known: (e) => this.knownQuietly(e, context) });
     for (const p of result.problems) this.reporter.problem(line, p);
-    if (info) return { size: 4, plan: result.planned ? { kind: 'instructions', list: [result.planned as PlannedInstruction], pseudo: false } : NOTHING };
-    const list = result.planned as readonly PlannedInstruction[] | undefined;
-    return list ? { size: 4 * list.length, plan: { kind: 'instructions', list, pseudo: true } } : { size: nominalPseudoSize(call), plan: NOTHING };
+    const list = result.planned;
+    if (!list) return { size: info ? 4 : nominalPseudoSize(call), plan: NOTHING };
+    return { size: 4 * list.length, plan: { kind: 'instructions', list, pseudo: !info } };
   }
 
   private knownQuietly(e: Expr, context: Context): number | undefined {
@@ -312,12 +312,12 @@ export class Assembler {
       const addr = section.base + context.offset;
       const buffer = buffers.get(section);
       const expansion = this.emit(item, addr, buffer);
-      const bytes = buffer ? buffer.slice(context.offset, context.offset + size) : new Uint8Array(0);
+      const [start, end] = [context.offset, context.offset + size];
       const under = st.line.listedUnder;
       if (st.line.origin === under) {
-        listing.line(under, section.name, addr, bytes, item.plan.kind === 'instructions' && item.plan.pseudo ? expansion : undefined);
+        listing.line(under, section.name, addr, buffer, start, end, item.plan.kind === 'instructions' && item.plan.pseudo ? expansion : undefined);
       } else {
-        listing.expanded(under, section.name, addr, bytes, item.plan.kind === 'instructions' ? expansion : [st.line.text.trim()]);
+        listing.expanded(under, section.name, addr, buffer, start, end, item.plan.kind === 'instructions' ? expansion : [st.line.text.trim()]);
       }
     }
     return { buffers, listing: listing.build() };

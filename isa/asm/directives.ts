@@ -194,7 +194,8 @@ const DIRECTIVES: ReadonlyMap<string, Directive> = new Map<string, Directive>([
   ['.equ', { operands: ['name', 'value'], min: 2, max: 2, inBss: true, run: equ }],
   ['.entry', { operands: ['address'], min: 1, max: 1, inBss: true, run: entry }],
   ['.global', { operands: ['names'], min: 1, max: Infinity, inBss: true, run: global }],
-  ['.include', { operands: ['"file"'], min: 1, max: 1, inBss: true, run: () => EMPTY }],
+  // The reader has included the file (and checked the operand) already.
+  ['.include', { operands: ['"file"'], min: 0, max: Infinity, inBss: true, run: () => EMPTY }],
 ]);
 
 export const DIRECTIVE_NAMES: readonly string[] = [...DIRECTIVES.keys(), '.macro', '.endm'];

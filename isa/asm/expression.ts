@@ -141,13 +141,3 @@ export function parseExpression(tokens: readonly Token[], endCol: number): { rea
     throw e;
   }
 }
-
-/** Names of the symbols an expression mentions (numeric labels and `.` excluded). */
-export function symbolsOf(e: Expr): string[] {
-  switch (e.kind) {
-    case 'symbol': return [e.name];
-    case 'unary': case 'call': return symbolsOf(e.arg);
-    case 'binary': return [...symbolsOf(e.left), ...symbolsOf(e.right)];
-    default: return [];
-  }
-}

@@ -67,7 +67,7 @@ const WHAT: Partial<Record<OperandKind, string>> = {
 };
 
 /** Reads a real instruction's operands by its format. */
-export function planInstruction(info: OpInfo, head: Call): { readonly planned?: PlannedInstruction; readonly problems: readonly Problem[] } {
+export function planInstruction(info: OpInfo, head: Call): { readonly planned?: readonly PlannedInstruction[]; readonly problems: readonly Problem[] } {
   const kinds = FORMATS[info.format].operands;
   const optional = kinds.filter((k) => k === 'rs1?').length;
   const arity = arityProblem(head, kinds.map((k) => (k === 'rs1?' ? '[rs1]' : OPERAND_NAMES[k])), kinds.length - optional, kinds.length);
@@ -114,7 +114,7 @@ export function planInstruction(info: OpInfo, head: Call): { readonly planned?: 
     }
   });
   if (r.failed) return { problems: r.problems };
-  return { planned: { info, ...fields, imm, role, immStart, immEnd }, problems: [] };
+  return { planned: [{ info, ...fields, imm, role, immStart, immEnd }], problems: [] };
 }
 
 /** Evaluates the immediate (the caller supplies evaluation) and encodes. */

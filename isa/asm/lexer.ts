@@ -93,6 +93,12 @@ function readQuoted(line: string, start: number, problems: Problem[]): { readonl
   return { end: closed ? i + 1 : i, bytes, closed };
 }
 
+/** A character that starts no token and is not a space or a comment. */
+function isStray(line: string, i: number): boolean {
+  const c = line[i]!;
+  return !/[\s;#0-9"'\\]/.test(c) && !IDENT_START.test(c) && !PUNCT.some((p) => line.startsWith(p, i));
+}
+
 export function lex(line: string): Lexed {
   const tokens: Token[] = [];
   const problems: Problem[] = [];
@@ -158,13 +164,18 @@ export function lex(line: string): Lexed {
       continue;
     }
 
-    const cp = line.codePointAt(i)!;
-    const ch = String.fromCodePoint(cp);
-    const message = c === '\\'
-      ? `stray '\\': macro parameters (\\name) are only replaced inside a .macro body`
-      : `unexpected character '${ch}'`;
-    problems.push({ start: i, end: i + ch.length, message });
-    i += ch.length;
+    if (c === '\\') {
+      problems.push({ start: i, end: i + 1, message: `stray '\\': macro parameters (\\name) are only replaced inside a .macro body` });
+      i++;
+      continue;
+    }
+    // A run of characters no token starts with is one problem, not one per character.
+    let j = i;
+    while (j < line.length && isStray(line, j)) j += String.fromCodePoint(line.codePointAt(j)!).length;
+    const run = line.slice(i, j);
+    const plural = [...run].length > 1 ? 's' : '';
+    problems.push({ start: i, end: j, message: `unexpected character${plural} '${run}'` });
+    i = j;
   }
   return { tokens, problems };
 }

@@ -27,8 +27,11 @@ export interface ListingEntry {
 interface Building {
   readonly under: Origin;
   readonly addr: number;
-  sectionName: string;
-  bytes: number[];
+  readonly sectionName: string;
+  /** The section's bytes (final once pass 2 ends) and this entry's run of them. */
+  readonly memory: Uint8Array | undefined;
+  readonly start: number;
+  end: number;
   expansion: string[] | undefined;
 }
 
@@ -39,28 +42,38 @@ interface Building {
  */
 export class ListingBuilder {
   private readonly entries: Building[] = [];
+  /** The latest entry of each listed line, for a macro body's bytes to join. */
+  private readonly latest = new Map<Origin, Building>();
 
-  /** A line of the file itself (not of a macro body). */
-  line(under: Origin, sectionName: string, addr: number, bytes: Uint8Array, expansion: readonly string[] | undefined): void {
-    this.entries.push({ under, addr, sectionName, bytes: [...bytes], expansion: expansion ? [...expansion] : undefined });
+  /**
+   * A line of the file itself (not of a macro body). `memory` is the section's
+   * buffer (undefined for .bss), `start`/`end` the line's bytes in it.
+   */
+  line(under: Origin, sectionName: string, addr: number, memory: Uint8Array | undefined, start: number, end: number, expansion: readonly string[] | undefined): void {
+    this.push({ under, addr, sectionName, memory, start, end: memory ? end : start, expansion: expansion ? [...expansion] : undefined });
   }
 
   /** Bytes a macro body line produced, listed under the call. */
-  expanded(under: Origin, sectionName: string, addr: number, bytes: Uint8Array, expansion: readonly string[]): void {
-    if (bytes.length === 0) return;
-    const last = [...this.entries].reverse().find((e) => e.under === under);
-    if (last && last.sectionName === sectionName && last.addr + last.bytes.length === addr) {
-      last.bytes.push(...bytes);
+  expanded(under: Origin, sectionName: string, addr: number, memory: Uint8Array | undefined, start: number, end: number, expansion: readonly string[]): void {
+    if (!memory || end === start) return;
+    const last = this.latest.get(under);
+    if (last && last.sectionName === sectionName && last.memory === memory && last.end === start) {
+      last.end = end;
       (last.expansion ??= []).push(...expansion);
     } else {
-      this.entries.push({ under, addr, sectionName, bytes: [...bytes], expansion: [...expansion] });
+      this.push({ under, addr, sectionName, memory, start, end, expansion: [...expansion] });
     }
+  }
+
+  private push(entry: Building): void {
+    this.entries.push(entry);
+    this.latest.set(entry.under, entry);
   }
 
   build(): ListingEntry[] {
     return this.entries.map((e) => ({
       addr: e.addr >>> 0,
-      bytes: Uint8Array.from(e.bytes),
+      bytes: e.memory ? e.memory.slice(e.start, e.end) : new Uint8Array(0),
       file: e.under.file,
       line: e.under.line,
       source: e.under.text,
@@ -90,7 +103,7 @@ export function formatListing(listing: readonly ListingEntry[]): string {
   const row = (addr: number | undefined, data: string, line: string, text: string): string =>
     `${addr === undefined ? ' '.repeat(8) : hex8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${line.padStart(whereWidth)}  ${text}`.trimEnd();
   const out: string[] = [];
-  const dataRows = (e: ListingEntry, label: boolean): void => {
+  const dataRows = (e: ListingEntry): void => {
     // Eight bytes a row; a run of identical rows shows as one `*` (as hexdump does).
     let previous: string | undefined;
     let starred = false;
@@ -104,7 +117,7 @@ export function formatListing(listing: readonly ListingEntry[]): string {
       }
       starred = false;
       previous = chunk;
-      out.push(at === 0 && label ? row(e.addr, chunk, where(e), e.source) : row(e.addr + at, chunk, '', ''));
+      out.push(at === 0 ? row(e.addr, chunk, where(e), e.source) : row(e.addr + at, chunk, '', ''));
     }
   };
   const expansionRow = (addr: number | undefined, data: string, text: string): string =>
@@ -116,12 +129,12 @@ export function formatListing(listing: readonly ListingEntry[]): string {
       e.expansion.forEach((text, i) => out.push(expansionRow(e.addr + 4 * i, hex8(word(e.bytes, 4 * i)), text)));
     } else if (e.expansion !== undefined) {
       // A macro that emitted data as well: its bytes, then what it expanded to.
-      dataRows(e, true);
+      dataRows(e);
       for (const text of e.expansion) out.push(expansionRow(undefined, '', text));
     } else if (e.bytes.length === 4 && isInstructionLine(e.source)) {
       out.push(row(e.addr, hex8(word(e.bytes, 0)), where(e), e.source));
     } else {
-      dataRows(e, true);
+      dataRows(e);
     }
   }
   return out.join('\n') + (out.length > 0 ? '\n' : '');

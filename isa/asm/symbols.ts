@@ -58,6 +58,18 @@ interface NumericLabel {
   readonly offset: number;
 }
 
+/** Index of the first label whose position is greater than `position` (binary search). */
+function firstAfter(list: readonly NumericLabel[], position: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.position > position) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** Longest symbol name the image format stores. */
 const MAX_NAME_BYTES = 255;
 
@@ -127,9 +139,9 @@ export class Symbols {
       dot: () => address(ctx.section, ctx.offset),
       numericLabel: (label, direction) => {
         const list = this.numeric.get(label) ?? [];
-        const found = direction === 'b'
-          ? list.filter((n) => n.position < ctx.position).pop()
-          : list.find((n) => n.position > ctx.position);
+        // Definitions are in reading order: the first one past this position splits them.
+        const after = firstAfter(list, ctx.position);
+        const found = direction === 'b' ? list[after - 1] : list[after];
         if (found) return address(found.section, found.offset);
         if (!final) return unknown;
         const where = direction === 'b' ? 'before' : 'after';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { formatDiagnostic, summarize, type Diagnostic } from '../../../isa/asm/index.js';
-import { errors, oneError } from './support.js';
+import { errors, ok, oneError } from './support.js';
 
 describe('exact diagnostics: file:line:col, the line, a caret under the fault', () => {
   test.each([
@@ -90,5 +90,41 @@ describe('formatDiagnostic', () => {
   test('summary line', () => {
     expect(summarize([{ ...d, severity: 'error' }, { ...d, severity: 'error' }])).toBe('2 errors');
     expect(summarize([{ ...d, severity: 'error' }, d])).toBe('1 error, 1 warning');
+  });
+});
+
+describe('warnings do not stop the image', () => {
+  const warnings = (source: string): string[] => ok(source).warnings.map((w) => `${w.line}:${w.col} ${w.message}`);
+
+  test('CSR accesses that can only trap', () => {
+    expect(warnings('csrr a0, 99\ncsrw time, a0\ncsrr a0, time\ncsrs ip, a1')).toEqual([
+      `1:10 CSR 99 does not exist on this machine; 'csrr' of it traps as an illegal instruction`,
+      `2:6 CSR 'time' is read-only; 'csrw' writes it, which traps as an illegal instruction`,
+      `4:6 CSR 'ip' is read-only; 'csrs' writes it, which traps as an illegal instruction`,
+    ]);
+  });
+
+  test('a .word or .half that is not naturally aligned', () => {
+    expect(warnings('.data\n.byte 1\n.half 2\n.word 3\n.align 4\n.word 4')).toEqual([
+      `3:1 '.half' at 0x00001001 is not 2-byte aligned, so loading it traps; put '.align 2' before it`,
+      `4:1 '.word' at 0x00001003 is not 4-byte aligned, so loading it traps; put '.align 4' before it`,
+    ]);
+  });
+});
+
+describe('values pass 1 needs say why they came too late', () => {
+  test.each([
+    ['.space end - 0x1000\nend:', 8, `the '.space' size must be known when this line is reached, but 'end' is defined further down`],
+    ['.align 1f\n1:', 8, `the '.align' boundary must be known when this line is reached, but '1f' refers forward`],
+    ['.data\nd: .byte 1\n.text\n.space d', 8, `the '.space' size must be known when this line is reached, but 'd' is in .data, whose address is settled only after pass 1 (give .data an '.org' to fix it)`],
+    ['.space undefined_thing', 8, `undefined symbol 'undefined_thing'`],
+  ])('%s', (source, col, message) => {
+    const ds = errors(source);
+    expect(ds.map((d) => [d.col, d.message])).toEqual([[col, message]]);
+  });
+
+  test('a data label is fine in .space once .data has an .org', () => {
+    const r = ok('.data\n.org 0x8000\nd: .byte 1\n.text\n.space d - 0x7ff0');
+    expect(r.image.sections[0]!.size).toBe(16);
   });
 });
