@@ -178,6 +178,9 @@ export class ProcessVM {
         const room = Math.min(goal, this.maxInstructions) - cpu.instret;
         if (room <= 0) return { kind: 'stepped' };
         const exit = m.run(Math.min(SLICE, room));
+        // The interpreter zeroes r0 before each instruction, not after: a `j` (jal zero) leaves
+        // pc+4 in it until the next one runs. The host reads registers between runs, so clear it.
+        cpu.regs[0] = 0;
         if (exit === Exit.BUDGET) continue;
         if (exit !== Exit.TRAP) {
           // halt and wfi are privileged: a user program cannot get here.

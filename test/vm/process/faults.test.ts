@@ -181,3 +181,11 @@ describe('the host never crashes', () => {
     );
   });
 });
+
+test('zero reads as 0 between runs, even right after a jump that wrote it', () => {
+  const vm = new ProcessVM(program({ text: [I(Op.JAL, 0, 0, 0, 4), I(Op.JAL, 0, 0, 0, -4)] }), { maxInstructions: 1 });
+  const r = vm.run();
+  expect(r.kind).toBe('budget');
+  expect(vm.machine.cpu.regs[0]).toBe(0);
+  expect(r.kind === 'budget' && r.report).toContain('zero=0x00000000');
+});
