@@ -21,8 +21,12 @@
  *   instruction trapped, so trap handling costs nothing when there is none.
  * - run() is called in slices by its caller: V8 optimises a function entered
  *   often far better than one long loop it can only replace on the stack.
+ * - Case labels are numeric literals (the opcode table's Op values, named in a
+ *   comment), not `Op.X`: tsc inlines const enums but per-file transpilers
+ *   (vitest's) do not, and a switch over property loads is a chain of
+ *   compares, 50× slower. test/vm/opcodes.test.ts runs every opcode encoded
+ *   from the table against its semantics, so a wrong literal cannot hide.
  */
-import { Op } from '../isa/opcodes.js';
 import { Reg } from '../isa/registers.js';
 import { mulh, mulhu } from './alu.js';
 import { Mode } from './cpu.js';
@@ -42,11 +46,13 @@ export function run(m: Machine, budget: number): Exit {
   const rTag = mmu.rTag, rOff = mmu.rOff;
   const wTag = mmu.wTag, wOff = mmu.wOff;
   const xTag = mmu.xTag, xOff = mmu.xOff;
+  const TMASK = TLB_MASK; // module constants as locals: no binding lookups in the loop
+  const UKEY = USER_KEY;
 
   const start = cpu.instret;
   let n = 0; // instructions retired in this call
   let pc = cpu.pc | 0;
-  let key = cpu.mode === Mode.USER ? USER_KEY : 0;
+  let key = cpu.mode === Mode.USER ? UKEY : 0;
   let codeTag = -1; // page base of the cached code page, -1 = none
   let codeOff = 0;
   m.pendingExit = -1;
@@ -55,6 +61,7 @@ export function run(m: Machine, budget: number): Exit {
   for (;;) {
     // ---- between slices: interrupts, exits, the next limit -------------------
     cpu.instret = start + n;
+    regs[0] = 0; // whoever reads registers between runs sees r0 = 0
     if (m.pendingExit >= 0) {
       cpu.pc = pc >>> 0;
       const e = m.pendingExit;
@@ -67,7 +74,7 @@ export function run(m: Machine, budget: number): Exit {
       m.trapped = false;
       if (m.pendingExit >= 0) continue;
       pc = cpu.pc | 0;
-      key = cpu.mode === Mode.USER ? USER_KEY : 0;
+      key = cpu.mode === Mode.USER ? UKEY : 0;
       codeTag = -1;
     }
     if (n >= budget) {
@@ -81,7 +88,7 @@ export function run(m: Machine, budget: number): Exit {
     // ---- the hot loop ---------------------------------------------------------
     while (n < limit) {
       if ((pc & 0xfffff003) !== codeTag) {
-        const idx = (pc >>> 12) & TLB_MASK;
+        const idx = (pc >>> 12) & TMASK;
         const page = pc & 0xfffff000;
         if ((pc & 3) === 0 && xTag[idx] === (page | key)) {
           codeTag = page;
@@ -98,65 +105,65 @@ export function run(m: Machine, budget: number): Exit {
       regs[0] = 0;
       switch (w & 0xff) {
         // ---- ALU, register-register ----
-        case Op.ADD: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
-        case Op.SUB: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! - regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
-        case Op.MUL: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = Math.imul(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
-        case Op.MULH: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulh(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
-        case Op.MULHU: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulhu(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
-        case Op.DIV: {
+        case 0x01: /* add */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
+        case 0x02: /* sub */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! - regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
+        case 0x03: /* mul */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = Math.imul(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+        case 0x04: /* mulh */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulh(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+        case 0x05: /* mulhu */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulhu(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+        case 0x06: /* div */ {
           if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           const b = regs[(w >>> 16) & 15]!;
           if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
           regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! / b) | 0; // INT_MIN / -1 → 2^31 → wraps to INT_MIN
           pc = (pc + 4) | 0; continue;
         }
-        case Op.DIVU: {
+        case 0x07: /* divu */ {
           if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           const b = regs[(w >>> 16) & 15]! >>> 0;
           if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
           regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) / b) | 0;
           pc = (pc + 4) | 0; continue;
         }
-        case Op.REM: {
+        case 0x08: /* rem */ {
           if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           const b = regs[(w >>> 16) & 15]!;
           if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
           regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! % b) | 0;
           pc = (pc + 4) | 0; continue;
         }
-        case Op.REMU: {
+        case 0x09: /* remu */ {
           if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           const b = regs[(w >>> 16) & 15]! >>> 0;
           if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
           regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) % b) | 0;
           pc = (pc + 4) | 0; continue;
         }
-        case Op.AND: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case Op.OR: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case Op.XOR: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case 0x0a: /* and */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case 0x0b: /* or */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case 0x0c: /* xor */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
         // JavaScript shifts use the low five bits of the count: exactly the ISA's rule.
-        case Op.SLL: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case Op.SRL: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case Op.SRA: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case Op.SLT: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < regs[(w >>> 16) & 15]! ? 1 : 0; pc = (pc + 4) | 0; continue;
-        case Op.SLTU: if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < (regs[(w >>> 16) & 15]! >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
+        case 0x0d: /* sll */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case 0x0e: /* srl */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case 0x0f: /* sra */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
+        case 0x10: /* slt */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < regs[(w >>> 16) & 15]! ? 1 : 0; pc = (pc + 4) | 0; continue;
+        case 0x11: /* sltu */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < (regs[(w >>> 16) & 15]! >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
 
         // ---- ALU, register-immediate ----
-        case Op.ADDI: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; pc = (pc + 4) | 0; continue;
-        case Op.SLTI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < (w >> 16) ? 1 : 0; pc = (pc + 4) | 0; continue;
-        case Op.SLTIU: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < ((w >> 16) >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
-        case Op.ANDI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & (w >>> 16); pc = (pc + 4) | 0; continue;
-        case Op.ORI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | (w >>> 16); pc = (pc + 4) | 0; continue;
-        case Op.XORI: regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ (w >>> 16); pc = (pc + 4) | 0; continue;
-        case Op.SLLI: if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << (w >>> 16); pc = (pc + 4) | 0; continue;
-        case Op.SRLI: if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> (w >>> 16); pc = (pc + 4) | 0; continue;
-        case Op.SRAI: if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> (w >>> 16); pc = (pc + 4) | 0; continue;
-        case Op.LUI: if ((w & 0xf000) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = w & 0xffff0000; pc = (pc + 4) | 0; continue;
+        case 0x12: /* addi */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; pc = (pc + 4) | 0; continue;
+        case 0x13: /* slti */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < (w >> 16) ? 1 : 0; pc = (pc + 4) | 0; continue;
+        case 0x14: /* sltiu */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < ((w >> 16) >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
+        case 0x15: /* andi */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & (w >>> 16); pc = (pc + 4) | 0; continue;
+        case 0x16: /* ori */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | (w >>> 16); pc = (pc + 4) | 0; continue;
+        case 0x17: /* xori */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ (w >>> 16); pc = (pc + 4) | 0; continue;
+        case 0x18: /* slli */ if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << (w >>> 16); pc = (pc + 4) | 0; continue;
+        case 0x19: /* srli */ if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> (w >>> 16); pc = (pc + 4) | 0; continue;
+        case 0x1a: /* srai */ if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> (w >>> 16); pc = (pc + 4) | 0; continue;
+        case 0x1b: /* lui */ if ((w & 0xf000) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = w & 0xffff0000; pc = (pc + 4) | 0; continue;
 
         // ---- loads ----
-        case Op.LB: {
+        case 0x1c: /* lb */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (rTag[i] === ((a & 0xfffff000) | key)) {
             regs[(w >>> 8) & 15] = (m8[(a + rOff[i]!) >>> 0]! << 24) >> 24;
           } else {
@@ -168,9 +175,9 @@ export function run(m: Machine, budget: number): Exit {
           }
           pc = (pc + 4) | 0; continue;
         }
-        case Op.LBU: {
+        case 0x1d: /* lbu */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (rTag[i] === ((a & 0xfffff000) | key)) {
             regs[(w >>> 8) & 15] = m8[(a + rOff[i]!) >>> 0]!;
           } else {
@@ -182,9 +189,9 @@ export function run(m: Machine, budget: number): Exit {
           }
           pc = (pc + 4) | 0; continue;
         }
-        case Op.LH: {
+        case 0x1e: /* lh */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (rTag[i] === ((a & 0xfffff001) | key)) {
             regs[(w >>> 8) & 15] = (m16[(a + rOff[i]!) >>> 1]! << 16) >> 16;
           } else {
@@ -196,9 +203,9 @@ export function run(m: Machine, budget: number): Exit {
           }
           pc = (pc + 4) | 0; continue;
         }
-        case Op.LHU: {
+        case 0x1f: /* lhu */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (rTag[i] === ((a & 0xfffff001) | key)) {
             regs[(w >>> 8) & 15] = m16[(a + rOff[i]!) >>> 1]!;
           } else {
@@ -210,9 +217,9 @@ export function run(m: Machine, budget: number): Exit {
           }
           pc = (pc + 4) | 0; continue;
         }
-        case Op.LW: {
+        case 0x20: /* lw */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (rTag[i] === ((a & 0xfffff003) | key)) {
             regs[(w >>> 8) & 15] = m32[(a + rOff[i]!) >>> 2]!;
           } else {
@@ -226,9 +233,9 @@ export function run(m: Machine, budget: number): Exit {
         }
 
         // ---- stores (value register in the rd slot) ----
-        case Op.SB: {
+        case 0x21: /* sb */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (wTag[i] === ((a & 0xfffff000) | key)) {
             m8[(a + wOff[i]!) >>> 0] = regs[(w >>> 8) & 15]!;
           } else {
@@ -239,9 +246,9 @@ export function run(m: Machine, budget: number): Exit {
           }
           pc = (pc + 4) | 0; continue;
         }
-        case Op.SH: {
+        case 0x22: /* sh */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (wTag[i] === ((a & 0xfffff001) | key)) {
             m16[(a + wOff[i]!) >>> 1] = regs[(w >>> 8) & 15]!;
           } else {
@@ -252,9 +259,9 @@ export function run(m: Machine, budget: number): Exit {
           }
           pc = (pc + 4) | 0; continue;
         }
-        case Op.SW: {
+        case 0x23: /* sw */ {
           const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TLB_MASK;
+          const i = (a >>> 12) & TMASK;
           if (wTag[i] === ((a & 0xfffff003) | key)) {
             m32[(a + wOff[i]!) >>> 2] = regs[(w >>> 8) & 15]!;
           } else {
@@ -267,42 +274,42 @@ export function run(m: Machine, budget: number): Exit {
         }
 
         // ---- branches: offset in words, from the branch itself ----
-        case Op.BEQ: pc = regs[(w >>> 8) & 15] === regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case Op.BNE: pc = regs[(w >>> 8) & 15] !== regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case Op.BLT: pc = regs[(w >>> 8) & 15]! < regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case Op.BGE: pc = regs[(w >>> 8) & 15]! >= regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case Op.BLTU: pc = (regs[(w >>> 8) & 15]! >>> 0) < (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case Op.BGEU: pc = (regs[(w >>> 8) & 15]! >>> 0) >= (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case Op.JAL:
+        case 0x24: /* beq */ pc = regs[(w >>> 8) & 15] === regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case 0x25: /* bne */ pc = regs[(w >>> 8) & 15] !== regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case 0x26: /* blt */ pc = regs[(w >>> 8) & 15]! < regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case 0x27: /* bge */ pc = regs[(w >>> 8) & 15]! >= regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case 0x28: /* bltu */ pc = (regs[(w >>> 8) & 15]! >>> 0) < (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case 0x29: /* bgeu */ pc = (regs[(w >>> 8) & 15]! >>> 0) >= (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
+        case 0x2a: /* jal */
           regs[(w >>> 8) & 15] = (pc + 4) | 0;
           pc = (pc + ((w >> 12) << 2)) | 0;
           continue;
-        case Op.JALR: {
+        case 0x2b: /* jalr */ {
           const t = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; // read rs1 before writing rd: they may be the same
           regs[(w >>> 8) & 15] = (pc + 4) | 0;
           pc = t;
           continue;
         }
-        case Op.SYSCALL:
-          if (w !== Op.SYSCALL) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+        case 0x2c: /* syscall */
+          if (w !== 0x2c /* syscall */) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           cpu.instret = start + n - 1;
           m.raise(Cause.SYSCALL, 0, pc);
           break;
-        case Op.BREAK:
-          if (w !== Op.BREAK) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+        case 0x2d: /* break */
+          if (w !== 0x2d /* break */) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           cpu.instret = start + n - 1;
           m.raise(Cause.BREAKPOINT, 0, pc);
           break;
 
         // ---- privileged: in user mode they all trap, which is the whole point ----
-        case Op.CSRR: case Op.CSRW: case Op.CSRRW: case Op.CSRS: case Op.CSRC:
-        case Op.SRET: case Op.TLBFLUSH: case Op.WFI: case Op.HALT: {
+        case 0x2e: /* csrr */ case 0x2f: /* csrw */ case 0x30: /* csrrw */ case 0x31: /* csrs */ case 0x32: /* csrc */
+        case 0x33: /* sret */ case 0x34: /* tlbflush */ case 0x35: /* wfi */ case 0x36: /* halt */ {
           cpu.instret = start + n - 1;
-          if (key === USER_KEY) { m.raise(Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
+          if (key === UKEY) { m.raise(Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
           const r = privileged(m, w, pc);
           if (r === PRIV_TRAP) break;
           pc = cpu.pc | 0;
-          key = cpu.mode === Mode.USER ? USER_KEY : 0;
+          key = cpu.mode === Mode.USER ? UKEY : 0;
           codeTag = -1;
           limit = n; // re-check interrupts, exits and the timer before going on
           continue;
@@ -315,7 +322,7 @@ export function run(m: Machine, budget: number): Exit {
       n--;
       m.trapped = false;
       pc = cpu.pc | 0;
-      key = cpu.mode === Mode.USER ? USER_KEY : 0;
+      key = cpu.mode === Mode.USER ? UKEY : 0;
       codeTag = -1;
       limit = n;
     }
@@ -338,42 +345,42 @@ function privileged(m: Machine, w: number, pc: number): number {
   cpu.pc = (pc + 4) >>> 0;
   let ok = true;
   switch (w & 0xff) {
-    case Op.CSRR: {
+    case 0x2e: /* csrr */ {
       const v = rs1 === 0 ? m.csrRead(csr) : undefined;
       if (v === undefined) ok = false;
       else if (rd !== 0) regs[rd] = v;
       break;
     }
-    case Op.CSRW:
+    case 0x2f: /* csrw */
       ok = rd === 0 && m.csrWrite(csr, regs[rs1]!);
       break;
-    case Op.CSRRW: {
+    case 0x30: /* csrrw */ {
       const old = m.csrRead(csr);
       ok = old !== undefined && m.csrWrite(csr, regs[rs1]!);
       if (ok && rd !== 0) regs[rd] = old!;
       break;
     }
-    case Op.CSRS: case Op.CSRC: {
+    case 0x31: /* csrs */ case 0x32: /* csrc */ {
       const old = m.csrRead(csr);
       if (rd !== 0 || old === undefined) { ok = false; break; }
-      ok = m.csrWrite(csr, (w & 0xff) === Op.CSRS ? old | regs[rs1]! : old & ~regs[rs1]!);
+      ok = m.csrWrite(csr, (w & 0xff) === 0x31 /* csrs */ ? old | regs[rs1]! : old & ~regs[rs1]!);
       break;
     }
-    case Op.SRET:
-      if (w !== Op.SRET) { ok = false; break; }
+    case 0x33: /* sret */
+      if (w !== 0x33 /* sret */) { ok = false; break; }
       m.sret();
       break;
-    case Op.TLBFLUSH:
+    case 0x34: /* tlbflush */
       if ((w & 0xffff0f00) !== 0) { ok = false; break; }
       if (rs1 === 0) m.mmu.flush();
       else m.mmu.flushPage(regs[rs1]!);
       break;
-    case Op.WFI:
-      if (w !== Op.WFI) { ok = false; break; }
+    case 0x35: /* wfi */
+      if (w !== 0x35 /* wfi */) { ok = false; break; }
       if (!m.wakeable()) m.pendingExit = Exit.WFI;
       break;
-    case Op.HALT:
-      if (w !== Op.HALT) { ok = false; break; }
+    case 0x36: /* halt */
+      if (w !== 0x36 /* halt */) { ok = false; break; }
       m.halted = true;
       m.exitStatus = regs[Reg.A0]!;
       m.pendingExit = Exit.HALT;

@@ -327,6 +327,7 @@ export class Machine implements DeviceHost {
 
   /** Copy `len` bytes of guest virtual memory out, or undefined if any byte is unmapped. */
   readVirtual(va: number, len: number, mode: Mode = this.cpu.mode): Uint8Array | undefined {
+    if (!Number.isInteger(len) || len < 0 || len > this.memory.size) return undefined; // cannot all be mapped
     const out = new Uint8Array(len);
     let done = 0;
     while (done < len) {

@@ -60,9 +60,14 @@ export class PageTable {
     this.memory.writeWord(l0 + ((va >>> 12) & 0x3ff) * 4, ((pa & ~0xfff) | flags | PTE_V) >>> 0);
   }
 
-  unmap(va: number): void {
+  /** Remove the mapping of va; returns the PTE it had (0 if none). The caller flushes the TLB. */
+  unmap(va: number): number {
     const l0 = this.leafTable(va, false);
-    if (l0 >= 0) this.memory.writeWord(l0 + ((va >>> 12) & 0x3ff) * 4, 0);
+    if (l0 < 0) return 0;
+    const slot = l0 + ((va >>> 12) & 0x3ff) * 4;
+    const old = this.memory.readWord(slot) >>> 0;
+    this.memory.writeWord(slot, 0);
+    return old;
   }
 
   /** The leaf PTE for va, or 0 if none. */
