@@ -21,6 +21,7 @@ export const enum Sys {
   YIELD = 11,
   GETPID = 12,
   WAIT = 13,
+  SPAWN = 14,
 }
 
 export interface SyscallInfo {
@@ -45,6 +46,7 @@ export const SYSCALLS: readonly SyscallInfo[] = [
   { num: Sys.YIELD, name: 'yield', args: [], returns: '0', doc: 'Give up the CPU to the next runnable process.' },
   { num: Sys.GETPID, name: 'getpid', args: [], returns: 'the process id', doc: 'The process VM runs one process, pid 1.' },
   { num: Sys.WAIT, name: 'wait', args: ['status_ptr'], returns: 'pid of an exited child, or −ECHILD', doc: 'Wait for a child process to exit; store its status at status_ptr unless it is 0.' },
+  { num: Sys.SPAWN, name: 'spawn', args: ['name'], returns: 'the new process id', doc: 'Start another process running the program with this NUL-terminated name (the guest kernel: one of the programs linked into it, else −ENOENT). The process VM runs a single process: −ENOSYS.' },
 ];
 
 /** Error numbers (Linux values, so they read familiarly). */
