@@ -29,12 +29,11 @@ export interface Diagnostic {
   readonly notes?: readonly string[];
 }
 
-// Raw ANSI rather than chalk: isa/ stays free of terminal concerns, and these
-// three colours are all the printer ever uses.
+// Raw ANSI rather than chalk: isa/ stays free of terminal concerns. Colour goes
+// only on the severity and the caret, where the eye should land.
 const RED = '\x1b[1;31m';
 const MAGENTA = '\x1b[1;35m';
 const GREEN = '\x1b[1;32m';
-const CYAN = '\x1b[1;36m';
 const RESET = '\x1b[0m';
 
 const NOTE_PLACE = /^(.*) (at|from) (.+):(\d+):(\d+)$/s;
@@ -65,7 +64,7 @@ export function formatDiagnostic(d: Diagnostic, color = false): string {
   }
   for (const note of d.notes ?? []) {
     const { place, text } = splitNote(note);
-    out.push(`${place ?? here}: ${paint(CYAN, 'note:')} ${text}`);
+    out.push(`${place ?? here}: note: ${text}`);
   }
   return out.join('\n');
 }

@@ -11,7 +11,7 @@ import type { Evaluation } from './evaluate.js';
 import type { Expr } from './expression.js';
 import { CSR_NAMES, OperandReader } from './operands.js';
 import type { Problem } from './reporter.js';
-import type { Call, Operand } from './statement.js';
+import type { Call } from './statement.js';
 import { didYouMean } from './suggest.js';
 
 /** What an instruction's immediate field holds, and how to get it. */
@@ -79,11 +79,12 @@ export function planInstruction(info: OpInfo, head: Call): { readonly planned?: 
   let role: ImmediateRole = 'imm';
   let immStart = head.name.start;
   let immEnd = head.end;
-  const setImm = (op: Operand, e: Expr | undefined, as: ImmediateRole): void => {
+  /** `at` is the text to point at when the value does not fit. */
+  const setImm = (at: { readonly start: number; readonly end: number }, e: Expr | undefined, as: ImmediateRole): void => {
     if (e) imm = { kind: 'expr', expr: e, part: 'all' };
     role = as;
-    immStart = op.start;
-    immEnd = op.end;
+    immStart = at.start;
+    immEnd = at.end;
   };
   kinds.forEach((kind, i) => {
     const op = head.operands[i];
@@ -102,7 +103,7 @@ export function planInstruction(info: OpInfo, head: Call): { readonly planned?: 
         const m = r.memory(op);
         if (m) fields.rs1 = m.base;
         // Point at the offset itself when it does not fit, not at the base register.
-        setImm(m?.offset ? { tokens: [], start: m.offset.start, end: m.offset.end } : op, m?.offset, 'imm');
+        setImm(m?.offset ?? op, m?.offset, 'imm');
         break;
       }
       case 'csr': {

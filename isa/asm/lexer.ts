@@ -105,7 +105,7 @@ export function lex(line: string): Lexed {
   let i = 0;
   while (i < line.length) {
     const c = line[i]!;
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+    if (/\s/.test(c)) {
       i++;
       continue;
     }
@@ -170,8 +170,9 @@ export function lex(line: string): Lexed {
       continue;
     }
     // A run of characters no token starts with is one problem, not one per character.
-    let j = i;
-    while (j < line.length && isStray(line, j)) j += String.fromCodePoint(line.codePointAt(j)!).length;
+    const width = (at: number): number => String.fromCodePoint(line.codePointAt(at)!).length;
+    let j = i + width(i);
+    while (j < line.length && isStray(line, j)) j += width(j);
     const run = line.slice(i, j);
     const plural = [...run].length > 1 ? 's' : '';
     problems.push({ start: i, end: j, message: `unexpected character${plural} '${run}'` });

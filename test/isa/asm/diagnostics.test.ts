@@ -78,9 +78,10 @@ describe('formatDiagnostic', () => {
     ].join('\n'));
   });
 
-  test('colour only on the severity, the caret and note labels', () => {
-    const out = formatDiagnostic({ ...d, severity: 'error', notes: [] }, true);
-    expect(out).toBe('p.s:3:5: \x1b[1;31merror:\x1b[0m something odd\n    foo bar\n    \x1b[1;32m^~~\x1b[0m');
+  test('colour only on the severity and the caret', () => {
+    const out = formatDiagnostic({ ...d, severity: 'error', notes: ['x at p.s:1:1'] }, true);
+    expect(out).toBe('p.s:3:5: \x1b[1;31merror:\x1b[0m something odd\n    foo bar\n    \x1b[1;32m^~~\x1b[0m\np.s:1:1: note: x');
+    expect(formatDiagnostic(d, true)).toContain('\x1b[1;35mwarning:\x1b[0m');
   });
 
   test('no source line, no caret', () => {

@@ -69,6 +69,15 @@ describe('comments, punctuation, identifiers', () => {
     expect(kinds('. + .loop main.loop .word')).toEqual(['punct:.', 'punct:+', 'ident:.loop', 'ident:main.loop', 'ident:.word']);
   });
 
+  test('unicode spaces (a pasted no-break space) separate tokens like spaces', () => {
+    expect(lex('add\u00a0a0,\u2028a1').problems).toEqual([]);
+    expect(kinds('add\u00a0a0')).toEqual(['ident:add', 'ident:a0']);
+  });
+
+  test('a run of stray characters is one problem', () => {
+    expect(lex('nop ```').problems).toEqual([{ start: 4, end: 7, message: "unexpected characters '```'" }]);
+  });
+
   test('a stray character is reported and skipped', () => {
     const r = lex('add a0, a1, a2 $ @');
     expect(r.problems.map((p) => [p.start, p.message])).toEqual([[15, `unexpected character '$'`], [17, `unexpected character '@'`]]);
