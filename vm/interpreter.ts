@@ -27,10 +27,10 @@
  *   compares, 50× slower. test/vm/opcodes.test.ts runs every opcode encoded
  *   from the table against its semantics, so a wrong literal cannot hide.
  */
-import { Reg } from '../isa/registers.js';
 import { mulh, mulhu } from './alu.js';
 import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
+import { executePrivileged } from './privileged.js';
 import type { Machine } from './machine.js';
 import { TLB_MASK, USER_KEY } from './mmu.js';
 import { Cause, INTERRUPT_BIT } from './trap.js';
@@ -306,8 +306,8 @@ export function run(m: Machine, budget: number): Exit {
         case 0x33: /* sret */ case 0x34: /* tlbflush */ case 0x35: /* wfi */ case 0x36: /* halt */ {
           cpu.instret = start + n - 1;
           if (key === UKEY) { m.raise(Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
-          const r = privileged(m, w, pc);
-          if (r === PRIV_TRAP) break;
+          cpu.pc = pc >>> 0;
+          if (!executePrivileged(m, w)) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           pc = cpu.pc | 0;
           key = cpu.mode === Mode.USER ? UKEY : 0;
           codeTag = -1;
@@ -327,69 +327,4 @@ export function run(m: Machine, budget: number): Exit {
       limit = n;
     }
   }
-}
-
-const PRIV_OK = 0;
-const PRIV_TRAP = 1;
-
-/**
- * Privileged instructions in supervisor mode: rare, so kept out of the hot
- * switch. Leaves cpu.pc at the next pc. Returns PRIV_TRAP if it raised a trap.
- */
-function privileged(m: Machine, w: number, pc: number): number {
-  const cpu = m.cpu;
-  const regs = cpu.regs;
-  const rd = (w >>> 8) & 15;
-  const rs1 = (w >>> 12) & 15;
-  const csr = w >>> 16;
-  cpu.pc = (pc + 4) >>> 0;
-  let ok = true;
-  switch (w & 0xff) {
-    case 0x2e: /* csrr */ {
-      const v = rs1 === 0 ? m.csrRead(csr) : undefined;
-      if (v === undefined) ok = false;
-      else if (rd !== 0) regs[rd] = v;
-      break;
-    }
-    case 0x2f: /* csrw */
-      ok = rd === 0 && m.csrWrite(csr, regs[rs1]!);
-      break;
-    case 0x30: /* csrrw */ {
-      const old = m.csrRead(csr);
-      ok = old !== undefined && m.csrWrite(csr, regs[rs1]!);
-      if (ok && rd !== 0) regs[rd] = old!;
-      break;
-    }
-    case 0x31: /* csrs */ case 0x32: /* csrc */ {
-      const old = m.csrRead(csr);
-      if (rd !== 0 || old === undefined) { ok = false; break; }
-      ok = m.csrWrite(csr, (w & 0xff) === 0x31 /* csrs */ ? old | regs[rs1]! : old & ~regs[rs1]!);
-      break;
-    }
-    case 0x33: /* sret */
-      if (w !== 0x33 /* sret */) { ok = false; break; }
-      m.sret();
-      break;
-    case 0x34: /* tlbflush */
-      if ((w & 0xffff0f00) !== 0) { ok = false; break; }
-      if (rs1 === 0) m.mmu.flush();
-      else m.mmu.flushPage(regs[rs1]!);
-      break;
-    case 0x35: /* wfi */
-      if (w !== 0x35 /* wfi */) { ok = false; break; }
-      if (!m.wakeable()) m.pendingExit = Exit.WFI;
-      break;
-    case 0x36: /* halt */
-      if (w !== 0x36 /* halt */) { ok = false; break; }
-      m.halted = true;
-      m.exitStatus = regs[Reg.A0]!;
-      m.pendingExit = Exit.HALT;
-      break;
-  }
-  if (!ok) {
-    cpu.pc = pc >>> 0;
-    m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc);
-    return PRIV_TRAP;
-  }
-  return PRIV_OK;
 }

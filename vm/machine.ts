@@ -7,7 +7,7 @@
  * runtime, a monitor, a debugger — calls run() in slices and decides what each
  * exit means.
  */
-import { Csr, CSR_COUNT, CSRS, STATUS_IE, STATUS_MASK, STATUS_PIE, STATUS_PM } from '../isa/csr.js';
+import { Csr } from '../isa/csr.js';
 import { Bus, type Device, type DeviceHost, type DeviceState } from './device.js';
 import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from './cpu.js';
 import { Exit } from './exit.js';
@@ -15,6 +15,7 @@ import { run as interpret } from './interpreter.js';
 import { DEFAULT_MEM_SIZE, PAGE_SHIFT } from './memmap.js';
 import { PhysicalMemory } from './memory.js';
 import { Access, Mmu, PTE_R, PTE_W, XLATE_MMIO } from './mmu.js';
+import { deliverableIrq, enterTrap, readCsr, timerPending, writeCsr, type PrivilegedEnv } from './privileged.js';
 import { Cause, EXCEPTION_COUNT, INTERRUPT_BIT } from './trap.js';
 
 export interface MachineOptions {
@@ -46,7 +47,7 @@ export interface MachineSnapshot {
   readonly devices: { readonly [name: string]: DeviceState };
 }
 
-export class Machine implements DeviceHost {
+export class Machine implements DeviceHost, PrivilegedEnv {
   readonly cpu = new CpuState();
   readonly memory: PhysicalMemory;
   readonly mmu: Mmu;
@@ -110,9 +111,7 @@ export class Machine implements DeviceHost {
   }
 
   powerOff(status: number): void {
-    this.halted = true;
-    this.exitStatus = status | 0;
-    this.pendingExit = Exit.HALT;
+    this.halt(status);
   }
 
   addDevice(device: Device): void {
@@ -140,7 +139,7 @@ export class Machine implements DeviceHost {
 
   /** Interrupt-pending bits as `ip` reads them. */
   ip(): number {
-    return this.ipDevices | (this.now() >= this.cpu.timerDeadline ? 1 : 0);
+    return this.ipDevices | timerPending(this.cpu);
   }
 
   /** An enabled interrupt is pending: what ends a `wfi` (whatever status.IE says). */
@@ -150,9 +149,7 @@ export class Machine implements DeviceHost {
 
   /** The lowest pending, enabled interrupt line, if interrupts are on; else -1. */
   deliverableIrq(): number {
-    if ((this.cpu.csr[Csr.STATUS]! & STATUS_IE) === 0) return -1;
-    const p = this.ip() & this.cpu.csr[Csr.IE]!;
-    return p === 0 ? -1 : 31 - Math.clz32(p & -p);
+    return deliverableIrq(this.cpu, this.ip());
   }
 
   /** While waiting in wfi: jump virtual time to the timer deadline. Returns false if there is none. */
@@ -181,67 +178,38 @@ export class Machine implements DeviceHost {
       this.pendingExit = Exit.TRAP;
       return;
     }
-    const csr = cpu.csr;
-    const st = csr[Csr.STATUS]!;
-    csr[Csr.STATUS] = ((st & STATUS_IE) !== 0 ? STATUS_PIE : 0) | (cpu.mode === Mode.SUPERVISOR ? STATUS_PM : 0);
-    csr[Csr.EPC] = pc;
-    csr[Csr.CAUSE] = cause;
-    csr[Csr.BADADDR] = badaddr;
-    cpu.mode = Mode.SUPERVISOR;
-    cpu.pc = (csr[Csr.TVEC]! & ~3) >>> 0;
+    enterTrap(cpu, cause, badaddr, pc);
   }
 
-  /** Return from trap: mode and IE come back from status; pc from epc. */
-  sret(): void {
-    const cpu = this.cpu;
-    const csr = cpu.csr;
-    const st = csr[Csr.STATUS]!;
-    cpu.mode = (st & STATUS_PM) !== 0 ? Mode.SUPERVISOR : Mode.USER;
-    csr[Csr.STATUS] = ((st & STATUS_PIE) !== 0 ? STATUS_IE : 0) | STATUS_PIE;
-    cpu.pc = csr[Csr.EPC]! >>> 0;
+  // ---- PrivilegedEnv: what privileged instructions do to this machine ------
+
+  ptbaseWritten(value: number): void {
+    this.mmu.setRoot(value);
   }
 
-  // ---- CSRs ----------------------------------------------------------------
+  flushTlb(va: number | undefined): void {
+    if (va === undefined) this.mmu.flush();
+    else this.mmu.flushPage(va);
+  }
 
-  /** Read a CSR, or undefined if there is no such CSR (illegal instruction). */
+  waitForInterrupt(): void {
+    this.pendingExit = Exit.WFI;
+  }
+
+  halt(status: number): void {
+    this.halted = true;
+    this.exitStatus = status | 0;
+    this.pendingExit = Exit.HALT;
+  }
+
+  /** Read a CSR as the CPU would (undefined: no such CSR). */
   csrRead(num: number): number | undefined {
-    if (num < 0 || num >= CSR_COUNT) return undefined;
-    switch (num) {
-      case Csr.IP: return this.ip();
-      case Csr.TIME: return this.now() % 2 ** 32 | 0;
-      case Csr.TIMEH: return Math.floor(this.now() / 2 ** 32) | 0;
-      default: return this.cpu.csr[num]!;
-    }
+    return readCsr(this, num);
   }
 
-  /** Write a CSR; false if it does not exist or is read-only (illegal instruction). */
+  /** Write a CSR as the CPU would (false: no such CSR, or read-only). */
   csrWrite(num: number, value: number): boolean {
-    if (num < 0 || num >= CSR_COUNT || !CSRS[num]!.writable) return false;
-    const csr = this.cpu.csr;
-    switch (num) {
-      case Csr.STATUS:
-        csr[Csr.STATUS] = value & STATUS_MASK;
-        return true;
-      case Csr.PTBASE:
-        csr[Csr.PTBASE] = value & ~0xffe;
-        this.mmu.setRoot(value);
-        return true;
-      case Csr.TIMECMP: {
-        // The deadline is the time whose low word is `value`, within 2^31 of
-        // now: `csrr t, time; addi t, t, Q; csrw timecmp, t` works across wraps.
-        csr[Csr.TIMECMP] = value;
-        const now = this.now();
-        const delta = (value - (now % 2 ** 32)) | 0;
-        this.cpu.timerDeadline = now + delta;
-        return true;
-      }
-      case Csr.IE:
-        csr[Csr.IE] = value & 0xf;
-        return true;
-      default:
-        csr[num] = value;
-        return true;
-    }
+    return writeCsr(this, num, value);
   }
 
   // ---- memory slow paths ---------------------------------------------------
