@@ -26,18 +26,35 @@ export class PhysicalMemory {
   /** Called when the dirty log is cleared, so the MMU can drop write permissions. */
   onDirtyClear: (() => void) | undefined;
 
-  constructor(size: number, shared = false, buffer?: ArrayBuffer | SharedArrayBuffer) {
+  constructor(size: number, shared = false, buffer?: ArrayBuffer | SharedArrayBuffer, byteOffset = 0, dirty?: Uint8Array) {
     if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || size > RAM_MAX) {
       throw new MemoryError(`memory size must be a positive multiple of 4 KiB up to 1 GiB, got ${size}`);
     }
     this.size = size;
     this.pages = size >>> PAGE_SHIFT;
     this.buffer = buffer ?? (shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
-    if (this.buffer.byteLength !== size) throw new MemoryError(`buffer is ${this.buffer.byteLength} bytes, expected ${size}`);
-    this.u8 = new Uint8Array(this.buffer);
-    this.u16 = new Uint16Array(this.buffer);
-    this.i32 = new Int32Array(this.buffer);
-    this.dirty = new Uint8Array(this.pages);
+    if (byteOffset % PAGE_SIZE !== 0 || byteOffset + size > this.buffer.byteLength || (byteOffset === 0 && !dirty && this.buffer.byteLength !== size)) {
+      throw new MemoryError(`buffer of ${this.buffer.byteLength} bytes cannot hold ${size} bytes at offset ${byteOffset}`);
+    }
+    this.u8 = new Uint8Array(this.buffer, byteOffset, size);
+    this.u16 = new Uint16Array(this.buffer, byteOffset, size >>> 1);
+    this.i32 = new Int32Array(this.buffer, byteOffset, size >>> 2);
+    this.dirty = dirty ?? new Uint8Array(this.pages);
+  }
+
+  /**
+   * A window onto part of this memory that behaves as RAM of its own, starting
+   * at RAM_BASE: what a monitor gives one VM as its guest-physical memory. The
+   * window shares the bytes and the dirty log with its host, so a store the
+   * guest makes through the real MMU is in the VM's dirty log too.
+   */
+  window(offset: number, size: number): PhysicalMemory {
+    if (offset % PAGE_SIZE !== 0 || offset < 0 || offset + size > this.size) {
+      throw new MemoryError(`window 0x${offset.toString(16)}+0x${size.toString(16)} is outside memory of 0x${this.size.toString(16)} bytes`);
+    }
+    const view = new PhysicalMemory(size, false, this.buffer, this.u8.byteOffset + offset, this.dirty.subarray(offset >>> PAGE_SHIFT, (offset + size) >>> PAGE_SHIFT));
+    view.onDirtyClear = () => this.onDirtyClear?.();
+    return view;
   }
 
   /** RAM offset of a physical address, or -1 if there is no RAM there. */

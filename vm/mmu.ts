@@ -27,6 +27,9 @@
 import { Mode } from './cpu.js';
 import { isMmio, PAGE_SHIFT, RAM_BASE } from './memmap.js';
 import type { PhysicalMemory } from './memory.js';
+import { Access, FaultReason, PageWalker, permissionFor } from './walk.js';
+
+export { Access, FAULT_REASONS, FaultReason, PageWalker, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from './walk.js';
 
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -35,44 +38,9 @@ export const TLB_MASK = TLB_SIZE - 1;
 /** Mode key folded into TLB tags: bit 2, clear of the page bits and of the alignment bits 0..1. */
 export const USER_KEY = 4;
 
-export const PTE_V = 1;
-export const PTE_R = 2;
-export const PTE_W = 4;
-export const PTE_X = 8;
-export const PTE_U = 16;
-export const PTE_A = 32;
-export const PTE_D = 64;
-
-export const enum Access {
-  READ = 0,
-  WRITE = 1,
-  EXEC = 2,
-}
-
 /** Results of translate() other than a RAM offset. */
 export const XLATE_FAULT = -1;
 export const XLATE_MMIO = -2;
-
-/** Why the last translation failed (for error reports and the monitors). */
-export const enum FaultReason {
-  NONE = 0,
-  NOT_MAPPED = 1,
-  PERMISSION = 2,
-  USER_TOUCHED_SUPERVISOR = 3,
-  NO_MEMORY = 4,
-  BAD_PAGE_TABLE = 5,
-  DEVICE_FROM_USER = 6,
-}
-
-export const FAULT_REASONS: readonly string[] = [
-  'no fault',
-  'page not mapped',
-  'page does not allow this access',
-  'user mode touched a supervisor page',
-  'no memory at that physical address',
-  'page table points outside memory or has reserved bits',
-  'user mode touched a device',
-];
 
 export class Mmu {
   readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
@@ -93,8 +61,14 @@ export class Mmu {
   walks = 0;
   flushes = 0;
 
+  private readonly walker: PageWalker;
+  /** A second walker for peek(), so a host-side lookup never disturbs a walk's results. */
+  private readonly peeker: PageWalker;
+
   constructor(private readonly memory: PhysicalMemory) {
     memory.onDirtyClear = () => this.wTag.fill(-1);
+    this.walker = new PageWalker(memory);
+    this.peeker = new PageWalker(memory);
   }
 
   flush(): void {
@@ -133,38 +107,25 @@ export class Mmu {
     va >>>= 0;
     const user = mode === Mode.USER;
     let pa: number;
-    let pteAddr = -1;
-    let pte = 0;
+    const w = this.walker;
     if (!this.paging) {
       pa = va;
+      w.pteOff = -1;
     } else {
       this.walks++;
-      const mem = this.memory;
-      const l1 = mem.offsetOf(this.root + ((va >>> 22) << 2), 4);
-      if (l1 < 0) return this.fault(FaultReason.BAD_PAGE_TABLE);
-      const pde = mem.i32[l1 >>> 2]!;
-      if ((pde & PTE_V) === 0) return this.fault(FaultReason.NOT_MAPPED);
-      if ((pde & (PTE_R | PTE_W | PTE_X)) !== 0) return this.fault(FaultReason.BAD_PAGE_TABLE);
-      const l0 = mem.offsetOf(((pde & ~0xfff) >>> 0) + (((va >>> 12) & 0x3ff) << 2), 4);
-      if (l0 < 0) return this.fault(FaultReason.BAD_PAGE_TABLE);
-      pte = mem.i32[l0 >>> 2]!;
-      pteAddr = l0;
-      if ((pte & PTE_V) === 0) return this.fault(FaultReason.NOT_MAPPED);
-      if (user && (pte & PTE_U) === 0) return this.fault(FaultReason.USER_TOUCHED_SUPERVISOR);
-      const need = access === Access.READ ? PTE_R : access === Access.WRITE ? PTE_W : PTE_X;
-      if ((pte & need) === 0) return this.fault(FaultReason.PERMISSION);
-      pa = (((pte >>> 12) << 12) >>> 0) + (va & 0xfff);
+      if (!w.walk(this.root, va, permissionFor(access), user)) return this.fault(w.fault);
+      pa = w.pa;
     }
 
     if (isMmio(pa)) {
       if (user) return this.fault(FaultReason.DEVICE_FROM_USER);
       this.lastPa = pa;
-      this.setAccessed(pteAddr, pte, access);
+      w.markUsed(access === Access.WRITE);
       return XLATE_MMIO;
     }
     const off = this.memory.offsetOf(pa);
     if (off < 0) return this.fault(FaultReason.NO_MEMORY);
-    this.setAccessed(pteAddr, pte, access);
+    w.markUsed(access === Access.WRITE);
 
     // Fill the TLB entry for this access kind. Offsets are stored relative to
     // the virtual page base so the fast path is one addition.
@@ -197,28 +158,7 @@ export class Mmu {
   peek(va: number, mode: Mode = Mode.SUPERVISOR, need = 0): number {
     va >>>= 0;
     if (!this.paging) return va;
-    const mem = this.memory;
-    const l1 = mem.offsetOf(this.root + ((va >>> 22) << 2), 4);
-    if (l1 < 0) return -1;
-    const pde = mem.i32[l1 >>> 2]!;
-    if ((pde & PTE_V) === 0 || (pde & (PTE_R | PTE_W | PTE_X)) !== 0) return -1;
-    const l0 = mem.offsetOf(((pde & ~0xfff) >>> 0) + (((va >>> 12) & 0x3ff) << 2), 4);
-    if (l0 < 0) return -1;
-    const pte = mem.i32[l0 >>> 2]!;
-    if ((pte & PTE_V) === 0) return -1;
-    if (mode === Mode.USER && (pte & PTE_U) === 0) return -1;
-    if ((pte & need) !== need) return -1;
-    return (((pte >>> 12) << 12) >>> 0) + (va & 0xfff);
-  }
-
-  private setAccessed(pteOff: number, pte: number, access: Access): void {
-    if (pteOff < 0) return;
-    const want = access === Access.WRITE ? PTE_A | PTE_D : PTE_A;
-    if ((pte & want) !== want) {
-      this.memory.i32[pteOff >>> 2] = pte | want;
-      // The page table itself changed: it must be logged like any other write.
-      this.memory.dirty[pteOff >>> PAGE_SHIFT] = 1;
-    }
+    return this.peeker.walk(this.root, va, need, mode === Mode.USER) ? this.peeker.pa : -1;
   }
 
   private fault(reason: FaultReason): number {
