@@ -1,6 +1,7 @@
 /** Every subcommand, in the order `--help` lists them. */
 import type { Command } from 'commander';
 import { registerAsm } from './asm.js';
+import { registerDebug } from './debug.js';
 import { registerDisasm } from './disasm.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
@@ -10,5 +11,6 @@ export function registerCommands(program: Command): void {
   registerAsm(program);
   registerDisasm(program);
   registerRun(program);
+  registerDebug(program);
   registerSpec(program);
 }
