@@ -147,7 +147,7 @@ export class Assembler {
     if (!head) return { size: 0, plan: NOTHING };
     switch (head.kind) {
       case 'assign': return { size: 0, plan: this.defineConst(st.line, head.name, head.value, position) };
-      case 'directive': return runDirective(this.directiveContext(st.line, head, position));
+      case 'directive': return runDirective(this.directiveContext(st.line, head, position, st.embedded));
       case 'op': return this.instruction(st.line, head, position);
     }
   }
@@ -198,10 +198,11 @@ export class Assembler {
     return ev.kind === 'value' ? ev.value : undefined;
   }
 
-  private directiveContext(line: SourceLine, call: Call, position: number): DirectiveContext {
+  private directiveContext(line: SourceLine, call: Call, position: number, embedded: Uint8Array | undefined): DirectiveContext {
     const error = (start: number, end: number, message: string, notes?: readonly string[]): void => this.reporter.error(line, start, end, message, notes);
     return {
       call,
+      embedded,
       section: this.current,
       switchTo: (name) => {
         this.current = this.sections[name];

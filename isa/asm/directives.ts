@@ -15,6 +15,8 @@ import { didYouMean } from './suggest.js';
 /** What the assembler lends a directive in pass 1. */
 export interface DirectiveContext {
   readonly call: Call;
+  /** The bytes the reader found for `.incbin` / `.image` (embed.ts). */
+  readonly embedded: Uint8Array | undefined;
   /** The current section. */
   readonly section: SectionState;
   switchTo(name: SectionName): void;
@@ -179,6 +181,12 @@ function global(ctx: DirectiveContext): Placement {
   return EMPTY;
 }
 
+function embedded(ctx: DirectiveContext): Placement {
+  const bytes = ctx.embedded ?? new Uint8Array(0);
+  ctx.place();
+  return { size: bytes.length, plan: { kind: 'bytes', bytes } };
+}
+
 const DIRECTIVES: ReadonlyMap<string, Directive> = new Map<string, Directive>([
   ['.text', section('.text')],
   ['.data', section('.data')],
@@ -196,7 +204,13 @@ const DIRECTIVES: ReadonlyMap<string, Directive> = new Map<string, Directive>([
   ['.global', { operands: ['names'], min: 1, max: Infinity, inBss: true, run: global }],
   // The reader has included the file (and checked the operand) already.
   ['.include', { operands: ['"file"'], min: 0, max: Infinity, inBss: true, run: () => EMPTY }],
+  // The reader has read the file, or assembled the program, already (embed.ts).
+  ['.incbin', { operands: ['"file"'], min: 1, max: 1, inBss: false, run: embedded }],
+  ['.image', { operands: ['"prog.s"'], min: 1, max: 1, inBss: false, run: embedded }],
 ]);
+
+/** Directives the reader turns into bytes (embed.ts). */
+export const EMBED_DIRECTIVES: readonly string[] = ['.incbin', '.image'];
 
 export const DIRECTIVE_NAMES: readonly string[] = [...DIRECTIVES.keys(), '.macro', '.endm'];
 

@@ -9,6 +9,7 @@
  *   00002000  68 65 6c 6c 6f 0a         9  msg:    .ascii "hello\n"
  */
 import { opByName } from '../opcodes.js';
+import { EMBED_DIRECTIVES } from './directives.js';
 import { lex } from './lexer.js';
 import { parseLine } from './statement.js';
 import type { Origin } from './source-line.js';
@@ -96,6 +97,12 @@ function isInstructionLine(source: string): boolean {
   return parsed.head?.kind === 'op' && opByName(parsed.head.name.text) !== undefined;
 }
 
+/** Whether a line embeds a whole file (listed as one line with its size, not a hex dump). */
+function isEmbedLine(source: string): boolean {
+  const { parsed } = parseLine(lex(source).tokens);
+  return parsed.head?.kind === 'directive' && EMBED_DIRECTIVES.includes(parsed.head.name.text.toLowerCase());
+}
+
 export function formatListing(listing: readonly ListingEntry[]): string {
   const files = new Set(listing.map((e) => e.file));
   const where = (e: ListingEntry): string => (files.size > 1 ? `${e.file}:${e.line}` : String(e.line));
@@ -131,6 +138,8 @@ export function formatListing(listing: readonly ListingEntry[]): string {
       // A macro that emitted data as well: its bytes, then what it expanded to.
       dataRows(e);
       for (const text of e.expansion) out.push(expansionRow(undefined, '', text));
+    } else if (isEmbedLine(e.source)) {
+      out.push(row(e.addr, `[${e.bytes.length} bytes]`, where(e), e.source));
     } else if (e.bytes.length === 4 && isInstructionLine(e.source)) {
       out.push(row(e.addr, hex8(word(e.bytes, 0)), where(e), e.source));
     } else {

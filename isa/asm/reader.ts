@@ -7,6 +7,8 @@
 import * as path from 'node:path';
 import { opByName } from '../opcodes.js';
 import { lex, type Token } from './lexer.js';
+import { EMBED_DIRECTIVES } from './directives.js';
+import { embed, type FileOperand } from './embed.js';
 import { describeParams, expandLine, type Macro } from './macro.js';
 import { isPseudo } from './pseudo.js';
 import type { Reporter } from './reporter.js';
@@ -19,6 +21,8 @@ export interface Statement {
   readonly head: Head | undefined;
   /** The line has a fault already reported: give it its usual size and say nothing more about it. */
   readonly broken: boolean;
+  /** The bytes an `.incbin` or `.image` line places (embed.ts). */
+  readonly embedded?: Uint8Array | undefined;
 }
 
 /** Deeper than this is a macro calling itself, not a program. */
@@ -116,6 +120,12 @@ export class Reader {
         if (!broken) this.include(line, head, stack);
         return undefined;
       }
+      if (EMBED_DIRECTIVES.includes(name)) {
+        const file = broken ? undefined : this.fileOperand(line, head);
+        const embedded = file && embed(line, head, file, { reporter: this.reporter, readFile: this.readFile, stack, newReader: (r) => new Reader(r, this.readFile), whyUnreadable });
+        this.statements.push({ line, labels, head, broken: embedded === undefined, embedded });
+        return undefined;
+      }
     }
     if (head?.kind === 'op') {
       const macro = this.macros.get(head.name.text);
@@ -187,17 +197,25 @@ export class Reader {
     }
   }
 
-  private include(line: SourceLine, head: Call, stack: readonly string[]): void {
+  /** The file a `.include`, `.incbin` or `.image` line names, relative to the line's own file. */
+  private fileOperand(line: SourceLine, head: Call): FileOperand | undefined {
     const arg = head.operands[0];
     const t = arg?.tokens[0];
     if (!arg || head.operands.length > 1 || arg.tokens.length > 1 || t?.kind !== 'string') {
       const start = arg?.start ?? head.name.end;
       const found = arg ? `'${line.text.slice(arg.start, head.end)}'` : 'nothing';
-      this.reporter.error(line, start, arg ? head.end : start + 1, `'.include' takes a file name in double quotes, found ${found}`);
-      return;
+      this.reporter.error(line, start, arg ? head.end : start + 1, `'${head.name.text.toLowerCase()}' takes a file name in double quotes, found ${found}`);
+      return undefined;
     }
     const name = new TextDecoder().decode(t.bytes);
     const target = path.isAbsolute(name) ? name : path.join(path.dirname(line.origin.file), name);
+    return { token: t, name, target };
+  }
+
+  private include(line: SourceLine, head: Call, stack: readonly string[]): void {
+    const file = this.fileOperand(line, head);
+    if (!file) return;
+    const { token: t, name, target } = file;
     const resolved = path.resolve(target);
     const cycle = stack.indexOf(resolved);
     if (cycle >= 0) {

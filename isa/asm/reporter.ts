@@ -40,6 +40,17 @@ export class Reporter {
     this.error(line, p.start, p.end, p.message);
   }
 
+  /**
+   * A diagnostic from another assembly (a program embedded with `.image`),
+   * kept at its own place, with `note` and `line`'s context added, and sorted
+   * as if it were on `line`.
+   */
+  adopt(line: SourceLine, d: Diagnostic, note: string): void {
+    const diagnostic: Diagnostic = { ...d, notes: [...(d.notes ?? []), note, ...line.notes] };
+    if (d.severity === 'error') this.errorCount++;
+    this.entries.push({ order: line.order, seq: this.entries.length, diagnostic });
+  }
+
   /** Every diagnostic so far, in reading order. */
   all(): readonly Diagnostic[] {
     return [...this.entries]
