@@ -12,10 +12,12 @@ import { SECTION_ZERO } from '../isa/image.js';
 import { Reg } from '../isa/registers.js';
 import { Mode } from './cpu.js';
 import { ConsoleDevice } from './devices/console.js';
+import { ConsoleFeeder } from './devices/console-feeder.js';
 import { DiskDevice, type DiskBackend } from './devices/disk.js';
 import { PowerDevice } from './devices/power.js';
 import { Exit } from './exit.js';
 import { Machine } from './machine.js';
+import type { PhysicalMemory } from './memory.js';
 import { DEFAULT_MEM_SIZE, RAM_BASE } from './memmap.js';
 import { causeName, isInterrupt } from './trap.js';
 
@@ -41,16 +43,19 @@ export type BootResult =
   | { readonly kind: 'budget'; readonly instructions: number }
   | { readonly kind: 'stuck'; readonly reason: string };
 
-/** Copy an image's sections into physical RAM; every section must fit in RAM. */
-export function loadIntoRam(machine: Machine, image: Image): void {
+/**
+ * Copy an image's sections into RAM (a machine's, or a VM's guest-physical
+ * window); every section must fit in RAM. Throws BootError saying which does not.
+ */
+export function loadImageIntoRam(memory: PhysicalMemory, image: Image): void {
   for (const s of image.sections) {
     const end = s.addr + s.size;
-    if (machine.memory.offsetOf(s.addr, Math.max(1, s.size)) < 0) {
-      const hint = s.addr < RAM_BASE ? ` RAM starts at 0x${RAM_BASE.toString(16)}: a kernel must link there (.org 0x80000000); a user program runs with \`typevisor run\`.` : ` RAM is 0x${RAM_BASE.toString(16)}..0x${(RAM_BASE + machine.memory.size).toString(16)} (raise --mem?).`;
+    if (memory.offsetOf(s.addr, Math.max(1, s.size)) < 0) {
+      const hint = s.addr < RAM_BASE ? ` RAM starts at 0x${RAM_BASE.toString(16)}: a kernel must link there (.org 0x80000000); a user program runs with \`typevisor run\`.` : ` RAM is 0x${RAM_BASE.toString(16)}..0x${(RAM_BASE + memory.size).toString(16)} (raise --mem?).`;
       throw new BootError(`section ${s.name} at 0x${s.addr.toString(16)}..0x${end.toString(16)} is not in RAM.${hint}`);
     }
-    if ((s.flags & SECTION_ZERO) !== 0) machine.memory.fill(s.addr, s.size, 0);
-    else machine.memory.write(s.addr, s.data);
+    if ((s.flags & SECTION_ZERO) !== 0) memory.fill(s.addr, s.size, 0);
+    else memory.write(s.addr, s.data);
   }
 }
 
@@ -59,9 +64,9 @@ export class BareMachine {
   readonly console: ConsoleDevice;
   readonly disk: DiskDevice;
   readonly power = new PowerDevice();
+  private readonly feeder: ConsoleFeeder;
   private out: number[] = [];
   private readonly options: BareOptions;
-  private inputClosed = true;
   private wake: (() => void) | undefined;
   wallMs = 0;
 
@@ -69,11 +74,12 @@ export class BareMachine {
     this.options = options;
     this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE });
     this.console = new ConsoleDevice((b) => this.out.push(b));
+    this.feeder = new ConsoleFeeder(this.console);
     this.disk = new DiskDevice(options.disk);
     this.machine.addDevice(this.console);
     this.machine.addDevice(this.disk);
     this.machine.addDevice(this.power);
-    loadIntoRam(this.machine, image);
+    loadImageIntoRam(this.machine.memory, image);
     this.machine.reset(image.entry, Mode.SUPERVISOR);
     // Boot protocol: a0 holds the RAM size, so a kernel can size its page pool.
     this.machine.cpu.regs[Reg.A0] = this.machine.memory.size;
@@ -89,32 +95,17 @@ export class BareMachine {
 
   /** Feed console input. `null` means the input has ended (no more will come). */
   input(bytes: Uint8Array | null): void {
-    if (bytes === null) this.inputClosed = true;
-    else {
-      this.inputClosed = false;
-      this.pending.push(bytes);
-      this.pump();
-    }
+    this.feeder.push(bytes);
     this.wake?.();
   }
 
   /** Say that console input may still arrive (stdin is open). */
   expectInput(): void {
-    this.inputClosed = false;
+    this.feeder.closed = false;
   }
 
-  private readonly pending: Uint8Array[] = [];
-
   private pump(): void {
-    while (this.pending.length > 0) {
-      const head = this.pending[0]!;
-      const took = this.console.input(head);
-      if (took === head.length) this.pending.shift();
-      else {
-        this.pending[0] = head.subarray(took);
-        return;
-      }
-    }
+    this.feeder.pump();
   }
 
   private flush(): void {
@@ -146,7 +137,7 @@ export class BareMachine {
           this.pump();
           if (m.wakeable()) continue;
           if (m.skipToTimer()) continue;
-          if (this.inputClosed) return { kind: 'stuck', reason: 'the guest waits for an interrupt, but no timer is set and console input has ended' };
+          if (!this.feeder.live) return { kind: 'stuck', reason: 'the guest waits for an interrupt, but no timer is set and console input has ended' };
           await new Promise<void>((r) => (this.wake = r));
           this.wake = undefined;
           continue;

@@ -98,16 +98,11 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   }
 
   dmaRead(pa: number, len: number): Uint8Array | undefined {
-    const off = this.memory.offsetOf(pa, len);
-    return off < 0 || len < 0 ? undefined : this.memory.u8.slice(off, off + len);
+    return this.memory.dmaRead(pa, len);
   }
 
   dmaWrite(pa: number, bytes: Uint8Array): boolean {
-    const off = this.memory.offsetOf(pa, bytes.length);
-    if (off < 0) return false;
-    this.memory.u8.set(bytes, off);
-    this.memory.markDirty(off, bytes.length);
-    return true;
+    return this.memory.dmaWrite(pa, bytes);
   }
 
   powerOff(status: number): void {

@@ -71,6 +71,21 @@ export class PhysicalMemory {
     this.markDirty(off, bytes.length);
   }
 
+  /** DMA read for a device: a copy of [pa, pa+len), or undefined if any of it is not RAM. */
+  dmaRead(pa: number, len: number): Uint8Array | undefined {
+    const off = len >= 0 ? this.offsetOf(pa, len) : -1;
+    return off < 0 ? undefined : this.u8.slice(off, off + len);
+  }
+
+  /** DMA write for a device; false (nothing written) if any byte would fall outside RAM. */
+  dmaWrite(pa: number, bytes: Uint8Array): boolean {
+    const off = this.offsetOf(pa, bytes.length);
+    if (off < 0) return false;
+    this.u8.set(bytes, off);
+    this.markDirty(off, bytes.length);
+    return true;
+  }
+
   read(pa: number, len: number): Uint8Array {
     const off = this.offsetOf(pa, len);
     if (off < 0) throw new MemoryError(`physical read of ${len} bytes at 0x${(pa >>> 0).toString(16)} is outside RAM`);

@@ -11,8 +11,15 @@ export class OutOfMemoryError extends Error {
   override readonly name = 'OutOfMemoryError';
 }
 
+/** Where a page table gets its frames. */
+export interface FrameSource {
+  /** A zeroed page frame (physical address); throws OutOfMemoryError. */
+  alloc(): number;
+  release(pa: number): void;
+}
+
 /** Hands out physical page frames from a range of RAM, zeroed. */
-export class FrameAllocator {
+export class FrameAllocator implements FrameSource {
   private next: number;
   private readonly free: number[] = [];
   used = 0;
@@ -45,7 +52,7 @@ export class PageTable {
   /** Physical address of the root table. */
   readonly root: number;
 
-  constructor(private readonly memory: PhysicalMemory, private readonly frames: FrameAllocator, root?: number) {
+  constructor(private readonly memory: PhysicalMemory, private readonly frames: FrameSource, root?: number) {
     this.root = root ?? frames.alloc();
   }
 

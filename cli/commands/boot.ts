@@ -1,19 +1,27 @@
 /**
- * `typevisor boot KERNEL.s|KERNEL.img`: start a kernel on the bare machine,
- * its console on the terminal, and exit with the status it powers off with.
+ * `typevisor boot KERNEL`: start guest kernels — on the bare machine, or as
+ * VMs under a monitor — with their consoles on the terminal.
  */
-import type { Command } from 'commander';
+import { basename, extname } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Image } from '../../isa/image.js';
+import type { NativeVmConfig } from '../../hypervisor/native/monitor.js';
 import { RAM_BASE } from '../../vm/memmap.js';
-import { BareMachine, BootError, type BootResult } from '../../vm/bare.js';
+import type { DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';
-import { IRQ_NAMES } from '../../isa/csr.js';
-import { CAUSES } from '../../vm/trap.js';
-import { paintErr } from '../color.js';
-import { loadProgram, parseCount, parseMem, writeOut } from '../load.js';
-import { attachConsole } from '../console.js';
+import { RegionDisk } from '../../vm/devices/region-disk.js';
+import { bootBare } from '../boot/bare.js';
+import { bootNative } from '../boot/native.js';
+import type { BootSettings } from '../boot/settings.js';
+import { fail, loadProgram, parseCount, parseMem } from '../load.js';
 
 interface BootOptions {
-  readonly disk?: string;
+  readonly monitor: 'none' | 'native' | 'hosted';
+  readonly vms?: string;
+  readonly vm: string[];
+  readonly share?: string;
+  readonly consoleDir?: string;
+  readonly disk: string[];
   readonly diskSize?: string;
   readonly mem: string;
   readonly traceTraps?: boolean;
@@ -22,122 +30,148 @@ interface BootOptions {
   readonly json?: boolean;
 }
 
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 export function registerBoot(program: Command): void {
   program
     .command('boot')
-    .description('boot a guest kernel on the bare machine (supervisor mode, paging off, console on this terminal)')
-    .argument('<kernel>', 'kernel source (.s, assembled first; links at 0x80000000 by default) or image (.img)')
-    .option('--disk <file>', 'attach a disk image file as the block device')
-    .option('--disk-size <size>', 'create the --disk file at this size if it does not exist (e.g. 4M)')
-    .option('--mem <size>', 'RAM size (K, M, G suffixes)', '16M')
-    .option('--trace-traps', 'print every trap and interrupt as it happens (to stderr)')
-    .option('--stats', 'print instruction, trap and interrupt counts at the end (to stderr)')
-    .option('--json', 'print the result and counts as JSON on stdout after the console output')
-    .option('--max-instructions <n>', 'stop a runaway guest after this many instructions')
+    .description('boot guest kernels: on the bare machine, or deprivileged under a monitor')
+    .argument('[kernel]', 'kernel source (.s, assembled first; links at 0x80000000 by default) or image (.img)')
+    .addOption(new Option('--monitor <kind>', 'none: the bare machine; native: trap-and-emulate VMs on one machine').choices(['none', 'native', 'hosted']).default('none'))
+    .option('--vms <n>', 'with --monitor native: run this many copies of the kernel')
+    .option('--vm <file>', 'with --monitor native: one VM running this kernel (repeat for more; different guests welcome)', collect, [])
+    .option('--share <list>', 'CPU shares of the VMs, e.g. 2:1:1 (default: equal)')
+    .option('--console-dir <dir>', 'write each VM\'s console to DIR/NAME.log instead of prefixed lines on stdout')
+    .option('--disk <file>', 'disk image file (repeat: one per VM; one file with several VMs is split into equal regions)', collect, [])
+    .option('--disk-size <size>', 'create a missing --disk file at this size (e.g. 4M)')
+    .option('--mem <size>', 'RAM size, per VM under a monitor (K, M, G suffixes)', '16M')
+    .option('--trace-traps', 'print every trap and interrupt as it happens, and under a monitor what it did with each (stderr)')
+    .option('--stats', 'print counts at the end: instructions, traps, interrupts; per VM under a monitor (stderr)')
+    .option('--json', 'print the result and counts as JSON on stdout (console output goes to stderr)')
+    .option('--max-instructions <n>', 'stop a runaway guest after this many instructions (per VM)')
     .addHelpText('after', `
-The kernel is loaded at its link address in RAM (0x${RAM_BASE.toString(16)} upward), started in
-supervisor mode with paging off at its entry point. Console input comes from
-stdin (raw mode on a terminal: Ctrl-] ends the session), output goes to stdout.
-The exit status is the one the kernel writes to the power device.
+Bare machine: the kernel is loaded at its link address in RAM (0x${RAM_BASE.toString(16)} upward)
+and started in supervisor mode with paging off, a0 = RAM size. The exit status is
+the one the kernel writes to the power device.
+
+Native monitor: each VM gets its own RAM, console, timer, disk and virtual CPU;
+its kernel runs unmodified in the real CPU's user mode and every privileged
+instruction traps to the monitor, which emulates it. Console lines are prefixed
+with the VM's name; stdin goes to the first VM. Time is virtual (instruction
+counts), so runs are identical every time.
+
+Console input comes from stdin (raw mode on a terminal: Ctrl-] ends the session).
 
 Examples:
   typevisor boot guests/kernel/kernel.s
   typevisor boot guests/kernel/kernel.s --stats --trace-traps 2>traps.log
+  typevisor boot guests/kernel/kernel.s --monitor native --vms 3 --stats
+  typevisor boot --monitor native --vm a.img --vm b.img --share 2:1
   typevisor boot mykernel.img --disk disk.img --disk-size 1M --mem 32M`)
-    .action(async (file: string, opts: BootOptions) => {
-      const image = loadProgram(file, { defaultTextBase: RAM_BASE });
-      if (!image) return;
-      const memSize = parseMem(opts.mem);
-      const max = opts.maxInstructions === undefined ? undefined : parseCount(opts.maxInstructions, '--max-instructions');
-      if (memSize === undefined || max === null) return;
-
-      let disk: FileDisk | undefined;
-      if (opts.disk) {
-        const size = opts.diskSize === undefined ? undefined : parseMem(opts.diskSize, '--disk-size');
-        if (opts.diskSize !== undefined && size === undefined) return;
-        try {
-          disk = new FileDisk(opts.disk, size === undefined ? {} : { createSize: size });
-        } catch (e) {
-          process.stderr.write(`${paintErr().red('error:')} cannot open disk ${opts.disk}: ${(e as Error).message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-      }
-
-      let bare: BareMachine;
-      try {
-        bare = new BareMachine(image, {
-          memSize,
-          ...(disk ? { disk } : {}),
-          ...(max !== undefined ? { maxInstructions: max } : {}),
-          output: (bytes) => writeOut(opts.json ? 2 : 1, bytes),
-          ...(opts.traceTraps ? { traceTraps: (line: string) => process.stderr.write(line + '\n') } : {}),
-        });
-      } catch (e) {
-        if (!(e instanceof BootError)) throw e;
-        process.stderr.write(`${paintErr().red('error:')} ${e.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-
-      const detach = attachConsole(bare);
-      let result: BootResult;
-      try {
-        result = await bare.run();
-      } finally {
-        detach();
-        disk?.close();
-      }
-      report(bare, result, opts);
+    .action(async (file: string | undefined, opts: BootOptions) => {
+      const settings = parseSettings(opts);
+      if (!settings) return;
+      if (opts.monitor === 'none') return bootOnBare(file, opts, settings);
+      if (opts.monitor === 'native') return bootUnderNative(file, opts, settings);
+      fail('--monitor hosted is not available yet; use --monitor native');
     });
 }
 
-function report(bare: BareMachine, result: BootResult, opts: BootOptions): void {
-  const m = bare.machine;
-  const traps: Record<string, number> = {};
-  CAUSES.forEach((c) => {
-    const n = m.trapCounts[c.code]!;
-    if (n > 0) traps[c.name] = n;
-  });
-  const interrupts: Record<string, number> = {};
-  IRQ_NAMES.forEach((name, i) => {
-    const n = m.interruptCounts[i]!;
-    if (n > 0) interrupts[name] = n;
-  });
-  const stats = {
-    instructions: m.cpu.instret,
-    virtualTime: m.now(),
-    wallMs: Math.round(bare.wallMs * 100) / 100,
-    mips: bare.wallMs > 0 ? Math.round((m.cpu.instret / bare.wallMs / 1000) * 100) / 100 : 0,
-    traps,
-    interrupts,
-    tlbFlushes: m.mmu.flushes,
-    pageWalks: m.mmu.walks,
-  };
-  const err = paintErr();
-  if (result.kind === 'poweroff') process.exitCode = result.status & 0xff;
-  else if (result.kind === 'budget') {
-    process.stderr.write(`${err.red('stopped:')} the guest ran ${result.instructions} instructions (--max-instructions) without powering off\n`);
-    process.exitCode = 124;
-  } else {
-    process.stderr.write(`${err.red('stopped:')} ${result.reason}\n`);
-    process.exitCode = 125;
+function parseSettings(opts: BootOptions): BootSettings | undefined {
+  const memSize = parseMem(opts.mem);
+  if (memSize === undefined) return undefined;
+  const max = opts.maxInstructions === undefined ? undefined : parseCount(opts.maxInstructions, '--max-instructions');
+  if (max === null) return undefined;
+  let shares: number[] = [];
+  if (opts.share !== undefined) {
+    shares = opts.share.split(':').map((x) => Number(x));
+    if (shares.some((x) => !Number.isInteger(x) || x < 1 || x > 1000)) {
+      fail(`--share ${JSON.stringify(opts.share)}: give whole numbers 1..1000 separated by colons, e.g. 2:1:1`);
+      return undefined;
+    }
   }
-  if (opts.stats) {
-    const list = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-    process.stderr.write(
-      [
-        err.bold('--- machine stats ---'),
-        `instructions   ${stats.instructions}`,
-        `virtual time   ${stats.virtualTime}`,
-        `wall time      ${stats.wallMs.toFixed(2)} ms (${stats.mips.toFixed(1)} MIPS)`,
-        `traps          ${list(traps)}`,
-        `interrupts     ${list(interrupts)}`,
-        `TLB            ${stats.tlbFlushes} flushes, ${stats.pageWalks} page walks`,
-        `result         ${result.kind === 'poweroff' ? `powered off, status ${result.status}` : result.kind}`,
-        '',
-      ].join('\n'),
-    );
+  return { memSize, maxInstructions: max, traceTraps: opts.traceTraps === true, stats: opts.stats === true, json: opts.json === true, consoleDir: opts.consoleDir, shares };
+}
+
+function openDisk(path: string, sizeText: string | undefined): FileDisk | undefined {
+  const size = sizeText === undefined ? undefined : parseMem(sizeText, '--disk-size');
+  if (sizeText !== undefined && size === undefined) return undefined;
+  try {
+    return new FileDisk(path, size === undefined ? {} : { createSize: size });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail(`cannot open disk ${path}: ${code === 'ENOENT' ? 'no such file (give --disk-size to create it)' : (e as Error).message}`);
+    return undefined;
   }
-  if (opts.json) process.stdout.write(JSON.stringify({ result, stats }) + '\n');
+}
+
+async function bootOnBare(file: string | undefined, opts: BootOptions, s: BootSettings): Promise<void> {
+  if (!file) return fail('name a kernel to boot (e.g. guests/kernel/kernel.s)');
+  if (opts.vm.length > 0 || opts.vms !== undefined) return fail('--vm and --vms need a monitor: add --monitor native');
+  if (opts.disk.length > 1) return fail('the bare machine has one disk: give --disk once');
+  const image = loadProgram(file, { defaultTextBase: RAM_BASE });
+  if (!image) return;
+  const disk = opts.disk[0] === undefined ? undefined : openDisk(opts.disk[0], opts.diskSize);
+  if (opts.disk[0] !== undefined && !disk) return;
+  try {
+    await bootBare(image, disk, s);
+  } finally {
+    disk?.close();
+  }
+}
+
+async function bootUnderNative(file: string | undefined, opts: BootOptions, s: BootSettings): Promise<void> {
+  // Which kernels: --vm files, or N copies of the positional kernel.
+  const files: string[] = [...opts.vm];
+  if (file !== undefined) {
+    const n = opts.vms === undefined ? (opts.vm.length > 0 ? 1 : 1) : parseCount(opts.vms, '--vms');
+    if (n === null) return;
+    if (n > 64) return fail('--vms: at most 64 VMs');
+    for (let i = 0; i < n; i++) files.push(file);
+  } else if (opts.vms !== undefined) {
+    return fail('--vms N needs the kernel to copy: typevisor boot KERNEL --monitor native --vms N');
+  }
+  if (files.length === 0) return fail('name a kernel (typevisor boot KERNEL --monitor native --vms 2) or give --vm FILE for each VM');
+  if (s.shares.length > 0 && s.shares.length !== files.length) return fail(`--share gives ${s.shares.length} shares for ${files.length} VMs`);
+
+  const images = new Map<string, Image>();
+  for (const f of new Set(files)) {
+    const image = loadProgram(f, { defaultTextBase: RAM_BASE });
+    if (!image) return;
+    images.set(f, image);
+  }
+
+  // Disks: one per VM, or one split into equal regions.
+  const disks: (DiskBackend | undefined)[] = files.map(() => undefined);
+  const opened: FileDisk[] = [];
+  if (opts.disk.length === 1 && files.length > 1) {
+    const d = openDisk(opts.disk[0]!, opts.diskSize);
+    if (!d) return;
+    opened.push(d);
+    const each = Math.floor(d.sectors / files.length);
+    if (each === 0) return fail(`disk ${opts.disk[0]} (${d.sectors} sectors) is too small to split between ${files.length} VMs`);
+    files.forEach((_, i) => (disks[i] = new RegionDisk(d, i * each, each)));
+  } else if (opts.disk.length > 0) {
+    if (opts.disk.length !== files.length) return fail(`${opts.disk.length} disks for ${files.length} VMs: give one --disk per VM, or one to split`);
+    for (let i = 0; i < files.length; i++) {
+      const d = openDisk(opts.disk[i]!, opts.diskSize);
+      if (!d) return;
+      opened.push(d);
+      disks[i] = d;
+    }
+  }
+
+  const sameKernel = new Set(files).size === 1;
+  const configs: NativeVmConfig[] = files.map((f, i) => ({
+    name: sameKernel ? `vm${i + 1}` : `vm${i + 1}:${basename(f, extname(f))}`,
+    image: images.get(f)!,
+    memSize: s.memSize,
+    share: s.shares[i] ?? 1,
+    ...(disks[i] ? { disk: disks[i]! } : {}),
+  }));
+  try {
+    await bootNative(configs, s);
+  } finally {
+    for (const d of opened) d.close();
+  }
 }

@@ -1,0 +1,55 @@
+/**
+ * Emulating a guest's device-register access. Guest device pages are never in
+ * a shadow table, so every load or store to one faults to the monitor; here
+ * the instruction is decoded and carried out against the VM's own device, as
+ * the bare machine's bus would have done it.
+ */
+import { Mode } from '../../vm/cpu.js';
+import type { Machine } from '../../vm/machine.js';
+import { PTE_X } from '../../vm/walk.js';
+import type { VirtualMachine } from './vm.js';
+
+const LB = 0x1c, LBU = 0x1d, LH = 0x1e, LHU = 0x1f, LW = 0x20, SB = 0x21, SH = 0x22, SW = 0x23;
+
+/**
+ * Carry out the load or store at pc (whose target is guest-physical `gpa`)
+ * on the VM's device. The VM's registers must be synced out. Returns false if
+ * there is no device there or the instruction is not a load or store: the
+ * caller reflects the fault, as the bare machine would fault.
+ */
+export function emulateMmio(vm: VirtualMachine, machine: Machine, gpa: number, pc: number): boolean {
+  // The real CPU has just fetched this instruction through the shadow table.
+  const hpa = machine.mmu.peek(pc, Mode.USER, PTE_X);
+  if (hpa < 0) return false;
+  const w = machine.memory.readWord(hpa);
+  const dev = vm.bus.at(gpa);
+  if (!dev) return false;
+  const off = (gpa - dev.base) & 0xfff;
+  const regs = vm.cpu.regs;
+  const rd = (w >>> 8) & 15;
+  switch (w & 0xff) {
+    case LB: case LBU: case LH: case LHU: case LW: {
+      const op = w & 0xff;
+      const width = op === LW ? 4 : op === LH || op === LHU ? 2 : 1;
+      let v = dev.read(off, width) | 0;
+      if (op === LB) v = (v << 24) >> 24;
+      else if (op === LBU) v &= 0xff;
+      else if (op === LH) v = (v << 16) >> 16;
+      else if (op === LHU) v &= 0xffff;
+      if (rd !== 0) regs[rd] = v;
+      break;
+    }
+    case SB: case SH: case SW: {
+      const op = w & 0xff;
+      const width = op === SW ? 4 : op === SH ? 2 : 1;
+      const mask = width === 4 ? -1 : width === 2 ? 0xffff : 0xff;
+      dev.write(off, regs[rd]! & mask, width);
+      break;
+    }
+    default:
+      return false;
+  }
+  vm.cpu.pc = (pc + 4) >>> 0;
+  vm.cpu.instret++;
+  return true;
+}

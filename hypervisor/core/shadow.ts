@@ -1,0 +1,270 @@
+/**
+ * Shadow page tables: the tables the real MMU walks while a guest runs.
+ *
+ * A guest kernel builds page tables that map its virtual addresses to what it
+ * believes are physical addresses (guest-physical). The real MMU cannot use
+ * them: guest-physical is not host-physical, and the guest kernel runs in real
+ * user mode, so its own pages (no U bit) would fault. The monitor keeps, per
+ * guest address space and per virtual mode, a shadow table mapping
+ * guest-virtual straight to host-physical, every page marked U, with at most
+ * the permissions the guest's PTE grants:
+ *
+ *   guest VA ──guest tables (guest memory)──▶ guest PA ──window──▶ host PA
+ *   guest VA ─────────────shadow table (monitor frames)──────────▶ host PA
+ *
+ * Shadows are filled lazily. A real fault comes to the monitor; it walks the
+ * guest's tables by the hardware's rules (vm/walk.ts). If the guest would have
+ * faulted, the fault is the guest's ("reflected"); otherwise the monitor sets
+ * A (and D) in the guest PTE as hardware would, installs the shadow entry and
+ * retries ("hidden"). Write permission is installed only once D is set, so the
+ * first store to a clean page still comes here and sets D.
+ *
+ * Two shadows per address space, one per virtual mode: in virtual user mode
+ * only the guest's U pages are mapped, so a guest program cannot reach its
+ * kernel's memory even though both run in real user mode.
+ *
+ * Coherence follows the TLB contract the guest already keeps with hardware: a
+ * shadow is a cache of translations, dropped by tlbflush and by writes to
+ * ptbase. To keep context switches cheap, shadows of recently used address
+ * spaces are kept, and each entry remembers the guest PDE and PTE it came
+ * from; when an address space becomes current again, every entry whose guest
+ * entries changed is dropped — exactly what a full TLB flush plus re-walk
+ * would give, for the cost of two reads per cached page.
+ *
+ * Isolation: a shadow entry only ever points into this VM's window of host
+ * RAM; a guest PTE naming anything else is no memory to the guest.
+ */
+import { Mode } from '../../vm/cpu.js';
+import { isMmio, PAGE_SIZE } from '../../vm/memmap.js';
+import type { PhysicalMemory } from '../../vm/memory.js';
+import { OutOfMemoryError, PageTable, type FrameAllocator, type FrameSource } from '../../vm/pagetable.js';
+import { FaultReason, PageWalker, PTE_A, PTE_D, PTE_R, PTE_U, PTE_W, PTE_X } from '../../vm/walk.js';
+
+/** How many address-space shadows (per mode) a VM keeps. */
+export const SHADOW_CACHE_SETS = 16;
+
+/** What a guest walk decided for a faulting access. */
+export const enum GuestWalk {
+  /** Mapped in guest RAM: a shadow entry was installed; retry the access. */
+  HIDDEN = 0,
+  /** The guest's own tables say fault: reflect it to the guest kernel. */
+  GUEST_FAULT = 1,
+  /** Mapped to the guest's device window: emulate the access. */
+  MMIO = 2,
+}
+
+interface ShadowEntry {
+  /** Guest-memory offsets and values of the PDE/PTE the entry was derived from (-1: paging off). */
+  readonly pdeOff: number;
+  readonly pde: number;
+  readonly pteOff: number;
+  pte: number;
+}
+
+class ShadowSet {
+  readonly entries = new Map<number, ShadowEntry>();
+  constructor(readonly key: string, readonly table: PageTable, readonly frames: number[]) {}
+}
+
+/** Monitor frames for one shadow table, remembering which it took so they can all go back. */
+class TrackingFrames implements FrameSource {
+  constructor(private readonly pool: FrameAllocator, readonly taken: number[]) {}
+  alloc(): number {
+    const f = this.pool.alloc();
+    this.taken.push(f);
+    return f;
+  }
+  release(pa: number): void {
+    this.pool.release(pa);
+  }
+}
+
+export class ShadowPager {
+  private readonly sets = new Map<string, ShadowSet>();
+  private active: ShadowSet | undefined;
+  private readonly walker: PageWalker;
+  /** Guest-physical address the last walk resolved to (for MMIO emulation). */
+  lastGpa = 0;
+  lastFault: FaultReason = FaultReason.NONE;
+
+  // statistics
+  hidden = 0;
+  reflected = 0;
+  dropped = 0;
+  setsBuilt = 0;
+
+  /**
+   * @param host   the real machine's RAM (shadow tables live there)
+   * @param pool   monitor frames for shadow tables
+   * @param guest  the VM's guest-physical memory (a window of host RAM)
+   * @param guestHostBase host-physical address of guest-physical RAM_BASE
+   */
+  constructor(
+    private readonly host: PhysicalMemory,
+    private readonly pool: FrameAllocator,
+    private readonly guest: PhysicalMemory,
+    private readonly guestHostBase: number,
+  ) {
+    this.walker = new PageWalker(guest);
+  }
+
+  /**
+   * Make the shadow for this guest address space and virtual mode current,
+   * building it or checking a cached one. Returns the real ptbase to load.
+   */
+  activate(guestPtbase: number, mode: Mode): number {
+    const paging = (guestPtbase & 1) !== 0;
+    const key = `${paging ? (guestPtbase & ~0xfff) >>> 0 : 'off'}:${mode}`;
+    let set = this.sets.get(key);
+    if (set) {
+      this.sets.delete(key); // re-insert: Map order is our LRU order
+      this.verify(set);
+    } else {
+      set = this.build(key);
+    }
+    this.sets.set(key, set);
+    this.active = set;
+    return (set.table.root | 1) >>> 0;
+  }
+
+  /**
+   * A real fault at va in the current address space: walk the guest's tables
+   * as the hardware would for (need, mode), and install a shadow entry if the
+   * guest maps the page to RAM.
+   */
+  resolve(va: number, guestPtbase: number, need: number, mode: Mode, store: boolean): GuestWalk {
+    const user = mode === Mode.USER;
+    const w = this.walker;
+    let gpa: number;
+    let pteBits: number;
+    if ((guestPtbase & 1) === 0) {
+      gpa = va >>> 0;
+      pteBits = PTE_R | PTE_W | PTE_X | PTE_D;
+      w.pdeOff = -1;
+      w.pteOff = -1;
+    } else {
+      if (!w.walk((guestPtbase & ~0xfff) >>> 0, va >>> 0, need, user)) {
+        this.lastFault = w.fault;
+        this.reflected++;
+        return GuestWalk.GUEST_FAULT;
+      }
+      gpa = w.pa;
+      pteBits = w.pte;
+    }
+    this.lastGpa = gpa;
+    const off = this.guest.offsetOf(gpa);
+    if (off < 0) {
+      // Not guest RAM: a device page (emulated, never mapped), or nothing at all.
+      if (isMmio(gpa) && !user) {
+        w.markUsed(store);
+        return GuestWalk.MMIO;
+      }
+      this.lastFault = user && isMmio(gpa) ? FaultReason.DEVICE_FROM_USER : FaultReason.NO_MEMORY;
+      this.reflected++;
+      return GuestWalk.GUEST_FAULT;
+    }
+    w.markUsed(store);
+    if (w.pteOff >= 0) pteBits = w.pte;
+    this.install(va, off, pteBits);
+    this.hidden++;
+    return GuestWalk.HIDDEN;
+  }
+
+  /** tlbflush of one page: forget it in the current address space, both modes. */
+  flushPage(va: number): void {
+    const active = this.active;
+    if (!active) return;
+    const prefix = active.key.slice(0, active.key.lastIndexOf(':') + 1);
+    for (const mode of [Mode.USER, Mode.SUPERVISOR]) {
+      const set = this.sets.get(prefix + mode);
+      if (set) this.drop(set, va >>> 12);
+    }
+  }
+
+  /** tlbflush of everything: the current address space's shadows start empty. */
+  flushAll(): void {
+    const active = this.active;
+    if (!active) return;
+    const prefix = active.key.slice(0, active.key.lastIndexOf(':') + 1);
+    for (const mode of [Mode.USER, Mode.SUPERVISOR]) {
+      const set = this.sets.get(prefix + mode);
+      if (set) for (const vpn of [...set.entries.keys()]) this.drop(set, vpn);
+    }
+  }
+
+  /** Forget every shadow (restore, migration): frames go back to the pool. */
+  reset(): void {
+    for (const set of this.sets.values()) for (const f of set.frames) this.pool.release(f);
+    this.sets.clear();
+    this.active = undefined;
+  }
+
+  /** Frames the shadows hold now. */
+  get framesInUse(): number {
+    let n = 0;
+    for (const s of this.sets.values()) n += s.frames.length;
+    return n;
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private build(key: string): ShadowSet {
+    // Keep the cache bounded; evict the least recently used address space.
+    while (this.sets.size >= SHADOW_CACHE_SETS) this.evictOldest();
+    const taken: number[] = [];
+    const table = new PageTable(this.host, new TrackingFrames(this.pool, taken));
+    this.setsBuilt++;
+    return new ShadowSet(key, table, taken);
+  }
+
+  private evictOldest(): void {
+    const oldest = this.sets.keys().next();
+    if (oldest.done) return;
+    const set = this.sets.get(oldest.value)!;
+    this.sets.delete(oldest.value);
+    for (const f of set.frames) this.pool.release(f);
+    if (this.active === set) this.active = undefined;
+  }
+
+  private install(va: number, guestOff: number, pteBits: number): void {
+    const set = this.active!;
+    const hpa = this.guestHostBase + guestOff - (guestOff & 0xfff);
+    // Write only once the guest PTE is dirty, so the first store comes back here to set D.
+    let flags = PTE_U | PTE_A | PTE_D;
+    if ((pteBits & PTE_R) !== 0) flags |= PTE_R;
+    if ((pteBits & PTE_X) !== 0) flags |= PTE_X;
+    if ((pteBits & PTE_W) !== 0 && (pteBits & PTE_D) !== 0) flags |= PTE_W;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        set.table.map(va & ~0xfff, hpa, flags);
+        break;
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError) || attempt > 0 || this.sets.size <= 1) throw e;
+        // Out of shadow frames: give up every other cached address space, then retry.
+        for (const k of [...this.sets.keys()]) if (this.sets.get(k) !== set) {
+          const other = this.sets.get(k)!;
+          this.sets.delete(k);
+          for (const f of other.frames) this.pool.release(f);
+        }
+      }
+    }
+    const w = this.walker;
+    set.entries.set(va >>> 12, { pdeOff: w.pdeOff, pde: w.pde, pteOff: w.pteOff, pte: w.pteOff >= 0 ? w.pte : 0 });
+  }
+
+  /** Drop every entry whose guest PDE or PTE changed since it was derived. */
+  private verify(set: ShadowSet): void {
+    const g = this.guest.i32;
+    for (const [vpn, e] of set.entries) {
+      if (e.pteOff < 0) continue; // paging off: identity, never stale
+      if (g[e.pdeOff >>> 2] !== e.pde || g[e.pteOff >>> 2] !== e.pte) this.drop(set, vpn);
+    }
+  }
+
+  private drop(set: ShadowSet, vpn: number): void {
+    if (!set.entries.delete(vpn)) return;
+    set.table.unmap(vpn * PAGE_SIZE);
+    this.dropped++;
+  }
+}
+

@@ -1,0 +1,98 @@
+/**
+ * Running a VM's virtual CPU on a real CPU.
+ *
+ * The guest runs in real user mode over its shadow page tables, so every
+ * privileged instruction and every device access traps to us (the machine is
+ * in trapToHost mode: we are its supervisor). Virtual time is the guest's own
+ * instruction count, advanced by what the real CPU retired for it plus the
+ * instructions we emulated; the virtual timer interrupt is injected at the very
+ * instruction where the bare machine would have taken it, because each real
+ * run is cut to end at the virtual timer deadline. That is what makes a guest's
+ * output under the monitor byte-identical to its output on bare hardware.
+ */
+import { Csr } from '../../isa/csr.js';
+import { Mode } from '../../vm/cpu.js';
+import { Exit } from '../../vm/exit.js';
+import type { Machine } from '../../vm/machine.js';
+import { handleTrap, injectInterrupt, syncOut } from './exits.js';
+import type { VirtualMachine } from './vm.js';
+
+export const enum SliceEnd {
+  /** The budget of guest instructions is used up. */
+  BUDGET = 0,
+  /** The guest halted or powered off. */
+  HALTED = 1,
+  /** The guest waits (wfi) for an interrupt only the outside world can raise. */
+  WAITING = 2,
+  /** The monitor had to stop the guest (vm.failure says why). */
+  FAILED = 3,
+}
+
+/** Consecutive traps without a retired guest instruction before we call it a monitor bug. */
+const NO_PROGRESS_LIMIT = 100_000;
+
+/** Put the VM on the real CPU. */
+export function loadVm(vm: VirtualMachine, machine: Machine): void {
+  machine.cpu.regs.set(vm.cpu.regs);
+  machine.cpu.pc = vm.cpu.pc >>> 0;
+  machine.cpu.mode = Mode.USER;
+  vm.addressSpaceChanged = true;
+}
+
+/** Take the VM off the real CPU (its registers back into the virtual CPU). */
+export function unloadVm(vm: VirtualMachine, machine: Machine): void {
+  syncOut(vm, machine);
+}
+
+/**
+ * Run the loaded VM for up to `budget` guest instructions. Virtual time that
+ * a waiting guest skips (wfi with the timer set) does not count against the
+ * budget: nothing ran.
+ */
+export function runVm(vm: VirtualMachine, machine: Machine, budget: number): SliceEnd {
+  const cpu = vm.cpu;
+  let left = budget;
+  let noProgress = 0;
+  while (left > 0) {
+    if (vm.halted) return SliceEnd.HALTED;
+    if (vm.failure !== undefined) return SliceEnd.FAILED;
+    if (vm.waiting) {
+      if (vm.wakeable()) vm.waiting = false;
+      else if (vm.skipToTimer()) vm.waiting = false;
+      else return SliceEnd.WAITING;
+    }
+    injectInterrupt(vm, machine);
+    if (vm.addressSpaceChanged) {
+      const root = vm.shadow.activate(cpu.csr[Csr.PTBASE]!, cpu.mode);
+      machine.csrWrite(Csr.PTBASE, root); // also flushes the real TLB
+      vm.addressSpaceChanged = false;
+    }
+
+    let b = left;
+    const toTimer = cpu.timerDeadline - cpu.time;
+    if (toTimer > 0 && toTimer < b) b = toTimer;
+    const before = machine.cpu.instret;
+    const t0 = performance.now();
+    const e = machine.run(b);
+    const t1 = performance.now();
+    vm.stats.guestMs += t1 - t0;
+    const ran = machine.cpu.instret - before;
+    cpu.instret += ran;
+    left -= ran;
+    if (e === Exit.TRAP) {
+      const retired = handleTrap(vm, machine, machine.lastTrap);
+      vm.stats.monitorMs += performance.now() - t1;
+      left -= retired;
+      if (ran + retired === 0) {
+        if (++noProgress > NO_PROGRESS_LIMIT) {
+          vm.failure = `no progress: ${NO_PROGRESS_LIMIT} traps in a row at pc 0x${machine.cpu.pc.toString(16)} without an instruction retiring`;
+          return SliceEnd.FAILED;
+        }
+      } else noProgress = 0;
+    } else if (e !== Exit.BUDGET) {
+      vm.failure = `the real CPU stopped (${e}) while running the guest in user mode`;
+      return SliceEnd.FAILED;
+    }
+  }
+  return vm.halted ? SliceEnd.HALTED : SliceEnd.BUDGET;
+}
