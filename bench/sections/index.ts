@@ -1,0 +1,5 @@
+/** Every section of `npm run bench`, in the order they run. Later issues add theirs here. */
+import type { BenchSection } from '../section.js';
+import { interpreterSection } from './interpreter.js';
+
+export const SECTIONS: readonly BenchSection[] = [interpreterSection];
