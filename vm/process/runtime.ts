@@ -17,13 +17,13 @@
 import type { Image } from '../../isa/image.js';
 import { Reg } from '../../isa/registers.js';
 import { USER_STACK_TOP } from '../../isa/syscalls.js';
-import { Csr } from '../../isa/csr.js';
+import { Csr, Irq, STATUS_IE } from '../../isa/csr.js';
 import { Mode } from '../cpu.js';
 import { Exit, EXIT_NAMES } from '../exit.js';
 import { Machine } from '../machine.js';
 import { DEFAULT_MEM_SIZE } from '../memmap.js';
 import { MemoryError } from '../memory.js';
-import { Cause, CAUSES, causeName } from '../trap.js';
+import { Cause, CAUSES, causeName, isInterrupt } from '../trap.js';
 import type { AddressSpace } from './address-space.js';
 import { budgetReport, faultReport, type FaultContext } from './fault.js';
 import { FileTable } from './file-table.js';
@@ -54,6 +54,13 @@ export interface ProcessOptions {
   readonly maxInstructions?: number;
   /** Told of every system call served, after it is served. */
   readonly onSyscall?: (event: SyscallEvent) => void;
+  /**
+   * A timer interrupt every `tick` instructions (1..2^30), taken by the
+   * runtime and re-armed, as a preemptive OS tick would be: the program runs
+   * with interrupts live, as it would under a kernel (the benchmarks measure
+   * it so). Invisible to the program. Default: no timer.
+   */
+  readonly tick?: number;
 }
 
 export type ProcessResult =
@@ -85,6 +92,8 @@ export interface ProcessStats {
   readonly framesUsed: number;
   /** The program break (end of the heap). */
   readonly brk: number;
+  /** Timer interrupts taken (the `tick` option); 0 without it. */
+  readonly ticks: number;
 }
 
 /** The exit status a shell should see for a result (see the file comment). */
@@ -111,10 +120,12 @@ export class ProcessVM {
   /** Told of every system call served (the tracer swaps its own in). */
   onSyscall: ((event: SyscallEvent) => void) | undefined;
   private readonly maxInstructions: number;
+  private readonly tick: number;
+  private ticks = 0;
   private finished: ProcessResult | undefined;
   private wallMs = 0;
 
-  /** Throws LoadError (the image cannot run here) or SandboxError (bad --fs directory). */
+  /** Throws LoadError (the image cannot run here), SandboxError (bad --fs directory) or RangeError (bad tick). */
   constructor(image: Image, options: ProcessOptions = {}) {
     this.image = image;
     this.args = options.args ?? ['program'];
@@ -135,6 +146,19 @@ export class ProcessVM {
     this.symbols = new Symbols(image);
     this.files = new FileTable(options.stdin ?? 0, options.stdout ?? 1, options.stderr ?? 2);
     this.syscalls = new SyscallServer({ machine: m, space: this.space, files: this.files, sandbox, args: this.args });
+    this.tick = options.tick ?? 0;
+    if (options.tick !== undefined) {
+      if (!Number.isInteger(options.tick) || options.tick < 1 || options.tick > 2 ** 30) throw new RangeError(`tick must be a whole number of instructions from 1 to 2^30, got ${options.tick}`);
+      // In trapToHost mode an interrupt leaves run() like any trap; the CPU never enters supervisor mode.
+      m.csrWrite(Csr.IE, 1 << Irq.TIMER);
+      m.csrWrite(Csr.STATUS, STATUS_IE);
+      this.armTimer();
+    }
+  }
+
+  /** The next tick, `tick` instructions from now (writing timecmp also clears the pending one). */
+  private armTimer(): void {
+    this.machine.csrWrite(Csr.TIMECMP, (this.machine.cpu.time + this.tick) % 2 ** 32);
   }
 
   /** The result once the program has ended (exit, fault, budget), else undefined. */
@@ -205,6 +229,12 @@ export class ProcessVM {
   private onTrap(): ProcessResult | undefined {
     const m = this.machine;
     const { cause, pc, badaddr } = m.lastTrap;
+    if (isInterrupt(cause)) {
+      // Only the timer line is enabled: a tick. Re-arm it; the program resumes at pc.
+      this.ticks++;
+      this.armTimer();
+      return undefined;
+    }
     if (cause === Cause.SYSCALL) {
       const served = this.syscalls.serve();
       this.onSyscall?.(served.event);
@@ -247,6 +277,7 @@ export class ProcessVM {
       unknownSyscalls: this.syscalls.unknown,
       framesUsed: this.space.frames.used,
       brk: this.space.brk,
+      ticks: this.ticks,
     };
   }
 }
