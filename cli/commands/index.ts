@@ -1,8 +1,10 @@
 /** Every subcommand, in the order `--help` lists them. */
 import type { Command } from 'commander';
 import { registerAsm } from './asm.js';
+import { registerBoot } from './boot.js';
 import { registerDebug } from './debug.js';
 import { registerDisasm } from './disasm.js';
+import { registerMkdisk } from './mkdisk.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 
@@ -12,5 +14,7 @@ export function registerCommands(program: Command): void {
   registerDisasm(program);
   registerRun(program);
   registerDebug(program);
+  registerBoot(program);
+  registerMkdisk(program);
   registerSpec(program);
 }

@@ -1,0 +1,23 @@
+; kernel.s — the typevisor guest kernel: `typevisor boot guests/kernel/kernel.s`.
+;
+; A small Unix-like kernel in the spirit of xv6: preemptive round-robin
+; processes in their own address spaces, the process VM's system calls,
+; a console, and a flat filesystem on the disk. Its user programs are linked
+; into it (programs.s): there is nothing to load them from at boot.
+;
+; Read in this order:
+;   memlayout.inc  the machine, the memory maps, every constant
+;   boot.s         from the firmware's hand-off to the scheduler
+;   trap.s         into the kernel and back out to user mode
+;   proc.s         processes: exec, the scheduler, sleep/wakeup, exit/wait
+;   syscall.s      the system-call table and the simple calls
+;   vm.s           the page pool, page tables, checking user pointers
+;   console.s      console input and output for processes
+;   disk.s, fs.s   the block driver and the tvfs filesystem
+;   printk.s       the kernel's own printing
+;
+; core.s includes them all (and documents the register conventions); this
+; file adds the program table.
+
+.include "core.s"
+.include "programs.s"

@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { readTvfs } from '../../vm/devices/tvfs.js';
+import { runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tv-mkdisk-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const POEM = join(dir, 'poem.txt');
+writeFileSync(POEM, 'so much depends\nupon\n');
+
+describe('typevisor mkdisk / diskls / diskcat', () => {
+  test('mkdisk copies files in under their base names, with room where asked, and lists the result', () => {
+    const disk = join(dir, 'd.img');
+    const r = runCli(['mkdisk', '-o', disk, '--size', '32K', POEM, `${join(dir, 'out.txt')}:2K`]);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.stdout).toBe([
+      `${disk}: tvfs, 64 sectors (32 KiB), 2 files`,
+      'name          size  capacity  sectors',
+      'poem.txt        21       512  1..1',
+      'out.txt          0      2048  2..5',
+      '',
+    ].join('\n'));
+    expect(readFileSync(disk).length).toBe(32 * 1024);
+    expect(readTvfs(readFileSync(disk)).files.map((f) => f.name)).toEqual(['poem.txt', 'out.txt']);
+    expect(runCli(['diskls', disk]).stdout).toBe(r.stdout);
+    expect(runCli(['diskcat', disk, 'poem.txt'])).toEqual({ status: 0, stdout: 'so much depends\nupon\n', stderr: '' });
+  });
+
+  test.each([
+    [['mkdisk', '-o', join(dir, 'x.img'), join(dir, 'absent.txt')], 'absent.txt: no such file (to make an empty file on the disk, give it a capacity'],
+    [['mkdisk', '-o', join(dir, 'x.img'), '--size', '1000', POEM], '--size "1000" is not a disk size'],
+    [['mkdisk', '-o', join(dir, 'x.img'), '--size', '1K', `${POEM}:4K`], '"poem.txt" does not fit'],
+    [['diskls', POEM], 'not tvfs: the disk is 21 bytes, smaller than one sector'],
+    [['diskcat', join(dir, 'nothing.img'), 'a'], 'cannot read'],
+  ])('%j fails with a reason', (args, message) => {
+    const r = runCli(args);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('diskcat names what the disk has when the file is not there', () => {
+    const disk = join(dir, 'e.img');
+    runCli(['mkdisk', '-o', disk, '--size', '8K', POEM]);
+    const r = runCli(['diskcat', disk, 'nope']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no file "nope" (it has: poem.txt)');
+  });
+});
