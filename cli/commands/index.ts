@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { registerAsm } from './asm.js';
 import { registerBoot } from './boot.js';
 import { registerDebug } from './debug.js';
+import { registerDemo } from './demo.js';
 import { registerDisasm } from './disasm.js';
 import { registerMkdisk } from './mkdisk.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 
 export function registerCommands(program: Command): void {
-  void program;
   registerAsm(program);
   registerDisasm(program);
   registerRun(program);
@@ -17,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerBoot(program);
   registerMkdisk(program);
   registerSpec(program);
+  registerDemo(program);
 }
