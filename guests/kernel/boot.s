@@ -63,7 +63,7 @@ banner:
     call kputs
     la   t0, ram_size
     lw   a0, 0(t0)
-    srli a0, a0, 10
+    srli a0, a0, KIB_SHIFT
     call kputdec
     la   a0, s_kib
     call kputs

@@ -505,7 +505,7 @@ fs_write:
     sw   t1, 0(t0)
     j    .sector
 .io:
-    addi sp, sp, 12
+    addi sp, sp, 12             ; drop the three words pushed above
     j    .out
 .full:
     bnez s3, .done

@@ -60,10 +60,10 @@ kputs_w:
     pop  ra, s0, s1
     ret
 
-; utoa(a0 = value, a1 = buffer of 10 bytes) → a0 = first digit, a1 = count
+; utoa(a0 = value, a1 = buffer of DEC_BUF_SIZE bytes) → a0 = first digit, a1 = count
 ; Unsigned decimal, written backwards from the end of the buffer.
 utoa:
-    addi t3, a1, 10             ; t3 = one past the last digit
+    addi t3, a1, DEC_BUF_SIZE   ; t3 = one past the last digit
     mv   t2, t3
     li   t1, 10
 .next:
@@ -80,7 +80,7 @@ utoa:
 ; kputdec_w(a0 = unsigned value, a1 = width) — right-aligned in width
 kputdec_w:
     push ra, s0, s1, s2
-    addi sp, sp, -12            ; the digits' buffer
+    addi sp, sp, -DEC_BUF_SIZE  ; the digits' buffer
     mv   s0, a1                 ; s0 = width
     mv   a1, sp
     call utoa
@@ -91,7 +91,7 @@ kputdec_w:
     mv   a0, s1
     mv   a1, s2
     call kputn
-    addi sp, sp, 12
+    addi sp, sp, DEC_BUF_SIZE
     pop  ra, s0, s1, s2
     ret
 
@@ -107,7 +107,7 @@ kputhex:
     sw   t1, CONSOLE_TX(t0)
     li   t1, 'x'
     sw   t1, CONSOLE_TX(t0)
-    li   t2, 28                 ; shift for the top nibble
+    li   t2, 32 - 4             ; shift for the top nibble
 .next:
     srl  t1, a0, t2
     andi t1, t1, 0xf

@@ -27,8 +27,10 @@
 
 ; program NAME, FILE, FLAGS, ARGS — one entry of the program table: the
 ; name (argv[0], and what spawn looks for), the program's source (embedded
-; as its assembled image), PROG_BOOT or PROG_SPAWN, and argv[1..] as one
-; string with "\0" between arguments ("" for none). The entries follow one
+; as its assembled image; a relative path is relative to this folder, where
+; the `.image` line is written, whichever file calls the macro), PROG_BOOT or
+; PROG_SPAWN, and argv[1..] as one string with "\0" between arguments ("" for
+; none). The entries follow one
 ; another in .data after the `programs:` label; what they point at goes in
 ; .text, after the kernel's code (etext), so it is mapped read-only.
 .macro program name, file, flags, args
@@ -637,7 +639,7 @@ kill:
     call kputhex
 .end:
     call kputnl
-    addi a0, s1, 128
+    addi a0, s1, KILLED_STATUS
     addi a1, s1, 1
     j    exit
 
@@ -744,16 +746,16 @@ find_log:
 ; print_log_line(a0 = exit-log line) — pid, name, status, instructions
 print_log_line:
     push ra, s0, s1
-    addi sp, sp, -32            ; the status text is put together here
+    addi sp, sp, -STATUS_TEXT_SIZE ; the status text is put together here
     mv   s0, a0
     lw   a0, LOG_PID(s0)
-    li   a1, 5
+    li   a1, COL_PID
     call kputdec_w
-    li   a0, 2
+    li   a0, COL_GAP
     call kspaces
     lw   t0, LOG_PROG(s0)
     lw   a0, PROG_NAME(t0)
-    li   a1, 14
+    li   a1, COL_NAME
     call kputs_w
     mv   a0, sp
     lw   t0, LOG_CAUSE(s0)
@@ -761,7 +763,7 @@ print_log_line:
     la   a1, s_exit             ; "exit 3"
     call stpcpy
     lw   a1, LOG_STATUS(s0)
-    andi a1, a1, 0xff           ; the low 8 bits are the status
+    andi a1, a1, EXIT_STATUS_MASK
     call stpdec
     j    .print
 .killed:
@@ -778,13 +780,13 @@ print_log_line:
     call stpcpy
 .print:
     mv   a0, sp
-    li   a1, 24
+    li   a1, COL_STATUS
     call kputs_w
     lw   a0, LOG_UTIME(s0)
-    li   a1, 12
+    li   a1, COL_INSNS
     call kputdec_w
     call kputnl
-    addi sp, sp, 32
+    addi sp, sp, STATUS_TEXT_SIZE
     pop  ra, s0, s1
     ret
 
@@ -801,7 +803,7 @@ stpcpy:
 ; stpdec(a0 = dst, a1 = unsigned value) → a0 = the NUL after its digits
 stpdec:
     push ra, s0
-    addi sp, sp, -12
+    addi sp, sp, -DEC_BUF_SIZE
     mv   s0, a0
     mv   a0, a1
     mv   a1, sp
@@ -814,7 +816,7 @@ stpdec:
     bnez a1, 1b
     sb   zero, 0(s0)
     mv   a0, s0
-    addi sp, sp, 12
+    addi sp, sp, DEC_BUF_SIZE
     pop  ra, s0
     ret
 
@@ -843,7 +845,7 @@ proc:        .space NPROC * P_SIZE
 proc_end:
 curproc:     .space 4           ; the process running, 0 in the scheduler
 nextpid:     .space 4           ; the last pid handed out
-sched_ctx:   .space 28          ; the scheduler's swtch context
+sched_ctx:   .space CTX_SIZE          ; the scheduler's swtch context
 nexited:     .space 4           ; processes that have exited
 nlog:        .space 4           ; lines in exitlog
 exitlog:     .space MAXLOG * LOG_SIZE

@@ -44,7 +44,7 @@ cur_pt:
 
 ; exit(status)
 sys_exit:
-    andi a0, a0, 0xff           ; the low 8 bits are the status
+    andi a0, a0, EXIT_STATUS_MASK
     li   a1, 0
     j    exit
 
@@ -65,7 +65,7 @@ sys_write:
     li   t0, FIRST_FILE_FD
     bge  a0, t0, fs_write
     addi t0, a0, -STDOUT
-    li   t1, 2
+    li   t1, STDERR - STDOUT + 1
     bgeu t0, t1, .bad           ; neither 1 nor 2
     li   a3, PTE_R
     la   t3, console_write
@@ -143,7 +143,7 @@ sys_brk:
     ; each 4 MiB included), rather than fill memory and give it all back.
     sub  t0, a2, a1
     srli t0, t0, PAGE_SHIFT
-    srli t1, t0, 10
+    srli t1, t0, L0_SHIFT
     add  t0, t0, t1
     addi t0, t0, 1
     la   t1, kmem_nfree

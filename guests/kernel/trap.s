@@ -70,7 +70,7 @@ usertrap:
     bne  a0, t0, .fault
     ; epc points at the syscall instruction; return to the next one.
     lw   t0, P_TF + TF_EPC(s0)
-    addi t0, t0, 4
+    addi t0, t0, INSN_SIZE
     sw   t0, P_TF + TF_EPC(s0)
     call syscall
     j    usertrapret
@@ -199,6 +199,6 @@ s_badaddr:    .asciz ", badaddr "
 
 .bss
 .align 4
-panic_stack:  .space 512
+panic_stack:  .space PANIC_STACK_SIZE
 panic_stack_top:
 .text
