@@ -19,11 +19,13 @@
 .include "trap.s"
 .include "syscall.s"
 .include "proc.s"
+.include "exec.s"
 .include "vm.s"
 .include "console.s"
 .include "disk.s"
 .include "fs.s"
 .include "printk.s"
+.include "string.s"
 
 ; The end of the kernel's code: executable pages stop here (vm.s: kvminit).
 ; The program table's images and names follow in .text, on pages mapped

@@ -9,12 +9,14 @@
 ;   memlayout.inc  the machine, the memory maps, every constant
 ;   boot.s         from the firmware's hand-off to the scheduler
 ;   trap.s         into the kernel and back out to user mode
-;   proc.s         processes: exec, the scheduler, sleep/wakeup, exit/wait
+;   proc.s         processes: the scheduler, sleep/wakeup, exit/kill/wait
+;   exec.s         the program table, and loading a program's image
 ;   syscall.s      the system-call table and the simple calls
 ;   vm.s           the page pool, page tables, checking user pointers
 ;   console.s      console input and output for processes
 ;   disk.s, fs.s   the block driver and the tvfs filesystem
 ;   printk.s       the kernel's own printing
+;   string.s       a few string routines
 ;
 ; core.s includes them all (and documents the register conventions); this
 ; file adds the program table.

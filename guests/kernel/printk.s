@@ -60,23 +60,6 @@ kputs_w:
     pop  ra, s0, s1
     ret
 
-; utoa(a0 = value, a1 = buffer of DEC_BUF_SIZE bytes) → a0 = first digit, a1 = count
-; Unsigned decimal, written backwards from the end of the buffer.
-utoa:
-    addi t3, a1, DEC_BUF_SIZE   ; t3 = one past the last digit
-    mv   t2, t3
-    li   t1, 10
-.next:
-    remu t0, a0, t1
-    addi t0, t0, '0'
-    addi t2, t2, -1
-    sb   t0, 0(t2)
-    divu a0, a0, t1
-    bnez a0, .next
-    sub  a1, t3, t2
-    mv   a0, t2
-    ret
-
 ; kputdec_w(a0 = unsigned value, a1 = width) — right-aligned in width
 kputdec_w:
     push ra, s0, s1, s2

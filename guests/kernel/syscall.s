@@ -254,16 +254,6 @@ sys_argv:
     li   a0, -EINVAL
     j    .out
 
-; strlen(a0 = string) → a0 = bytes before its NUL
-strlen:
-    mv   t0, a0
-1:  lbu  t1, 0(t0)
-    beqz t1, 2f
-    addi t0, t0, 1
-    j    1b
-2:  sub  a0, t0, a0
-    ret
-
 ; yield() → 0
 sys_yield:
     push ra
