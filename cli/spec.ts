@@ -109,7 +109,7 @@ export function generateSpec(): string {
   p();
   p('## Paging');
   p();
-  p('Two levels, 4 KiB pages, enabled by `ptbase` bit 0. A virtual address splits into a 10-bit level-1 index, a 10-bit level-0 index and a 12-bit offset. A PTE is `[31:12] physical page, [6] D, [5] A, [4] U, [3] X, [2] W, [1] R, [0] V`. Level-1 entries only point at level-0 tables (R, W and X must be 0). User mode may only touch U pages; supervisor mode may touch any. The hardware sets A on every access and D on every store; writing `ptbase` flushes the TLB, and `tlbflush` flushes it explicitly after page-table edits.');
+  p('Two levels, 4 KiB pages, enabled by `ptbase` bit 0. A virtual address splits into a 10-bit level-1 index, a 10-bit level-0 index and a 12-bit offset. A PTE is `[31:12] physical page, [6] D, [5] A, [4] U, [3] X, [2] W, [1] R, [0] V`. Level-1 entries only point at level-0 tables (R, W and X must be 0). User mode may only touch U pages; supervisor mode may touch any. The hardware sets A on every access and D on every store that succeeds (an access that faults changes neither); writing `ptbase` flushes the TLB, and `tlbflush` flushes it explicitly after page-table edits.');
   p();
   p('## Physical memory map');
   p();

@@ -27,6 +27,7 @@
  *   compares, 50× slower. test/vm/opcodes.test.ts runs every opcode encoded
  *   from the table against its semantics, so a wrong literal cannot hide.
  */
+import { decode } from '../isa/encoding.js';
 import { mulh, mulhu } from './alu.js';
 import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
@@ -34,6 +35,9 @@ import { executePrivileged } from './privileged.js';
 import type { Machine } from './machine.js';
 import { TLB_MASK, USER_KEY } from './mmu.js';
 import { Cause, INTERRUPT_BIT } from './trap.js';
+
+/** With the translation tier on: instructions interpreted before looking for translated code again. */
+const JIT_CHUNK = 256;
 
 export function run(m: Machine, budget: number): Exit {
   const cpu = m.cpu;
@@ -46,6 +50,7 @@ export function run(m: Machine, budget: number): Exit {
   const rTag = mmu.rTag, rOff = mmu.rOff;
   const wTag = mmu.wTag, wOff = mmu.wOff;
   const xTag = mmu.xTag, xOff = mmu.xOff;
+  const jit = m.jit;
   const TMASK = TLB_MASK; // module constants as locals: no binding lookups in the loop
   const UKEY = USER_KEY;
 
@@ -84,6 +89,38 @@ export function run(m: Machine, budget: number): Exit {
     let limit = budget;
     const toTimer = cpu.timerDeadline - (cpu.instret + cpu.idle);
     if (toTimer > 0 && n + toTimer < limit) limit = n + toTimer;
+
+    // ---- the translation tier: run translated code when there is some -----------
+    if (jit !== undefined) {
+      const idx = (pc >>> 12) & TMASK;
+      if ((pc & 3) === 0 && xTag[idx] === ((pc & 0xfffff000) | key)) {
+        const fn = jit.entry(pc, (pc + xOff[idx]!) >>> 0, key);
+        if (fn !== undefined) {
+          const n0 = n;
+          const pc0 = pc;
+          cpu.instret = start + n;
+          n = fn(n, limit, pc, start);
+          jit.stats.regionCalls++;
+          if (m.trapped) {
+            m.trapped = false;
+            pc = cpu.pc | 0;
+            key = cpu.mode === Mode.USER ? UKEY : 0;
+            codeTag = -1;
+            continue;
+          }
+          pc = m.jitPc | 0;
+          if (n !== n0 || pc !== pc0) {
+            codeTag = -1;
+            continue;
+          }
+          // No progress (the next block does not fit under the limit): interpret.
+        }
+      }
+      // Interpret a short stretch (to the end of a translated block, if we are
+      // inside one), then look for translated code again.
+      const stretch = jit.interpretFor > 0 ? jit.interpretFor : JIT_CHUNK;
+      if (n + stretch < limit) limit = n + stretch;
+    }
 
     // ---- the hot loop ---------------------------------------------------------
     while (n < limit) {
@@ -305,7 +342,7 @@ export function run(m: Machine, budget: number): Exit {
         case 0x2e: /* csrr */ case 0x2f: /* csrw */ case 0x30: /* csrrw */ case 0x31: /* csrs */ case 0x32: /* csrc */
         case 0x33: /* sret */ case 0x34: /* tlbflush */ case 0x35: /* wfi */ case 0x36: /* halt */ {
           cpu.instret = start + n - 1;
-          if (key === UKEY) { m.raise(Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
+          if (key === UKEY) { m.raise(decode(w) === undefined ? Cause.ILLEGAL_INSTRUCTION : Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
           cpu.pc = pc >>> 0;
           if (!executePrivileged(m, w)) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
           pc = cpu.pc | 0;

@@ -11,6 +11,7 @@ import { Csr } from '../isa/csr.js';
 import { Bus, type Device, type DeviceHost, type DeviceState } from './device.js';
 import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from './cpu.js';
 import { Exit } from './exit.js';
+import { Jit } from './jit/jit.js';
 import { run as interpret } from './interpreter.js';
 import { DEFAULT_MEM_SIZE, PAGE_SHIFT } from './memmap.js';
 import { PhysicalMemory } from './memory.js';
@@ -30,7 +31,11 @@ export interface MachineOptions {
    * through tvec: the host is the supervisor (process runtime, monitors).
    */
   readonly trapToHost?: boolean;
+  /** Execution tier: the interpreter alone, or with hot code translated to JavaScript. */
+  readonly tier?: Tier;
 }
+
+export type Tier = 'interp' | 'jit';
 
 /** A trap as the host sees it in trapToHost mode. */
 export interface TrapRecord {
@@ -53,6 +58,10 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   readonly mmu: Mmu;
   readonly bus = new Bus();
   readonly trapToHost: boolean;
+  /** The translation tier, when on. */
+  readonly jit: Jit | undefined;
+  /** @internal where translated code stopped */
+  jitPc = 0;
 
   /** Device interrupt lines raised (bit per line); the timer bit is computed from time. */
   ipDevices = 0;
@@ -81,6 +90,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.memory = new PhysicalMemory(options.memSize ?? DEFAULT_MEM_SIZE, options.shared ?? false, options.buffer);
     this.mmu = new Mmu(this.memory);
     this.trapToHost = options.trapToHost ?? false;
+    this.jit = options.tier === 'jit' ? new Jit(this) : undefined;
   }
 
   // ---- DeviceHost ----------------------------------------------------------
@@ -130,6 +140,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.exitStatus = 0;
     this.pendingExit = -1;
     this.trapped = false;
+    this.jit?.reset();
   }
 
   /** Interrupt-pending bits as `ip` reads them. */
@@ -328,6 +339,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   }
 
   restore(s: MachineSnapshot): void {
+    this.jit?.reset();
     this.cpu.restore(s.cpu);
     this.ipDevices = s.ip;
     this.mmu.setRoot(this.cpu.csr[Csr.PTBASE]!);

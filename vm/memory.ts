@@ -25,6 +25,12 @@ export class PhysicalMemory {
   readonly dirty: Uint8Array;
   /** Called when the dirty log is cleared, so the MMU can drop write permissions. */
   onDirtyClear: (() => void) | undefined;
+  /**
+   * Pages holding translated code (the translation tier), and who to tell when
+   * one is written: its translations are then stale.
+   */
+  code: Uint8Array | undefined;
+  onCodeWrite: ((page: number) => void) | undefined;
 
   constructor(size: number, shared = false, buffer?: ArrayBuffer | SharedArrayBuffer, byteOffset = 0, dirty?: Uint8Array) {
     if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || size > RAM_MAX) {
@@ -109,13 +115,17 @@ export class PhysicalMemory {
     const off = this.offsetOf(pa, 4);
     if (off < 0 || (off & 3) !== 0) throw new MemoryError(`physical word write at 0x${(pa >>> 0).toString(16)} is outside RAM or misaligned`);
     this.i32[off >>> 2] = value;
-    this.dirty[off >>> PAGE_SHIFT] = 1;
+    this.markDirty(off, 4);
   }
 
   markDirty(off: number, len: number): void {
     if (len <= 0) return;
     const last = (off + len - 1) >>> PAGE_SHIFT;
-    for (let p = off >>> PAGE_SHIFT; p <= last; p++) this.dirty[p] = 1;
+    const code = this.code;
+    for (let p = off >>> PAGE_SHIFT; p <= last; p++) {
+      this.dirty[p] = 1;
+      if (code !== undefined && code[p] === 1) this.onCodeWrite?.(p);
+    }
   }
 
   /**

@@ -92,6 +92,17 @@ export class Mmu {
     this.wTag.fill(-1);
   }
 
+  /** Write permission out of the TLB for one RAM page (it now holds translated code). */
+  dropWritesTo(page: number): void {
+    const tag = this.wTag;
+    const off = this.wOff;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (tag[i] === -1) continue;
+      const vbase = tag[i]! & ~0xfff;
+      if ((((vbase + off[i]!) >>> 0) >>> PAGE_SHIFT) === page) tag[i] = -1;
+    }
+  }
+
   setRoot(ptbase: number): void {
     this.paging = (ptbase & 1) !== 0;
     this.root = ptbase & ~0xfff;
@@ -138,9 +149,17 @@ export class Mmu {
       this.rOff[idx] = delta;
     } else if (access === Access.WRITE) {
       // The page is now dirty: log it before anything can store through the TLB.
-      this.memory.dirty[off >>> PAGE_SHIFT] = 1;
-      this.wTag[idx] = tag;
-      this.wOff[idx] = delta;
+      const page = off >>> PAGE_SHIFT;
+      this.memory.dirty[page] = 1;
+      const code = this.memory.code;
+      if (code !== undefined && code[page] === 1) {
+        // Translated code lives here: this store makes it stale. Every store to
+        // a code page comes this way (it never gets a TLB write entry).
+        this.memory.onCodeWrite?.(page);
+      } else {
+        this.wTag[idx] = tag;
+        this.wOff[idx] = delta;
+      }
     } else {
       this.xTag[idx] = tag;
       this.xOff[idx] = delta;

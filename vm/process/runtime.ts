@@ -20,7 +20,7 @@ import { USER_STACK_TOP } from '../../isa/syscalls.js';
 import { Csr, Irq, STATUS_IE } from '../../isa/csr.js';
 import { Mode } from '../cpu.js';
 import { Exit, EXIT_NAMES } from '../exit.js';
-import { Machine } from '../machine.js';
+import { Machine, type Tier } from '../machine.js';
 import { DEFAULT_MEM_SIZE } from '../memmap.js';
 import { MemoryError } from '../memory.js';
 import { Cause, CAUSES, causeName, isInterrupt } from '../trap.js';
@@ -50,6 +50,8 @@ export interface ProcessOptions {
   readonly stderr?: OutputSink;
   /** RAM in bytes (multiple of 4 KiB, at most 1 GiB). Default 16 MiB. */
   readonly memSize?: number;
+  /** Execution tier (default: the interpreter alone). */
+  readonly tier?: Tier;
   /** Stop (result `budget`) after this many instructions. Default: no limit. */
   readonly maxInstructions?: number;
   /** Told of every system call served, after it is served. */
@@ -133,7 +135,7 @@ export class ProcessVM {
     this.onSyscall = options.onSyscall;
     const sandbox = options.fsRoot === undefined ? undefined : new FsSandbox(options.fsRoot);
     try {
-      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true });
+      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, tier: options.tier ?? 'interp' });
     } catch (err) {
       if (err instanceof MemoryError) throw new LoadError(err.message, { cause: err });
       throw err;

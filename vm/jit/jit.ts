@@ -1,0 +1,134 @@
+/**
+ * The translation tier: which code pages are hot, their translations, and
+ * keeping those translations true to memory.
+ *
+ * A translation belongs to a physical code page, a virtual page and a mode
+ * (its code bakes in absolute pcs and the mode's TLB key). It is found through
+ * the execute TLB — the same check the interpreter makes before fetching — so
+ * a page that is unmapped, remapped, or no longer executable is never entered
+ * through a stale translation.
+ *
+ * Self-modifying code: while a physical page has translations it is marked in
+ * PhysicalMemory.code. Stores to it never get write permission in the TLB, so
+ * they take the slow path, which drops the page's translations before storing
+ * (and the translated function that stored returns at once). Host writes — the
+ * loader, DMA, syscalls — drop them too (PhysicalMemory.markDirty).
+ *
+ * Hotness: a page is translated after the interpreter has entered it HOT_ENTRIES
+ * times. Only the region reachable from the entry points seen is translated; a
+ * new entry point re-translates the page (a few times, then the region is kept).
+ */
+import { mulh, mulhu } from '../alu.js';
+import type { Machine } from '../machine.js';
+import { PAGE_SHIFT } from '../memmap.js';
+import { generate } from './translator.js';
+
+export const HOT_ENTRIES = 24;
+const MAX_RETRANSLATIONS = 6;
+
+type RegionFn = (n: number, limit: number, pc: number, base: number) => number;
+type Factory = (...args: unknown[]) => RegionFn;
+
+interface Translation {
+  readonly vbase: number;
+  readonly key: number;
+  fn: RegionFn | undefined;
+  covered: Uint8Array;
+  interpreted: Uint8Array;
+  midBlock: Int32Array;
+  readonly entries: Set<number>;
+  heat: number;
+  translations: number;
+}
+
+export interface JitStats {
+  translations: number;
+  invalidations: number;
+  instructionsTranslated: number;
+  regionCalls: number;
+}
+
+export class Jit {
+  /** By RAM page number: the translations of that physical page. */
+  private readonly pages = new Map<number, Translation[]>();
+  /**
+   * Set by entry() when it returns undefined for a pc inside a translated
+   * block: the interpreter should run exactly this many instructions, which
+   * brings execution to a block leader. 0: no advice.
+   */
+  interpretFor = 0;
+  readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0 };
+  /** Entries into a page before it is translated (tests set 1 to translate at once). */
+  hotEntries = HOT_ENTRIES;
+
+  constructor(private readonly m: Machine) {
+    const mem = m.memory;
+    mem.code = new Uint8Array(mem.pages);
+    mem.onCodeWrite = (page) => this.invalidate(page);
+  }
+
+  /**
+   * The region function to enter at pc, or undefined (interpret instead).
+   * `off` is the RAM offset pc maps to (from the execute TLB), `key` the mode key.
+   */
+  entry(pc: number, off: number, key: number): RegionFn | undefined {
+    const page = off >>> PAGE_SHIFT;
+    const vbase = (pc & ~0xfff) >>> 0;
+    let list = this.pages.get(page);
+    let t: Translation | undefined;
+    if (list) for (const x of list) if (x.vbase === vbase && x.key === key) t = x;
+    const k = (pc & 0xfff) >>> 2;
+    if (!t) {
+      t = { vbase, key, fn: undefined, covered: new Uint8Array(0), interpreted: new Uint8Array(0), midBlock: new Int32Array(0), entries: new Set(), heat: 0, translations: 0 };
+      if (!list) this.pages.set(page, (list = []));
+      list.push(t);
+    }
+    this.interpretFor = 0;
+    if (t.fn && t.covered[k] === 1) {
+      if (t.interpreted[k] === 1) return undefined;
+      const rest = t.midBlock[k]!;
+      if (rest === 0) return t.fn;
+      this.interpretFor = rest; // mid-block: finish the block in the interpreter
+      return undefined;
+    }
+    t.entries.add(k);
+    if (++t.heat < this.hotEntries) return undefined;
+    if (t.fn && t.translations >= MAX_RETRANSLATIONS) return undefined;
+    this.translate(t, page);
+    return t.covered[k] === 1 && t.interpreted[k] !== 1 && t.midBlock[k] === 0 ? t.fn : undefined;
+  }
+
+  /** Drop every translation of a RAM page (its bytes changed). */
+  invalidate(page: number): void {
+    if (this.pages.delete(page)) this.stats.invalidations++;
+    this.m.memory.code![page] = 0;
+  }
+
+  /** Drop everything (restore, reset). */
+  reset(): void {
+    this.pages.clear();
+    this.m.memory.code!.fill(0);
+  }
+
+  private translate(t: Translation, page: number): void {
+    const mem = this.m.memory;
+    const words = mem.i32.subarray(page << 10, (page + 1) << 10);
+    const region = generate({ vbase: t.vbase, key: t.key, words, entries: t.entries });
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('m', 'cpu', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', region.source) as Factory;
+    const m = this.m;
+    const mmu = m.mmu;
+    t.fn = factory(m, m.cpu, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu);
+    t.covered = region.covered;
+    t.interpreted = region.interpreted;
+    t.midBlock = region.midBlock;
+    t.translations++;
+    t.heat = 0;
+    this.stats.translations++;
+    this.stats.instructionsTranslated += region.instructions;
+    if (!mem.code![page]) {
+      mem.code![page] = 1;
+      mmu.dropWritesTo(page);
+    }
+  }
+}
