@@ -98,22 +98,16 @@ export function run(m: Machine, budget: number): Exit {
         if (fn !== undefined) {
           const n0 = n;
           const pc0 = pc;
-          cpu.instret = start + n;
-          n = fn(n, limit, pc, start);
+          n = fn(n, limit, pc);
           jit.stats.regionCalls++;
-          if (m.trapped) {
-            m.trapped = false;
-            pc = cpu.pc | 0;
-            key = cpu.mode === Mode.USER ? UKEY : 0;
-            codeTag = -1;
-            continue;
-          }
           pc = m.jitPc | 0;
           if (n !== n0 || pc !== pc0) {
             codeTag = -1;
             continue;
           }
-          // No progress (the next block does not fit under the limit): interpret.
+          // No progress: the next block does not fit under the limit, or its first
+          // instruction needs the interpreter (TLB miss, device, trap). Run one.
+          jit.interpretFor = 1;
         }
       }
       // Interpret a short stretch (to the end of a translated block, if we are

@@ -18,6 +18,7 @@
  * times. Only the region reachable from the entry points seen is translated; a
  * new entry point re-translates the page (a few times, then the region is kept).
  */
+import { writeFileSync } from 'node:fs';
 import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';
 import { PAGE_SHIFT } from '../memmap.js';
@@ -26,13 +27,15 @@ import { generate } from './translator.js';
 export const HOT_ENTRIES = 24;
 const MAX_RETRANSLATIONS = 6;
 
-type RegionFn = (n: number, limit: number, pc: number, base: number) => number;
+type RegionFn = (n: number, limit: number, pc: number) => number;
 type Factory = (...args: unknown[]) => RegionFn;
 
 interface Translation {
   readonly vbase: number;
   readonly key: number;
-  fn: RegionFn | undefined;
+  /** The page's region functions (loops, then the rest); empty until translated. */
+  fns: RegionFn[];
+  regionAt: Int8Array;
   covered: Uint8Array;
   interpreted: Uint8Array;
   midBlock: Int32Array;
@@ -79,23 +82,25 @@ export class Jit {
     if (list) for (const x of list) if (x.vbase === vbase && x.key === key) t = x;
     const k = (pc & 0xfff) >>> 2;
     if (!t) {
-      t = { vbase, key, fn: undefined, covered: new Uint8Array(0), interpreted: new Uint8Array(0), midBlock: new Int32Array(0), entries: new Set(), heat: 0, translations: 0 };
+      t = { vbase, key, fns: [], regionAt: new Int8Array(0), covered: new Uint8Array(0), interpreted: new Uint8Array(0), midBlock: new Int32Array(0), entries: new Set(), heat: 0, translations: 0 };
       if (!list) this.pages.set(page, (list = []));
       list.push(t);
     }
     this.interpretFor = 0;
-    if (t.fn && t.covered[k] === 1) {
-      if (t.interpreted[k] === 1) return undefined;
-      const rest = t.midBlock[k]!;
-      if (rest === 0) return t.fn;
-      this.interpretFor = rest; // mid-block: finish the block in the interpreter
-      return undefined;
-    }
+    if (t.fns.length > 0 && t.covered[k] === 1) return this.enter(t, k);
     t.entries.add(k);
     if (++t.heat < this.hotEntries) return undefined;
-    if (t.fn && t.translations >= MAX_RETRANSLATIONS) return undefined;
+    if (t.fns.length > 0 && t.translations >= MAX_RETRANSLATIONS) return undefined;
     this.translate(t, page);
-    return t.covered[k] === 1 && t.interpreted[k] !== 1 && t.midBlock[k] === 0 ? t.fn : undefined;
+    return t.covered[k] === 1 ? this.enter(t, k) : undefined;
+  }
+
+  private enter(t: Translation, k: number): RegionFn | undefined {
+    const r = t.regionAt[k]!;
+    if (r >= 0) return t.fns[r];
+    // Inside a block (or at an instruction only the interpreter runs): finish the block there.
+    this.interpretFor = t.midBlock[k]!;
+    return undefined;
   }
 
   /** Drop every translation of a RAM page (its bytes changed). */
@@ -113,19 +118,24 @@ export class Jit {
   private translate(t: Translation, page: number): void {
     const mem = this.m.memory;
     const words = mem.i32.subarray(page << 10, (page + 1) << 10);
-    const region = generate({ vbase: t.vbase, key: t.key, words, entries: t.entries });
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('m', 'cpu', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', region.source) as Factory;
+    const gen = generate({ vbase: t.vbase, key: t.key, words, entries: t.entries });
     const m = this.m;
     const mmu = m.mmu;
-    t.fn = factory(m, m.cpu, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu);
-    t.covered = region.covered;
-    t.interpreted = region.interpreted;
-    t.midBlock = region.midBlock;
+    // For anyone reading what the tier produced: TYPEVISOR_JIT_DUMP=DIR writes each translation there.
+    const dump = process.env['TYPEVISOR_JIT_DUMP'];
+    t.fns = gen.regions.map((region, i) => {
+      if (dump) writeFileSync(`${dump}/page-${t.vbase.toString(16)}-${t.key ? 'u' : 's'}-${t.translations}-${i}.js`, region.source);
+      this.stats.instructionsTranslated += region.instructions;
+      const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', region.source) as Factory;
+      return factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu);
+    });
+    t.regionAt = gen.regionAt;
+    t.covered = gen.covered;
+    t.interpreted = gen.interpreted;
+    t.midBlock = gen.midBlock;
     t.translations++;
     t.heat = 0;
     this.stats.translations++;
-    this.stats.instructionsTranslated += region.instructions;
     if (!mem.code![page]) {
       mem.code![page] = 1;
       mmu.dropWritesTo(page);

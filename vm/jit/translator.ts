@@ -4,7 +4,7 @@
  *
  * Shape of the generated function (for a page at 0x1000, user mode):
  *
- *   return function (n, limit, pc, base) {
+ *   return function (n, limit, pc) {
  *     let r1 = R[1], …, r15 = R[15];
  *     <mid-block entry: count the rest of the block, or give up at the limit>
  *     loop: for (;;) {
@@ -29,15 +29,16 @@
  *   and a slice still ends exactly at the timer deadline.
  * - A trap at instruction k un-counts k and what follows it in the block, so a
  *   trapping instruction does not retire, as in the interpreter.
- * - Memory goes through the same TLB arrays with the same tag test; a miss calls
- *   the machine's own slow path. A store that took the slow path ends the
- *   function (it may have rewritten code, or raised a device interrupt).
+ * - Memory goes through the same TLB arrays with the same tag test. Anything
+ *   else — a TLB miss, a device register, a store to a page holding translated
+ *   code, a division by zero — leaves the function before that instruction and
+ *   the interpreter runs it with its slow paths. So translated code calls
+ *   nothing: small to compile, and no call site for V8 to deoptimize on.
  * - syscall, break, privileged and undecodable instructions are never
  *   translated: the function returns before them and the interpreter runs them.
  */
 import { decode } from '../../isa/encoding.js';
 import { Op } from '../../isa/opcodes.js';
-import { Cause } from '../trap.js';
 
 /** What the generator needs to know about a page. */
 export interface PageCode {
@@ -51,10 +52,18 @@ export interface PageCode {
   readonly entries: Iterable<number>;
 }
 
+/** One generated function: a loop of the page, or the page's code outside its loops. */
 export interface GeneratedRegion {
-  /** JavaScript source of the factory body (see compile()). */
+  /** JavaScript source of the factory body (see generate()). */
   readonly source: string;
-  /** 1 for each word index the function can be entered at. */
+  readonly instructions: number;
+}
+
+export interface GeneratedPage {
+  readonly regions: readonly GeneratedRegion[];
+  /** For each word index: the region a translated function enters there, or -1. */
+  readonly regionAt: Int8Array;
+  /** 1 for each word index the translations cover (leader or not). */
   readonly covered: Uint8Array;
   /** 1 for word indexes that must be run by the interpreter (never translated). */
   readonly interpreted: Uint8Array;
@@ -64,7 +73,6 @@ export interface GeneratedRegion {
    * execution is at a leader. 0 for leaders.
    */
   readonly midBlock: Int32Array;
-  readonly instructions: number;
 }
 
 const enum Kind {
@@ -101,7 +109,10 @@ function discover(page: PageCode): { covered: Uint8Array; leader: Uint8Array; in
       work.push(k);
     }
   };
-  for (const e of page.entries) visit(e, true);
+  // Entry points only seed the search: many are wherever the interpreter happened
+  // to stop, and making each a block leader would chop straight-line code into
+  // one-instruction blocks. Leaders come from control flow (below).
+  for (const e of page.entries) visit(e, false);
   while (work.length > 0) {
     const k = work.pop()!;
     const w = page.words[k]!;
@@ -130,15 +141,36 @@ function discover(page: PageCode): { covered: Uint8Array; leader: Uint8Array; in
     }
     visit(k + 1, false);
   }
+  // A covered instruction nothing falls into starts a block.
+  for (let k = 0; k < 1024; k++) {
+    if (!covered[k] || leader[k]) continue;
+    if (k === 0 || !covered[k - 1]) {
+      leader[k] = 1;
+      continue;
+    }
+    const prev = page.words[k - 1]!;
+    const d = decode(prev);
+    if (d && d.op === Op.JAL && d.rd === 0) leader[k] = 1; // after an unconditional jump
+    if (d && d.op === Op.JALR) leader[k] = 1;
+  }
   return { covered, leader, interpreted };
 }
 
 /**
- * Generate the factory source for a region of a page. The factory takes
- * (m, cpu, R, m8, m16, m32, rTag, rOff, wTag, wOff, mulh, mulhu) and returns
- * the region function (n, limit, pc, base) → n.
+ * Split the page's reachable code into regions and generate one function per
+ * region. A loop (a backward branch or jump and the instructions between its
+ * target and itself) is a region of its own, with any loops nested in it as
+ * long as they form a single chain; the rest of the code is one more region.
+ * Why: V8 optimizes a function for the paths it has seen run, and
+ * deoptimizes it the first time another path runs. A loop's own function has
+ * run all its paths long before V8 optimizes it; a function holding several
+ * phases of a program (clear an array, sieve it, count it) would be thrown away
+ * at every phase change.
+ *
+ * Each factory takes (m, R, m8, m16, m32, rTag, rOff, wTag, wOff, mulh, mulhu)
+ * and returns the region function (n, limit, pc) → n.
  */
-export function generate(page: PageCode): GeneratedRegion {
+export function generate(page: PageCode): GeneratedPage {
   const { covered, leader, interpreted } = discover(page);
   const vb = page.vbase >>> 0;
   const key = page.key;
@@ -155,11 +187,82 @@ export function generate(page: PageCode): GeneratedRegion {
     rem[k] = 1 + (ends ? 0 : rem[k + 1]!);
   }
 
+  // Regions: innermost loops first, then everything else.
+  const regionOf = new Int8Array(1024).fill(-1);
+  const loops: [number, number][] = [];
+  for (let k = 0; k < 1024; k++) {
+    if (!covered[k] || interpreted[k]) continue;
+    const w = page.words[k]!;
+    const kind = kindOf(w);
+    if (kind !== Kind.BRANCH && kind !== Kind.JUMP) continue;
+    const d = decode(w)!;
+    if (d.op === Op.JALR || (d.op === Op.JAL && d.rd !== 0)) continue; // returns and calls are not loops
+    const t = (vb + k * 4 + d.imm) >>> 0;
+    if (((t ^ vb) & ~0xfff) !== 0) continue;
+    const tk = (t & 0xfff) >>> 2;
+    if (tk <= k) loops.push([tk, k]);
+  }
+  // Loops by header, the furthest back edge deciding where each ends.
+  const byHeader = new Map<number, number>();
+  for (const [a, b] of loops) byHeader.set(a, Math.max(b, byHeader.get(a) ?? b));
+  const all = [...byHeader].map(([a, b]) => ({ a, b, children: [] as { a: number; b: number }[] })).sort((x, y) => x.a - y.a || y.b - x.b);
+  // Nest them (loops that overlap without nesting are left to the rest region).
+  const top: typeof all = [];
+  const stack: typeof all = [];
+  for (const L of all) {
+    while (stack.length > 0 && stack[stack.length - 1]!.b < L.a) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent && L.b > parent.b) continue;
+    (parent ? parent.children : top).push(L);
+    stack.push(L);
+  }
+  // A loop nest is a region when it is a single chain (each loop holds at most
+  // one loop): its inner loops run inside it, and it holds one phase of the
+  // program. A loop holding several loops (phases) is split into its children.
+  type Loop = (typeof all)[number];
+  const simple = (L: Loop): boolean => L.children.length === 0 || (L.children.length === 1 && simple(L.children[0] as Loop));
+  const chosen: Loop[] = [];
+  const choose = (L: Loop): void => {
+    if (simple(L)) chosen.push(L);
+    else for (const c of L.children) choose(c as Loop);
+  };
+  top.forEach(choose);
+  let regions = 0;
+  for (const { a, b } of chosen) {
+    if (regions >= 100) break;
+    for (let k = a; k <= b; k++) if (covered[k]) regionOf[k] = regions;
+    regions++;
+  }
+  let rest = false;
+  for (let k = 0; k < 1024; k++) {
+    if (covered[k] && regionOf[k] === -1) {
+      regionOf[k] = regions;
+      rest = true;
+    }
+  }
+  if (rest) regions++;
+
+  const out: GeneratedRegion[] = [];
+  for (let r = 0; r < regions; r++) out.push(region(page, r, regionOf, leader, interpreted, rem, vb, key));
+
+  const regionAt = new Int8Array(1024).fill(-1);
+  const midBlock = new Int32Array(1024);
+  for (let k = 0; k < 1024; k++) {
+    if (!covered[k]) continue;
+    if (leader[k] && !interpreted[k]) regionAt[k] = regionOf[k]!;
+    else if (!interpreted[k]) midBlock[k] = rem[k]!;
+  }
+  return { regions: out, regionAt, covered, interpreted, midBlock };
+}
+
+function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Array, interpreted: Uint8Array, rem: Int32Array, vb: number, key: number): GeneratedRegion {
+  const members = new Uint8Array(1024);
+  for (let k = 0; k < 1024; k++) if (regionOf[k] === r) members[k] = 1;
   const used = new Set<number>();
   const body: string[] = [];
   let count = 0;
   for (let k = 0; k < 1024; k++) {
-    if (!covered[k]) continue;
+    if (!members[k]) continue;
     const addr = (vb + k * 4) >>> 0;
     const w = page.words[k]!;
     if (leader[k]) body.push(`case ${k}:`);
@@ -169,18 +272,20 @@ export function generate(page: PageCode): GeneratedRegion {
     }
     count++;
     if (leader[k]) body.push(`  if (n + ${rem[k]} > limit) { pc = ${hex(addr)}; break loop; } n += ${rem[k]};`);
-    body.push('  ' + instruction(w, addr, vb, key, rem[k]!, covered, used));
+    body.push('  ' + instruction(w, addr, vb, key, rem[k]!, members, used));
+    // Falling out of the region: leave through the dispatcher.
+    const kind = kindOf(w);
+    const unconditional = kind === Kind.JUMP;
+    if (!unconditional && k < 1023 && !members[k + 1]) body.push(`  pc = ${hex(addr + 4)}; break loop;`);
   }
 
-  const regs = [...used].filter((r) => r !== 0).sort((a, b) => a - b);
-  const decl = regs.length ? `let ${regs.map((r) => `r${r} = R[${r}]`).join(', ')};` : '';
-  const save = regs.map((r) => `R[${r}] = r${r};`).join(' ');
-  const midBlock = new Int32Array(1024);
-  for (let k = 0; k < 1024; k++) if (covered[k] && !leader[k] && !interpreted[k]) midBlock[k] = rem[k]!;
-
+  const regs = [...used].filter((x) => x !== 0).sort((a, b) => a - b);
+  const decl = regs.length ? `let ${regs.map((x) => `r${x} = R[${x}]`).join(', ')};` : '';
+  const save = regs.map((x) => `R[${x}] = r${x};`).join(' ');
   const source = `
-return function region(n, limit, pc, base) {
+return function region(n, limit, pc) {
   ${decl}
+  let undo = 0;
   loop: for (;;) {
     switch ((pc >>> 2) & 1023) {
 ${body.map((l) => '    ' + l).join('\n')}
@@ -190,9 +295,9 @@ ${body.map((l) => '    ' + l).join('\n')}
   }
   ${save}
   m.jitPc = pc >>> 0;
-  return n;
+  return n - undo;
 };`;
-  return { source, covered, interpreted, midBlock, instructions: count };
+  return { source, instructions: count };
 }
 
 /** Code for one instruction at addr; `rem` counts it and what follows in its block. */
@@ -204,13 +309,13 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
     return reg(i);
   };
   const set = (expr: string): string => (rd === 0 ? '' : (used.add(rd), `r${rd} = ${expr};`));
-  const next = hex((addr + 4) >>> 0);
   const here = hex(addr);
-  // A trap at this instruction: it and the rest of its block do not retire.
-  const trapExit = `n -= ${rem}; pc = ${here}; break loop;`;
-  // Stop after this instruction retired (the rest of the block did not).
-  const stopAfter = `n -= ${rem - 1}; pc = ${next}; break loop;`;
-  const sync = `cpu.instret = base + n - ${rem};`;
+  // Leave before this instruction (it and the rest of its block do not retire):
+  // the interpreter runs it — a TLB miss, a device, a store to code, a trap.
+  // Exit paths assign constants only: a path V8 never saw run must not need type
+  // feedback, or its first use deoptimizes the whole function. The one
+  // subtraction happens after the loop, on every exit.
+  const leave = `undo = ${rem}; pc = ${here}; break loop;`;
   const jumpTo = (target: number): string => {
     const t = target >>> 0;
     const inPage = ((t ^ vb) & ~0xfff) === 0 && covered[(t & 0xfff) >>> 2] === 1; // in-page targets are leaders
@@ -226,7 +331,7 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
     case Op.DIV: case Op.DIVU: case Op.REM: case Op.REMU: {
       const a = R(rs1), b = R(rs2);
       const expr = d.op === Op.DIV ? `(${a} / ${b}) | 0` : d.op === Op.DIVU ? `((${a} >>> 0) / (${b} >>> 0)) | 0` : d.op === Op.REM ? `(${a} % ${b}) | 0` : `((${a} >>> 0) % (${b} >>> 0)) | 0`;
-      return `if (${b} === 0) { ${sync} m.raise(${Cause.DIVIDE_BY_ZERO}, 0, ${here}); ${trapExit} } ${set(expr)}`;
+      return `if (${b} === 0) { ${leave} } ${set(expr)}`;
     }
     case Op.AND: return set(`${R(rs1)} & ${R(rs2)}`);
     case Op.OR: return set(`${R(rs1)} | ${R(rs2)}`);
@@ -250,7 +355,6 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
     case Op.LB: case Op.LBU: case Op.LH: case Op.LHU: case Op.LW: {
       const width = d.op === Op.LW ? 4 : d.op === Op.LH || d.op === Op.LHU ? 2 : 1;
       const mask = width === 4 ? '0xfffff003' : width === 2 ? '0xfffff001' : '0xfffff000';
-      const signed = d.op === Op.LB || d.op === Op.LH;
       const fast =
         d.op === Op.LW ? 'm32[(a + rOff[i]) >>> 2]'
         : d.op === Op.LH ? '(m16[(a + rOff[i]) >>> 1] << 16) >> 16'
@@ -261,8 +365,7 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
       if (rd !== 0) used.add(rd);
       const decl0 = rd === 0 ? 'let v0; ' : '';
       return `{ ${decl0}const a = (${R(rs1)} + ${imm}) | 0; const i = (a >>> 12) & 1023;
-      if (rTag[i] === ((a & ${mask}) | ${key})) ${target} = ${fast};
-      else { ${sync} const v = m.loadSlow(a, ${width}, ${signed}, ${here}); if (m.trapped) { ${trapExit} } ${target} = v; if (m.pendingExit >= 0) { ${stopAfter} } } }`;
+      if (rTag[i] === ((a & ${mask}) | ${key})) ${target} = ${fast}; else { ${leave} } }`;
     }
     case Op.SB: case Op.SH: case Op.SW: {
       const width = d.op === Op.SW ? 4 : d.op === Op.SH ? 2 : 1;
@@ -270,8 +373,7 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
       const fast = width === 4 ? 'm32[(a + wOff[i]) >>> 2]' : width === 2 ? 'm16[(a + wOff[i]) >>> 1]' : 'm8[(a + wOff[i]) >>> 0]';
       const v = R(rs2);
       return `{ const a = (${R(rs1)} + ${imm}) | 0; const i = (a >>> 12) & 1023;
-      if (wTag[i] === ((a & ${mask}) | ${key})) ${fast} = ${v};
-      else { ${sync} m.storeSlow(a, ${v}, ${width}, ${here}); if (m.trapped) { ${trapExit} } ${stopAfter} } }`;
+      if (wTag[i] === ((a & ${mask}) | ${key})) ${fast} = ${v}; else { ${leave} } }`;
     }
 
     case Op.BEQ: case Op.BNE: case Op.BLT: case Op.BGE: case Op.BLTU: case Op.BGEU: {
@@ -279,9 +381,9 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
       const cond =
         d.op === Op.BEQ ? `${a} === ${b}` : d.op === Op.BNE ? `${a} !== ${b}` : d.op === Op.BLT ? `${a} < ${b}` : d.op === Op.BGE ? `${a} >= ${b}`
         : d.op === Op.BLTU ? `(${a} >>> 0) < (${b} >>> 0)` : `(${a} >>> 0) >= (${b} >>> 0)`;
-      // Fall through into the next case (a leader), unless it is not translated.
-      const fall = covered[((addr + 4) & 0xfff) >>> 2] === 1 && ((addr + 4) & 0xfff) !== 0 ? '' : ` pc = ${next}; break loop;`;
-      return `if (${cond}) { ${jumpTo(addr + imm)} }${fall}`;
+      // Not taken: fall through into the next case (a leader); region() adds the
+      // exit when the next instruction is not in this region.
+      return `if (${cond}) { ${jumpTo(addr + imm)} }`;
     }
     case Op.JAL:
       return `${set(`${(addr + 4) | 0}`)} ${jumpTo(addr + imm)}`;
