@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { disableColor, paint, paintErr } from '../cli/color.js';
 import { BenchError } from './error.js';
 import { hostInfo } from './host.js';
-import { parseBudget, parseOnly, parsePeers, parseRuns, parseTier, type BenchOptions } from './options.js';
+import { parseBudget, parseOnly, parsePeers, parseRuns, parseTiers, type BenchOptions } from './options.js';
 import { renderHost } from './report.js';
 import { loadRuns, RESULT_FORMAT, RESULT_VERSION, saveRun, type SavedRun } from './results.js';
 import { PEER_GROUPS } from './runners/runner.js';
@@ -56,7 +56,7 @@ function parseOptions(o: CliOptions): BenchOptions {
     runs: parseRuns(o.runs),
     quick: o.quick === true,
     size: o.small === true ? 'small' : 'full',
-    tier: parseTier(o.tier),
+    tiers: parseTiers(o.tier),
     budget: parseBudget(o.budget),
   };
 }
@@ -119,7 +119,7 @@ const program = new Command()
   .option('--quick', 'one run of each, no warm-up: a smoke test, not a measurement')
   .option('--small', "the tests' reduced sizes: every implementation end to end in seconds; the times mean little")
   .option('--peers <list>', `peers to measure against, comma-separated (js is the cold and the warmed column): ${PEER_GROUPS.join(', ')}`, PEER_GROUPS.join(','))
-  .option('--tier <tier>', 'the interpreter tier to measure: interp (jit once it exists)', 'interp')
+  .option('--tier <tier>', 'execution tier to measure: interp (the interpreter alone), jit (with the translation tier), or both', 'both')
   .option('--budget <seconds>', 'stop timing a slow peer once its runs add up to this (after 3 runs, or 1 if its warm-up alone took longer)', '10')
   .option('--compare', 'compare typevisor\'s times and MIPS with the last saved run of the same size and tier')
   .option('--results-dir <dir>', 'where runs are saved and --compare looks', RESULTS_DIR)

@@ -14,7 +14,8 @@ export interface BenchOptions {
   readonly runs: number;
   readonly quick: boolean;
   readonly size: SizeName;
-  readonly tier: Tier;
+  /** The execution tiers to measure, each against the same peer runs. */
+  readonly tiers: readonly Tier[];
   /** Seconds after which a slow peer stops being timed. */
   readonly budget: number;
 }
@@ -58,9 +59,9 @@ export function parseBudget(text: string): number {
   return n;
 }
 
-/** `--tier interp|jit`: only the interpreter exists so far. */
-export function parseTier(text: string): Tier {
-  if (text === 'interp') return 'interp';
-  if (text === 'jit') throw new BenchError('--tier jit: the translation tier is not built yet; only --tier interp can be measured');
-  throw new BenchError(`--tier: no tier '${text}' (interp, or jit once it exists)`);
+/** `--tier interp|jit|both`. */
+export function parseTiers(text: string): Tier[] {
+  if (text === 'interp' || text === 'jit') return [text];
+  if (text === 'both') return ['interp', 'jit'];
+  throw new BenchError(`--tier: no tier '${text}' (interp, jit, or both)`);
 }

@@ -7,7 +7,8 @@ import type { PeerId } from './runners/runner.js';
 import type { BenchName, Params, SizeName } from './suite.js';
 import type { RunPlan } from './timing.js';
 
-export type Tier = 'interp';
+export type { Tier } from '../vm/machine.js';
+import type { Tier } from '../vm/machine.js';
 
 export interface PeerStatus {
   readonly id: PeerId;

@@ -7,6 +7,8 @@ import { extname } from 'node:path';
 import { assemble, formatDiagnostic, summarize } from '../isa/asm/index.js';
 import { ImageError, loadImageFile, type Image } from '../isa/image.js';
 import { readFileSync } from 'node:fs';
+import { Option } from 'commander';
+import { DEFAULT_TIER, TIERS } from '../vm/machine.js';
 import { parseSize } from '../vm/memmap.js';
 import { writeAllSync } from '../vm/process/host-io.js';
 import { colorEnabled, paintErr } from './color.js';
@@ -82,4 +84,9 @@ export function parseCount(text: string, option: string): number | null {
     return null;
   }
   return n;
+}
+
+/** `--tier`: the same option, worded the same, on every command that runs guest code. */
+export function tierOption(): Option {
+  return new Option('--tier <tier>', 'execution tier: interp (the interpreter alone) or jit (hot code translated to JavaScript)').choices(TIERS).default(DEFAULT_TIER);
 }

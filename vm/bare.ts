@@ -16,7 +16,7 @@ import { ConsoleFeeder } from './devices/console-feeder.js';
 import { DiskDevice, type DiskBackend } from './devices/disk.js';
 import { PowerDevice } from './devices/power.js';
 import { Exit } from './exit.js';
-import { Machine } from './machine.js';
+import { Machine, type Tier } from './machine.js';
 import type { PhysicalMemory } from './memory.js';
 import { DEFAULT_MEM_SIZE, RAM_BASE } from './memmap.js';
 import { causeName, isInterrupt } from './trap.js';
@@ -36,6 +36,7 @@ export interface BareOptions {
   readonly maxInstructions?: number;
   /** Instructions per run() slice. */
   readonly slice?: number;
+  readonly tier?: Tier;
 }
 
 export type BootResult =
@@ -72,7 +73,7 @@ export class BareMachine {
 
   constructor(image: Image, options: BareOptions = {}) {
     this.options = options;
-    this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE });
+    this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, ...(options.tier ? { tier: options.tier } : {}) });
     this.console = new ConsoleDevice((b) => this.out.push(b));
     this.feeder = new ConsoleFeeder(this.console);
     this.disk = new DiskDevice(options.disk);

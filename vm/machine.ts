@@ -31,11 +31,13 @@ export interface MachineOptions {
    * through tvec: the host is the supervisor (process runtime, monitors).
    */
   readonly trapToHost?: boolean;
-  /** Execution tier: the interpreter alone, or with hot code translated to JavaScript. */
+  /** Execution tier: the interpreter alone, or with hot code translated to JavaScript (the default). */
   readonly tier?: Tier;
 }
 
 export type Tier = 'interp' | 'jit';
+export const DEFAULT_TIER: Tier = 'jit';
+export const TIERS: readonly Tier[] = ['interp', 'jit'];
 
 /** A trap as the host sees it in trapToHost mode. */
 export interface TrapRecord {
@@ -90,7 +92,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.memory = new PhysicalMemory(options.memSize ?? DEFAULT_MEM_SIZE, options.shared ?? false, options.buffer);
     this.mmu = new Mmu(this.memory);
     this.trapToHost = options.trapToHost ?? false;
-    this.jit = options.tier === 'jit' ? new Jit(this) : undefined;
+    this.jit = (options.tier ?? DEFAULT_TIER) === 'jit' ? new Jit(this) : undefined;
   }
 
   // ---- DeviceHost ----------------------------------------------------------

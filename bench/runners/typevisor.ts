@@ -9,6 +9,7 @@
  * the image) is the equivalent of process start, excluded for every peer too.
  */
 import type { Image } from '../../isa/image.js';
+import type { Tier } from '../../vm/machine.js';
 import { ProcessVM } from '../../vm/process/index.js';
 import { BenchError } from '../error.js';
 import { assembleGuest } from '../guests.js';
@@ -34,7 +35,7 @@ const NO_INPUT = new Uint8Array(0);
 const decoder = new TextDecoder();
 
 /** Run an image once, timing vm.run(). The output is stdout without its final newline. */
-export function runGuest(image: Image, name: string, tick = TICK): GuestRun {
+export function runGuest(image: Image, name: string, tier: Tier, tick = TICK): GuestRun {
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
   const vm = new ProcessVM(image, {
@@ -43,6 +44,7 @@ export function runGuest(image: Image, name: string, tick = TICK): GuestRun {
     stdout: (bytes) => void out.push(bytes.slice()),
     stderr: (bytes) => void err.push(bytes.slice()),
     tick,
+    tier,
   });
   const t0 = performance.now();
   const result = vm.run();
@@ -56,11 +58,11 @@ export function runGuest(image: Image, name: string, tick = TICK): GuestRun {
 }
 
 /** Assemble the guest at this size, then time it by the plan (typevisor always gets every run). */
-export function measureGuest(bench: Benchmark, size: Sized, plan: RunPlan, tick = TICK): GuestTimed {
+export function measureGuest(bench: Benchmark, size: Sized, plan: RunPlan, tier: Tier, tick = TICK): GuestTimed {
   const image = assembleGuest(bench.name, size.params);
   let last: GuestRun | undefined;
   const timed = timeRuns(() => {
-    const run = runGuest(image, bench.name, tick);
+    const run = runGuest(image, bench.name, tier, tick);
     // Virtual time is deterministic: every run retires exactly the same instructions.
     if (last !== undefined && run.instructions !== last.instructions) throw new BenchError(`guest ${bench.name}: ${last.instructions} instructions in one run, ${run.instructions} in another`);
     last = run;

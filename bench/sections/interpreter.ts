@@ -7,6 +7,7 @@
 import type { ChalkInstance } from 'chalk';
 import { BenchError } from '../error.js';
 import type { BenchOptions } from '../options.js';
+import type { Tier } from '../../vm/machine.js';
 import type { BenchRow, InterpreterOutcome, PeerCell, PeerStatus, TypevisorCell } from '../outcome.js';
 import { compareInterpreter, renderChanges, renderInterpreter } from '../report.js';
 import { FengariRunner } from '../runners/fengari.js';
@@ -39,10 +40,10 @@ export function runPlan(options: BenchOptions): RunPlan {
 
 const wrong = (printed: string, expected: string): string => `printed ${JSON.stringify(printed)}, expected ${JSON.stringify(expected)}`;
 
-function measureTypevisor(bench: Benchmark, options: BenchOptions, plan: RunPlan): TypevisorCell {
+function measureTypevisor(bench: Benchmark, options: BenchOptions, plan: RunPlan, tier: Tier): TypevisorCell {
   const size = sized(bench, options.size);
   try {
-    const t = measureGuest(bench, size, plan);
+    const t = measureGuest(bench, size, plan, tier);
     if (t.output !== size.expected) return { kind: 'failed', reason: wrong(t.output, size.expected) };
     const seconds = median(t.times);
     return { kind: 'ok', seconds, times: t.times, instructions: t.instructions, mips: t.instructions / seconds / 1e6, ticks: t.ticks };
@@ -52,20 +53,27 @@ function measureTypevisor(bench: Benchmark, options: BenchOptions, plan: RunPlan
   }
 }
 
-async function measurePeer(runner: PeerRunner, bench: Benchmark, options: BenchOptions, plan: RunPlan, own: TypevisorCell): Promise<PeerCell> {
+async function measurePeer(runner: PeerRunner, bench: Benchmark, options: BenchOptions, plan: RunPlan): Promise<PeerCell> {
   const size = sized(bench, options.size);
   try {
     const t = await runner.measure(bench, size, plan);
     if (t.output !== size.expected) return { kind: 'failed', reason: wrong(t.output, size.expected) };
     const seconds = median(t.times);
-    return { kind: 'ok', seconds, times: t.times, ratio: own.kind === 'ok' && seconds > 0 ? own.seconds / seconds : null };
+    return { kind: 'ok', seconds, times: t.times, ratio: null };
   } catch (err) {
     if (err instanceof BenchError) return { kind: 'failed', reason: err.message };
     throw err;
   }
 }
 
-async function runSuite(ctx: SectionContext): Promise<InterpreterOutcome> {
+/** A peer's cell with its ratio against typevisor's time for one tier. */
+function against(cell: PeerCell, own: TypevisorCell): PeerCell {
+  if (cell.kind !== 'ok') return cell;
+  return { ...cell, ratio: own.kind === 'ok' && cell.seconds > 0 ? own.seconds / cell.seconds : null };
+}
+
+/** Every tier asked for, each against the same peer runs (peers are measured once). */
+async function runSuite(ctx: SectionContext): Promise<InterpreterOutcome[]> {
   const options = ctx.options;
   const plan = runPlan(options);
   const runners = makeRunners(options);
@@ -76,10 +84,13 @@ async function runSuite(ctx: SectionContext): Promise<InterpreterOutcome> {
     peers.push(a.ok ? { id: r.id, label: r.label, available: true, version: a.version } : { id: r.id, label: r.label, available: false, reason: a.reason });
   }
   try {
-    const rows: BenchRow[] = [];
+    const rowsByTier = new Map<Tier, BenchRow[]>(options.tiers.map((t) => [t, []]));
     for (const bench of BENCHMARKS.filter((b) => options.only.includes(b.name))) {
-      ctx.progress(`${bench.name}: typevisor`);
-      const own = measureTypevisor(bench, options, plan);
+      const own = new Map<Tier, TypevisorCell>();
+      for (const tier of options.tiers) {
+        ctx.progress(`${bench.name}: typevisor (${tier})`);
+        own.set(tier, measureTypevisor(bench, options, plan, tier));
+      }
       const cells: Partial<Record<PeerId, PeerCell>> = {};
       for (const [i, r] of runners.entries()) {
         const status = peers[i]!;
@@ -88,29 +99,37 @@ async function runSuite(ctx: SectionContext): Promise<InterpreterOutcome> {
           continue;
         }
         ctx.progress(`${bench.name}: ${r.label}`);
-        cells[r.id] = await measurePeer(r, bench, options, plan, own);
+        cells[r.id] = await measurePeer(r, bench, options, plan);
       }
-      rows.push({ name: bench.name, params: sized(bench, options.size).params, expected: sized(bench, options.size).expected, typevisor: own, peers: cells });
-    }
-    const means: Partial<Record<PeerId, number | null>> = {};
-    for (const p of peers) {
-      if (!p.available) continue;
-      const ratios = rows.flatMap((row) => {
-        const c = row.peers[p.id];
-        return c?.kind === 'ok' && c.ratio !== null ? [c.ratio] : [];
-      });
-      means[p.id] = ratios.length > 0 ? geomean(ratios) : null;
+      for (const tier of options.tiers) {
+        const mine = own.get(tier)!;
+        const rel: Partial<Record<PeerId, PeerCell>> = {};
+        for (const [id, c] of Object.entries(cells) as [PeerId, PeerCell][]) rel[id] = against(c, mine);
+        rowsByTier.get(tier)!.push({ name: bench.name, params: sized(bench, options.size).params, expected: sized(bench, options.size).expected, typevisor: mine, peers: rel });
+      }
     }
     const { budgetSeconds, ...rest } = plan;
-    return {
-      tier: options.tier,
-      size: options.size,
-      tick: TICK,
-      plan: { ...rest, budgetSeconds: Number.isFinite(budgetSeconds) ? budgetSeconds : null },
-      peers,
-      rows,
-      geomean: means,
-    };
+    return options.tiers.map((tier) => {
+      const rows = rowsByTier.get(tier)!;
+      const means: Partial<Record<PeerId, number | null>> = {};
+      for (const p of peers) {
+        if (!p.available) continue;
+        const ratios = rows.flatMap((row) => {
+          const c = row.peers[p.id];
+          return c?.kind === 'ok' && c.ratio !== null ? [c.ratio] : [];
+        });
+        means[p.id] = ratios.length > 0 ? geomean(ratios) : null;
+      }
+      return {
+        tier,
+        size: options.size,
+        tick: TICK,
+        plan: { ...rest, budgetSeconds: Number.isFinite(budgetSeconds) ? budgetSeconds : null },
+        peers,
+        rows,
+        geomean: means,
+      };
+    });
   } finally {
     for (const r of runners) r.dispose();
   }
@@ -129,15 +148,27 @@ export const interpreterSection: BenchSection = {
   title: 'interpreter hot loop: typevisor against its peers',
 
   async run(ctx: SectionContext): Promise<SectionRun> {
-    const outcome = await runSuite(ctx);
-    const failed = outcome.rows.some((r) => r.typevisor.kind === 'failed' || Object.values(r.peers).some((c) => c.kind === 'failed'));
-    return { data: outcome, text: renderInterpreter(outcome, ctx.paint), failed };
+    const outcomes = await runSuite(ctx);
+    const failed = outcomes.some((o) => o.rows.some((r) => r.typevisor.kind === 'failed' || Object.values(r.peers).some((c) => c.kind === 'failed')));
+    return { data: { tiers: outcomes }, text: outcomes.map((o) => renderInterpreter(o, ctx.paint)).join('\n'), failed };
   },
 
   compare(previous: unknown, current: unknown, paint: ChalkInstance): Comparison | undefined {
-    if (!isOutcome(previous) || !isOutcome(current)) return undefined;
-    if (previous.size !== current.size || previous.tier !== current.tier) return undefined;
-    const changes = compareInterpreter(previous, current);
+    const before = tiersOf(previous);
+    const after = tiersOf(current);
+    const changes = after.flatMap((cur) => {
+      const old = before.find((b) => b.tier === cur.tier && b.size === cur.size);
+      if (!old) return [];
+      return compareInterpreter(old, cur).map((c) => (after.length > 1 ? { ...c, name: `${c.name} (${cur.tier})` } : c));
+    });
+    if (changes.length === 0) return undefined;
     return { lines: renderChanges(changes, paint), changes };
   },
 };
+
+/** The per-tier outcomes of a saved run (older runs saved one outcome, not a list). */
+function tiersOf(data: unknown): InterpreterOutcome[] {
+  if (isOutcome(data)) return [data];
+  const tiers = (data as { tiers?: unknown } | null)?.tiers;
+  return Array.isArray(tiers) ? tiers.filter(isOutcome) : [];
+}

@@ -13,6 +13,7 @@ export async function bootBare(image: Image, disk: DiskBackend | undefined, s: B
   try {
     bare = new BareMachine(image, {
       memSize: s.memSize,
+      tier: s.tier,
       ...(disk ? { disk } : {}),
       ...(s.maxInstructions !== undefined ? { maxInstructions: s.maxInstructions } : {}),
       output: (bytes) => writeOut(s.json ? 2 : 1, bytes),

@@ -30,6 +30,7 @@ export async function bootNative(configs: readonly NativeVmConfig[], s: BootSett
   let monitor: NativeMonitor;
   try {
     monitor = new NativeMonitor(configs, {
+      tier: s.tier,
       output: (i, bytes) => (s.consoleDir ? writeOut(fds[i]!, bytes) : mux.push(configs[i]!.name, bytes)),
       ...(s.traceTraps ? { onEvent: (e: VmEvent) => writeOut(2, formatEvent(e) + '\n') } : {}),
       ...(s.maxInstructions !== undefined ? { maxInstructions: s.maxInstructions } : {}),

@@ -1,3 +1,5 @@
+import type { Tier } from '../../vm/machine.js';
+
 /** The parsed, checked options of `typevisor boot`, shared by the bare and monitor paths. */
 export interface BootSettings {
   readonly memSize: number;
@@ -7,4 +9,5 @@ export interface BootSettings {
   readonly json: boolean;
   readonly consoleDir: string | undefined;
   readonly shares: readonly number[];
+  readonly tier: Tier;
 }

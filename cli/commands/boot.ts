@@ -13,7 +13,8 @@ import { RegionDisk } from '../../vm/devices/region-disk.js';
 import { bootBare } from '../boot/bare.js';
 import { bootNative } from '../boot/native.js';
 import type { BootSettings } from '../boot/settings.js';
-import { fail, loadProgram, parseCount, parseMem } from '../load.js';
+import { fail, loadProgram, parseCount, parseMem, tierOption } from '../load.js';
+import type { Tier } from '../../vm/machine.js';
 
 interface BootOptions {
   readonly monitor: 'none' | 'native' | 'hosted';
@@ -28,6 +29,7 @@ interface BootOptions {
   readonly stats?: boolean;
   readonly maxInstructions?: string;
   readonly json?: boolean;
+  readonly tier: Tier;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -45,6 +47,7 @@ export function registerBoot(program: Command): void {
     .option('--disk <file>', 'disk image file (repeat: one per VM; one file with several VMs is split into equal regions)', collect, [])
     .option('--disk-size <size>', 'create a missing --disk file at this size (e.g. 4M)')
     .option('--mem <size>', 'RAM size, per VM under a monitor (K, M, G suffixes)', '16M')
+    .addOption(tierOption())
     .option('--trace-traps', 'print every trap and interrupt as it happens, and under a monitor what it did with each (stderr)')
     .option('--stats', 'print counts at the end: instructions, traps, interrupts; per VM under a monitor (stderr)')
     .option('--json', 'print the result and counts as JSON on stdout (console output goes to stderr)')
@@ -90,7 +93,7 @@ function parseSettings(opts: BootOptions): BootSettings | undefined {
       return undefined;
     }
   }
-  return { memSize, maxInstructions: max, traceTraps: opts.traceTraps === true, stats: opts.stats === true, json: opts.json === true, consoleDir: opts.consoleDir, shares };
+  return { memSize, maxInstructions: max, traceTraps: opts.traceTraps === true, stats: opts.stats === true, json: opts.json === true, consoleDir: opts.consoleDir, shares, tier: opts.tier };
 }
 
 function openDisk(path: string, sizeText: string | undefined): FileDisk | undefined {

@@ -8,12 +8,14 @@
  * --max-instructions runs out; 1 when the program cannot be loaded at all.
  */
 import type { Command } from 'commander';
+import type { Tier } from '../../vm/machine.js';
 import { SYSCALLS, USER_STACK_TOP, USER_TEXT_BASE } from '../../isa/syscalls.js';
 import { exitCode, LoadError, ProcessVM, SandboxError, traceRun, type ProcessResult, type ProcessStats } from '../../vm/process/index.js';
 import { paintErr } from '../color.js';
-import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
+import { fail, loadProgram, parseCount, parseMem, writeOut, tierOption } from '../load.js';
 
 interface RunOptions {
+  readonly tier: Tier;
   readonly fs?: string;
   readonly mem: string;
   readonly maxInstructions?: string;
@@ -66,6 +68,7 @@ function run(file: string, args: readonly string[], opts: RunOptions): void {
     vm = new ProcessVM(image, {
       args: [file, ...args],
       memSize,
+      tier: opts.tier,
       ...(opts.fs === undefined ? {} : { fsRoot: opts.fs }),
       ...(maxInstructions === undefined ? {} : { maxInstructions }),
       ...(opts.json ? { stdout: (bytes: Uint8Array) => void output.push(bytes.slice()) } : {}),
@@ -106,6 +109,7 @@ export function registerRun(program: Command): void {
     .argument('[args...]', 'arguments for the program (after --); argv[0] is FILE as given')
     .option('--fs <dir>', 'grant the program this directory: open() paths resolve inside it; nothing outside is reachable')
     .option('--mem <size>', 'RAM for the machine, e.g. 16M, 512K, 1G', '16M')
+    .addOption(tierOption())
     .option('--max-instructions <n>', 'stop after n instructions (exit status 124)')
     .option('--trace', 'print every instruction to stderr: address, disassembly, the register it wrote; and each system call')
     .option('--stats', 'print instructions, wall time, MIPS and traps by cause to stderr at the end')

@@ -20,7 +20,7 @@
  * and a guest's behaviour does not depend on its neighbours.
  */
 import type { Image } from '../../isa/image.js';
-import { Machine } from '../../vm/machine.js';
+import { Machine, type Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_BASE, RAM_MAX } from '../../vm/memmap.js';
 import { FrameAllocator } from '../../vm/pagetable.js';
 import type { DiskBackend } from '../../vm/devices/disk.js';
@@ -54,6 +54,7 @@ export interface NativeMonitorOptions {
   readonly onEvent?: (e: VmEvent) => void;
   /** Stop each VM after this many of its instructions. */
   readonly maxInstructions?: number;
+  readonly tier?: Tier;
 }
 
 export const DEFAULT_SLICE = 100_000;
@@ -78,7 +79,7 @@ export class NativeMonitor implements Monitor {
       total += c.memSize;
     }
     if (total > RAM_MAX) throw new MonitorConfigError(`the VMs need ${total / 1024 / 1024} MiB of machine RAM with their shadow tables; the machine has at most ${RAM_MAX / 1024 / 1024} MiB`);
-    this.machine = new Machine({ memSize: total, trapToHost: true });
+    this.machine = new Machine({ memSize: total, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}) });
 
     let offset = configs.length * shadowBytes;
     configs.forEach((c, i) => {

@@ -63,12 +63,15 @@ describe('npm run bench', () => {
       format: string;
       host: { cores: number };
       savedTo: string;
-      sections: { interpreter: { tier: string; size: string; rows: { name: string; typevisor: { kind: string; instructions: number; mips: number }; peers: Record<string, { kind: string; ratio: number }> }[] } };
+      sections: { interpreter: { tiers: { tier: string; size: string; rows: { name: string; typevisor: { kind: string; instructions: number; mips: number }; peers: Record<string, { kind: string; ratio: number }> }[] }[] } };
     };
     expect(j.format).toBe('typevisor-bench');
     expect(j.host.cores).toBeGreaterThan(0);
     expect(existsSync(j.savedTo)).toBe(true);
-    const s = j.sections.interpreter;
+    // Both tiers, each against the same peer runs, with the same instruction counts.
+    expect(j.sections.interpreter.tiers.map((t) => t.tier)).toEqual(['interp', 'jit']);
+    expect(j.sections.interpreter.tiers[1]!.rows[0]!.typevisor.instructions).toBe(j.sections.interpreter.tiers[0]!.rows[0]!.typevisor.instructions);
+    const s = j.sections.interpreter.tiers[0]!;
     expect(s).toMatchObject({ tier: 'interp', size: 'small' });
     expect(s.rows.map((x) => x.name)).toEqual(['tight']);
     const row = s.rows[0]!;
@@ -88,8 +91,9 @@ describe('npm run bench', () => {
     const second = bench(['--quick', '--small', '--only', 'fib,sieve', '--peers', '', '--compare', '--results-dir', dir]);
     expect(second.status).toBe(0);
     expect(second.stdout).toMatch(/interpreter: compared with .*\.json/);
-    expect(second.stdout).toMatch(/^fib\s+\S+ \S+ → \S+ \S+\s+\((−|\+|±)\d+\.\d%\)\s+MIPS \S+ → \S+\s+\((−|\+|±)\d+\.\d%\)$/m);
-    expect(second.stdout).toMatch(/^sieve\s+not in the previous run$/m);
+    expect(second.stdout).toMatch(/^fib \(interp\)\s+\S+ \S+ → \S+ \S+\s+\((−|\+|±)\d+\.\d%\)\s+MIPS \S+ → \S+\s+\((−|\+|±)\d+\.\d%\)$/m);
+    expect(second.stdout).toMatch(/^fib \(jit\)\s+\S+ \S+ → \S+ \S+/m);
+    expect(second.stdout).toMatch(/^sieve \(interp\)\s+not in the previous run$/m);
   });
 
   test('a native interpreter that is not installed is reported as skipped, with how to install it', () => {
@@ -100,7 +104,7 @@ describe('npm run bench', () => {
   });
 
   test.each([
-    [['--tier', 'jit'], /--tier jit: the translation tier is not built yet/],
+    [['--tier', 'fast'], /--tier: no tier 'fast'/],
     [['--only', 'fib,nope'], /--only: no such name 'nope'/],
     [['--runs', '0'], /--runs: expected a whole number/],
     [['--peers', 'luajit'], /--peers: no such name 'luajit'/],

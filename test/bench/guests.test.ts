@@ -16,7 +16,7 @@ describe.each(BENCHMARKS.map((b) => [b.name, b] as const))('guest %s', (name, be
   const source = readFileSync(guestSource(name), 'utf8');
 
   test(`prints ${bench.small.expected} at the reduced size, its only output line`, () => {
-    const run = runGuest(assembleGuest(name, bench.small.params), name);
+    const run = runGuest(assembleGuest(name, bench.small.params), name, 'interp');
     expect(run.output).toBe(bench.small.expected);
     expect(run.instructions).toBeGreaterThan(1000);
   });
@@ -37,8 +37,8 @@ describe.each(BENCHMARKS.map((b) => [b.name, b] as const))('guest %s', (name, be
 
   test('retires the same instructions with the timer ticking often, and takes the ticks', () => {
     const image = assembleGuest(name, bench.small.params);
-    const quiet = runGuest(image, name, 2 ** 30);
-    const busy = runGuest(image, name, 997);
+    const quiet = runGuest(image, name, 'interp', 2 ** 30);
+    const busy = runGuest(image, name, 'jit', 997);
     expect(busy.output).toBe(quiet.output);
     expect(busy.instructions).toBe(quiet.instructions);
     expect(quiet.ticks).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { BenchError } from '../../bench/error.js';
-import { parseBudget, parseOnly, parsePeers, parseRuns, parseTier } from '../../bench/options.js';
+import { parseBudget, parseOnly, parsePeers, parseRuns, parseTiers } from '../../bench/options.js';
 
 describe('bench options', () => {
   test('--only keeps the suite order, each name once', () => {
@@ -25,9 +25,10 @@ describe('bench options', () => {
     for (const bad of ['0', '-3', 'x', '']) expect(() => parseBudget(bad)).toThrow(/--budget/);
   });
 
-  test('--tier: interp is measured; jit is refused with a reason', () => {
-    expect(parseTier('interp')).toBe('interp');
-    expect(() => parseTier('jit')).toThrow(/not built yet/);
-    expect(() => parseTier('fast')).toThrow(/no tier 'fast'/);
+  test('--tier: interp, jit or both', () => {
+    expect(parseTiers('interp')).toEqual(['interp']);
+    expect(parseTiers('jit')).toEqual(['jit']);
+    expect(parseTiers('both')).toEqual(['interp', 'jit']);
+    expect(() => parseTiers('fast')).toThrow(/no tier 'fast'/);
   });
 });

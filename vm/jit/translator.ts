@@ -276,7 +276,8 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
     // Falling out of the region: leave through the dispatcher.
     const kind = kindOf(w);
     const unconditional = kind === Kind.JUMP;
-    if (!unconditional && k < 1023 && !members[k + 1]) body.push(`  pc = ${hex(addr + 4)}; break loop;`);
+    // (The last word of the page falls through into the next page: also a way out.)
+    if (!unconditional && (k === 1023 || !members[k + 1])) body.push(`  pc = ${hex(addr + 4)}; break loop;`);
   }
 
   const regs = [...used].filter((x) => x !== 0).sort((a, b) => a - b);

@@ -50,7 +50,7 @@ export interface ProcessOptions {
   readonly stderr?: OutputSink;
   /** RAM in bytes (multiple of 4 KiB, at most 1 GiB). Default 16 MiB. */
   readonly memSize?: number;
-  /** Execution tier (default: the interpreter alone). */
+  /** Execution tier (default: the machine's, with the translation tier). */
   readonly tier?: Tier;
   /** Stop (result `budget`) after this many instructions. Default: no limit. */
   readonly maxInstructions?: number;
@@ -135,7 +135,7 @@ export class ProcessVM {
     this.onSyscall = options.onSyscall;
     const sandbox = options.fsRoot === undefined ? undefined : new FsSandbox(options.fsRoot);
     try {
-      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, tier: options.tier ?? 'interp' });
+      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}) });
     } catch (err) {
       if (err instanceof MemoryError) throw new LoadError(err.message, { cause: err });
       throw err;
