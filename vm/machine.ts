@@ -160,10 +160,13 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     return deliverableIrq(this.cpu, this.ip());
   }
 
-  /** While waiting in wfi: jump virtual time to the timer deadline. Returns false if there is none. */
+  /**
+   * While waiting in wfi: jump virtual time to the timer deadline. Returns
+   * false if the timer cannot end the wait (no deadline, or its line is off in ie).
+   */
   skipToTimer(): boolean {
     const cpu = this.cpu;
-    if (cpu.timerDeadline === NO_DEADLINE) return false;
+    if (cpu.timerDeadline === NO_DEADLINE || (cpu.csr[Csr.IE]! & 1) === 0) return false;
     const now = cpu.instret + cpu.idle;
     if (cpu.timerDeadline > now) cpu.idle += cpu.timerDeadline - now;
     return true;

@@ -8,10 +8,11 @@
 ; is buffered, with up to len bytes of it (it does not wait for a whole
 ; line). A read with nothing buffered sleeps until something arrives.
 ;
-; End of input is Ctrl-D (0x04), as on a terminal: a read stops before it,
-; and a read that finds it first consumes it and returns 0 (end of file).
-; The console device has no end-of-input signal of its own, so piped input
-; must end with a Ctrl-D byte for a program that reads to end of file.
+; End of input: when the host's input ends (a pipe closes), the device says
+; so in STATUS once its queue is empty, with one more interrupt; from then on
+; a read with nothing buffered returns 0 (end of file). On a terminal, Ctrl-D
+; (0x04) ends input the same way: a read stops before it, and a read that
+; finds it first consumes it and returns 0.
 ;
 ; When the ring is full the receive interrupt is switched off (the device
 ; keeps further bytes, and it would otherwise interrupt again at once);
@@ -49,7 +50,13 @@ console_intr:
 .full:
     sw   zero, CONSOLE_CTRL(t0) ; no room: stop interrupting until a read makes some
 .drained:
-    la   t3, cons_w
+    lw   a0, CONSOLE_STATUS(t0) ; (reading STATUS acknowledges an end-of-input interrupt)
+    andi a0, a0, CONSOLE_STATUS_ENDED
+    beqz a0, 1f
+    la   a1, cons_eof           ; no more input will ever come
+    li   a0, 1
+    sw   a0, 0(a1)
+1:  la   t3, cons_w
     sw   t2, 0(t3)
     la   a0, cons_r             ; readers sleep on the ring
     call wakeup
@@ -68,6 +75,10 @@ console_read:
     la   t0, cons_w
     lw   t2, 0(t0)
     bne  t1, t2, .copy
+    li   s2, 0
+    la   t0, cons_eof           ; nothing buffered and input has ended: end of file
+    lw   t0, 0(t0)
+    bnez t0, .done
     la   a0, cons_r
     call sleep
     j    .wait
@@ -138,5 +149,6 @@ console_write:
 .align 4
 cons_r:   .space 4              ; next byte to read (counts up forever;
 cons_w:   .space 4              ;   the ring index is the low bits)
+cons_eof: .space 4              ; the host's input has ended
 cons_buf: .space CONS_BUF_SIZE
 .text

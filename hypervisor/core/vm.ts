@@ -120,10 +120,15 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
     return deliverableIrq(this.cpu, this.ip());
   }
 
-  /** Skip the waiting VM's virtual time to its timer deadline. False if no timer is set. */
+  /** The virtual timer is set and its line enabled: it will end a wait. */
+  canTimerWake(): boolean {
+    return this.cpu.timerDeadline !== NO_DEADLINE && (this.cpu.csr[Csr.IE]! & 1) !== 0;
+  }
+
+  /** Skip the waiting VM's virtual time to its timer deadline. False if the timer cannot end the wait. */
   skipToTimer(): boolean {
     const cpu = this.cpu;
-    if (cpu.timerDeadline === NO_DEADLINE) return false;
+    if (cpu.timerDeadline === NO_DEADLINE || (cpu.csr[Csr.IE]! & 1) === 0) return false;
     if (cpu.timerDeadline > cpu.time) cpu.idle += cpu.timerDeadline - cpu.time;
     return true;
   }

@@ -123,7 +123,7 @@ export class NativeMonitor implements Monitor {
         live++;
         const vm = this.vms[i]!;
         if (i === 0) this.feeder.pump();
-        if (vm.waiting && !vm.wakeable() && vm.cpu.timerDeadline === Number.MAX_SAFE_INTEGER) continue;
+        if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) continue;
         const budget = Math.min(slice * this.shares[i]!, limit - vm.cpu.instret);
         const before = vm.cpu.instret + vm.cpu.idle;
         loadVm(vm, this.machine);

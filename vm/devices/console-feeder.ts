@@ -16,6 +16,7 @@ export class ConsoleFeeder {
   push(bytes: Uint8Array | null): void {
     if (bytes === null) {
       this.closed = true;
+      this.pump();
       return;
     }
     this.closed = false;
@@ -34,6 +35,8 @@ export class ConsoleFeeder {
         return;
       }
     }
+    // Everything delivered and nothing more to come: tell the device.
+    if (this.closed && this.pending.length === 0) this.console.endInput();
   }
 
   /** Input is buffered here or may still arrive. */

@@ -3,11 +3,15 @@
  *
  *   +0x00 TX      write: send the low byte
  *   +0x04 RX      read: the next received byte, or -1 when the queue is empty
- *   +0x08 STATUS  read: bit 0 a byte is waiting, bit 1 the transmitter is ready (always)
+ *   +0x08 STATUS  read: bit 0 a byte is waiting, bit 1 the transmitter is ready (always),
+ *                 bit 2 input has ended (the host closed it) and the queue is empty.
+ *                 Reading STATUS acknowledges the end-of-input interrupt.
  *   +0x0c CTRL    read/write: bit 0 raise the console interrupt while a byte is waiting
  *
  * Received bytes come from the host (`input()`); transmitted bytes go to the
- * host's sink. The queue and the control bit are the device's whole state.
+ * host's sink. When the host's input ends (`endInput()`), the device raises its
+ * interrupt once more so a driver waiting for input learns there will be none.
+ * The queue, the control bit and the end-of-input flags are its whole state.
  */
 import { Irq } from '../../isa/csr.js';
 import { CONSOLE_BASE } from '../memmap.js';
@@ -29,6 +33,10 @@ export class ConsoleDevice implements Device {
   private host: DeviceHost | undefined;
   private rx: number[] = [];
   private irqEnabled = false;
+  /** The host's input has ended. */
+  private ended = false;
+  /** The end has not been acknowledged by a STATUS read yet (it holds the interrupt up). */
+  private endPending = false;
   /** Bytes sent, for statistics. */
   transmitted = 0;
 
@@ -50,6 +58,14 @@ export class ConsoleDevice implements Device {
     return n;
   }
 
+  /** No more input will come (stdin closed). */
+  endInput(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endPending = true;
+    this.updateIrq();
+  }
+
   get pendingInput(): number {
     return this.rx.length;
   }
@@ -61,8 +77,14 @@ export class ConsoleDevice implements Device {
         this.updateIrq();
         return b ?? -1;
       }
-      case CONSOLE_STATUS:
-        return (this.rx.length > 0 ? 1 : 0) | 2;
+      case CONSOLE_STATUS: {
+        const endedNow = this.ended && this.rx.length === 0;
+        if (endedNow && this.endPending) {
+          this.endPending = false;
+          this.updateIrq();
+        }
+        return (this.rx.length > 0 ? 1 : 0) | 2 | (endedNow ? 4 : 0);
+      }
       case CONSOLE_CTRL:
         return this.irqEnabled ? 1 : 0;
       default:
@@ -81,19 +103,21 @@ export class ConsoleDevice implements Device {
   }
 
   save(): DeviceState {
-    return { rx: [...this.rx], irqEnabled: this.irqEnabled, transmitted: this.transmitted };
+    return { rx: [...this.rx], irqEnabled: this.irqEnabled, ended: this.ended, endPending: this.endPending, transmitted: this.transmitted };
   }
 
   restore(state: DeviceState): void {
     this.rx = (state['rx'] as number[]).slice();
     this.irqEnabled = state['irqEnabled'] === true;
+    this.ended = state['ended'] === true;
+    this.endPending = state['endPending'] === true;
     this.transmitted = Number(state['transmitted'] ?? 0);
     this.updateIrq();
   }
 
   private updateIrq(): void {
     if (!this.host) return;
-    if (this.irqEnabled && this.rx.length > 0) this.host.raiseIrq(Irq.CONSOLE);
+    if (this.irqEnabled && (this.rx.length > 0 || (this.endPending && this.ended))) this.host.raiseIrq(Irq.CONSOLE);
     else this.host.lowerIrq(Irq.CONSOLE);
   }
 }

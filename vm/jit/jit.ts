@@ -64,6 +64,9 @@ export class Jit {
   /** Entries into a page before it is translated (tests set 1 to translate at once). */
   hotEntries = HOT_ENTRIES;
 
+  private static instances = 0;
+  private readonly id = ++Jit.instances;
+
   constructor(private readonly m: Machine) {
     const mem = m.memory;
     mem.code = new Uint8Array(mem.pages);
@@ -126,8 +129,21 @@ export class Jit {
     t.fns = gen.regions.map((region, i) => {
       if (dump) writeFileSync(`${dump}/page-${t.vbase.toString(16)}-${t.key ? 'u' : 's'}-${t.translations}-${i}.js`, region.source);
       this.stats.instructionsTranslated += region.instructions;
-      const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', region.source) as Factory;
-      return factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu);
+      // A unique first line keeps V8's compilation cache from handing this machine
+      // the function (and the optimized code) another machine compiled from the
+      // same text: that code carries the other closure's assumptions and, with a
+      // fresh feedback vector here, deoptimizes on every call (measured: ~1,100
+      // deopts and 4x slower on the tight loop when the bench reruns a guest).
+      const source = `// typevisor translation ${this.id}.${this.stats.translations}.${i}\n${region.source}`;
+      const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', source) as Factory;
+      const fn = factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu);
+      // Prime the exit path: with no room under the limit the call leaves at once,
+      // through the register write-back. V8 optimizes a hot loop while it runs
+      // (OSR) and would otherwise find no type feedback for the way out, and
+      // deoptimize on every single exit after that (measured: 2,500 deopts and 4x
+      // slower on the tight loop).
+      fn(0, 0, 0x7fff_fffc);
+      return fn;
     });
     t.regionAt = gen.regionAt;
     t.covered = gen.covered;
