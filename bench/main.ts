@@ -34,6 +34,7 @@ interface CliOptions {
   readonly compare?: boolean;
   readonly resultsDir: string;
   readonly color: boolean;
+  readonly sections: string;
 }
 
 function out(text: string): void {
@@ -47,6 +48,13 @@ function progressLine(): { show(message: string): void; clear(): void } {
     show: (message) => void (tty && process.stderr.write(`\r\x1b[K${paintErr().dim(`… ${message}`)}`)),
     clear: () => void (tty && process.stderr.write('\r\x1b[K')),
   };
+}
+
+/** `--sections a,b`: names from SECTIONS. */
+function parseSections(text: string): string[] {
+  const names = text.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const n of names) if (!SECTIONS.some((s) => s.name === n)) throw new BenchError(`--sections: no section '${n}' (${SECTIONS.map((s) => s.name).join(', ')})`);
+  return names;
 }
 
 function parseOptions(o: CliOptions): BenchOptions {
@@ -74,7 +82,8 @@ async function bench(o: CliOptions): Promise<void> {
   const ctx: SectionContext = { options, paint: p, progress: progress.show };
   const sections: Record<string, unknown> = {};
   let failed = false;
-  for (const section of SECTIONS) {
+  const chosen = parseSections(o.sections);
+  for (const section of SECTIONS.filter((s) => chosen.includes(s.name))) {
     const run = await section.run(ctx);
     progress.clear();
     sections[section.name] = run.data;
@@ -123,6 +132,7 @@ const program = new Command()
   .option('--budget <seconds>', 'stop timing a slow peer once its runs add up to this (after 3 runs, or 1 if its warm-up alone took longer)', '10')
   .option('--compare', 'compare typevisor\'s times and MIPS with the last saved run of the same size and tier')
   .option('--results-dir <dir>', 'where runs are saved and --compare looks', RESULTS_DIR)
+  .option('--sections <list>', `parts of the suite to run, comma-separated: ${SECTIONS.map((s) => s.name).join(', ')}`, SECTIONS.map((s) => s.name).join(','))
   .option('--no-color', 'plain output even on a terminal (NO_COLOR is honoured too)')
   .showHelpAfterError('(run with --help for usage)')
   .action((o: CliOptions) => bench(o));

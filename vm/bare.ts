@@ -123,6 +123,9 @@ export class BareMachine {
     const limit = this.options.maxInstructions ?? Infinity;
     const t0 = performance.now();
     let slices = 0;
+    // Input that is already over (none attached) ends at time 0, the same on every
+    // platform; live input arrives whenever the host delivers it.
+    this.pump();
     try {
       for (;;) {
         const left = limit - m.cpu.instret;

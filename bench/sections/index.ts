@@ -1,5 +1,6 @@
 /** Every section of `npm run bench`, in the order they run. Later issues add theirs here. */
 import type { BenchSection } from '../section.js';
 import { interpreterSection } from './interpreter.js';
+import { monitorsSection } from './monitors.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection];

@@ -65,7 +65,8 @@ export class NativeMonitor implements Monitor {
   readonly vms: VirtualMachine[] = [];
   private readonly shares: number[] = [];
   private readonly outcomes: (VmOutcome | undefined)[] = [];
-  private readonly feeder: ConsoleFeeder;
+  /** Console input per VM: the first VM's follows stdin; the others have none (ended at time 0). */
+  private readonly feeders: ConsoleFeeder[];
   private readonly options: NativeMonitorOptions;
   private wake: (() => void) | undefined;
 
@@ -98,16 +99,16 @@ export class NativeMonitor implements Monitor {
       this.outcomes.push(undefined);
       offset += c.memSize;
     });
-    this.feeder = new ConsoleFeeder(this.vms[0]!.console);
+    this.feeders = this.vms.map((vm) => new ConsoleFeeder(vm.console));
   }
 
   input(bytes: Uint8Array | null): void {
-    this.feeder.push(bytes);
+    this.feeders[0]!.push(bytes);
     this.wake?.();
   }
 
   expectInput(): void {
-    this.feeder.closed = false;
+    this.feeders[0]!.closed = false;
   }
 
   async run(): Promise<MonitorResult> {
@@ -115,6 +116,7 @@ export class NativeMonitor implements Monitor {
     const slice = this.options.slice ?? DEFAULT_SLICE;
     const limit = this.options.maxInstructions ?? Infinity;
     let rounds = 0;
+    for (const f of this.feeders) f.pump(); // input already over ends at time 0, as on the bare machine
     for (;;) {
       let progressed = false;
       let live = 0;
@@ -122,7 +124,7 @@ export class NativeMonitor implements Monitor {
         if (this.outcomes[i]) continue;
         live++;
         const vm = this.vms[i]!;
-        if (i === 0) this.feeder.pump();
+        this.feeders[i]!.pump();
         if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) continue;
         const budget = Math.min(slice * this.shares[i]!, limit - vm.cpu.instret);
         const before = vm.cpu.instret + vm.cpu.idle;
@@ -137,7 +139,7 @@ export class NativeMonitor implements Monitor {
       if (live === 0) break;
       if (!progressed) {
         // Every live VM waits for an interrupt that no timer will raise.
-        if (!this.feeder.live) {
+        if (!this.feeders[0]!.live) {
           this.vms.forEach((_, i) => {
             this.outcomes[i] ??= { kind: 'stuck', reason: 'waits for an interrupt, but no timer is set and console input has ended' };
           });

@@ -108,3 +108,29 @@ describe('the CLI', () => {
     expect(runCli(['boot', new URL('victim.s', dir).pathname, '--monitor', 'native', '--vms', '2', '--share', '2:x']).stderr).toContain('--share');
   });
 });
+
+describe('the guest kernel under the native monitor', () => {
+  const KERNEL = new URL('../../guests/kernel/kernel.s', import.meta.url).pathname;
+  const image = (() => {
+    const r = assemble(readFileSync(KERNEL, 'utf8'), { filename: KERNEL, defaultTextBase: RAM_BASE });
+    if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+    return r.image;
+  })();
+
+  test('prints byte for byte what it prints on the bare machine, in the same number of instructions', async () => {
+    let bareOut = '';
+    const b = new BareMachine(image, { memSize: MEM, output: (x) => (bareOut += Buffer.from(x).toString()) });
+    expect(await b.run()).toEqual({ kind: 'poweroff', status: 0 });
+    const outs = ['', '', ''];
+    const mon = new NativeMonitor([0, 1, 2].map((i) => ({ name: `vm${i + 1}`, image, memSize: MEM })), { output: (i, x) => (outs[i] += Buffer.from(x).toString()) });
+    const r = await mon.run();
+    for (let i = 0; i < 3; i++) {
+      expect(outs[i]).toBe(bareOut);
+      expect(r.vms[i]!.instructions).toBe(b.machine.cpu.instret);
+      expect(r.vms[i]!.outcome).toEqual({ kind: 'poweroff', status: 0 });
+    }
+    expect(bareOut).toContain('kernel: killed pid');
+    expect(r.vms[0]!.stats.emulated['sret']).toBeGreaterThan(10);
+    expect(r.vms[0]!.stats.injected['timer']).toBeGreaterThan(10);
+  });
+});

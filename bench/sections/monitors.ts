@@ -1,0 +1,220 @@
+/**
+ * What virtualization costs: the same guest kernel and workload on the bare
+ * machine and as a VM under each monitor, timed in the same run.
+ *
+ * Workloads (each the guest kernel running one user program):
+ *   cpu       bench/guests/tight.s — almost no traps: the guest's own code runs
+ *             on the real CPU, so a monitor should cost next to nothing.
+ *   syscalls  bench/guests/syscalls.s — a system call per iteration: every one
+ *             is a trap into the guest kernel, whose privileged instructions on
+ *             that path each trap to the monitor and are emulated.
+ *
+ * Reported: wall time of the run (after a warm-up run), guest instructions,
+ * and speed relative to bare (bare time ÷ monitor time: 1.00 is no overhead,
+ * 0.50 is half speed). Instruction counts must match bare exactly (virtual
+ * time), or the row is a failure.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import { assemble, formatDiagnostic } from '../../isa/asm/index.js';
+import type { Image } from '../../isa/image.js';
+import { NativeMonitor } from '../../hypervisor/native/monitor.js';
+import { BareMachine } from '../../vm/bare.js';
+import { RAM_BASE } from '../../vm/memmap.js';
+import type { Tier } from '../../vm/machine.js';
+import { BenchError } from '../error.js';
+import { withParams } from '../guests.js';
+import type { BenchSection, Comparison, SectionContext, SectionRun } from '../section.js';
+import { guestSource, REPO_ROOT } from '../sources.js';
+import { median } from '../stats.js';
+import { renderTable } from '../table.js';
+
+export interface MonitorWorkload {
+  readonly name: string;
+  readonly program: string;
+  readonly params: Readonly<Record<string, number>>;
+  readonly small: Readonly<Record<string, number>>;
+  readonly what: string;
+}
+
+export const MONITOR_WORKLOADS: readonly MonitorWorkload[] = [
+  { name: 'cpu', program: 'tight', params: { ITERATIONS: 20_000_000 }, small: { ITERATIONS: 200_000 }, what: 'tight loop, no traps' },
+  { name: 'syscalls', program: 'syscalls', params: { CALLS: 20_000 }, small: { CALLS: 500 }, what: 'getpid in a loop' },
+];
+
+/** One way of running the kernel: the bare machine, or a monitor. */
+export interface Platform {
+  readonly name: string;
+  /** Boot and run to power-off; returns what the console printed and the guest's instruction count. */
+  run(kernel: Image, tier: Tier): Promise<{ output: string; instructions: number; seconds: number }>;
+}
+
+const decoder = new TextDecoder();
+
+export const BARE: Platform = {
+  name: 'bare',
+  async run(kernel, tier) {
+    let out = '';
+    const bare = new BareMachine(kernel, { tier, output: (b) => (out += decoder.decode(b)) });
+    const t0 = performance.now();
+    const r = await bare.run();
+    const seconds = (performance.now() - t0) / 1000;
+    if (r.kind !== 'poweroff' || r.status !== 0) throw new BenchError(`bare: the kernel did not power off cleanly (${JSON.stringify(r)})`);
+    return { output: out, instructions: bare.machine.cpu.instret, seconds };
+  },
+};
+
+export const NATIVE: Platform = {
+  name: 'native',
+  async run(kernel, tier) {
+    let out = '';
+    const mon = new NativeMonitor([{ name: 'vm1', image: kernel, memSize: 16 * 1024 * 1024 }], { tier, output: (_i, b) => (out += decoder.decode(b)) });
+    const t0 = performance.now();
+    const r = await mon.run();
+    const seconds = (performance.now() - t0) / 1000;
+    const vm = r.vms[0]!;
+    if (vm.outcome.kind !== 'poweroff' || vm.outcome.status !== 0) throw new BenchError(`native: the VM did not power off cleanly (${JSON.stringify(vm.outcome)})`);
+    return { output: out, instructions: vm.instructions, seconds };
+  },
+};
+
+/** Platforms measured, bare first; the hosted monitor adds itself here. */
+export const PLATFORMS: Platform[] = [BARE, NATIVE];
+
+/** The guest kernel with one program linked in, assembled. */
+export function kernelWith(workload: MonitorWorkload, small: boolean): Image {
+  const dir = mkdtempSync(join(tmpdir(), 'typevisor-bench-'));
+  try {
+    const src = guestSource(workload.program);
+    // The program keeps its own directory for its includes; only its sizes change.
+    const program = join(dir, `${workload.program}.s`);
+    const text = withParams(readFileSync(src, 'utf8'), small ? workload.small : workload.params).replace(/\.include "([^"/][^"]*)"/g, (_m, rel: string) => `.include "${join(dirname(src), rel)}"`);
+    writeFileSync(program, text);
+    const top = [
+      `.include "${join(REPO_ROOT, 'guests/kernel/core.s')}"`,
+      '.data',
+      '.align 4',
+      'programs:',
+      `    program "${workload.program}", "${program}", PROG_BOOT, ""`,
+      'program_table_end',
+    ].join('\n');
+    const file = join(dir, 'kernel.s');
+    writeFileSync(file, top + '\n');
+    const r = assemble(top + '\n', { filename: file, defaultTextBase: RAM_BASE });
+    if (!r.ok) throw new BenchError(`the ${workload.name} kernel does not assemble:\n${r.diagnostics.map((d) => formatDiagnostic(d)).join('\n')}`);
+    return r.image;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Cell {
+  readonly platform: string;
+  readonly seconds: number;
+  readonly instructions: number;
+  /** bare time ÷ this time */
+  readonly speed: number;
+}
+
+interface Row {
+  readonly workload: string;
+  readonly what: string;
+  readonly cells: readonly Cell[];
+  readonly failure?: string;
+}
+
+interface MonitorsOutcome {
+  readonly tier: Tier;
+  readonly size: string;
+  readonly runs: number;
+  readonly rows: readonly Row[];
+}
+
+async function measure(p: Platform, kernel: Image, tier: Tier, runs: number): Promise<{ output: string; instructions: number; seconds: number }> {
+  await p.run(kernel, tier); // warm-up: V8 compiles the interpreter and monitor paths
+  const times: number[] = [];
+  let last: { output: string; instructions: number; seconds: number } | undefined;
+  for (let i = 0; i < runs; i++) {
+    last = await p.run(kernel, tier);
+    times.push(last.seconds);
+  }
+  return { ...last!, seconds: median(times) };
+}
+
+export async function runMonitors(ctx: SectionContext, platforms: readonly Platform[] = PLATFORMS): Promise<MonitorsOutcome> {
+  const o = ctx.options;
+  const small = o.size === 'small';
+  const runs = o.quick ? 1 : Math.min(o.runs, 5);
+  // Monitors run the default tier; the interpreter section compares tiers.
+  const tier: Tier = o.tiers.includes('jit') ? 'jit' : 'interp';
+  const rows: Row[] = [];
+  for (const w of MONITOR_WORKLOADS) {
+    const kernel = kernelWith(w, small);
+    const cells: Cell[] = [];
+    let failure: string | undefined;
+    let bare: { output: string; instructions: number; seconds: number } | undefined;
+    for (const p of platforms) {
+      ctx.progress(`monitors: ${w.name} on ${p.name}`);
+      try {
+        const r = await measure(p, kernel, tier, runs);
+        bare ??= r;
+        if (r.output !== bare.output) failure = `${p.name}: the console output differs from bare`;
+        else if (r.instructions !== bare.instructions && p.name !== 'hosted') failure = `${p.name}: ${r.instructions} guest instructions, bare ran ${bare.instructions}`;
+        cells.push({ platform: p.name, seconds: r.seconds, instructions: r.instructions, speed: bare.seconds / r.seconds });
+      } catch (e) {
+        if (!(e instanceof BenchError)) throw e;
+        failure = e.message;
+      }
+    }
+    rows.push({ workload: w.name, what: w.what, cells, ...(failure ? { failure } : {}) });
+  }
+  return { tier, size: o.size, runs, rows };
+}
+
+function render(outcome: MonitorsOutcome, paint: ChalkInstance): string {
+  const platforms = outcome.rows[0]?.cells.map((c) => c.platform) ?? [];
+  const head = ['workload', 'instr.', ...platforms.flatMap((p) => (p === 'bare' ? ['bare'] : [p, 'speed']))];
+  const body = outcome.rows.map((r) => {
+    const cells = r.cells.flatMap((c) => {
+      const t = c.seconds < 1 ? `${(c.seconds * 1000).toFixed(1)} ms` : `${c.seconds.toFixed(2)} s`;
+      return c.platform === 'bare' ? [t] : [t, `${c.speed.toFixed(2)}×`];
+    });
+    return [r.workload, `${((r.cells[0]?.instructions ?? 0) / 1e6).toFixed(1)} M`, ...cells];
+  });
+  const columns = head.map((_, i) => ({ align: i === 0 ? ('left' as const) : ('right' as const) }));
+  const lines = renderTable(columns, [head, ...body]);
+  for (const r of outcome.rows) if (r.failure) lines.push(paint.red(`${r.workload}: ${r.failure}`));
+  lines.push(
+    paint.dim(`the guest kernel running one program: ${MONITOR_WORKLOADS.map((w) => `${w.name} = ${w.what}`).join('; ')}`),
+    paint.dim(`tier ${outcome.tier}; median of ${outcome.runs} run${outcome.runs === 1 ? '' : 's'} after a warm-up; speed = bare time ÷ monitor time (1.00× = no overhead)`),
+  );
+  return lines.join('\n');
+}
+
+export const monitorsSection: BenchSection = {
+  name: 'monitors',
+  title: 'virtualization overhead: the guest kernel bare and under each monitor',
+
+  async run(ctx: SectionContext): Promise<SectionRun> {
+    const outcome = await runMonitors(ctx);
+    return { data: outcome, text: render(outcome, ctx.paint), failed: outcome.rows.some((r) => r.failure !== undefined) };
+  },
+
+  compare(previous: unknown, current: unknown, paint: ChalkInstance): Comparison | undefined {
+    const a = previous as MonitorsOutcome | undefined;
+    const b = current as MonitorsOutcome;
+    if (!a || !Array.isArray(a.rows) || a.size !== b.size || a.tier !== b.tier) return undefined;
+    const changes = b.rows.flatMap((r) =>
+      r.cells.map((c) => {
+        const old = a.rows.find((x) => x.workload === r.workload)?.cells.find((x) => x.platform === c.platform);
+        return { name: `${r.workload} on ${c.platform}`, before: old?.seconds ?? null, after: c.seconds };
+      }),
+    );
+    const lines = changes.map((c) =>
+      c.before === null ? `${c.name}: ${paint.dim('not in the previous run')}` : `${c.name}: ${(c.before * 1000).toFixed(1)} → ${(c.after * 1000).toFixed(1)} ms (${c.after >= c.before ? '+' : '−'}${Math.abs((100 * (c.after - c.before)) / c.before).toFixed(1)}%)`,
+    );
+    return { lines, changes };
+  },
+};
