@@ -25,7 +25,7 @@ import { OperandReader } from './operands.js';
 import { NOTHING, type Item, type Plan } from './plan.js';
 import { expandPseudo, isPseudo, nominalPseudoSize, PSEUDO_NAMES } from './pseudo.js';
 import type { Statement } from './reader.js';
-import { renderInstruction } from './render.js';
+import { formatInstruction } from '../disasm.js';
 import { Reporter, type Problem } from './reporter.js';
 import { MAX_SECTION_SIZE, placeSections, SECTION_FLAGS, SectionState, type SectionName } from './sections.js';
 import type { SourceLine } from './source-line.js';
@@ -402,7 +402,7 @@ export class Assembler {
       if (!('word' in r)) return;
       if (p.role === 'csr') this.checkCsr(line, p, r.word >>> 16);
       if (buffer) writeWord(buffer, at + 4 * k, r.word);
-      texts.push(renderInstruction(r.word, pc));
+      texts.push(formatInstruction(r.word, pc, undefined, { pseudo: false }));
     });
     return texts;
   }
