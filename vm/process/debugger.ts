@@ -26,7 +26,7 @@ import { formatInstruction, writtenRegister } from '../../isa/disasm.js';
 import { decode } from '../../isa/encoding.js';
 import { SECTION_EXEC, type Section } from '../../isa/image.js';
 import { Op } from '../../isa/opcodes.js';
-import { Reg, registerName } from '../../isa/registers.js';
+import { Reg } from '../../isa/registers.js';
 import { Mode } from '../cpu.js';
 import { PTE_R, PTE_X } from '../mmu.js';
 import { instructionAt } from './fault.js';
@@ -34,7 +34,7 @@ import { exitCode, SLICE, type ProcessResult, type ProcessVM, type StepResult } 
 import type { SyscallEvent } from './syscalls.js';
 import { evaluate, parsePositive, type Evaluated } from './debug-expression.js';
 import { hexDump, registerSnapshot, registerTable } from './debug-views.js';
-import { formatSyscall } from './trace.js';
+import { formatSyscall, traceLine } from './trace.js';
 
 /** How the host paints a few things; identity functions when colour is off. */
 export interface DebuggerStyle {
@@ -374,7 +374,7 @@ export class Debugger {
     const text = word === undefined ? '(cannot fetch)' : formatInstruction(word, pc, this.vm.symbols.at);
     const rd = word === undefined ? undefined : writtenRegister(word);
     // A line without a register goes out first, so a syscall's output follows its instruction.
-    if (trace && rd === undefined) this.print(`${bare8(pc)}  ${text}`);
+    if (trace && rd === undefined) this.print(traceLine(pc, text));
     let r: StepResult;
     this.tracing = trace;
     try {
@@ -382,10 +382,7 @@ export class Debugger {
     } finally {
       this.tracing = false;
     }
-    if (trace && rd !== undefined) {
-      const line = `${bare8(pc)}  ${text}`;
-      this.print(r.kind === 'stepped' ? `${line.padEnd(10 + DISASM_COLUMN - 1)} ${registerName(rd)}=${hex8(m.cpu.regs[rd]!)}` : line);
-    }
+    if (trace && rd !== undefined) this.print(r.kind === 'stepped' ? traceLine(pc, text, { reg: rd, value: m.cpu.regs[rd]! }) : traceLine(pc, text));
     for (const e of this.calls) this.print(`  -> ${formatSyscall(e)}`);
     this.calls.length = 0;
     return this.afterStep(r, pc, more, target);

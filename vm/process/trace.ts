@@ -42,6 +42,16 @@ export function formatSyscall(e: SyscallEvent): string {
 /** The disassembly takes this many columns (at least one space before the register). */
 const DISASM_COLUMN = 24;
 
+/**
+ * One trace line: the address, the instruction, and — when it wrote a
+ * register — that register's new value. `run --trace` and the debugger's
+ * `step` print exactly this.
+ */
+export function traceLine(pc: number, text: string, written?: { readonly reg: number; readonly value: number }): string {
+  const line = `${(pc >>> 0).toString(16).padStart(8, '0')}  ${text}`;
+  return written === undefined ? line : `${line.padEnd(10 + DISASM_COLUMN - 1)} ${registerName(written.reg)}=${hex8(written.value)}`;
+}
+
 /** Run the program to the end, writing the trace line by line through `out`. */
 export function traceRun(vm: ProcessVM, out: (line: string) => void): ProcessResult {
   const cpu = vm.machine.cpu;
@@ -56,11 +66,11 @@ export function traceRun(vm: ProcessVM, out: (line: string) => void): ProcessRes
       const pc = cpu.pc;
       const word = instructionAt(vm.machine, pc);
       const text = word === undefined ? '(cannot fetch)' : formatInstruction(word, pc, vm.symbols.at);
+      const rd = word === undefined ? undefined : writtenRegister(word);
+      // A line without a register goes out first, so a syscall's output follows its instruction.
+      if (rd === undefined) out(traceLine(pc, text));
       const r = vm.step(1);
-      let line = `${(pc >>> 0).toString(16).padStart(8, '0')}  ${text}`;
-      const rd = r.kind === 'stepped' && word !== undefined ? writtenRegister(word) : undefined;
-      if (rd !== undefined) line = `${line.padEnd(10 + DISASM_COLUMN - 1)} ${registerName(rd)}=${hex8(cpu.regs[rd]!)}`;
-      out(line);
+      if (rd !== undefined) out(r.kind === 'stepped' ? traceLine(pc, text, { reg: rd, value: cpu.regs[rd]! }) : traceLine(pc, text));
       for (const e of calls) out(`  -> ${formatSyscall(e)}`);
       calls.length = 0;
       if (r.kind !== 'stepped') return r;
