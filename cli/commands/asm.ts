@@ -9,11 +9,20 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { assembleFile, formatDiagnostic, formatListing, summarize } from '../../isa/asm/index.js';
 import { ImageError, writeImage } from '../../isa/image.js';
+import { RAM_BASE } from '../../vm/memmap.js';
 import { colorEnabled, paintErr } from '../color.js';
 
 interface AsmOptions {
   readonly output?: string;
   readonly listing?: boolean;
+  readonly base?: string;
+  readonly kernel?: boolean;
+}
+
+/** `--base`: a number the assembler would accept (0x…, decimal), 4-aligned. */
+function parseBase(text: string): number | undefined {
+  const n = /^0x[0-9a-f_]+$/i.test(text) ? Number.parseInt(text.replace(/_/g, '').slice(2), 16) : /^\d[\d_]*$/.test(text) ? Number(text.replace(/_/g, '')) : NaN;
+  return Number.isInteger(n) && n >= 0 && n < 2 ** 32 && n % 4 === 0 ? n : undefined;
 }
 
 /** `prog.s` → `prog.img`; a name without an extension gets `.img` added. */
@@ -45,7 +54,15 @@ function run(file: string, opts: AsmOptions): void {
     fail(`the output ${out} would overwrite the source; name another with -o`);
     return;
   }
-  const result = assembleFile(file);
+  let base: number | undefined = opts.kernel ? RAM_BASE : undefined;
+  if (opts.base !== undefined) {
+    base = parseBase(opts.base);
+    if (base === undefined) {
+      fail(`--base ${JSON.stringify(opts.base)} is not an address: give a 4-aligned number like 0x80000000`);
+      return;
+    }
+  }
+  const result = assembleFile(file, base === undefined ? {} : { defaultTextBase: base });
   const color = colorEnabled(process.stderr);
   const diagnostics = result.ok ? result.warnings : result.diagnostics;
   for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d, color)}\n`);
@@ -81,10 +98,13 @@ export function registerAsm(program: Command): void {
     .argument('<file>', 'assembly source, e.g. prog.s')
     .option('-o, --output <image>', 'where to write the image (default: FILE with .s replaced by .img)')
     .option('--listing', 'print a listing to stdout: address, bytes, source line, and what each pseudo-instruction or macro expanded to')
+    .option('--base <addr>', 'where .text starts when the source has no .org (default 0x1000, where user programs link)')
+    .option('--kernel', 'link at RAM (0x80000000), as typevisor boot does for a kernel without .org')
     .addHelpText('after', `
 Examples:
   $ typevisor asm hello.s                 writes hello.img
   $ typevisor asm hello.s -o out/a.img --listing
+  $ typevisor asm guests/kernel/kernel.s --kernel --listing
 
 Every error in the program (and the files it includes) is reported as
 FILE:LINE:COL with the line and a caret under the fault; then the command

@@ -36,7 +36,7 @@ export function assemble(source: string, options: AssembleOptions): AssembleResu
   return assembler.assemble(reader.statements);
 }
 
-export function assembleFile(file: string): AssembleResult {
+export function assembleFile(file: string, options: Omit<AssembleOptions, 'filename' | 'readFile'> = {}): AssembleResult {
   let source: string;
   try {
     source = readUtf8(file);
@@ -44,5 +44,5 @@ export function assembleFile(file: string): AssembleResult {
     const d: Diagnostic = { file, line: 1, col: 1, length: 1, severity: 'error', message: `cannot read '${file}': ${whyUnreadable(e)}`, sourceLine: '' };
     return { ok: false, diagnostics: [d] };
   }
-  return assemble(source, { filename: file });
+  return assemble(source, { ...options, filename: file });
 }
