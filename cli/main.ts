@@ -7,6 +7,15 @@ import { Command } from 'commander';
 import { disableColor } from './color.js';
 import { registerCommands } from './commands/index.js';
 
+// `typevisor … | head` closes the pipe early: that is the reader saying it has
+// enough, not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const program = new Command();
 program
   .name('typevisor')
