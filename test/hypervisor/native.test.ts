@@ -134,3 +134,20 @@ describe('the guest kernel under the native monitor', () => {
     expect(r.vms[0]!.stats.injected['timer']).toBeGreaterThan(10);
   });
 });
+
+describe('CPU shares', () => {
+  test('a VM with the larger share finishes the same work first', async () => {
+    const order: string[] = [];
+    const run = async (shares: [number, number]) => {
+      order.length = 0;
+      const mon = new NativeMonitor(
+        ['a', 'b'].map((name, i) => ({ name, image: kernel('victim'), memSize: MEM, share: shares[i]! })),
+        { output: (i, b) => { if (Buffer.from(b).toString().includes('\n')) order.push(i === 0 ? 'a' : 'b'); } },
+      );
+      await mon.run();
+      return [...order];
+    };
+    expect(await run([4, 1])).toEqual(['a', 'b']);
+    expect(await run([1, 4])).toEqual(['b', 'a']);
+  });
+});
