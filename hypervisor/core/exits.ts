@@ -13,6 +13,8 @@
  *               filled, and the instruction runs again. The guest never knows.
  *   mmio        a load or store to a guest device register: performed on the
  *               VM's device, and the instruction retires.
+ *   missing     (post-copy) the page is still on the migration source: the
+ *               vCPU stalls, and the instruction runs again once it is here.
  *
  * Virtual interrupts are injected the same way as reflected traps, at the
  * instruction boundary where the bare machine would have taken them.
@@ -24,7 +26,7 @@ import type { Machine, TrapRecord } from '../../vm/machine.js';
 import { enterTrap, executePrivileged } from '../../vm/privileged.js';
 import { causeName, Cause, INTERRUPT_BIT } from '../../vm/trap.js';
 import { FAULT_REASONS, PTE_R, PTE_W, PTE_X } from '../../vm/walk.js';
-import { emulateMmio } from './mmio.js';
+import { dmaRange, emulateMmio } from './mmio.js';
 import { GuestWalk } from './shadow.js';
 import { bump } from './stats.js';
 import type { VirtualMachine } from './vm.js';
@@ -126,7 +128,16 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
     vm.event(causeName(cause), pc, `va=${hex(va)}: shadow entry filled`, 'hidden fault');
     return 0;
   }
+  if (result === GuestWalk.MISSING) return stallOnMissing(vm, cause, va, pc);
   if (result === GuestWalk.MMIO && cause !== Cause.FETCH_FAULT) {
+    // A device must never see a hole: a command whose DMA would touch a page
+    // still on the migration source waits for it, like a missing page itself.
+    const dma = store ? dmaRange(vm, vm.shadow.lastGpa) : undefined;
+    const hole = dma ? vm.shadow.firstMissing(dma.pa, dma.len) : -1;
+    if (hole >= 0) {
+      vm.shadow.waitingFor = hole;
+      return stallOnMissing(vm, cause, va, pc);
+    }
     syncOut(vm, machine);
     const ok = emulateMmio(vm, machine, vm.shadow.lastGpa, pc);
     machine.cpu.regs.set(vm.cpu.regs);
@@ -142,5 +153,11 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
   reflect(vm, machine, cause, va, pc);
   bump(vm.stats.reflected, causeName(cause));
   vm.event(causeName(cause), pc, `va=${hex(va)}: ${reason} in the guest's own tables`, 'reflected');
+  return 0;
+}
+
+/** Post-copy: the access needs a page that has not arrived. The instruction retries once it has. */
+function stallOnMissing(vm: VirtualMachine, cause: number, va: number, pc: number): number {
+  vm.event(causeName(cause), pc, `va=${hex(va)}: guest page ${vm.shadow.waitingFor} not here yet`, 'waiting');
   return 0;
 }

@@ -5,6 +5,7 @@
  * the bare machine's bus would have done it.
  */
 import { Mode } from '../../vm/cpu.js';
+import { DISK_ADDR, DISK_CMD, DISK_COUNT, DISK_MAX_COUNT, SECTOR_SIZE } from '../../vm/devices/disk.js';
 import type { Machine } from '../../vm/machine.js';
 import { PTE_X } from '../../vm/walk.js';
 import type { VirtualMachine } from './vm.js';
@@ -52,4 +53,18 @@ export function emulateMmio(vm: VirtualMachine, machine: Machine, gpa: number, p
   vm.cpu.pc = (pc + 4) >>> 0;
   vm.cpu.instret++;
   return true;
+}
+
+/**
+ * The guest memory a store to a device register would make the device reach
+ * by DMA (a disk command: its buffer), or undefined. Post-copy checks it
+ * before emulating the store, so a device never reads or fills a page that
+ * has not arrived.
+ */
+export function dmaRange(vm: VirtualMachine, gpa: number): { readonly pa: number; readonly len: number } | undefined {
+  const dev = vm.bus.at(gpa);
+  if (dev !== vm.disk || ((gpa - dev.base) & 0xfff) !== DISK_CMD) return undefined;
+  const count = vm.disk.read(DISK_COUNT) >>> 0;
+  if (count < 1 || count > DISK_MAX_COUNT) return undefined;
+  return { pa: vm.disk.read(DISK_ADDR) >>> 0, len: count * SECTOR_SIZE };
 }

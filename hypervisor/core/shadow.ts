@@ -33,9 +33,15 @@
  *
  * Isolation: a shadow entry only ever points into this VM's window of host
  * RAM; a guest PTE naming anything else is no memory to the guest.
+ *
+ * Post-copy migration: while some of the guest's pages are still on the
+ * source, `missing` marks them. A walk that would read a missing page-table
+ * page, or map a missing data page, does neither: it answers MISSING and the
+ * vCPU stalls until the page is here. Since a shadow entry is only ever
+ * installed for a page that has arrived, the guest cannot see a hole.
  */
 import { Mode } from '../../vm/cpu.js';
-import { isMmio, PAGE_SIZE } from '../../vm/memmap.js';
+import { isMmio, PAGE_SIZE, RAM_BASE } from '../../vm/memmap.js';
 import type { PhysicalMemory } from '../../vm/memory.js';
 import { OutOfMemoryError, PageTable, type FrameAllocator, type FrameSource } from '../../vm/pagetable.js';
 import { FaultReason, PageWalker, PTE_A, PTE_D, PTE_R, PTE_U, PTE_W, PTE_X } from '../../vm/walk.js';
@@ -51,6 +57,12 @@ export const enum GuestWalk {
   GUEST_FAULT = 1,
   /** Mapped to the guest's device window: emulate the access. */
   MMIO = 2,
+  /**
+   * The walk needs a page that is still on a migration source (post-copy):
+   * a data page or one of the guest's own page-table pages. Nothing was
+   * installed or set; the vCPU waits for `waitingFor`, then retries.
+   */
+  MISSING = 3,
 }
 
 interface ShadowEntry {
@@ -86,6 +98,14 @@ export class ShadowPager {
   /** Guest-physical address the last walk resolved to (for MMIO emulation). */
   lastGpa = 0;
   lastFault: FaultReason = FaultReason.NONE;
+  /**
+   * Post-copy: 1 for each guest-physical page (RAM page number) not here yet;
+   * undefined when every page is here. Consulted before any guest memory a
+   * walk would read or map, so a page that has not arrived is never seen.
+   */
+  missing: Uint8Array | undefined;
+  /** The missing page the last MISSING walk needs (the vCPU stalls on it), or -1. */
+  waitingFor = -1;
 
   // statistics
   hidden = 0;
@@ -137,6 +157,10 @@ export class ShadowPager {
     const w = this.walker;
     let gpa: number;
     let pteBits: number;
+    if (this.missing !== undefined && (guestPtbase & 1) !== 0) {
+      const table = this.missingTable((guestPtbase & ~0xfff) >>> 0, va >>> 0);
+      if (table >= 0) return this.stall(table);
+    }
     if ((guestPtbase & 1) === 0) {
       gpa = va >>> 0;
       pteBits = PTE_R | PTE_W | PTE_X | PTE_D;
@@ -163,6 +187,7 @@ export class ShadowPager {
       this.reflected++;
       return GuestWalk.GUEST_FAULT;
     }
+    if (this.missing !== undefined && this.missing[off >>> 12] === 1) return this.stall(off >>> 12);
     w.markUsed(store);
     if (w.pteOff >= 0) pteBits = w.pte;
     this.install(va, off, pteBits);
@@ -206,7 +231,39 @@ export class ShadowPager {
     return n;
   }
 
+  /** The first page of guest RAM in [gpa, gpa+len) still missing, or -1. */
+  firstMissing(gpa: number, len: number): number {
+    const m = this.missing;
+    if (m === undefined || len <= 0) return -1;
+    const first = (gpa >>> 0) - RAM_BASE;
+    const last = first + len - 1;
+    for (let p = Math.max(0, Math.floor(first / PAGE_SIZE)); p <= Math.min(m.length - 1, Math.floor(last / PAGE_SIZE)); p++) if (m[p] === 1) return p;
+    return -1;
+  }
+
   // ---- internals -----------------------------------------------------------
+
+  private stall(page: number): GuestWalk {
+    this.waitingFor = page;
+    return GuestWalk.MISSING;
+  }
+
+  /**
+   * The guest page-table page (level 1, then level 0) a walk of va would read
+   * that is still missing, or -1. Checked before walking: a walk through a
+   * table that has not arrived would read zeros and fault the guest wrongly.
+   */
+  private missingTable(root: number, va: number): number {
+    const m = this.missing!;
+    const g = this.guest;
+    const l1 = g.offsetOf(root + ((va >>> 22) << 2), 4);
+    if (l1 < 0) return -1;
+    if (m[l1 >>> 12] === 1) return l1 >>> 12;
+    const pde = g.i32[l1 >>> 2]!;
+    if ((pde & 1) === 0 || (pde & (PTE_R | PTE_W | PTE_X)) !== 0) return -1;
+    const l0 = g.offsetOf(((pde & ~0xfff) >>> 0) + (((va >>> 12) & 0x3ff) << 2), 4);
+    return l0 >= 0 && m[l0 >>> 12] === 1 ? l0 >>> 12 : -1;
+  }
 
   private build(key: string): ShadowSet {
     // Keep the cache bounded; evict the least recently used address space.

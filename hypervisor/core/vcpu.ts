@@ -26,6 +26,8 @@ export const enum SliceEnd {
   WAITING = 2,
   /** The monitor had to stop the guest (vm.failure says why). */
   FAILED = 3,
+  /** Post-copy: the vCPU waits for a page still on the migration source (vm.shadow.waitingFor). */
+  MISSING = 4,
 }
 
 /** Consecutive traps without a retired guest instruction before we call it a monitor bug. */
@@ -47,18 +49,29 @@ export function unloadVm(vm: VirtualMachine, machine: Machine): void {
 /**
  * Run the loaded VM for up to `budget` guest instructions. Virtual time that
  * a waiting guest skips (wfi with the timer set) does not count against the
- * budget: nothing ran.
+ * budget: nothing ran. `until` bounds the guest's virtual time as well: the
+ * slice ends there, and a wait for a later timer skips only up to it (a
+ * driver keeping the guest in step with another clock — a simulated link).
  */
-export function runVm(vm: VirtualMachine, machine: Machine, budget: number): SliceEnd {
+export function runVm(vm: VirtualMachine, machine: Machine, budget: number, until = Number.MAX_SAFE_INTEGER): SliceEnd {
   const cpu = vm.cpu;
+  const shadow = vm.shadow;
   let left = budget;
   let noProgress = 0;
   while (left > 0) {
     if (vm.halted) return SliceEnd.HALTED;
     if (vm.failure !== undefined) return SliceEnd.FAILED;
+    if (shadow.waitingFor >= 0) {
+      if (shadow.missing?.[shadow.waitingFor] === 1) return SliceEnd.MISSING;
+      shadow.waitingFor = -1;
+    }
+    if (cpu.time >= until) return SliceEnd.BUDGET;
     if (vm.waiting) {
       if (vm.wakeable()) vm.waiting = false;
-      else if (vm.skipToTimer()) vm.waiting = false;
+      else if (vm.canTimerWake() && cpu.timerDeadline > until) {
+        cpu.idle += until - cpu.time;
+        return SliceEnd.BUDGET;
+      } else if (vm.skipToTimer()) vm.waiting = false;
       else return SliceEnd.WAITING;
     }
     injectInterrupt(vm, machine);
@@ -68,7 +81,7 @@ export function runVm(vm: VirtualMachine, machine: Machine, budget: number): Sli
       vm.addressSpaceChanged = false;
     }
 
-    let b = left;
+    let b = Math.min(left, until - cpu.time);
     const toTimer = cpu.timerDeadline - cpu.time;
     if (toTimer > 0 && toTimer < b) b = toTimer;
     const before = machine.cpu.instret;
@@ -82,6 +95,7 @@ export function runVm(vm: VirtualMachine, machine: Machine, budget: number): Sli
     if (e === Exit.TRAP) {
       const retired = handleTrap(vm, machine, machine.lastTrap);
       vm.stats.monitorMs += performance.now() - t1;
+      if (shadow.waitingFor >= 0) return SliceEnd.MISSING;
       left -= retired;
       if (ran + retired === 0) {
         if (++noProgress > NO_PROGRESS_LIMIT) {

@@ -18,6 +18,14 @@
  * CPU between them in slices of guest instructions, weighted by --share. Each
  * VM's time is its own instruction count, so a run is reproducible bit for bit
  * and a guest's behaviour does not depend on its neighbours.
+ *
+ * Two ways to drive it. `run()` boots the configured VMs and returns when each
+ * has finished (typevisor boot). As a long-lived host (`capacity`, `serve()`)
+ * VMs come and go: addVm() takes a free extent of RAM — its shadow frames,
+ * then its window — and removeVm() gives it back; a VM can be paused between
+ * two instructions, and one created empty and paused is what an incoming
+ * migration fills. A migration driver on a simulated link runs VMs itself, a
+ * slice at a time, with runSlice().
  */
 import type { Image } from '../../isa/image.js';
 import { Machine, type Tier } from '../../vm/machine.js';
@@ -29,6 +37,8 @@ import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor.js';
 import { ShadowPager } from '../core/shadow.js';
 import { loadVm, runVm, SliceEnd, unloadVm } from '../core/vcpu.js';
 import { VirtualMachine, type VmEvent } from '../core/vm.js';
+import type { PhysicalMemory } from '../../vm/memory.js';
+import { RamPartition } from './partition.js';
 
 export class MonitorConfigError extends Error {
   override readonly name = 'MonitorConfigError';
@@ -44,6 +54,22 @@ export interface NativeVmConfig {
   readonly disk?: DiskBackend;
 }
 
+/** A VM added to a running host. Without an image it is created empty and paused (an incoming migration). */
+export interface HostVmConfig {
+  readonly name: string;
+  readonly memSize: number;
+  readonly image?: Image;
+  readonly share?: number;
+  readonly disk?: DiskBackend;
+  /** Create it paused even though it has an image. */
+  readonly paused?: boolean;
+  /** Its console output. */
+  readonly output?: (bytes: Uint8Array) => void;
+}
+
+/** Where a VM is, as `vm list` shows it. */
+export type VmRunState = 'running' | 'paused' | 'waiting' | 'stalled' | VmOutcome['kind'];
+
 export interface NativeMonitorOptions {
   /** Guest instructions per slice for a share of 1. */
   readonly slice?: number;
@@ -55,6 +81,25 @@ export interface NativeMonitorOptions {
   /** Stop each VM after this many of its instructions. */
   readonly maxInstructions?: number;
   readonly tier?: Tier;
+  /**
+   * Machine RAM in bytes for a long-lived host whose VMs come and go (each
+   * needs its memory plus its shadow frames). Default: just what `configs` need.
+   */
+  readonly capacity?: number;
+  /** A VM powered off, failed or ran out of budget (host mode). */
+  readonly onVmEnd?: (name: string, outcome: VmOutcome) => void;
+}
+
+/** What the host keeps per VM besides the VM itself. */
+interface Slot {
+  readonly vm: VirtualMachine;
+  share: number;
+  outcome: VmOutcome | undefined;
+  readonly feeder: ConsoleFeeder;
+  paused: boolean;
+  sink: ((bytes: Uint8Array) => void) | undefined;
+  /** RAM extent (offset, size) holding its shadow frames and window. */
+  readonly extent: readonly [number, number];
 }
 
 export const DEFAULT_SLICE = 100_000;
@@ -63,52 +108,214 @@ export const DEFAULT_SHADOW_PAGES = 512;
 export class NativeMonitor implements Monitor {
   readonly machine: Machine;
   readonly vms: VirtualMachine[] = [];
-  private readonly shares: number[] = [];
-  private readonly outcomes: (VmOutcome | undefined)[] = [];
-  /** Console input per VM: the first VM's follows stdin; the others have none (ended at time 0). */
-  private readonly feeders: ConsoleFeeder[];
+  private readonly slots: Slot[] = [];
   private readonly options: NativeMonitorOptions;
+  private readonly shadowBytes: number;
+  private readonly ram: RamPartition;
   private wake: (() => void) | undefined;
+  private closed = false;
+  /** Called when a VM stalls on a page still on a migration source (the destination pulls it). */
+  onMissingPage: ((vm: VirtualMachine, page: number) => void) | undefined;
 
   constructor(configs: readonly NativeVmConfig[], options: NativeMonitorOptions = {}) {
-    if (configs.length === 0) throw new MonitorConfigError('no VMs to run');
+    if (configs.length === 0 && options.capacity === undefined) throw new MonitorConfigError('no VMs to run');
     this.options = options;
-    const shadowBytes = (options.shadowPages ?? DEFAULT_SHADOW_PAGES) * PAGE_SIZE;
+    const shadowBytes = (this.shadowBytes = (options.shadowPages ?? DEFAULT_SHADOW_PAGES) * PAGE_SIZE);
     let total = configs.length * shadowBytes;
     for (const c of configs) {
-      if (c.memSize <= 0 || c.memSize % PAGE_SIZE !== 0) throw new MonitorConfigError(`${c.name}: memory must be a positive multiple of 4 KiB`);
+      checkSize(c.name, c.memSize);
       total += c.memSize;
     }
     if (total > RAM_MAX) throw new MonitorConfigError(`the VMs need ${total / 1024 / 1024} MiB of machine RAM with their shadow tables; the machine has at most ${RAM_MAX / 1024 / 1024} MiB`);
-    this.machine = new Machine({ memSize: total, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}) });
+    const capacity = Math.max(total, options.capacity ?? 0);
+    if (capacity > RAM_MAX || capacity % PAGE_SIZE !== 0) throw new MonitorConfigError(`host capacity must be a multiple of 4 KiB up to ${RAM_MAX / 1024 / 1024} MiB`);
+    this.machine = new Machine({ memSize: capacity, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}) });
+    this.ram = new RamPartition(capacity);
+    this.ram.take(total);
 
+    // The configured VMs keep the layout boot --monitor native has always had:
+    // every shadow region first, then the windows.
     let offset = configs.length * shadowBytes;
     configs.forEach((c, i) => {
-      const pool = new FrameAllocator(this.machine.memory, RAM_BASE + i * shadowBytes, RAM_BASE + (i + 1) * shadowBytes);
-      const window = this.machine.memory.window(offset, c.memSize);
-      const shadow = new ShadowPager(this.machine.memory, pool, window, RAM_BASE + offset);
-      const vm = new VirtualMachine(c.name, window, shadow, {
-        console: (b) => this.options.output?.(i, Uint8Array.of(b)),
-        ...(c.disk ? { disk: c.disk } : {}),
-      });
-      if (options.onEvent) vm.onEvent = options.onEvent;
-      vm.onWake = () => this.wake?.();
-      vm.boot(c.image);
-      this.vms.push(vm);
-      this.shares.push(Math.max(1, Math.floor(c.share ?? 1)));
-      this.outcomes.push(undefined);
+      const slot = this.place(c.name, c.memSize, i * shadowBytes, offset, [0, 0], c.disk, c.share);
+      slot.sink = (b) => this.options.output?.(i, b);
+      slot.vm.boot(c.image);
       offset += c.memSize;
     });
-    this.feeders = this.vms.map((vm) => new ConsoleFeeder(vm.console));
   }
 
   input(bytes: Uint8Array | null): void {
-    this.feeders[0]!.push(bytes);
+    this.slots[0]?.feeder.push(bytes);
     this.wake?.();
   }
 
   expectInput(): void {
-    this.feeders[0]!.closed = false;
+    if (this.slots[0]) this.slots[0].feeder.closed = false;
+  }
+
+  // ---- the host: VMs that come and go ------------------------------------------
+
+  /** Add a VM: booted from its image, or empty and paused (an incoming migration fills it). */
+  addVm(c: HostVmConfig): VirtualMachine {
+    checkSize(c.name, c.memSize);
+    if (this.find(c.name)) throw new MonitorConfigError(`a VM named ${c.name} already runs here`);
+    const size = this.shadowBytes + c.memSize;
+    const at = this.ram.take(size);
+    if (at < 0) throw new MonitorConfigError(`${c.name}: no room for ${c.memSize / 1024 / 1024} MiB (with its shadow tables) in this host's ${this.machine.memory.size / 1024 / 1024} MiB; ${this.ram.free / 1024 / 1024} MiB free, not all in one piece`);
+    this.machine.memory.fill(RAM_BASE + at, size, 0); // a reused extent starts as fresh RAM
+    const slot = this.place(c.name, c.memSize, at, at + this.shadowBytes, [at, size], c.disk, c.share);
+    slot.sink = c.output;
+    slot.feeder.closed = false; // a console can attach later
+    if (c.image) slot.vm.boot(c.image);
+    slot.paused = !c.image || c.paused === true;
+    this.wake?.();
+    return slot.vm;
+  }
+
+  /** Remove a VM and give its RAM back. */
+  removeVm(name: string): void {
+    const i = this.index(name);
+    const slot = this.slots[i]!;
+    this.slots.splice(i, 1);
+    this.vms.splice(i, 1);
+    slot.vm.shadow.reset();
+    const [at, size] = slot.extent;
+    if (size > 0) {
+      this.machine.memory.fill(RAM_BASE + at, size, 0); // drops translated code there too
+      this.ram.give(at, size);
+    }
+  }
+
+  find(name: string): VirtualMachine | undefined {
+    return this.slots.find((s) => s.vm.name === name)?.vm;
+  }
+
+  /** Stop running a VM (between two of its instructions); idempotent. */
+  pause(name: string): void {
+    this.slots[this.index(name)]!.paused = true;
+  }
+
+  resume(name: string): void {
+    this.slots[this.index(name)]!.paused = false;
+    this.wake?.();
+  }
+
+  state(name: string): VmRunState {
+    const s = this.slots[this.index(name)]!;
+    if (s.outcome) return s.outcome.kind;
+    if (s.paused) return 'paused';
+    if (s.vm.shadow.waitingFor >= 0 && s.vm.shadow.missing?.[s.vm.shadow.waitingFor] === 1) return 'stalled';
+    if (s.vm.waiting && !s.vm.wakeable() && !s.vm.canTimerWake()) return 'waiting';
+    return 'running';
+  }
+
+  outcome(name: string): VmOutcome | undefined {
+    return this.slots[this.index(name)]!.outcome;
+  }
+
+  /** Console input for a VM; null: its input has ended. */
+  inputTo(name: string, bytes: Uint8Array | null): void {
+    this.slots[this.index(name)]!.feeder.push(bytes);
+    this.wake?.();
+  }
+
+  /** Re-bind a VM's console output (a console attaches or detaches). */
+  setOutput(name: string, sink: ((bytes: Uint8Array) => void) | undefined): void {
+    this.slots[this.index(name)]!.sink = sink;
+  }
+
+  /** Something changed that may let a VM run (a page arrived, input, a resume). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  /**
+   * Run one slice of a VM (at most `budget` instructions, up to guest time
+   * `until`); what serve() and run() do for each VM in turn, and what a driver
+   * on a simulated link calls to keep a guest in step with its clock.
+   */
+  runSlice(vm: VirtualMachine, budget: number, until?: number): SliceEnd {
+    const slot = this.slots[this.index(vm.name)]!;
+    slot.feeder.pump();
+    loadVm(vm, this.machine);
+    const end = runVm(vm, this.machine, budget, until);
+    unloadVm(vm, this.machine);
+    const limit = this.options.maxInstructions ?? Infinity;
+    if (end === SliceEnd.HALTED) this.finish(slot, { kind: 'poweroff', status: vm.exitStatus });
+    else if (end === SliceEnd.FAILED) this.finish(slot, { kind: 'failed', reason: vm.failure ?? 'failed' });
+    else if (vm.cpu.instret >= limit) this.finish(slot, { kind: 'budget' });
+    else if (end === SliceEnd.MISSING) this.onMissingPage?.(vm, vm.shadow.waitingFor);
+    return end;
+  }
+
+  /** Run VMs as they come and go, until close(). */
+  async serve(): Promise<void> {
+    const slice = this.options.slice ?? DEFAULT_SLICE;
+    const limit = this.options.maxInstructions ?? Infinity;
+    while (!this.closed) {
+      let ran = false;
+      let progressed = false;
+      for (const slot of [...this.slots]) {
+        if (slot.outcome || slot.paused || !this.slots.includes(slot)) continue;
+        const vm = slot.vm;
+        slot.feeder.pump();
+        if (vm.shadow.waitingFor >= 0 && vm.shadow.missing?.[vm.shadow.waitingFor] === 1) continue;
+        if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) continue;
+        const instret = vm.cpu.instret;
+        const time = vm.cpu.time;
+        this.runSlice(vm, Math.min(slice * slot.share, limit - instret));
+        if (vm.cpu.instret !== instret) ran = true;
+        if (vm.cpu.time !== time) progressed = true;
+      }
+      if (this.closed) break;
+      if (!progressed) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = undefined;
+      } else if (!ran) {
+        // Only idle time went by (guests waiting for their timers): no need to spin.
+        await new Promise<void>((r) => setTimeout(r, 1));
+      } else {
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+  }
+
+  /** End serve(). */
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+
+  private index(name: string): number {
+    const i = this.slots.findIndex((s) => s.vm.name === name);
+    if (i < 0) throw new MonitorConfigError(`no VM named ${name} here`);
+    return i;
+  }
+
+  private finish(slot: Slot, outcome: VmOutcome): void {
+    if (slot.outcome) return;
+    slot.outcome = outcome;
+    this.options.onVmEnd?.(slot.vm.name, outcome);
+  }
+
+  /** A VM over a window at `windowAt` with shadow frames at `shadowAt` (RAM offsets). */
+  private place(name: string, memSize: number, shadowAt: number, windowAt: number, extent: readonly [number, number], disk?: DiskBackend, share?: number): Slot {
+    const host = this.machine.memory;
+    const pool = new FrameAllocator(host, RAM_BASE + shadowAt, RAM_BASE + shadowAt + this.shadowBytes);
+    const window = host.window(windowAt, memSize);
+    linkCode(window, host, windowAt / PAGE_SIZE);
+    const shadow = new ShadowPager(host, pool, window, RAM_BASE + windowAt);
+    let slot: Slot | undefined;
+    const vm = new VirtualMachine(name, window, shadow, {
+      console: (b) => slot?.sink?.(Uint8Array.of(b)),
+      ...(disk ? { disk } : {}),
+    });
+    if (this.options.onEvent) vm.onEvent = this.options.onEvent;
+    vm.onWake = () => this.wake?.();
+    slot = { vm, share: Math.max(1, Math.floor(share ?? 1)), outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, extent };
+    this.slots.push(slot);
+    this.vms.push(vm);
+    return slot;
   }
 
   async run(): Promise<MonitorResult> {
@@ -116,33 +323,25 @@ export class NativeMonitor implements Monitor {
     const slice = this.options.slice ?? DEFAULT_SLICE;
     const limit = this.options.maxInstructions ?? Infinity;
     let rounds = 0;
-    for (const f of this.feeders) f.pump(); // input already over ends at time 0, as on the bare machine
+    for (const s of this.slots) s.feeder.pump(); // input already over ends at time 0, as on the bare machine
     for (;;) {
       let progressed = false;
       let live = 0;
-      for (let i = 0; i < this.vms.length; i++) {
-        if (this.outcomes[i]) continue;
+      for (const slot of this.slots) {
+        if (slot.outcome) continue;
         live++;
-        const vm = this.vms[i]!;
-        this.feeders[i]!.pump();
+        const vm = slot.vm;
+        slot.feeder.pump();
         if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) continue;
-        const budget = Math.min(slice * this.shares[i]!, limit - vm.cpu.instret);
         const before = vm.cpu.instret + vm.cpu.idle;
-        loadVm(vm, this.machine);
-        const end = runVm(vm, this.machine, budget);
-        unloadVm(vm, this.machine);
+        this.runSlice(vm, Math.min(slice * slot.share, limit - vm.cpu.instret));
         if (vm.cpu.instret + vm.cpu.idle !== before) progressed = true;
-        if (end === SliceEnd.HALTED) this.outcomes[i] = { kind: 'poweroff', status: vm.exitStatus };
-        else if (end === SliceEnd.FAILED) this.outcomes[i] = { kind: 'failed', reason: vm.failure ?? 'failed' };
-        else if (vm.cpu.instret >= limit) this.outcomes[i] = { kind: 'budget' };
       }
       if (live === 0) break;
       if (!progressed) {
         // Every live VM waits for an interrupt that no timer will raise.
-        if (!this.feeders[0]!.live) {
-          this.vms.forEach((_, i) => {
-            this.outcomes[i] ??= { kind: 'stuck', reason: 'waits for an interrupt, but no timer is set and console input has ended' };
-          });
+        if (!this.slots[0]!.feeder.live) {
+          for (const s of this.slots) s.outcome ??= { kind: 'stuck', reason: 'waits for an interrupt, but no timer is set and console input has ended' };
           break;
         }
         await new Promise<void>((r) => (this.wake = r));
@@ -154,13 +353,29 @@ export class NativeMonitor implements Monitor {
     const wallMs = performance.now() - t0;
     return {
       wallMs,
-      vms: this.vms.map((vm, i) => ({
+      vms: this.slots.map(({ vm, outcome }) => ({
         name: vm.name,
-        outcome: this.outcomes[i]!,
+        outcome: outcome!,
         instructions: vm.cpu.instret,
         virtualTime: vm.cpu.time,
         stats: vm.stats,
       })),
     };
   }
+}
+
+function checkSize(name: string, memSize: number): void {
+  if (!Number.isInteger(memSize) || memSize <= 0 || memSize % PAGE_SIZE !== 0) throw new MonitorConfigError(`${name}: memory must be a positive multiple of 4 KiB`);
+}
+
+/**
+ * Host writes into a VM's window (loading an image, DMA, pages arriving by
+ * migration) must drop any translated code the host holds for those pages —
+ * a reused window may hold a previous guest's.
+ */
+function linkCode(window: PhysicalMemory, host: PhysicalMemory, firstPage: number): void {
+  const code = host.code;
+  if (code === undefined) return;
+  window.code = code.subarray(firstPage, firstPage + window.pages);
+  window.onCodeWrite = (page) => host.onCodeWrite?.(firstPage + page);
 }
