@@ -63,6 +63,9 @@ import { readFileSync } from 'node:fs';
 // NodeNext resolution of the bare specifier; its CommonJS build, reached
 // through the `./*` export, carries them.
 import { Parser } from 'binary-parser/dist/binary_parser.js';
+import { crc32 } from './crc32.js';
+
+export { crc32 };
 
 export const SECTION_READ = 1;
 export const SECTION_WRITE = 2;
@@ -129,22 +132,6 @@ const align4 = (n: number): number => (n + 3) & ~3;
 function fail(field: string, offset: number, problem: string, context?: string): never {
   const where = context === undefined ? hex(offset) : `${hex(offset)}, ${context}`;
   throw new ImageError(field, offset, `image: ${field} ${problem} (offset ${where})`);
-}
-
-// ---------------------------------------------------------------------------
-// CRC-32 (IEEE 802.3, the zlib/PNG one): reflected, polynomial 0xedb88320.
-
-const CRC_TABLE = new Uint32Array(256);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  CRC_TABLE[n] = c >>> 0;
-}
-
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
 }
 
 /** The image checksum: CRC-32 of the file with the checksum field read as zero. */

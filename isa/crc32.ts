@@ -1,0 +1,18 @@
+/**
+ * CRC-32 (IEEE 802.3, the zlib/PNG one): reflected, polynomial 0xedb88320.
+ * The image format and the migration wire protocol both checksum with it.
+ */
+
+const CRC_TABLE = new Uint32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  CRC_TABLE[n] = c >>> 0;
+}
+
+/** CRC-32 of `bytes`, continuing from `crc` (the CRC of what came before). */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
