@@ -25,7 +25,7 @@
  * slow path, which is what lets a monitor trap and emulate them.
  */
 import { Mode } from './cpu.js';
-import { isMmio, PAGE_SHIFT, RAM_BASE } from './memmap.js';
+import { isMmio, PAGE_SHIFT } from './memmap.js';
 import type { PhysicalMemory } from './memory.js';
 import { Access, FaultReason, PageWalker, permissionFor } from './walk.js';
 
@@ -185,5 +185,3 @@ export class Mmu {
     return XLATE_FAULT;
   }
 }
-
-export { RAM_BASE };
