@@ -1,6 +1,7 @@
 /** Printing what a boot run did: per-machine or per-VM statistics, as text or JSON. */
 import { IRQ_NAMES } from '../../isa/csr.js';
 import type { MonitorResult } from '../../hypervisor/core/monitor.js';
+import type { VmStats } from '../../hypervisor/core/stats.js';
 import type { Machine } from '../../vm/machine.js';
 import { CAUSES } from '../../vm/trap.js';
 import { paintErr } from '../color.js';
@@ -36,18 +37,21 @@ export function formatMonitorStats(result: MonitorResult, monitor: string): stri
     const s = vm.stats;
     const o = vm.outcome;
     const outcome = o.kind === 'poweroff' ? `powered off, status ${o.status}` : o.kind === 'failed' ? `stopped by the monitor: ${o.reason}` : o.kind === 'stuck' ? `stuck: ${o.reason}` : 'instruction limit reached';
-    const busy = s.guestMs + s.monitorMs;
-    out.push(
-      err.bold(`[${vm.name}]`) + ` ${outcome}`,
-      `  instructions      ${vm.instructions} (virtual time ${vm.virtualTime})`,
-      `  traps             ${listCounts(s.traps)}`,
-      `  emulated          ${listCounts(s.emulated)}`,
-      `  reflected         ${listCounts(s.reflected)}`,
-      `  shadow faults     ${s.hiddenFaults} hidden, ${s.reflectedFaults} reflected`,
-      `  device accesses   ${s.mmio} emulated`,
-      `  interrupts        ${listCounts(s.injected)} injected`,
-      `  time              guest ${s.guestMs.toFixed(1)} ms, monitor ${s.monitorMs.toFixed(1)} ms (${busy > 0 ? ((100 * s.monitorMs) / busy).toFixed(1) : '0.0'}% in the monitor)`,
-    );
+    out.push(err.bold(`[${vm.name}]`) + ` ${outcome}`, `  instructions      ${vm.instructions} (virtual time ${vm.virtualTime})`, ...vmCountLines(s));
   }
   return out.join('\n') + '\n';
+}
+
+/** What a monitor counted for one VM (VmStats, or its JSON as the control protocol carries it), a line each. */
+export function vmCountLines(s: Pick<VmStats, 'traps' | 'emulated' | 'reflected' | 'injected' | 'hiddenFaults' | 'reflectedFaults' | 'mmio' | 'guestMs' | 'monitorMs'>): string[] {
+  const busy = s.guestMs + s.monitorMs;
+  return [
+    `  traps             ${listCounts(s.traps)}`,
+    `  emulated          ${listCounts(s.emulated)}`,
+    `  reflected         ${listCounts(s.reflected)}`,
+    `  shadow faults     ${s.hiddenFaults} hidden, ${s.reflectedFaults} reflected`,
+    `  device accesses   ${s.mmio} emulated`,
+    `  interrupts        ${listCounts(s.injected)} injected`,
+    `  time              guest ${s.guestMs.toFixed(1)} ms, monitor ${s.monitorMs.toFixed(1)} ms (${busy > 0 ? ((100 * s.monitorMs) / busy).toFixed(1) : '0.0'}% in the monitor)`,
+  ];
 }

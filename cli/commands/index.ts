@@ -6,6 +6,8 @@ import { registerDebug } from './debug.js';
 import { registerDemo } from './demo.js';
 import { registerDisasm } from './disasm.js';
 import { registerMkdisk } from './mkdisk.js';
+import { registerServe } from './serve.js';
+import { registerVm } from './vm.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 
@@ -16,6 +18,8 @@ export function registerCommands(program: Command): void {
   registerDebug(program);
   registerBoot(program);
   registerMkdisk(program);
+  registerServe(program);
+  registerVm(program);
   registerSpec(program);
   registerDemo(program);
 }

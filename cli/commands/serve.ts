@@ -1,0 +1,123 @@
+/**
+ * `typevisor serve`: a monitor daemon. It hosts VMs that `typevisor vm …`
+ * starts, watches and stops, and takes part in `typevisor migrate` on either
+ * end — all through the control protocol (hypervisor/control/README.md), every
+ * connection authenticated by the shared token.
+ */
+import { lookup } from 'node:dns/promises';
+import type { Command } from 'commander';
+import { AddressError, isLoopback, parseAddress, type Address } from '../../hypervisor/control/address.js';
+import { DEFAULT_CAPACITY } from '../../hypervisor/control/host.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../../hypervisor/control/protocol.js';
+import { startService } from '../../hypervisor/control/service.js';
+import { TOKEN_ENV, generateToken, resolveToken } from '../../hypervisor/control/token.js';
+import { paint, paintErr } from '../color.js';
+import { fail, parseMem, writeOut } from '../load.js';
+
+interface ServeOptions {
+  readonly listen?: string;
+  readonly token?: string;
+  readonly capacity: string;
+  readonly quiet?: boolean;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run a monitor daemon that hosts VMs for typevisor vm and typevisor migrate')
+    .option('--listen <host:port>', `where to listen (default ${DEFAULT_HOST}:${DEFAULT_PORT}; port 0 picks a free one)`)
+    .option('--token <token>', `the shared token clients must present (default: $${TOKEN_ENV}; if neither, one is generated and printed)`)
+    .option('--capacity <size>', 'machine RAM for all its VMs, shadow page tables included', `${DEFAULT_CAPACITY / 1024 / 1024}M`)
+    .option('--quiet', 'print only the listening line, not a line per event')
+    .addHelpText('after', `
+The daemon listens on ${DEFAULT_HOST} unless --listen names another address:
+only processes on this machine can reach it. Listening on any other address
+needs it spelled out (--listen 0.0.0.0:${DEFAULT_PORT}) and prints a warning: the
+token is then the only protection, and the traffic is not encrypted.
+
+Every connection must present the token; a wrong or missing one is refused
+with a reason. The token travels on the command line of --token (visible in
+ps): prefer $${TOKEN_ENV}.
+
+It prints "listening on HOST:PORT" first, then a line per event (VMs started
+and stopped, migrations, refused connections). Ctrl-C or SIGTERM stops it,
+and its VMs with it.
+
+Examples:
+  export ${TOKEN_ENV}=$(openssl rand -hex 16)
+  typevisor serve                                   (${DEFAULT_HOST}:${DEFAULT_PORT})
+  typevisor serve --listen 127.0.0.1:7481           (a second daemon, to migrate to)
+  typevisor serve --listen 127.0.0.1:0 --capacity 64M`)
+    .action((opts: ServeOptions) => serve(opts));
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const err = paintErr();
+  let listen: Address;
+  try {
+    listen = parseAddress(opts.listen ?? `${DEFAULT_HOST}:${DEFAULT_PORT}`, true);
+  } catch (e) {
+    if (e instanceof AddressError) return fail(`--listen: ${e.message}`);
+    throw e;
+  }
+  const capacity = parseMem(opts.capacity, '--capacity');
+  if (capacity === undefined) return;
+  if (capacity % 4096 !== 0 || capacity > 1024 ** 3) return fail('--capacity must be a multiple of 4K up to 1G');
+
+  // Only an explicit --listen HOST:PORT gets here with a host other than 127.0.0.1.
+  if (!(await loopbackOnly(listen.host))) {
+    writeOut(2, `${err.yellow('warning:')} listening on ${listen.host}, which other machines can reach: the token is the only protection, and the traffic is not encrypted\n`);
+  }
+
+  let token = resolveToken(opts.token);
+  if (token === undefined) {
+    token = generateToken();
+    writeOut(2, `no token given: generated one. Clients need it:\n  export ${TOKEN_ENV}=${token}\n`);
+  }
+
+  const c = paint();
+  const stamp = (): string => new Date().toISOString().slice(11, 19);
+  let service;
+  try {
+    service = await startService({
+      listen,
+      token,
+      capacity,
+      log: (line) => {
+        if (line.startsWith('listening on ')) return;
+        if (!opts.quiet) writeOut(1, `${c.dim(stamp())} ${line}\n`);
+      },
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return fail(`${listen.host}:${listen.port} is already in use (another daemon? pick another port with --listen)`);
+    if (code === 'EADDRNOTAVAIL') return fail(`${listen.host} is not an address of this machine`);
+    if (code === 'EACCES') return fail(`not allowed to listen on ${listen.host}:${listen.port} (ports below 1024 need privileges)`);
+    throw e;
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    writeOut(1, `${c.dim(stamp())} ${signal}: shutting down\n`);
+    void service.close();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now say where: whoever waits for this line may signal us at once.
+  writeOut(1, `typevisor daemon listening on ${c.bold(service.address)} (pid ${process.pid}, ${capacity / 1024 / 1024} MiB for VMs)\n`);
+  await service.done;
+  process.exit(0);
+}
+
+/** True when every address the host names is loopback. */
+async function loopbackOnly(host: string): Promise<boolean> {
+  if (isLoopback(host)) return true;
+  try {
+    const all = await lookup(host, { all: true });
+    return all.length > 0 && all.every((a) => isLoopback(a.address));
+  } catch {
+    return false;
+  }
+}

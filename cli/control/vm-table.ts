@@ -1,0 +1,57 @@
+/** `vm list` and `vm stats` as people read them. */
+import type { ChalkInstance } from 'chalk';
+import type { VmInfo, VmState, VmStatsInfo } from '../../hypervisor/control/protocol.js';
+import { vmCountLines } from '../boot/report.js';
+
+export const mib = (bytes: number): string => (bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${(bytes / 1024).toFixed(0)} KiB`);
+
+function stateColor(c: ChalkInstance, state: VmState): (s: string) => string {
+  switch (state) {
+    case 'running':
+      return c.green;
+    case 'migrating':
+    case 'incoming':
+      return c.cyan;
+    case 'paused':
+      return c.yellow;
+    case 'lost':
+      return c.red.bold;
+    case 'off':
+      return c.dim;
+  }
+}
+
+/** What is going on with the VM, in words: its migration, and why it is paused, off or lost. */
+export function vmNote(v: VmInfo): string {
+  const parts: string[] = [];
+  if (v.migration) parts.push(`${v.migration.strategy} ${v.migration.role === 'source' ? 'to' : 'from'} ${v.migration.peer}: ${v.migration.phase}`);
+  if (v.reason) parts.push(v.reason);
+  return parts.join('; ');
+}
+
+export function formatVmTable(vms: readonly VmInfo[], c: ChalkInstance): string {
+  if (vms.length === 0) return 'no VMs (start one: typevisor vm start KERNEL)\n';
+  const rows = vms.map((v) => [v.name, v.state, v.kernel, mib(v.memSize), String(v.instructions), vmNote(v)]);
+  const head = ['NAME', 'STATE', 'KERNEL', 'MEMORY', 'INSTRUCTIONS', ''];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[], paintState: (s: string) => string = (s) => s): string =>
+    r.map((cell, i) => {
+      const padded = i === 4 ? cell.padStart(width[i]!) : cell.padEnd(width[i]!);
+      return i === 1 ? paintState(padded) : padded;
+    }).join('  ').trimEnd();
+  return [c.bold(line(head)), ...rows.map((r, i) => line(r, stateColor(c, vms[i]!.state)))].join('\n') + '\n';
+}
+
+export function formatVmStats(s: VmStatsInfo, c: ChalkInstance): string {
+  const note = vmNote(s);
+  const lines = vmCountLines(s.counts);
+  return [
+    c.bold(`[${s.name}]`) + ` ${stateColor(c, s.state)(s.state)}${note ? ` — ${note}` : ''}`,
+    `  kernel            ${s.kernel}, ${mib(s.memSize)}, share ${s.share}`,
+    `  instructions      ${s.instructions} (virtual time ${s.virtualTime})`,
+    ...lines.slice(0, -1),
+    `  console           ${s.consoleBytes} bytes written, ${s.consoleFollowers} following`,
+    `  dirty pages       ${s.dirtyPages}`,
+    lines.at(-1)!,
+  ].join('\n') + '\n';
+}

@@ -1,0 +1,47 @@
+/**
+ * HOST:PORT addresses for daemons. A bare PORT (or :PORT) means 127.0.0.1,
+ * never "every interface": listening beyond this machine has to be spelled out.
+ */
+import { isIP } from 'node:net';
+import { DEFAULT_HOST } from './protocol.js';
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export class AddressError extends Error {
+  override readonly name = 'AddressError';
+}
+
+/** Parse HOST:PORT, [V6]:PORT, :PORT or PORT. Port 0 is allowed only when `anyPort` (listen: pick a free one). */
+export function parseAddress(text: string, anyPort = false): Address {
+  let host = DEFAULT_HOST;
+  let portText = text;
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2]!;
+  } else if (text.includes(':')) {
+    const at = text.lastIndexOf(':');
+    if (at > 0) host = text.slice(0, at);
+    portText = text.slice(at + 1);
+  }
+  if (!/^\d+$/.test(portText)) throw new AddressError(`${JSON.stringify(text)} is not HOST:PORT (e.g. 127.0.0.1:7480)`);
+  const port = Number(portText);
+  if (port > 65535 || (port === 0 && !anyPort)) throw new AddressError(`${JSON.stringify(text)}: port must be 1..65535`);
+  if (host.includes(':') && isIP(host) !== 6) throw new AddressError(`${JSON.stringify(text)}: write an IPv6 host in brackets, [::1]:PORT`);
+  return { host, port };
+}
+
+export function formatAddress(a: Address): string {
+  return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** A loopback address: only processes on this machine can reach it. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./i.test(host);
+  return false;
+}

@@ -1,0 +1,72 @@
+/**
+ * A VM's console output as the daemon keeps it: the most recent bytes (a
+ * bounded window, so a chatty guest cannot grow the daemon without limit),
+ * the total ever written, and whoever is following it live.
+ *
+ * The console device transmits a byte at a time; followers get those bytes
+ * gathered into one chunk per turn of the event loop, so a line costs one
+ * message on the wire, not one per character.
+ */
+
+/** Console bytes kept per VM for `vm console` to replay. */
+export const CONSOLE_LOG_BYTES = 1024 * 1024;
+
+export type ConsoleFollower = (bytes: Uint8Array) => void;
+
+export class ConsoleLog {
+  private chunks: Uint8Array[] = [];
+  private kept = 0;
+  private pending: number[] = [];
+  private flushScheduled = false;
+  /** Bytes ever written (those dropped from the window included). */
+  total = 0;
+  private readonly followers = new Set<ConsoleFollower>();
+
+  constructor(private readonly limit = CONSOLE_LOG_BYTES) {}
+
+  write(bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) this.pending.push(bytes[i]!);
+    this.total += bytes.length;
+    if (!this.flushScheduled && this.pending.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Hand what has gathered to the window and the followers. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const chunk = Uint8Array.from(this.pending);
+    this.pending = [];
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+    while (this.kept > this.limit && this.chunks.length > 1) this.kept -= this.chunks.shift()!.length;
+    for (const f of this.followers) f(chunk);
+  }
+
+  /** Output that came before this log started (a migrated guest's past), put in front. */
+  prepend(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.chunks.unshift(bytes.slice());
+    this.kept += bytes.length;
+    this.total += bytes.length;
+  }
+
+  /** Everything kept, oldest first. */
+  contents(): Uint8Array {
+    this.flush();
+    return Buffer.concat(this.chunks);
+  }
+
+  /** How many are following it live. */
+  get followerCount(): number {
+    return this.followers.size;
+  }
+
+  follow(f: ConsoleFollower): () => void {
+    this.flush();
+    this.followers.add(f);
+    return () => void this.followers.delete(f);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The daemon behind `typevisor serve`: a TCP server speaking the control
+ * protocol in front of a VmHost. Each connection must open with a hello that
+ * carries the shared token; anything else, or a wrong token, is refused with
+ * a reason and the socket closed. Operations are checked here (parameters
+ * and their types) and carried out by the host and the migration driver.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { formatAddress, type Address } from './address.js';
+import { ControlError } from './error.js';
+import { LineReader, sendLine } from './lines.js';
+import {
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type DaemonInfo,
+  type OpName,
+  type Params,
+  type Refused,
+  type Request,
+  type Result,
+  type StreamEvent,
+} from './protocol.js';
+import { tokensMatch } from './token.js';
+import { checkParams } from './params.js';
+
+export interface DaemonOptions {
+  readonly listen: Address;
+  readonly token: string;
+  /** One line per notable thing (connections refused, VMs started, migrations). */
+  readonly log?: (line: string) => void;
+  /** How long a new connection may take to say hello. */
+  readonly helloTimeoutMs?: number;
+}
+
+/** What an operation's handler gets besides its parameters. */
+export interface OpContext {
+  /** Send an event on this request's stream. */
+  emit(event: StreamEvent): void;
+  /** Called when the client cancels this request, or its connection ends. */
+  onCancel(handler: (why: 'cancel' | 'disconnect') => void): void;
+  /** The connection's socket (migration.incoming takes it over). */
+  readonly socket: Socket;
+  /** Stop reading lines on this connection: the socket now belongs to someone else. */
+  handOver(): void;
+  /** Run once the response has been written (a handed-over socket's new owner starts here). */
+  after(fn: () => void): void;
+  /** HOST:PORT of the client. */
+  readonly peer: string;
+}
+
+export type OpHandler<K extends OpName> = (params: Params<K>, ctx: OpContext) => Promise<Result<K>> | Result<K>;
+export type OpHandlers = { readonly [K in OpName]: OpHandler<K> };
+
+export class ControlDaemon {
+  private readonly sessions = new Set<Socket>();
+  private closing = false;
+  readonly info: DaemonInfo;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: DaemonOptions,
+    readonly address: string,
+    private readonly handlers: OpHandlers,
+  ) {
+    this.info = { version: PROTOCOL_VERSION, pid: process.pid, listen: address, startedAt: new Date().toISOString() };
+    server.on('connection', (s) => this.accept(s));
+  }
+
+  /**
+   * Listen. `makeHandlers` gets the daemon's own address (known only once
+   * listening, when port 0 picked a free one) and returns what each operation does.
+   */
+  static start(options: DaemonOptions, makeHandlers: (address: string, info: () => DaemonInfo) => OpHandlers): Promise<ControlDaemon> {
+    return new Promise((resolve, reject) => {
+      const server = createServer({ noDelay: true });
+      server.once('error', reject);
+      server.listen({ host: options.listen.host, port: options.listen.port, exclusive: true }, () => {
+        server.off('error', reject);
+        const a = server.address() as AddressInfo;
+        const address = formatAddress({ host: a.address, port: a.port });
+        let daemon: ControlDaemon | undefined;
+        daemon = new ControlDaemon(server, options, address, makeHandlers(address, () => daemon!.info));
+        resolve(daemon);
+      });
+    });
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) return void socket.destroy();
+    const peer = formatAddress({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    this.sessions.add(socket);
+    socket.setNoDelay(true);
+    let authed = false;
+    let ownedElsewhere = false;
+    const streams = new Map<number, (why: 'cancel' | 'disconnect') => void>();
+    const helloTimer = setTimeout(() => refuse('bad-hello', `no hello within ${this.options.helloTimeoutMs ?? 10_000} ms`), this.options.helloTimeoutMs ?? 10_000);
+
+    const refuse = (code: Refused['code'], reason: string): void => {
+      clearTimeout(helloTimer);
+      this.log(`refused ${peer}: ${reason}`);
+      sendLine(socket, { type: 'refused', code, reason } satisfies Refused);
+      reader.detach();
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+
+    const reader = new LineReader(
+      socket,
+      (line) => {
+        const m = parseClientMessage(line);
+        if (!authed) {
+          if (typeof m === 'string' || m.type !== 'hello') return refuse('bad-hello', 'the first message must be a hello with the token');
+          if (!tokensMatch(this.options.token, m.token)) return refuse('bad-token', 'wrong token (give the daemon\'s token with --token or TYPEVISOR_TOKEN)');
+          if (m.version !== PROTOCOL_VERSION) return refuse('bad-version', `protocol version ${m.version} is not spoken here (this daemon speaks ${PROTOCOL_VERSION})`);
+          clearTimeout(helloTimer);
+          authed = true;
+          sendLine(socket, { type: 'welcome', daemon: this.info });
+          return;
+        }
+        if (typeof m === 'string') return void sendLine(socket, { type: 'response', id: -1, ok: false, error: { code: 'bad-request', message: m } });
+        if (m.type === 'hello') return;
+        if (m.type === 'cancel') return streams.get(m.id)?.('cancel');
+        void this.dispatch(m, socket, peer, streams, () => {
+          ownedElsewhere = true;
+          reader.detach();
+        });
+      },
+      () => {
+        sendLine(socket, { type: 'response', id: -1, ok: false, error: { code: 'bad-request', message: 'line too long' } });
+        socket.destroy();
+      },
+    );
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      this.sessions.delete(socket);
+      if (ownedElsewhere) return;
+      for (const cancel of [...streams.values()]) cancel('disconnect');
+      streams.clear();
+    });
+  }
+
+  private async dispatch(
+    req: Request,
+    socket: Socket,
+    peer: string,
+    streams: Map<number, (why: 'cancel' | 'disconnect') => void>,
+    handOver: () => void,
+  ): Promise<void> {
+    const cancelHandlers: ((why: 'cancel' | 'disconnect') => void)[] = [];
+    const afterResponse: (() => void)[] = [];
+    streams.set(req.id, (why) => {
+      for (const h of cancelHandlers.splice(0)) h(why);
+    });
+    const ctx: OpContext = {
+      emit: (event) => void sendLine(socket, { type: 'event', id: req.id, event }),
+      onCancel: (h) => void cancelHandlers.push(h),
+      socket,
+      handOver,
+      after: (fn) => void afterResponse.push(fn),
+      peer,
+    };
+    try {
+      const problem = checkParams(req);
+      if (problem) throw new ControlError('bad-request', `${req.op}: ${problem}`);
+      const handler = this.handlers[req.op] as OpHandler<typeof req.op>;
+      const result = await handler(req.params as never, ctx);
+      sendLine(socket, { type: 'response', id: req.id, ok: true, result });
+      for (const fn of afterResponse) {
+        try {
+          fn();
+        } catch (e) {
+          this.log(`${req.op}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        }
+      }
+    } catch (e) {
+      const error = e instanceof ControlError && e.code !== 'refused' && e.code !== 'protocol' && e.code !== 'timeout' && e.code !== 'connection'
+        ? { code: e.code, message: e.message }
+        : e instanceof ControlError
+          ? { code: 'unreachable' as const, message: e.message }
+          : { code: 'internal' as const, message: e instanceof Error ? e.message : String(e) };
+      if (error.code === 'internal') this.log(`${req.op} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      sendLine(socket, { type: 'response', id: req.id, ok: false, error });
+    } finally {
+      streams.delete(req.id);
+    }
+  }
+
+  /** Stop listening and close every connection. */
+  close(): Promise<void> {
+    this.closing = true;
+    for (const s of this.sessions) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The control plane's one error class. `code` is what a program branches on;
+ * the message is what a person reads (and says what to do about it).
+ */
+import type { ErrorCode } from './protocol.js';
+
+/** The daemon's codes, plus what can only go wrong on the client's side of the wire. */
+export type ControlErrorCode = ErrorCode | 'refused' | 'connection' | 'protocol' | 'timeout';
+
+export class ControlError extends Error {
+  override readonly name = 'ControlError';
+  constructor(readonly code: ControlErrorCode, message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * The VMs one daemon hosts: the native monitor running them (as a long-lived
+ * host), and what the control plane keeps beside each — the kernel it came
+ * from, its console output and who follows it, the migration it is part of,
+ * and, for a guest a migration could not complete, that it is lost and why.
+ *
+ * Every name the protocol shows comes from here, so `vm list` on two daemons
+ * tells one consistent story: a guest is `running` on at most one of them.
+ */
+import type { Image } from '../../isa/image.js';
+import { BootError } from '../../vm/bare.js';
+import type { VmOutcome } from '../core/monitor.js';
+import { MonitorConfigError, NativeMonitor } from '../native/monitor.js';
+import { ConsoleLog } from './console-log.js';
+import type { MigrationPhase } from './engine.js';
+import { ControlError } from './error.js';
+import type { VmInfo, VmMigrationInfo, VmState, VmStatsInfo } from './protocol.js';
+
+/** Machine RAM a daemon reserves for its VMs (shadow tables included). */
+export const DEFAULT_CAPACITY = 256 * 1024 * 1024;
+
+export interface HostOptions {
+  readonly capacity?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface StartSpec {
+  readonly name?: string;
+  readonly kernel: string;
+  readonly image: Image;
+  readonly memSize: number;
+  readonly share: number;
+}
+
+/** What the control plane keeps for one VM. */
+export interface VmRecord {
+  readonly name: string;
+  readonly kernel: string;
+  readonly memSize: number;
+  readonly share: number;
+  readonly console: ConsoleLog;
+  /** Called with a reason when the VM's console will say no more here. */
+  readonly consoleEnders: Set<(reason: string) => void>;
+  migration: VmMigrationInfo | undefined;
+  /** The last thing worth saying about it (a migration that was aborted, and why). */
+  note: string | undefined;
+  /** Set once it cannot be completed anywhere. */
+  lost: string | undefined;
+  /** Counts kept when the VM leaves the monitor but the record stays (lost). */
+  lastInstructions: number;
+  lastVirtualTime: number;
+}
+
+/** Source-side phases in which the guest is still running here. */
+const SOURCE_RUNNING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['setup', 'pre-copy']);
+/** Destination-side phases before the guest first runs here. */
+const DEST_ARRIVING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['setup', 'pre-copy', 'switchover']);
+
+export class VmHost {
+  readonly monitor: NativeMonitor;
+  private readonly records = new Map<string, VmRecord>();
+  private readonly log: (line: string) => void;
+  private serving: Promise<void> | undefined;
+
+  constructor(options: HostOptions = {}) {
+    this.log = options.log ?? (() => {});
+    this.monitor = new NativeMonitor([], {
+      capacity: options.capacity ?? DEFAULT_CAPACITY,
+      onVmEnd: (name, outcome) => this.ended(name, outcome),
+    });
+  }
+
+  /** Run the monitor until close(). */
+  serve(): Promise<void> {
+    this.serving ??= this.monitor.serve();
+    return this.serving;
+  }
+
+  async close(): Promise<void> {
+    for (const rec of this.records.values()) this.endConsole(rec, 'the daemon is shutting down');
+    this.monitor.close();
+    await this.serving;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------
+
+  start(spec: StartSpec): VmInfo {
+    const name = spec.name ?? this.freeName();
+    if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
+    const rec = this.newRecord(name, spec.kernel, spec.memSize, spec.share);
+    try {
+      this.monitor.addVm({ name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
+    } catch (e) {
+      if (e instanceof MonitorConfigError) throw new ControlError('no-room', e.message);
+      if (e instanceof BootError) throw new ControlError('bad-image', e.message);
+      throw e;
+    }
+    this.records.set(name, rec);
+    this.log(`${name}: started (${spec.kernel}, ${spec.memSize / 1024} KiB)`);
+    return this.info(name);
+  }
+
+  /** A record for a guest arriving by migration (the engine creates the VM itself). */
+  expectIncoming(name: string, kernel: string, memSize: number, share: number, migration: VmMigrationInfo): VmRecord {
+    if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on the destination daemon`);
+    const rec = this.newRecord(name, kernel, memSize, share);
+    rec.migration = migration;
+    this.records.set(name, rec);
+    return rec;
+  }
+
+  /** Route the VM's console here once the engine has created it (idempotent). */
+  bindConsole(rec: VmRecord): void {
+    if (this.monitor.find(rec.name)) this.monitor.setOutput(rec.name, (b) => rec.console.write(b));
+  }
+
+  stop(name: string): VmInfo {
+    const rec = this.record(name);
+    if (rec.migration && !rec.lost) throw new ControlError('bad-state', `${name} is part of a migration (${rec.migration.phase}); cancel it first (Ctrl-C on typevisor migrate)`);
+    const info = this.info(name);
+    this.forget(name, 'stopped');
+    this.log(`${name}: stopped`);
+    return info;
+  }
+
+  /** Drop a VM and its record: stopped, migrated away, or a copy that was discarded. */
+  forget(name: string, consoleReason: string): void {
+    const rec = this.records.get(name);
+    if (this.monitor.find(name)) this.monitor.removeVm(name);
+    if (!rec) return;
+    this.endConsole(rec, consoleReason);
+    this.records.delete(name);
+  }
+
+  pause(name: string): VmInfo {
+    const rec = this.record(name);
+    this.settled(rec, 'pause');
+    this.monitor.pause(name);
+    return this.info(name);
+  }
+
+  resume(name: string): VmInfo {
+    const rec = this.record(name);
+    this.settled(rec, 'resume');
+    this.monitor.resume(name);
+    return this.info(name);
+  }
+
+  input(name: string, bytes: Uint8Array | null): void {
+    const rec = this.record(name);
+    if (!this.monitor.find(name)) throw new ControlError('bad-state', `${name} is ${this.stateOf(rec)} here; its console takes no input`);
+    this.monitor.inputTo(name, bytes);
+  }
+
+  /** Mark a guest lost: it stays listed, with the reason, until vm stop. */
+  markLost(name: string, reason: string): void {
+    const rec = this.records.get(name);
+    if (!rec) return;
+    const vm = this.monitor.find(name);
+    if (vm) {
+      rec.lastInstructions = vm.cpu.instret;
+      rec.lastVirtualTime = vm.cpu.time;
+      this.monitor.removeVm(name);
+    }
+    rec.lost = reason;
+    this.endConsole(rec, `lost: ${reason}`);
+    this.log(`${name}: LOST: ${reason}`);
+  }
+
+  // ---- looking ----------------------------------------------------------------------
+
+  record(name: string): VmRecord {
+    const rec = this.records.get(name);
+    if (!rec) throw new ControlError('no-such-vm', `no VM named ${name} on this daemon${this.records.size > 0 ? ` (it has ${[...this.records.keys()].join(', ')})` : ''}`);
+    return rec;
+  }
+
+  has(name: string): boolean {
+    return this.records.has(name);
+  }
+
+  list(): VmInfo[] {
+    return [...this.records.keys()].map((n) => this.info(n));
+  }
+
+  info(name: string): VmInfo {
+    const rec = this.record(name);
+    const vm = this.monitor.find(name);
+    const outcome = vm ? this.monitor.outcome(name) : undefined;
+    const state = this.stateOf(rec);
+    const reason = rec.lost ?? outcomeReason(outcome) ?? this.pauseReason(rec, state) ?? rec.note;
+    return {
+      name,
+      state,
+      kernel: rec.kernel,
+      memSize: rec.memSize,
+      share: rec.share,
+      instructions: vm ? vm.cpu.instret : rec.lastInstructions,
+      virtualTime: vm ? vm.cpu.time : rec.lastVirtualTime,
+      ...(outcome?.kind === 'poweroff' ? { status: outcome.status } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(rec.migration ? { migration: rec.migration } : {}),
+    };
+  }
+
+  stats(name: string): VmStatsInfo {
+    const info = this.info(name);
+    const rec = this.record(name);
+    const vm = this.monitor.find(name);
+    const s = vm?.stats;
+    return {
+      ...info,
+      consoleBytes: rec.console.total,
+      consoleFollowers: rec.console.followerCount,
+      dirtyPages: vm ? vm.memory.countDirty() : 0,
+      counts: {
+        traps: { ...s?.traps },
+        emulated: { ...s?.emulated },
+        reflected: { ...s?.reflected },
+        injected: { ...s?.injected },
+        hiddenFaults: s?.hiddenFaults ?? 0,
+        reflectedFaults: s?.reflectedFaults ?? 0,
+        mmio: s?.mmio ?? 0,
+        guestMs: Math.round((s?.guestMs ?? 0) * 100) / 100,
+        monitorMs: Math.round((s?.monitorMs ?? 0) * 100) / 100,
+      },
+    };
+  }
+
+  /** Follow a VM's console. `onEnd` is called once, with why, when it will say no more here. */
+  follow(name: string, history: boolean, onData: (b: Uint8Array) => void, onEnd: (reason: string) => void): () => void {
+    const rec = this.record(name);
+    if (history) {
+      const past = rec.console.contents();
+      if (past.length > 0) onData(past);
+    }
+    const ended = this.endedReason(rec);
+    if (ended !== undefined) {
+      onEnd(ended);
+      return () => {};
+    }
+    const unfollow = rec.console.follow(onData);
+    const ender = (reason: string): void => {
+      unfollow();
+      onEnd(reason);
+    };
+    rec.consoleEnders.add(ender);
+    return () => {
+      unfollow();
+      rec.consoleEnders.delete(ender);
+    };
+  }
+
+  endConsole(rec: VmRecord, reason: string): void {
+    rec.console.flush(); // the last bytes before the end reach the followers first
+    const enders = [...rec.consoleEnders];
+    rec.consoleEnders.clear();
+    for (const e of enders) e(reason);
+  }
+
+  // ---- inside --------------------------------------------------------------------------
+
+  stateOf(rec: VmRecord): VmState {
+    if (rec.lost !== undefined) return 'lost';
+    const m = rec.migration;
+    if (m?.role === 'destination' && DEST_ARRIVING.has(m.phase)) return 'incoming';
+    if (m?.role === 'source' && SOURCE_RUNNING.has(m.phase)) return 'migrating';
+    if (!this.monitor.find(rec.name)) return m?.role === 'destination' ? 'incoming' : 'paused';
+    switch (this.monitor.state(rec.name)) {
+      case 'running':
+      case 'waiting':
+      case 'stalled':
+        return 'running';
+      case 'paused':
+        return 'paused';
+      default:
+        return 'off';
+    }
+  }
+
+  private pauseReason(rec: VmRecord, state: VmState): string | undefined {
+    const m = rec.migration;
+    if (state !== 'paused' || !m) return undefined;
+    if (m.phase === 'interrupted') {
+      return m.role === 'source'
+        ? `post-copy link to ${m.peer} lost; finish with: typevisor migrate ${rec.name} --recover --to ${m.peer}`
+        : `post-copy link to ${m.peer} lost; waiting for the source to reconnect (typevisor migrate ${rec.name} --recover)`;
+    }
+    if (m.role === 'source') return `switched over to ${m.peer}; serving its remaining pages`;
+    return undefined;
+  }
+
+  /** Why a console has nothing more to say here, or undefined while it may. */
+  private endedReason(rec: VmRecord): string | undefined {
+    if (rec.lost !== undefined) return `lost: ${rec.lost}`;
+    const o = this.monitor.find(rec.name) ? this.monitor.outcome(rec.name) : undefined;
+    return o ? (outcomeReason(o) ?? o.kind) : undefined;
+  }
+
+  private ended(name: string, outcome: VmOutcome): void {
+    const rec = this.records.get(name);
+    if (!rec) return;
+    const why = outcomeReason(outcome) ?? outcome.kind;
+    this.log(`${name}: ${why}`);
+    this.endConsole(rec, why);
+  }
+
+  private settled(rec: VmRecord, what: string): void {
+    if (rec.lost !== undefined) throw new ControlError('bad-state', `${rec.name} is lost (${rec.lost}); vm stop removes it`);
+    if (rec.migration) throw new ControlError('bad-state', `cannot ${what} ${rec.name} during its migration (${rec.migration.phase})`);
+    if (!this.monitor.find(rec.name)) throw new ControlError('bad-state', `${rec.name} is not running here`);
+  }
+
+  private newRecord(name: string, kernel: string, memSize: number, share: number): VmRecord {
+    return { name, kernel, memSize, share, console: new ConsoleLog(), consoleEnders: new Set(), migration: undefined, note: undefined, lost: undefined, lastInstructions: 0, lastVirtualTime: 0 };
+  }
+
+  private freeName(): string {
+    for (let i = 1; ; i++) if (!this.records.has(`vm${i}`)) return `vm${i}`;
+  }
+}
+
+function outcomeReason(o: VmOutcome | undefined): string | undefined {
+  switch (o?.kind) {
+    case undefined:
+      return undefined;
+    case 'poweroff':
+      return `powered off, status ${o.status}`;
+    case 'failed':
+      return `stopped by the monitor: ${o.reason}`;
+    case 'stuck':
+      return `stuck: ${o.reason}`;
+    case 'budget':
+      return 'instruction limit reached';
+  }
+}

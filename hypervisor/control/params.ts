@@ -1,0 +1,68 @@
+/**
+ * Checking a request's parameters before anything acts on them: a daemon
+ * takes input from the network, so every field is looked at — its presence,
+ * its type, its range — and a bad one is named in the error.
+ */
+import type { Request } from './protocol.js';
+import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
+
+type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | readonly string[];
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule } } = {
+  'daemon.info': {},
+  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'count', share: 'count' },
+  'vm.list': {},
+  'vm.stats': { name: 'name' },
+  'vm.stop': { name: 'name' },
+  'vm.pause': { name: 'name' },
+  'vm.resume': { name: 'name' },
+  'vm.console': { name: 'name', history: 'bool' },
+  'vm.input': { name: 'name', data: 'bytes?' },
+  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, bandwidth: 'count?', downtimeLimitMs: 'number?', maxRounds: 'count?', onStall: [...STALL_POLICIES, '?'] },
+  'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
+  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, kernel: 'string', memSize: 'count', share: 'count', recover: 'bool' },
+  'migration.abandon': { name: 'name', reason: 'string' },
+  'migration.finish': { name: 'name', console: 'bytes?' },
+};
+
+/** Why the request's parameters are unacceptable, or undefined when they are fine. */
+export function checkParams(req: Request): string | undefined {
+  const params = req.params as Readonly<Record<string, unknown>>;
+  const rules = RULES[req.op];
+  for (const key of Object.keys(params)) if (!(key in rules)) return `unknown parameter ${JSON.stringify(key)}`;
+  for (const [field, rule] of Object.entries(rules)) {
+    const v = params[field];
+    const problem = check(v, rule);
+    if (problem) return `${field} ${problem}`;
+  }
+  return undefined;
+}
+
+function check(v: unknown, rule: Rule): string | undefined {
+  if (typeof rule !== 'string') {
+    if (v === undefined && rule.includes('?')) return undefined;
+    return typeof v === 'string' && rule.includes(v) && v !== '?' ? undefined : `must be one of ${rule.filter((r) => r !== '?').join(', ')}`;
+  }
+  const optional = rule.endsWith('?');
+  if (v === undefined) return optional ? undefined : 'is missing';
+  switch (rule.replace('?', '')) {
+    case 'string':
+      return typeof v === 'string' ? undefined : 'must be a string';
+    case 'name':
+      return typeof v === 'string' && NAME.test(v) ? undefined : 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
+    case 'count':
+      return Number.isSafeInteger(v) && (v as number) > 0 ? undefined : 'must be a positive whole number';
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number ≥ 0';
+    case 'bool':
+      return typeof v === 'boolean' ? undefined : 'must be true or false';
+    case 'bytes':
+      return v === null || (typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v)) ? undefined : 'must be base64 or null';
+    default:
+      return 'has no rule';
+  }
+}
+
+export const VM_NAME_RULE = NAME;

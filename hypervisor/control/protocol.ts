@@ -1,0 +1,306 @@
+/**
+ * The control protocol: how `typevisor vm …` and `typevisor migrate …` talk to
+ * a daemon (`typevisor serve`), and how two daemons open a migration channel.
+ *
+ * JSON lines over TCP, one message per line (README.md in this folder has a
+ * worked session):
+ *
+ *   client                                         daemon
+ *     │── hello {version, token} ──────────────────▶│  first line, always
+ *     │◀───────────── welcome {daemon} | refused ───│  refused: the socket closes
+ *     │── request {id, op, …params} ───────────────▶│
+ *     │◀──────────── event {id, event} (0 or more) ─│  streams: console, migrate
+ *     │◀─────────── response {id, ok, result|error} ─│  one per request, last
+ *     │── cancel {id} ─────────────────────────────▶│  ends a stream early
+ *
+ * Requests may overlap (ids tell them apart). One request changes the
+ * channel: `migration.incoming`, sent by a source daemon to a destination
+ * daemon; after its ok response both ends stop reading lines and the socket
+ * carries the migration engine's binary frames instead.
+ */
+import type { MigrationEvent, MigrationOutcome, MigrationPhase, StallPolicy, StrategyName } from './engine.js';
+
+export type { MigrationOutcome };
+
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_PORT = 7480;
+export const DEFAULT_HOST = '127.0.0.1';
+/** Longest line either side accepts (a kernel image travels base64 in vm.start). */
+export const MAX_LINE_BYTES = 48 * 1024 * 1024;
+
+// ---- connecting ---------------------------------------------------------------
+
+export interface Hello {
+  readonly type: 'hello';
+  readonly version: number;
+  readonly token: string;
+  /** Who is calling, for the daemon's log: "cli", "daemon". */
+  readonly client: string;
+}
+
+export interface DaemonInfo {
+  readonly version: number;
+  readonly pid: number;
+  /** HOST:PORT the daemon listens on. */
+  readonly listen: string;
+  readonly startedAt: string;
+}
+
+export interface Welcome {
+  readonly type: 'welcome';
+  readonly daemon: DaemonInfo;
+}
+
+export type RefusalCode = 'bad-token' | 'bad-version' | 'bad-hello';
+
+export interface Refused {
+  readonly type: 'refused';
+  readonly code: RefusalCode;
+  readonly reason: string;
+}
+
+// ---- VMs ------------------------------------------------------------------------
+
+/**
+ * What a VM on this daemon is doing.
+ *  - running: scheduled (it may be idle in wfi, waiting for its timer or input)
+ *  - paused: kept, not scheduled (vm pause, or post-copy waiting for its peer)
+ *  - migrating: running here while its memory is copied out (pre-copy)
+ *  - incoming: a copy arriving from another daemon; not running yet
+ *  - off: powered off (status), failed or stuck (reason); kept until vm stop
+ *  - lost: a migration can no longer be completed; the reason says why
+ */
+export type VmState = 'running' | 'paused' | 'migrating' | 'incoming' | 'off' | 'lost';
+
+export interface VmMigrationInfo {
+  readonly role: 'source' | 'destination';
+  /** The other daemon, HOST:PORT. */
+  readonly peer: string;
+  readonly strategy: StrategyName;
+  readonly phase: MigrationPhase;
+}
+
+export interface VmInfo {
+  readonly name: string;
+  readonly state: VmState;
+  /** The kernel file it was started from (for people), or where it came from. */
+  readonly kernel: string;
+  readonly memSize: number;
+  readonly share: number;
+  readonly instructions: number;
+  readonly virtualTime: number;
+  /** Exit status once powered off. */
+  readonly status?: number;
+  /** Why it is paused, off, failed or lost. */
+  readonly reason?: string;
+  readonly migration?: VmMigrationInfo;
+}
+
+export interface VmStatsInfo extends VmInfo {
+  readonly consoleBytes: number;
+  /** Clients following the console live (typevisor vm console). */
+  readonly consoleFollowers: number;
+  readonly counts: {
+    readonly traps: Readonly<Record<string, number>>;
+    readonly emulated: Readonly<Record<string, number>>;
+    readonly reflected: Readonly<Record<string, number>>;
+    readonly injected: Readonly<Record<string, number>>;
+    readonly hiddenFaults: number;
+    readonly reflectedFaults: number;
+    readonly mmio: number;
+    readonly guestMs: number;
+    readonly monitorMs: number;
+  };
+  readonly dirtyPages: number;
+}
+
+// ---- migration ------------------------------------------------------------------
+
+export interface MigrateParams {
+  readonly name: string;
+  /** The destination daemon, HOST:PORT. */
+  readonly to: string;
+  /** The destination daemon's token (the source daemon presents it). */
+  readonly toToken: string;
+  readonly strategy: StrategyName;
+  /** Bytes per second; absent: as fast as the link goes. */
+  readonly bandwidth?: number;
+  readonly downtimeLimitMs?: number;
+  readonly maxRounds?: number;
+  readonly onStall?: StallPolicy;
+}
+
+export interface RecoverParams {
+  readonly name: string;
+  readonly to: string;
+  readonly toToken: string;
+}
+
+/** Sent by a source daemon to a destination daemon; the channel then carries frames. */
+export interface IncomingParams {
+  readonly name: string;
+  /** The source daemon, HOST:PORT, for the destination's vm list. */
+  readonly from: string;
+  readonly strategy: StrategyName;
+  readonly kernel: string;
+  readonly memSize: number;
+  readonly share: number;
+  /** Resume an interrupted post-copy migration of this VM instead of starting one. */
+  readonly recover: boolean;
+}
+
+/**
+ * Sent to a destination when the source daemon is gone for good: the guest
+ * resumes there if it has all of it, else it is reported lost.
+ */
+export interface AbandonParams {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/** Sent by the source daemon after a completed migration: the console output the guest wrote there. */
+export interface FinishParams {
+  readonly name: string;
+  /** base64 */
+  readonly console: string;
+}
+
+// ---- the operations ---------------------------------------------------------------
+
+/** Every request: its parameters, its result, and whether it streams events. */
+export interface Ops {
+  'daemon.info': { params: Record<string, never>; result: DaemonInfo };
+  'vm.start': {
+    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number };
+    result: VmInfo;
+  };
+  'vm.list': { params: Record<string, never>; result: { readonly vms: readonly VmInfo[] } };
+  'vm.stats': { params: { readonly name: string }; result: VmStatsInfo };
+  'vm.stop': { params: { readonly name: string }; result: VmInfo };
+  'vm.pause': { params: { readonly name: string }; result: VmInfo };
+  'vm.resume': { params: { readonly name: string }; result: VmInfo };
+  /** Streams console events (history first when asked); ends when the VM does, or on cancel. */
+  'vm.console': { params: { readonly name: string; readonly history: boolean }; result: { readonly reason: string } };
+  /** Bytes for the VM's console input (base64); null ends its input. */
+  'vm.input': { params: { readonly name: string; readonly data: string | null }; result: Record<string, never> };
+  /** Streams migration events; cancel aborts before switchover. */
+  migrate: { params: MigrateParams; result: MigrationOutcome };
+  'migrate.recover': { params: RecoverParams; result: MigrationOutcome };
+  'migration.incoming': { params: IncomingParams; result: Record<string, never> };
+  'migration.abandon': { params: AbandonParams; result: VmInfo };
+  'migration.finish': { params: FinishParams; result: Record<string, never> };
+}
+
+export type OpName = keyof Ops;
+export type Params<K extends OpName> = Ops[K]['params'];
+export type Result<K extends OpName> = Ops[K]['result'];
+
+export type Request = { [K in OpName]: { readonly type: 'request'; readonly id: number; readonly op: K; readonly params: Params<K> } }[OpName];
+
+export interface Cancel {
+  readonly type: 'cancel';
+  readonly id: number;
+}
+
+export type ClientMessage = Hello | Request | Cancel;
+
+export type ErrorCode =
+  | 'bad-request'
+  | 'no-such-vm'
+  | 'name-taken'
+  | 'bad-state'
+  | 'bad-image'
+  | 'no-room'
+  | 'unreachable'
+  | 'internal';
+
+export interface ControlFailure {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type Response =
+  | { readonly type: 'response'; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly type: 'response'; readonly id: number; readonly ok: false; readonly error: ControlFailure };
+
+/** What a stream sends before its response. */
+export type StreamEvent =
+  | { readonly kind: 'console'; readonly data: string }
+  /** The control plane's own steps (connecting, accepted…), for people. */
+  | { readonly kind: 'status'; readonly message: string }
+  /** The engine's events, as it emits them. */
+  | { readonly kind: 'migration'; readonly event: MigrationEvent };
+
+export interface EventMessage {
+  readonly type: 'event';
+  readonly id: number;
+  readonly event: StreamEvent;
+}
+
+export type ServerMessage = Welcome | Refused | Response | EventMessage;
+
+// ---- checking what arrives ------------------------------------------------------------
+
+const OPS: ReadonlySet<string> = new Set<OpName>([
+  'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
+  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish',
+]);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A line as a JSON object, or what it is instead. */
+function parseObject(line: string): Record<string, unknown> | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  return isObject(v) ? v : 'not a JSON object';
+}
+
+/**
+ * A client's line as a message, or a reason it is not one. Only the envelope
+ * is checked here; each operation checks its own parameters (params.ts).
+ */
+export function parseClientMessage(line: string): ClientMessage | string {
+  const v = parseObject(line);
+  if (typeof v === 'string') return v;
+  switch (v['type']) {
+    case 'hello':
+      if (typeof v['token'] !== 'string' || typeof v['version'] !== 'number') return 'hello needs a token (string) and a version (number)';
+      return { type: 'hello', token: v['token'], version: v['version'], client: typeof v['client'] === 'string' ? v['client'] : '?' };
+    case 'cancel':
+      if (!Number.isSafeInteger(v['id'])) return 'cancel needs an id';
+      return { type: 'cancel', id: v['id'] as number };
+    case 'request': {
+      if (!Number.isSafeInteger(v['id'])) return 'request needs a whole-number id';
+      if (typeof v['op'] !== 'string' || !OPS.has(v['op'])) return `unknown op ${JSON.stringify(v['op'])}`;
+      if (!isObject(v['params'])) return `${v['op']}: params must be an object`;
+      return v as unknown as Request;
+    }
+    default:
+      return `unknown message type ${JSON.stringify(v['type'])}`;
+  }
+}
+
+/** A daemon's line as a message, or a reason it is not one. */
+export function parseServerMessage(line: string): ServerMessage | string {
+  const v = parseObject(line);
+  if (typeof v === 'string') return v;
+  switch (v['type']) {
+    case 'welcome':
+      return isObject(v['daemon']) ? (v as unknown as Welcome) : 'welcome without daemon info';
+    case 'refused':
+      return typeof v['reason'] === 'string' ? (v as unknown as Refused) : 'refused without a reason';
+    case 'response':
+      if (!Number.isSafeInteger(v['id']) || typeof v['ok'] !== 'boolean') return 'response needs an id and ok';
+      if (v['ok'] === false && !isObject(v['error'])) return 'failed response without an error';
+      return v as unknown as Response;
+    case 'event':
+      if (!Number.isSafeInteger(v['id']) || !isObject(v['event'])) return 'event needs an id and an event';
+      return v as unknown as EventMessage;
+    default:
+      return `unknown message type ${JSON.stringify(v['type'])}`;
+  }
+}

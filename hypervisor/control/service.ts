@@ -1,0 +1,89 @@
+/**
+ * A whole daemon: the monitor host, the migration driver and the control
+ * server, wired together — what `typevisor serve` starts (and the tests,
+ * in-process).
+ */
+import { readImage, ImageError } from '../../isa/image.js';
+import type { Address } from './address.js';
+import { ControlDaemon, type OpHandlers } from './daemon.js';
+import { ControlError } from './error.js';
+import { VmHost } from './host.js';
+
+export interface ServiceOptions {
+  readonly listen: Address;
+  readonly token: string;
+  /** Machine RAM for VMs, shadow tables included. */
+  readonly capacity?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface Service {
+  readonly address: string;
+  readonly host: VmHost;
+  /** Resolves when the daemon has stopped (after close()). */
+  readonly done: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const log = options.log ?? (() => {});
+  const host = new VmHost({ ...(options.capacity !== undefined ? { capacity: options.capacity } : {}), log });
+  const daemon = await ControlDaemon.start({ listen: options.listen, token: options.token, log }, (address, info): OpHandlers => {
+    const notYet = (): never => {
+      throw new ControlError('bad-state', 'migration is not available yet');
+    };
+    void address;
+    return {
+      'daemon.info': () => info(),
+      'vm.start': (p) => {
+        let image;
+        try {
+          image = readImage(Buffer.from(p.image, 'base64'));
+        } catch (e) {
+          if (e instanceof ImageError) throw new ControlError('bad-image', `${p.kernel}: ${e.message}`);
+          throw e;
+        }
+        return host.start({ ...(p.name !== undefined ? { name: p.name } : {}), kernel: p.kernel, image, memSize: p.memSize, share: p.share });
+      },
+      'vm.list': () => ({ vms: host.list() }),
+      'vm.stats': (p) => host.stats(p.name),
+      'vm.stop': (p) => host.stop(p.name),
+      'vm.pause': (p) => host.pause(p.name),
+      'vm.resume': (p) => host.resume(p.name),
+      'vm.console': (p, ctx) =>
+        new Promise((resolve) => {
+          const unfollow = host.follow(
+            p.name,
+            p.history,
+            (bytes) => ctx.emit({ kind: 'console', data: Buffer.from(bytes).toString('base64') }),
+            (reason) => resolve({ reason }),
+          );
+          ctx.onCancel(() => {
+            unfollow();
+            resolve({ reason: 'detached' });
+          });
+        }),
+      'vm.input': (p) => {
+        host.input(p.name, p.data === null ? null : Buffer.from(p.data, 'base64'));
+        return {};
+      },
+      migrate: notYet,
+      'migrate.recover': notYet,
+      'migration.incoming': notYet,
+      'migration.abandon': notYet,
+      'migration.finish': notYet,
+    };
+  });
+  const done = host.serve();
+  log(`listening on ${daemon.address}`);
+  let closing: Promise<void> | undefined;
+  return {
+    address: daemon.address,
+    host,
+    done,
+    close: () => (closing ??= (async () => {
+      await daemon.close();
+      await host.close();
+    })()),
+  };
+}

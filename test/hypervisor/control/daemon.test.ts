@@ -1,0 +1,141 @@
+/**
+ * A daemon in this process (startService on 127.0.0.1, a free port) and the
+ * typed client: who gets in, and what each VM operation does.
+ */
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { assemble } from '../../../isa/asm/index.js';
+import { writeImage } from '../../../isa/image.js';
+import { parseAddress } from '../../../hypervisor/control/address.js';
+import { ControlClient } from '../../../hypervisor/control/client.js';
+import { ControlError } from '../../../hypervisor/control/error.js';
+import { startService, type Service } from '../../../hypervisor/control/service.js';
+import { RAM_BASE } from '../../../vm/memmap.js';
+import { waitFor } from './daemons.js';
+
+const TOKEN = 'in-process-token';
+let service: Service;
+let client: ControlClient;
+
+function image(fixture: string): string {
+  const file = new URL(`../../fixtures/${fixture}`, import.meta.url).pathname;
+  const r = assemble(readFileSync(file, 'utf8'), { filename: file, defaultTextBase: RAM_BASE });
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  return Buffer.from(writeImage(r.image)).toString('base64');
+}
+
+const connectWith = (token: string): Promise<ControlClient> => ControlClient.connect({ address: parseAddress(service.address), token });
+
+/** What a raw socket gets back for the lines it sends (the daemon closes it after a refusal). */
+function raw(lines: string): Promise<string> {
+  return new Promise((resolve) => {
+    const a = parseAddress(service.address);
+    const s = connect(a.port, a.host);
+    let got = '';
+    s.on('data', (b) => (got += b.toString()));
+    s.on('close', () => resolve(got));
+    s.on('error', () => {});
+    s.write(lines);
+    setTimeout(() => s.destroy(), 3000);
+  });
+}
+
+beforeAll(async () => {
+  service = await startService({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, capacity: 32 * 1024 * 1024 });
+  client = await connectWith(TOKEN);
+});
+
+afterAll(async () => {
+  client?.close();
+  await service?.close();
+});
+
+describe('every connection presents the token', () => {
+  test('the right token is welcomed with the daemon\'s details', async () => {
+    expect(client.daemon.listen).toBe(service.address);
+    expect(client.daemon.pid).toBe(process.pid);
+    expect(await client.list()).toEqual([]);
+  });
+
+  test('a wrong token is refused with a reason, and the connection closed', async () => {
+    const e = await connectWith('guess').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ControlError);
+    expect((e as ControlError).code).toBe('refused');
+    expect((e as ControlError).message).toMatch(/refused the connection: wrong token/);
+  });
+
+  test('anything but a hello first is refused before any request runs', async () => {
+    const got = await raw('{"type":"request","id":1,"op":"vm.list","params":{}}\n');
+    expect(JSON.parse(got.trim())).toEqual({ type: 'refused', code: 'bad-hello', reason: 'the first message must be a hello with the token' });
+  });
+
+  test('a client speaking another protocol version is told which one this is', async () => {
+    const got = await raw(`{"type":"hello","version":99,"token":"${TOKEN}"}\n`);
+    expect(JSON.parse(got.trim())).toMatchObject({ type: 'refused', code: 'bad-version' });
+  });
+
+  test('a malformed request gets an error response; the connection stays usable', async () => {
+    const c = await connectWith(TOKEN);
+    try {
+      const e = await c.request('vm.stop', { name: '' }).catch((x: unknown) => x);
+      expect(e).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/^vm.stop: name must be/) });
+      expect(await c.list()).toEqual([]);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe('VMs on the daemon', () => {
+  test('start, list, stats, console history, stop', async () => {
+    const info = await client.start({ kernel: 'pages.s', image: image('control/pages.s'), memSize: 2 * 1024 * 1024, share: 1 });
+    expect(info).toMatchObject({ name: 'vm1', state: 'running', kernel: 'pages.s', memSize: 2 * 1024 * 1024 });
+    let out = '';
+    const follow = client.console('vm1', true, (b) => (out += Buffer.from(b).toString()));
+    await waitFor('pass 3', () => out.includes('pass 3 '));
+    const stats = await client.stats('vm1');
+    expect(stats.instructions).toBeGreaterThan(0);
+    expect(stats.consoleBytes).toBeGreaterThan(0);
+    expect(stats.counts.mmio).toBeGreaterThan(0);
+    expect((await client.list()).map((v) => v.name)).toEqual(['vm1']);
+    const stopped = await client.stop('vm1');
+    expect(stopped.name).toBe('vm1');
+    expect(await follow.result).toEqual({ reason: 'stopped' });
+    expect(out).toMatch(/^pass 1 sum \d+\npass 2 sum \d+\npass 3 /);
+    expect(await client.list()).toEqual([]);
+  });
+
+  test('console input reaches the guest; the console ends when the guest powers off', async () => {
+    await client.start({ name: 'echo', kernel: 'echo.s', image: image('control/echo.s'), memSize: 1024 * 1024, share: 1 });
+    let out = '';
+    const follow = client.console('echo', true, (b) => (out += Buffer.from(b).toString()));
+    await client.input('echo', new TextEncoder().encode('abc q'));
+    expect(await follow.result).toEqual({ reason: 'powered off, status 0' });
+    expect(out).toBe('echo ready\nABC bye\n');
+    const [vm] = await client.list();
+    expect(vm).toMatchObject({ name: 'echo', state: 'off', status: 0, reason: 'powered off, status 0' });
+    await client.stop('echo');
+  });
+
+  test('pause stops the guest between instructions; resume goes on', async () => {
+    await client.start({ name: 'p', kernel: 'pages.s', image: image('control/pages.s'), memSize: 2 * 1024 * 1024, share: 1 });
+    const paused = await client.pause('p');
+    expect(paused.state).toBe('paused');
+    const a = (await client.stats('p')).instructions;
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await client.stats('p')).instructions).toBe(a);
+    expect((await client.resume('p')).state).toBe('running');
+    await waitFor('progress after resume', async () => (await client.stats('p')).instructions > a);
+    await client.stop('p');
+  });
+
+  test('errors say what is wrong: unknown VM, name taken, bad image, no room', async () => {
+    await expect(client.stop('ghost')).rejects.toMatchObject({ code: 'no-such-vm', message: expect.stringMatching(/^no VM named ghost on this daemon/) });
+    await client.start({ name: 'x', kernel: 'echo.s', image: image('control/echo.s'), memSize: 1024 * 1024, share: 1 });
+    await expect(client.start({ name: 'x', kernel: 'echo.s', image: image('control/echo.s'), memSize: 1024 * 1024, share: 1 })).rejects.toMatchObject({ code: 'name-taken' });
+    await expect(client.start({ name: 'y', kernel: 'junk.img', image: Buffer.from('not an image').toString('base64'), memSize: 1024 * 1024, share: 1 })).rejects.toMatchObject({ code: 'bad-image', message: expect.stringMatching(/^junk.img: /) });
+    await expect(client.start({ name: 'z', kernel: 'echo.s', image: image('control/echo.s'), memSize: 64 * 1024 * 1024, share: 1 })).rejects.toMatchObject({ code: 'no-room', message: expect.stringMatching(/no room/) });
+    await client.stop('x');
+  });
+});

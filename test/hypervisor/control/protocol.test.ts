@@ -1,0 +1,130 @@
+/**
+ * The protocol's pieces on their own: messages in and out, parameter checks,
+ * tokens, addresses, and JSON lines that can hand a socket over mid-stream.
+ */
+import { createServer, connect, type Socket } from 'node:net';
+import { describe, expect, test } from 'vitest';
+import { AddressError, formatAddress, isLoopback, parseAddress } from '../../../hypervisor/control/address.js';
+import { LineReader } from '../../../hypervisor/control/lines.js';
+import { checkParams } from '../../../hypervisor/control/params.js';
+import { parseClientMessage, parseServerMessage, type Request } from '../../../hypervisor/control/protocol.js';
+import { generateToken, resolveToken, tokensMatch } from '../../../hypervisor/control/token.js';
+
+describe('messages', () => {
+  test('a hello, a request and a cancel parse; anything else is named as wrong', () => {
+    expect(parseClientMessage('{"type":"hello","version":1,"token":"t","client":"cli"}')).toEqual({ type: 'hello', version: 1, token: 't', client: 'cli' });
+    expect(parseClientMessage('{"type":"request","id":3,"op":"vm.list","params":{}}')).toEqual({ type: 'request', id: 3, op: 'vm.list', params: {} });
+    expect(parseClientMessage('{"type":"cancel","id":3}')).toEqual({ type: 'cancel', id: 3 });
+    expect(parseClientMessage('{nope')).toBe('not JSON');
+    expect(parseClientMessage('[1]')).toBe('not a JSON object');
+    expect(parseClientMessage('{"type":"request","id":1,"op":"vm.explode","params":{}}')).toBe('unknown op "vm.explode"');
+    expect(parseClientMessage('{"type":"request","id":"x","op":"vm.list","params":{}}')).toBe('request needs a whole-number id');
+    expect(parseClientMessage('{"type":"hello","version":1}')).toMatch(/token/);
+  });
+
+  test('server messages: a failed response must carry its error', () => {
+    expect(parseServerMessage('{"type":"response","id":1,"ok":false}')).toBe('failed response without an error');
+    expect(parseServerMessage('{"type":"response","id":1,"ok":true,"result":{}}')).toEqual({ type: 'response', id: 1, ok: true, result: {} });
+    expect(parseServerMessage('{"type":"event","id":1,"event":{"kind":"console","data":""}}')).toMatchObject({ type: 'event', id: 1 });
+  });
+});
+
+describe('parameters are checked before anything acts on them', () => {
+  const req = (op: Request['op'], params: object): Request => ({ type: 'request', id: 1, op, params } as Request);
+
+  test('missing, mistyped, out of range and unknown fields are each named', () => {
+    expect(checkParams(req('vm.stop', {}))).toBe('name is missing');
+    expect(checkParams(req('vm.stop', { name: '../etc' }))).toMatch(/^name must be 1-64 letters/);
+    expect(checkParams(req('vm.start', { kernel: 'k', image: '', memSize: -4096, share: 1 }))).toBe('memSize must be a positive whole number');
+    expect(checkParams(req('vm.list', { extra: 1 }))).toBe('unknown parameter "extra"');
+    expect(checkParams(req('migrate', { name: 'a', to: 'h:1', toToken: 't', strategy: 'teleport' }))).toBe('strategy must be one of stop-and-copy, pre-copy, post-copy, hybrid');
+    expect(checkParams(req('vm.input', { name: 'a', data: 'not base64!' }))).toBe('data must be base64 or null');
+  });
+
+  test('good parameters pass, optional ones may be left out', () => {
+    expect(checkParams(req('vm.start', { kernel: 'k.s', image: 'AAAA', memSize: 4096, share: 1 }))).toBeUndefined();
+    expect(checkParams(req('migrate', { name: 'a', to: 'h:1', toToken: 't', strategy: 'post-copy', onStall: 'cancel' }))).toBeUndefined();
+    expect(checkParams(req('vm.input', { name: 'a', data: null }))).toBeUndefined();
+  });
+});
+
+describe('tokens', () => {
+  test('only the same token matches, whatever the lengths', () => {
+    expect(tokensMatch('s3cret', 's3cret')).toBe(true);
+    expect(tokensMatch('s3cret', 's3cres')).toBe(false);
+    expect(tokensMatch('s3cret', 's3cret-and-more')).toBe(false);
+    expect(tokensMatch('s3cret', '')).toBe(false);
+  });
+
+  test('--token wins over the environment; empty means none; generated tokens differ', () => {
+    expect(resolveToken('a', { TYPEVISOR_TOKEN: 'b' })).toBe('a');
+    expect(resolveToken(undefined, { TYPEVISOR_TOKEN: 'b' })).toBe('b');
+    expect(resolveToken(undefined, { TYPEVISOR_TOKEN: '' })).toBeUndefined();
+    expect(generateToken()).toMatch(/^[0-9a-f]{32}$/);
+    expect(generateToken()).not.toBe(generateToken());
+  });
+});
+
+describe('addresses', () => {
+  test('a bare port means 127.0.0.1, never every interface', () => {
+    expect(parseAddress('7480')).toEqual({ host: '127.0.0.1', port: 7480 });
+    expect(parseAddress(':7480')).toEqual({ host: '127.0.0.1', port: 7480 });
+    expect(parseAddress('0.0.0.0:1')).toEqual({ host: '0.0.0.0', port: 1 });
+    expect(parseAddress('[::1]:9')).toEqual({ host: '::1', port: 9 });
+    expect(formatAddress({ host: '::1', port: 9 })).toBe('[::1]:9');
+  });
+
+  test('port 0 only where a free one is meant; bad text is an AddressError', () => {
+    expect(parseAddress('127.0.0.1:0', true).port).toBe(0);
+    expect(() => parseAddress('127.0.0.1:0')).toThrow(AddressError);
+    expect(() => parseAddress('host:http')).toThrow(/not HOST:PORT/);
+    expect(() => parseAddress('1.2.3.4:70000')).toThrow(/1..65535/);
+  });
+
+  test('loopback is 127/8, ::1 and localhost', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '10.0.0.1', '::', 'example.com'].some(isLoopback)).toBe(false);
+  });
+});
+
+describe('JSON lines', () => {
+  async function pair(): Promise<{ a: Socket; b: Socket; close: () => void }> {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const accepted = new Promise<Socket>((r) => server.once('connection', r));
+    const a = connect(port, '127.0.0.1');
+    const b = await accepted;
+    return { a, b, close: () => (a.destroy(), b.destroy(), server.close()) };
+  }
+
+  test('lines split across chunks arrive whole; detaching hands the bytes after the last line back to the socket', async () => {
+    const { a, b, close } = await pair();
+    try {
+      const lines: string[] = [];
+      let reader: LineReader | undefined;
+      const rest = new Promise<Buffer>((resolve) => {
+        reader = new LineReader(b, (line) => {
+          lines.push(line);
+          if (line === 'switch') {
+            reader!.detach();
+            const got: Buffer[] = [];
+            b.on('data', (d: Buffer) => {
+              got.push(d);
+              if (Buffer.concat(got).length >= 6) resolve(Buffer.concat(got));
+            });
+            b.resume();
+          }
+        }, () => {});
+      });
+      a.write('{"x":');
+      await new Promise((r) => setTimeout(r, 20));
+      a.write('1}\nswitch\n\x00\x01TM');
+      a.write('\x02\x03');
+      expect((await rest).toString('latin1')).toBe('\x00\x01TM\x02\x03');
+      expect(lines).toEqual(['{"x":1}', 'switch']);
+    } finally {
+      close();
+    }
+  });
+});
