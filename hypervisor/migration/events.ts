@@ -1,0 +1,25 @@
+/**
+ * What a migration tells the outside while it runs (phases, rounds, progress,
+ * remote faults) and how it ends. Plain data: the control plane streams these
+ * as --json lines and draws its progress bar from them.
+ */
+import type { MigrationReport } from './report.js';
+
+export type MigrationPhase = 'setup' | 'pre-copy' | 'switchover' | 'post-copy' | 'interrupted' | 'completed' | 'aborted' | 'lost';
+
+export type MigrationEvent =
+  | { readonly kind: 'phase'; readonly id: string; readonly phase: MigrationPhase; readonly at: number; readonly detail?: string }
+  | { readonly kind: 'round'; readonly id: string; readonly round: number; readonly pages: number; readonly dirty: number; readonly at: number }
+  | { readonly kind: 'progress'; readonly id: string; readonly bytes: number; readonly pagesSent: number; readonly pagesTotal: number; readonly at: number }
+  | { readonly kind: 'fault'; readonly id: string; readonly page: number; readonly at: number }
+  | { readonly kind: 'done'; readonly id: string; readonly outcome: MigrationOutcome['kind']; readonly at: number };
+
+export type MigrationOutcome =
+  /** The guest runs on the destination only, with every page there. */
+  | { readonly kind: 'completed'; readonly report: MigrationReport }
+  /** Before the switchover: the guest runs on the source, unchanged; the destination discarded its copy. */
+  | { readonly kind: 'aborted'; readonly reason: string; readonly phase: MigrationPhase; readonly report: MigrationReport }
+  /** After the switchover the link broke: both sides paused; recover() goes on. */
+  | { readonly kind: 'interrupted'; readonly reason: string; readonly report: MigrationReport }
+  /** Cannot be completed (a side is gone): the guest is lost, and said so. */
+  | { readonly kind: 'lost'; readonly reason: string; readonly report: MigrationReport };

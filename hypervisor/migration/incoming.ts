@@ -1,0 +1,347 @@
+/**
+ * Migrating a guest in: the destination's side. It creates the VM empty and
+ * paused, writes pages as they come, restores the state on STATE and answers
+ * STATE_ACK, resumes the guest on GO, and in post-copy turns each stall on a
+ * missing page into a PAGE_REQUEST until every page is here; then COMPLETE,
+ * with what it measured.
+ *
+ * Failure: before STATE_ACK, or when the source aborts explicitly, the copy
+ * here is discarded (the guest is still on the source). After STATE_ACK
+ * without GO, or after GO with pages still missing, a broken link leaves the
+ * guest paused here, 'interrupted', until the source reconnects (recover) —
+ * or until declareSourceGone(): it then resumes if every page is here, and
+ * is otherwise reported lost.
+ */
+import type { VirtualMachine, VmSnapshot } from '../core/vm.js';
+import type { NativeMonitor } from '../native/monitor.js';
+import { Channel } from './channel.js';
+import type { MigrationClock } from './clock.js';
+import { MigrationDestination } from './destination.js';
+import { MigrationError, PeerError } from './error.js';
+import type { MigrationEvent, MigrationPhase } from './events.js';
+import type { DestinationMetrics } from './metrics.js';
+import { expectFrame, readOpening, type Opening } from './opening.js';
+import { FrameType, frameName, HEADER_SIZE, packBitmap, POSTCOPY_ROUND, ProtocolError, StateMode, unpackBitmap } from './protocol.js';
+import type { Transport } from './transport.js';
+
+export interface IncomingConfig {
+  readonly monitor: NativeMonitor;
+  readonly clock: MigrationClock;
+  readonly onEvent?: (e: MigrationEvent) => void;
+  /** Name the VM gets here (default: its name on the source). */
+  readonly rename?: string;
+  /** Its console output here. */
+  readonly output?: (bytes: Uint8Array) => void;
+}
+
+export type IncomingOutcome =
+  /** The guest runs here with every page. */
+  | { readonly kind: 'completed'; readonly vm: string }
+  /** Nothing of the guest is kept here; it runs on the source. */
+  | { readonly kind: 'aborted'; readonly vm: string; readonly reason: string }
+  /** Paused here, waiting for the source to reconnect. */
+  | { readonly kind: 'interrupted'; readonly vm: string; readonly reason: string }
+  | { readonly kind: 'lost'; readonly vm: string; readonly reason: string };
+
+/** Who handles a stall, per monitor and VM (a host may receive several guests at once). */
+const stallHandlers = new WeakMap<NativeMonitor, Map<VirtualMachine, (page: number) => void>>();
+
+function onStall(monitor: NativeMonitor, vm: VirtualMachine, handler: ((page: number) => void) | undefined): void {
+  let map = stallHandlers.get(monitor);
+  if (!map) {
+    stallHandlers.set(monitor, (map = new Map()));
+    monitor.onMissingPage = (v, page) => map!.get(v)?.(page);
+  }
+  if (handler) map.set(vm, handler);
+  else map.delete(vm);
+}
+
+export class IncomingMigration {
+  id = '';
+  vmName = '';
+  phase: MigrationPhase = 'setup';
+  private dest: MigrationDestination | undefined;
+  private channel: Channel | undefined;
+  private stateAcked = false;
+  private goReceived = false;
+  private observeMs = 0;
+  private readonly roundPages = new Map<number, number>();
+  // post-copy
+  private requested: Uint8Array | undefined;
+  private stall: { page: number; at: number } | undefined;
+  private faults = 0;
+  private stallMs = 0;
+  private requests = 0;
+  private resumedAt = 0;
+  private completedAt = 0;
+  private guestAtComplete = 0;
+  private readonly samples: [number, number][] = [];
+
+  constructor(private readonly config: IncomingConfig) {}
+
+  /** Receive a migration: from a transport, or an opening already read (HELLO). */
+  async run(from: Transport | Opening): Promise<IncomingOutcome> {
+    const opening = 'kind' in from ? from : await this.open(from);
+    const ch = (this.channel = opening.channel);
+    try {
+      if (opening.frame.type !== FrameType.HELLO) throw new ProtocolError('RECOVER', 'header.type', 3, 'opens a recovery, not a migration: use recover()');
+      const hello = opening.frame;
+      this.id = hello.id;
+      this.vmName = this.config.rename ?? hello.name;
+      this.observeMs = hello.observeMs;
+      this.setPhase('setup');
+      this.dest = new MigrationDestination(this.config.monitor, this.vmName, hello.memSize, this.config.output);
+      this.requested = new Uint8Array(this.dest.pages);
+      await ch.send({ type: FrameType.WELCOME });
+      await this.untilGo(ch);
+      return await this.afterGo(ch, false);
+    } catch (e) {
+      return this.failed(e);
+    }
+  }
+
+  /** The source reconnected (its first frame RECOVER, with our id): say what we lack and go on. */
+  async recover(from: Transport | Opening): Promise<IncomingOutcome> {
+    const opening = 'kind' in from ? from : await this.open(from);
+    if (this.phase !== 'interrupted' || !this.dest) {
+      opening.channel.close();
+      throw new MigrationError(`migration ${this.id || '?'} is ${this.phase}: nothing to recover here`);
+    }
+    this.channel?.close();
+    const ch = (this.channel = opening.channel);
+    try {
+      if (opening.frame.type !== FrameType.RECOVER) throw new ProtocolError('HELLO', 'header.type', 3, 'starts a new migration, not a recovery');
+      if (opening.id !== this.id) throw new ProtocolError('RECOVER', 'id', HEADER_SIZE, `is ${opening.id}, this migration is ${this.id}`);
+      await ch.send({ type: FrameType.RECOVER_STATE, running: this.goReceived, missing: packBitmap(this.dest.missing) });
+      if (!this.goReceived) {
+        await expectFrame(ch, 'recovery', FrameType.GO);
+        return await this.afterGo(ch, false);
+      }
+      this.requested!.fill(0); // what was asked before may have been lost with the link
+      return await this.afterGo(ch, true);
+    } catch (e) {
+      return this.failed(e);
+    }
+  }
+
+  /**
+   * The source is dead (the operator says so). If every page and the state
+   * are here the guest resumes here (it runs nowhere else); otherwise it is lost.
+   */
+  declareSourceGone(): IncomingOutcome {
+    const d = this.dest;
+    if (this.phase !== 'interrupted' || !d) throw new MigrationError(`migration ${this.id || '?'} is ${this.phase}: nothing waits for its source`);
+    this.channel?.close();
+    if (this.stateAcked && d.missingCount === 0) {
+      d.resume();
+      this.setPhase('completed', 'the source is gone; every page was here');
+      return { kind: 'completed', vm: this.vmName };
+    }
+    onStall(this.config.monitor, d.vm, undefined);
+    d.discard();
+    const reason = `the source is gone with ${d.missingCount} of the guest's ${d.pages} pages${this.stateAcked ? '' : ' and its CPU state'}: the guest is lost`;
+    this.setPhase('lost', reason);
+    return { kind: 'lost', vm: this.vmName, reason };
+  }
+
+  // ---- before GO ------------------------------------------------------------------
+
+  private async untilGo(ch: Channel): Promise<void> {
+    const d = this.dest!;
+    for (;;) {
+      const f = await ch.receive();
+      switch (f.type) {
+        case FrameType.PAGES: {
+          if (this.stateAcked || f.round === POSTCOPY_ROUND) throw new ProtocolError('PAGES', 'round', HEADER_SIZE + 1, `is ${f.round}: pages before the switchover must belong to a pre-copy round, and come before STATE`);
+          if (this.phase === 'setup') this.setPhase('pre-copy');
+          f.pages.forEach((e, i) => {
+            if (e.page >= d.pages) throw new ProtocolError('PAGES', `entry[${i}].page`, HEADER_SIZE + 5, `is ${e.page}; the guest has ${d.pages} pages`);
+            d.writePage(e.page, e.data);
+          });
+          this.roundPages.set(f.round, (this.roundPages.get(f.round) ?? 0) + f.pages.length);
+          break;
+        }
+        case FrameType.ROUND_END: {
+          const got = this.roundPages.get(f.round) ?? 0;
+          if (got !== f.pages) throw new ProtocolError('ROUND_END', 'pages', HEADER_SIZE + 2, `says round ${f.round} had ${f.pages} pages; ${got} arrived`);
+          break;
+        }
+        case FrameType.STATE: {
+          if (this.stateAcked) throw new ProtocolError('STATE', 'header.type', 3, 'is out of order: a second STATE');
+          let state: VmSnapshot;
+          try {
+            state = JSON.parse(f.state) as VmSnapshot;
+            if (typeof state !== 'object' || state === null || typeof state.cpu !== 'object' || typeof state.devices !== 'object') throw new Error('no cpu or devices');
+          } catch (e) {
+            throw new ProtocolError('STATE', 'state', HEADER_SIZE + 5, `is not a VM state: ${(e as Error).message}`);
+          }
+          let onSource: Uint8Array | undefined;
+          if (f.mode === StateMode.POSTCOPY) {
+            if (f.onSource.length !== Math.ceil(d.pages / 8)) throw new ProtocolError('STATE', 'bitmap', HEADER_SIZE + 9 + f.state.length, `has ${f.onSource.length} bytes; ${d.pages} pages need ${Math.ceil(d.pages / 8)}`);
+            onSource = unpackBitmap(f.onSource, d.pages);
+            for (let p = 0; p < d.pages; p++) if (d.missing[p] === 1 && onSource[p] === 0) throw new ProtocolError('STATE', 'bitmap', HEADER_SIZE + 9, `says page ${p} is not on the source, and it never arrived here`);
+          } else if (d.missingCount > 0) {
+            throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says complete, but ${d.missingCount} pages never arrived`);
+          }
+          d.restore(state, onSource);
+          await ch.send({ type: FrameType.STATE_ACK });
+          this.stateAcked = true;
+          this.setPhase('switchover');
+          break;
+        }
+        case FrameType.GO:
+          if (!this.stateAcked) throw new ProtocolError('GO', 'header.type', 3, 'is out of order: GO before STATE');
+          return;
+        default:
+          throw new ProtocolError(frameName(f.type), 'header.type', 3, 'is out of order before the switchover');
+      }
+    }
+  }
+
+  // ---- after GO ----------------------------------------------------------------------
+
+  private async afterGo(ch: Channel, resumedBefore: boolean): Promise<IncomingOutcome> {
+    const d = this.dest!;
+    const clock = this.config.clock;
+    this.goReceived = true;
+    if (d.missingCount > 0) onStall(this.config.monitor, d.vm, (page) => this.onFault(page));
+    d.resume();
+    if (!resumedBefore) {
+      this.resumedAt = clock.now();
+      this.sample();
+      await ch.send({ type: FrameType.RESUMED, at: this.resumedAt });
+    }
+    if (d.missingCount > 0) {
+      this.setPhase('post-copy');
+      if (this.stall) this.request(this.stall.page); // stalled when the link broke: ask again
+      await this.pull(ch);
+    }
+    if (this.completedAt === 0) {
+      this.completedAt = clock.now();
+      this.guestAtComplete = d.vm.cpu.time;
+    }
+    onStall(this.config.monitor, d.vm, undefined);
+    const afterMips = await this.observeAfter();
+    const metrics: DestinationMetrics = {
+      resumedAt: this.resumedAt,
+      completedAt: this.completedAt,
+      faults: this.faults,
+      stallMs: this.stallMs,
+      requested: this.requests,
+      samples: this.samples,
+      guestAtComplete: this.guestAtComplete,
+      afterMips,
+    };
+    await ch.send({ type: FrameType.COMPLETE, metrics: JSON.stringify(metrics) });
+    ch.close();
+    this.setPhase('completed');
+    return { kind: 'completed', vm: this.vmName };
+  }
+
+  private async pull(ch: Channel): Promise<void> {
+    const d = this.dest!;
+    const clock = this.config.clock;
+    while (d.missingCount > 0) {
+      const f = await ch.receive();
+      if (f.type !== FrameType.PAGES || f.round !== POSTCOPY_ROUND) throw new ProtocolError(frameName(f.type), f.type === FrameType.PAGES ? 'round' : 'header.type', f.type === FrameType.PAGES ? HEADER_SIZE + 1 : 3, 'is out of order: post-copy expects PAGES of the post-copy round');
+      f.pages.forEach((e, i) => {
+        if (e.page >= d.pages) throw new ProtocolError('PAGES', `entry[${i}].page`, HEADER_SIZE + 5, `is ${e.page}; the guest has ${d.pages} pages`);
+        // A page already here (sent again after a reconnection) is not written twice: the guest may have changed it since.
+        if (d.missing[e.page] === 1) d.writePage(e.page, e.data);
+        if (this.stall?.page === e.page) {
+          this.stallMs += clock.now() - this.stall.at;
+          this.stall = undefined;
+        }
+      });
+      this.sample();
+      this.config.monitor.poke();
+    }
+    this.completedAt = clock.now();
+    this.guestAtComplete = d.vm.cpu.time;
+  }
+
+  /** The guest stalled on a page still on the source. */
+  private onFault(page: number): void {
+    this.faults++;
+    this.stall = { page, at: this.config.clock.now() };
+    this.sample();
+    this.emit({ kind: 'fault', id: this.id, page, at: this.stall.at });
+    this.request(page);
+  }
+
+  private request(page: number): void {
+    const r = this.requested!;
+    if (r[page] === 1) return; // asked already: on its way
+    r[page] = 1;
+    this.requests++;
+    this.channel?.send({ type: FrameType.PAGE_REQUEST, page }).catch(() => {
+      // the link broke: the receive loop sees it too
+    });
+  }
+
+  // ---- failure ------------------------------------------------------------------------
+
+  private failed(e: unknown): IncomingOutcome {
+    const why = e instanceof Error ? e.message : String(e);
+    const d = this.dest;
+    const ch = this.channel;
+    if (!this.stateAcked || (!this.goReceived && e instanceof PeerError)) {
+      if (ch && !(e instanceof PeerError)) void ch.fail(FrameType.ERROR, why);
+      else ch?.close();
+      if (d) {
+        onStall(this.config.monitor, d.vm, undefined);
+        d.discard();
+      }
+      this.setPhase('aborted', why);
+      return { kind: 'aborted', vm: this.vmName, reason: `${why}; the copy here was discarded` };
+    }
+    ch?.close();
+    if (!this.goReceived || d!.missingCount > 0) {
+      d!.pause();
+      this.setPhase('interrupted', why);
+      return { kind: 'interrupted', vm: this.vmName, reason: `${why}; the guest is paused here until the source reconnects` };
+    }
+    // Every page is here and the guest runs: only the goodbye was lost.
+    onStall(this.config.monitor, d!.vm, undefined);
+    this.setPhase('completed', why);
+    return { kind: 'completed', vm: this.vmName };
+  }
+
+  // ---- bookkeeping ------------------------------------------------------------------
+
+  private open(t: Transport): Promise<Opening> {
+    return readOpening(t, this.config.clock);
+  }
+
+  private sample(): void {
+    const d = this.dest;
+    if (d) this.samples.push([this.config.clock.now(), d.vm.cpu.time]);
+  }
+
+  private async observeAfter(): Promise<number | null> {
+    const ms = this.observeMs;
+    if (ms <= 0) return null;
+    const clock = this.config.clock;
+    const vm = this.dest!.vm;
+    const t0 = clock.now();
+    const g0 = vm.cpu.time;
+    for (let i = 0; i < 10; i++) {
+      await clock.sleep(ms / 10);
+      this.sample();
+    }
+    return (vm.cpu.time - g0) / (clock.now() - t0) / 1000;
+  }
+
+  private setPhase(phase: MigrationPhase, detail?: string): void {
+    this.phase = phase;
+    this.emit({ kind: 'phase', id: this.id, phase, at: this.config.clock.now(), ...(detail ? { detail } : {}) });
+  }
+
+  private emit(e: MigrationEvent): void {
+    try {
+      this.config.onEvent?.(e);
+    } catch {
+      // an observer's failure is not the migration's
+    }
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Migrating a guest out: the source's side of a migration, for any strategy.
+ *
+ * The session runs the strategy's copy, then the switchover the same way for
+ * all: STATE (CPU and devices, and for post-copy which pages stay here), the
+ * destination's STATE_ACK, then GO — the commit point. Before GO, any failure
+ * (a dropped link, a dead destination, a cancel, a frame that cannot be read,
+ * pre-copy that will not converge under --on-stall cancel) aborts: the guest
+ * is resumed here exactly as it was, the reason is stated, and the
+ * destination discards its copy. From GO on the guest belongs to the
+ * destination: a broken link then leaves both sides paused ('interrupted')
+ * until recover() reconnects — never running on two sides.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NativeMonitor } from '../native/monitor.js';
+import { Channel } from './channel.js';
+import type { MigrationClock } from './clock.js';
+import { MigrationError, PeerError } from './error.js';
+import type { MigrationEvent, MigrationOutcome, MigrationPhase } from './events.js';
+import { SourceRecorder, type DestinationMetrics } from './metrics.js';
+import { expectFrame } from './opening.js';
+import { withDefaults, type MigrationOptions, type StrategyName } from './options.js';
+import { FrameType, packBitmap, ProtocolError, StateMode, unpackBitmap } from './protocol.js';
+import type { MigrationReport } from './report.js';
+import { MigrationSource } from './source.js';
+import { strategyFor } from './strategies/index.js';
+import { PostcopyPush } from './strategies/postcopy.js';
+import type { SentRound, SourceContext, Switchover } from './strategies/strategy.js';
+import type { Transport } from './transport.js';
+
+export interface OutgoingConfig {
+  readonly monitor: NativeMonitor;
+  /** The VM's name on this host. */
+  readonly vm: string;
+  readonly strategy: StrategyName;
+  readonly options?: Partial<MigrationOptions>;
+  readonly clock: MigrationClock;
+  readonly onEvent?: (e: MigrationEvent) => void;
+  /** Fixed id (tests); default random. */
+  readonly id?: string;
+}
+
+/** Progress events at most this often, in pages. */
+const PROGRESS_STEP = 64;
+
+export class OutgoingMigration {
+  readonly id: string;
+  phase: MigrationPhase = 'setup';
+  private readonly source: MigrationSource;
+  private readonly options: MigrationOptions;
+  private readonly metrics: SourceRecorder;
+  private readonly clock: MigrationClock;
+  private channel: Channel | undefined;
+  private started = false;
+  private committed = false;
+  private cancelReason: string | undefined;
+  private switchover: Switchover | undefined;
+  private push: PostcopyPush | undefined;
+  /** Bytes and frames sent on earlier connections (before a recovery). */
+  private bytesBefore = 0;
+  private framesBefore = 0;
+  private busyBefore = 0;
+  private link = '';
+  private lastProgress = 0;
+
+  constructor(private readonly config: OutgoingConfig) {
+    this.id = config.id ?? randomBytes(16).toString('hex');
+    this.clock = config.clock;
+    this.options = withDefaults(config.options);
+    this.source = new MigrationSource(config.monitor, config.vm);
+    this.metrics = new SourceRecorder(this.clock, this.id, config.vm, config.strategy, this.options, this.source.memSize, this.source.pages);
+  }
+
+  /** Run the migration over this connection to the destination. */
+  async run(transport: Transport): Promise<MigrationOutcome> {
+    if (this.started) throw new MigrationError(`migration ${this.id} has already run; recover() continues an interrupted one`);
+    this.started = true;
+    const ch = (this.channel = new Channel(transport, this.clock, this.options.bandwidth));
+    this.link = transport.description;
+    const m = this.metrics;
+    try {
+      this.checkCancelled();
+      await this.observeBefore();
+      m.startAt = this.clock.now();
+      m.guestAtStart = this.source.guestTime;
+      m.sample(this.source.guestTime);
+      this.setPhase('setup');
+      await ch.send({ type: FrameType.HELLO, id: this.id, memSize: this.source.memSize, strategy: this.config.strategy, observeMs: Math.round(this.options.observeMs), name: this.config.vm });
+      await expectFrame(ch, 'setup', FrameType.WELCOME);
+      this.checkCancelled();
+      const sw = (this.switchover = await strategyFor(this.config.strategy).copy(this.context()));
+      this.checkCancelled();
+      this.setPhase('switchover');
+      const state = JSON.stringify(this.source.save());
+      m.stateAt = this.clock.now();
+      await ch.send({ type: FrameType.STATE, mode: sw.kind === 'post-copy' ? StateMode.POSTCOPY : StateMode.COMPLETE, state, onSource: sw.kind === 'post-copy' ? packBitmap(sw.onSource) : new Uint8Array(0) });
+      await expectFrame(ch, 'the switchover', FrameType.STATE_ACK);
+      m.ackAt = this.clock.now();
+      this.checkCancelled();
+      // The commit point: from here the guest is the destination's, whatever happens to the link.
+      this.committed = true;
+      await ch.send({ type: FrameType.GO });
+      return await this.afterGo(ch, false, undefined);
+    } catch (e) {
+      return this.failed(e);
+    }
+  }
+
+  /**
+   * Cancel: true if the migration will abort (the guest keeps running here);
+   * false once the switchover has committed (too late: it completes or is
+   * interrupted).
+   */
+  cancel(reason = 'cancelled'): boolean {
+    if (this.committed || this.phase === 'aborted' || this.phase === 'completed') return false;
+    this.cancelReason = reason;
+    this.channel?.close();
+    return true;
+  }
+
+  /**
+   * Reconnect an interrupted migration and go on from where it broke (the
+   * destination says what it lacks; pages in flight are sent again). On an
+   * aborted one, tells a destination still holding a copy to discard it.
+   */
+  async recover(transport: Transport): Promise<MigrationOutcome> {
+    if (this.phase !== 'interrupted' && this.phase !== 'aborted') throw new MigrationError(`migration ${this.id} is ${this.phase}: only an interrupted one can be recovered`);
+    this.retire();
+    const ch = (this.channel = new Channel(transport, this.clock, this.options.bandwidth));
+    this.link = transport.description;
+    if (this.phase === 'aborted') {
+      await ch.fail(FrameType.CANCEL, 'the source aborted this migration before the switchover: discard your copy');
+      return { kind: 'aborted', reason: 'aborted before the switchover; the destination was told to discard its copy', phase: 'aborted', report: this.report('aborted', 'aborted before the switchover') };
+    }
+    try {
+      await ch.send({ type: FrameType.RECOVER, id: this.id });
+      const st = await expectFrame(ch, 'recovery', FrameType.RECOVER_STATE);
+      if (!st.running) {
+        this.setPhase('switchover', 'reconnected: sending GO again');
+        await ch.send({ type: FrameType.GO });
+        return await this.afterGo(ch, false, undefined);
+      }
+      return await this.afterGo(ch, true, unpackBitmap(st.missing, this.source.pages));
+    } catch (e) {
+      return this.failed(e);
+    }
+  }
+
+  /** Give up an interrupted migration from this side: the guest is reported lost. */
+  abandon(reason = 'abandoned'): MigrationOutcome {
+    if (this.phase !== 'interrupted') throw new MigrationError(`migration ${this.id} is ${this.phase}: only an interrupted one can be abandoned`);
+    this.retire();
+    this.source.discard();
+    this.setPhase('lost', reason);
+    const why = `the guest is lost: ${reason} (after the switchover neither side has all of it)`;
+    this.emit({ kind: 'done', id: this.id, outcome: 'lost', at: this.clock.now() });
+    return { kind: 'lost', reason: why, report: this.report('lost', why) };
+  }
+
+  // ---- after the commit ------------------------------------------------------------
+
+  private async afterGo(ch: Channel, running: boolean, missing: Uint8Array | undefined): Promise<MigrationOutcome> {
+    const m = this.metrics;
+    const sw = this.switchover!;
+    if (!running) {
+      const resumed = await expectFrame(ch, 'the switchover', FrameType.RESUMED);
+      m.resumedAt = resumed.at;
+      m.switchAt = this.clock.now();
+    }
+    let complete;
+    if (sw.kind === 'post-copy') {
+      this.setPhase('post-copy');
+      m.postcopy = true;
+      this.push ??= new PostcopyPush({ source: this.source, metrics: m, batchPages: this.options.batchPages, sendPages: (c, p, r, q) => this.sendPages(c, p, r, q) }, sw.onSource);
+      if (missing) this.push.resync(missing);
+      complete = await this.push.run(ch);
+    } else {
+      complete = await expectFrame(ch, 'completion', FrameType.COMPLETE);
+    }
+    try {
+      m.destination = JSON.parse(complete.metrics) as DestinationMetrics;
+      m.completedAt = m.destination.completedAt;
+    } catch {
+      throw new ProtocolError('COMPLETE', 'metrics', 20, 'is not JSON');
+    }
+    ch.close();
+    this.source.discard();
+    this.setPhase('completed');
+    this.emit({ kind: 'done', id: this.id, outcome: 'completed', at: this.clock.now() });
+    return { kind: 'completed', report: this.report('completed', null) };
+  }
+
+  private async failed(e: unknown): Promise<MigrationOutcome> {
+    const ch = this.channel!;
+    const why = this.cancelReason !== undefined ? `cancelled: ${this.cancelReason}` : e instanceof Error ? e.message : String(e);
+    if (!this.committed) {
+      if (e instanceof PeerError) ch.close();
+      else await ch.fail(this.cancelReason !== undefined ? FrameType.CANCEL : FrameType.ERROR, why);
+      if (this.source.paused) this.source.resume();
+      this.setPhase('aborted', why);
+      this.emit({ kind: 'done', id: this.id, outcome: 'aborted', at: this.clock.now() });
+      const reason = `${why}; the guest runs on the source, unchanged`;
+      return { kind: 'aborted', reason, phase: this.lastActivePhase(), report: this.report('aborted', reason) };
+    }
+    ch.close();
+    this.setPhase('interrupted', why);
+    this.emit({ kind: 'done', id: this.id, outcome: 'interrupted', at: this.clock.now() });
+    const reason = `${why}; after the switchover: both sides paused until recover()`;
+    return { kind: 'interrupted', reason, report: this.report('interrupted', reason) };
+  }
+
+  // ---- copying ------------------------------------------------------------------------
+
+  private context(): SourceContext {
+    const self = this;
+    return {
+      source: this.source,
+      options: this.options,
+      metrics: this.metrics,
+      get bytesSent() {
+        return self.bytesBefore + self.channel!.bytesSent;
+      },
+      phase: (p) => this.setPhase(p),
+      sendRound: (pages, round) => this.sendRound(pages, round),
+      endRound: (sent, dirtied) => {
+        this.metrics.rounds.push({ ...sent, dirtied });
+        this.emit({ kind: 'round', id: this.id, round: sent.round, pages: sent.pages, dirty: dirtied, at: this.clock.now() });
+      },
+      pause: () => {
+        if (!this.source.paused) {
+          this.source.pause();
+          this.metrics.pauseAt = this.clock.now();
+          this.metrics.sample(this.source.guestTime);
+        }
+      },
+    };
+  }
+
+  private async sendRound(pages: readonly number[], round: number): Promise<SentRound> {
+    const ch = this.channel!;
+    const start = this.clock.now();
+    const bytes0 = ch.bytesSent;
+    const zero0 = this.metrics.zeroPages;
+    const batch = this.options.batchPages;
+    for (let i = 0; i < pages.length; i += batch) {
+      await this.sendPages(ch, pages.slice(i, i + batch), round, false);
+      this.checkCancelled();
+    }
+    await ch.send({ type: FrameType.ROUND_END, round, pages: pages.length });
+    return { round, pages: pages.length, zeroPages: this.metrics.zeroPages - zero0, bytes: ch.bytesSent - bytes0, startMs: start - this.metrics.startAt, durationMs: this.clock.now() - start, paused: this.source.paused };
+  }
+
+  /** One PAGES frame: each page read now, a zero page as a flag. */
+  private async sendPages(ch: Channel, pages: readonly number[], round: number, requested: boolean): Promise<void> {
+    const entries = pages.map((p) => {
+      const zero = this.source.isZero(p);
+      this.metrics.page(p, zero);
+      return { page: p, data: zero ? undefined : this.source.page(p) };
+    });
+    const sent = ch.send({ type: FrameType.PAGES, requested, round, pages: entries }); // encoded (copied) now
+    if (!this.committed) this.metrics.sample(this.source.guestTime);
+    await sent;
+    const m = this.metrics;
+    if (m.pagesSent - this.lastProgress >= PROGRESS_STEP) {
+      this.lastProgress = m.pagesSent;
+      this.emit({ kind: 'progress', id: this.id, bytes: this.bytesBefore + ch.bytesSent, pagesSent: m.pagesSent, pagesTotal: this.source.pages, at: this.clock.now() });
+    }
+  }
+
+  // ---- bookkeeping -----------------------------------------------------------------
+
+  private async observeBefore(): Promise<void> {
+    const ms = this.options.observeMs;
+    if (ms <= 0) return;
+    const t0 = this.clock.now();
+    const g0 = this.source.guestTime;
+    for (let i = 0; i < 10; i++) {
+      this.metrics.sample(this.source.guestTime);
+      await this.clock.sleep(ms / 10);
+    }
+    this.metrics.sample(this.source.guestTime);
+    this.metrics.beforeMips = (this.source.guestTime - g0) / (this.clock.now() - t0) / 1000;
+  }
+
+  private checkCancelled(): void {
+    if (this.cancelReason !== undefined) throw new MigrationError(`cancelled: ${this.cancelReason}`);
+  }
+
+  private setPhase(phase: MigrationPhase, detail?: string): void {
+    this.phase = phase;
+    this.metrics.phase(phase);
+    this.emit({ kind: 'phase', id: this.id, phase, at: this.clock.now(), ...(detail ? { detail } : {}) });
+  }
+
+  private lastActivePhase(): MigrationPhase {
+    const ps = this.metrics.phases.filter((p) => p.phase !== 'aborted');
+    return ps[ps.length - 1]?.phase ?? 'setup';
+  }
+
+  private emit(e: MigrationEvent): void {
+    try {
+      this.config.onEvent?.(e);
+    } catch {
+      // an observer's failure is not the migration's
+    }
+  }
+
+  /** Count what the current channel sent before a new one replaces it. */
+  private retire(): void {
+    const ch = this.channel;
+    if (!ch) return;
+    this.bytesBefore += ch.bytesSent;
+    this.framesBefore += ch.framesSent;
+    this.busyBefore += ch.busyMs;
+    ch.close();
+    this.channel = undefined;
+  }
+
+  private report(outcome: MigrationReport['outcome'], reason: string | null): MigrationReport {
+    const ch = this.channel;
+    return this.metrics.build(outcome, reason, this.link, this.bytesBefore + (ch?.bytesSent ?? 0), this.framesBefore + (ch?.framesSent ?? 0), this.busyBefore + (ch?.busyMs ?? 0));
+  }
+}

@@ -1,0 +1,493 @@
+/**
+ * The migration wire protocol: frames, their encoding, and a reader that cuts
+ * a byte stream back into frames and checks every one.
+ *
+ * Every frame, version 1 (little-endian):
+ *
+ *   0x00 ┌──────────────────────────────┐
+ *        │ magic u16   0x4d54 ("TM")    │  a migration stream, not a control command
+ *   0x02 │ version u8  1                │  a reader refuses any other
+ *   0x03 │ type u8     FrameType        │
+ *   0x04 │ length u32                   │  the whole frame, header included
+ *   0x08 │ seq u32                      │  per direction, 0 on each new connection
+ *   0x0c │ crc32 u32                    │  of the whole frame, this field read as 0
+ *   0x10 ├──────────────────────────────┤
+ *        │ payload (by type, below)     │
+ *        └──────────────────────────────┘
+ *
+ * Payloads:
+ *   HELLO          id[16] memSize u32 strategy u8 observeMs u32 nameLen u16 name
+ *   WELCOME        —
+ *   PAGES          flags u8 (bit 0: answers a fault) round u16 count u16, then per page:
+ *                  page u32 kind u8 (0 data: 4096 bytes follow; 1 zero: nothing follows)
+ *   ROUND_END      round u16 pages u32           (the destination checks the count)
+ *   STATE          mode u8 (0 complete, 1 post-copy) stateLen u32 state (JSON VmSnapshot)
+ *                  bitmapLen u32 bitmap          (post-copy: bit set = page still on the source)
+ *   STATE_ACK      —                             (restored; ready to resume on GO)
+ *   GO             —                             (the source has let go: the commit point)
+ *   RESUMED        at f64                        (destination clock when the guest resumed)
+ *   PAGE_REQUEST   page u32                      (post-copy fault)
+ *   COMPLETE       metricsLen u32 metrics (JSON) (every page is here)
+ *   CANCEL, ERROR  reasonLen u16 reason
+ *   RECOVER        id[16]                        (a new connection for an interrupted migration)
+ *   RECOVER_STATE  stage u8 (0 waiting for GO, 1 running) bitmapLen u32 bitmap (pages still missing)
+ *
+ * A frame that cannot be read — wrong magic or version, a length out of
+ * range, a checksum mismatch, a sequence number out of order, a payload that
+ * does not fill its length exactly, a field out of range — is a ProtocolError
+ * naming the frame, the field and its offset in the frame. The reader checks
+ * framing first (it must know the length), then the checksum, then the rest:
+ * a corrupted frame is reported as a checksum mismatch.
+ */
+// binary-parser's package.json `exports` hides its type declarations from
+// NodeNext resolution of the bare specifier; its CommonJS build carries them.
+import { Parser } from 'binary-parser/dist/binary_parser.js';
+import { crc32 } from '../../isa/crc32.js';
+import { PAGE_SIZE } from '../../vm/memmap.js';
+import { MigrationError } from './error.js';
+import { STRATEGY_NAMES, type StrategyName } from './options.js';
+
+export const PROTOCOL_MAGIC = 0x4d54;
+export const PROTOCOL_VERSION = 1;
+export const HEADER_SIZE = 16;
+/** The largest frame a reader accepts: a full PAGES batch, or a state of a few MiB. */
+export const MAX_FRAME = 16 * 1024 * 1024;
+export const ID_BYTES = 16;
+/** PAGES.round of pages sent after the switchover (post-copy). */
+export const POSTCOPY_ROUND = 0xffff;
+
+export const enum FrameType {
+  HELLO = 1,
+  WELCOME = 2,
+  PAGES = 3,
+  ROUND_END = 4,
+  STATE = 5,
+  STATE_ACK = 6,
+  GO = 7,
+  RESUMED = 8,
+  PAGE_REQUEST = 9,
+  COMPLETE = 10,
+  CANCEL = 11,
+  ERROR = 12,
+  RECOVER = 13,
+  RECOVER_STATE = 14,
+}
+
+export const FRAME_NAMES: readonly string[] = ['?', 'HELLO', 'WELCOME', 'PAGES', 'ROUND_END', 'STATE', 'STATE_ACK', 'GO', 'RESUMED', 'PAGE_REQUEST', 'COMPLETE', 'CANCEL', 'ERROR', 'RECOVER', 'RECOVER_STATE'];
+const LAST_TYPE = FrameType.RECOVER_STATE;
+
+export const enum PageKind {
+  DATA = 0,
+  ZERO = 1,
+}
+
+export const enum StateMode {
+  COMPLETE = 0,
+  POSTCOPY = 1,
+}
+
+export interface PageEntry {
+  readonly page: number;
+  /** The page's bytes; undefined for a zero page (sent as a flag). */
+  readonly data: Uint8Array | undefined;
+}
+
+export type Frame =
+  | { readonly type: FrameType.HELLO; readonly id: string; readonly memSize: number; readonly strategy: StrategyName; readonly observeMs: number; readonly name: string }
+  | { readonly type: FrameType.WELCOME }
+  | { readonly type: FrameType.PAGES; readonly requested: boolean; readonly round: number; readonly pages: readonly PageEntry[] }
+  | { readonly type: FrameType.ROUND_END; readonly round: number; readonly pages: number }
+  | { readonly type: FrameType.STATE; readonly mode: StateMode; readonly state: string; readonly onSource: Uint8Array }
+  | { readonly type: FrameType.STATE_ACK }
+  | { readonly type: FrameType.GO }
+  | { readonly type: FrameType.RESUMED; readonly at: number }
+  | { readonly type: FrameType.PAGE_REQUEST; readonly page: number }
+  | { readonly type: FrameType.COMPLETE; readonly metrics: string }
+  | { readonly type: FrameType.CANCEL; readonly reason: string }
+  | { readonly type: FrameType.ERROR; readonly reason: string }
+  | { readonly type: FrameType.RECOVER; readonly id: string }
+  | { readonly type: FrameType.RECOVER_STATE; readonly running: boolean; readonly missing: Uint8Array };
+
+/** A frame that cannot be read: which frame, which field, where in the frame. */
+export class ProtocolError extends MigrationError {
+  override readonly name = 'ProtocolError';
+  constructor(
+    /** FRAME_NAMES of the frame's type, or 'frame' when the type itself is unreadable. */
+    readonly frame: string,
+    /** e.g. `header.checksum`, `entry[2].kind`. */
+    readonly field: string,
+    /** Byte offset of the field in the frame. */
+    readonly offset: number,
+    problem: string,
+  ) {
+    super(`frame ${frame}: ${field} ${problem} (offset ${offset})`);
+  }
+}
+
+export const frameName = (type: number): string => FRAME_NAMES[type] ?? `type ${type}`;
+
+// ---- encoding ------------------------------------------------------------------
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+class Writer {
+  private buf: Uint8Array;
+  private view: DataView;
+  length = HEADER_SIZE;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(capacity, HEADER_SIZE));
+    this.view = new DataView(this.buf.buffer);
+  }
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    bigger.set(this.buf);
+    this.buf = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+  u8(v: number): this { this.room(1); this.view.setUint8(this.length, v); this.length += 1; return this; }
+  u16(v: number): this { this.room(2); this.view.setUint16(this.length, v, true); this.length += 2; return this; }
+  u32(v: number): this { this.room(4); this.view.setUint32(this.length, v >>> 0, true); this.length += 4; return this; }
+  f64(v: number): this { this.room(8); this.view.setFloat64(this.length, v, true); this.length += 8; return this; }
+  bytes(b: Uint8Array): this { this.room(b.length); this.buf.set(b, this.length); this.length += b.length; return this; }
+  /** Close the frame: header, length, checksum. */
+  seal(type: FrameType, seq: number): Uint8Array {
+    const out = this.buf.subarray(0, this.length);
+    const v = this.view;
+    v.setUint16(0, PROTOCOL_MAGIC, true);
+    v.setUint8(2, PROTOCOL_VERSION);
+    v.setUint8(3, type);
+    v.setUint32(4, this.length, true);
+    v.setUint32(8, seq >>> 0, true);
+    v.setUint32(12, 0, true);
+    v.setUint32(12, crc32(out), true);
+    return out;
+  }
+}
+
+function idBytes(id: string): Uint8Array {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new MigrationError(`migration id must be 32 hex digits, got '${id}'`);
+  return Uint8Array.from(id.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+/** The bytes of one frame with this sequence number. */
+export function encodeFrame(f: Frame, seq: number): Uint8Array {
+  let w: Writer;
+  switch (f.type) {
+    case FrameType.HELLO: {
+      const name = utf8.encode(f.name);
+      w = new Writer(64 + name.length).bytes(idBytes(f.id)).u32(f.memSize).u8(STRATEGY_NAMES.indexOf(f.strategy)).u32(f.observeMs).u16(name.length).bytes(name);
+      break;
+    }
+    case FrameType.PAGES: {
+      w = new Writer(HEADER_SIZE + 5 + f.pages.length * (5 + PAGE_SIZE)).u8(f.requested ? 1 : 0).u16(f.round).u16(f.pages.length);
+      for (const p of f.pages) {
+        w.u32(p.page).u8(p.data ? PageKind.DATA : PageKind.ZERO);
+        if (p.data) w.bytes(p.data);
+      }
+      break;
+    }
+    case FrameType.ROUND_END:
+      w = new Writer(32).u16(f.round).u32(f.pages);
+      break;
+    case FrameType.STATE: {
+      const state = utf8.encode(f.state);
+      w = new Writer(HEADER_SIZE + 9 + state.length + f.onSource.length).u8(f.mode).u32(state.length).bytes(state).u32(f.onSource.length).bytes(f.onSource);
+      break;
+    }
+    case FrameType.RESUMED:
+      w = new Writer(32).f64(f.at);
+      break;
+    case FrameType.PAGE_REQUEST:
+      w = new Writer(32).u32(f.page);
+      break;
+    case FrameType.COMPLETE: {
+      const m = utf8.encode(f.metrics);
+      w = new Writer(HEADER_SIZE + 4 + m.length).u32(m.length).bytes(m);
+      break;
+    }
+    case FrameType.CANCEL:
+    case FrameType.ERROR: {
+      const r = utf8.encode(f.reason.slice(0, 4000));
+      w = new Writer(HEADER_SIZE + 2 + r.length).u16(r.length).bytes(r);
+      break;
+    }
+    case FrameType.RECOVER:
+      w = new Writer(32).bytes(idBytes(f.id));
+      break;
+    case FrameType.RECOVER_STATE:
+      w = new Writer(HEADER_SIZE + 5 + f.missing.length).u8(f.running ? 1 : 0).u32(f.missing.length).bytes(f.missing);
+      break;
+    default:
+      w = new Writer(HEADER_SIZE);
+  }
+  return w.seal(f.type, seq);
+}
+
+// ---- decoding ------------------------------------------------------------------
+
+interface RawHeader {
+  magic: number;
+  version: number;
+  type: number;
+  length: number;
+  seq: number;
+  crc: number;
+}
+
+const headerParser = new Parser().endianness('little').uint16('magic').uint8('version').uint8('type').uint32('length').uint32('seq').uint32('crc');
+
+const lengthOf = (field: string) =>
+  function (this: Record<string, number>): number {
+    return this[field]!;
+  };
+
+const pageEntryParser = new Parser()
+  .endianness('little')
+  .uint32('page')
+  .uint8('kind')
+  .buffer('data', {
+    length: function (this: { kind: number }): number {
+      return this.kind === PageKind.DATA ? PAGE_SIZE : 0;
+    },
+  });
+
+const PAYLOAD: Partial<Record<FrameType, Parser>> = {
+  [FrameType.HELLO]: new Parser().endianness('little').buffer('id', { length: ID_BYTES }).uint32('memSize').uint8('strategy').uint32('observeMs').uint16('nameLen').buffer('name', { length: lengthOf('nameLen') }),
+  [FrameType.PAGES]: new Parser().endianness('little').uint8('flags').uint16('round').uint16('count').array('pages', { type: pageEntryParser, length: 'count' }),
+  [FrameType.ROUND_END]: new Parser().endianness('little').uint16('round').uint32('pages'),
+  [FrameType.STATE]: new Parser().endianness('little').uint8('mode').uint32('stateLen').buffer('state', { length: lengthOf('stateLen') }).uint32('bitmapLen').buffer('bitmap', { length: lengthOf('bitmapLen') }),
+  [FrameType.RESUMED]: new Parser().endianness('little').doublele('at'),
+  [FrameType.PAGE_REQUEST]: new Parser().endianness('little').uint32('page'),
+  [FrameType.COMPLETE]: new Parser().endianness('little').uint32('metricsLen').buffer('metrics', { length: lengthOf('metricsLen') }),
+  [FrameType.CANCEL]: new Parser().endianness('little').uint16('reasonLen').buffer('reason', { length: lengthOf('reasonLen') }),
+  [FrameType.ERROR]: new Parser().endianness('little').uint16('reasonLen').buffer('reason', { length: lengthOf('reasonLen') }),
+  [FrameType.RECOVER]: new Parser().endianness('little').buffer('id', { length: ID_BYTES }),
+  [FrameType.RECOVER_STATE]: new Parser().endianness('little').uint8('running').uint32('bitmapLen').buffer('bitmap', { length: lengthOf('bitmapLen') }),
+};
+
+/**
+ * The least payload each type can have (its fixed fields), so that a short
+ * payload is named before binary-parser runs off its end.
+ */
+const MIN_PAYLOAD: Partial<Record<FrameType, number>> = {
+  [FrameType.HELLO]: ID_BYTES + 11,
+  [FrameType.PAGES]: 5,
+  [FrameType.ROUND_END]: 6,
+  [FrameType.STATE]: 9,
+  [FrameType.RESUMED]: 8,
+  [FrameType.PAGE_REQUEST]: 4,
+  [FrameType.COMPLETE]: 4,
+  [FrameType.CANCEL]: 2,
+  [FrameType.ERROR]: 2,
+  [FrameType.RECOVER]: ID_BYTES,
+  [FrameType.RECOVER_STATE]: 5,
+};
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Size in bytes of the parsed payload, recomputed from its fields (to check it fills the frame). */
+function payloadSize(type: FrameType, p: Record<string, unknown>): number {
+  switch (type) {
+    case FrameType.HELLO: return ID_BYTES + 11 + (p['nameLen'] as number);
+    case FrameType.PAGES: return 5 + (p['pages'] as { kind: number }[]).reduce((n, e) => n + 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0), 0);
+    case FrameType.STATE: return 9 + (p['stateLen'] as number) + (p['bitmapLen'] as number);
+    case FrameType.COMPLETE: return 4 + (p['metricsLen'] as number);
+    case FrameType.CANCEL: case FrameType.ERROR: return 2 + (p['reasonLen'] as number);
+    case FrameType.RECOVER_STATE: return 5 + (p['bitmapLen'] as number);
+    default: return MIN_PAYLOAD[type] ?? 0;
+  }
+}
+
+/**
+ * Decode one whole frame (its bytes exactly). `expectedSeq`: the sequence
+ * number this frame must carry.
+ */
+export function decodeFrame(bytes: Uint8Array, expectedSeq: number): Frame {
+  if (bytes.length < HEADER_SIZE) throw new ProtocolError('frame', 'header', 0, `is truncated: ${bytes.length} of ${HEADER_SIZE} bytes`);
+  const h = headerParser.parse(bytes) as RawHeader;
+  const name = frameName(h.type);
+  if (h.magic !== PROTOCOL_MAGIC) throw new ProtocolError(name, 'header.magic', 0, `is 0x${h.magic.toString(16)}, not 0x${PROTOCOL_MAGIC.toString(16)} ("TM"): not a migration stream`);
+  if (h.length !== bytes.length) throw new ProtocolError(name, 'header.length', 4, `says ${h.length} bytes, the frame has ${bytes.length}`);
+  const body = bytes.slice();
+  new DataView(body.buffer).setUint32(12, 0, true);
+  const crc = crc32(body);
+  if (crc !== h.crc) throw new ProtocolError(name, 'header.checksum', 12, `mismatch: expected 0x${crc.toString(16).padStart(8, '0')}, found 0x${h.crc.toString(16).padStart(8, '0')}: the frame is corrupt`);
+  if (h.version !== PROTOCOL_VERSION) throw new ProtocolError(name, 'header.version', 2, `is ${h.version}; this side speaks version ${PROTOCOL_VERSION}`);
+  if (h.type < FrameType.HELLO || h.type > LAST_TYPE) throw new ProtocolError(name, 'header.type', 3, `is ${h.type}, not a frame type (1..${LAST_TYPE})`);
+  if (h.seq !== expectedSeq) throw new ProtocolError(name, 'header.seq', 8, `is ${h.seq}, expected ${expectedSeq}: a frame was lost or came out of order`);
+  const type = h.type as FrameType;
+  const payload = bytes.subarray(HEADER_SIZE);
+  const parser = PAYLOAD[type];
+  if (!parser) {
+    if (payload.length !== 0) throw new ProtocolError(name, 'payload', HEADER_SIZE, `has ${payload.length} bytes; ${name} carries none`);
+    return { type } as Frame;
+  }
+  const min = MIN_PAYLOAD[type] ?? 0;
+  if (payload.length < min) throw new ProtocolError(name, 'payload', HEADER_SIZE, `is truncated: ${payload.length} bytes, at least ${min} needed`);
+  let p: Record<string, unknown>;
+  try {
+    p = parser.parse(payload) as Record<string, unknown>;
+  } catch {
+    throw new ProtocolError(name, 'payload', HEADER_SIZE, `is truncated: its length fields run past the frame's ${payload.length} bytes`);
+  }
+  const size = payloadSize(type, p);
+  if (size !== payload.length) throw new ProtocolError(name, 'payload', HEADER_SIZE, `fields add up to ${size} bytes, the frame carries ${payload.length}`);
+  return build(type, name, p);
+}
+
+function text(name: string, field: string, offset: number, b: Uint8Array): string {
+  try {
+    return fromUtf8.decode(b);
+  } catch {
+    throw new ProtocolError(name, field, offset, 'is not valid UTF-8');
+  }
+}
+
+function build(type: FrameType, name: string, p: Record<string, unknown>): Frame {
+  const H = HEADER_SIZE;
+  switch (type) {
+    case FrameType.HELLO: {
+      const strategy = STRATEGY_NAMES[p['strategy'] as number];
+      if (!strategy) throw new ProtocolError(name, 'strategy', H + ID_BYTES + 4, `is ${String(p['strategy'])}, not a strategy (0..${STRATEGY_NAMES.length - 1})`);
+      const memSize = p['memSize'] as number;
+      if (memSize === 0 || memSize % PAGE_SIZE !== 0) throw new ProtocolError(name, 'memSize', H + ID_BYTES, `is ${memSize}, not a positive multiple of ${PAGE_SIZE}`);
+      return { type, id: hex(p['id'] as Uint8Array), memSize, strategy, observeMs: p['observeMs'] as number, name: text(name, 'name', H + ID_BYTES + 11, p['name'] as Uint8Array) };
+    }
+    case FrameType.PAGES: {
+      const entries = p['pages'] as { page: number; kind: number; data: Uint8Array }[];
+      let off = H + 5;
+      const pages = entries.map((e, i) => {
+        if (e.kind !== PageKind.DATA && e.kind !== PageKind.ZERO) throw new ProtocolError(name, `entry[${i}].kind`, off + 4, `is ${e.kind} (0 data, 1 zero)`);
+        off += 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0);
+        return { page: e.page, data: e.kind === PageKind.DATA ? new Uint8Array(e.data) : undefined };
+      });
+      const flags = p['flags'] as number;
+      if ((flags & ~1) !== 0) throw new ProtocolError(name, 'flags', H, `has unknown bits 0x${flags.toString(16)}`);
+      return { type, requested: (flags & 1) !== 0, round: p['round'] as number, pages };
+    }
+    case FrameType.ROUND_END:
+      return { type, round: p['round'] as number, pages: p['pages'] as number };
+    case FrameType.STATE: {
+      const mode = p['mode'] as number;
+      if (mode !== StateMode.COMPLETE && mode !== StateMode.POSTCOPY) throw new ProtocolError(name, 'mode', H, `is ${mode} (0 complete, 1 post-copy)`);
+      return { type, mode, state: text(name, 'state', H + 5, p['state'] as Uint8Array), onSource: new Uint8Array(p['bitmap'] as Uint8Array) };
+    }
+    case FrameType.RESUMED:
+      return { type, at: p['at'] as number };
+    case FrameType.PAGE_REQUEST:
+      return { type, page: p['page'] as number };
+    case FrameType.COMPLETE:
+      return { type, metrics: text(name, 'metrics', H + 4, p['metrics'] as Uint8Array) };
+    case FrameType.CANCEL:
+    case FrameType.ERROR:
+      return { type, reason: text(name, 'reason', H + 2, p['reason'] as Uint8Array) };
+    case FrameType.RECOVER:
+      return { type, id: hex(p['id'] as Uint8Array) };
+    case FrameType.RECOVER_STATE:
+      return { type, running: (p['running'] as number) !== 0, missing: new Uint8Array(p['bitmap'] as Uint8Array) };
+    default:
+      return { type } as Frame;
+  }
+}
+
+/**
+ * Cuts a byte stream into frames. push() what arrives; next() returns each
+ * whole frame, decoded and checked, in order; end() says whether the stream
+ * stopped between frames or inside one.
+ */
+export class FrameReader {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  /** The sequence number the next frame must carry. */
+  seq = 0;
+
+  push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.chunks.push(bytes);
+    this.buffered += bytes.length;
+  }
+
+  /** The next whole frame, or undefined if it has not all arrived. */
+  next(): Frame | undefined {
+    if (this.buffered < HEADER_SIZE) return undefined;
+    const head = this.peek(HEADER_SIZE);
+    const dv = new DataView(head.buffer, head.byteOffset, HEADER_SIZE);
+    const magic = dv.getUint16(0, true);
+    const type = frameName(dv.getUint8(3));
+    if (magic !== PROTOCOL_MAGIC) throw new ProtocolError(type, 'header.magic', 0, `is 0x${magic.toString(16)}, not 0x${PROTOCOL_MAGIC.toString(16)} ("TM"): not a migration stream, or the stream lost its place`);
+    const length = dv.getUint32(4, true);
+    if (length < HEADER_SIZE || length > MAX_FRAME) throw new ProtocolError(type, 'header.length', 4, `is ${length}, outside ${HEADER_SIZE}..${MAX_FRAME}`);
+    if (this.buffered < length) return undefined;
+    const frame = decodeFrame(this.take(length), this.seq);
+    this.seq++;
+    return frame;
+  }
+
+  /** The stream ended: an error if it ended inside a frame. */
+  end(): void {
+    if (this.buffered === 0) return;
+    const head = this.peek(Math.min(this.buffered, HEADER_SIZE));
+    const name = head.length >= 4 ? frameName(head[3]!) : 'frame';
+    const length = head.length >= 8 ? new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true) : undefined;
+    throw new ProtocolError(name, length === undefined ? 'header' : 'payload', head.length >= 8 ? HEADER_SIZE : 0, `is truncated: the stream ended after ${this.buffered} of ${length ?? HEADER_SIZE} bytes`);
+  }
+
+  private peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    return this.gather(n, false);
+  }
+
+  private take(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length === n) {
+      this.chunks.shift();
+      this.buffered -= n;
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return first.subarray(0, n);
+    }
+    return this.gather(n, true);
+  }
+
+  private gather(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
+    let got = 0;
+    let i = 0;
+    while (got < n) {
+      const c = this.chunks[i]!;
+      const k = Math.min(c.length, n - got);
+      out.set(c.subarray(0, k), got);
+      got += k;
+      if (consume) {
+        if (k === c.length) this.chunks.shift();
+        else this.chunks[0] = c.subarray(k);
+      } else i++;
+    }
+    if (consume) this.buffered -= n;
+    return out;
+  }
+}
+
+/** True if these first bytes of a connection start a migration stream (the frame magic). */
+export function isMigrationStream(first: Uint8Array): boolean {
+  return first.length >= 2 && first[0] === (PROTOCOL_MAGIC & 0xff) && first[1] === PROTOCOL_MAGIC >>> 8;
+}
+
+/** A bitmap with one bit per page (bit set: the page is marked). */
+export function packBitmap(marks: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(marks.length / 8));
+  for (let p = 0; p < marks.length; p++) if (marks[p] !== 0) out[p >>> 3]! |= 1 << (p & 7);
+  return out;
+}
+
+export function unpackBitmap(bits: Uint8Array, pages: number): Uint8Array {
+  const out = new Uint8Array(pages);
+  for (let p = 0; p < pages; p++) out[p] = (bits[p >>> 3]! >>> (p & 7)) & 1;
+  return out;
+}

@@ -1,0 +1,168 @@
+/**
+ * The one record of a migration. The CLI's table, --json, the HTML report
+ * and the benchmark all read this and nothing else.
+ *
+ * Times are milliseconds since the migration started (the HELLO), on the
+ * migration's clock: `clock: 'wall'` over TCP, `clock: 'virtual'` on a
+ * simulated link — virtual ms at a nominal 100 MIPS (100 000 guest
+ * instructions each). Guest progress is in MIPS of guest time (instructions
+ * retired plus idle time skipped): on the simulated link a guest running
+ * flat out is at exactly 100.
+ *
+ * Downtime is what the guest sees: from its last instruction on the source
+ * (the pause) to its first on the destination (the resume), in three parts:
+ *
+ *   pause ──finalCopy──▶ STATE sent ──state──▶ STATE_ACK back ──resume──▶ resumed
+ *         (dirty pages,               (CPU + devices over,       (GO over, the
+ *          guest stopped)              restored there)            vCPU started)
+ */
+import type { MigrationPhase } from './events.js';
+import type { MigrationOptions, StrategyName } from './options.js';
+
+export interface RoundReport {
+  /** 0: the full copy. */
+  readonly round: number;
+  readonly pages: number;
+  readonly zeroPages: number;
+  readonly bytes: number;
+  readonly startMs: number;
+  readonly durationMs: number;
+  /** Pages the guest wrote while this round was on the wire: what the next round has to send. */
+  readonly dirtied: number;
+  /** Sent with the guest stopped (the final copy). */
+  readonly paused: boolean;
+}
+
+export interface DowntimeParts {
+  readonly finalCopyMs: number;
+  readonly stateMs: number;
+  readonly resumeMs: number;
+}
+
+export interface PostcopyReport {
+  /** Times the destination's vCPU stalled on a page still on the source. */
+  readonly faults: number;
+  /** Time the vCPU spent stalled on them, in all. */
+  readonly stallMs: number;
+  /** Pages sent because a fault asked for them, and pushed in the background. */
+  readonly requested: number;
+  readonly pushed: number;
+  /** From the switchover to the last page. */
+  readonly durationMs: number;
+}
+
+export interface ProgressReport {
+  /** Guest MIPS while watched before the migration (null: not watched). */
+  readonly beforeMips: number | null;
+  /** From the start to the last page at the destination, stalls and downtime included. */
+  readonly duringMips: number | null;
+  readonly afterMips: number | null;
+}
+
+/** One sample of the guest's progress: its own clock (ms of guest time) against the migration's. */
+export interface ProgressSample {
+  readonly atMs: number;
+  readonly guestMs: number;
+  readonly side: 'source' | 'destination';
+}
+
+export interface MigrationReport {
+  readonly version: 1;
+  readonly id: string;
+  readonly vm: string;
+  readonly strategy: StrategyName;
+  /** For pre-copy that stalled: what it became (the --on-stall policy acted). */
+  readonly finishedAs: StrategyName;
+  readonly outcome: 'completed' | 'aborted' | 'interrupted' | 'lost';
+  readonly reason: string | null;
+  readonly clock: 'virtual' | 'wall';
+  /** The transport: `tcp 127.0.0.1:7001`, `simulated 100 MB/s, 0.1 ms`. */
+  readonly link: string;
+  readonly options: MigrationOptions;
+  readonly memBytes: number;
+  readonly pages: number;
+
+  /** Start to the destination having every page (or to the abort). */
+  readonly totalMs: number;
+  /** Last instruction on the source to first on the destination; null if it never switched over. */
+  readonly downtimeMs: number | null;
+  readonly downtime: DowntimeParts | null;
+
+  readonly bytesSent: number;
+  readonly framesSent: number;
+  /** Page copies sent (a page resent in a later round counts again). */
+  readonly pagesSent: number;
+  /** Of those, zero pages (sent as a flag: 5 bytes, not 4 KiB). */
+  readonly zeroPages: number;
+  /** Pages sent more than once. */
+  readonly pagesResent: number;
+  readonly rounds: readonly RoundReport[];
+
+  /** Pre-copy: did the dirty set shrink below the downtime limit (null: not pre-copy)? */
+  readonly converged: boolean | null;
+  /** Why pre-copy stopped its rounds, in words. */
+  readonly stopReason: string | null;
+  /** Bytes per second while the link was sending. */
+  readonly bandwidth: number;
+  /** Pages the guest dirtied per second while pre-copy ran (0 if it had no rounds while running). */
+  readonly dirtyRate: number;
+  readonly postcopy: PostcopyReport | null;
+  readonly progress: ProgressReport;
+  readonly timeline: readonly ProgressSample[];
+  readonly phases: readonly { readonly phase: MigrationPhase; readonly atMs: number }[];
+}
+
+// ---- the table ---------------------------------------------------------------------
+
+const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v < 10 ? v.toFixed(3) : v < 1000 ? v.toFixed(1) : v.toFixed(0));
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** The unit every time in this report is in, for labels. */
+export function timeUnit(r: Pick<MigrationReport, 'clock'>): string {
+  return r.clock === 'virtual' ? 'virtual ms' : 'ms';
+}
+
+/** The metrics, one per row, for a side-by-side table: [label, value per report]. */
+export function reportRows(reports: readonly MigrationReport[]): string[][] {
+  const unit = timeUnit(reports[0] ?? { clock: 'virtual' });
+  const row = (label: string, f: (r: MigrationReport) => string): string[] => [label, ...reports.map(f)];
+  return [
+    row('outcome', (r) => (r.outcome === 'completed' && r.finishedAs !== r.strategy ? `completed as ${r.finishedAs}` : r.outcome)),
+    row(`total (${unit})`, (r) => ms(r.totalMs)),
+    row(`downtime (${unit})`, (r) => ms(r.downtimeMs)),
+    row('  final copy', (r) => ms(r.downtime?.finalCopyMs)),
+    row('  state', (r) => ms(r.downtime?.stateMs)),
+    row('  resume', (r) => ms(r.downtime?.resumeMs)),
+    row('bytes sent', (r) => formatBytes(r.bytesSent)),
+    row('pages sent', (r) => String(r.pagesSent)),
+    row('  zero pages', (r) => String(r.zeroPages)),
+    row('  sent more than once', (r) => String(r.pagesResent)),
+    row('rounds', (r) => (r.rounds.length === 0 ? '—' : r.rounds.map((x) => `${x.pages}${x.paused ? '*' : ''}`).join(' '))),
+    row('converged', (r) => (r.converged === null ? '—' : r.converged ? 'yes' : `no: ${r.stopReason ?? ''}`)),
+    row('bandwidth', (r) => `${(r.bandwidth / 1e6).toFixed(1)} MB/s`),
+    row('dirty rate (pages/s)', (r) => (r.dirtyRate > 0 ? r.dirtyRate.toFixed(0) : '—')),
+    row('remote faults', (r) => (r.postcopy ? String(r.postcopy.faults) : '—')),
+    row(`  stalled (${unit})`, (r) => (r.postcopy ? ms(r.postcopy.stallMs) : '—')),
+    row('guest MIPS before', (r) => mips(r.progress.beforeMips)),
+    row('guest MIPS during', (r) => mips(r.progress.duringMips)),
+    row('guest MIPS after', (r) => mips(r.progress.afterMips)),
+  ];
+}
+
+const mips = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
+
+/** One report as a two-column table (what `typevisor migrate` prints at the end). */
+export function renderReport(r: MigrationReport): string {
+  const rows = reportRows([r]);
+  const w = Math.max(...rows.map((x) => x[0]!.length));
+  const head = `${r.vm}: ${r.strategy} over ${r.link}, ${formatBytes(r.memBytes)} of guest memory${r.reason ? ` — ${r.reason}` : ''}`;
+  const notes = r.clock === 'virtual' ? ['times are virtual: 1 ms = 100 000 guest instructions (a nominal 100 MIPS)'] : [];
+  if (r.rounds.some((x) => x.paused)) notes.push('* = sent with the guest paused');
+  return [head, ...rows.map(([k, v]) => `  ${k!.padEnd(w)}  ${v}`), ...notes.map((n) => `  ${n}`)].join('\n');
+}

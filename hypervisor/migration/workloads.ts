@@ -1,0 +1,76 @@
+/**
+ * The migration workloads (guests/workloads/*.s): bare-metal guest kernels
+ * whose memory behaviour is set by `NAME = value` lines near their tops —
+ * idle, cpu, writes (working set and dirty rate, sequential or random) and
+ * incrementer (detects a lost or stale page by itself). A workload is
+ * assembled with any of those values replaced; the file, its includes and
+ * its line numbers stay as they are, so diagnostics still point into it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assemble, formatDiagnostic } from '../../isa/asm/index.js';
+import type { Image } from '../../isa/image.js';
+import { RAM_BASE } from '../../vm/memmap.js';
+import { MigrationError } from './error.js';
+
+export const WORKLOAD_NAMES = ['idle', 'cpu', 'writes', 'incrementer'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+export interface Workload {
+  readonly name: WorkloadName;
+  /** Every parameter, with the value this image was built with. */
+  readonly params: Readonly<Record<string, number>>;
+  readonly image: Image;
+}
+
+/** The repository root: the nearest directory above this module holding package.json. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new MigrationError('cannot find the repository root (package.json) above the migration engine');
+    dir = up;
+  }
+  return dir;
+}
+
+export function workloadFile(name: WorkloadName): string {
+  return join(repoRoot(), 'guests', 'workloads', `${name}.s`);
+}
+
+const PARAM_LINE = /^([A-Z][A-Z0-9_]*)(\s*=\s*)(-?\d+)(\s*(;.*)?)$/gm;
+
+/** The workload's parameters and their defaults, as its source states them. */
+export function workloadParams(name: WorkloadName): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of readFileSync(workloadFile(name), 'utf8').matchAll(PARAM_LINE)) out[m[1]!] = Number(m[3]);
+  return out;
+}
+
+/** Assemble a workload with some parameters changed. */
+export function loadWorkload(name: WorkloadName, overrides: Readonly<Record<string, number>> = {}): Workload {
+  if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) throw new MigrationError(`no workload named ${name} (${WORKLOAD_NAMES.join(', ')})`);
+  const file = workloadFile(name);
+  const defaults = workloadParams(name);
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!(k in defaults)) throw new MigrationError(`workload ${name} has no parameter ${k} (it has ${Object.keys(defaults).join(', ')})`);
+    if (!Number.isInteger(v)) throw new MigrationError(`workload ${name}: ${k} must be an integer, got ${v}`);
+  }
+  const params = { ...defaults, ...overrides };
+  const text = readFileSync(file, 'utf8').replace(PARAM_LINE, (line, key: string, eq: string, _v: string, rest: string) => (key in overrides ? `${key}${eq}${overrides[key]}${rest}` : line));
+  const r = assemble(text, { filename: file, defaultTextBase: RAM_BASE });
+  if (!r.ok) throw new MigrationError(`${file} does not assemble:\n${r.diagnostics.map((d) => formatDiagnostic(d)).join('\n')}`);
+  return { name, params, image: r.image };
+}
+
+/** `WS_PAGES=128,SPIN=0` → { WS_PAGES: 128, SPIN: 0 }. */
+export function parseParams(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$/.exec(part);
+    if (!m) throw new MigrationError(`workload parameter '${part}' is not NAME=integer`);
+    out[m[1]!.toUpperCase()] = Number(m[2]);
+  }
+  return out;
+}
