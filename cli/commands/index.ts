@@ -5,6 +5,7 @@ import { registerBoot } from './boot.js';
 import { registerDebug } from './debug.js';
 import { registerDemo } from './demo.js';
 import { registerDisasm } from './disasm.js';
+import { registerMigrate } from './migrate.js';
 import { registerMkdisk } from './mkdisk.js';
 import { registerServe } from './serve.js';
 import { registerVm } from './vm.js';
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerMkdisk(program);
   registerServe(program);
   registerVm(program);
+  registerMigrate(program);
   registerSpec(program);
   registerDemo(program);
 }

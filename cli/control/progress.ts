@@ -73,6 +73,7 @@ export class ProgressView {
     const now = Date.now();
     if (!force && now - this.lastDraw < 50) return;
     this.lastDraw = now;
+    // The bar is the first full copy; what follows (dirty rounds, post-copy pushes) shows in the counts.
     const frac = this.pagesTotal > 0 ? Math.min(1, this.pagesSent / this.pagesTotal) : 0;
     const full = Math.round(frac * WIDTH);
     const secs = (now - this.t0) / 1000;
@@ -82,7 +83,8 @@ export class ProgressView {
       this.round >= 0 ? `round ${this.round}` : '',
       this.c.green('█'.repeat(full)) + this.c.dim('░'.repeat(WIDTH - full)),
       `${(frac * 100).toFixed(0).padStart(3)}%`,
-      `${this.pagesSent}/${this.pagesTotal} pages`,
+      // Later rounds send pages again: the count goes past the guest's size.
+      `${this.pagesSent} pages sent`,
       human(this.bytes),
       `${human(rate)}/s`,
       this.faults > 0 ? `${this.faults} remote faults` : '',

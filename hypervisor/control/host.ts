@@ -109,11 +109,6 @@ export class VmHost {
     return rec;
   }
 
-  /** Route the VM's console here once the engine has created it (idempotent). */
-  bindConsole(rec: VmRecord): void {
-    if (this.monitor.find(rec.name)) this.monitor.setOutput(rec.name, (b) => rec.console.write(b));
-  }
-
   stop(name: string): VmInfo {
     const rec = this.record(name);
     if (rec.migration && !rec.lost) throw new ControlError('bad-state', `${name} is part of a migration (${rec.migration.phase}); cancel it first (Ctrl-C on typevisor migrate)`);

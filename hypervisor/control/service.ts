@@ -8,6 +8,7 @@ import type { Address } from './address.js';
 import { ControlDaemon, type OpHandlers } from './daemon.js';
 import { ControlError } from './error.js';
 import { VmHost } from './host.js';
+import { MigrationDriver } from './migrations.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -29,10 +30,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? (() => {});
   const host = new VmHost({ ...(options.capacity !== undefined ? { capacity: options.capacity } : {}), log });
   const daemon = await ControlDaemon.start({ listen: options.listen, token: options.token, log }, (address, info): OpHandlers => {
-    const notYet = (): never => {
-      throw new ControlError('bad-state', 'migration is not available yet');
-    };
-    void address;
+    const migrations = new MigrationDriver(host, address, log);
     return {
       'daemon.info': () => info(),
       'vm.start': (p) => {
@@ -67,11 +65,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         host.input(p.name, p.data === null ? null : Buffer.from(p.data, 'base64'));
         return {};
       },
-      migrate: notYet,
-      'migrate.recover': notYet,
-      'migration.incoming': notYet,
-      'migration.abandon': notYet,
-      'migration.finish': notYet,
+      migrate: (p, ctx) => migrations.migrate(p, ctx),
+      'migrate.recover': (p, ctx) => migrations.recover(p, ctx),
+      'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
+      'migration.abandon': (p) => migrations.abandon(p),
+      'migration.finish': (p) => migrations.finish(p),
     };
   });
   const done = host.serve();

@@ -2,28 +2,19 @@
  * A daemon in this process (startService on 127.0.0.1, a free port) and the
  * typed client: who gets in, and what each VM operation does.
  */
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { assemble } from '../../../isa/asm/index.js';
-import { writeImage } from '../../../isa/image.js';
 import { parseAddress } from '../../../hypervisor/control/address.js';
 import { ControlClient } from '../../../hypervisor/control/client.js';
 import { ControlError } from '../../../hypervisor/control/error.js';
 import { startService, type Service } from '../../../hypervisor/control/service.js';
-import { RAM_BASE } from '../../../vm/memmap.js';
-import { waitFor } from './daemons.js';
+import { fixtureImage, waitFor } from './daemons.js';
 
 const TOKEN = 'in-process-token';
 let service: Service;
 let client: ControlClient;
 
-function image(fixture: string): string {
-  const file = new URL(`../../fixtures/${fixture}`, import.meta.url).pathname;
-  const r = assemble(readFileSync(file, 'utf8'), { filename: file, defaultTextBase: RAM_BASE });
-  if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
-  return Buffer.from(writeImage(r.image)).toString('base64');
-}
+const image = fixtureImage;
 
 const connectWith = (token: string): Promise<ControlClient> => ControlClient.connect({ address: parseAddress(service.address), token });
 

@@ -6,6 +6,14 @@
  * and on exit, so a failing test leaves nothing behind. Build first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { assemble } from '../../../isa/asm/index.js';
+import { writeImage } from '../../../isa/image.js';
+import { parseAddress } from '../../../hypervisor/control/address.js';
+import { ControlClient } from '../../../hypervisor/control/client.js';
+import { RAM_BASE } from '../../../vm/memmap.js';
 import { CLI_MAIN, REPO_ROOT } from '../../helpers/cli.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -130,12 +138,123 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-/** Kill every process these helpers started that is still running. */
+/** Kill every process these helpers started that is still running, and close every relay. */
 export async function cleanup(): Promise<void> {
+  await closeRelays();
   const waits: Promise<unknown>[] = [];
   for (const p of live) {
     waits.push(new Promise((r) => p.once('exit', r)));
     p.kill('SIGKILL');
   }
   await Promise.all(waits);
+}
+
+/**
+ * A TCP relay in this process between two daemons: `--to` names it instead
+ * of the destination, and `cut()` drops every connection through it at once
+ * (a pulled cable). It keeps accepting new connections after a cut (the
+ * cable plugged back in) unless `refuse` is set.
+ */
+export class Relay {
+  private readonly server: Server;
+  private readonly pairs = new Set<[Socket, Socket]>();
+  refuse = false;
+  address = '';
+
+  private constructor(target: string) {
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+    this.server = createServer((inbound) => {
+      if (this.refuse) return void inbound.destroy();
+      const outbound = netConnect(port, host);
+      const pair: [Socket, Socket] = [inbound, outbound];
+      this.pairs.add(pair);
+      inbound.pipe(outbound);
+      outbound.pipe(inbound);
+      const drop = (): void => {
+        inbound.destroy();
+        outbound.destroy();
+        this.pairs.delete(pair);
+      };
+      inbound.on('error', drop).on('close', drop);
+      outbound.on('error', drop).on('close', drop);
+    });
+  }
+
+  static async to(target: string): Promise<Relay> {
+    const r = new Relay(target);
+    await new Promise<void>((resolve) => r.server.listen(0, '127.0.0.1', resolve));
+    r.address = `127.0.0.1:${(r.server.address() as AddressInfo).port}`;
+    relays.add(r);
+    return r;
+  }
+
+  /** Drop every connection through the relay, as a broken link would. */
+  cut(): void {
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  close(): Promise<void> {
+    this.cut();
+    relays.delete(this);
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+const relays = new Set<Relay>();
+
+/** Close every relay still open. */
+export async function closeRelays(): Promise<void> {
+  await Promise.all([...relays].map((r) => r.close()));
+}
+
+/** A typed client to a spawned daemon (for setting up and looking, faster than spawning the CLI). */
+export function clientFor(d: { address: string }, token = TOKEN): Promise<ControlClient> {
+  return ControlClient.connect({ address: parseAddress(d.address), token });
+}
+
+/** The kernel image of a fixture, base64, as vm.start takes it. */
+export function fixtureImage(fixture: string): string {
+  const file = fileURLToPath(new URL(`../../fixtures/${fixture}`, import.meta.url));
+  const r = assemble(readFileSync(file, 'utf8'), { filename: file, defaultTextBase: RAM_BASE });
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+  return Buffer.from(writeImage(r.image)).toString('base64');
+}
+
+export const PAGES_FIXTURE = 'test/fixtures/control/pages.s';
+export const PAGES_MEM = 2 * 1024 * 1024;
+
+/** Start pages.s as NAME and wait until it has printed `passes` passes (so it is mid-run). */
+export async function startPages(c: ControlClient, name: string, passes = 3): Promise<void> {
+  await c.start({ name, kernel: 'pages.s', image: fixtureImage('control/pages.s'), memSize: PAGES_MEM, share: 1 });
+  let out = '';
+  const follow = c.console(name, true, (b) => (out += Buffer.from(b).toString()));
+  await waitFor(`${name} to reach pass ${passes}`, () => out.includes(`pass ${passes} `));
+  follow.cancel();
+  await follow.result;
+}
+
+/** Tell pages.s to finish (it waits for a byte after its last pass) and return its whole console output. */
+export async function finishPages(c: ControlClient, name: string): Promise<string> {
+  let out = '';
+  const follow = c.console(name, true, (b) => (out += Buffer.from(b).toString()));
+  await c.input(name, new TextEncoder().encode('q'));
+  const end = await follow.result;
+  if (end.reason !== 'powered off, status 0') throw new Error(`${name} ended: ${end.reason}\n${out}`);
+  return out;
+}
+
+/** pages.s never migrated: its console output on the bare machine. */
+export async function referenceOutput(): Promise<string> {
+  const r = await cli(['boot', PAGES_FIXTURE, '--mem', '2M'], { input: 'q' });
+  if (r.status !== 0) throw new Error(`reference run failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Names and states of a daemon's VMs. */
+export async function states(c: ControlClient): Promise<Record<string, string>> {
+  return Object.fromEntries((await c.list()).map((v) => [v.name, v.state]));
 }

@@ -1,0 +1,293 @@
+/**
+ * `typevisor migrate VM --to HOST:PORT`: ask the daemon that runs VM (the
+ * source, --connect) to live-migrate it to another daemon. The source daemon
+ * drives the engine; this command shows what happens — a progress bar on a
+ * terminal, plain lines otherwise, the MigrationReport as a table at the end,
+ * or with --json a stream of JSON events — and makes Ctrl-C a cancel.
+ *
+ * Exit status: 0 migrated; 1 aborted (the guest runs on the source) or lost,
+ * or an error; 130 cancelled with Ctrl-C (the guest runs on the source);
+ * 75 interrupted after switchover (both sides paused: run again with --recover).
+ */
+import { Option, type Command } from 'commander';
+import { AddressError, formatAddress, parseAddress } from '../../hypervisor/control/address.js';
+import { ControlClient } from '../../hypervisor/control/client.js';
+import { renderReport, STALL_POLICIES, STRATEGY_NAMES, type MigrationPhase, type StallPolicy, type StrategyName } from '../../hypervisor/control/engine.js';
+import { ControlError } from '../../hypervisor/control/error.js';
+import type { MigrateParams, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
+import { parseSize } from '../../vm/memmap.js';
+import { paint, paintErr } from '../color.js';
+import { connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
+import { ProgressView } from '../control/progress.js';
+import { fail, parseCount, writeOut } from '../load.js';
+
+interface MigrateOptions extends ConnectOptions {
+  readonly to?: string;
+  readonly toToken?: string;
+  readonly strategy: string;
+  readonly bandwidth?: string;
+  readonly downtimeLimit?: string;
+  readonly maxRounds?: string;
+  readonly onStall?: string;
+  readonly json?: boolean;
+  readonly recover?: boolean;
+}
+
+export const EXIT_INTERRUPTED = 75;
+export const EXIT_CANCELLED = 130;
+
+/** The issue's spellings and the engine's, both accepted. */
+const ALIASES: Readonly<Record<string, string>> = { precopy: 'pre-copy', postcopy: 'post-copy', stopcopy: 'stop-and-copy', 'stop-copy': 'stop-and-copy' };
+const canonical = (s: string): string => ALIASES[s] ?? s;
+
+/** Phases after which the guest no longer runs on the source. */
+const AFTER_SWITCHOVER: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['switchover', 'post-copy', 'interrupted']);
+
+export function registerMigrate(program: Command): void {
+  connectOptions(
+    program
+      .command('migrate')
+      .description('live-migrate a running VM from its daemon (--connect) to another daemon (--to)')
+      .argument('<vm>', 'the VM\'s name on the source daemon')
+      .option('--to <host:port>', 'the destination daemon')
+      .option('--to-token <token>', 'the destination daemon\'s token (default: the same as --token)')
+      .addOption(new Option('--strategy <s>', `${STRATEGY_NAMES.join(' | ')}`).default('pre-copy'))
+      .option('--bandwidth <rate>', 'cap the link, bytes per second: 10M, 512K/s (default: no cap)')
+      .option('--downtime-limit <ms>', 'pre-copy: stop and copy the rest once the expected downtime is this small')
+      .option('--max-rounds <n>', 'pre-copy: at most this many rounds of dirty pages')
+      .option('--on-stall <policy>', `pre-copy that cannot converge: ${STALL_POLICIES.join(' | ')}`)
+      .option('--json', 'print a JSON event per line (status, phases, rounds, progress) and the outcome with its report last')
+      .option('--recover', 'finish a post-copy migration whose link broke (both sides paused), or learn that it cannot be finished'),
+  )
+    .addHelpText('after', `
+Strategies:
+  stop-and-copy  pause the guest, send all of it, resume it on the destination
+  pre-copy       send memory while the guest runs, then what it dirtied, in rounds;
+                 pause only for the last few pages and the CPU (the default)
+  post-copy      pause, send the CPU, resume on the destination at once; pages
+                 follow on demand (a fault pulls one) and in the background
+  hybrid         a few pre-copy rounds, then post-copy
+
+Ctrl-C cancels a migration that has not switched over: the guest keeps running
+on the source. After switchover (post-copy) there is nothing to cancel: the
+migration finishes. If the link breaks then, both sides pause and
+--recover finishes it; a guest that can no longer be finished (its source
+daemon gone, or its destination) is reported lost.
+
+Exit status: 0 migrated; 1 aborted or lost (or an error); 130 cancelled;
+${EXIT_INTERRUPTED} interrupted after switchover (run again with --recover).
+
+Examples:
+  typevisor migrate vm1 --to 127.0.0.1:7481
+  typevisor migrate vm1 --to 127.0.0.1:7481 --strategy post-copy
+  typevisor migrate vm1 --to 127.0.0.1:7481 --bandwidth 20M --downtime-limit 10 --on-stall post-copy
+  typevisor migrate vm1 --to 127.0.0.1:7481 --json | jq -c .
+  typevisor migrate vm1 --to 127.0.0.1:7481 --recover`)
+    .action((vm: string, opts: MigrateOptions) => migrate(vm, opts));
+}
+
+function parseParams(vm: string, opts: MigrateOptions, token: string): MigrateParams | undefined {
+  if (opts.to === undefined) return void fail('say where to: --to HOST:PORT (the destination daemon)');
+  try {
+    parseAddress(opts.to);
+  } catch (e) {
+    if (e instanceof AddressError) return void fail(`--to: ${e.message}`);
+    throw e;
+  }
+  const strategy = canonical(opts.strategy);
+  if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) return void fail(`--strategy ${JSON.stringify(opts.strategy)}: choose ${STRATEGY_NAMES.join(', ')}`);
+  let bandwidth: number | undefined;
+  if (opts.bandwidth !== undefined) {
+    bandwidth = parseSize(opts.bandwidth.replace(/\/s$/i, ''));
+    if (bandwidth === undefined || bandwidth <= 0) return void fail(`--bandwidth ${JSON.stringify(opts.bandwidth)} is not a rate (try 10M, 512K/s)`);
+  }
+  let downtimeLimitMs: number | undefined;
+  if (opts.downtimeLimit !== undefined) {
+    downtimeLimitMs = Number(opts.downtimeLimit.replace(/ms$/, ''));
+    if (!Number.isFinite(downtimeLimitMs) || downtimeLimitMs < 0) return void fail(`--downtime-limit ${JSON.stringify(opts.downtimeLimit)} is not a number of milliseconds`);
+  }
+  let maxRounds: number | undefined;
+  if (opts.maxRounds !== undefined) {
+    const n = parseCount(opts.maxRounds, '--max-rounds');
+    if (n === null) return undefined;
+    maxRounds = n;
+  }
+  let onStall: StallPolicy | undefined;
+  if (opts.onStall !== undefined) {
+    const p = canonical(opts.onStall);
+    if (!(STALL_POLICIES as readonly string[]).includes(p)) return void fail(`--on-stall ${JSON.stringify(opts.onStall)}: choose ${STALL_POLICIES.join(', ')}`);
+    onStall = p as StallPolicy;
+  }
+  return {
+    name: vm,
+    to: opts.to,
+    toToken: opts.toToken ?? token,
+    strategy: strategy as StrategyName,
+    ...(bandwidth !== undefined ? { bandwidth } : {}),
+    ...(downtimeLimitMs !== undefined ? { downtimeLimitMs } : {}),
+    ...(maxRounds !== undefined ? { maxRounds } : {}),
+    ...(onStall !== undefined ? { onStall } : {}),
+  };
+}
+
+async function migrate(vm: string, opts: MigrateOptions): Promise<void> {
+  const token = requireToken(opts);
+  const source = daemonAddress(opts);
+  if (token === undefined || !source) return;
+  const params = parseParams(vm, opts, token);
+  if (!params) return;
+  const view = new Reporter(opts.json === true);
+
+  const client = await (opts.recover ? connectQuietly(opts) : connectDaemon(opts));
+  if (client === 'gone') return sourceGone(view, params, formatAddress(source), 'setup');
+  if (!client) return;
+
+  let lastPhase: MigrationPhase = 'setup';
+  const onEvent = (e: StreamEvent): void => {
+    if (e.kind === 'migration' && e.event.kind === 'phase') lastPhase = e.event.phase;
+    view.event(e);
+  };
+  const call = opts.recover ? client.recover({ name: vm, to: params.to, toToken: params.toToken }, onEvent) : client.migrate(params, onEvent);
+
+  let cancelled = false;
+  const onSigint = (): void => {
+    if (cancelled) {
+      view.note('not waiting any longer; the daemon finishes or cancels on its own');
+      process.exit(EXIT_CANCELLED);
+    }
+    cancelled = true;
+    view.note(AFTER_SWITCHOVER.has(lastPhase) ? 'past switchover: the migration cannot be cancelled now, it finishes' : 'cancelling… (the guest stays on the source; Ctrl-C again to stop waiting)');
+    call.cancel();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const outcome = await call.result;
+    view.outcome(vm, outcome, formatAddress(source), params.to);
+    process.exitCode = exitFor(outcome, cancelled);
+  } catch (e) {
+    if (!(e instanceof ControlError)) throw e;
+    if (e.code !== 'connection') return fail(e.message);
+    // The source daemon went away mid-migration: if it is gone for good, the
+    // destination is the only place the guest can still be.
+    view.note(`lost contact with the source daemon ${formatAddress(source)} during ${lastPhase}`);
+    const again = await connectQuietly(opts);
+    if (again === 'gone') return sourceGone(view, params, formatAddress(source), lastPhase);
+    if (again) again.close();
+    fail(`the connection to ${formatAddress(source)} dropped, but the daemon is still there: see typevisor vm list`);
+  } finally {
+    process.off('SIGINT', onSigint);
+    client.close();
+  }
+}
+
+function exitFor(o: MigrationOutcome, cancelled: boolean): number {
+  switch (o.kind) {
+    case 'completed':
+      return 0;
+    case 'aborted':
+      return cancelled ? EXIT_CANCELLED : 1;
+    case 'interrupted':
+      return EXIT_INTERRUPTED;
+    case 'lost':
+      return 1;
+  }
+}
+
+/** A client, 'gone' when no daemon listens there any more, or undefined after reporting another failure. */
+async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'gone' | undefined> {
+  const address = daemonAddress(opts);
+  const token = requireToken(opts);
+  if (!address || token === undefined) return undefined;
+  try {
+    return await ControlClient.connect({ address, token });
+  } catch (e) {
+    if (e instanceof ControlError && e.code === 'unreachable' && e.message.startsWith('no daemon is listening')) return 'gone';
+    if (e instanceof ControlError) return void fail(e.message);
+    throw e;
+  }
+}
+
+/**
+ * The source daemon is gone, and the guest's memory with it. Tell the
+ * destination: it keeps the guest only if it already had all of it.
+ */
+async function sourceGone(view: Reporter, p: MigrateParams, source: string, phase: MigrationPhase): Promise<void> {
+  const reason = `the source daemon ${source} is gone`;
+  let dest: ControlClient;
+  try {
+    dest = await ControlClient.connect({ address: parseAddress(p.to), token: p.toToken });
+  } catch (e) {
+    if (!(e instanceof ControlError)) throw e;
+    view.lost(p.name, `${reason}, and the destination cannot be asked (${e.message})`);
+    process.exitCode = 1;
+    return;
+  }
+  try {
+    const info = await dest.abandon(p.name, reason);
+    if (info.state === 'lost') {
+      view.lost(p.name, info.reason ?? reason);
+      process.exitCode = 1;
+    } else {
+      view.note(`${reason}, but the destination had every page: ${p.name} is ${info.state} on ${p.to}`);
+    }
+  } catch (e) {
+    if (!(e instanceof ControlError)) throw e;
+    view.lost(p.name, AFTER_SWITCHOVER.has(phase) ? `${reason}; the destination: ${e.message}` : `${reason} (it died during ${phase}, before switchover, and the destination discarded its partial copy)`);
+    process.exitCode = 1;
+  } finally {
+    dest.close();
+  }
+}
+
+/** Everything the command prints, as text for people or JSON lines for scripts. */
+class Reporter {
+  private readonly progress: ProgressView | undefined;
+
+  constructor(private readonly json: boolean) {
+    if (!json) this.progress = new ProgressView((t) => writeOut(1, t), process.stdout.isTTY === true, paint());
+  }
+
+  event(e: StreamEvent): void {
+    if (this.json) {
+      if (e.kind === 'migration') writeOut(1, JSON.stringify(e.event) + '\n');
+      else if (e.kind === 'status') writeOut(1, JSON.stringify({ kind: 'status', message: e.message }) + '\n');
+      return;
+    }
+    if (e.kind === 'status') this.progress!.status(e.message);
+    else if (e.kind === 'migration') this.progress!.event(e.event);
+  }
+
+  note(message: string): void {
+    if (this.json) return void writeOut(1, JSON.stringify({ kind: 'status', message }) + '\n');
+    this.progress!.clear();
+    writeOut(2, `${paintErr().yellow('note:')} ${message}\n`);
+  }
+
+  lost(name: string, reason: string): void {
+    if (this.json) return void writeOut(1, JSON.stringify({ kind: 'result', outcome: { kind: 'lost', reason } }) + '\n');
+    this.progress!.clear();
+    writeOut(2, `${paintErr().red.bold('LOST:')} ${name} cannot be completed anywhere: ${reason}\n`);
+  }
+
+  outcome(name: string, o: MigrationOutcome, source: string, to: string): void {
+    if (this.json) return void writeOut(1, JSON.stringify({ kind: 'result', outcome: o }) + '\n');
+    this.progress!.clear();
+    const c = paint();
+    const err = paintErr();
+    switch (o.kind) {
+      case 'completed':
+        writeOut(1, `${c.green('migrated')} ${c.bold(name)} to ${to}\n\n${renderReport(o.report)}\n`);
+        break;
+      case 'aborted':
+        writeOut(1, `${renderReport(o.report)}\n`);
+        writeOut(2, `${err.red('aborted')} during ${o.phase}: ${o.reason}\n(${name} is on ${source}; ${to} discarded its copy)\n`);
+        break;
+      case 'interrupted':
+        writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused on both daemons. Finish it with:\n  typevisor migrate ${name} --recover --to ${to}\n`);
+        break;
+      case 'lost':
+        writeOut(2, `${err.red.bold('LOST:')} ${name} cannot be completed anywhere: ${o.reason}\n`);
+        break;
+    }
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * Migrations between daemons, end to end. The engine (hypervisor/migration)
+ * moves the guest; this file makes each daemon's books agree with what it
+ * did, whatever happens to the other daemon or the link:
+ *
+ *   source daemon                                   destination daemon
+ *   migrate {name, to, …} from the CLI
+ *     ├─ connect, hello with the destination's token ──▶ welcome
+ *     ├─ migration.incoming {name, strategy, …} ───────▶ record "incoming"
+ *     │◀──────────────────────────────────────────────── ok; the socket is now
+ *     │  OutgoingMigration.run ◀══ engine frames ══▶ IncomingMigration.run
+ *     ├─ completed: forget the VM here; migration.finish {console} ──▶ keep it
+ *     ├─ aborted: the guest runs here, unchanged; the reason is noted ──▶ discard
+ *     ├─ interrupted (post-copy link lost): both paused; kept for --recover
+ *     └─ lost: listed as lost, with the reason, on whichever side knows
+ *
+ * An interrupted migration is finished by `migrate.recover` (a new channel
+ * with recover: true, routed to the IncomingMigration waiting for it). If the
+ * destination daemon is gone, the guest is lost (its CPU state was there); if
+ * the source daemon is gone, the destination is told (`migration.abandon`)
+ * and keeps the guest only if it already has every page.
+ */
+import type { Socket } from 'node:net';
+import { formatAddress, parseAddress, AddressError, type Address } from './address.js';
+import { ControlClient } from './client.js';
+import type { OpContext } from './daemon.js';
+import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
+import { ControlError } from './error.js';
+import type { VmHost, VmRecord } from './host.js';
+import type { AbandonParams, FinishParams, IncomingParams, MigrateParams, RecoverParams, VmInfo } from './protocol.js';
+
+interface Outgoing {
+  readonly migration: OutgoingMigration;
+  readonly peer: string;
+}
+
+export class MigrationDriver {
+  /** Migrations out of this daemon, by VM name, while they run or wait for --recover. */
+  private readonly outgoing = new Map<string, Outgoing>();
+  /** Migrations into this daemon, by VM name. */
+  private readonly incoming = new Map<string, IncomingMigration>();
+
+  constructor(
+    private readonly host: VmHost,
+    /** This daemon's HOST:PORT, as the destination will list it. */
+    private readonly self: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  // ---- source side ---------------------------------------------------------------------
+
+  async migrate(p: MigrateParams, ctx: OpContext): Promise<MigrationOutcome> {
+    const to = this.peerAddress(p.to);
+    const peer = formatAddress(to);
+    if (peer === this.self) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
+    const rec = this.host.record(p.name);
+    const state = this.host.stateOf(rec);
+    if (rec.migration) throw new ControlError('bad-state', `${p.name} is already migrating (${rec.migration.phase} to ${rec.migration.peer})`);
+    if (state !== 'running' && state !== 'paused') throw new ControlError('bad-state', `${p.name} is ${state}: only a running or paused VM can migrate`);
+
+    ctx.emit({ kind: 'status', message: `connecting to ${peer}` });
+    const socket = await this.openChannel(to, p.toToken, {
+      name: p.name, from: this.self, strategy: p.strategy, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: false,
+    });
+    ctx.emit({ kind: 'status', message: `${peer} accepted ${p.name}; ${p.strategy} begins` });
+    this.log(`${p.name}: ${p.strategy} to ${peer}`);
+
+    rec.migration = { role: 'source', peer, strategy: p.strategy, phase: 'setup' };
+    rec.note = undefined;
+    const out = new OutgoingMigration({
+      monitor: this.host.monitor,
+      vm: p.name,
+      strategy: p.strategy,
+      options: {
+        ...(p.bandwidth !== undefined ? { bandwidth: p.bandwidth } : {}),
+        ...(p.downtimeLimitMs !== undefined ? { downtimeLimitMs: p.downtimeLimitMs } : {}),
+        ...(p.maxRounds !== undefined ? { maxRounds: p.maxRounds } : {}),
+        ...(p.onStall !== undefined ? { onStall: p.onStall } : {}),
+      },
+      clock: new WallClock(),
+      onEvent: (e) => this.sourceEvent(rec, e, ctx),
+    });
+    this.outgoing.set(p.name, { migration: out, peer });
+    ctx.onCancel((why) => {
+      // A client that merely went away does not stop a migration; Ctrl-C does.
+      if (why === 'cancel' && out.cancel('Ctrl-C on typevisor migrate')) ctx.emit({ kind: 'status', message: 'cancelling: the guest stays on the source' });
+    });
+    return this.settleOut(rec, out.run(channel(socket)), peer);
+  }
+
+  async recover(p: RecoverParams, ctx: OpContext): Promise<MigrationOutcome> {
+    const rec = this.host.record(p.name);
+    const entry = this.outgoing.get(p.name);
+    if (!entry || rec.migration?.phase !== 'interrupted') {
+      throw new ControlError('bad-state', `${p.name} has no interrupted migration on this daemon${rec.migration ? ` (it is ${rec.migration.phase})` : ''}`);
+    }
+    const peer = formatAddress(this.peerAddress(p.to));
+    if (peer !== entry.peer) throw new ControlError('bad-request', `${p.name} was migrating to ${entry.peer}, not ${peer}`);
+    ctx.emit({ kind: 'status', message: `reconnecting to ${peer}` });
+    let socket: Socket;
+    try {
+      socket = await this.openChannel(this.peerAddress(p.to), p.toToken, {
+        name: p.name, from: this.self, strategy: rec.migration.strategy, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: true,
+      });
+    } catch (e) {
+      // No daemon listening there (it died), or one that never heard of the
+      // guest (it restarted): the guest's CPU state went with it.
+      if (e instanceof ControlError && (e.message.startsWith('no daemon is listening') || e.code === 'no-such-vm')) {
+        const reason = `the destination ${peer} no longer has it (${e.message})`;
+        return this.settleOut(rec, Promise.resolve(entry.migration.abandon(reason)), peer);
+      }
+      throw e;
+    }
+    ctx.emit({ kind: 'status', message: `${peer} took the migration back up` });
+    setPhase(rec, 'post-copy');
+    return this.settleOut(rec, entry.migration.recover(channel(socket)), peer);
+  }
+
+  private sourceEvent(rec: VmRecord, e: MigrationEvent, ctx: OpContext): void {
+    if (e.kind === 'phase') setPhase(rec, e.phase);
+    ctx.emit({ kind: 'migration', event: e });
+  }
+
+  private async settleOut(rec: VmRecord, running: Promise<MigrationOutcome>, peer: string): Promise<MigrationOutcome> {
+    let outcome: MigrationOutcome;
+    try {
+      outcome = await running;
+    } catch (e) {
+      // The engine promises outcomes, not exceptions; if one escapes anyway the
+      // guest must not be left half-moved in our books: say what we know.
+      this.outgoing.delete(rec.name);
+      rec.migration = undefined;
+      throw e;
+    }
+    const name = rec.name;
+    switch (outcome.kind) {
+      case 'completed':
+        this.outgoing.delete(name);
+        this.log(`${name}: migrated to ${peer}`);
+        void this.sendConsole(rec, peer);
+        this.host.forget(name, `migrated to ${peer} (follow it there: typevisor vm console ${name} --connect ${peer})`);
+        break;
+      case 'aborted':
+        this.outgoing.delete(name);
+        rec.migration = undefined;
+        rec.note = `migration to ${peer} aborted: ${outcome.reason}`;
+        this.log(`${name}: ${rec.note}`);
+        break;
+      case 'interrupted':
+      case 'lost':
+        this.afterSwitchover(rec, outcome.kind, outcome.reason, this.outgoing, `post-copy to ${peer}`);
+        break;
+    }
+    return outcome;
+  }
+
+  /** The console output the guest wrote here goes with it (best effort: it is for people). */
+  private async sendConsole(rec: VmRecord, peer: string): Promise<void> {
+    const bytes = rec.console.contents();
+    const token = this.peerTokens.get(peer);
+    if (token === undefined) return;
+    try {
+      const c = await ControlClient.connect({ address: parseAddress(peer), token, client: 'daemon' });
+      await c.request('migration.finish', { name: rec.name, console: Buffer.from(bytes).toString('base64') }).finally(() => c.close());
+    } catch (e) {
+      this.log(`${rec.name}: could not hand its console history to ${peer}: ${(e as Error).message}`);
+    }
+  }
+
+  private readonly peerTokens = new Map<string, string>();
+
+  private async openChannel(to: Address, token: string, params: IncomingParams): Promise<Socket> {
+    const client = await ControlClient.connect({ address: to, token, client: 'daemon' });
+    this.peerTokens.set(formatAddress(to), token);
+    try {
+      return await client.openMigrationChannel(params);
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+  }
+
+  private peerAddress(text: string): Address {
+    try {
+      return parseAddress(text);
+    } catch (e) {
+      if (e instanceof AddressError) throw new ControlError('bad-request', `--to: ${e.message}`);
+      throw e;
+    }
+  }
+
+  // ---- destination side ----------------------------------------------------------------
+
+  incomingChannel(p: IncomingParams, ctx: OpContext): Record<string, never> {
+    if (p.recover) {
+      const inc = this.incoming.get(p.name);
+      const rec = this.host.has(p.name) ? this.host.record(p.name) : undefined;
+      if (!inc || rec?.migration?.phase !== 'interrupted') throw new ControlError('no-such-vm', `no interrupted migration of ${p.name} on this daemon`);
+      ctx.handOver();
+      ctx.after(() => {
+        setPhase(rec, 'post-copy');
+        this.log(`${p.name}: ${p.from} reconnected; post-copy goes on`);
+        void this.settleIn(rec, inc.recover(channel(ctx.socket)));
+      });
+      return {};
+    }
+    const rec = this.host.expectIncoming(p.name, p.kernel, p.memSize, p.share, { role: 'destination', peer: p.from, strategy: p.strategy, phase: 'setup' });
+    ctx.handOver();
+    ctx.after(() => {
+      this.log(`${p.name}: arriving from ${p.from} (${p.strategy})`);
+      const inc = new IncomingMigration({
+        monitor: this.host.monitor,
+        clock: new WallClock(),
+        output: (b) => rec.console.write(b),
+        onEvent: (e) => {
+          if (e.kind === 'phase') setPhase(rec, e.phase);
+        },
+      });
+      this.incoming.set(p.name, inc);
+      void this.settleIn(rec, inc.run(channel(ctx.socket)));
+    });
+    return {};
+  }
+
+  private async settleIn(rec: VmRecord, running: Promise<IncomingOutcome>): Promise<IncomingOutcome> {
+    const name = rec.name;
+    let outcome: IncomingOutcome;
+    try {
+      outcome = await running;
+    } catch (e) {
+      // The engine promises outcomes; one that throws still must not leave a half-copy listed.
+      outcome = { kind: 'aborted', vm: name, reason: `the destination failed: ${(e as Error).message}` };
+    }
+    const from = rec.migration?.peer ?? '?';
+    switch (outcome.kind) {
+      case 'completed':
+        this.incoming.delete(name);
+        rec.migration = undefined;
+        rec.note = `migrated here from ${from}`;
+        this.log(`${name}: arrived from ${from}, running`);
+        break;
+      case 'aborted':
+        this.incoming.delete(name);
+        this.host.forget(name, `migration aborted: ${outcome.reason}`);
+        this.log(`${name}: incoming migration from ${from} aborted (${outcome.reason}); copy discarded`);
+        break;
+      case 'interrupted':
+      case 'lost':
+        this.afterSwitchover(rec, outcome.kind, outcome.reason, this.incoming, `post-copy from ${from}`);
+        break;
+    }
+    return outcome;
+  }
+
+  /**
+   * The link broke after the switchover, on either side: an interrupted
+   * migration stays registered for --recover; a lost guest is listed as lost.
+   */
+  private afterSwitchover(rec: VmRecord, kind: 'interrupted' | 'lost', reason: string, registry: Map<string, unknown>, what: string): void {
+    setPhase(rec, kind);
+    if (kind === 'interrupted') return this.log(`${rec.name}: ${what} interrupted: ${reason}; waiting for --recover`);
+    registry.delete(rec.name);
+    this.host.markLost(rec.name, reason);
+  }
+
+  /** The source daemon is gone: keep the guest if every page is here, else report it lost. */
+  async abandon(p: AbandonParams): Promise<VmInfo> {
+    const inc = this.incoming.get(p.name);
+    const rec = this.host.record(p.name);
+    if (!inc || rec.migration?.phase !== 'interrupted') throw new ControlError('bad-state', `${p.name} has no interrupted migration on this daemon`);
+    this.log(`${p.name}: the source is gone (${p.reason})`);
+    await this.settleIn(rec, Promise.resolve(inc.declareSourceGone()));
+    return this.host.info(p.name);
+  }
+
+  finish(p: FinishParams): Record<string, never> {
+    if (this.host.has(p.name) && p.console) this.host.record(p.name).console.prepend(Buffer.from(p.console, 'base64'));
+    return {};
+  }
+}
+
+function setPhase(rec: VmRecord, phase: MigrationPhase): void {
+  if (rec.migration) rec.migration = { ...rec.migration, phase };
+}
+
+/** The engine's transport over a socket the control protocol handed over (paused; see LineReader.detach). */
+function channel(socket: Socket): TcpTransport {
+  const t = new TcpTransport(socket);
+  socket.resume();
+  return t;
+}
