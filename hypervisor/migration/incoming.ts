@@ -20,7 +20,7 @@ import { MigrationDestination } from './destination.js';
 import { MigrationError, PeerError } from './error.js';
 import type { MigrationEvent, MigrationPhase } from './events.js';
 import type { DestinationMetrics } from './metrics.js';
-import { expectFrame, readOpening, type Opening } from './opening.js';
+import { expectFrame, openingOf, readOpening, type Opening } from './opening.js';
 import { FrameType, frameName, HEADER_SIZE, packBitmap, POSTCOPY_ROUND, ProtocolError, StateMode, unpackBitmap } from './protocol.js';
 import type { Transport } from './transport.js';
 
@@ -81,9 +81,9 @@ export class IncomingMigration {
 
   /** Receive a migration: from a transport, or an opening already read (HELLO). */
   async run(from: Transport | Opening): Promise<IncomingOutcome> {
-    const opening = 'kind' in from ? from : await this.open(from);
-    const ch = (this.channel = opening.channel);
+    const ch = (this.channel = 'kind' in from ? from.channel : new Channel(from, this.config.clock));
     try {
+      const opening = 'kind' in from ? from : await openingOf(ch);
       if (opening.frame.type !== FrameType.HELLO) throw new ProtocolError('RECOVER', 'header.type', 3, 'opens a recovery, not a migration: use recover()');
       const hello = opening.frame;
       this.id = hello.id;
@@ -103,7 +103,8 @@ export class IncomingMigration {
   /** The source reconnected (its first frame RECOVER, with our id): say what we lack and go on. */
   async recover(from: Transport | Opening): Promise<IncomingOutcome> {
     const opening = 'kind' in from ? from : await this.open(from);
-    if (this.phase !== 'interrupted' || !this.dest) {
+    // 'completed' too: the guest runs here, but the source may not have heard (COMPLETE was lost).
+    if ((this.phase !== 'interrupted' && this.phase !== 'completed') || !this.dest || !this.goReceivedOrAcked()) {
       opening.channel.close();
       throw new MigrationError(`migration ${this.id || '?'} is ${this.phase}: nothing to recover here`);
     }
@@ -142,6 +143,10 @@ export class IncomingMigration {
     const reason = `the source is gone with ${d.missingCount} of the guest's ${d.pages} pages${this.stateAcked ? '' : ' and its CPU state'}: the guest is lost`;
     this.setPhase('lost', reason);
     return { kind: 'lost', vm: this.vmName, reason };
+  }
+
+  private goReceivedOrAcked(): boolean {
+    return this.stateAcked;
   }
 
   // ---- before GO ------------------------------------------------------------------

@@ -19,8 +19,12 @@ export interface Opening {
   readonly frame: Frame;
 }
 
-export async function readOpening(transport: Transport, clock: MigrationClock): Promise<Opening> {
-  const channel = new Channel(transport, clock);
+export function readOpening(transport: Transport, clock: MigrationClock): Promise<Opening> {
+  return openingOf(new Channel(transport, clock));
+}
+
+/** The opening frame on a channel already made. */
+export async function openingOf(channel: Channel): Promise<Opening> {
   const frame = await channel.receive();
   if (frame.type === FrameType.HELLO) return { kind: 'migrate', id: frame.id, vm: frame.name, channel, frame };
   if (frame.type === FrameType.RECOVER) return { kind: 'recover', id: frame.id, vm: undefined, channel, frame };

@@ -58,6 +58,8 @@ export interface SimulationResult extends GuestEnd {
   readonly incoming: IncomingOutcome;
   /** Outcomes of recoveries, in order. */
   readonly recoveries: readonly MigrationOutcome[];
+  /** The guest's clock when the switchover began (undefined: it never did). */
+  readonly guestAtSwitchover: number | undefined;
 }
 
 const NAME = 'guest';
@@ -90,12 +92,18 @@ export async function simulateMigration(spec: SimulationSpec): Promise<Simulatio
 
   const link = new SimulatedLink(clock, spec.link);
   if (spec.tamper) link.tamper = spec.tamper;
-  const out = new OutgoingMigration({ monitor: src, vm: NAME, strategy: spec.strategy, clock, ...(spec.options ? { options: spec.options } : {}), ...(spec.onEvent ? { onEvent: spec.onEvent } : {}) });
+  let guestAtSwitchover: number | undefined;
+  const srcVm = src.find(NAME)!;
+  const onOut = (e: MigrationEvent): void => {
+    if (e.kind === 'phase' && e.phase === 'switchover' && guestAtSwitchover === undefined) guestAtSwitchover = srcVm.cpu.time;
+    spec.onEvent?.(e);
+  };
+  const out = new OutgoingMigration({ monitor: src, vm: NAME, strategy: spec.strategy, clock, onEvent: onOut, ...(spec.options ? { options: spec.options } : {}) });
   const inc = new IncomingMigration({ monitor: dst, clock, output: (b) => (dstOut += Buffer.from(b).toString('latin1')), ...(spec.onEvent ? { onEvent: spec.onEvent } : {}) });
   const limitMs = spec.limitMs ?? 3_600_000;
   let [outgoing, incoming] = await clock.run(Promise.all([out.run(link.source), inc.run(link.destination)]), limitMs);
   const recoveries: MigrationOutcome[] = [];
-  while (outgoing.kind === 'interrupted' && incoming.kind === 'interrupted' && spec.onInterrupt === 'recover' && recoveries.length < 5) {
+  while (outgoing.kind === 'interrupted' && incoming.kind !== 'aborted' && incoming.kind !== 'lost' && spec.onInterrupt === 'recover' && recoveries.length < 5) {
     const again = new SimulatedLink(clock, spec.link);
     [outgoing, incoming] = await clock.run(Promise.all([out.recover(again.source), inc.recover(again.destination)]), limitMs);
     recoveries.push(outgoing);
@@ -114,6 +122,7 @@ export async function simulateMigration(spec: SimulationSpec): Promise<Simulatio
     outgoing,
     incoming,
     recoveries,
+    guestAtSwitchover,
     output: srcOut + dstOut,
     side: live?.side ?? 'none',
     outcome: live ? live.host.state(NAME) : 'lost',

@@ -32,7 +32,7 @@ export class MigrationSource {
   }
 
   get paused(): boolean {
-    return this.monitor.state(this.name) === 'paused';
+    return this.monitor.isPaused(this.name);
   }
 
   /** Stop the guest between two instructions. */
@@ -72,7 +72,7 @@ export class MigrationSource {
 
   /** CPU and device state as plain data. Only while paused: a running guest's state is already stale. */
   save(): VmSnapshot {
-    if (!this.paused) throw new MigrationError(`${this.name}: state saved while the guest runs`);
+    if (!this.paused && this.monitor.outcome(this.name) === undefined) throw new MigrationError(`${this.name}: state saved while the guest runs`);
     return this.vm.save();
   }
 

@@ -200,6 +200,11 @@ export class NativeMonitor implements Monitor {
     this.wake?.();
   }
 
+  /** Paused by pause() (whatever else it is: it may have ended too). */
+  isPaused(name: string): boolean {
+    return this.slots[this.index(name)]!.paused;
+  }
+
   state(name: string): VmRunState {
     const s = this.slots[this.index(name)]!;
     if (s.outcome) return s.outcome.kind;
