@@ -14,6 +14,7 @@ import { Mode } from './cpu.js';
 import { ConsoleDevice } from './devices/console.js';
 import { ConsoleFeeder } from './devices/console-feeder.js';
 import { DiskDevice, type DiskBackend } from './devices/disk.js';
+import { NetDevice } from './devices/net.js';
 import { PowerDevice } from './devices/power.js';
 import { Exit } from './exit.js';
 import { Machine, type Tier } from './machine.js';
@@ -65,6 +66,8 @@ export class BareMachine {
   readonly console: ConsoleDevice;
   readonly disk: DiskDevice;
   readonly power = new PowerDevice();
+  /** No cable: the kernel's network fd waits, rather than faulting on a missing device. */
+  readonly net = new NetDevice();
   private readonly feeder: ConsoleFeeder;
   private out: number[] = [];
   private readonly options: BareOptions;
@@ -80,6 +83,7 @@ export class BareMachine {
     this.machine.addDevice(this.console);
     this.machine.addDevice(this.disk);
     this.machine.addDevice(this.power);
+    this.machine.addDevice(this.net);
     loadImageIntoRam(this.machine.memory, image);
     this.machine.reset(image.entry, Mode.SUPERVISOR);
     // Boot protocol: a0 holds the RAM size, so a kernel can size its page pool.

@@ -24,6 +24,7 @@
 .include "console.s"
 .include "disk.s"
 .include "fs.s"
+.include "net.s"
 .include "printk.s"
 .include "string.s"
 

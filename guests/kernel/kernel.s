@@ -15,6 +15,8 @@
 ;   vm.s           the page pool, page tables, checking user pointers
 ;   console.s      console input and output for processes
 ;   disk.s, fs.s   the block driver and the tvfs filesystem
+;   net.s          the network as an fd (open("net")), and fds ≥ 3 routed
+;                  to it or to tvfs
 ;   printk.s       the kernel's own printing
 ;   string.s       a few string routines
 ;

@@ -48,10 +48,10 @@ sys_exit:
     li   a1, 0
     j    exit
 
-; read(fd, buf, len) — fd 0 is the console; 3 and up, open files
+; read(fd, buf, len) — fd 0 is the console; 3 and up, open files or the network
 sys_read:
     li   t0, FIRST_FILE_FD
-    bge  a0, t0, fs_read
+    bge  a0, t0, file_read
     bnez a0, .bad
     li   a3, PTE_W              ; the kernel will store into the buffer
     la   t3, console_read
@@ -60,10 +60,10 @@ sys_read:
     li   a0, -EBADF
     ret
 
-; write(fd, buf, len) — fds 1 and 2 are the console; 3 and up, open files
+; write(fd, buf, len) — fds 1 and 2 are the console; 3 and up, open files or the network
 sys_write:
     li   t0, FIRST_FILE_FD
-    bge  a0, t0, fs_write
+    bge  a0, t0, file_write
     addi t0, a0, -STDOUT
     li   t1, STDERR - STDOUT + 1
     bgeu t0, t1, .bad           ; neither 1 nor 2
@@ -298,7 +298,7 @@ sys_spawn:
 .align 4
 ; The table, by number (1..14).
 syscalls:
-    .word sys_exit, sys_read, sys_write, fs_open, fs_close, fs_seek, sys_brk
+    .word sys_exit, sys_read, sys_write, file_open, fs_close, file_seek, sys_brk
     .word sys_clock, sys_argc, sys_argv, sys_yield, sys_getpid, sys_wait, sys_spawn
 zero_byte: .byte 0
 .text

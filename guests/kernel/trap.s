@@ -5,7 +5,7 @@
 ; supervisor mode with interrupts off. The vector saves the user's registers
 ; in the process's trap frame, moves to the process's kernel stack, and
 ; calls usertrap, which sorts it out by cause: a system call, an interrupt
-; (timer: preempt; console; disk), or a fault (the process is killed).
+; (timer: preempt; console; disk; network), or a fault (the process is killed).
 ; usertrapret restores a process's registers from its frame and `sret`s.
 ;
 ; The kernel itself runs with interrupts off (status.IE = 0), so it is never
@@ -129,6 +129,8 @@ devintr:
     beq  a0, t0, console_intr   ; tail calls: they return to our caller
     li   t0, IRQ_DISK
     beq  a0, t0, disk_intr
+    li   t0, IRQ_NET
+    beq  a0, t0, net_intr
     ret
 .timer:
     ; The quantum is up: round robin. The scheduler sets a new deadline
@@ -150,7 +152,10 @@ devpoll:
 1:  andi t0, s0, IE_DISK
     beqz t0, 2f
     call disk_intr
-2:  pop  ra, s0
+2:  andi t0, s0, IE_NET
+    beqz t0, 3f
+    call net_intr
+3:  pop  ra, s0
     ret
 
 ; ---------------------------------------------------------------------------

@@ -155,7 +155,7 @@ kvminit:
     bnez a0, .oom
     mv   a0, s0                 ; the devices, each one page
     li   a1, CONSOLE_BASE
-    li   a2, POWER_BASE + PAGE_SIZE
+    li   a2, NET_BASE + PAGE_SIZE   ; the last device, the network
     li   a3, PTE_R | PTE_W
     call mappages
     bnez a0, .oom

@@ -21,6 +21,7 @@ import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from '../../vm/cpu.js';
 import { Bus, type Device, type DeviceHost, type DeviceState } from '../../vm/device.js';
 import { ConsoleDevice, type ConsoleSink } from '../../vm/devices/console.js';
 import { DiskDevice, type DiskBackend } from '../../vm/devices/disk.js';
+import { NetDevice, type NetBackend } from '../../vm/devices/net.js';
 import { PowerDevice } from '../../vm/devices/power.js';
 import type { PhysicalMemory } from '../../vm/memory.js';
 import { deliverableIrq, timerPending, type PrivilegedEnv } from '../../vm/privileged.js';
@@ -30,6 +31,8 @@ import { VmStats } from './stats.js';
 export interface VmDevices {
   readonly console?: ConsoleSink;
   readonly disk?: DiskBackend;
+  /** The host end of the network device (the hosted monitor's socket); none: no cable. */
+  readonly net?: NetBackend;
 }
 
 /** What happened, for --trace-traps: one event per trap the monitor handled. */
@@ -69,6 +72,7 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
   readonly console: ConsoleDevice;
   readonly disk: DiskDevice;
   readonly power = new PowerDevice();
+  readonly net: NetDevice;
   readonly stats = new VmStats();
 
   /** Set when the virtual address space or mode changed: the real ptbase must follow. */
@@ -87,7 +91,8 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
   ) {
     this.console = new ConsoleDevice(devices.console);
     this.disk = new DiskDevice(devices.disk);
-    for (const d of [this.console, this.disk, this.power] as Device[]) this.bus.add(d, this);
+    this.net = new NetDevice(devices.net);
+    for (const d of [this.console, this.disk, this.power, this.net] as Device[]) this.bus.add(d, this);
   }
 
   /** Load a kernel image and reset the virtual CPU as the bare machine's firmware would. */

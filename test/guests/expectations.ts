@@ -15,6 +15,7 @@
  *   ; fs: DIR                       copy test/fixtures/fs/DIR to a temp dir and grant it (--fs)
  *   ; expect-file: NAME TEXT        a line of the file NAME in that dir after the run
  *   ; kernel: no                    cannot run under the guest kernel (say why on the line after)
+ *   ; vm: no                        cannot run in the process VM (it needs the kernel's devices; say why)
  *
  * argv[0] is the program's file name (`args.s`), whoever runs it. This module
  * only reads the expectations; the suites that run programs (the process VM
@@ -43,6 +44,8 @@ export interface Expectations {
   readonly files: ReadonlyMap<string, string>;
   /** False for `; kernel: no`. */
   readonly kernel: boolean;
+  /** False for `; vm: no`. */
+  readonly vm: boolean;
 }
 
 export class ExpectationError extends Error {
@@ -50,9 +53,9 @@ export class ExpectationError extends Error {
 }
 
 const DIRECTIVE = /^;\s*([a-z]+(?:-[a-z]+)*):(?: (.*))?$/;
-const KEYS = ['expect', 'stdin', 'args', 'exit', 'expect-stderr-contains', 'fs', 'expect-file', 'kernel'] as const;
+const KEYS = ['expect', 'stdin', 'args', 'exit', 'expect-stderr-contains', 'fs', 'expect-file', 'kernel', 'vm'] as const;
 type Key = (typeof KEYS)[number];
-const SINGLE: readonly Key[] = ['args', 'exit', 'fs', 'kernel'];
+const SINGLE: readonly Key[] = ['args', 'exit', 'fs', 'kernel', 'vm'];
 
 /** Edit distance, for telling a misspelt key from prose that happens to end in a colon. */
 function distance(a: string, b: string): number {
@@ -67,7 +70,8 @@ function distance(a: string, b: string): number {
 
 /** A key that shares a known key's first word (`expect-stdout`) or is a typo of one (`expct`). */
 function looksLikeKey(word: string): boolean {
-  return KEYS.some((k) => word.split('-')[0] === k.split('-')[0] || distance(word, k) <= 2);
+  // A two-letter key (`vm`) tolerates one typo, or every short word would look like it.
+  return KEYS.some((k) => word.split('-')[0] === k.split('-')[0] || distance(word, k) <= Math.min(2, k.length - 1));
 }
 
 const lines = (list: readonly string[]): string => list.map((l) => `${l}\n`).join('');
@@ -95,6 +99,8 @@ export function parseExpectations(path: string, source: string): Expectations {
   if (!/^\d+$/.test(exitText) || Number(exitText) > 255) throw new ExpectationError(`${name}: '; exit: ${exitText}' is not a status 0..255`);
   const kernel = one('kernel');
   if (kernel !== undefined && kernel !== 'no') throw new ExpectationError(`${name}: '; kernel:' takes only 'no'`);
+  const vm = one('vm');
+  if (vm !== undefined && vm !== 'no') throw new ExpectationError(`${name}: '; vm:' takes only 'no'`);
 
   const fileLines = new Map<string, string[]>();
   for (const spec of found.get('expect-file') ?? []) {
@@ -116,6 +122,7 @@ export function parseExpectations(path: string, source: string): Expectations {
     fs,
     files: new Map([...fileLines].map(([file, text]) => [file, lines(text)])),
     kernel: kernel !== 'no',
+    vm: vm !== 'no',
   };
 }
 

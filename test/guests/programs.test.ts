@@ -12,6 +12,7 @@
  *   ; fs: DIR                       test/fixtures/fs/DIR, copied to a temp dir, is --fs
  *   ; expect-file: NAME TEXT        a line of file NAME in that dir after the run
  *   ; kernel: no                    not for the guest-kernel suite (it needs --fs, …)
+ *   ; vm: no                        not for this suite (it needs the guest kernel's devices)
  *
  * In-process, stdin arrives a few bytes per read, so a program that assumes
  * one read gets a whole line fails here. A few programs also run through the
@@ -126,7 +127,7 @@ describe('every guest program does what its expectations say (process VM)', () =
     for (const p of programs) if (p.fs !== undefined) expect(p.kernel, `${p.name} has '; fs:' so needs '; kernel: no'`).toBe(false);
   });
 
-  test.each(programs.map((p) => [p.name, p] as const))('%s', (_name, p) => {
+  test.each(programs.filter((p) => p.vm).map((p) => [p.name, p] as const))('%s', (_name, p) => {
     const fsDir = fsCopy(p);
     const o = runInProcess(p, fsDir);
     expect(o.result.kind, o.result.kind === 'budget' ? o.result.report : '').not.toBe('budget');
@@ -183,6 +184,11 @@ describe('the expectation format', () => {
     expect(p.kernel).toBe(false);
   });
 
+  test('vm: no keeps a program from the process VM only', () => {
+    expect(parseExpectations('t.s', '; vm: no\n')).toMatchObject({ vm: false, kernel: true });
+    expect(parseExpectations('t.s', '; expect: x\n')).toMatchObject({ vm: true });
+  });
+
   test.each([
     ['; expects: hi', `t.s:1: unknown directive '; expects:'`],
     ['; expect-stdout: hi', `t.s:1: unknown directive '; expect-stdout:'`],
@@ -191,6 +197,8 @@ describe('the expectation format', () => {
     ['; exit: 1\n; exit: 2', `t.s:2: '; exit:' given twice`],
     ['; exit: -1', `'; exit: -1' is not a status 0..255`],
     ['; kernel: yes', `'; kernel:' takes only 'no'`],
+    ['; vm: yes', `'; vm:' takes only 'no'`],
+    ['; vn: no', `t.s:1: unknown directive '; vn:'`],
     ['; expect-file: a b', `'; expect-file:' needs a '; fs:' directory`],
   ])('%s is refused', (source, message) => {
     expect(() => parseExpectations('t.s', source)).toThrow(ExpectationError);
@@ -198,7 +206,7 @@ describe('the expectation format', () => {
   });
 
   test('prose comments and indented comments are not directives', () => {
-    const p = parseExpectations('t.s', '; Shows: how\n; too: a sentence\n    ; expect: nothing\nlabel: ; exit: 9\n');
+    const p = parseExpectations('t.s', '; Shows: how\n; too: a sentence\n; to: two letters\n    ; expect: nothing\nlabel: ; exit: 9\n');
     expect(p).toMatchObject({ stdout: '', exit: 0 });
   });
 });
