@@ -6,6 +6,7 @@ import { registerDebug } from './debug.js';
 import { registerDemo } from './demo.js';
 import { registerDisasm } from './disasm.js';
 import { registerMigrate } from './migrate.js';
+import { registerMigrateCompare } from './migrate-compare.js';
 import { registerMkdisk } from './mkdisk.js';
 import { registerServe } from './serve.js';
 import { registerVm } from './vm.js';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerVm(program);
   registerMigrate(program);
+  registerMigrateCompare(program);
   registerSpec(program);
   registerDemo(program);
 }

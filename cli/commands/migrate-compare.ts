@@ -1,0 +1,180 @@
+/**
+ * `typevisor migrate-compare`: every migration strategy on the same workload,
+ * side by side, on a link simulated in virtual time (the same numbers on
+ * every run), with an HTML report of charts. Thin: the comparison is
+ * hypervisor/migration/compare.ts.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import {
+  compareStrategies,
+  comparisonRows,
+  describeComparison,
+  loadWorkload,
+  parseCountWithSuffix,
+  parseDuration,
+  parseLink,
+  parseParams,
+  parseRate,
+  renderHtml,
+  STALL_POLICIES,
+  STRATEGY_NAMES,
+  WORKLOAD_NAMES,
+  type MigrationOptions,
+  type StrategyName,
+  type WorkloadName,
+} from '../../hypervisor/migration/index.js';
+import { comparisonNotes } from '../../hypervisor/migration/compare.js';
+import { renderTable } from '../../bench/table.js';
+import { paint, paintErr } from '../color.js';
+import { fail, parseMem } from '../load.js';
+
+interface CompareOptions {
+  readonly workload: WorkloadName;
+  readonly param?: string;
+  readonly mem: string;
+  readonly link: string;
+  readonly strategies: string;
+  readonly at: string;
+  readonly html: string | false;
+  readonly json?: boolean;
+  readonly verify: boolean;
+  readonly downtimeLimit?: string;
+  readonly maxRounds?: string;
+  readonly onStall?: MigrationOptions['onStall'];
+  readonly bandwidth?: string;
+  readonly hybridRounds?: string;
+  readonly real?: boolean;
+}
+
+export function registerMigrateCompare(program: Command): void {
+  program
+    .command('migrate-compare')
+    .description('run every migration strategy on the same workload and link; print them side by side and write an HTML report')
+    .addOption(new Option('--workload <name>', 'guest workload (guests/workloads/)').choices([...WORKLOAD_NAMES]).default('writes'))
+    .option('--param <list>', 'workload parameters, e.g. WS_PAGES=256,SPIN=0,RANDOM=1 (see the NAME = value lines at the top of each workload)')
+    .option('--mem <size>', 'guest memory (K, M, G suffixes)', '16M')
+    .option('--link <bandwidth[,latency]>', 'the simulated link, e.g. 1GB/s,0.1ms or 10Gbit,50us (latency 0.1 ms when left out)', '1GB/s,0.1ms')
+    .option('--strategies <list>', `which strategies, comma-separated (${STRATEGY_NAMES.join(', ')})`, STRATEGY_NAMES.join(','))
+    .option('--at <n>', 'migrate after this many guest instructions (500k, 2M …)', '1M')
+    .option('--html <file>', 'write the HTML report here', 'migrate-compare.html')
+    .option('--no-html', 'do not write the HTML report')
+    .option('--json', 'print the comparison as JSON (every MigrationReport) instead of the table')
+    .option('--no-verify', 'do not check each migrated guest against the same workload never migrated (faster)')
+    .option('--downtime-limit <time>', 'pre-copy: stop when the rest would take at most this long (e.g. 30ms)')
+    .option('--max-rounds <n>', 'pre-copy: at most this many rounds')
+    .addOption(new Option('--on-stall <policy>', 'pre-copy that does not converge').choices([...STALL_POLICIES]))
+    .option('--bandwidth <rate>', 'cap what the source sends (e.g. 500MB/s)')
+    .option('--hybrid-rounds <n>', 'hybrid: pre-copy rounds before post-copy')
+    .option('--real', 'run two typevisor serve daemons on 127.0.0.1 and migrate over TCP, in wall time')
+    .addHelpText(
+      'after',
+      `
+The link is simulated in virtual time: a virtual millisecond is 100 000 guest
+instructions (a nominal 100 MIPS), and the guest runs while its pages are on
+the wire — so the numbers are exactly the same on every run. Each migrated
+guest is also run to its end and checked against the same workload never
+migrated (its console output and final memory).
+
+Examples:
+  typevisor migrate-compare --workload writes --mem 16M --link 1GB/s,0.1ms
+  typevisor migrate-compare --workload writes --param WS_PAGES=2000,SPIN=0,RANDOM=1 --link 100MB/s --on-stall post-copy
+  typevisor migrate-compare --workload cpu --mem 64M --strategies stop-and-copy,post-copy --html cpu.html`,
+    )
+    .action(async (opts: CompareOptions) => {
+      if (opts.real) return fail('--real needs two typevisor serve daemons; see typevisor serve --help (not available in this build yet)');
+      const spec = parse(opts);
+      if (!spec) return;
+      const err = paintErr();
+      const workload = loadWorkloadOrFail(opts.workload, spec.params);
+      if (!workload) return;
+      const status = (m: string): void => {
+        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${err.dim(`migrate-compare: ${m}`)}`);
+      };
+      const c = await compareStrategies({
+        workload: opts.workload,
+        params: workload.params,
+        image: workload.image,
+        memSize: spec.memSize,
+        link: spec.link,
+        strategies: spec.strategies,
+        at: spec.at,
+        options: spec.options,
+        verify: opts.verify,
+        progress: status,
+      });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      let htmlPath: string | undefined;
+      if (opts.html !== false) {
+        htmlPath = resolve(opts.html);
+        try {
+          writeFileSync(htmlPath, renderHtml(c));
+        } catch (e) {
+          return fail(`cannot write ${htmlPath}: ${(e as Error).message}`);
+        }
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ...c, html: htmlPath ?? null }, null, 2)}\n`);
+      } else {
+        const p = paint();
+        const rows = comparisonRows(c);
+        const lines = renderTable(rows[0]!.map((_, i) => ({ align: i === 0 ? ('left' as const) : ('right' as const) })), rows);
+        process.stdout.write(
+          [p.bold(describeComparison(c)), '', p.bold(lines[0]!), ...lines.slice(1), '', ...comparisonNotes(c).map((n) => p.dim(n)), ...(htmlPath ? [`report: ${htmlPath}`] : [])].join('\n') + '\n',
+        );
+      }
+      if (c.runs.some((r) => r.verified === false)) process.exitCode = 1;
+    });
+}
+
+interface Parsed {
+  readonly params: Record<string, number>;
+  readonly memSize: number;
+  readonly link: ReturnType<typeof parseLink>;
+  readonly strategies: StrategyName[];
+  readonly at: number;
+  readonly options: Partial<MigrationOptions>;
+}
+
+function parse(opts: CompareOptions): Parsed | undefined {
+  const memSize = parseMem(opts.mem);
+  if (memSize === undefined) return undefined;
+  try {
+    const strategies = opts.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const s of strategies) if (!(STRATEGY_NAMES as readonly string[]).includes(s)) throw new Error(`--strategies: no strategy named '${s}' (${STRATEGY_NAMES.join(', ')})`);
+    if (strategies.length === 0) throw new Error('--strategies: name at least one');
+    const options: { -readonly [K in keyof MigrationOptions]?: MigrationOptions[K] } = {};
+    if (opts.downtimeLimit !== undefined) options.downtimeLimitMs = parseDuration(opts.downtimeLimit);
+    if (opts.maxRounds !== undefined) options.maxRounds = positive(opts.maxRounds, '--max-rounds');
+    if (opts.hybridRounds !== undefined) options.hybridRounds = positive(opts.hybridRounds, '--hybrid-rounds');
+    if (opts.onStall !== undefined) options.onStall = opts.onStall;
+    if (opts.bandwidth !== undefined) options.bandwidth = parseRate(opts.bandwidth);
+    return {
+      params: opts.param ? parseParams(opts.param) : {},
+      memSize,
+      link: parseLink(opts.link),
+      strategies: strategies as StrategyName[],
+      at: parseCountWithSuffix(opts.at),
+      options,
+    };
+  } catch (e) {
+    fail((e as Error).message);
+    return undefined;
+  }
+}
+
+function positive(text: string, option: string): number {
+  const n = parseCountWithSuffix(text);
+  if (n < 1) throw new Error(`${option} must be at least 1`);
+  return n;
+}
+
+function loadWorkloadOrFail(name: WorkloadName, params: Record<string, number>): ReturnType<typeof loadWorkload> | undefined {
+  try {
+    return loadWorkload(name, params);
+  } catch (e) {
+    fail((e as Error).message);
+    return undefined;
+  }
+}
