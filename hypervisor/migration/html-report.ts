@@ -12,16 +12,21 @@ const H = 260;
 const PAD = { left: 64, right: 16, top: 28, bottom: 44 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const num = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toFixed(3));
+const num = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toFixed(3));
 
 /** Round numbers for an axis from 0 to at least max. */
 function ticks(max: number): number[] {
-  if (!(max > 0)) return [0, 1];
-  const step0 = max / 4;
+  return ticksIn(0, max);
+}
+
+/** Round numbers covering [lo, hi]: from the last one at or below lo to the first at or above hi. */
+function ticksIn(lo: number, hi: number): number[] {
+  if (!(hi > lo)) return [lo, lo + 1];
+  const step0 = (hi - lo) / 4;
   const mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0)!;
   const out: number[] = [];
-  for (let v = 0; v < max + step; v += step) out.push(v);
+  for (let v = Math.floor(lo / step) * step; v < hi + step; v += step) out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -100,19 +105,17 @@ function progressChart(c: Comparison, unit: string): string {
   const ys = series.flatMap((s) => s.points.map((p) => p.guestMs));
   const x0 = Math.min(0, ...xs);
   const x1 = Math.max(1e-9, ...xs);
-  const y0 = Math.min(...ys, 0);
-  const yMax = Math.max(...ys, 1e-9) - y0;
-  const yt = ticks(yMax);
-  const top = yt[yt.length - 1]!;
-  const y = (v: number): number => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * (v - y0)) / top;
+  const xt = ticksIn(x0, x1).filter((t) => t >= x0 && t <= x1);
+  const yt = ticksIn(Math.min(...ys), Math.max(...ys));
+  const y0 = yt[0]!;
+  const y1 = yt[yt.length - 1]!;
+  const y = (v: number): number => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * (v - y0)) / (y1 - y0);
   const x = (v: number): number => PAD.left + ((W - PAD.left - PAD.right) * (v - x0)) / (x1 - x0);
   const body = series
     .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.points.map((p) => `${x(p.atMs).toFixed(1)},${y(p.guestMs).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`)
     .join('');
-  const xt = ticks(x1 - x0).filter((t) => t + x0 <= x1 * 1.0001);
-  const xAxis = xt.map((t) => `<text x="${x(t + x0)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(t + x0)}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">time since the migration started (${esc(unit)}); flat = the guest is not running</text>`;
-  const grid = yt.map((t) => t + y0);
-  return frame('Guest progress over time', `guest time (ms at 100 MIPS)`, grid, y, body + legend(series.map((s) => [s.name, s.color] as const), PAD.left + 10, PAD.top + 8), xAxis);
+  const xAxis = xt.map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(t)}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">time since the migration started (${esc(unit)}); flat = the guest is not running</text>`;
+  return frame('Guest progress over time', `guest time (ms at 100 MIPS)`, yt, y, body + legend(series.map((s) => [s.name, s.color] as const), PAD.left + 10, PAD.top + 8), xAxis);
 }
 
 export function renderHtml(c: Comparison): string {
