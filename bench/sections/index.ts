@@ -1,6 +1,7 @@
 /** Every section of `npm run bench`, in the order they run. Later issues add theirs here. */
 import type { BenchSection } from '../section.js';
 import { interpreterSection } from './interpreter.js';
+import { migrationSection } from './migration.js';
 import { monitorsSection } from './monitors.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection];

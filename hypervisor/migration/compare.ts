@@ -89,7 +89,9 @@ export function comparisonRows(c: Comparison): string[][] {
 
 export function comparisonNotes(c: Comparison): string[] {
   const unit = timeUnit(c.runs[0]?.report ?? { clock: 'virtual' });
+  const stops = c.runs.filter((r) => r.report.stopReason && r.report.converged === false).map((r) => `${r.strategy} did not converge: ${r.report.stopReason}; --on-stall ${r.report.options.onStall}`);
   return [
+    ...stops,
     `times in ${unit}: 1 ms = 100 000 guest instructions (a nominal 100 MIPS); every number is the same on every run`,
     'rounds: pages sent per pre-copy round; * = sent with the guest paused',
     'downtime = last guest instruction on the source to the first on the destination',

@@ -5,7 +5,7 @@
 import { TICKS_PER_MS, type MigrationClock } from './clock.js';
 import type { MigrationPhase } from './events.js';
 import type { MigrationOptions, StrategyName } from './options.js';
-import type { MigrationReport, PostcopyReport, ProgressSample, RoundReport } from './report.js';
+import type { MigrationReport, PostcopyReport, ProgressSample, RoundReport, StopRule } from './report.js';
 
 /** What the destination reports in COMPLETE (JSON). */
 export interface DestinationMetrics {
@@ -41,6 +41,7 @@ export class SourceRecorder {
   guestAtStart = 0;
   beforeMips: number | null = null;
   converged: boolean | null = null;
+  stopRule: StopRule | null = null;
   stopReason: string | null = null;
   finishedAs: StrategyName;
   pushed = 0;
@@ -125,6 +126,7 @@ export class SourceRecorder {
       pagesResent: resent,
       rounds: this.rounds,
       converged: this.converged,
+      stopRule: this.stopRule,
       stopReason: this.stopReason,
       bandwidth: (bytesSent / Math.max(copyMs > 0 ? copyMs : busyMs, 1e-9)) * 1000,
       dirtyRate: runningMs > 0 ? (running.reduce((n, r) => n + r.dirtied, 0) / runningMs) * 1000 : 0,

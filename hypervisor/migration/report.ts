@@ -19,6 +19,9 @@
 import type { MigrationPhase } from './events.js';
 import type { MigrationOptions, StrategyName } from './options.js';
 
+/** What ended pre-copy's rounds: only 'converged' is convergence. */
+export type StopRule = 'converged' | 'round cap' | 'byte cap' | 'no progress';
+
 export interface RoundReport {
   /** 0: the full copy. */
   readonly round: number;
@@ -100,6 +103,8 @@ export interface MigrationReport {
 
   /** Pre-copy: did the dirty set shrink below the downtime limit (null: not pre-copy)? */
   readonly converged: boolean | null;
+  /** The rule that ended pre-copy's rounds (null: not pre-copy). */
+  readonly stopRule: StopRule | null;
   /** Why pre-copy stopped its rounds, in words. */
   readonly stopReason: string | null;
   /** Bytes per second while the link was sending. */
@@ -144,7 +149,7 @@ export function reportRows(reports: readonly MigrationReport[]): string[][] {
     row('  zero pages', (r) => String(r.zeroPages)),
     row('  sent more than once', (r) => String(r.pagesResent)),
     row('rounds', (r) => (r.rounds.length === 0 ? '—' : r.rounds.map((x) => `${x.pages}${x.paused ? '*' : ''}`).join(' '))),
-    row('converged', (r) => (r.converged === null ? '—' : r.converged ? 'yes' : `no: ${r.stopReason ?? ''}`)),
+    row('converged', (r) => (r.converged === null ? '—' : r.converged ? 'yes' : `no (${r.stopRule ?? '?'})`)),
     row('bandwidth', (r) => `${(r.bandwidth / 1e6).toFixed(1)} MB/s`),
     row('dirty rate (pages/s)', (r) => (r.dirtyRate > 0 ? r.dirtyRate.toFixed(0) : '—')),
     row('remote faults', (r) => (r.postcopy ? String(r.postcopy.faults) : '—')),
@@ -163,6 +168,7 @@ export function renderReport(r: MigrationReport): string {
   const w = Math.max(...rows.map((x) => x[0]!.length));
   const head = `${r.vm}: ${r.strategy} over ${r.link}, ${formatBytes(r.memBytes)} of guest memory${r.reason ? ` — ${r.reason}` : ''}`;
   const notes = r.clock === 'virtual' ? ['times are virtual: 1 ms = 100 000 guest instructions (a nominal 100 MIPS)'] : [];
+  if (r.stopReason) notes.push(`pre-copy stopped: ${r.stopReason}`);
   if (r.rounds.some((x) => x.paused)) notes.push('* = sent with the guest paused');
   return [head, ...rows.map(([k, v]) => `  ${k!.padEnd(w)}  ${v}`), ...notes.map((n) => `  ${n}`)].join('\n');
 }

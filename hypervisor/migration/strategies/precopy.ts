@@ -34,6 +34,7 @@
 import { PAGE_SIZE } from '../../../vm/memmap.js';
 import { MigrationError } from '../error.js';
 import { stopAndCopy } from './stop-and-copy.js';
+import type { StopRule } from '../report.js';
 import { allPages, marks, type MigrationStrategy, type SourceContext, type Switchover } from './strategy.js';
 
 /** Bytes a data page takes in a PAGES frame (its entry header and the page). */
@@ -43,6 +44,8 @@ export interface Rounds {
   /** Pages dirtied after the last round (still to send). */
   readonly dirty: number[];
   readonly converged: boolean;
+  /** The stop rule that ended the rounds. */
+  readonly rule: StopRule;
   readonly reason: string;
   /** The next round's number. */
   readonly round: number;
@@ -68,10 +71,10 @@ export async function precopyRounds(ctx: SourceContext, maxRounds: number): Prom
     round++;
     const perMs = sent.durationMs > 0 ? sent.bytes / sent.durationMs : Infinity;
     const expected = (dirty.length * PAGE_WIRE) / perMs;
-    if (expected <= o.downtimeLimitMs) return { dirty, converged: true, reason: `${dirty.length} dirty pages: ${expected.toFixed(3)} ms to send ≤ the ${o.downtimeLimitMs} ms limit`, round };
-    if (round >= maxRounds) return { dirty, converged: false, reason: `${maxRounds} rounds, ${dirty.length} pages still dirty`, round };
-    if (ctx.bytesSent >= byteCap) return { dirty, converged: false, reason: `sent ${o.byteCapFactor}× the guest's memory, ${dirty.length} pages still dirty`, round };
-    if (round >= 2 && dirty.length >= before) return { dirty, converged: false, reason: `no progress: round ${round - 1} left ${dirty.length} dirty pages, round ${round - 2} left ${before}`, round };
+    if (expected <= o.downtimeLimitMs) return { dirty, converged: true, rule: 'converged', reason: `${dirty.length} dirty pages: ${expected.toFixed(3)} ms to send ≤ the ${o.downtimeLimitMs} ms limit`, round };
+    if (round >= maxRounds) return { dirty, converged: false, rule: 'round cap', reason: `${maxRounds} rounds, ${dirty.length} pages still dirty`, round };
+    if (ctx.bytesSent >= byteCap) return { dirty, converged: false, rule: 'byte cap', reason: `sent ${o.byteCapFactor}× the guest's memory, ${dirty.length} pages still dirty`, round };
+    if (round >= 2 && dirty.length >= before) return { dirty, converged: false, rule: 'no progress', reason: `no progress: round ${round - 1} left ${dirty.length} dirty pages, round ${round - 2} left ${before}`, round };
     before = dirty.length;
     pages = dirty;
   }
@@ -90,6 +93,7 @@ export const PRE_COPY: MigrationStrategy = {
     const r = await precopyRounds(ctx, ctx.options.maxRounds);
     const m = ctx.metrics;
     m.converged = r.converged;
+    m.stopRule = r.rule;
     m.stopReason = r.reason;
     if (r.converged || ctx.options.onStall === 'stop-and-copy') {
       if (!r.converged) m.finishedAs = 'stop-and-copy';
