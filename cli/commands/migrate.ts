@@ -208,32 +208,31 @@ async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'go
 }
 
 /**
- * The source daemon is gone, and the guest's memory with it. Tell the
- * destination: it keeps the guest only if it already had all of it.
+ * The source daemon is gone, and the guest's memory with it. Ask the
+ * destination what it holds: a guest waiting for the source is abandoned
+ * there (kept if it already has every page, else lost); either way the
+ * answer is said explicitly.
  */
 async function sourceGone(view: Reporter, p: MigrateParams, source: string, phase: MigrationPhase): Promise<void> {
   const reason = `the source daemon ${source} is gone`;
+  process.exitCode = 1;
   let dest: ControlClient;
   try {
     dest = await ControlClient.connect({ address: parseAddress(p.to), token: p.toToken });
   } catch (e) {
     if (!(e instanceof ControlError)) throw e;
-    view.lost(p.name, `${reason}, and the destination cannot be asked (${e.message})`);
-    process.exitCode = 1;
-    return;
+    return view.lost(p.name, `${reason}, and the destination cannot be asked (${e.message})`);
   }
   try {
-    const info = await dest.abandon(p.name, reason);
-    if (info.state === 'lost') {
-      view.lost(p.name, info.reason ?? reason);
-      process.exitCode = 1;
-    } else {
-      view.note(`${reason}, but the destination had every page: ${p.name} is ${info.state} on ${p.to}`);
-    }
+    let info = (await dest.list()).find((v) => v.name === p.name);
+    if (info?.migration?.phase === 'interrupted') info = await dest.abandon(p.name, reason);
+    if (!info) return view.lost(p.name, `${reason}, and the destination has no copy (the source died during ${phase}, before the guest was there)`);
+    if (info.state === 'lost') return view.lost(p.name, info.reason ?? reason);
+    process.exitCode = 0;
+    view.note(`${reason}, but the destination has all of ${p.name}: it is ${info.state} on ${p.to}`);
   } catch (e) {
     if (!(e instanceof ControlError)) throw e;
-    view.lost(p.name, AFTER_SWITCHOVER.has(phase) ? `${reason}; the destination: ${e.message}` : `${reason} (it died during ${phase}, before switchover, and the destination discarded its partial copy)`);
-    process.exitCode = 1;
+    view.lost(p.name, `${reason}; the destination: ${e.message}`);
   } finally {
     dest.close();
   }

@@ -147,16 +147,20 @@ export class VmHost {
     this.monitor.inputTo(name, bytes);
   }
 
+  /** Keep the VM's counts in its record, for when the engine discards the VM but the record stays (lost). */
+  remember(rec: VmRecord): void {
+    const vm = this.monitor.find(rec.name);
+    if (!vm) return;
+    rec.lastInstructions = vm.cpu.instret;
+    rec.lastVirtualTime = vm.cpu.time;
+  }
+
   /** Mark a guest lost: it stays listed, with the reason, until vm stop. */
   markLost(name: string, reason: string): void {
     const rec = this.records.get(name);
     if (!rec) return;
-    const vm = this.monitor.find(name);
-    if (vm) {
-      rec.lastInstructions = vm.cpu.instret;
-      rec.lastVirtualTime = vm.cpu.time;
-      this.monitor.removeVm(name);
-    }
+    this.remember(rec);
+    if (this.monitor.find(name)) this.monitor.removeVm(name);
     rec.lost = reason;
     this.endConsole(rec, `lost: ${reason}`);
     this.log(`${name}: LOST: ${reason}`);

@@ -107,6 +107,7 @@ export class MigrationDriver {
       // guest (it restarted): the guest's CPU state went with it.
       if (e instanceof ControlError && (e.message.startsWith('no daemon is listening') || e.code === 'no-such-vm')) {
         const reason = `the destination ${peer} no longer has it (${e.message})`;
+        this.host.remember(rec);
         return this.settleOut(rec, Promise.resolve(entry.migration.abandon(reason)), peer);
       }
       throw e;
@@ -117,7 +118,7 @@ export class MigrationDriver {
   }
 
   private sourceEvent(rec: VmRecord, e: MigrationEvent, ctx: OpContext): void {
-    if (e.kind === 'phase') setPhase(rec, e.phase);
+    if (e.kind === 'phase') this.phaseChanged(rec, e.phase);
     ctx.emit({ kind: 'migration', event: e });
   }
 
@@ -213,7 +214,7 @@ export class MigrationDriver {
         clock: new WallClock(),
         output: (b) => rec.console.write(b),
         onEvent: (e) => {
-          if (e.kind === 'phase') setPhase(rec, e.phase);
+          if (e.kind === 'phase') this.phaseChanged(rec, e.phase);
         },
       });
       this.incoming.set(p.name, inc);
@@ -252,6 +253,12 @@ export class MigrationDriver {
     return outcome;
   }
 
+  private phaseChanged(rec: VmRecord, phase: MigrationPhase): void {
+    // The engine discards the VM when a guest is lost: keep its counts for vm list.
+    this.host.remember(rec);
+    setPhase(rec, phase);
+  }
+
   /**
    * The link broke after the switchover, on either side: an interrupted
    * migration stays registered for --recover; a lost guest is listed as lost.
@@ -269,6 +276,7 @@ export class MigrationDriver {
     const rec = this.host.record(p.name);
     if (!inc || rec.migration?.phase !== 'interrupted') throw new ControlError('bad-state', `${p.name} has no interrupted migration on this daemon`);
     this.log(`${p.name}: the source is gone (${p.reason})`);
+    this.host.remember(rec);
     await this.settleIn(rec, Promise.resolve(inc.declareSourceGone()));
     return this.host.info(p.name);
   }
