@@ -12,6 +12,8 @@ import { FileDisk } from '../../vm/devices/file-disk.js';
 import { RegionDisk } from '../../vm/devices/region-disk.js';
 import { bootBare } from '../boot/bare.js';
 import { bootNative } from '../boot/native.js';
+import { bootHosted, type HostedSetup } from '../boot/hosted.js';
+import { isLoopback, NetAddressError, notLoopback, parseNetAddress } from '../../hypervisor/hosted/net-backend.js';
 import type { BootSettings } from '../boot/settings.js';
 import { fail, loadProgram, parseCount, parseMem, tierOption } from '../load.js';
 import type { Tier } from '../../vm/machine.js';
@@ -30,6 +32,9 @@ interface BootOptions {
   readonly maxInstructions?: string;
   readonly json?: boolean;
   readonly tier: Tier;
+  readonly netListen?: string;
+  readonly netConnect?: string;
+  readonly netPublic?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -39,7 +44,7 @@ export function registerBoot(program: Command): void {
     .command('boot')
     .description('boot guest kernels: on the bare machine, or deprivileged under a monitor')
     .argument('[kernel]', 'kernel source (.s, assembled first; links at 0x80000000 by default) or image (.img)')
-    .addOption(new Option('--monitor <kind>', 'none: the bare machine; native: trap-and-emulate VMs on one machine').choices(['none', 'native', 'hosted']).default('none'))
+    .addOption(new Option('--monitor <kind>', 'none: the bare machine; native: trap-and-emulate VMs on one machine; hosted: one VM as a host process (worker-thread vCPU, file disk, TCP network, host clock)').choices(['none', 'native', 'hosted']).default('none'))
     .option('--vms <n>', 'with --monitor native: run this many copies of the kernel')
     .option('--vm <file>', 'with --monitor native: one VM running this kernel (repeat for more; different guests welcome)', collect, [])
     .option('--share <list>', 'CPU shares of the VMs, e.g. 2:1:1 (default: equal)')
@@ -52,6 +57,9 @@ export function registerBoot(program: Command): void {
     .option('--stats', 'print counts at the end: instructions, traps, interrupts; per VM under a monitor (stderr)')
     .option('--json', 'print the result and counts as JSON on stdout (console output goes to stderr)')
     .option('--max-instructions <n>', 'stop a runaway guest after this many instructions (per VM)')
+    .option('--net-listen <addr>', 'with --monitor hosted: the guest\'s network is the first peer to connect to ADDR (HOST:PORT, or PORT on 127.0.0.1; port 0 picks a free one, printed on stderr)')
+    .option('--net-connect <addr>', 'with --monitor hosted: the guest\'s network is a connection to ADDR (HOST:PORT), made at boot')
+    .option('--net-public', 'let --net-listen use an address that is not loopback (anyone who reaches it talks to the guest)')
     .addHelpText('after', `
 Bare machine: the kernel is loaded at its link address in RAM (0x${RAM_BASE.toString(16)} upward)
 and started in supervisor mode with paging off, a0 = RAM size. The exit status is
@@ -63,6 +71,12 @@ instruction traps to the monitor, which emulates it. Console lines are prefixed
 with the VM's name; stdin goes to the first VM. Time is virtual (instruction
 counts), so runs are identical every time.
 
+Hosted monitor: one VM as an ordinary process. Its vCPU runs in a worker
+thread; the main thread serves its devices with the host's: the terminal is the
+console (no prefix on its lines), --disk is a file (a write completes only once
+it is fdatasync'd), --net-listen/--net-connect is a TCP socket, and virtual time
+follows the host clock (one tick = 10 ns). SIGTERM or Ctrl-C stops it cleanly.
+
 Console input comes from stdin (raw mode on a terminal: Ctrl-] ends the session).
 
 Examples:
@@ -70,13 +84,16 @@ Examples:
   typevisor boot guests/kernel/kernel.s --stats --trace-traps 2>traps.log
   typevisor boot guests/kernel/kernel.s --monitor native --vms 3 --stats
   typevisor boot --monitor native --vm a.img --vm b.img --share 2:1
+  typevisor boot guests/kernel/kernel.s --monitor hosted --disk disk.img --stats
+  typevisor boot netkernel.s --monitor hosted --net-listen 127.0.0.1:7000
   typevisor boot mykernel.img --disk disk.img --disk-size 1M --mem 32M`)
     .action(async (file: string | undefined, opts: BootOptions) => {
       const settings = parseSettings(opts);
       if (!settings) return;
+      if (opts.monitor !== 'hosted' && (opts.netListen !== undefined || opts.netConnect !== undefined)) return fail('--net-listen and --net-connect need the hosted monitor: add --monitor hosted');
       if (opts.monitor === 'none') return bootOnBare(file, opts, settings);
       if (opts.monitor === 'native') return bootUnderNative(file, opts, settings);
-      fail('--monitor hosted is not available yet; use --monitor native');
+      return bootUnderHosted(file, opts, settings);
     });
 }
 
@@ -177,4 +194,32 @@ async function bootUnderNative(file: string | undefined, opts: BootOptions, s: B
   } finally {
     for (const d of opened) d.close();
   }
+}
+
+async function bootUnderHosted(file: string | undefined, opts: BootOptions, s: BootSettings): Promise<void> {
+  const kernel = file ?? (opts.vm.length === 1 ? opts.vm[0] : undefined);
+  if (kernel === undefined || (file !== undefined && opts.vm.length > 0) || opts.vm.length > 1) return fail('the hosted monitor runs one VM: name its kernel (typevisor boot KERNEL --monitor hosted)');
+  if (opts.vms !== undefined && opts.vms !== '1') return fail('--vms: the hosted monitor runs one VM (several VMs on one machine: --monitor native)');
+  if (opts.share !== undefined || opts.consoleDir !== undefined) return fail('--share and --console-dir are for several VMs under --monitor native; the hosted VM\'s console is the terminal');
+  if (opts.disk.length > 1) return fail('the hosted VM has one disk: give --disk once');
+  if (opts.netListen !== undefined && opts.netConnect !== undefined) return fail('give --net-listen or --net-connect, not both: the guest has one connection');
+  const createSize = opts.diskSize === undefined ? undefined : parseMem(opts.diskSize, '--disk-size');
+  if (opts.diskSize !== undefined && createSize === undefined) return;
+  let net: HostedSetup['net'];
+  try {
+    if (opts.netListen !== undefined) {
+      net = { mode: 'listen', address: parseNetAddress(opts.netListen), public: opts.netPublic === true };
+      if (!net.public && !isLoopback(net.address.host)) throw notLoopback(net.address);
+    }
+    else if (opts.netConnect !== undefined) net = { mode: 'connect', address: parseNetAddress(opts.netConnect), public: false };
+  } catch (e) {
+    if (!(e instanceof NetAddressError)) throw e;
+    return fail(`${opts.netListen !== undefined ? '--net-listen' : '--net-connect'}: ${e.message}`);
+  }
+  const image = loadProgram(kernel, { defaultTextBase: RAM_BASE });
+  if (!image) return;
+  await bootHosted({ name: 'vm1', image, memSize: s.memSize }, s, {
+    ...(opts.disk[0] !== undefined ? { disk: { path: opts.disk[0], createSize } } : {}),
+    ...(net ? { net } : {}),
+  });
 }

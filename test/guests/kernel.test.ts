@@ -22,48 +22,22 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { assembleFile, formatDiagnostic } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
 import { CAUSES } from '../../vm/trap.js';
 import { CLI_MAIN, REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import { CORE, KERNEL, KERNEL_DIR, quote, writeKernel, type Entry } from '../helpers/kernel.js';
 import { FS_FIXTURES_DIR, loadPrograms, PROGRAMS_DIR, type Expectations } from './expectations.js';
 
-const KERNEL_DIR = fileURLToPath(new URL('../../guests/kernel', import.meta.url));
-const KERNEL = join(KERNEL_DIR, 'kernel.s');
-const CORE = join(KERNEL_DIR, 'core.s');
 /** Ends console input for a program that reads to end of file (see guests/kernel/console.s). */
 const CTRL_D = '\x04';
 
 const temp = mkdtempSync(join(tmpdir(), 'tv-kernel-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-interface Entry {
-  readonly name: string;
-  readonly file: string;
-  readonly args?: readonly string[];
-  readonly spawnOnly?: boolean;
-}
-
-/** A string literal in typevisor assembly (the escapes isa/asm/README.md lists). */
-const quote = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\0/g, '\\0')}"`;
-
 /** A kernel top file with this program table; returns its path. */
-function kernelWith(label: string, entries: readonly Entry[]): string {
-  const lines = [
-    `; ${label} — a test kernel: the real one with its own program table`,
-    `.include ${quote(CORE)}`,
-    '.data',
-    '.align 4',
-    'programs:',
-    ...entries.map((e) => `    program ${quote(e.name)}, ${quote(e.file)}, ${e.spawnOnly ? 'PROG_SPAWN' : 'PROG_BOOT'}, ${quote((e.args ?? []).join('\0'))}`),
-    'program_table_end',
-  ];
-  const path = join(temp, `${label}.s`);
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
-}
+const kernelWith = (label: string, entries: readonly Entry[]): string => writeKernel(temp, label, entries);
 
 /** `typevisor boot` without blocking the event loop, so independent boots can overlap. */
 function bootAsync(args: readonly string[], input = ''): Promise<CliResult> {
