@@ -6,8 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { paint } from '../color.js';
+import { startTourDaemons, type TourDaemons } from '../control/tour-daemons.js';
 
 const cliPath = fileURLToPath(new URL('../main.js', import.meta.url));
 /** The repository root (dist/cli/commands → three levels up). */
@@ -20,6 +22,11 @@ interface Step {
   readonly input?: string;
   /** Only when these files exist (later parts of the tour). */
   readonly needs?: readonly string[];
+  /**
+   * Talks to the tour's two daemons (started before the first such step,
+   * shut down after the last): {A} and {B} in args are their addresses.
+   */
+  readonly daemons?: boolean;
 }
 
 const STEPS: readonly Step[] = [
@@ -61,31 +68,96 @@ const STEPS: readonly Step[] = [
     args: ['boot', 'guests/kernel/kernel.s', '--monitor', 'native', '--vms', '2', '--stats'],
     needs: ['guests/kernel/kernel.s'],
   },
+  {
+    title: 'A guest on a monitor daemon',
+    why: 'typevisor serve runs a daemon that hosts VMs; two are running now, on 127.0.0.1 with a generated token. vm start assembles the guest here and starts it on the first: a page-incrementer that runs until told to stop.',
+    args: ['vm', 'start', 'guests/tour/ticker.s', '--name', 'ticker', '--mem', '4M', '--connect', '{A}'],
+    needs: ['guests/tour/ticker.s'],
+    daemons: true,
+  },
+  {
+    title: 'Live-migrate it to the second daemon while it runs',
+    why: 'Pre-copy: memory crosses while the guest keeps running, then the pages it dirtied meanwhile, in rounds; it stops only for the last few and its CPU state. The link is capped at 8 MiB/s so the rounds are worth watching; the report says what it cost.',
+    args: ['migrate', 'ticker', '--to', '{B}', '--connect', '{A}', '--strategy', 'pre-copy', '--bandwidth', '8M'],
+    needs: ['guests/tour/ticker.s'],
+    daemons: true,
+  },
+  {
+    title: 'One copy, on the second daemon',
+    why: 'The first daemon no longer has it; the second runs it. At no moment did it run on both.',
+    args: ['vm', 'list', '--connect', '{B}'],
+    needs: ['guests/tour/ticker.s'],
+    daemons: true,
+  },
+  {
+    title: 'Its console, before and after the move',
+    why: 'The output it wrote on the first daemon came along; the ticks go on from where they were. A "q" tells it to stop; every page was checked on every tick.',
+    args: ['vm', 'console', 'ticker', '--connect', '{B}'],
+    input: 'q',
+    needs: ['guests/tour/ticker.s'],
+    daemons: true,
+  },
 ];
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('a guided tour: runs programs, boots the kernel, runs VMs — each step as the command you would type')
-    .action(() => {
+    .action(async () => {
       const c = paint();
       const steps = STEPS.filter((s) => (s.needs ?? []).every((f) => existsSync(join(root, f))));
       let failed = 0;
-      steps.forEach((s, i) => {
+      let tour: TourDaemons | undefined;
+      const lastDaemonStep = steps.map((s) => s.daemons === true).lastIndexOf(true);
+      for (const [i, s] of steps.entries()) {
         process.stdout.write(`\n${c.bold.cyan(`── ${i + 1}/${steps.length} ${s.title} `)}\n${c.dim(s.why)}\n`);
-        const shown = s.args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
+        let env = process.env;
+        let args = s.args;
+        if (s.daemons) {
+          tour ??= await startDaemons(c);
+          if (!tour) {
+            failed++;
+            break;
+          }
+          const [a, b] = tour.daemons;
+          env = { ...process.env, TYPEVISOR_TOKEN: tour.token };
+          args = s.args.map((x) => x.replace('{A}', a!.address).replace('{B}', b!.address));
+        }
+        const shown = args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
         process.stdout.write(`${c.green('$')} ${s.input ? `echo ${JSON.stringify(s.input.trimEnd())} | ` : ''}typevisor ${shown}\n`);
-        const r = spawnSync(process.execPath, [cliPath, ...s.args], {
+        const r = spawnSync(process.execPath, [cliPath, ...args], {
           cwd: root,
           input: s.input ?? '',
           stdio: ['pipe', 'inherit', 'inherit'],
-          env: process.env,
+          env,
         });
         const expectFault = s.args.includes('guests/programs/fault-null.s');
         if (r.status !== 0 && !expectFault) failed++;
         process.stdout.write(c.dim(`(exit status ${r.status})\n`));
-      });
+        if (tour && i === lastDaemonStep) {
+          process.stdout.write(`${c.green('$')} kill -TERM ${tour.daemons.map((d) => d.proc.pid).join(' ')}   ${c.dim('# both daemons shut down')}\n`);
+          if (!(await tour.stop())) failed++;
+          tour = undefined;
+        }
+      }
+      await tour?.stop();
       process.stdout.write(`\n${c.bold('That was the tour.')} Next: the README (${relative(process.cwd(), join(root, 'README.md')) || 'README.md'}) shows how to write, trace and debug your own programs.\n`);
       if (failed > 0) process.exitCode = 1;
     });
+}
+
+/** The tour's two daemons, shown as the commands that start them. */
+async function startDaemons(c: ChalkInstance): Promise<TourDaemons | undefined> {
+  try {
+    const tour = await startTourDaemons(cliPath, root, 2);
+    process.stdout.write(`${c.green('$')} export TYPEVISOR_TOKEN=${tour.token}\n`);
+    for (const d of tour.daemons) {
+      process.stdout.write(`${c.green('$')} typevisor serve --listen ${d.address} &\n`);
+      process.stdout.write(`typevisor daemon listening on ${d.address} (pid ${d.proc.pid})\n`);
+    }
+    return tour;
+  } catch (e) {
+    process.stdout.write(`${c.red('could not start the daemons:')} ${(e as Error).message}\n`);
+    return undefined;
+  }
 }
