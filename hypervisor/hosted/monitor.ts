@@ -19,7 +19,7 @@
  * The VM lives in the worker, so unlike the native monitor this one has no
  * VirtualMachine objects to show; its result carries the VM's counts as data.
  */
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
@@ -30,6 +30,7 @@ import { DEFAULT_SHADOW_PAGES, MonitorConfigError } from '../native/monitor.js';
 import { Doorbell, type FromVcpu, type ToVcpu, type VcpuConfig, type VcpuCounters, type VcpuExit } from './channel.js';
 import type { HostDisk, HostDiskCounters } from './disk-backend.js';
 import type { HostNet, NetCounters } from './net-backend.js';
+import { VcpuThread } from './vcpu-thread.js';
 
 export interface HostedVmConfig {
   readonly name: string;
@@ -51,6 +52,8 @@ export interface HostedMonitorOptions {
   readonly net?: HostNet;
   /** The compiled vCPU thread (default: vcpu-worker.js beside this module). */
   readonly workerUrl?: URL;
+  /** Run on this vCPU thread, and leave it running after (default: a thread of its own). */
+  readonly thread?: VcpuThread;
 }
 
 export interface HostedResult extends MonitorResult {
@@ -75,7 +78,8 @@ export class HostedMonitor {
   private stopReason: string | undefined;
   /** Messages from before the worker started (input that came early, a stop). */
   private readonly early: ToVcpu[] = [];
-  private worker: Worker | undefined;
+  private thread: VcpuThread | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: HostedVmConfig, options: HostedMonitorOptions = {}) {
     this.options = options;
@@ -101,7 +105,7 @@ export class HostedMonitor {
     this.stopReason = reason;
     this.post({ kind: 'stop', reason });
     // A slice is short; a vCPU that does not answer is stuck in the monitor itself.
-    setTimeout(() => void this.worker?.terminate(), STOP_GRACE_MS).unref();
+    this.watchdog = setTimeout(() => void this.thread?.close(), STOP_GRACE_MS).unref();
   }
 
   async run(): Promise<HostedResult> {
@@ -125,11 +129,10 @@ export class HostedMonitor {
       net: o.net !== undefined,
     };
     const port = this.channel.port1;
-    const worker = new Worker(o.workerUrl ?? new URL('./vcpu-worker.js', import.meta.url), {
-      workerData: { config: vcpuConfig, port: this.channel.port2 },
-      transferList: [this.channel.port2],
-    });
-    this.worker = worker;
+    const thread = o.thread ?? new VcpuThread(o.workerUrl);
+    const worker = thread.worker;
+    this.thread = thread;
+    thread.start(vcpuConfig, this.channel.port2);
     for (const m of this.early.splice(0)) this.post(m);
     o.net?.attach({
       connected: () => this.post({ kind: 'net-connected' }),
@@ -137,6 +140,8 @@ export class HostedMonitor {
       closed: (final) => this.post({ kind: 'net-closed', final }),
     });
 
+    let onError: (e: Error) => void = () => undefined;
+    let onExit: (code: number) => void = () => undefined;
     const ended = await new Promise<VcpuExit | string>((resolve) => {
       const onMessage = (m: FromVcpu): void => {
         if (m.kind === 'exit') resolve(m.exit);
@@ -144,17 +149,22 @@ export class HostedMonitor {
         else this.serve(m);
       };
       port.on('message', onMessage);
-      worker.once('error', (e) => resolve(`the vCPU thread failed: ${e.message}`));
-      worker.once('exit', (code) => {
+      onError = (e) => resolve(`the vCPU thread failed: ${e.message}`);
+      onExit = (code) => {
         // Anything it posted before it ended is still in the port: take it first.
         for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) onMessage(r.message as FromVcpu);
         resolve(`the vCPU thread ended (code ${code}) without a result`);
-      });
+      };
+      worker.once('error', onError);
+      worker.once('exit', onExit);
     });
     const wallMs = performance.now() - t0;
     this.finished = true;
+    clearTimeout(this.watchdog);
+    worker.off('error', onError);
+    worker.off('exit', onExit);
     port.close();
-    await worker.terminate();
+    if (!o.thread) await thread.close();
     await o.disk?.drain(); // a write in flight when the guest stopped still lands whole
 
     const exit = typeof ended === 'string' ? undefined : ended;

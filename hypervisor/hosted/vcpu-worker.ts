@@ -1,26 +1,30 @@
 /**
- * The hosted monitor's vCPU thread (a worker_threads Worker): wires the port
- * and the doorbell it was started with to a HostedVcpu, runs the guest, and
- * posts how it ended. It never returns to its own event loop until then: the
- * messages are pulled with receiveMessageOnPort between slices, and waits are
- * Atomics.wait on the doorbell.
+ * The hosted monitor's vCPU thread (a worker_threads Worker). Each request on
+ * its parent port — a VcpuConfig and the MessagePort of that run's channel —
+ * is one guest run: a HostedVcpu wired to the port and the doorbell, run to
+ * its end, and how it ended posted back. While a guest runs the thread never
+ * returns to its event loop: messages are pulled with receiveMessageOnPort
+ * between slices, and waits are Atomics.wait on the doorbell. Between runs it
+ * idles, keeping what V8 compiled (see vcpu-thread.ts).
  */
-import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Doorbell, type FromVcpu, type ToVcpu, type VcpuConfig } from './channel.js';
 import { HostedVcpu } from './vcpu.js';
 
-const { config, port } = workerData as { config: VcpuConfig; port: MessagePort };
-const send = (message: FromVcpu, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
-
-try {
-  const vcpu = new HostedVcpu(config, {
-    receive: () => receiveMessageOnPort(port)?.message as ToVcpu | undefined,
-    send,
-    bell: new Doorbell(config.bell),
-  });
-  send({ kind: 'exit', exit: vcpu.run() });
-} catch (e) {
-  send({ kind: 'crash', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-} finally {
-  port.close();
+function run(config: VcpuConfig, port: MessagePort): void {
+  const send = (message: FromVcpu, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  try {
+    const vcpu = new HostedVcpu(config, {
+      receive: () => receiveMessageOnPort(port)?.message as ToVcpu | undefined,
+      send,
+      bell: new Doorbell(config.bell),
+    });
+    send({ kind: 'exit', exit: vcpu.run() });
+  } catch (e) {
+    send({ kind: 'crash', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  } finally {
+    port.close();
+  }
 }
+
+parentPort!.on('message', (m: { config: VcpuConfig; port: MessagePort }) => run(m.config, m.port));

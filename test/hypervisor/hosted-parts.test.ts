@@ -3,6 +3,7 @@
  * the main thread (so a test decides when each disk request is answered),
  * virtual time on a host clock it controls, the doorbell, the network
  * events' order, the disk file with its durability rule, and the socket.
+ * The monitor itself runs its vCPU thread from dist/ (build first).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, Socket, type AddressInfo } from 'node:net';
@@ -20,7 +21,9 @@ import { HostClock, TICKS_PER_MS } from '../../hypervisor/hosted/host-clock.js';
 import { HostedVm } from '../../hypervisor/hosted/hosted-vm.js';
 import { HostNet, isLoopback, NetAddressError, parseNetAddress, type NetPeer } from '../../hypervisor/hosted/net-backend.js';
 import { NetFeeder } from '../../hypervisor/hosted/net-feeder.js';
+import { HostedMonitor } from '../../hypervisor/hosted/monitor.js';
 import { HostedVcpu, type VcpuLink } from '../../hypervisor/hosted/vcpu.js';
+import { VcpuThread } from '../../hypervisor/hosted/vcpu-thread.js';
 import { MemoryDisk, SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { NET_RX, NET_STATUS, NET_STATUS_CLOSED, NET_STATUS_CONNECTED, NetDevice } from '../../vm/devices/net.js';
 import { fileBytes, makeTvfs, readTvfs } from '../../vm/devices/tvfs.js';
@@ -129,6 +132,34 @@ describe('the vCPU loop (HostedVcpu), with the test as its main thread', () => {
     expect(exit.outcome).toEqual({ kind: 'poweroff', status: 0 });
     expect(exit.virtualTime).toBeGreaterThanOrEqual(1000 * TICKS_PER_MS);
     expect(exit.instructions).toBeLessThan(exit.virtualTime);
+  });
+});
+
+describe('HostedMonitor and its vCPU thread', () => {
+  const worker = new URL('../../dist/hypervisor/hosted/vcpu-worker.js', import.meta.url);
+
+  test('a thread that outlives a run takes the next one; each run reports its own VM', async () => {
+    const thread = new VcpuThread(worker);
+    const image = kernel('hello-twice', [{ name: 'hello' }]);
+    try {
+      for (let i = 0; i < 2; i++) {
+        let out = '';
+        const r = await new HostedMonitor({ name: `run${i}`, image, memSize: MEM }, { thread, output: (b) => (out += Buffer.from(b).toString()) }).run();
+        expect(r.vms[0]).toMatchObject({ name: `run${i}`, outcome: { kind: 'poweroff', status: 0 } });
+        expect(out).toContain('Hello, world!\n');
+      }
+    } finally {
+      await thread.close();
+    }
+  });
+
+  test('stop() before the guest has finished: the result says so, and the VM did not power off', async () => {
+    const mon = new HostedMonitor({ name: 'vm1', image: kernel('sieve-stop', [{ name: 'sieve' }]), memSize: MEM }, { workerUrl: worker });
+    mon.stop('test');
+    const r = await mon.run();
+    expect(r.stopped).toBe('test');
+    expect(r.vms[0]!.outcome).toEqual({ kind: 'failed', reason: 'the host asked it to stop (test)' });
+    expect(r.vms[0]!.instructions).toBe(0);
   });
 });
 
