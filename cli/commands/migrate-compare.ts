@@ -5,7 +5,8 @@
  * hypervisor/migration/compare.ts.
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import {
   compareStrategies,
@@ -21,6 +22,8 @@ import {
   STALL_POLICIES,
   STRATEGY_NAMES,
   WORKLOAD_NAMES,
+  type Comparison,
+  type ComparisonSpec,
   type MigrationOptions,
   type StrategyName,
   type WorkloadName,
@@ -29,6 +32,11 @@ import { comparisonNotes } from '../../hypervisor/migration/compare.js';
 import { renderTable } from '../../bench/table.js';
 import { paint, paintErr } from '../color.js';
 import { fail, parseMem } from '../load.js';
+import { compareOverTcp } from '../migrate-real.js';
+
+const cliPath = fileURLToPath(new URL('../main.js', import.meta.url));
+/** The repository root (dist/cli/commands → three levels up). */
+const root = join(dirname(cliPath), '..', '..');
 
 interface CompareOptions {
   readonly workload: WorkloadName;
@@ -77,13 +85,17 @@ the wire — so the numbers are exactly the same on every run. Each migrated
 guest is also run to its end and checked against the same workload never
 migrated (its console output and final memory).
 
+With --real, two typevisor serve daemons are started on 127.0.0.1 and each
+strategy migrates the workload between them over TCP, as typevisor migrate
+does; times are wall time and vary from run to run (--link does not apply).
+
 Examples:
   typevisor migrate-compare --workload writes --mem 16M --link 1GB/s,0.1ms
   typevisor migrate-compare --workload writes --param WS_PAGES=2000,SPIN=0,RANDOM=1 --link 100MB/s --on-stall post-copy
-  typevisor migrate-compare --workload cpu --mem 64M --strategies stop-and-copy,post-copy --html cpu.html`,
+  typevisor migrate-compare --workload cpu --mem 64M --strategies stop-and-copy,post-copy --html cpu.html
+  typevisor migrate-compare --workload writes --real`,
     )
     .action(async (opts: CompareOptions) => {
-      if (opts.real) return fail('--real needs two typevisor serve daemons; see typevisor serve --help (not available in this build yet)');
       const spec = parse(opts);
       if (!spec) return;
       const err = paintErr();
@@ -92,7 +104,7 @@ Examples:
       const status = (m: string): void => {
         if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${err.dim(`migrate-compare: ${m}`)}`);
       };
-      const c = await compareStrategies({
+      const comparison: ComparisonSpec = {
         workload: opts.workload,
         params: workload.params,
         image: workload.image,
@@ -103,7 +115,14 @@ Examples:
         options: spec.options,
         verify: opts.verify,
         progress: status,
-      });
+      };
+      let c: Comparison;
+      try {
+        c = opts.real ? await compareOverTcp(comparison, cliPath, root) : await compareStrategies(comparison);
+      } catch (e) {
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        return fail((e as Error).message);
+      }
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       let htmlPath: string | undefined;
       if (opts.html !== false) {

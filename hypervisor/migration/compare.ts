@@ -38,6 +38,8 @@ export interface StrategyRun {
 }
 
 export interface Comparison {
+  /** 'simulated': one process, virtual time. 'real': two daemons over TCP on 127.0.0.1, wall time. */
+  readonly mode: 'simulated' | 'real';
   readonly workload: string;
   readonly params: Readonly<Record<string, number>>;
   readonly memSize: number;
@@ -72,13 +74,15 @@ export async function compareStrategies(spec: ComparisonSpec): Promise<Compariso
     }
     runs.push({ strategy, report: r.outgoing.report, verified, verdict });
   }
-  return { workload: spec.workload, params: spec.params, memSize: spec.memSize, link: spec.link, at: spec.at, runs };
+  return { mode: 'simulated', workload: spec.workload, params: spec.params, memSize: spec.memSize, link: spec.link, at: spec.at, runs };
 }
 
 /** The heading line: what was compared. */
 export function describeComparison(c: Comparison): string {
   const params = Object.entries(c.params).map(([k, v]) => `${k}=${v}`).join(' ');
-  return `${c.workload} (${params}), ${formatBytes(c.memSize)} of guest memory, link ${formatRate(c.link.bandwidth)} with ${c.link.latencyMs} ms latency (simulated), migrated after ${c.at.toLocaleString('en-US')} guest instructions (${(c.at / TICKS_PER_MS).toFixed(2)} virtual ms)`;
+  const head = `${c.workload} (${params}), ${formatBytes(c.memSize)} of guest memory`;
+  if (c.mode === 'real') return `${head}, two typevisor serve daemons over TCP on 127.0.0.1 (wall time), migrated after ${c.at.toLocaleString('en-US')} guest instructions`;
+  return `${head}, link ${formatRate(c.link.bandwidth)} with ${c.link.latencyMs} ms latency (simulated), migrated after ${c.at.toLocaleString('en-US')} guest instructions (${(c.at / TICKS_PER_MS).toFixed(2)} virtual ms)`;
 }
 
 /** The table rows (label first, one column per strategy), with the check row. */
@@ -92,9 +96,13 @@ export function comparisonNotes(c: Comparison): string[] {
   const stops = c.runs.filter((r) => r.report.stopReason && r.report.converged === false).map((r) => `${r.strategy} did not converge: ${r.report.stopReason}; --on-stall ${r.report.options.onStall}`);
   return [
     ...stops,
-    `times in ${unit}: 1 ms = 100 000 guest instructions (a nominal 100 MIPS); every number is the same on every run`,
+    c.mode === 'real'
+      ? `times in ${unit} of wall time between two processes: they vary from run to run; guest MIPS is guest virtual time per wall second`
+      : `times in ${unit}: 1 ms = 100 000 guest instructions (a nominal 100 MIPS); every number is the same on every run`,
     'rounds: pages sent per pre-copy round; * = sent with the guest paused',
     'downtime = last guest instruction on the source to the first on the destination',
-    'checked: the migrated guest printed the same and ended with the same memory as the same workload never migrated',
+    c.mode === 'real'
+      ? 'checked: the migrated guest printed the same as the same workload never migrated'
+      : 'checked: the migrated guest printed the same and ended with the same memory as the same workload never migrated',
   ];
 }

@@ -42,6 +42,8 @@ export interface OutgoingConfig {
 
 /** Progress events at most this often, in pages. */
 const PROGRESS_STEP = 64;
+/** Sending this long without a pause lets the host's guests run (wall clock: one thread for both). */
+const PASS_EVERY_MS = 2;
 
 export class OutgoingMigration {
   readonly id: string;
@@ -62,6 +64,7 @@ export class OutgoingMigration {
   private busyBefore = 0;
   private link = '';
   private lastProgress = 0;
+  private lastPass = 0;
 
   constructor(private readonly config: OutgoingConfig) {
     this.id = config.id ?? randomBytes(16).toString('hex');
@@ -260,6 +263,10 @@ export class OutgoingMigration {
     const sent = ch.send({ type: FrameType.PAGES, requested, round, pages: entries }); // encoded (copied) now
     if (!this.committed) this.metrics.sample(this.source.guestTime);
     await sent;
+    if (this.clock.now() - this.lastPass >= PASS_EVERY_MS) {
+      await this.clock.pass();
+      this.lastPass = this.clock.now();
+    }
     const m = this.metrics;
     if (m.pagesSent - this.lastProgress >= PROGRESS_STEP) {
       this.lastProgress = m.pagesSent;

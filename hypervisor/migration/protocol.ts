@@ -285,6 +285,9 @@ const MIN_PAYLOAD: Partial<Record<FrameType, number>> = {
   [FrameType.RECOVER_STATE]: 5,
 };
 
+/** The checksum field, read as zero. */
+const ZERO_CRC = new Uint8Array(4);
+
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Size in bytes of the parsed payload, recomputed from its fields (to check it fills the frame). */
@@ -310,9 +313,7 @@ export function decodeFrame(bytes: Uint8Array, expectedSeq: number): Frame {
   const name = frameName(h.type);
   if (h.magic !== PROTOCOL_MAGIC) throw new ProtocolError(name, 'header.magic', 0, `is 0x${h.magic.toString(16)}, not 0x${PROTOCOL_MAGIC.toString(16)} ("TM"): not a migration stream`);
   if (h.length !== bytes.length) throw new ProtocolError(name, 'header.length', 4, `says ${h.length} bytes, the frame has ${bytes.length}`);
-  const body = bytes.slice();
-  new DataView(body.buffer).setUint32(12, 0, true);
-  const crc = crc32(body);
+  const crc = crc32(bytes.subarray(HEADER_SIZE), crc32(ZERO_CRC, crc32(bytes.subarray(0, 12))));
   if (crc !== h.crc) throw new ProtocolError(name, 'header.checksum', 12, `mismatch: expected 0x${crc.toString(16).padStart(8, '0')}, found 0x${h.crc.toString(16).padStart(8, '0')}: the frame is corrupt`);
   if (h.version !== PROTOCOL_VERSION) throw new ProtocolError(name, 'header.version', 2, `is ${h.version}; this side speaks version ${PROTOCOL_VERSION}`);
   if (h.type < FrameType.HELLO || h.type > LAST_TYPE) throw new ProtocolError(name, 'header.type', 3, `is ${h.type}, not a frame type (1..${LAST_TYPE})`);
@@ -361,7 +362,8 @@ function build(type: FrameType, name: string, p: Record<string, unknown>): Frame
       const pages = entries.map((e, i) => {
         if (e.kind !== PageKind.DATA && e.kind !== PageKind.ZERO) throw new ProtocolError(name, `entry[${i}].kind`, off + 4, `is ${e.kind} (0 data, 1 zero)`);
         off += 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0);
-        return { page: e.page, data: e.kind === PageKind.DATA ? new Uint8Array(e.data) : undefined };
+        // A view into the frame (which is ours alone): written into guest memory, never kept.
+        return { page: e.page, data: e.kind === PageKind.DATA ? e.data : undefined };
       });
       const flags = p['flags'] as number;
       if ((flags & ~1) !== 0) throw new ProtocolError(name, 'flags', H, `has unknown bits 0x${flags.toString(16)}`);

@@ -62,6 +62,10 @@ export class VirtualClock implements MigrationClock {
     return this.until(this.ticks + Math.max(0, Math.round(ms * TICKS_PER_MS)));
   }
 
+  pass(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Resolves when the clock reaches `ticks`. */
   until(ticks: number): Promise<void> {
     return new Promise((resolve) => this.schedule(ticks, resolve));
