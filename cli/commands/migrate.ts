@@ -156,7 +156,7 @@ async function migrate(vm: string, opts: MigrateOptions): Promise<void> {
       process.exit(EXIT_CANCELLED);
     }
     cancelled = true;
-    view.note(AFTER_SWITCHOVER.has(lastPhase) ? 'past switchover: the migration cannot be cancelled now, it finishes' : 'cancelling… (the guest stays on the source; Ctrl-C again to stop waiting)');
+    view.note(AFTER_SWITCHOVER.has(lastPhase) ? 'past switchover: the migration cannot be cancelled now, it finishes' : 'Ctrl-C: cancelling (Ctrl-C again to stop waiting)');
     call.cancel();
   };
   process.on('SIGINT', onSigint);
@@ -201,7 +201,7 @@ async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'go
   try {
     return await ControlClient.connect({ address, token });
   } catch (e) {
-    if (e instanceof ControlError && e.code === 'unreachable' && e.message.startsWith('no daemon is listening')) return 'gone';
+    if (e instanceof ControlError && e.code === 'no-daemon') return 'gone';
     if (e instanceof ControlError) return void fail(e.message);
     throw e;
   }
@@ -279,7 +279,7 @@ class Reporter {
         break;
       case 'aborted':
         writeOut(1, `${renderReport(o.report)}\n`);
-        writeOut(2, `${err.red('aborted')} during ${o.phase}: ${o.reason}\n(${name} is on ${source}; ${to} discarded its copy)\n`);
+        writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${to} discarded its copy\n`);
         break;
       case 'interrupted':
         writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused on both daemons. Finish it with:\n  typevisor migrate ${name} --recover --to ${to}\n`);

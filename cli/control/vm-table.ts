@@ -24,7 +24,8 @@ function stateColor(c: ChalkInstance, state: VmState): (s: string) => string {
 /** What is going on with the VM, in words: its migration, and why it is paused, off or lost. */
 export function vmNote(v: VmInfo): string {
   const parts: string[] = [];
-  if (v.migration) parts.push(`${v.migration.strategy} ${v.migration.role === 'source' ? 'to' : 'from'} ${v.migration.peer}: ${v.migration.phase}`);
+  // An interrupted or lost migration is told by the reason alone.
+  if (v.migration && v.migration.phase !== 'interrupted' && v.migration.phase !== 'lost') parts.push(`${v.migration.strategy} ${v.migration.role === 'source' ? 'to' : 'from'} ${v.migration.peer}: ${v.migration.phase}`);
   if (v.reason) parts.push(v.reason);
   return parts.join('; ');
 }

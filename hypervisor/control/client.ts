@@ -247,7 +247,7 @@ export class ControlClient {
 function connectionError(where: string, e: NodeJS.ErrnoException): ControlError {
   switch (e.code) {
     case 'ECONNREFUSED':
-      return new ControlError('unreachable', `no daemon is listening at ${where} (start one with: typevisor serve --listen ${where})`);
+      return new ControlError('no-daemon', `no daemon is listening at ${where} (start one with: typevisor serve --listen ${where})`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new ControlError('unreachable', `cannot resolve the host in ${where}`);

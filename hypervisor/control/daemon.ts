@@ -7,12 +7,14 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from './address.js';
-import { ControlError } from './error.js';
+import { ControlError, type ControlErrorCode } from './error.js';
 import { LineReader, sendLine } from './lines.js';
 import {
   PROTOCOL_VERSION,
   parseClientMessage,
+  type ControlFailure,
   type DaemonInfo,
+  type ErrorCode,
   type OpName,
   type Params,
   type Refused,
@@ -178,11 +180,7 @@ export class ControlDaemon {
         }
       }
     } catch (e) {
-      const error = e instanceof ControlError && e.code !== 'refused' && e.code !== 'protocol' && e.code !== 'timeout' && e.code !== 'connection'
-        ? { code: e.code, message: e.message }
-        : e instanceof ControlError
-          ? { code: 'unreachable' as const, message: e.message }
-          : { code: 'internal' as const, message: e instanceof Error ? e.message : String(e) };
+      const error = wireError(e);
       if (error.code === 'internal') this.log(`${req.op} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       sendLine(socket, { type: 'response', id: req.id, ok: false, error });
     } finally {
@@ -196,4 +194,12 @@ export class ControlDaemon {
     for (const s of this.sessions) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+const CLIENT_SIDE: ReadonlySet<ControlErrorCode> = new Set<ControlErrorCode>(['no-daemon', 'refused', 'connection', 'protocol', 'timeout']);
+
+/** An error as a response carries it: a client-side failure (reaching another daemon) is `unreachable` here. */
+function wireError(e: unknown): ControlFailure {
+  if (!(e instanceof ControlError)) return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+  return { code: CLIENT_SIDE.has(e.code) ? 'unreachable' : (e.code as ErrorCode), message: e.message };
 }

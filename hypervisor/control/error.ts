@@ -4,8 +4,12 @@
  */
 import type { ErrorCode } from './protocol.js';
 
-/** The daemon's codes, plus what can only go wrong on the client's side of the wire. */
-export type ControlErrorCode = ErrorCode | 'refused' | 'connection' | 'protocol' | 'timeout';
+/**
+ * The daemon's codes, plus what can only go wrong on the client's side of the
+ * wire. `no-daemon`: nothing listens at the address (connection refused) — on
+ * this machine's loopback, the daemon is not running.
+ */
+export type ControlErrorCode = ErrorCode | 'no-daemon' | 'refused' | 'connection' | 'protocol' | 'timeout';
 
 export class ControlError extends Error {
   override readonly name = 'ControlError';

@@ -105,8 +105,9 @@ export class MigrationDriver {
     } catch (e) {
       // No daemon listening there (it died), or one that never heard of the
       // guest (it restarted): the guest's CPU state went with it.
-      if (e instanceof ControlError && (e.message.startsWith('no daemon is listening') || e.code === 'no-such-vm')) {
-        const reason = `the destination ${peer} no longer has it (${e.message})`;
+      const gone = e instanceof ControlError && e.code === 'no-daemon';
+      if (gone || (e instanceof ControlError && e.code === 'no-such-vm')) {
+        const reason = gone ? `the destination daemon ${peer} is gone` : `the destination daemon ${peer} no longer knows it (it restarted)`;
         this.host.remember(rec);
         return this.settleOut(rec, Promise.resolve(entry.migration.abandon(reason)), peer);
       }
