@@ -61,3 +61,15 @@ describe('typevisor migrate-compare', () => {
     expect(runCli(['migrate-compare', '--param', 'NOPE=1']).stderr).toMatch(/workload writes has no parameter NOPE/);
   });
 });
+
+describe('typevisor migrate-compare --real', () => {
+  test('migrates between two typevisor serve daemons over TCP on 127.0.0.1 and checks each run', () => {
+    const r = runCli(['migrate-compare', '--workload', 'incrementer', '--param', 'WS_PAGES=64,PASSES=2000,SPIN=4', '--mem', '4M', '--at', '100k', '--strategies', 'pre-copy,post-copy', '--real', '--no-html']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/two typevisor serve daemons over TCP on 127\.0\.0\.1 \(wall time\)/);
+    expect(r.stdout).toMatch(/^downtime \(ms\)(\s+[\d.]+){2}$/m);
+    expect(r.stdout).toMatch(/^checked(\s+ok){2}$/m);
+    expect(r.stdout).toMatch(/wall time between two processes: they vary from run to run/);
+  });
+});
