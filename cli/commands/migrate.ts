@@ -282,7 +282,7 @@ class Reporter {
         writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${to} discarded its copy\n`);
         break;
       case 'interrupted':
-        writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused on both daemons. Finish it with:\n  typevisor migrate ${name} --recover --to ${to}\n`);
+        writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused, running nowhere, until you finish it:\n  typevisor migrate ${name} --recover --to ${to}\n`);
         break;
       case 'lost':
         writeOut(2, `${err.red.bold('LOST:')} ${name} cannot be completed anywhere: ${o.reason}\n`);
