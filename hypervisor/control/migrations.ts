@@ -39,6 +39,8 @@ export class MigrationDriver {
   private readonly outgoing = new Map<string, Outgoing>();
   /** Migrations into this daemon, by VM name. */
   private readonly incoming = new Map<string, IncomingMigration>();
+  /** The token each destination took (for the console hand-over after a completed migration). */
+  private readonly peerTokens = new Map<string, string>();
 
   constructor(
     private readonly host: VmHost,
@@ -168,8 +170,6 @@ export class MigrationDriver {
       this.log(`${rec.name}: could not hand its console history to ${peer}: ${(e as Error).message}`);
     }
   }
-
-  private readonly peerTokens = new Map<string, string>();
 
   private async openChannel(to: Address, token: string, params: IncomingParams): Promise<Socket> {
     const client = await ControlClient.connect({ address: to, token, client: 'daemon' });
