@@ -24,6 +24,7 @@ import { dirname, join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { assemble, formatDiagnostic } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
+import type { MonitorResult } from '../../hypervisor/core/monitor.js';
 import { HostedMonitor } from '../../hypervisor/hosted/monitor.js';
 import { VcpuThread } from '../../hypervisor/hosted/vcpu-thread.js';
 import { NativeMonitor } from '../../hypervisor/native/monitor.js';
@@ -72,17 +73,22 @@ export const BARE: Platform = {
   },
 };
 
+/** Time one monitor run of one VM, which must power off with status 0. */
+async function timeMonitor(platform: string, run: () => Promise<MonitorResult>): Promise<{ instructions: number; seconds: number }> {
+  const t0 = performance.now();
+  const r = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const vm = r.vms[0]!;
+  if (vm.outcome.kind !== 'poweroff' || vm.outcome.status !== 0) throw new BenchError(`${platform}: the VM did not power off cleanly (${JSON.stringify(vm.outcome)})`);
+  return { instructions: vm.instructions, seconds };
+}
+
 export const NATIVE: Platform = {
   name: 'native',
   async run(kernel, tier) {
     let out = '';
     const mon = new NativeMonitor([{ name: 'vm1', image: kernel, memSize: 16 * 1024 * 1024 }], { tier, output: (_i, b) => (out += decoder.decode(b)) });
-    const t0 = performance.now();
-    const r = await mon.run();
-    const seconds = (performance.now() - t0) / 1000;
-    const vm = r.vms[0]!;
-    if (vm.outcome.kind !== 'poweroff' || vm.outcome.status !== 0) throw new BenchError(`native: the VM did not power off cleanly (${JSON.stringify(vm.outcome)})`);
-    return { output: out, instructions: vm.instructions, seconds };
+    return { ...(await timeMonitor('native', () => mon.run())), output: out };
   },
 };
 
@@ -95,12 +101,7 @@ export const HOSTED: Platform = {
     let out = '';
     hostedThread ??= new VcpuThread().unref();
     const mon = new HostedMonitor({ name: 'vm1', image: kernel, memSize: 16 * 1024 * 1024 }, { tier, thread: hostedThread, output: (b) => (out += decoder.decode(b)) });
-    const t0 = performance.now();
-    const r = await mon.run();
-    const seconds = (performance.now() - t0) / 1000;
-    const vm = r.vms[0]!;
-    if (vm.outcome.kind !== 'poweroff' || vm.outcome.status !== 0) throw new BenchError(`hosted: the VM did not power off cleanly (${JSON.stringify(vm.outcome)})`);
-    return { output: out, instructions: vm.instructions, seconds };
+    return { ...(await timeMonitor('hosted', () => mon.run())), output: out };
   },
 };
 

@@ -54,10 +54,22 @@ export async function bootHosted(config: HostedVmConfig, s: BootSettings, setup:
   if (net?.mode === 'listen') log(`net: listening on ${formatAddress(net.address)}`);
 
   let monitor: HostedMonitor;
+  let outputGone = false;
+  const output = (bytes: Uint8Array): void => {
+    if (outputGone) return;
+    try {
+      writeOut(s.json ? 2 : 1, bytes);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+      // `… | head` has read enough: stop the guest as a closed pipe stops a program.
+      outputGone = true;
+      stop('a closed console (EPIPE)', 128 + constants.signals.SIGPIPE);
+    }
+  };
   try {
     monitor = new HostedMonitor(config, {
       tier: s.tier,
-      output: (bytes) => writeOut(s.json ? 2 : 1, bytes),
+      output,
       ...(disk ? { disk } : {}),
       ...(net ? { net } : {}),
       ...(s.traceTraps ? { onEvent: (e: VmEvent) => writeOut(2, formatEvent(e) + '\n') } : {}),
@@ -103,21 +115,22 @@ export async function bootHosted(config: HostedVmConfig, s: BootSettings, setup:
   if (result.stopped === undefined) process.exitCode = monitorExitCode(result);
 }
 
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 const kib = (n: number): string => (n < 1024 ? `${n} bytes` : `${(n / 1024).toFixed(1)} KiB`);
 
 /** The host's side of the run: the vCPU thread, the clock, the disk file, the socket. */
 export function formatHostStats(r: HostedResult): string {
   const lines: string[] = [];
   const v = r.vcpu;
-  if (v) lines.push(`  vCPU thread       ${v.slices} slices, ${v.waits} waits (${v.sleptMs.toFixed(1)} ms asleep), ${v.messages} messages in`);
+  if (v) lines.push(`  vCPU thread       ${plural(v.slices, 'slice')}, ${plural(v.waits, 'wait')} (${v.sleptMs.toFixed(1)} ms asleep), ${plural(v.messages, 'message')} in`);
   const vm = r.vms[0];
   if (vm) lines.push(`  clock             1 tick = 10 ns of host time: ${(vm.virtualTime / TICKS_PER_MS).toFixed(1)} ms of virtual time`);
   const d = r.disk;
-  if (d) lines.push(`  disk              ${d.path}${d.created ? ' (created)' : ''}: ${d.reads} reads (${kib(d.bytesRead)}), ${d.writes} writes (${kib(d.bytesWritten)}), ${d.syncs} fdatasyncs`);
+  if (d) lines.push(`  disk              ${d.path}${d.created ? ' (created)' : ''}: ${plural(d.reads, 'read')} (${kib(d.bytesRead)}), ${plural(d.writes, 'write')} (${kib(d.bytesWritten)}), ${plural(d.syncs, 'fdatasync')}`);
   const n = r.net;
   if (n) {
     const how = n.mode === 'listen' ? `listening on ${n.address}` : `connecting to ${n.address}`;
-    lines.push(`  net               ${how}: ${n.connections} connection${n.connections === 1 ? '' : 's'}, ${n.refused} refused; ${n.bytesIn} bytes in, ${n.bytesOut} bytes out${n.dropped ? `, ${n.dropped} dropped` : ''}`);
+    lines.push(`  net               ${how}: ${plural(n.connections, 'connection')}, ${n.refused} refused; ${n.bytesIn} bytes in, ${n.bytesOut} bytes out${n.dropped ? `, ${n.dropped} dropped` : ''}`);
   }
   return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }

@@ -85,7 +85,7 @@ Examples:
   typevisor boot guests/kernel/kernel.s --monitor native --vms 3 --stats
   typevisor boot --monitor native --vm a.img --vm b.img --share 2:1
   typevisor boot guests/kernel/kernel.s --monitor hosted --disk disk.img --stats
-  typevisor boot netkernel.s --monitor hosted --net-listen 127.0.0.1:7000
+  typevisor boot guests/kernel/netkernel.s --monitor hosted --net-listen 127.0.0.1:7000
   typevisor boot mykernel.img --disk disk.img --disk-size 1M --mem 32M`)
     .action(async (file: string | undefined, opts: BootOptions) => {
       const settings = parseSettings(opts);
