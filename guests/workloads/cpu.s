@@ -7,16 +7,10 @@ PRINT_EVERY = 500000
 FILL        = 1                 ; 1: the rest of RAM holds data (written once at boot)
 
 _start:
-        mv   fp, a0             ; RAM size (the firmware's a0)
-        li   t0, FILL
-        beqz t0, 9f
-        li   a0, WS_BASE
-        li   a1, 0x80000000
-        add  a1, a1, fp
-        call fill
-9:
-        la   t0, trap
-        csrw tvec, t0
+        li   a1, WS_BASE
+        li   a2, FILL
+        li   a3, 0
+        call begin
         li   s0, 2463534242     ; xorshift32 state
         li   s1, 0
 loop:   slli t0, s0, 13

@@ -11,14 +11,10 @@ PRINT_EVERY = 50
 FILL        = 1                 ; 1: the rest of RAM holds data (written once at boot)
 
 _start:
-        mv   fp, a0             ; RAM size (the firmware's a0)
-        li   t0, FILL
-        beqz t0, 9f
-        li   a0, WS_BASE
-        li   a1, 0x80000000
-        add  a1, a1, fp
-        call fill
-9:
+        li   a1, WS_BASE
+        li   a2, FILL
+        li   a3, 0
+        call begin
         la   t0, handler
         csrw tvec, t0
         li   s0, 0              ; ticks seen

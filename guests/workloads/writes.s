@@ -13,21 +13,11 @@ PAGING      = 1                 ; 1: run with identity page tables
 FILL        = 1                 ; 1: the rest of RAM holds data (written once at boot)
 
 _start:
-        mv   fp, a0             ; RAM size (the firmware's a0)
-        li   t0, FILL
-        beqz t0, 9f
-        li   a0, WS_BASE + WS_PAGES * 4096
-        li   a1, 0x80000000
-        add  a1, a1, fp
-        call fill
-9:
-        la   t0, trap
-        csrw tvec, t0
-        li   t0, PAGING
-        beqz t0, 1f
-        mv   a0, fp
-        call paging_on
-1:      li   s0, 0              ; stores done
+        li   a1, WS_BASE + WS_PAGES * 4096
+        li   a2, FILL
+        li   a3, PAGING
+        call begin
+        li   s0, 0              ; stores done
         li   s1, 12345          ; random state
 loop:   li   t0, RANDOM
         bnez t0, 2f
