@@ -20,15 +20,10 @@ MAX_TICKS   = 200000            ; stop by itself after this many
 CONSOLE_RX  = 4
 
 _start:
-        mv   fp, a0             ; RAM size (the firmware's a0)
-        li   a0, WS_BASE + WS_PAGES * 4096
-        li   a1, 0x80000000
-        add  a1, a1, fp
-        call fill               ; the rest of RAM holds data
-        la   t0, trap
-        csrw tvec, t0
-        mv   a0, fp
-        call paging_on
+        li   a1, WS_BASE + WS_PAGES * 4096
+        li   a2, 1              ; the rest of RAM holds data
+        li   a3, 1              ; identity paging on
+        call begin              ; a0: RAM size, from the firmware
         la   a0, m_hello
         call puts
         li   s0, 0              ; ticks done
