@@ -66,7 +66,7 @@ describe('typevisor asm', () => {
     expect(r.status).toBe(0);
     expect(existsSync(out)).toBe(true);
     expect(r.stdout).toContain('00001000                              2  _start:');
-    expect(r.stdout).toMatch(/^00001008 {2}0000051b {25}lui a1, 0x0$/m);
+    expect(r.stdout).toMatch(/^00001008 {2}0000051b {25}lui a1, 0$/m);
     expect(r.stdout).toContain('\n00002000  68 65 6c 6c 6f 0a          12  msg: .ascii "hello\\n"\n');
   });
 
