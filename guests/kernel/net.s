@@ -21,7 +21,8 @@
 ;
 ; Also here, because the network is what makes them more than tvfs: the
 ; system calls on fds ≥ 3 (open, read, write, seek) choose between the
-; network and a tvfs file (fs.s). An fd open on the network has FD_SLOT =
+; network and a tvfs file (fs.s). The name "net" is the network's (a tvfs
+; file of that name is out of reach). An fd open on the network has FD_SLOT =
 ; NET_SLOT; close needs no help (close_entry just frees the fd).
 
 .text

@@ -3,9 +3,10 @@
  * KERNEL --monitor hosted` in a child process, with a real disk file, real
  * signals and real sockets on 127.0.0.1.
  *
- *   - the guest kernel and its programs print the same lines as under the
- *     native monitor (the host clock decides preemption, so the order of the
- *     lines and the process table's time column may differ);
+ *   - the guest kernel and its programs print what they print under the
+ *     native monitor: several at once, the same bytes, in an order the host
+ *     clock decides (it preempts them), the process table's time column aside
+ *     (host time here); each program alone, exactly what its expectations say;
  *   - the disk is a file: one boot writes, the next reads it back;
  *   - SIGTERM stops the VM cleanly; SIGKILL loses no write the guest saw
  *     complete;
@@ -21,10 +22,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { makeTvfs, readTvfs } from '../../vm/devices/tvfs.js';
+import { CAUSES } from '../../vm/trap.js';
 import { SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { CLI_MAIN, REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js';
 import { KERNEL, KERNEL_DIR, writeKernel } from '../helpers/kernel.js';
-import { FS_FIXTURES_DIR, PROGRAMS_DIR } from '../guests/expectations.js';
+import { FS_FIXTURES_DIR, loadPrograms, PROGRAMS_DIR } from '../guests/expectations.js';
 
 const RECORDS = fileURLToPath(new URL('../fixtures/hosted/records.s', import.meta.url));
 const CTRL_D = '\x04';
@@ -78,19 +80,36 @@ function when(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<RegExpExe
   });
 }
 
+/** The native monitor's console lines carry its VM prefix; and the process table's time column is host time under hosted. */
+const plain = (stdout: string): string =>
+  stdout.replace(/^\[vm1\] /gm, '').replace(/^(\s+\d+  \S+\s+(?:exit \d+|killed \([a-z-]+\)))\s+\d+$/gm, '$1 …');
+
 /**
- * Console lines as a multiset: sorted, with the native monitor's VM prefix
- * gone, and the process table's last column (user time, which the kernel
- * reads from `time` — host time under the hosted monitor) blanked.
+ * What a kernel run printed, in the parts the host clock cannot reorder: the
+ * banner (before any program runs), the process table (after they all have),
+ * and, between them, the programs' and the kernel's bytes — as a multiset,
+ * because the timer may preempt a program between two writes of one line and
+ * let another program's bytes in.
  */
-function lines(stdout: string): string[] {
-  return stdout
-    .split('\n')
-    .map((l) => l.replace(/^\[vm1\] /, '').replace(/^(\s+\d+  \S+\s+(?:exit \d+|killed \([a-z-]+\)))\s+\d+$/, '$1 …'))
-    .sort();
+function parts(stdout: string): { banner: string[]; body: string; table: string[] } {
+  const lines = plain(stdout).split('\n');
+  const end = lines.indexOf('kernel: all processes have exited');
+  expect(end, stdout).toBeGreaterThan(1);
+  return { banner: lines.slice(0, 2), body: [...lines.slice(2, end).join('\n')].sort().join(''), table: lines.slice(end).sort() };
 }
 
-describe('the same guest kernel, the same lines, as under the native monitor', () => {
+/** Independent boots, two at a time (a hosted boot is two threads). */
+async function pooled<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await run(items[i]!);
+  };
+  await Promise.all([lane(), lane()]);
+  return results;
+}
+
+describe('the same guest kernel, the same output, as under the native monitor', () => {
   const kernels = () => [
     { label: 'the kernel as shipped', path: KERNEL, input: '' },
     { label: 'console input', path: writeKernel(temp, 'stdin', [program('echo'), program('wc')]), input: `Hello, World!\nsecond line\n${CTRL_D}the quick brown fox\n${CTRL_D}` },
@@ -101,18 +120,37 @@ describe('the same guest kernel, the same lines, as under the native monitor', (
     },
   ];
 
-  test.each(kernels().map((k) => [k.label, k] as const))('%s', async (_label, k) => {
+  test.each(kernels().map((k) => [k.label, k] as const))('%s: the same banner, bytes and process table (time aside)', async (_label, k) => {
     const [native, hosted] = await Promise.all([boot([k.path, '--monitor', 'native'], k.input), boot([k.path, '--monitor', 'hosted', '--stats'], k.input)]);
     expect(native.status, native.stderr).toBe(0);
     expect(hosted.status, hosted.stderr).toBe(0);
-    expect(lines(hosted.stdout)).toEqual(lines(native.stdout));
-    expect(hosted.stdout).toContain('kernel: all processes have exited\n');
+    expect(parts(hosted.stdout)).toEqual(parts(native.stdout));
     // No prefix: one VM, its console is the terminal.
     expect(hosted.stdout.startsWith('typevisor kernel: ')).toBe(true);
     expect(hosted.stderr).toMatch(/^--- hosted monitor: 1 VM, [\d.]+ ms ---\n\[vm1\] powered off, status 0\n/);
     expect(hosted.stderr).toMatch(/vCPU thread {7}\d+ slices?, \d+ waits?/);
     expect(hosted.stderr).toContain('1 tick = 10 ns of host time');
   }, 30_000);
+
+  test('each guest program alone under the kernel does what its expectations say (as test/guests/kernel.test.ts checks on bare)', async () => {
+    const programs = loadPrograms().filter((p) => p.kernel);
+    expect(programs.length).toBeGreaterThanOrEqual(12);
+    const runs = await pooled(programs, (p) => {
+      const kernel = writeKernel(temp, `alone-${p.name}`, [{ name: p.name, file: p.path, args: p.args }]);
+      return boot([kernel, '--monitor', 'hosted'], p.stdin === '' ? '' : p.stdin + CTRL_D);
+    });
+    programs.forEach((p, i) => {
+      const r = runs[i]!;
+      expect(r.status, `${p.name}: ${r.stderr}`).toBe(0);
+      const lines = r.stdout.split('\n');
+      const end = lines.indexOf('kernel: all processes have exited');
+      const printed = lines.slice(2, end).filter((l) => !l.startsWith('kernel: ')).map((l) => `${l}\n`).join('');
+      expect(printed, p.name).toBe(p.stdout);
+      const status = p.exit >= 128 ? `killed (${CAUSES[p.exit - 128]!.name})` : `exit ${p.exit}`;
+      expect(lines[end + 2], p.name).toMatch(new RegExp(`^\\s+1  ${p.name.replace('.', '\\.')}\\s+${status.replace(/[()]/g, '\\$&')}\\s+\\d+$`));
+      for (const text of p.stderrContains) expect(r.stdout, p.name).toContain(text);
+    });
+  }, 60_000);
 });
 
 describe('the disk is a host file', () => {
@@ -151,7 +189,7 @@ describe('the disk is a host file', () => {
   }, 30_000);
 });
 
-describe('stopping: SIGTERM is clean, SIGKILL loses no completed write', () => {
+describe('stopping: SIGTERM and SIGINT are clean, SIGKILL loses no completed write', () => {
   /** A tvfs disk whose file "log" has room for thousands of records, and the kernel that writes them. */
   function setup(label: string): { disk: string; kernel: string } {
     const disk = join(temp, `${label}.img`);
@@ -171,16 +209,17 @@ describe('stopping: SIGTERM is clean, SIGKILL loses no completed write', () => {
   const lastWrote = (stdout: string): number => Math.max(0, ...[...stdout.matchAll(/^wrote (\d+)$/gm)].map((m) => Number(m[1])));
   const records = (n: number): string => Array.from({ length: n }, (_, i) => `record ${i + 1}\n`).join('');
 
-  test('SIGTERM: the VM stops between two slices, the write in flight lands, the file is closed; status 143', async () => {
-    const { disk, kernel } = setup('sigterm');
+  test.each([['SIGTERM', 143], ['SIGINT', 130]] as const)('%s: the VM stops between two slices, the write in flight lands, the file is closed; status %i', async (signal, status) => {
+    const { disk, kernel } = setup(signal);
     const child = start([kernel, '--monitor', 'hosted', '--disk', disk]);
     const done = ended(child);
     child.stdin.end();
     await when(child.stdout, /^wrote 30$/m);
-    child.kill('SIGTERM');
+    child.kill(signal);
     const r = await done;
-    expect(r.status, r.stderr).toBe(143);
-    expect(r.stderr).toMatch(/^\[vm1\] stopped on SIGTERM after \d+ instructions; .*sigterm\.img is closed with every write the guest saw complete on it \(\d+ writes\)$/m);
+    expect(r.status, r.stderr).toBe(status);
+    expect(r.stderr).toMatch(new RegExp(`^\\[vm1\\] stopped on ${signal} after \\d+ instructions; .*${signal}\\.img is closed with every write the guest saw complete on it \\(\\d+ writes\\)$`, 'm'));
+    expect(readTvfs(readFileSync(disk)).files.map((f) => f.name)).toEqual(['log']);
     const n = lastWrote(r.stdout);
     expect(n).toBeGreaterThanOrEqual(30);
     expect(logText(disk).startsWith(records(n))).toBe(true);
