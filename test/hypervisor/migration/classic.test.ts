@@ -106,3 +106,17 @@ describe('post-copy', () => {
     expect(rep.postcopy!.requested + rep.postcopy!.pushed).toBe(rep.pages);
   });
 });
+
+describe('options', () => {
+  test('a bandwidth cap holds the source to it, whatever the link could carry', async () => {
+    const rep = (await report('cpu', { ITERATIONS: 50_000_000 }, 8 * MiB, 'stop-and-copy', FAST, { bandwidth: 200e6 })).outgoing.report;
+    expect(rep.bandwidth).toBeGreaterThan(0.97 * 200e6);
+    expect(rep.bandwidth).toBeLessThan(1.01 * 200e6);
+  });
+
+  test('zero pages cross as a flag, not 4 KiB of zeros', async () => {
+    const rep = (await report('cpu', { ITERATIONS: 50_000_000, FILL: 0 }, 8 * MiB, 'stop-and-copy')).outgoing.report;
+    expect(rep.zeroPages).toBeGreaterThan(0.9 * rep.pages);
+    expect(rep.bytesSent).toBeLessThan((rep.pages - rep.zeroPages) * 4200 + rep.zeroPages * 8 + 64 * 1024);
+  });
+});
