@@ -4,8 +4,8 @@
  * workload is started on the first daemon, runs until it has retired --at
  * instructions, is migrated with `migrate` (the control plane's path, the
  * same one `typevisor migrate` takes), and runs to its end on the second;
- * its console history (handed over with it) is checked against the workload
- * never migrated. Wall-time numbers vary from run to run; the simulated
+ * its console — followed on the source until it leaves, then on the
+ * destination — is checked against the workload never migrated. Wall-time numbers vary from run to run; the simulated
  * comparison is the one to reproduce.
  */
 import { writeImage } from '../isa/image.js';
@@ -32,6 +32,9 @@ export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd:
       const dst = await connect(b!.address);
       try {
         await src.start({ name, kernel: `${spec.workload}.s`, image: Buffer.from(writeImage(spec.image)).toString('base64'), memSize: spec.memSize, share: 1 });
+        // What it prints here: its history and everything until it leaves.
+        let here = '';
+        const watch = src.console(name, true, (bytes) => (here += Buffer.from(bytes).toString('latin1')));
         await until(async () => (await src.stats(name)).instructions >= spec.at || (await src.stats(name)).state !== 'running', `${name} to retire ${spec.at} instructions`);
         const o = spec.options ?? {};
         const call = src.migrate(
@@ -52,14 +55,17 @@ export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd:
         let verdict = 'not checked';
         if (ref && outcome.kind === 'completed') {
           await until(async () => (await dst.stats(name)).state === 'off', `${name} to power off on the destination`);
-          let out = '';
-          const follow = dst.console(name, true, (bytes) => (out += Buffer.from(bytes).toString('latin1')));
-          await follow.result;
+          await watch.result;
+          let there = '';
+          await dst.console(name, true, (bytes) => (there += Buffer.from(bytes).toString('latin1'))).result;
+          // The source hands its history over after the migration, best effort: it may be there already or not yet.
+          const out = there.startsWith(here) ? there : here + there;
           verified = out === ref.output;
-          verdict = verified ? 'same output as never migrated' : 'console output differs from the unmigrated run';
+          verdict = verified ? 'same output as never migrated' : `console output differs from the unmigrated run: ${firstDifference(out, ref.output)}`;
         } else if (outcome.kind !== 'completed') {
           verdict = `${outcome.kind}: ${outcome.reason}`;
         }
+        watch.cancel();
         runs.push({ strategy, report: outcome.report, verified, verdict });
         for (const [c, what] of [[src, 'source'], [dst, 'destination']] as const) await c.stop(name).catch(() => what);
       } finally {
@@ -79,4 +85,14 @@ async function until(cond: () => Promise<boolean>, what: string): Promise<void> 
     if (Date.now() - t0 > STEP_TIMEOUT) throw new Error(`migrate-compare --real: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Where two outputs part, for the verdict. */
+function firstDifference(got: string, want: string): string {
+  const a = got.split('\n');
+  const b = want.split('\n');
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `line ${i + 1} is ${JSON.stringify(a[i] ?? '(missing)')}, expected ${JSON.stringify(b[i] ?? '(nothing)')}`;
+  }
+  return 'same lines';
 }
