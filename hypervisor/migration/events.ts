@@ -10,7 +10,12 @@ export type MigrationPhase = 'setup' | 'pre-copy' | 'switchover' | 'post-copy' |
 export type MigrationEvent =
   | { readonly kind: 'phase'; readonly id: string; readonly phase: MigrationPhase; readonly at: number; readonly detail?: string }
   | { readonly kind: 'round'; readonly id: string; readonly round: number; readonly pages: number; readonly dirty: number; readonly at: number }
-  | { readonly kind: 'progress'; readonly id: string; readonly bytes: number; readonly pagesSent: number; readonly pagesTotal: number; readonly at: number }
+  /**
+   * pagesSent counts page copies (a page resent in a later round counts
+   * again), so it can pass pagesTotal; roundSent of roundPages is the current
+   * round's own progress (post-copy: round 0xffff, of the pages left at the switchover).
+   */
+  | { readonly kind: 'progress'; readonly id: string; readonly bytes: number; readonly pagesSent: number; readonly pagesTotal: number; readonly round: number; readonly roundSent: number; readonly roundPages: number; readonly at: number }
   | { readonly kind: 'fault'; readonly id: string; readonly page: number; readonly at: number }
   | { readonly kind: 'done'; readonly id: string; readonly outcome: MigrationOutcome['kind']; readonly at: number };
 

@@ -104,7 +104,7 @@ export class IncomingMigration {
   async recover(from: Transport | Opening): Promise<IncomingOutcome> {
     const opening = 'kind' in from ? from : await this.open(from);
     // 'completed' too: the guest runs here, but the source may not have heard (COMPLETE was lost).
-    if ((this.phase !== 'interrupted' && this.phase !== 'completed') || !this.dest || !this.goReceivedOrAcked()) {
+    if ((this.phase !== 'interrupted' && this.phase !== 'completed') || !this.dest || !this.stateAcked) {
       opening.channel.close();
       throw new MigrationError(`migration ${this.id || '?'} is ${this.phase}: nothing to recover here`);
     }
@@ -143,10 +143,6 @@ export class IncomingMigration {
     const reason = `the source is gone with ${d.missingCount} of the guest's ${d.pages} pages${this.stateAcked ? '' : ' and its CPU state'}: the guest is lost`;
     this.setPhase('lost', reason);
     return { kind: 'lost', vm: this.vmName, reason };
-  }
-
-  private goReceivedOrAcked(): boolean {
-    return this.stateAcked;
   }
 
   // ---- before GO ------------------------------------------------------------------

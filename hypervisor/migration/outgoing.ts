@@ -20,7 +20,7 @@ import type { MigrationEvent, MigrationOutcome, MigrationPhase } from './events.
 import { SourceRecorder, type DestinationMetrics } from './metrics.js';
 import { expectFrame } from './opening.js';
 import { withDefaults, type MigrationOptions, type StrategyName } from './options.js';
-import { FrameType, packBitmap, ProtocolError, StateMode, unpackBitmap } from './protocol.js';
+import { FrameType, packBitmap, POSTCOPY_ROUND, ProtocolError, StateMode, unpackBitmap } from './protocol.js';
 import type { MigrationReport } from './report.js';
 import { MigrationSource } from './source.js';
 import { strategyFor } from './strategies/index.js';
@@ -64,6 +64,8 @@ export class OutgoingMigration {
   private busyBefore = 0;
   private link = '';
   private lastProgress = 0;
+  /** The round on the wire now, for progress events. */
+  private round = { round: 0, sent: 0, pages: 0 };
   private lastPass = 0;
 
   constructor(private readonly config: OutgoingConfig) {
@@ -174,6 +176,7 @@ export class OutgoingMigration {
     if (sw.kind === 'post-copy') {
       this.setPhase('post-copy');
       m.postcopy = true;
+      this.round = { round: POSTCOPY_ROUND, sent: 0, pages: sw.onSource.reduce((n, x) => n + x, 0) };
       this.push ??= new PostcopyPush({ source: this.source, metrics: m, batchPages: this.options.batchPages, sendPages: (c, p, r, q) => this.sendPages(c, p, r, q) }, sw.onSource);
       if (missing) this.push.resync(missing);
       complete = await this.push.run(ch);
@@ -245,6 +248,7 @@ export class OutgoingMigration {
     const bytes0 = ch.bytesSent;
     const zero0 = this.metrics.zeroPages;
     const batch = this.options.batchPages;
+    this.round = { round, sent: 0, pages: pages.length };
     for (let i = 0; i < pages.length; i += batch) {
       await this.sendPages(ch, pages.slice(i, i + batch), round, false);
       this.checkCancelled();
@@ -268,9 +272,11 @@ export class OutgoingMigration {
       this.lastPass = this.clock.now();
     }
     const m = this.metrics;
-    if (m.pagesSent - this.lastProgress >= PROGRESS_STEP) {
+    const r = this.round;
+    r.sent += pages.length;
+    if (m.pagesSent - this.lastProgress >= PROGRESS_STEP || r.sent === r.pages) {
       this.lastProgress = m.pagesSent;
-      this.emit({ kind: 'progress', id: this.id, bytes: this.bytesBefore + ch.bytesSent, pagesSent: m.pagesSent, pagesTotal: this.source.pages, at: this.clock.now() });
+      this.emit({ kind: 'progress', id: this.id, bytes: this.bytesBefore + ch.bytesSent, pagesSent: m.pagesSent, pagesTotal: this.source.pages, round: r.round, roundSent: r.sent, roundPages: r.pages, at: this.clock.now() });
     }
   }
 
