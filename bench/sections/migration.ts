@@ -41,13 +41,16 @@ const SCENARIOS: readonly Scenario[] = [
 
 interface MigrationOutcome {
   readonly size: string;
+  readonly quick: boolean;
   readonly scenarios: readonly { readonly name: string; readonly comparison: Comparison }[];
 }
 
 export async function runMigration(ctx: SectionContext): Promise<MigrationOutcome> {
   const small = ctx.options.size === 'small';
+  // --quick is a smoke test: one scenario, no reference runs.
+  const quick = ctx.options.quick;
   const scenarios = [];
-  for (const s of SCENARIOS) {
+  for (const s of quick ? SCENARIOS.slice(0, 1) : SCENARIOS) {
     const params = small ? s.small.params : s.params;
     const memSize = small ? s.small.memSize : s.memSize;
     const w = loadWorkload(s.workload, params);
@@ -60,11 +63,12 @@ export async function runMigration(ctx: SectionContext): Promise<MigrationOutcom
       strategies: ['stop-and-copy', 'pre-copy', 'post-copy', 'hybrid'],
       at: s.at,
       options: s.options,
+      verify: !quick,
       progress: (m) => ctx.progress(`migration: ${s.name}: ${m}`),
     });
     scenarios.push({ name: s.name, comparison });
   }
-  return { size: ctx.options.size, scenarios };
+  return { size: ctx.options.size, quick, scenarios };
 }
 
 function render(o: MigrationOutcome, paint: ChalkInstance): string {
@@ -98,7 +102,7 @@ export const migrationSection: BenchSection = {
   compare(previous: unknown, current: unknown, paint: ChalkInstance): Changes | undefined {
     const a = previous as MigrationOutcome | undefined;
     const b = current as MigrationOutcome;
-    if (!a || !Array.isArray(a.scenarios) || a.size !== b.size) return undefined;
+    if (!a || !Array.isArray(a.scenarios) || a.size !== b.size || a.quick !== b.quick) return undefined;
     let before: Map<string, { downtime: number | null; total: number }>;
     try {
       before = keyNumbers(a);
