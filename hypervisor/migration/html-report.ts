@@ -7,6 +7,8 @@ import { comparisonNotes, comparisonRows, describeComparison, type Comparison } 
 import { timeUnit } from './report.js';
 
 const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948'];
+/** Lines that coincide (pre-copy and hybrid often do until the switchover) stay visible. */
+const DASHES = ['none', '7 3', '2 2', '10 3 2 3', '4 4', '1 3'];
 const W = 640;
 const H = 260;
 const PAD = { left: 64, right: 16, top: 28, bottom: 44 };
@@ -112,7 +114,7 @@ function progressChart(c: Comparison, unit: string): string {
   const y = (v: number): number => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * (v - y0)) / (y1 - y0);
   const x = (v: number): number => PAD.left + ((W - PAD.left - PAD.right) * (v - x0)) / (x1 - x0);
   const body = series
-    .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.points.map((p) => `${x(p.atMs).toFixed(1)},${y(p.guestMs).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`)
+    .map((s, i) => `<polyline fill="none" stroke="${s.color}" stroke-width="${2.5 - i * 0.4}" stroke-dasharray="${DASHES[i % DASHES.length]}" points="${s.points.map((p) => `${x(p.atMs).toFixed(1)},${y(p.guestMs).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`)
     .join('');
   const xAxis = xt.map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(t)}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">time since the migration started (${esc(unit)}); flat = the guest is not running</text>`;
   return frame('Guest progress over time', `guest time (ms at 100 MIPS)`, yt, y, body + legend(series.map((s) => [s.name, s.color] as const), PAD.left + 10, PAD.top + 8), xAxis);
