@@ -64,7 +64,7 @@ export function injectInterrupt(vm: VirtualMachine, machine: Machine): boolean {
   reflect(vm, machine, (INTERRUPT_BIT | irq) >>> 0, 0, pc);
   const name = causeName((INTERRUPT_BIT | irq) >>> 0);
   bump(vm.stats.injected, name.slice('interrupt:'.length));
-  vm.event(name, pc, '', 'injected');
+  if (vm.onEvent) vm.event(name, pc, '', 'injected');
   return true;
 }
 
@@ -93,7 +93,7 @@ function reflectOwn(vm: VirtualMachine, machine: Machine, cause: number, badaddr
   const from = vm.cpu.mode === Mode.USER ? 'user' : 'supervisor';
   reflect(vm, machine, cause, badaddr, pc);
   bump(vm.stats.reflected, causeName(cause));
-  vm.event(causeName(cause), pc, `from guest ${from}${why ? ` (${why})` : ''}${badaddr ? ` badaddr=${hex(badaddr)}` : ''}`, 'reflected');
+  if (vm.onEvent) vm.event(causeName(cause), pc, `from guest ${from}${why ? ` (${why})` : ''}${badaddr ? ` badaddr=${hex(badaddr)}` : ''}`, 'reflected');
   return 0;
 }
 
@@ -108,13 +108,13 @@ function emulatePrivileged(vm: VirtualMachine, machine: Machine, word: number, p
     enterTrap(vm.cpu, Cause.ILLEGAL_INSTRUCTION, word, pc);
     syncIn(vm, machine, before);
     bump(vm.stats.reflected, 'illegal-instruction');
-    vm.event('privileged-instruction', pc, `${name}: illegal operands`, 'reflected');
+    if (vm.onEvent) vm.event('privileged-instruction', pc, `${name}: illegal operands`, 'reflected');
     return 0;
   }
   if (vm.cpu.csr[Csr.PTBASE] !== ptbase) vm.addressSpaceChanged = true;
   syncIn(vm, machine, before);
   bump(vm.stats.emulated, name);
-  vm.event('privileged-instruction', pc, name, vm.halted ? 'halted' : vm.waiting ? 'waiting' : 'emulated');
+  if (vm.onEvent) vm.event('privileged-instruction', pc, name, vm.halted ? 'halted' : vm.waiting ? 'waiting' : 'emulated');
   return 1;
 }
 
@@ -125,7 +125,7 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
   if (result === GuestWalk.HIDDEN) {
     vm.stats.hiddenFaults++;
     machine.mmu.flushPage(va); // the real TLB may hold the old (absent or narrower) entry
-    vm.event(causeName(cause), pc, `va=${hex(va)}: shadow entry filled`, 'hidden fault');
+    if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex(va)}: shadow entry filled`, 'hidden fault');
     return 0;
   }
   if (result === GuestWalk.MISSING) return stallOnMissing(vm, cause, va, pc);
@@ -144,7 +144,7 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
     machine.cpu.pc = vm.cpu.pc >>> 0;
     if (ok) {
       vm.stats.mmio++;
-      vm.event(causeName(cause), pc, `device register ${hex(vm.shadow.lastGpa)}`, 'mmio');
+      if (vm.onEvent) vm.event(causeName(cause), pc, `device register ${hex(vm.shadow.lastGpa)}`, 'mmio');
       return 1;
     }
   }
@@ -152,12 +152,12 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
   const reason = FAULT_REASONS[vm.shadow.lastFault] ?? 'fault';
   reflect(vm, machine, cause, va, pc);
   bump(vm.stats.reflected, causeName(cause));
-  vm.event(causeName(cause), pc, `va=${hex(va)}: ${reason} in the guest's own tables`, 'reflected');
+  if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex(va)}: ${reason} in the guest's own tables`, 'reflected');
   return 0;
 }
 
 /** Post-copy: the access needs a page that has not arrived. The instruction retries once it has. */
 function stallOnMissing(vm: VirtualMachine, cause: number, va: number, pc: number): number {
-  vm.event(causeName(cause), pc, `va=${hex(va)}: guest page ${vm.shadow.waitingFor} not here yet`, 'waiting');
+  if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex(va)}: guest page ${vm.shadow.waitingFor} not here yet`, 'waiting');
   return 0;
 }

@@ -75,6 +75,8 @@ interface ShadowEntry {
 
 class ShadowSet {
   readonly entries = new Map<number, ShadowEntry>();
+  /** The pager's flush epoch when this set was last checked against the guest's tables. */
+  verified = 0;
   constructor(readonly key: string, readonly table: PageTable, readonly frames: number[]) {}
 }
 
@@ -95,6 +97,7 @@ export class ShadowPager {
   private readonly sets = new Map<string, ShadowSet>();
   private active: ShadowSet | undefined;
   private readonly walker: PageWalker;
+  private epoch = 1;
   /** Guest-physical address the last walk resolved to (for MMIO emulation). */
   lastGpa = 0;
   lastFault: FaultReason = FaultReason.NONE;
@@ -138,10 +141,13 @@ export class ShadowPager {
     let set = this.sets.get(key);
     if (set) {
       this.sets.delete(key); // re-insert: Map order is our LRU order
-      this.verify(set);
+      // Only a ptbase write or a whole flush since the last check makes entries
+      // suspect; a plain mode switch (a trap, an sret) keeps the TLB on hardware too.
+      if (set.verified !== this.epoch) this.verify(set);
     } else {
       set = this.build(key);
     }
+    set.verified = this.epoch;
     this.sets.set(key, set);
     this.active = set;
     return (set.table.root | 1) >>> 0;
@@ -206,8 +212,18 @@ export class ShadowPager {
     }
   }
 
+  /**
+   * The guest wrote ptbase (or flushed everything): on hardware the whole TLB is
+   * gone, so every cached shadow must be checked against the guest's tables
+   * before it is used again.
+   */
+  flushEpoch(): void {
+    this.epoch++;
+  }
+
   /** tlbflush of everything: the current address space's shadows start empty. */
   flushAll(): void {
+    this.epoch++;
     const active = this.active;
     if (!active) return;
     const prefix = active.key.slice(0, active.key.lastIndexOf(':') + 1);

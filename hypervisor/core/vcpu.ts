@@ -34,11 +34,13 @@ export const enum SliceEnd {
 const NO_PROGRESS_LIMIT = 100_000;
 
 /** Put the VM on the real CPU. */
-export function loadVm(vm: VirtualMachine, machine: Machine): void {
+export function loadVm(vm: VirtualMachine, machine: Machine, ranLast = false): void {
   machine.cpu.regs.set(vm.cpu.regs);
   machine.cpu.pc = vm.cpu.pc >>> 0;
   machine.cpu.mode = Mode.USER;
-  vm.addressSpaceChanged = true;
+  // The real MMU still holds this VM's shadow (and its TLB) if nothing else ran
+  // since: re-installing it would flush the real TLB for nothing.
+  if (!ranLast) vm.addressSpaceChanged = true;
 }
 
 /** Take the VM off the real CPU (its registers back into the virtual CPU). */

@@ -149,6 +149,7 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
   }
 
   ptbaseWritten(): void {
+    this.shadow.flushEpoch();
     this.addressSpaceChanged = true;
   }
 

@@ -176,6 +176,7 @@ export class NativeMonitor implements Monitor {
   removeVm(name: string): void {
     const i = this.index(name);
     const slot = this.slots[i]!;
+    if (this.lastRun === this.vms[i]) this.lastRun = undefined;
     this.slots.splice(i, 1);
     this.vms.splice(i, 1);
     slot.vm.shadow.reset();
@@ -239,10 +240,14 @@ export class NativeMonitor implements Monitor {
    * `until`); what serve() and run() do for each VM in turn, and what a driver
    * on a simulated link calls to keep a guest in step with its clock.
    */
+  /** The VM whose shadow the real MMU holds now. */
+  private lastRun: VirtualMachine | undefined;
+
   runSlice(vm: VirtualMachine, budget: number, until?: number): SliceEnd {
     const slot = this.slots[this.index(vm.name)]!;
     slot.feeder.pump();
-    loadVm(vm, this.machine);
+    loadVm(vm, this.machine, this.lastRun === vm);
+    this.lastRun = vm;
     const end = runVm(vm, this.machine, budget, until);
     unloadVm(vm, this.machine);
     const limit = this.options.maxInstructions ?? Infinity;
