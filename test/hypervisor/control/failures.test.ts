@@ -56,9 +56,9 @@ async function inPhase(m: CliCall, phase: string): Promise<void> {
   });
 }
 
-const resultOf = (stdout: string): { kind: string; reason: string } => {
-  const last = JSON.parse(stdout.trim().split('\n').at(-1)!) as { kind: string; outcome: { kind: string; reason: string } };
-  expect(last.kind).toBe('result');
+const resultOf = (r: { stdout: string; stderr: string }): { kind: string; reason: string } => {
+  const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { kind: string; outcome: { kind: string; reason: string } };
+  expect(last.kind, `the last line of stdout is not the result; stderr: ${r.stderr}`).toBe('result');
   return last.outcome;
 };
 
@@ -70,7 +70,7 @@ describe('before switchover, the guest stays on the source, unchanged', () => {
     await s.b.kill('SIGKILL');
     const r = await m.done;
     expect(r.status).toBe(1);
-    expect(resultOf(r.stdout)).toMatchObject({ kind: 'aborted', reason: expect.stringMatching(/the guest runs on the source, unchanged$/) });
+    expect(resultOf(r)).toMatchObject({ kind: 'aborted', reason: expect.stringMatching(/the guest runs on the source, unchanged$/) });
     const [vm] = await s.ca.list();
     expect(vm).toMatchObject({ name: 'vm', state: 'running', reason: expect.stringMatching(new RegExp(`^migration to ${s.relay.address} aborted: `)) });
     expect(await finishPages(s.ca, 'vm')).toBe(reference);
@@ -84,7 +84,7 @@ describe('before switchover, the guest stays on the source, unchanged', () => {
     s.relay.cut();
     const r = await m.done;
     expect(r.status).toBe(1);
-    expect(resultOf(r.stdout).kind).toBe('aborted');
+    expect(resultOf(r).kind).toBe('aborted');
     await waitFor('the destination to discard its copy', async () => Object.keys(await states(s.cb)).length === 0);
     expect(await states(s.ca)).toEqual({ vm: 'running' });
     expect(await finishPages(s.ca, 'vm')).toBe(reference);
@@ -97,7 +97,7 @@ describe('before switchover, the guest stays on the source, unchanged', () => {
     m.proc.kill('SIGINT');
     const r = await m.done;
     expect(r.status).toBe(130);
-    expect(resultOf(r.stdout)).toMatchObject({ kind: 'aborted', reason: expect.stringMatching(/^cancelled: Ctrl-C on typevisor migrate/) });
+    expect(resultOf(r)).toMatchObject({ kind: 'aborted', reason: expect.stringMatching(/^cancelled: Ctrl-C on typevisor migrate/) });
     await waitFor('the destination to discard its copy', async () => Object.keys(await states(s.cb)).length === 0);
     expect(await states(s.ca)).toEqual({ vm: 'running' });
     expect(await finishPages(s.ca, 'vm')).toBe(reference);
@@ -121,7 +121,7 @@ describe('after switchover (post-copy), nothing runs twice and nothing is silent
     s.relay.cut();
     const r = await m.done;
     expect(r.status).toBe(75);
-    expect(resultOf(r.stdout).kind).toBe('interrupted');
+    expect(resultOf(r).kind).toBe('interrupted');
     await waitFor('both sides paused', async () => (await states(s.cb))['vm'] === 'paused');
     const [onA] = await s.ca.list();
     expect(onA).toMatchObject({ state: 'paused', reason: `post-copy link to ${s.relay.address} lost; finish with: typevisor migrate vm --recover --to ${s.relay.address}` });
@@ -146,7 +146,7 @@ describe('after switchover (post-copy), nothing runs twice and nothing is silent
     const r = await m.done;
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`{"kind":"status","message":"lost contact with the source daemon ${s.a.address} during post-copy"}`);
-    expect(resultOf(r.stdout)).toEqual({ kind: 'lost', reason: expect.stringMatching(/^the source is gone with \d+ of the guest's 512 pages: the guest is lost$/) });
+    expect(resultOf(r)).toEqual({ kind: 'lost', reason: expect.stringMatching(/^the source is gone with \d+ of the guest's 512 pages: the guest is lost$/) });
     const [vm] = await s.cb.list();
     expect(vm).toMatchObject({ name: 'vm', state: 'lost', reason: expect.stringMatching(/^the source is gone with \d+ of the guest's 512 pages/) });
     expect(vm!.instructions).toBeGreaterThan(0);
