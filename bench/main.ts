@@ -121,7 +121,7 @@ async function bench(o: CliOptions): Promise<void> {
 
 const program = new Command()
   .name('npm run bench --')
-  .description("typevisor's benchmark suite: each guest program in the process VM against the same algorithm in JS, fengari, QuickJS, Lua 5.4 and CPython")
+  .description("typevisor's benchmark suite: each guest program in the process VM against the same algorithm in JS, the same image on a bare switch loop, fengari, QuickJS, Lua 5.4 and CPython")
   .option('--json', 'print the whole result as one JSON document on stdout (progress still goes to a terminal on stderr)')
   .option('--only <names>', `benchmarks to run, comma-separated: ${BENCH_NAMES.join(', ')}`, BENCH_NAMES.join(','))
   .option('--runs <n>', 'timed runs per benchmark after the warm-up (typevisor always does them all)', '5')

@@ -1,6 +1,7 @@
 /**
  * The interpreter hot-loop suite: each benchmark as a guest program in the
  * process VM, timed against the same algorithm in plain JS (cold and warm),
+ * the same guest image on a bare switch loop (the ceiling of the approach),
  * fengari, QuickJS, and native Lua 5.4 and CPython when installed. Every
  * implementation must print the expected checksum, or its cell is a failure.
  */
@@ -10,6 +11,7 @@ import type { BenchOptions } from '../options.js';
 import type { Tier } from '../../vm/machine.js';
 import type { BenchRow, InterpreterOutcome, PeerCell, PeerStatus, TypevisorCell } from '../outcome.js';
 import { compareInterpreter, renderChanges, renderInterpreter } from '../report.js';
+import { BareSwitchRunner } from '../runners/bare-switch.js';
 import { FengariRunner } from '../runners/fengari.js';
 import { JsColdRunner } from '../runners/js-cold.js';
 import { JsWarmRunner } from '../runners/js.js';
@@ -29,7 +31,7 @@ const PEER_MIN_RUNS = 3;
 
 /** Every peer, in column order; --peers picks by group. */
 function makeRunners(options: BenchOptions): PeerRunner[] {
-  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
+  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), new BareSwitchRunner(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
   return all.filter((r) => options.peers.includes(r.group));
 }
 

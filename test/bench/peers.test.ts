@@ -1,6 +1,7 @@
 /**
  * Every peer computes the suite's checksums: plain JS at full size (it is
- * fast, and that checks the full-size values in the suite table), the Lua
+ * fast, and that checks the full-size values in the suite table), the guest
+ * images on the bare switch, the Lua
  * scripts under fengari in-process and under lua5.4 when installed, the JS
  * source inside QuickJS, the Python scripts when python3 is installed — each
  * at the reduced size. crc32 is also checked against zlib's CRC-32.
@@ -10,7 +11,10 @@ import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { getQuickJS } from 'quickjs-emscripten';
 import { describe, expect, test } from 'vitest';
+import { runBare } from '../../bench/runners/bare-switch.js';
 import { FengariScript } from '../../bench/runners/fengari.js';
+import { runGuest } from '../../bench/runners/typevisor.js';
+import { assembleGuest } from '../../bench/guests.js';
 import { loadJsPeer } from '../../bench/runners/js.js';
 import { LUA, parseTimes, PYTHON, runNativeScript } from '../../bench/runners/native.js';
 import { asScript, QuickJsScript } from '../../bench/runners/quickjs.js';
@@ -41,6 +45,13 @@ describe.each(cases)('%s', (name, bench) => {
     } finally {
       script.close();
     }
+  });
+
+  test('the guest image on the bare switch prints the reduced checksum, retiring exactly the instructions typevisor does', () => {
+    const image = assembleGuest(name, bench.small.params);
+    const bare = runBare(image, name);
+    expect(bare.output).toBe(bench.small.expected);
+    expect(bare.instructions).toBe(runGuest(image, name, 'interp').instructions);
   });
 
   test('the JS source inside QuickJS prints the reduced checksum', async () => {
