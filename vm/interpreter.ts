@@ -26,6 +26,18 @@
  *   (vitest's) do not, and a switch over property loads is a chain of
  *   compares, 50× slower. test/vm/opcodes.test.ts runs every opcode encoded
  *   from the table against its semantics, so a wrong literal cannot hide.
+ *
+ * Where the time goes, measured against bench/runners/bare-switch.ts (this
+ * loop with the machine taken out: flat memory, no checks, no traps), which
+ * `npm run bench` runs as a peer: this loop takes 1.5–1.8× its time. Adding
+ * pieces back to the bare loop one at a time (2-core EPYC, node 20): one TLB
+ * compare per load and store cost it ~8% on fib (390 → 360 MIPS); the
+ * code-page check on fetch ~20% more on fib, 10–15% elsewhere; replacing that
+ * check by a page-end limit re-checked only on taken branches won nothing
+ * back. Dropping the reserved-bit checks, the cold cases (mulh, privileged)
+ * or the module-constant locals from this loop moved nothing beyond the
+ * ±15% run-to-run noise. The cost is spread across what a real machine must
+ * do; the translation tier is where speed comes from.
  */
 import { decode } from '../isa/encoding.js';
 import { mulh, mulhu } from './alu.js';
