@@ -170,9 +170,9 @@ async function migrate(vm: string, opts: MigrateOptions): Promise<void> {
     // The source daemon went away mid-migration: if it is gone for good, the
     // destination is the only place the guest can still be.
     view.note(`lost contact with the source daemon ${formatAddress(source)} during ${lastPhase}`);
-    const again = await probeAfterLoss(opts);
+    const again = await connectQuietly(opts);
     if (again === 'gone') return sourceGone(view, params, formatAddress(source), lastPhase);
-    if (!again) return; // the probe said what went wrong
+    if (!again) return; // connectQuietly said what went wrong
     again.close();
     fail(`the connection to ${formatAddress(source)} dropped, but the daemon is still there: see typevisor vm list`);
   } finally {
@@ -195,13 +195,13 @@ function exitFor(o: MigrationOutcome, cancelled: boolean): number {
 }
 
 /**
- * Is the source daemon still there after its connection dropped? A daemon
- * killed a moment ago may still have its listening socket open while the
- * kernel tears the process down: the handshake completes, then the
- * connection is reset. So a reset is asked again, a few times, before it is
- * believed; only a refusal means gone.
+ * A client, 'gone' when no daemon listens there any more, or undefined after
+ * reporting another failure. A daemon killed a moment ago may still have its
+ * listening socket open while the kernel tears the process down: the
+ * handshake completes, then the connection is reset. So a reset is asked
+ * again, a few times, before it is believed; only a refusal means gone.
  */
-async function probeAfterLoss(opts: ConnectOptions): Promise<ControlClient | 'gone' | undefined> {
+async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'gone' | undefined> {
   const address = daemonAddress(opts);
   const token = requireToken(opts);
   if (!address || token === undefined) return undefined;
@@ -211,27 +211,13 @@ async function probeAfterLoss(opts: ConnectOptions): Promise<ControlClient | 'go
     } catch (e) {
       if (!(e instanceof ControlError)) throw e;
       if (e.code === 'no-daemon') return 'gone';
-      if (e.code !== 'connection' || attempt === PROBE_ATTEMPTS) return void fail(e.message);
-      await new Promise((r) => setTimeout(r, PROBE_PAUSE_MS));
+      if (e.code !== 'connection' || attempt === RESET_ATTEMPTS) return void fail(e.message);
+      await new Promise((r) => setTimeout(r, RESET_PAUSE_MS));
     }
   }
 }
-const PROBE_ATTEMPTS = 5;
-const PROBE_PAUSE_MS = 200;
-
-/** A client, 'gone' when no daemon listens there any more, or undefined after reporting another failure. */
-async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'gone' | undefined> {
-  const address = daemonAddress(opts);
-  const token = requireToken(opts);
-  if (!address || token === undefined) return undefined;
-  try {
-    return await ControlClient.connect({ address, token });
-  } catch (e) {
-    if (e instanceof ControlError && e.code === 'no-daemon') return 'gone';
-    if (e instanceof ControlError) return void fail(e.message);
-    throw e;
-  }
-}
+const RESET_ATTEMPTS = 5;
+const RESET_PAUSE_MS = 200;
 
 /**
  * The source daemon is gone, and the guest's memory with it. Ask the
