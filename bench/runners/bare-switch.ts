@@ -32,8 +32,8 @@ const MASK = MEM_BYTES - 1;
 const HEAP_LIMIT = MEM_BYTES - (1 << 20);
 const PAGE = 4096;
 
-/** One run of a guest on the bare switch. */
-class BareMachine {
+/** One run of a guest on the bare switch: flat memory, the registers, what it printed. */
+class FlatMachine {
   readonly u8 = new Uint8Array(MEM_BYTES);
   readonly u16 = new Uint16Array(this.u8.buffer);
   readonly i32 = new Int32Array(this.u8.buffer);
@@ -85,7 +85,7 @@ class BareMachine {
  * Run up to `limit` instructions from m.pc. Returns how many retired; stops
  * early at a `syscall` (pc left on it) and on anything it does not know.
  */
-function slice(m: BareMachine, limit: number): number {
+function slice(m: FlatMachine, limit: number): number {
   const regs = m.regs;
   const m8 = m.u8;
   const m16 = m.u16;
@@ -155,7 +155,7 @@ function slice(m: BareMachine, limit: number): number {
 
 /** Run a guest to its exit, in slices of TICK instructions as typevisor runs; returns what it printed. */
 export function runBare(image: Image, name: string): { output: string; instructions: number; seconds: number } {
-  const m = new BareMachine(image);
+  const m = new FlatMachine(image);
   const t0 = performance.now();
   while (m.exited === undefined) {
     const n = slice(m, TICK);
