@@ -11,8 +11,8 @@
 import { writeImage } from '../isa/image.js';
 import { parseAddress } from '../hypervisor/control/address.js';
 import { ControlClient } from '../hypervisor/control/client.js';
-import type { Comparison, ComparisonSpec, StrategyRun } from '../hypervisor/migration/compare.js';
-import { runBaseline } from '../hypervisor/migration/simulate.js';
+import type { Comparison, ComparisonSpec, StrategyRun } from '../hypervisor/lab/compare.js';
+import { runBaseline } from '../hypervisor/lab/simulate.js';
 import { startTourDaemons } from './control/tour-daemons.js';
 
 /** Give up on one strategy after this long (ms). */

@@ -13,10 +13,10 @@
  *   cpu      compute only, in 64 MiB: post-copy's downtime is the state alone
  */
 import type { ChalkInstance } from 'chalk';
-import { compareStrategies, comparisonNotes, comparisonRows, describeComparison, type Comparison } from '../../hypervisor/migration/compare.js';
+import { compareStrategies, comparisonNotes, comparisonRows, describeComparison, type Comparison } from '../../hypervisor/lab/compare.js';
 import type { MigrationOptions } from '../../hypervisor/migration/options.js';
 import type { LinkSpec } from '../../hypervisor/migration/transports/simulated.js';
-import { loadWorkload, type WorkloadName } from '../../hypervisor/migration/workloads.js';
+import { loadWorkload, type WorkloadName } from '../../hypervisor/lab/workloads.js';
 import type { BenchSection, Comparison as Changes, SectionContext, SectionRun } from '../section.js';
 import { renderTable } from '../table.js';
 

@@ -16,7 +16,7 @@ import { formatAddress, HostNet, NetAddressError, type NetAddress } from '../../
 import { TICKS_PER_MS } from '../../hypervisor/hosted/host-clock.js';
 import type { VmEvent } from '../../hypervisor/core/vm.js';
 import { monitorExitCode } from '../../hypervisor/core/monitor.js';
-import { MonitorConfigError } from '../../hypervisor/native/monitor.js';
+import { MonitorConfigError } from '../../hypervisor/core/host.js';
 import { paintErr } from '../color.js';
 import { attachConsole } from '../console.js';
 import { writeOut } from '../load.js';

@@ -2,33 +2,35 @@
  * `typevisor migrate-compare`: every migration strategy on the same workload,
  * side by side, on a link simulated in virtual time (the same numbers on
  * every run), with an HTML report of charts. Thin: the comparison is
- * hypervisor/migration/compare.ts.
+ * hypervisor/lab/compare.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import {
+  parseCountWithSuffix,
+  parseDuration,
+  parseLink,
+  parseRate,
+  STALL_POLICIES,
+  STRATEGY_NAMES,
+  type MigrationOptions,
+  type StrategyName,
+} from '../../hypervisor/migration/index.js';
+import {
   compareStrategies,
   comparisonRows,
   describeComparison,
   loadWorkload,
-  parseCountWithSuffix,
-  parseDuration,
-  parseLink,
   parseParams,
-  parseRate,
   renderHtml,
-  STALL_POLICIES,
-  STRATEGY_NAMES,
   WORKLOAD_NAMES,
   type Comparison,
   type ComparisonSpec,
-  type MigrationOptions,
-  type StrategyName,
   type WorkloadName,
-} from '../../hypervisor/migration/index.js';
-import { comparisonNotes } from '../../hypervisor/migration/compare.js';
+} from '../../hypervisor/lab/index.js';
+import { comparisonNotes } from '../../hypervisor/lab/compare.js';
 import { renderTable } from '../../bench/table.js';
 import { paint, paintErr } from '../color.js';
 import { fail, parseMem } from '../load.js';

@@ -7,7 +7,8 @@
 import { lookup } from 'node:dns/promises';
 import type { Command } from 'commander';
 import { AddressError, isLoopback, parseAddress, type Address } from '../../hypervisor/control/address.js';
-import { DEFAULT_CAPACITY } from '../../hypervisor/control/host.js';
+import { DEFAULT_CAPACITY } from '../../hypervisor/control/registry.js';
+import { daemonHosts } from '../control/hosts.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../hypervisor/control/protocol.js';
 import { startService } from '../../hypervisor/control/service.js';
 import { TOKEN_ENV, generateToken, resolveToken } from '../../hypervisor/control/token.js';
@@ -82,7 +83,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     service = await startService({
       listen,
       token,
-      capacity,
+      hosts: daemonHosts({ capacity }),
       log: (line) => {
         if (line.startsWith('listening on ')) return;
         if (!opts.quiet) writeOut(1, `${c.dim(stamp())} ${line}\n`);

@@ -26,7 +26,7 @@ import { ControlClient } from './client.js';
 import type { OpContext } from './daemon.js';
 import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
 import { ControlError } from './error.js';
-import type { VmHost, VmRecord } from './host.js';
+import type { VmRecord, VmRegistry } from './registry.js';
 import type { AbandonParams, FinishParams, IncomingParams, MigrateParams, RecoverParams, VmInfo } from './protocol.js';
 
 interface Outgoing {
@@ -39,11 +39,13 @@ export class MigrationDriver {
   private readonly outgoing = new Map<string, Outgoing>();
   /** Migrations into this daemon, by VM name. */
   private readonly incoming = new Map<string, IncomingMigration>();
+  /** What each VM migrating out was before (an aborted migration leaves it so). */
+  private readonly resumeAs = new Map<string, 'running' | 'paused'>();
   /** The token each destination took (for the console hand-over after a completed migration). */
   private readonly peerTokens = new Map<string, string>();
 
   constructor(
-    private readonly host: VmHost,
+    private readonly host: VmRegistry,
     /** This daemon's HOST:PORT, as the destination will list it. */
     private readonly self: string,
     private readonly log: (line: string) => void,
@@ -62,15 +64,18 @@ export class MigrationDriver {
 
     ctx.emit({ kind: 'status', message: `connecting to ${peer}` });
     const socket = await this.openChannel(to, p.toToken, {
-      name: p.name, from: this.self, strategy: p.strategy, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: false,
+      name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: false,
     });
     ctx.emit({ kind: 'status', message: `${peer} accepted ${p.name}; ${p.strategy} begins` });
     this.log(`${p.name}: ${p.strategy} to ${peer}`);
 
     rec.migration = { role: 'source', peer, strategy: p.strategy, phase: 'setup' };
     rec.note = undefined;
+    const before = rec.lifecycle === 'paused' ? 'paused' : 'running';
+    this.host.setLifecycle(rec, 'migrating-out');
+    this.resumeAs.set(p.name, before);
     const out = new OutgoingMigration({
-      monitor: this.host.monitor,
+      host: this.host.hostFor(rec.monitor),
       vm: p.name,
       strategy: p.strategy,
       options: {
@@ -102,7 +107,7 @@ export class MigrationDriver {
     let socket: Socket;
     try {
       socket = await this.openChannel(this.peerAddress(p.to), p.toToken, {
-        name: p.name, from: this.self, strategy: rec.migration.strategy, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: true,
+        name: p.name, from: this.self, strategy: rec.migration.strategy, monitor: rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: true,
       });
     } catch (e) {
       // No daemon listening there (it died), or one that never heard of the
@@ -147,6 +152,10 @@ export class MigrationDriver {
       case 'aborted':
         this.outgoing.delete(name);
         rec.migration = undefined;
+        // The engine resumed the guest it had paused; one paused before the migration stays paused.
+        this.host.setLifecycle(rec, this.resumeAs.get(name) ?? 'running');
+        if (rec.lifecycle === 'paused') void this.host.guest(rec)?.pause();
+        this.resumeAs.delete(name);
         rec.note = `migration to ${peer} aborted: ${outcome.reason}`;
         this.log(`${name}: ${rec.note}`);
         break;
@@ -206,12 +215,12 @@ export class MigrationDriver {
       });
       return {};
     }
-    const rec = this.host.expectIncoming(p.name, p.kernel, p.memSize, p.share, { role: 'destination', peer: p.from, strategy: p.strategy, phase: 'setup' });
+    const rec = this.host.expectIncoming(p.name, p.monitor, p.kernel, p.memSize, p.share, { role: 'destination', peer: p.from, strategy: p.strategy, phase: 'setup' });
     ctx.handOver();
     ctx.after(() => {
       this.log(`${p.name}: arriving from ${p.from} (${p.strategy})`);
       const inc = new IncomingMigration({
-        monitor: this.host.monitor,
+        host: this.host.hostFor(rec.monitor),
         clock: new WallClock(),
         output: (b) => rec.console.write(b),
         onEvent: (e) => {
@@ -238,6 +247,7 @@ export class MigrationDriver {
       case 'completed':
         this.incoming.delete(name);
         rec.migration = undefined;
+        this.host.setLifecycle(rec, 'running');
         rec.note = `migrated here from ${from}`;
         this.log(`${name}: arrived from ${from}, running`);
         break;

@@ -18,6 +18,8 @@
  * daemon; after its ok response both ends stop reading lines and the socket
  * carries the migration engine's binary frames instead.
  */
+import type { MonitorKind } from '../core/host.js';
+import type { Lifecycle } from '../core/lifecycle.js';
 import type { MigrationEvent, MigrationOutcome, MigrationPhase, StallPolicy, StrategyName } from './engine.js';
 
 export type { MigrationOutcome };
@@ -83,6 +85,10 @@ export interface VmMigrationInfo {
 export interface VmInfo {
   readonly name: string;
   readonly state: VmState;
+  /** Where it is in its life (core/lifecycle.ts); `state` is what vm list shows of it. */
+  readonly lifecycle: Lifecycle;
+  /** The monitor it runs on. */
+  readonly monitor: MonitorKind;
   /** The kernel file it was started from (for people), or where it came from. */
   readonly kernel: string;
   readonly memSize: number;
@@ -123,6 +129,8 @@ export interface MigrateParams {
   /** The destination daemon's token (the source daemon presents it). */
   readonly toToken: string;
   readonly strategy: StrategyName;
+  /** The monitor it runs on at the destination; absent: the same as here. */
+  readonly monitor?: MonitorKind;
   /** Bytes per second; absent: as fast as the link goes. */
   readonly bandwidth?: number;
   readonly downtimeLimitMs?: number;
@@ -142,6 +150,8 @@ export interface IncomingParams {
   /** The source daemon, HOST:PORT, for the destination's vm list. */
   readonly from: string;
   readonly strategy: StrategyName;
+  /** The monitor the guest is to run on at the destination. */
+  readonly monitor: MonitorKind;
   readonly kernel: string;
   readonly memSize: number;
   readonly share: number;
@@ -171,7 +181,7 @@ export interface FinishParams {
 export interface Ops {
   'daemon.info': { params: Record<string, never>; result: DaemonInfo };
   'vm.start': {
-    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number };
+    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number; readonly monitor?: MonitorKind };
     result: VmInfo;
   };
   'vm.list': { params: Record<string, never>; result: { readonly vms: readonly VmInfo[] } };

@@ -1,26 +1,28 @@
 /**
- * A whole daemon: the monitor host, the migration driver and the control
- * server, wired together — what `typevisor serve` starts (and the tests,
- * in-process).
+ * A whole daemon: the VM registry over the monitors it is given, the
+ * migration driver and the control server, wired together — what
+ * `typevisor serve` starts (and the tests, in-process). Which monitors
+ * exist is the caller's choice (cli/control/hosts.ts): control never
+ * builds one itself.
  */
 import { readImage, ImageError } from '../../isa/image.js';
 import type { Address } from './address.js';
 import { ControlDaemon, type OpHandlers } from './daemon.js';
 import { ControlError } from './error.js';
-import { VmHost } from './host.js';
+import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
   readonly token: string;
-  /** Machine RAM for VMs, shadow tables included. */
-  readonly capacity?: number;
+  /** The monitors VMs run on here. */
+  readonly hosts: Hosts;
   readonly log?: (line: string) => void;
 }
 
 export interface Service {
   readonly address: string;
-  readonly host: VmHost;
+  readonly host: VmRegistry;
   /** Resolves when the daemon has stopped (after close()). */
   readonly done: Promise<void>;
   close(): Promise<void>;
@@ -28,7 +30,7 @@ export interface Service {
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? (() => {});
-  const host = new VmHost({ ...(options.capacity !== undefined ? { capacity: options.capacity } : {}), log });
+  const host = new VmRegistry(options.hosts, { log });
   const daemon = await ControlDaemon.start({ listen: options.listen, token: options.token, log }, (address, info): OpHandlers => {
     const migrations = new MigrationDriver(host, address, log);
     return {
@@ -41,7 +43,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           if (e instanceof ImageError) throw new ControlError('bad-image', `${p.kernel}: ${e.message}`);
           throw e;
         }
-        return host.start({ ...(p.name !== undefined ? { name: p.name } : {}), kernel: p.kernel, image, memSize: p.memSize, share: p.share });
+        return host.start({ ...(p.name !== undefined ? { name: p.name } : {}), kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' });
       },
       'vm.list': () => ({ vms: host.list() }),
       'vm.stats': (p) => host.stats(p.name),

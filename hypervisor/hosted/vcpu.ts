@@ -19,10 +19,9 @@
  * shadow-table frames first, then the guest's RAM, in one SharedArrayBuffer.
  */
 import { Machine } from '../../vm/machine.js';
-import { PAGE_SIZE, RAM_BASE } from '../../vm/memmap.js';
-import { FrameAllocator } from '../../vm/pagetable.js';
+import { PAGE_SIZE } from '../../vm/memmap.js';
 import { ConsoleFeeder } from '../../vm/devices/console-feeder.js';
-import { ShadowPager } from '../core/shadow.js';
+import { placeVm } from '../core/layout.js';
 import { loadVm, runVm, SliceEnd, unloadVm } from '../core/vcpu.js';
 import type { VmEvent } from '../core/vm.js';
 import type { Doorbell, FromVcpu, ToVcpu, VcpuConfig, VcpuExit } from './channel.js';
@@ -64,9 +63,7 @@ export class HostedVcpu {
     this.clock = clock;
     const shadowBytes = config.shadowPages * PAGE_SIZE;
     this.machine = new Machine({ memSize: shadowBytes + config.memSize, buffer: config.ram, trapToHost: true, ...(config.tier ? { tier: config.tier } : {}) });
-    const pool = new FrameAllocator(this.machine.memory, RAM_BASE, RAM_BASE + shadowBytes);
-    const window = this.machine.memory.window(shadowBytes, config.memSize);
-    const shadow = new ShadowPager(this.machine.memory, pool, window, RAM_BASE + shadowBytes);
+    const { window, shadow } = placeVm(this.machine.memory, 0, shadowBytes, config.memSize, config.shadowPages);
     this.disk = config.diskSectors > 0 ? new DiskProxy(config.diskSectors, (m, t) => link.send(m, t)) : undefined;
     this.vm = new HostedVm(config.name, window, shadow, clock, {
       console: (b) => void this.consoleOut.push(b),

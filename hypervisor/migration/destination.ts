@@ -1,89 +1,73 @@
 /**
  * The Migratable boundary on the destination: a VM created empty and paused
- * in the host, every page marked missing; pages written as they arrive;
+ * on a VmHost, every page marked missing; pages written as they arrive;
  * state restored; resumed at the switchover — with the pages still on the
- * source (post-copy) left marked, so the shadow pager stalls the vCPU on
- * them — or discarded if the migration fails before it.
+ * source (post-copy) left marked, so the vCPU stalls on them — or discarded
+ * if the migration fails before it.
  */
-import type { VirtualMachine, VmSnapshot } from '../core/vm.js';
-import type { NativeMonitor } from '../native/monitor.js';
-import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
+import type { Guest, VmHost } from '../core/host.js';
+import type { VmSnapshot } from '../core/vm.js';
 
 export class MigrationDestination {
-  readonly vm: VirtualMachine;
-  /** 1 for each page not here yet. */
-  readonly missing: Uint8Array;
-  private left: number;
+  readonly guest: Guest;
 
   constructor(
-    readonly monitor: NativeMonitor,
+    readonly host: VmHost,
     readonly name: string,
     memSize: number,
     output?: (bytes: Uint8Array) => void,
   ) {
-    this.vm = monitor.addVm({ name, memSize, ...(output ? { output } : {}) });
-    this.missing = new Uint8Array(this.vm.memory.pages).fill(1);
-    this.left = this.missing.length;
+    this.guest = host.add({ name, memSize, ...(output ? { output } : {}) });
   }
 
   get pages(): number {
-    return this.missing.length;
+    return this.guest.pages;
+  }
+
+  /** 1 for each page not here yet. */
+  get missing(): Uint8Array {
+    return this.guest.missing ?? new Uint8Array(this.guest.pages);
   }
 
   /** Pages not here yet. */
   get missingCount(): number {
-    return this.left;
+    return this.guest.missingCount;
   }
 
-  /**
-   * Write a page that arrived (undefined: a zero page). Returns false if it
-   * was already here (a resend). Written through the VM's memory, so any
-   * translated code the host held for it is dropped.
-   */
+  /** Write a page that arrived (undefined: a zero page). False if it was already here (a resend). */
   writePage(n: number, data: Uint8Array | undefined): boolean {
-    const mem = this.vm.memory;
-    const at = n << PAGE_SHIFT;
-    if (data) mem.u8.set(data, at);
-    else mem.u8.fill(0, at, at + PAGE_SIZE);
-    mem.markDirty(at, PAGE_SIZE);
-    if (this.missing[n] === 0) return false;
-    this.missing[n] = 0;
-    if (--this.left === 0) this.vm.shadow.missing = undefined;
-    return true;
+    return this.guest.writePage(n, data);
   }
 
   /**
    * Restore CPU and device state. `onSource` marks the pages that stay on the
    * source (post-copy); every other page must be here.
    */
-  restore(state: VmSnapshot, onSource?: Uint8Array): void {
-    this.vm.restore({ ...state, name: this.name });
+  async restore(state: VmSnapshot, onSource?: Uint8Array): Promise<void> {
     if (onSource) {
-      for (let p = 0; p < this.missing.length; p++) {
-        if (onSource[p] === 1 && this.missing[p] === 0) {
-          // The source sends it again (dirtied after its last copy): stale here until then.
-          this.missing[p] = 1;
-          this.left++;
-        }
+      const missing = this.guest.missing;
+      for (let p = 0; p < this.guest.pages; p++) {
+        // The source sends it again (dirtied after its last copy): stale here until then.
+        if (onSource[p] === 1 && missing?.[p] !== 1) this.guest.markMissing(p);
       }
     }
-    this.vm.shadow.missing = this.left > 0 ? this.missing : undefined;
+    await this.guest.restore(state);
   }
 
   resume(): void {
-    this.monitor.resume(this.name);
+    this.guest.resume();
   }
 
-  pause(): void {
-    this.monitor.pause(this.name);
+  pause(): Promise<void> {
+    return this.guest.pause();
   }
 
   get running(): boolean {
-    return this.monitor.find(this.name) === this.vm && this.monitor.state(this.name) !== 'paused';
+    return this.host.find(this.name) === this.guest && this.guest.state() !== 'paused';
   }
 
   /** The migration failed before the switchover: the copy here goes. */
   discard(): void {
-    if (this.monitor.find(this.name) === this.vm) this.monitor.removeVm(this.name);
+    if (this.host.find(this.name) === this.guest) this.host.remove(this.name);
   }
 }

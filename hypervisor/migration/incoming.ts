@@ -12,8 +12,8 @@
  * or until declareSourceGone(): it then resumes if every page is here, and
  * is otherwise reported lost.
  */
-import type { VirtualMachine, VmSnapshot } from '../core/vm.js';
-import type { NativeMonitor } from '../native/monitor.js';
+import type { VmHost } from '../core/host.js';
+import type { VmSnapshot } from '../core/vm.js';
 import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
 import { MigrationDestination } from './destination.js';
@@ -25,7 +25,8 @@ import { FrameType, frameName, HEADER_SIZE, packBitmap, POSTCOPY_ROUND, Protocol
 import type { Transport } from './transport.js';
 
 export interface IncomingConfig {
-  readonly monitor: NativeMonitor;
+  /** The host the VM is created on (any monitor). */
+  readonly host: VmHost;
   readonly clock: MigrationClock;
   readonly onEvent?: (e: MigrationEvent) => void;
   /** Name the VM gets here (default: its name on the source). */
@@ -42,19 +43,6 @@ export type IncomingOutcome =
   /** Paused here, waiting for the source to reconnect. */
   | { readonly kind: 'interrupted'; readonly vm: string; readonly reason: string }
   | { readonly kind: 'lost'; readonly vm: string; readonly reason: string };
-
-/** Who handles a stall, per monitor and VM (a host may receive several guests at once). */
-const stallHandlers = new WeakMap<NativeMonitor, Map<VirtualMachine, (page: number) => void>>();
-
-function onStall(monitor: NativeMonitor, vm: VirtualMachine, handler: ((page: number) => void) | undefined): void {
-  let map = stallHandlers.get(monitor);
-  if (!map) {
-    stallHandlers.set(monitor, (map = new Map()));
-    monitor.onMissingPage = (v, page) => map!.get(v)?.(page);
-  }
-  if (handler) map.set(vm, handler);
-  else map.delete(vm);
-}
 
 export class IncomingMigration {
   id = '';
@@ -90,7 +78,7 @@ export class IncomingMigration {
       this.vmName = this.config.rename ?? hello.name;
       this.observeMs = hello.observeMs;
       this.setPhase('setup');
-      this.dest = new MigrationDestination(this.config.monitor, this.vmName, hello.memSize, this.config.output);
+      this.dest = new MigrationDestination(this.config.host, this.vmName, hello.memSize, this.config.output);
       this.requested = new Uint8Array(this.dest.pages);
       await ch.send({ type: FrameType.WELCOME });
       await this.untilGo(ch);
@@ -138,7 +126,7 @@ export class IncomingMigration {
       this.setPhase('completed', 'the source is gone; every page was here');
       return { kind: 'completed', vm: this.vmName };
     }
-    onStall(this.config.monitor, d.vm, undefined);
+    d.guest.onMissingPage = undefined;
     d.discard();
     const reason = `the source is gone with ${d.missingCount} of the guest's ${d.pages} pages${this.stateAcked ? '' : ' and its CPU state'}: the guest is lost`;
     this.setPhase('lost', reason);
@@ -184,7 +172,7 @@ export class IncomingMigration {
           } else if (d.missingCount > 0) {
             throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says complete, but ${d.missingCount} pages never arrived`);
           }
-          d.restore(state, onSource);
+          await d.restore(state, onSource);
           await ch.send({ type: FrameType.STATE_ACK });
           this.stateAcked = true;
           this.setPhase('switchover');
@@ -205,7 +193,7 @@ export class IncomingMigration {
     const d = this.dest!;
     const clock = this.config.clock;
     this.goReceived = true;
-    if (d.missingCount > 0) onStall(this.config.monitor, d.vm, (page) => this.onFault(page));
+    if (d.missingCount > 0) d.guest.onMissingPage = (page) => this.onFault(page);
     d.resume();
     if (!resumedBefore) {
       this.resumedAt = clock.now();
@@ -219,9 +207,9 @@ export class IncomingMigration {
     }
     if (this.completedAt === 0) {
       this.completedAt = clock.now();
-      this.guestAtComplete = d.vm.cpu.time;
+      this.guestAtComplete = d.guest.time;
     }
-    onStall(this.config.monitor, d.vm, undefined);
+    d.guest.onMissingPage = undefined;
     const afterMips = await this.observeAfter();
     const metrics: DestinationMetrics = {
       resumedAt: this.resumedAt,
@@ -255,10 +243,9 @@ export class IncomingMigration {
         }
       });
       this.sample();
-      this.config.monitor.poke();
     }
     this.completedAt = clock.now();
-    this.guestAtComplete = d.vm.cpu.time;
+    this.guestAtComplete = d.guest.time;
   }
 
   /** The guest stalled on a page still on the source. */
@@ -290,7 +277,7 @@ export class IncomingMigration {
       if (ch && !(e instanceof PeerError)) void ch.fail(FrameType.ERROR, why);
       else ch?.close();
       if (d) {
-        onStall(this.config.monitor, d.vm, undefined);
+        d.guest.onMissingPage = undefined;
         d.discard();
       }
       this.setPhase('aborted', why);
@@ -298,12 +285,12 @@ export class IncomingMigration {
     }
     ch?.close();
     if (!this.goReceived || d!.missingCount > 0) {
-      d!.pause();
+      void d!.pause();
       this.setPhase('interrupted', why);
       return { kind: 'interrupted', vm: this.vmName, reason: `${why}; the guest is paused here until the source reconnects` };
     }
     // Every page is here and the guest runs: only the goodbye was lost.
-    onStall(this.config.monitor, d!.vm, undefined);
+    d!.guest.onMissingPage = undefined;
     this.setPhase('completed', why);
     return { kind: 'completed', vm: this.vmName };
   }
@@ -316,21 +303,21 @@ export class IncomingMigration {
 
   private sample(): void {
     const d = this.dest;
-    if (d) this.samples.push([this.config.clock.now(), d.vm.cpu.time]);
+    if (d) this.samples.push([this.config.clock.now(), d.guest.time]);
   }
 
   private async observeAfter(): Promise<number | null> {
     const ms = this.observeMs;
     if (ms <= 0) return null;
     const clock = this.config.clock;
-    const vm = this.dest!.vm;
+    const vm = this.dest!.guest;
     const t0 = clock.now();
-    const g0 = vm.cpu.time;
+    const g0 = vm.time;
     for (let i = 0; i < 10; i++) {
       await clock.sleep(ms / 10);
       this.sample();
     }
-    return (vm.cpu.time - g0) / (clock.now() - t0) / 1000;
+    return (vm.time - g0) / (clock.now() - t0) / 1000;
   }
 
   private setPhase(phase: MigrationPhase, detail?: string): void {

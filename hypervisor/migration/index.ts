@@ -13,6 +13,4 @@ export type { Transport } from './transport.js';
 export { connectTcp, TcpTransport } from './transports/tcp.js';
 export { formatRate, SimulatedLink, type LinkSpec } from './transports/simulated.js';
 export { parseCountWithSuffix, parseDuration, parseLink, parseRate, UnitError } from './units.js';
-export { compareStrategies, comparisonRows, describeComparison, type Comparison, type ComparisonSpec } from './compare.js';
-export { renderHtml } from './html-report.js';
-export { loadWorkload, parseParams, WORKLOAD_NAMES, workloadParams, type Workload, type WorkloadName } from './workloads.js';
+

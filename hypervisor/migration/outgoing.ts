@@ -12,7 +12,7 @@
  * until recover() reconnects — never running on two sides.
  */
 import { randomBytes } from 'node:crypto';
-import type { NativeMonitor } from '../native/monitor.js';
+import type { VmHost } from '../core/host.js';
 import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
 import { MigrationError, PeerError } from './error.js';
@@ -29,7 +29,8 @@ import type { SentRound, SourceContext, Switchover } from './strategies/strategy
 import type { Transport } from './transport.js';
 
 export interface OutgoingConfig {
-  readonly monitor: NativeMonitor;
+  /** The host the VM runs on (any monitor). */
+  readonly host: VmHost;
   /** The VM's name on this host. */
   readonly vm: string;
   readonly strategy: StrategyName;
@@ -72,7 +73,7 @@ export class OutgoingMigration {
     this.id = config.id ?? randomBytes(16).toString('hex');
     this.clock = config.clock;
     this.options = withDefaults(config.options);
-    this.source = new MigrationSource(config.monitor, config.vm);
+    this.source = new MigrationSource(config.host, config.vm);
     this.metrics = new SourceRecorder(this.clock, this.id, config.vm, config.strategy, this.options, this.source.memSize, this.source.pages);
   }
 
@@ -96,7 +97,7 @@ export class OutgoingMigration {
       const sw = (this.switchover = await strategyFor(this.config.strategy).copy(this.context()));
       this.checkCancelled();
       this.setPhase('switchover');
-      const state = JSON.stringify(this.source.save());
+      const state = JSON.stringify(await this.source.save());
       m.stateAt = this.clock.now();
       await ch.send({ type: FrameType.STATE, mode: sw.kind === 'post-copy' ? StateMode.POSTCOPY : StateMode.COMPLETE, state, onSource: sw.kind === 'post-copy' ? packBitmap(sw.onSource) : new Uint8Array(0) });
       await expectFrame(ch, 'the switchover', FrameType.STATE_ACK);
@@ -232,9 +233,9 @@ export class OutgoingMigration {
         this.metrics.rounds.push({ ...sent, dirtied });
         this.emit({ kind: 'round', id: this.id, round: sent.round, pages: sent.pages, dirty: dirtied, at: this.clock.now() });
       },
-      pause: () => {
+      pause: async () => {
         if (!this.source.paused) {
-          this.source.pause();
+          await this.source.pause();
           this.metrics.pauseAt = this.clock.now();
           this.metrics.sample(this.source.guestTime);
         }

@@ -2,82 +2,79 @@
  * The Migratable boundary on the source: everything the engine may do to the
  * guest it is sending away, and nothing more. Pausable (pause, resume),
  * snapshottable (save), migratable (read a page, start and take the dirty
- * log, let go). The VM lives in a NativeMonitor; the engine never reaches
- * into the VM past this file.
+ * log, let go). The VM lives on any VmHost (core/host.ts): the engine never
+ * knows which monitor runs it.
  */
-import type { VirtualMachine, VmSnapshot } from '../core/vm.js';
-import type { NativeMonitor } from '../native/monitor.js';
-import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
+import { isZeroPage, pageView, type Guest, type VmHost } from '../core/host.js';
+import type { VmSnapshot } from '../core/vm.js';
 import { MigrationError } from './error.js';
 
 export class MigrationSource {
-  readonly vm: VirtualMachine;
+  readonly guest: Guest;
 
   constructor(
-    readonly monitor: NativeMonitor,
+    readonly host: VmHost,
     readonly name: string,
   ) {
-    const vm = monitor.find(name);
-    if (!vm) throw new MigrationError(`no VM named ${name} on this host`);
-    if (vm.shadow.missing !== undefined) throw new MigrationError(`${name} is still arriving here (post-copy): it cannot leave before all of it is here`);
-    this.vm = vm;
+    const guest = host.find(name);
+    if (!guest) throw new MigrationError(`no VM named ${name} on this host`);
+    if (guest.missingCount > 0) throw new MigrationError(`${name} is still arriving here (post-copy): it cannot leave before all of it is here`);
+    this.guest = guest;
   }
 
   get memSize(): number {
-    return this.vm.memory.size;
+    return this.guest.memSize;
   }
 
   get pages(): number {
-    return this.vm.memory.pages;
+    return this.guest.pages;
   }
 
   get paused(): boolean {
-    return this.monitor.isPaused(this.name);
+    return this.guest.paused;
   }
 
   /** Stop the guest between two instructions. */
-  pause(): void {
-    this.monitor.pause(this.name);
+  pause(): Promise<void> {
+    return this.guest.pause();
   }
 
   resume(): void {
-    this.monitor.resume(this.name);
+    this.guest.resume();
   }
 
   /** The guest's own clock (instructions retired plus idle time). */
   get guestTime(): number {
-    return this.vm.cpu.time;
+    return this.guest.time;
   }
 
   /** The page's bytes now (a view: copy before the guest runs again). */
   page(n: number): Uint8Array {
-    return this.vm.memory.u8.subarray(n << PAGE_SHIFT, (n + 1) << PAGE_SHIFT);
+    return pageView(this.guest.ram, n);
   }
 
   isZero(n: number): boolean {
-    const words = this.vm.memory.i32;
-    for (let i = n << (PAGE_SHIFT - 2), end = i + PAGE_SIZE / 4; i < end; i++) if (words[i] !== 0) return false;
-    return true;
+    return isZeroPage(this.guest.ram, n);
   }
 
   /** Start logging writes: forget what was logged so far. */
-  startDirtyLog(): void {
-    this.vm.memory.takeDirtyPages();
+  startDirtyLog(): Promise<void> {
+    return this.guest.startDirtyLog();
   }
 
   /** The pages written since the last call (ascending); the log starts again. */
-  takeDirty(): number[] {
-    return this.vm.memory.takeDirtyPages();
+  takeDirty(): Promise<number[]> {
+    return this.guest.takeDirty();
   }
 
-  /** CPU and device state as plain data. Only while paused: a running guest's state is already stale. */
-  save(): VmSnapshot {
-    if (!this.paused && this.monitor.outcome(this.name) === undefined) throw new MigrationError(`${this.name}: state saved while the guest runs`);
-    return this.vm.save();
+  /** CPU and device state. Only while paused: a running guest's state is already stale. */
+  save(): Promise<VmSnapshot> {
+    if (!this.paused && this.guest.outcome() === undefined) throw new MigrationError(`${this.name}: state saved while the guest runs`);
+    return this.guest.save();
   }
 
   /** The guest now lives elsewhere: free its RAM here. */
   discard(): void {
-    if (this.monitor.find(this.name) === this.vm) this.monitor.removeVm(this.name);
+    if (this.host.find(this.name) === this.guest) this.host.remove(this.name);
   }
 }

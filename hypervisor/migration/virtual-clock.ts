@@ -20,11 +20,21 @@
  * next event, so the order of everything is a function of virtual time alone
  * and a run is reproducible to the tick.
  */
-import type { NativeMonitor } from '../native/monitor.js';
+import type { RunState } from '../core/host.js';
 import { SliceEnd } from '../core/vcpu.js';
 import type { VirtualMachine } from '../core/vm.js';
 import { TICKS_PER_MS, type MigrationClock } from './clock.js';
 import { MigrationError } from './error.js';
+
+/**
+ * A host whose VMs a driver can run itself, a slice at a time, in the
+ * driver's time: the native monitor (its VMs live on this thread).
+ */
+export interface SlicedHost {
+  readonly vms: readonly VirtualMachine[];
+  state(name: string): RunState;
+  runSlice(vm: VirtualMachine, budget: number, until?: number): SliceEnd;
+}
 
 interface Timer {
   readonly at: number;
@@ -43,7 +53,7 @@ export class VirtualClock implements MigrationClock {
   private t = 0;
   private seq = 0;
   private readonly timers: Timer[] = [];
-  private readonly monitors: NativeMonitor[] = [];
+  private readonly monitors: SlicedHost[] = [];
   private readonly anchors = new Map<VirtualMachine, Anchor>();
   /** The VM running right now and its anchor (now() inside a slice is its time). */
   private running: { vm: VirtualMachine; anchor: Anchor } | undefined;
@@ -81,7 +91,7 @@ export class VirtualClock implements MigrationClock {
   }
 
   /** Run this monitor's runnable VMs as time passes. */
-  drive(monitor: NativeMonitor): void {
+  drive(monitor: SlicedHost): void {
     if (!this.monitors.includes(monitor)) this.monitors.push(monitor);
   }
 
@@ -154,7 +164,7 @@ export class VirtualClock implements MigrationClock {
     this.t = Math.max(this.t, reached);
   }
 
-  private runnable(monitor: NativeMonitor, vm: VirtualMachine): boolean {
+  private runnable(monitor: SlicedHost, vm: VirtualMachine): boolean {
     if (!monitor.vms.includes(vm)) return false;
     const state = monitor.state(vm.name);
     return state === 'running';

@@ -30,19 +30,18 @@
 import type { Image } from '../../isa/image.js';
 import { Machine, type Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_BASE, RAM_MAX } from '../../vm/memmap.js';
-import { FrameAllocator } from '../../vm/pagetable.js';
 import type { DiskBackend } from '../../vm/devices/disk.js';
 import { ConsoleFeeder } from '../../vm/devices/console-feeder.js';
 import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor.js';
-import { ShadowPager } from '../core/shadow.js';
+import type { GuestConfig, RunState, VmHost } from '../core/host.js';
+import { checkMemSize, MonitorConfigError } from '../core/host.js';
+import { DEFAULT_SHADOW_PAGES, placeVm } from '../core/layout.js';
 import { loadVm, runVm, SliceEnd, unloadVm } from '../core/vcpu.js';
 import { VirtualMachine, type VmEvent } from '../core/vm.js';
-import type { PhysicalMemory } from '../../vm/memory.js';
+import { NativeGuest } from './guest.js';
 import { RamPartition } from './partition.js';
 
-export class MonitorConfigError extends Error {
-  override readonly name = 'MonitorConfigError';
-}
+export { DEFAULT_SHADOW_PAGES, MonitorConfigError };
 
 export interface NativeVmConfig {
   readonly name: string;
@@ -68,7 +67,7 @@ export interface HostVmConfig {
 }
 
 /** Where a VM is, as `vm list` shows it. */
-export type VmRunState = 'running' | 'paused' | 'waiting' | 'stalled' | VmOutcome['kind'];
+export type VmRunState = RunState;
 
 export interface NativeMonitorOptions {
   /** Guest instructions per slice for a share of 1. */
@@ -93,6 +92,7 @@ export interface NativeMonitorOptions {
 /** What the host keeps per VM besides the VM itself. */
 interface Slot {
   readonly vm: VirtualMachine;
+  guest: NativeGuest;
   share: number;
   outcome: VmOutcome | undefined;
   readonly feeder: ConsoleFeeder;
@@ -103,9 +103,9 @@ interface Slot {
 }
 
 export const DEFAULT_SLICE = 100_000;
-export const DEFAULT_SHADOW_PAGES = 512;
 
-export class NativeMonitor implements Monitor {
+export class NativeMonitor implements Monitor, VmHost {
+  readonly kind = 'native' as const;
   readonly machine: Machine;
   readonly vms: VirtualMachine[] = [];
   private readonly slots: Slot[] = [];
@@ -114,16 +114,18 @@ export class NativeMonitor implements Monitor {
   private readonly ram: RamPartition;
   private wake: (() => void) | undefined;
   private closed = false;
-  /** Called when a VM stalls on a page still on a migration source (the destination pulls it). */
+  /** Called when a VM stalls on a page still on a migration source (besides the guest's own onMissingPage). */
   onMissingPage: ((vm: VirtualMachine, page: number) => void) | undefined;
+  onVmEnd: ((name: string, outcome: VmOutcome) => void) | undefined;
 
   constructor(configs: readonly NativeVmConfig[], options: NativeMonitorOptions = {}) {
     if (configs.length === 0 && options.capacity === undefined) throw new MonitorConfigError('no VMs to run');
     this.options = options;
+    this.onVmEnd = options.onVmEnd;
     const shadowBytes = (this.shadowBytes = (options.shadowPages ?? DEFAULT_SHADOW_PAGES) * PAGE_SIZE);
     let total = configs.length * shadowBytes;
     for (const c of configs) {
-      checkSize(c.name, c.memSize);
+      checkMemSize(c.name, c.memSize);
       total += c.memSize;
     }
     if (total > RAM_MAX) throw new MonitorConfigError(`the VMs need ${total / 1024 / 1024} MiB of machine RAM with their shadow tables; the machine has at most ${RAM_MAX / 1024 / 1024} MiB`);
@@ -157,8 +159,8 @@ export class NativeMonitor implements Monitor {
 
   /** Add a VM: booted from its image, or empty and paused (an incoming migration fills it). */
   addVm(c: HostVmConfig): VirtualMachine {
-    checkSize(c.name, c.memSize);
-    if (this.find(c.name)) throw new MonitorConfigError(`a VM named ${c.name} already runs here`);
+    checkMemSize(c.name, c.memSize);
+    if (this.vmNamed(c.name)) throw new MonitorConfigError(`a VM named ${c.name} already runs here`);
     const size = this.shadowBytes + c.memSize;
     const at = this.ram.take(size);
     if (at < 0) throw new MonitorConfigError(`${c.name}: no room for ${c.memSize / 1024 / 1024} MiB (with its shadow tables) in this host's ${this.machine.memory.size / 1024 / 1024} MiB; ${this.ram.free / 1024 / 1024} MiB free, not all in one piece`);
@@ -167,9 +169,28 @@ export class NativeMonitor implements Monitor {
     slot.sink = c.output;
     slot.feeder.closed = false; // a console can attach later
     if (c.image) slot.vm.boot(c.image);
+    else slot.guest = new NativeGuest(slot.vm, this, true);
     slot.paused = !c.image || c.paused === true;
     this.wake?.();
     return slot.vm;
+  }
+
+  /** VmHost: add a VM (booted, or empty, paused and arriving). */
+  add(c: GuestConfig): NativeGuest {
+    const vm = this.addVm(c);
+    return this.slots.find((s) => s.vm === vm)!.guest;
+  }
+
+  remove(name: string): void {
+    this.removeVm(name);
+  }
+
+  find(name: string): NativeGuest | undefined {
+    return this.slots.find((s) => s.vm.name === name)?.guest;
+  }
+
+  get guests(): readonly NativeGuest[] {
+    return this.slots.map((s) => s.guest);
   }
 
   /** Remove a VM and give its RAM back. */
@@ -187,7 +208,8 @@ export class NativeMonitor implements Monitor {
     }
   }
 
-  find(name: string): VirtualMachine | undefined {
+  /** The VM itself (the monitor's own view: its CPU, memory and shadow tables). */
+  vmNamed(name: string): VirtualMachine | undefined {
     return this.slots.find((s) => s.vm.name === name)?.vm;
   }
 
@@ -254,7 +276,10 @@ export class NativeMonitor implements Monitor {
     if (end === SliceEnd.HALTED) this.finish(slot, { kind: 'poweroff', status: vm.exitStatus });
     else if (end === SliceEnd.FAILED) this.finish(slot, { kind: 'failed', reason: vm.failure ?? 'failed' });
     else if (vm.cpu.instret >= limit) this.finish(slot, { kind: 'budget' });
-    else if (end === SliceEnd.MISSING) this.onMissingPage?.(vm, vm.shadow.waitingFor);
+    else if (end === SliceEnd.MISSING) {
+      slot.guest.onMissingPage?.(vm.shadow.waitingFor);
+      this.onMissingPage?.(vm, vm.shadow.waitingFor);
+    }
     return end;
   }
 
@@ -291,9 +316,10 @@ export class NativeMonitor implements Monitor {
   }
 
   /** End serve(). */
-  close(): void {
+  close(): Promise<void> {
     this.closed = true;
     this.wake?.();
+    return Promise.resolve();
   }
 
   private index(name: string): number {
@@ -305,16 +331,12 @@ export class NativeMonitor implements Monitor {
   private finish(slot: Slot, outcome: VmOutcome): void {
     if (slot.outcome) return;
     slot.outcome = outcome;
-    this.options.onVmEnd?.(slot.vm.name, outcome);
+    this.onVmEnd?.(slot.vm.name, outcome);
   }
 
   /** A VM over a window at `windowAt` with shadow frames at `shadowAt` (RAM offsets). */
   private place(name: string, memSize: number, shadowAt: number, windowAt: number, extent: readonly [number, number], disk?: DiskBackend, share?: number): Slot {
-    const host = this.machine.memory;
-    const pool = new FrameAllocator(host, RAM_BASE + shadowAt, RAM_BASE + shadowAt + this.shadowBytes);
-    const window = host.window(windowAt, memSize);
-    linkCode(window, host, windowAt / PAGE_SIZE);
-    const shadow = new ShadowPager(host, pool, window, RAM_BASE + windowAt);
+    const { window, shadow } = placeVm(this.machine.memory, shadowAt, windowAt, memSize, this.shadowBytes / PAGE_SIZE);
     let slot: Slot | undefined;
     const vm = new VirtualMachine(name, window, shadow, {
       console: (b) => slot?.sink?.(Uint8Array.of(b)),
@@ -322,7 +344,7 @@ export class NativeMonitor implements Monitor {
     });
     if (this.options.onEvent) vm.onEvent = this.options.onEvent;
     vm.onWake = () => this.wake?.();
-    slot = { vm, share: Math.max(1, Math.floor(share ?? 1)), outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, extent };
+    slot = { vm, guest: new NativeGuest(vm, this, false), share: Math.max(1, Math.floor(share ?? 1)), outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, extent };
     this.slots.push(slot);
     this.vms.push(vm);
     return slot;
@@ -374,18 +396,3 @@ export class NativeMonitor implements Monitor {
   }
 }
 
-function checkSize(name: string, memSize: number): void {
-  if (!Number.isInteger(memSize) || memSize <= 0 || memSize % PAGE_SIZE !== 0) throw new MonitorConfigError(`${name}: memory must be a positive multiple of 4 KiB`);
-}
-
-/**
- * Host writes into a VM's window (loading an image, DMA, pages arriving by
- * migration) must drop any translated code the host holds for those pages —
- * a reused window may hold a previous guest's.
- */
-function linkCode(window: PhysicalMemory, host: PhysicalMemory, firstPage: number): void {
-  const code = host.code;
-  if (code === undefined) return;
-  window.code = code.subarray(firstPage, firstPage + window.pages);
-  window.onCodeWrite = (page) => host.onCodeWrite?.(firstPage + page);
-}

@@ -35,9 +35,9 @@ import type { MigrationStrategy } from './strategy.js';
 
 export const POST_COPY: MigrationStrategy = {
   name: 'post-copy',
-  copy(ctx) {
-    ctx.pause();
-    return Promise.resolve({ kind: 'post-copy', onSource: new Uint8Array(ctx.source.pages).fill(1) });
+  async copy(ctx) {
+    await ctx.pause();
+    return { kind: 'post-copy', onSource: new Uint8Array(ctx.source.pages).fill(1) };
   },
 };
 

@@ -59,14 +59,14 @@ export async function precopyRounds(ctx: SourceContext, maxRounds: number): Prom
   const o = ctx.options;
   const src = ctx.source;
   ctx.phase('pre-copy');
-  src.startDirtyLog();
+  await src.startDirtyLog();
   let pages = allPages(src.pages);
   let round = 0;
   let before = Infinity;
   const byteCap = o.byteCapFactor * src.memSize;
   for (;;) {
     const sent = await ctx.sendRound(pages, round);
-    const dirty = src.takeDirty();
+    const dirty = await src.takeDirty();
     ctx.endRound(sent, dirty.length);
     round++;
     const perMs = sent.durationMs > 0 ? sent.bytes / sent.durationMs : Infinity;
@@ -81,9 +81,9 @@ export async function precopyRounds(ctx: SourceContext, maxRounds: number): Prom
 }
 
 /** Stop the guest and say what stays on the source: the dirty pages. */
-export function switchToPostcopy(ctx: SourceContext, dirty: readonly number[]): Switchover {
-  ctx.pause();
-  const last = ctx.source.takeDirty();
+export async function switchToPostcopy(ctx: SourceContext, dirty: readonly number[]): Promise<Switchover> {
+  await ctx.pause();
+  const last = await ctx.source.takeDirty();
   return { kind: 'post-copy', onSource: marks([...dirty, ...last], ctx.source.pages) };
 }
 
@@ -106,8 +106,8 @@ export const PRE_COPY: MigrationStrategy = {
 };
 
 /** Stop the guest; send what it dirtied since the last round, and what it dirtied before we stopped it. */
-function finalCopy(ctx: SourceContext, r: Rounds): Promise<Switchover> {
-  ctx.pause();
-  const last = new Set([...r.dirty, ...ctx.source.takeDirty()]);
+async function finalCopy(ctx: SourceContext, r: Rounds): Promise<Switchover> {
+  await ctx.pause();
+  const last = new Set([...r.dirty, ...(await ctx.source.takeDirty())]);
   return stopAndCopy(ctx, [...last].sort((a, b) => a - b), r.round);
 }

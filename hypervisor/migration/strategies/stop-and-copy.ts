@@ -20,7 +20,7 @@ import { allPages, type MigrationStrategy, type SourceContext, type Switchover }
 
 /** Stop the guest and send every page in `round` (the last). Shared with pre-copy's forced stop. */
 export async function stopAndCopy(ctx: SourceContext, pages: readonly number[], round: number): Promise<Switchover> {
-  ctx.pause();
+  await ctx.pause();
   const sent = await ctx.sendRound(pages, round);
   ctx.endRound(sent, 0);
   return { kind: 'complete' };

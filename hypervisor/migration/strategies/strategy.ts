@@ -32,7 +32,7 @@ export interface SourceContext {
   /** Record a sent round with the number of pages dirtied meanwhile. */
   endRound(sent: SentRound, dirtied: number): void;
   /** Stop the guest: its last instruction on the source. */
-  pause(): void;
+  pause(): Promise<void>;
 }
 
 export interface MigrationStrategy {

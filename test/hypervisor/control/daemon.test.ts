@@ -8,6 +8,7 @@ import { parseAddress } from '../../../hypervisor/control/address.js';
 import { ControlClient } from '../../../hypervisor/control/client.js';
 import { ControlError } from '../../../hypervisor/control/error.js';
 import { startService, type Service } from '../../../hypervisor/control/service.js';
+import { daemonHosts } from '../../../cli/control/hosts.js';
 import { fixtureImage, waitFor } from './daemons.js';
 
 const TOKEN = 'in-process-token';
@@ -33,7 +34,7 @@ function raw(lines: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  service = await startService({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, capacity: 32 * 1024 * 1024 });
+  service = await startService({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, hosts: daemonHosts({ capacity: 32 * 1024 * 1024 }) });
   client = await connectWith(TOKEN);
 });
 

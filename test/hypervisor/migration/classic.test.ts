@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import type { MigrationOptions, StrategyName } from '../../../hypervisor/migration/options.js';
 import type { MigrationReport } from '../../../hypervisor/migration/report.js';
-import { simulateMigration } from '../../../hypervisor/migration/simulate.js';
+import { simulateMigration } from '../../../hypervisor/lab/simulate.js';
 import { FAST, image, MiB } from './helpers.js';
 
 async function report(name: 'writes' | 'cpu', params: Record<string, number>, memSize: number, strategy: StrategyName, link = FAST, options: Partial<MigrationOptions> = {}) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { STRATEGY_NAMES } from '../../../hypervisor/migration/options.js';
-import { simulateMigration } from '../../../hypervisor/migration/simulate.js';
+import { simulateMigration } from '../../../hypervisor/lab/simulate.js';
 import { baseline, FAST, image, MiB } from './helpers.js';
 
 const WORKLOADS = [

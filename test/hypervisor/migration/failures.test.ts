@@ -8,7 +8,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { StrategyName } from '../../../hypervisor/migration/options.js';
-import { simulateMigration, type SimulationResult } from '../../../hypervisor/migration/simulate.js';
+import { simulateMigration, type SimulationResult } from '../../../hypervisor/lab/simulate.js';
 import type { FrameOnWire, Tampering } from '../../../hypervisor/migration/transports/simulated.js';
 import { baseline, FAST, image, MiB } from './helpers.js';
 

@@ -3,8 +3,8 @@
  * reference run each migrated run must match.
  */
 import type { Image } from '../../../isa/image.js';
-import { runBaseline, type GuestEnd } from '../../../hypervisor/migration/simulate.js';
-import { loadWorkload, type WorkloadName } from '../../../hypervisor/migration/workloads.js';
+import { runBaseline, type GuestEnd } from '../../../hypervisor/lab/simulate.js';
+import { loadWorkload, type WorkloadName } from '../../../hypervisor/lab/workloads.js';
 
 export const MiB = 1024 * 1024;
 /** 1 GB/s, 50 µs: a 4 KiB page takes 4096 guest instructions to cross. */

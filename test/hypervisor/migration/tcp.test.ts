@@ -46,7 +46,7 @@ async function hosts() {
   const sockets: Socket[] = [];
   const server: Server = createServer((sock) => {
     sockets.push(sock);
-    const inc = new IncomingMigration({ monitor: dst, clock, output: (b) => (dstOut += Buffer.from(b).toString()) });
+    const inc = new IncomingMigration({ host: dst, clock, output: (b) => (dstOut += Buffer.from(b).toString()) });
     incomings.push(inc.run(new TcpTransport(sock)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -67,7 +67,7 @@ describe('over TCP on 127.0.0.1, in wall time', () => {
     const ref = await baseline(IMG(), MEM);
     const h = await hosts();
     await until(() => h.vm.cpu.instret > 200_000, 'the guest to get going');
-    const out = new OutgoingMigration({ monitor: h.src, vm: 'g', strategy, clock: h.clock, options: { downtimeLimitMs: 5 } });
+    const out = new OutgoingMigration({ host: h.src, vm: 'g', strategy, clock: h.clock, options: { downtimeLimitMs: 5 } });
     const outcome = await out.run(await connectTcp('127.0.0.1', h.port));
     expect(outcome.kind, outcome.kind !== 'completed' ? outcome.reason : '').toBe('completed');
     expect((await h.incomings[0]!).kind).toBe('completed');
@@ -76,14 +76,14 @@ describe('over TCP on 127.0.0.1, in wall time', () => {
     expect(outcome.report.link).toMatch(/^tcp 127\.0\.0\.1:/);
     await until(() => h.dst.find('g') !== undefined && h.dst.state('g') === 'poweroff', 'the guest to power off on the destination');
     expect(h.output()).toBe(ref.output);
-    expect(hash(h.dst.find('g')!.memory.u8)).toBe(ref.memoryHash);
+    expect(hash(h.dst.find('g')!.ram)).toBe(ref.memoryHash);
   });
 
   test('the connection dropped before the switchover: the guest goes on at the source, unchanged', async () => {
     const ref = await baseline(IMG(), MEM);
     const h = await hosts();
     await until(() => h.vm.cpu.instret > 200_000, 'the guest to get going');
-    const out = new OutgoingMigration({ monitor: h.src, vm: 'g', strategy: 'pre-copy', clock: h.clock, options: { bandwidth: 20e6 } });
+    const out = new OutgoingMigration({ host: h.src, vm: 'g', strategy: 'pre-copy', clock: h.clock, options: { bandwidth: 20e6 } });
     const t = await connectTcp('127.0.0.1', h.port);
     setTimeout(() => t.destroy(), 40);
     const outcome = await out.run(t);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { assemble, formatDiagnostic } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
 import { RAM_BASE } from '../../vm/memmap.js';
-import { MigrationError } from './error.js';
+import { MigrationError } from '../migration/error.js';
 
 export const WORKLOAD_NAMES = ['idle', 'cpu', 'writes', 'incrementer'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];

@@ -6,11 +6,11 @@
  * and final memory), so a strategy that is fast but wrong shows as wrong.
  */
 import type { Image } from '../../isa/image.js';
-import { TICKS_PER_MS } from './clock.js';
-import type { MigrationOptions, StrategyName } from './options.js';
-import { formatBytes, reportRows, timeUnit, type MigrationReport } from './report.js';
+import { TICKS_PER_MS } from '../migration/clock.js';
+import type { MigrationOptions, StrategyName } from '../migration/options.js';
+import { formatBytes, reportRows, timeUnit, type MigrationReport } from '../migration/report.js';
 import { runBaseline, simulateMigration } from './simulate.js';
-import { formatRate, type LinkSpec } from './transports/simulated.js';
+import { formatRate, type LinkSpec } from '../migration/transports/simulated.js';
 
 export interface ComparisonSpec {
   /** For the heading: the workload and its parameters. */

@@ -1,26 +1,31 @@
 /**
- * The VMs one daemon hosts: the native monitor running them (as a long-lived
- * host), and what the control plane keeps beside each — the kernel it came
- * from, its console output and who follows it, the migration it is part of,
- * and, for a guest a migration could not complete, that it is lost and why.
+ * The VMs one daemon hosts, on whichever monitors it was given (core's
+ * VmHost: native, hosted — this file never knows which is which), and what
+ * the control plane keeps beside each — the monitor it runs on, its
+ * lifecycle (core/lifecycle.ts), the kernel it came from, its console output
+ * and who follows it, the migration it is part of, and, for a guest a
+ * migration could not complete, that it is lost and why.
  *
  * Every name the protocol shows comes from here, so `vm list` on two daemons
  * tells one consistent story: a guest is `running` on at most one of them.
  */
 import type { Image } from '../../isa/image.js';
 import { BootError } from '../../vm/bare.js';
+import { MonitorConfigError, type Guest, type MonitorKind, type VmHost } from '../core/host.js';
+import { transition, type Lifecycle } from '../core/lifecycle.js';
 import type { VmOutcome } from '../core/monitor.js';
-import { MonitorConfigError, NativeMonitor } from '../native/monitor.js';
 import { ConsoleLog } from './console-log.js';
 import type { MigrationPhase } from './engine.js';
 import { ControlError } from './error.js';
 import type { VmInfo, VmMigrationInfo, VmState, VmStatsInfo } from './protocol.js';
 
-/** Machine RAM a daemon reserves for its VMs (shadow tables included). */
+/** Machine RAM a daemon reserves for its VMs, per monitor (shadow tables included). */
 export const DEFAULT_CAPACITY = 256 * 1024 * 1024;
 
-export interface HostOptions {
-  readonly capacity?: number;
+/** The monitors a daemon runs VMs on. */
+export type Hosts = Readonly<Partial<Record<MonitorKind, VmHost>>>;
+
+export interface RegistryOptions {
   readonly log?: (line: string) => void;
 }
 
@@ -30,11 +35,16 @@ export interface StartSpec {
   readonly image: Image;
   readonly memSize: number;
   readonly share: number;
+  readonly monitor: MonitorKind;
 }
 
 /** What the control plane keeps for one VM. */
 export interface VmRecord {
   readonly name: string;
+  /** The monitor it runs on here. */
+  readonly monitor: MonitorKind;
+  /** Where it is in its life: changed only through setLifecycle (the transition function). */
+  lifecycle: Lifecycle;
   readonly kernel: string;
   readonly memSize: number;
   readonly share: number;
@@ -56,30 +66,51 @@ const SOURCE_RUNNING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['se
 /** Destination-side phases before the guest first runs here. */
 const DEST_ARRIVING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['setup', 'pre-copy', 'switchover']);
 
-export class VmHost {
-  readonly monitor: NativeMonitor;
+export class VmRegistry {
   private readonly records = new Map<string, VmRecord>();
   private readonly log: (line: string) => void;
   private serving: Promise<void> | undefined;
 
-  constructor(options: HostOptions = {}) {
+  constructor(
+    readonly hosts: Hosts,
+    options: RegistryOptions = {},
+  ) {
     this.log = options.log ?? (() => {});
-    this.monitor = new NativeMonitor([], {
-      capacity: options.capacity ?? DEFAULT_CAPACITY,
-      onVmEnd: (name, outcome) => this.ended(name, outcome),
-    });
+    for (const host of Object.values(hosts)) host.onVmEnd = (name, outcome) => this.ended(name, outcome);
   }
 
-  /** Run the monitor until close(). */
+  /** The monitors VMs can run on here, in a stable order. */
+  get monitors(): MonitorKind[] {
+    return (Object.keys(this.hosts) as MonitorKind[]).sort();
+  }
+
+  /** The host for a monitor kind, or a clear refusal. */
+  hostFor(kind: MonitorKind): VmHost {
+    const h = this.hosts[kind];
+    if (!h) throw new ControlError('bad-request', `this daemon does not run ${kind} VMs (it runs ${this.monitors.join(', ')})`);
+    return h;
+  }
+
+  /** The VM itself, while it is on its host here. */
+  guest(rec: VmRecord): Guest | undefined {
+    return this.hosts[rec.monitor]?.find(rec.name);
+  }
+
+  /** Run every monitor until close(). */
   serve(): Promise<void> {
-    this.serving ??= this.monitor.serve();
+    this.serving ??= Promise.all(Object.values(this.hosts).map((h) => h.serve())).then(() => undefined);
     return this.serving;
   }
 
   async close(): Promise<void> {
     for (const rec of this.records.values()) this.endConsole(rec, 'the daemon is shutting down');
-    this.monitor.close();
+    await Promise.all(Object.values(this.hosts).map((h) => h.close()));
     await this.serving;
+  }
+
+  /** Move a VM along its lifecycle (refused, with what is allowed, if the move is not one). */
+  setLifecycle(rec: VmRecord, to: Lifecycle): void {
+    rec.lifecycle = transition(rec.name, rec.lifecycle, to);
   }
 
   // ---- lifecycle ------------------------------------------------------------------
@@ -87,23 +118,27 @@ export class VmHost {
   start(spec: StartSpec): VmInfo {
     const name = spec.name ?? this.freeName();
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
-    const rec = this.newRecord(name, spec.kernel, spec.memSize, spec.share);
+    const host = this.hostFor(spec.monitor);
+    const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
     try {
-      this.monitor.addVm({ name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
+      host.add({ name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
     } catch (e) {
       if (e instanceof MonitorConfigError) throw new ControlError('no-room', e.message);
       if (e instanceof BootError) throw new ControlError('bad-image', e.message);
       throw e;
     }
+    this.setLifecycle(rec, 'running');
     this.records.set(name, rec);
-    this.log(`${name}: started (${spec.kernel}, ${spec.memSize / 1024} KiB)`);
+    this.log(`${name}: started (${spec.kernel}, ${spec.memSize / 1024} KiB, ${spec.monitor} monitor)`);
     return this.info(name);
   }
 
   /** A record for a guest arriving by migration (the engine creates the VM itself). */
-  expectIncoming(name: string, kernel: string, memSize: number, share: number, migration: VmMigrationInfo): VmRecord {
+  expectIncoming(name: string, monitor: MonitorKind, kernel: string, memSize: number, share: number, migration: VmMigrationInfo): VmRecord {
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on the destination daemon`);
-    const rec = this.newRecord(name, kernel, memSize, share);
+    this.hostFor(monitor);
+    const rec = this.newRecord(name, monitor, kernel, memSize, share);
+    this.setLifecycle(rec, 'arriving');
     rec.migration = migration;
     this.records.set(name, rec);
     return rec;
@@ -121,38 +156,42 @@ export class VmHost {
   /** Drop a VM and its record: stopped, migrated away, or a copy that was discarded. */
   forget(name: string, consoleReason: string): void {
     const rec = this.records.get(name);
-    if (this.monitor.find(name)) this.monitor.removeVm(name);
     if (!rec) return;
+    if (this.guest(rec)) this.hostFor(rec.monitor).remove(name);
+    if (rec.lifecycle !== 'lost') this.setLifecycle(rec, 'stopped');
     this.endConsole(rec, consoleReason);
     this.records.delete(name);
   }
 
-  pause(name: string): VmInfo {
+  async pause(name: string): Promise<VmInfo> {
     const rec = this.record(name);
-    this.settled(rec, 'pause');
-    this.monitor.pause(name);
+    const guest = this.settled(rec, 'pause');
+    if (rec.lifecycle === 'running') this.setLifecycle(rec, 'paused');
+    await guest.pause();
     return this.info(name);
   }
 
   resume(name: string): VmInfo {
     const rec = this.record(name);
-    this.settled(rec, 'resume');
-    this.monitor.resume(name);
+    const guest = this.settled(rec, 'resume');
+    if (rec.lifecycle === 'paused') this.setLifecycle(rec, 'running');
+    guest.resume();
     return this.info(name);
   }
 
   input(name: string, bytes: Uint8Array | null): void {
     const rec = this.record(name);
-    if (!this.monitor.find(name)) throw new ControlError('bad-state', `${name} is ${this.stateOf(rec)} here; its console takes no input`);
-    this.monitor.inputTo(name, bytes);
+    const guest = this.guest(rec);
+    if (!guest) throw new ControlError('bad-state', `${name} is ${this.stateOf(rec)} here; its console takes no input`);
+    guest.input(bytes);
   }
 
   /** Keep the VM's counts in its record, for when the engine discards the VM but the record stays (lost). */
   remember(rec: VmRecord): void {
-    const vm = this.monitor.find(rec.name);
-    if (!vm) return;
-    rec.lastInstructions = vm.cpu.instret;
-    rec.lastVirtualTime = vm.cpu.time;
+    const guest = this.guest(rec);
+    if (!guest) return;
+    rec.lastInstructions = guest.instructions;
+    rec.lastVirtualTime = guest.time;
   }
 
   /** Mark a guest lost: it stays listed, with the reason, until vm stop. */
@@ -160,7 +199,8 @@ export class VmHost {
     const rec = this.records.get(name);
     if (!rec) return;
     this.remember(rec);
-    if (this.monitor.find(name)) this.monitor.removeVm(name);
+    if (this.guest(rec)) this.hostFor(rec.monitor).remove(name);
+    this.setLifecycle(rec, 'lost');
     rec.lost = reason;
     this.endConsole(rec, `lost: ${reason}`);
     this.log(`${name}: LOST: ${reason}`);
@@ -184,18 +224,20 @@ export class VmHost {
 
   info(name: string): VmInfo {
     const rec = this.record(name);
-    const vm = this.monitor.find(name);
-    const outcome = vm ? this.monitor.outcome(name) : undefined;
+    const guest = this.guest(rec);
+    const outcome = guest?.outcome();
     const state = this.stateOf(rec);
     const reason = rec.lost ?? outcomeReason(outcome) ?? this.pauseReason(rec, state) ?? rec.note;
     return {
       name,
       state,
+      lifecycle: rec.lifecycle,
+      monitor: rec.monitor,
       kernel: rec.kernel,
       memSize: rec.memSize,
       share: rec.share,
-      instructions: vm ? vm.cpu.instret : rec.lastInstructions,
-      virtualTime: vm ? vm.cpu.time : rec.lastVirtualTime,
+      instructions: guest ? guest.instructions : rec.lastInstructions,
+      virtualTime: guest ? guest.time : rec.lastVirtualTime,
       ...(outcome?.kind === 'poweroff' ? { status: outcome.status } : {}),
       ...(reason !== undefined ? { reason } : {}),
       ...(rec.migration ? { migration: rec.migration } : {}),
@@ -205,13 +247,13 @@ export class VmHost {
   stats(name: string): VmStatsInfo {
     const info = this.info(name);
     const rec = this.record(name);
-    const vm = this.monitor.find(name);
-    const s = vm?.stats;
+    const guest = this.guest(rec);
+    const s = guest?.stats();
     return {
       ...info,
       consoleBytes: rec.console.total,
       consoleFollowers: rec.console.followerCount,
-      dirtyPages: vm ? vm.memory.countDirty() : 0,
+      dirtyPages: guest ? guest.countDirty() : 0,
       counts: {
         traps: { ...s?.traps },
         emulated: { ...s?.emulated },
@@ -259,13 +301,27 @@ export class VmHost {
 
   // ---- inside --------------------------------------------------------------------------
 
+  /** What vm list shows: the lifecycle, with what the monitor says of a VM that is on it. */
   stateOf(rec: VmRecord): VmState {
-    if (rec.lost !== undefined) return 'lost';
     const m = rec.migration;
-    if (m?.role === 'destination' && DEST_ARRIVING.has(m.phase)) return 'incoming';
-    if (m?.role === 'source' && SOURCE_RUNNING.has(m.phase)) return 'migrating';
-    if (!this.monitor.find(rec.name)) return m?.role === 'destination' ? 'incoming' : 'paused';
-    switch (this.monitor.state(rec.name)) {
+    switch (rec.lifecycle) {
+      case 'lost':
+        return 'lost';
+      case 'stopped':
+      case 'failed':
+        return 'off';
+      case 'arriving':
+        if (!m || DEST_ARRIVING.has(m.phase)) return 'incoming';
+        break;
+      case 'migrating-out':
+        if (m && SOURCE_RUNNING.has(m.phase)) return 'migrating';
+        break;
+      default:
+        break;
+    }
+    const guest = this.guest(rec);
+    if (!guest) return rec.lifecycle === 'arriving' ? 'incoming' : 'paused';
+    switch (guest.state()) {
       case 'running':
       case 'waiting':
       case 'stalled':
@@ -292,7 +348,7 @@ export class VmHost {
   /** Why a console has nothing more to say here, or undefined while it may. */
   private endedReason(rec: VmRecord): string | undefined {
     if (rec.lost !== undefined) return `lost: ${rec.lost}`;
-    const o = this.monitor.find(rec.name) ? this.monitor.outcome(rec.name) : undefined;
+    const o = this.guest(rec)?.outcome();
     return o ? (outcomeReason(o) ?? o.kind) : undefined;
   }
 
@@ -300,18 +356,21 @@ export class VmHost {
     const rec = this.records.get(name);
     if (!rec) return;
     const why = outcomeReason(outcome) ?? outcome.kind;
+    if (rec.lifecycle !== 'lost' && rec.lifecycle !== 'stopped') this.setLifecycle(rec, outcome.kind === 'failed' ? 'failed' : 'stopped');
     this.log(`${name}: ${why}`);
     this.endConsole(rec, why);
   }
 
-  private settled(rec: VmRecord, what: string): void {
+  private settled(rec: VmRecord, what: string): Guest {
     if (rec.lost !== undefined) throw new ControlError('bad-state', `${rec.name} is lost (${rec.lost}); vm stop removes it`);
     if (rec.migration) throw new ControlError('bad-state', `cannot ${what} ${rec.name} during its migration (${rec.migration.phase})`);
-    if (!this.monitor.find(rec.name)) throw new ControlError('bad-state', `${rec.name} is not running here`);
+    const guest = this.guest(rec);
+    if (!guest) throw new ControlError('bad-state', `${rec.name} is not running here`);
+    return guest;
   }
 
-  private newRecord(name: string, kernel: string, memSize: number, share: number): VmRecord {
-    return { name, kernel, memSize, share, console: new ConsoleLog(), consoleEnders: new Set(), migration: undefined, note: undefined, lost: undefined, lastInstructions: 0, lastVirtualTime: 0 };
+  private newRecord(name: string, monitor: MonitorKind, kernel: string, memSize: number, share: number): VmRecord {
+    return { name, monitor, lifecycle: 'created', kernel, memSize, share, console: new ConsoleLog(), consoleEnders: new Set(), migration: undefined, note: undefined, lost: undefined, lastInstructions: 0, lastVirtualTime: 0 };
   }
 
   private freeName(): string {

@@ -11,14 +11,14 @@ import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
 import { DEFAULT_SHADOW_PAGES, NativeMonitor } from '../native/monitor.js';
 import { PAGE_SIZE } from '../../vm/memmap.js';
-import { TICKS_PER_MS } from './clock.js';
-import { MigrationError } from './error.js';
-import type { MigrationEvent, MigrationOutcome } from './events.js';
-import { IncomingMigration, type IncomingOutcome } from './incoming.js';
-import type { MigrationOptions, StrategyName } from './options.js';
-import { OutgoingMigration } from './outgoing.js';
-import { SimulatedLink, type FrameOnWire, type LinkSpec, type Tampering } from './transports/simulated.js';
-import { VirtualClock } from './virtual-clock.js';
+import { TICKS_PER_MS } from '../migration/clock.js';
+import { MigrationError } from '../migration/error.js';
+import type { MigrationEvent, MigrationOutcome } from '../migration/events.js';
+import { IncomingMigration, type IncomingOutcome } from '../migration/incoming.js';
+import type { MigrationOptions, StrategyName } from '../migration/options.js';
+import { OutgoingMigration } from '../migration/outgoing.js';
+import { SimulatedLink, type FrameOnWire, type LinkSpec, type Tampering } from '../migration/transports/simulated.js';
+import { VirtualClock } from '../migration/virtual-clock.js';
 
 export interface SimulationSpec {
   readonly image: Image;
@@ -95,13 +95,13 @@ export async function simulateMigration(spec: SimulationSpec): Promise<Simulatio
   const link = new SimulatedLink(clock, spec.link);
   if (spec.tamper) link.tamper = spec.tamper;
   let guestAtSwitchover: number | undefined;
-  const srcVm = src.find(NAME)!;
+  const srcVm = src.vmNamed(NAME)!;
   const onOut = (e: MigrationEvent): void => {
     if (e.kind === 'phase' && e.phase === 'switchover' && guestAtSwitchover === undefined) guestAtSwitchover = srcVm.cpu.time;
     spec.onEvent?.(e);
   };
-  const out = new OutgoingMigration({ monitor: src, vm: NAME, strategy: spec.strategy, clock, onEvent: onOut, ...(spec.options ? { options: spec.options } : {}) });
-  const inc = new IncomingMigration({ monitor: dst, clock, output: (b) => (dstOut += Buffer.from(b).toString('latin1')), ...(spec.onEvent ? { onEvent: spec.onEvent } : {}) });
+  const out = new OutgoingMigration({ host: src, vm: NAME, strategy: spec.strategy, clock, onEvent: onOut, ...(spec.options ? { options: spec.options } : {}) });
+  const inc = new IncomingMigration({ host: dst, clock, output: (b) => (dstOut += Buffer.from(b).toString('latin1')), ...(spec.onEvent ? { onEvent: spec.onEvent } : {}) });
   const limitMs = spec.limitMs ?? 3_600_000;
   let [outgoing, incoming] = await clock.run(Promise.all([out.run(link.source), inc.run(link.destination)]), limitMs);
   const recoveries: MigrationOutcome[] = [];
@@ -116,8 +116,8 @@ export async function simulateMigration(spec: SimulationSpec): Promise<Simulatio
   }
 
   if (spec.runToEnd !== false) await runToEnd(clock, [src, dst], limitMs);
-  const onSrc = src.find(NAME);
-  const onDst = dst.find(NAME);
+  const onSrc = src.vmNamed(NAME);
+  const onDst = dst.vmNamed(NAME);
   if (onSrc && onDst && src.state(NAME) !== 'paused' && dst.state(NAME) !== 'paused') throw new MigrationError('the guest is live on both hosts');
   const live = onDst && dst.state(NAME) !== 'paused' ? { vm: onDst, host: dst, side: 'destination' as const } : onSrc && src.state(NAME) !== 'paused' ? { vm: onSrc, host: src, side: 'source' as const } : undefined;
   return {
