@@ -17,6 +17,7 @@ import { ControlError } from '../../hypervisor/control/error.js';
 import type { MigrateParams, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
 import { parseSize } from '../../vm/memmap.js';
 import { paint, paintErr } from '../color.js';
+import { MONITOR_KINDS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
 import { ProgressView } from '../control/progress.js';
 import { fail, parseCount, writeOut } from '../load.js';
@@ -25,6 +26,7 @@ interface MigrateOptions extends ConnectOptions {
   readonly to?: string;
   readonly toToken?: string;
   readonly strategy: string;
+  readonly monitor?: MonitorKind;
   readonly bandwidth?: string;
   readonly downtimeLimit?: string;
   readonly maxRounds?: string;
@@ -52,6 +54,7 @@ export function registerMigrate(program: Command): void {
       .option('--to <host:port>', 'the destination daemon')
       .option('--to-token <token>', 'the destination daemon\'s token (default: the same as --token)')
       .addOption(new Option('--strategy <s>', `${STRATEGY_NAMES.join(' | ')}`).default('pre-copy'))
+      .addOption(new Option('--monitor <kind>', 'the monitor it runs on at the destination (default: the same as on the source)').choices([...MONITOR_KINDS]))
       .option('--bandwidth <rate>', 'cap the link, bytes per second: 10M, 512K/s (default: no cap)')
       .option('--downtime-limit <ms>', 'pre-copy: stop and copy the rest once the expected downtime is this small')
       .option('--max-rounds <n>', 'pre-copy: at most this many rounds of dirty pages')
@@ -68,6 +71,11 @@ Strategies:
                  follow on demand (a fault pulls one) and in the background
   hybrid         a few pre-copy rounds, then post-copy
 
+Monitors: a guest moves between any two daemons, and between monitors too:
+--monitor hosted takes a VM from the deterministic native monitor to a thread
+of its own on the destination (--monitor native brings it back). What moves is
+the VM's state — CPU, devices, memory — in one versioned format either reads.
+
 Ctrl-C cancels a migration that has not switched over: the guest keeps running
 on the source. After switchover (post-copy) there is nothing to cancel: the
 migration finishes. If the link breaks then, both sides pause and
@@ -80,6 +88,7 @@ ${EXIT_INTERRUPTED} interrupted after switchover (run again with --recover).
 Examples:
   typevisor migrate vm1 --to 127.0.0.1:7481
   typevisor migrate vm1 --to 127.0.0.1:7481 --strategy post-copy
+  typevisor migrate vm1 --to 127.0.0.1:7481 --monitor hosted
   typevisor migrate vm1 --to 127.0.0.1:7481 --bandwidth 20M --downtime-limit 10 --on-stall post-copy
   typevisor migrate vm1 --to 127.0.0.1:7481 --json | jq -c .
   typevisor migrate vm1 --to 127.0.0.1:7481 --recover`)
@@ -123,6 +132,7 @@ function parseParams(vm: string, opts: MigrateOptions, token: string): MigratePa
     to: opts.to,
     toToken: opts.toToken ?? token,
     strategy: strategy as StrategyName,
+    ...(opts.monitor !== undefined ? { monitor: opts.monitor } : {}),
     ...(bandwidth !== undefined ? { bandwidth } : {}),
     ...(downtimeLimitMs !== undefined ? { downtimeLimitMs } : {}),
     ...(maxRounds !== undefined ? { maxRounds } : {}),

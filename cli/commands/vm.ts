@@ -4,7 +4,8 @@
  * client; `console` follows a VM's output live and sends it our stdin.
  */
 import { basename } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { MONITOR_KINDS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { writeImage } from '../../isa/image.js';
 import type { ControlClient } from '../../hypervisor/control/client.js';
 import type { VmInfo, VmStatsInfo } from '../../hypervisor/control/protocol.js';
@@ -17,6 +18,7 @@ import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
 
 interface StartOptions extends ConnectOptions {
   readonly name?: string;
+  readonly monitor: MonitorKind;
   readonly mem: string;
   readonly share: string;
   readonly json?: boolean;
@@ -54,7 +56,8 @@ export function registerVm(program: Command): void {
       .argument('<kernel>', 'kernel source (.s, assembled here; links at 0x80000000 by default) or image (.img)')
       .option('--name <name>', 'what to call it (default: vm1, vm2, …)')
       .option('--mem <size>', 'guest RAM (K, M suffixes)', '16M')
-      .option('--share <n>', 'relative CPU share against the daemon\'s other VMs', '1')
+      .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time').choices([...MONITOR_KINDS]).default('native'))
+      .option('--share <n>', 'relative CPU share against the daemon\'s other native VMs', '1')
       .option('--json', 'print the VM as JSON'),
   )
     .addHelpText('after', `
@@ -62,8 +65,16 @@ The kernel is assembled (or read) here and sent to the daemon, so the daemon
 needs no access to your files. The VM starts at once; its console output is
 kept by the daemon (typevisor vm console NAME shows it).
 
+--monitor says what runs it. native (the default): the daemon's one simulated
+machine, shared with its other native VMs in slices weighted by --share, in
+virtual time (instruction counts: a run is reproducible). hosted: a worker
+thread of its own over RAM the daemon shares with it, in host time (one tick
+is 10 ns). Either can be paused, resumed and migrated — to a daemon's other
+kind too (typevisor migrate --monitor).
+
 Examples:
   typevisor vm start guests/kernel/kernel.s
+  typevisor vm start guests/kernel/kernel.s --monitor hosted --name fast
   typevisor vm start mykernel.img --name db --mem 32M --share 2`)
     .action((kernel: string, opts: StartOptions) => start(kernel, opts));
 
@@ -131,9 +142,10 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
       image: Buffer.from(writeImage(image)).toString('base64'),
       memSize,
       share,
+      monitor: opts.monitor,
     });
     if (opts.json) writeOut(1, JSON.stringify(info) + '\n');
-    else writeOut(1, `started ${paint().bold(info.name)} (${info.kernel}, ${mib(info.memSize)}) on ${c.address}\n`);
+    else writeOut(1, `started ${paint().bold(info.name)} (${info.kernel}, ${mib(info.memSize)}, ${info.monitor} monitor) on ${c.address}\n`);
   });
 }
 

@@ -32,12 +32,12 @@ export function vmNote(v: VmInfo): string {
 
 export function formatVmTable(vms: readonly VmInfo[], c: ChalkInstance): string {
   if (vms.length === 0) return 'no VMs (start one: typevisor vm start KERNEL)\n';
-  const rows = vms.map((v) => [v.name, v.state, v.kernel, mib(v.memSize), String(v.instructions), vmNote(v)]);
-  const head = ['NAME', 'STATE', 'KERNEL', 'MEMORY', 'INSTRUCTIONS', ''];
+  const rows = vms.map((v) => [v.name, v.state, v.monitor, v.kernel, mib(v.memSize), String(v.instructions), vmNote(v)]);
+  const head = ['NAME', 'STATE', 'MONITOR', 'KERNEL', 'MEMORY', 'INSTRUCTIONS', ''];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: readonly string[], paintState: (s: string) => string = (s) => s): string =>
     r.map((cell, i) => {
-      const padded = i === 4 ? cell.padStart(width[i]!) : cell.padEnd(width[i]!);
+      const padded = i === 5 ? cell.padStart(width[i]!) : cell.padEnd(width[i]!);
       return i === 1 ? paintState(padded) : padded;
     }).join('  ').trimEnd();
   return [c.bold(line(head)), ...rows.map((r, i) => line(r, stateColor(c, vms[i]!.state)))].join('\n') + '\n';
@@ -48,7 +48,8 @@ export function formatVmStats(s: VmStatsInfo, c: ChalkInstance): string {
   const lines = vmCountLines(s.counts);
   return [
     c.bold(`[${s.name}]`) + ` ${stateColor(c, s.state)(s.state)}${note ? ` — ${note}` : ''}`,
-    `  kernel            ${s.kernel}, ${mib(s.memSize)}, share ${s.share}`,
+    `  kernel            ${s.kernel}, ${mib(s.memSize)}, ${s.monitor} monitor${s.monitor === 'native' ? `, share ${s.share}` : ''}`,
+    `  lifecycle         ${s.lifecycle}`,
     `  instructions      ${s.instructions} (virtual time ${s.virtualTime})`,
     ...lines.slice(0, -1),
     `  console           ${s.consoleBytes} bytes written, ${s.consoleFollowers} following`,

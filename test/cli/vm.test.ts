@@ -17,17 +17,17 @@ describe('typevisor vm', () => {
   test('start assembles the kernel here and starts it there; list shows it; stop forgets it', async () => {
     const s = await vm('start', 'test/fixtures/control/pages.s', '--name', 'work', '--mem', '2M');
     expect(s.stderr).toBe('');
-    expect(s.stdout).toBe(`started work (pages.s, 2 MiB) on ${d.address}\n`);
+    expect(s.stdout).toBe(`started work (pages.s, 2 MiB, native monitor) on ${d.address}\n`);
     expect(s.status).toBe(0);
 
     const l = await vm('list');
-    expect(l.stdout).toMatch(/^NAME +STATE +KERNEL +MEMORY +INSTRUCTIONS\nwork +running +pages\.s +2 MiB +\d+\n$/);
+    expect(l.stdout).toMatch(/^NAME +STATE +MONITOR +KERNEL +MEMORY +INSTRUCTIONS\nwork +running +native +pages\.s +2 MiB +\d+\n$/);
 
     const j = await vm('list', '--json');
     expect(JSON.parse(j.stdout)).toMatchObject({ daemon: d.address, vms: [{ name: 'work', state: 'running', memSize: 2 * 1024 * 1024 }] });
 
     const st = await vm('stats', 'work');
-    expect(st.stdout).toMatch(/^\[work\] running\n {2}kernel +pages\.s, 2 MiB, share 1\n {2}instructions +\d+ \(virtual time \d+\)\n/);
+    expect(st.stdout).toMatch(/^\[work\] running\n {2}kernel +pages\.s, 2 MiB, native monitor, share 1\n {2}lifecycle +running\n {2}instructions +\d+ \(virtual time \d+\)\n/);
     expect(st.stdout).toMatch(/ {2}device accesses +\d+ emulated\n/);
 
     const stop = await vm('stop', 'work');
@@ -42,7 +42,7 @@ describe('typevisor vm', () => {
     expect(r.stderr).toBe('[echo: powered off, status 0]\n');
     expect(r.status).toBe(0);
     const l = await vm('list');
-    expect(l.stdout).toMatch(/\necho +off +echo\.s +1 MiB +\d+ +powered off, status 0\n$/);
+    expect(l.stdout).toMatch(/\necho +off +native +echo\.s +1 MiB +\d+ +powered off, status 0\n$/);
     await vm('stop', 'echo');
   });
 
