@@ -13,6 +13,7 @@ import { assemble } from '../../../isa/asm/index.js';
 import { writeImage } from '../../../isa/image.js';
 import { parseAddress } from '../../../hypervisor/control/address.js';
 import { ControlClient } from '../../../hypervisor/control/client.js';
+import type { MonitorKind } from '../../../hypervisor/core/host.js';
 import { RAM_BASE } from '../../../vm/memmap.js';
 import { CLI_MAIN, REPO_ROOT } from '../../helpers/cli.js';
 
@@ -228,8 +229,8 @@ export const PAGES_FIXTURE = 'test/fixtures/control/pages.s';
 export const PAGES_MEM = 2 * 1024 * 1024;
 
 /** Start pages.s as NAME and wait until it has printed `passes` passes (so it is mid-run). */
-export async function startPages(c: ControlClient, name: string, passes = 3): Promise<void> {
-  await c.start({ name, kernel: 'pages.s', image: fixtureImage('control/pages.s'), memSize: PAGES_MEM, share: 1 });
+export async function startPages(c: ControlClient, name: string, passes = 3, monitor: MonitorKind = 'native'): Promise<void> {
+  await c.start({ name, kernel: 'pages.s', image: fixtureImage('control/pages.s'), memSize: PAGES_MEM, share: 1, monitor });
   let out = '';
   const follow = c.console(name, true, (b) => (out += Buffer.from(b).toString()));
   await waitFor(`${name} to reach pass ${passes}`, () => out.includes(`pass ${passes} `));
