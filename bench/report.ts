@@ -7,7 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import type { HostInfo } from './host.js';
 import type { BenchRow, InterpreterOutcome, PeerCell, PeerStatus } from './outcome.js';
 import { relativeChange } from './stats.js';
-import { renderTable, type Column } from './table.js';
+import { renderTable, type Column } from '../cli/table.js';
 
 // ---- numbers ---------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import type { MigrationOptions } from '../../hypervisor/migration/options.js';
 import type { LinkSpec } from '../../hypervisor/migration/transports/simulated.js';
 import { loadWorkload, type WorkloadName } from '../../hypervisor/lab/workloads.js';
 import type { BenchSection, Comparison as Changes, SectionContext, SectionRun } from '../section.js';
-import { renderTable } from '../table.js';
+import { renderTable } from '../../cli/table.js';
 
 const MiB = 1024 * 1024;
 

@@ -36,7 +36,7 @@ import { withParams } from '../guests.js';
 import type { BenchSection, Comparison, SectionContext, SectionRun } from '../section.js';
 import { guestSource, REPO_ROOT } from '../sources.js';
 import { median } from '../stats.js';
-import { renderTable } from '../table.js';
+import { renderTable } from '../../cli/table.js';
 
 export interface MonitorWorkload {
   readonly name: string;

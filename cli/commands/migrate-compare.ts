@@ -31,7 +31,7 @@ import {
   type WorkloadName,
 } from '../../hypervisor/lab/index.js';
 import { comparisonNotes } from '../../hypervisor/lab/compare.js';
-import { renderTable } from '../../bench/table.js';
+import { renderTable } from '../table.js';
 import { paint, paintErr } from '../color.js';
 import { fail, parseMem } from '../load.js';
 import { compareOverTcp } from '../migrate-real.js';

@@ -1,6 +1,8 @@
 /**
  * A plain-text table: columns padded to their widest cell, numbers
  * right-aligned. Widths ignore ANSI colour codes, so painted cells line up.
+ * It lives in cli/ because the command (migrate-compare) and the bench
+ * report both draw tables, and the command may not import bench/.
  */
 
 export type Align = 'left' | 'right';
