@@ -5,7 +5,8 @@
  * source (post-copy) left marked, so the shadow pager stalls the vCPU on
  * them — or discarded if the migration fails before it.
  */
-import type { VirtualMachine, VmSnapshot } from '../core/vm.js';
+import type { VmState } from '../core/state.js';
+import type { VirtualMachine } from '../core/vm.js';
 import type { NativeMonitor } from '../native/monitor.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 
@@ -56,8 +57,8 @@ export class MigrationDestination {
    * Restore CPU and device state. `onSource` marks the pages that stay on the
    * source (post-copy); every other page must be here.
    */
-  restore(state: VmSnapshot, onSource?: Uint8Array): void {
-    this.vm.restore({ ...state, name: this.name });
+  restore(state: VmState, onSource?: Uint8Array): void {
+    this.vm.restore(state);
     if (onSource) {
       for (let p = 0; p < this.missing.length; p++) {
         if (onSource[p] === 1 && this.missing[p] === 0) {

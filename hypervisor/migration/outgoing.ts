@@ -12,6 +12,7 @@
  * until recover() reconnects — never running on two sides.
  */
 import { randomBytes } from 'node:crypto';
+import { encodeVmState } from '../core/state-format.js';
 import type { NativeMonitor } from '../native/monitor.js';
 import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
@@ -96,7 +97,7 @@ export class OutgoingMigration {
       const sw = (this.switchover = await strategyFor(this.config.strategy).copy(this.context()));
       this.checkCancelled();
       this.setPhase('switchover');
-      const state = JSON.stringify(this.source.save());
+      const state = encodeVmState(this.source.save());
       m.stateAt = this.clock.now();
       await ch.send({ type: FrameType.STATE, mode: sw.kind === 'post-copy' ? StateMode.POSTCOPY : StateMode.COMPLETE, state, onSource: sw.kind === 'post-copy' ? packBitmap(sw.onSource) : new Uint8Array(0) });
       await expectFrame(ch, 'the switchover', FrameType.STATE_ACK);

@@ -5,7 +5,8 @@
  * log, let go). The VM lives in a NativeMonitor; the engine never reaches
  * into the VM past this file.
  */
-import type { VirtualMachine, VmSnapshot } from '../core/vm.js';
+import type { VmState } from '../core/state.js';
+import type { VirtualMachine } from '../core/vm.js';
 import type { NativeMonitor } from '../native/monitor.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import { MigrationError } from './error.js';
@@ -70,10 +71,13 @@ export class MigrationSource {
     return this.vm.memory.takeDirtyPages();
   }
 
-  /** CPU and device state as plain data. Only while paused: a running guest's state is already stale. */
-  save(): VmSnapshot {
+  /**
+   * CPU and device state. Only while paused: a running guest's state is
+   * already stale. The guest runs under the native monitor and is leaving.
+   */
+  save(): VmState {
     if (!this.paused && this.monitor.outcome(this.name) === undefined) throw new MigrationError(`${this.name}: state saved while the guest runs`);
-    return this.vm.save();
+    return this.vm.save('native', 'migrating-out');
   }
 
   /** The guest now lives elsewhere: free its RAM here. */
