@@ -429,7 +429,9 @@ function findCut(bytes: Uint8Array, length: number): never {
   let known = 0; // known sections passed
   for (let i = 0; ; i++) {
     if (at >= bytes.length) throw new VmStateError(SECTIONS[known]?.name ?? `section[${i}]`, at, `is missing: ${cut(bytes.length)}`);
-    if (at + SECTION_HEADER_SIZE > bytes.length) throw new VmStateError(`section[${i}].${at + 2 > bytes.length ? 'tag' : 'length'}`, at, `is truncated: ${cut(bytes.length)}`);
+    if (at + 2 > bytes.length) throw new VmStateError(`section[${i}].tag`, at, `is truncated: ${cut(bytes.length)}`);
+    const name = SECTIONS[BY_TAG.get(dv.getUint16(at, true)) ?? -1]?.name ?? `section[${i}]`;
+    if (at + SECTION_HEADER_SIZE > bytes.length) throw new VmStateError(`${name}.length`, at + 2, `is truncated: ${cut(bytes.length)}`);
     const tag = dv.getUint16(at, true);
     const len = dv.getUint32(at + 2, true);
     const k = BY_TAG.get(tag);
