@@ -2,14 +2,14 @@
  * The one small interface every memory-mapped device implements, and the bus
  * that routes physical MMIO accesses to them.
  *
- * A device's whole state is plain, serializable data (`save()`/`restore()`), so
- * a snapshot or a live migration can move it; host resources a device uses
- * (a file, a socket) live behind a backend that is re-bound on restore.
+ * A device's whole state is one typed record of plain data (`save()`/`restore()`,
+ * the record defined next to the device), so a snapshot or a live migration can
+ * move it; host resources a device uses (a file, a socket) live behind a backend
+ * that is re-bound on restore. The bus only routes accesses and does not look
+ * at states: it sees every device as `Device` (state type unknown); whoever
+ * saves and restores holds the typed devices (hypervisor/core/vm.ts).
  */
 import { MMIO_BASE, MMIO_PAGES, PAGE_SHIFT } from './memmap.js';
-
-export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
-export type DeviceState = { readonly [key: string]: Json };
 
 /** What a device may ask of the machine it is plugged into. */
 export interface DeviceHost {
@@ -28,7 +28,8 @@ export interface DeviceHost {
   powerOff(status: number): void;
 }
 
-export interface Device {
+/** A device whose whole state is an `S`. */
+export interface Device<S = unknown> {
   readonly name: string;
   /** Physical base address of the device's 4 KiB register page. */
   readonly base: number;
@@ -37,8 +38,10 @@ export interface Device {
   read(offset: number, width: 1 | 2 | 4): number;
   /** Register write; writes to offsets without a register are ignored. */
   write(offset: number, value: number, width: 1 | 2 | 4): void;
-  save(): DeviceState;
-  restore(state: DeviceState): void;
+  /** The device's whole state, a record of its own. */
+  save(): S;
+  /** Become exactly the device that saved `state` (host backends stay as they are). */
+  restore(state: S): void;
 }
 
 export class BusError extends Error {

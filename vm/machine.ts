@@ -8,7 +8,7 @@
  * exit means.
  */
 import { Csr } from '../isa/csr.js';
-import { Bus, type Device, type DeviceHost, type DeviceState } from './device.js';
+import { Bus, type Device, type DeviceHost } from './device.js';
 import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from './cpu.js';
 import { Exit } from './exit.js';
 import { Jit } from './jit/jit.js';
@@ -48,10 +48,16 @@ export interface TrapRecord {
   readonly mode: Mode;
 }
 
+/**
+ * The bare machine's state, in process only: its devices are whatever was
+ * plugged in, so each state is kept with the device that saved it and goes
+ * back to that same device. (A VM's state, which crosses hosts, is the typed
+ * VmState of hypervisor/core/state.ts.)
+ */
 export interface MachineSnapshot {
   readonly cpu: CpuSnapshot;
   readonly ip: number;
-  readonly devices: { readonly [name: string]: DeviceState };
+  readonly devices: ReadonlyMap<Device, unknown>;
 }
 
 export class Machine implements DeviceHost, PrivilegedEnv {
@@ -338,8 +344,8 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   // ---- state ---------------------------------------------------------------
 
   save(): MachineSnapshot {
-    const devices: { [name: string]: DeviceState } = {};
-    for (const d of this.bus.devices) devices[d.name] = d.save();
+    const devices = new Map<Device, unknown>();
+    for (const d of this.bus.devices) devices.set(d, d.save());
     return { cpu: this.cpu.save(), ip: this.ipDevices, devices };
   }
 
@@ -349,8 +355,8 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.ipDevices = s.ip;
     this.mmu.setRoot(this.cpu.csr[Csr.PTBASE]!);
     for (const d of this.bus.devices) {
-      const st = s.devices[d.name];
-      if (st) d.restore(st);
+      if (!s.devices.has(d)) throw new Error(`${d.name}: not in this snapshot (it was saved from another machine)`);
+      d.restore(s.devices.get(d));
     }
   }
 }

@@ -17,7 +17,7 @@ import { ControlError } from '../../hypervisor/control/error.js';
 import type { MigrateParams, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
 import { parseSize } from '../../vm/memmap.js';
 import { paint, paintErr } from '../color.js';
-import { MONITOR_KINDS, type MonitorKind } from '../../hypervisor/core/host.js';
+import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
 import { ProgressView } from '../control/progress.js';
 import { fail, parseCount, writeOut } from '../load.js';
@@ -54,7 +54,7 @@ export function registerMigrate(program: Command): void {
       .option('--to <host:port>', 'the destination daemon')
       .option('--to-token <token>', 'the destination daemon\'s token (default: the same as --token)')
       .addOption(new Option('--strategy <s>', `${STRATEGY_NAMES.join(' | ')}`).default('pre-copy'))
-      .addOption(new Option('--monitor <kind>', 'the monitor it runs on at the destination (default: the same as on the source)').choices([...MONITOR_KINDS]))
+      .addOption(new Option('--monitor <kind>', 'the monitor it runs on at the destination (default: the same as on the source)').choices([...MONITORS]))
       .option('--bandwidth <rate>', 'cap the link, bytes per second: 10M, 512K/s (default: no cap)')
       .option('--downtime-limit <ms>', 'pre-copy: stop and copy the rest once the expected downtime is this small')
       .option('--max-rounds <n>', 'pre-copy: at most this many rounds of dirty pages')

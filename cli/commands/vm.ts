@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
-import { MONITOR_KINDS, type MonitorKind } from '../../hypervisor/core/host.js';
+import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { writeImage } from '../../isa/image.js';
 import type { ControlClient } from '../../hypervisor/control/client.js';
 import type { VmInfo, VmStatsInfo } from '../../hypervisor/control/protocol.js';
@@ -56,7 +56,7 @@ export function registerVm(program: Command): void {
       .argument('<kernel>', 'kernel source (.s, assembled here; links at 0x80000000 by default) or image (.img)')
       .option('--name <name>', 'what to call it (default: vm1, vm2, …)')
       .option('--mem <size>', 'guest RAM (K, M suffixes)', '16M')
-      .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time').choices([...MONITOR_KINDS]).default('native'))
+      .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time').choices([...MONITORS]).default('native'))
       .option('--share <n>', 'relative CPU share against the daemon\'s other native VMs', '1')
       .option('--json', 'print the VM as JSON'),
   )

@@ -4,7 +4,7 @@
  * its type, its range — and a bad one is named in the error.
  */
 import type { Request } from './protocol.js';
-import { MONITOR_KINDS } from '../core/host.js';
+import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
 
 type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | readonly string[];
@@ -13,7 +13,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule } } = {
   'daemon.info': {},
-  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'count', share: 'count', monitor: [...MONITOR_KINDS, '?'] },
+  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'count', share: 'count', monitor: [...MONITORS, '?'] },
   'vm.list': {},
   'vm.stats': { name: 'name' },
   'vm.stop': { name: 'name' },
@@ -21,9 +21,9 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'vm.resume': { name: 'name' },
   'vm.console': { name: 'name', history: 'bool' },
   'vm.input': { name: 'name', data: 'bytes?' },
-  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITOR_KINDS, '?'], bandwidth: 'count?', downtimeLimitMs: 'number?', maxRounds: 'count?', onStall: [...STALL_POLICIES, '?'] },
+  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], bandwidth: 'count?', downtimeLimitMs: 'number?', maxRounds: 'count?', onStall: [...STALL_POLICIES, '?'] },
   'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
-  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITOR_KINDS, kernel: 'string', memSize: 'count', share: 'count', recover: 'bool' },
+  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'count', share: 'count', recover: 'bool' },
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?' },
 };

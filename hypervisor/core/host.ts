@@ -21,10 +21,10 @@ import type { Image } from '../../isa/image.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import type { VmOutcome } from './monitor.js';
 import type { VmStats } from './stats.js';
-import type { VmSnapshot as VmState } from './vm.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { MonitorKind, VmState } from './state.js';
 
-export const MONITOR_KINDS = ['native', 'hosted'] as const;
-export type MonitorKind = (typeof MONITOR_KINDS)[number];
+export { MONITORS, type MonitorKind } from './state.js';
 
 /** A host cannot do what it was asked (no room, a name taken, a bad size). */
 export class MonitorConfigError extends Error {
@@ -87,8 +87,12 @@ export interface Guest {
   /** Pages in the dirty log now (for `vm stats`). */
   countDirty(): number;
 
-  /** CPU, devices and vCPU state. Only while paused (or ended): a running guest's state is already stale. */
-  save(): Promise<VmState>;
+  /**
+   * CPU, devices and vCPU state, recorded as in `lifecycle` (what the caller
+   * is doing with it: leaving, a snapshot). Only while paused (or ended): a
+   * running guest's state is already stale.
+   */
+  save(lifecycle: Lifecycle): Promise<VmState>;
   /** Replace CPU, devices and vCPU state (while paused). */
   restore(state: VmState): Promise<void>;
 

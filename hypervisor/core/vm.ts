@@ -17,15 +17,17 @@ import type { Image } from '../../isa/image.js';
 import { Csr } from '../../isa/csr.js';
 import { Reg } from '../../isa/registers.js';
 import { BootError, loadImageIntoRam } from '../../vm/bare.js';
-import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from '../../vm/cpu.js';
-import { Bus, type Device, type DeviceHost, type DeviceState } from '../../vm/device.js';
+import { CpuState, Mode, NO_DEADLINE } from '../../vm/cpu.js';
+import { Bus, type Device, type DeviceHost } from '../../vm/device.js';
 import { ConsoleDevice, type ConsoleSink } from '../../vm/devices/console.js';
 import { DiskDevice, type DiskBackend } from '../../vm/devices/disk.js';
 import { NetDevice, type NetBackend } from '../../vm/devices/net.js';
 import { PowerDevice } from '../../vm/devices/power.js';
 import type { PhysicalMemory } from '../../vm/memory.js';
+import type { Lifecycle } from './lifecycle.js';
 import { deliverableIrq, timerPending, type PrivilegedEnv } from '../../vm/privileged.js';
 import type { ShadowPager } from './shadow.js';
+import type { MonitorKind, VmState } from './state.js';
 import { VmStats } from './stats.js';
 
 export interface VmDevices {
@@ -43,17 +45,6 @@ export interface VmEvent {
   readonly pc: number;
   readonly detail: string;
   readonly action: 'emulated' | 'reflected' | 'hidden fault' | 'mmio' | 'injected' | 'halted' | 'waiting';
-}
-
-/** A VM's whole state as plain data (snapshots, migration). */
-export interface VmSnapshot {
-  readonly name: string;
-  readonly cpu: CpuSnapshot;
-  readonly ipDevices: number;
-  readonly waiting: boolean;
-  readonly halted: boolean;
-  readonly exitStatus: number;
-  readonly devices: { readonly [name: string]: DeviceState };
 }
 
 export class VirtualMachine implements DeviceHost, PrivilegedEnv {
@@ -197,30 +188,33 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
 
   // ---- state -----------------------------------------------------------------
 
-  save(): VmSnapshot {
-    const devices: { [name: string]: DeviceState } = {};
-    for (const d of this.bus.devices) devices[d.name] = d.save();
+  /**
+   * The VM's whole state (see state.ts). The VM does not know which monitor
+   * runs it or where it is in its lifecycle: the caller says.
+   */
+  save(monitor: MonitorKind, lifecycle: Lifecycle): VmState {
     return {
       name: this.name,
+      monitor,
+      lifecycle,
       cpu: this.cpu.save(),
-      ipDevices: this.ipDevices,
-      waiting: this.waiting,
-      halted: this.halted,
-      exitStatus: this.exitStatus,
-      devices,
+      vcpu: { ipDevices: this.ipDevices >>> 0, waiting: this.waiting, halted: this.halted, exitStatus: this.exitStatus | 0 },
+      devices: { console: this.console.save(), disk: this.disk.save(), net: this.net.save(), power: this.power.save() },
     };
   }
 
-  restore(s: VmSnapshot): void {
+  /** Become the VM that saved `s` (its name, monitor and lifecycle are the caller's business). */
+  restore(s: VmState): void {
     this.cpu.restore(s.cpu);
-    this.ipDevices = s.ipDevices;
-    this.waiting = s.waiting;
-    this.halted = s.halted;
-    this.exitStatus = s.exitStatus;
-    for (const d of this.bus.devices) {
-      const st = s.devices[d.name];
-      if (st) d.restore(st);
-    }
+    this.ipDevices = s.vcpu.ipDevices;
+    this.waiting = s.vcpu.waiting;
+    this.halted = s.vcpu.halted;
+    this.exitStatus = s.vcpu.exitStatus;
+    // Devices last: restoring one re-raises or lowers its interrupt line.
+    this.console.restore(s.devices.console);
+    this.disk.restore(s.devices.disk);
+    this.net.restore(s.devices.net);
+    this.power.restore(s.devices.power);
     this.shadow.reset();
     this.addressSpaceChanged = true;
   }

@@ -6,7 +6,7 @@
  * if the migration fails before it.
  */
 import type { Guest, VmHost } from '../core/host.js';
-import type { VmSnapshot } from '../core/vm.js';
+import type { VmState } from '../core/state.js';
 
 export class MigrationDestination {
   readonly guest: Guest;
@@ -43,7 +43,7 @@ export class MigrationDestination {
    * Restore CPU and device state. `onSource` marks the pages that stay on the
    * source (post-copy); every other page must be here.
    */
-  async restore(state: VmSnapshot, onSource?: Uint8Array): Promise<void> {
+  async restore(state: VmState, onSource?: Uint8Array): Promise<void> {
     if (onSource) {
       const missing = this.guest.missing;
       for (let p = 0; p < this.guest.pages; p++) {

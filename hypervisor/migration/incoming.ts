@@ -13,7 +13,8 @@
  * is otherwise reported lost.
  */
 import type { VmHost } from '../core/host.js';
-import type { VmSnapshot } from '../core/vm.js';
+import type { VmState } from '../core/state.js';
+import { decodeVmState, VmStateError } from '../core/state-format.js';
 import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
 import { MigrationDestination } from './destination.js';
@@ -157,12 +158,13 @@ export class IncomingMigration {
         }
         case FrameType.STATE: {
           if (this.stateAcked) throw new ProtocolError('STATE', 'header.type', 3, 'is out of order: a second STATE');
-          let state: VmSnapshot;
+          let state: VmState;
           try {
-            state = JSON.parse(f.state) as VmSnapshot;
-            if (typeof state !== 'object' || state === null || typeof state.cpu !== 'object' || typeof state.devices !== 'object') throw new Error('no cpu or devices');
+            state = decodeVmState(f.state);
           } catch (e) {
-            throw new ProtocolError('STATE', 'state', HEADER_SIZE + 5, `is not a VM state: ${(e as Error).message}`);
+            // The state starts after mode u8 and stateLen u32.
+            if (e instanceof VmStateError) throw new ProtocolError('STATE', `state.${e.field}`, HEADER_SIZE + 5 + e.offset, e.problem);
+            throw e;
           }
           let onSource: Uint8Array | undefined;
           if (f.mode === StateMode.POSTCOPY) {

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { VmHost } from '../core/host.js';
+import { encodeVmState } from '../core/state-format.js';
 import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
 import { MigrationError, PeerError } from './error.js';
@@ -97,7 +98,7 @@ export class OutgoingMigration {
       const sw = (this.switchover = await strategyFor(this.config.strategy).copy(this.context()));
       this.checkCancelled();
       this.setPhase('switchover');
-      const state = JSON.stringify(await this.source.save());
+      const state = encodeVmState(await this.source.save());
       m.stateAt = this.clock.now();
       await ch.send({ type: FrameType.STATE, mode: sw.kind === 'post-copy' ? StateMode.POSTCOPY : StateMode.COMPLETE, state, onSource: sw.kind === 'post-copy' ? packBitmap(sw.onSource) : new Uint8Array(0) });
       await expectFrame(ch, 'the switchover', FrameType.STATE_ACK);

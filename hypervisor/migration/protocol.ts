@@ -21,7 +21,7 @@
  *   PAGES          flags u8 (bit 0: answers a fault) round u16 count u16, then per page:
  *                  page u32 kind u8 (0 data: 4096 bytes follow; 1 zero: nothing follows)
  *   ROUND_END      round u16 pages u32           (the destination checks the count)
- *   STATE          mode u8 (0 complete, 1 post-copy) stateLen u32 state (JSON VmSnapshot)
+ *   STATE          mode u8 (0 complete, 1 post-copy) stateLen u32 state (VM state bytes, hypervisor/core/README.md)
  *                  bitmapLen u32 bitmap          (post-copy: bit set = page still on the source)
  *   STATE_ACK      —                             (restored; ready to resume on GO)
  *   GO             —                             (the source has let go: the commit point)
@@ -97,7 +97,7 @@ export type Frame =
   | { readonly type: FrameType.WELCOME }
   | { readonly type: FrameType.PAGES; readonly requested: boolean; readonly round: number; readonly pages: readonly PageEntry[] }
   | { readonly type: FrameType.ROUND_END; readonly round: number; readonly pages: number }
-  | { readonly type: FrameType.STATE; readonly mode: StateMode; readonly state: string; readonly onSource: Uint8Array }
+  | { readonly type: FrameType.STATE; readonly mode: StateMode; readonly state: Uint8Array; readonly onSource: Uint8Array }
   | { readonly type: FrameType.STATE_ACK }
   | { readonly type: FrameType.GO }
   | { readonly type: FrameType.RESUMED; readonly at: number }
@@ -192,8 +192,7 @@ export function encodeFrame(f: Frame, seq: number): Uint8Array {
       w = new Writer(32).u16(f.round).u32(f.pages);
       break;
     case FrameType.STATE: {
-      const state = utf8.encode(f.state);
-      w = new Writer(HEADER_SIZE + 9 + state.length + f.onSource.length).u8(f.mode).u32(state.length).bytes(state).u32(f.onSource.length).bytes(f.onSource);
+      w = new Writer(HEADER_SIZE + 9 + f.state.length + f.onSource.length).u8(f.mode).u32(f.state.length).bytes(f.state).u32(f.onSource.length).bytes(f.onSource);
       break;
     }
     case FrameType.RESUMED:
@@ -374,7 +373,7 @@ function build(type: FrameType, name: string, p: Record<string, unknown>): Frame
     case FrameType.STATE: {
       const mode = p['mode'] as number;
       if (mode !== StateMode.COMPLETE && mode !== StateMode.POSTCOPY) throw new ProtocolError(name, 'mode', H, `is ${mode} (0 complete, 1 post-copy)`);
-      return { type, mode, state: text(name, 'state', H + 5, p['state'] as Uint8Array), onSource: new Uint8Array(p['bitmap'] as Uint8Array) };
+      return { type, mode, state: new Uint8Array(p['state'] as Uint8Array), onSource: new Uint8Array(p['bitmap'] as Uint8Array) };
     }
     case FrameType.RESUMED:
       return { type, at: p['at'] as number };

@@ -6,7 +6,7 @@
  * knows which monitor runs it.
  */
 import { isZeroPage, pageView, type Guest, type VmHost } from '../core/host.js';
-import type { VmSnapshot } from '../core/vm.js';
+import type { VmState } from '../core/state.js';
 import { MigrationError } from './error.js';
 
 export class MigrationSource {
@@ -67,10 +67,10 @@ export class MigrationSource {
     return this.guest.takeDirty();
   }
 
-  /** CPU and device state. Only while paused: a running guest's state is already stale. */
-  save(): Promise<VmSnapshot> {
+  /** CPU and device state, as it leaves. Only while paused: a running guest's state is already stale. */
+  save(): Promise<VmState> {
     if (!this.paused && this.guest.outcome() === undefined) throw new MigrationError(`${this.name}: state saved while the guest runs`);
-    return this.guest.save();
+    return this.guest.save('migrating-out');
   }
 
   /** The guest now lives elsewhere: free its RAM here. */

@@ -6,7 +6,8 @@
  */
 import type { VmOutcome } from '../core/monitor.js';
 import { pageView, type Guest, type RunState } from '../core/host.js';
-import type { VmSnapshot as VmState } from '../core/vm.js';
+import type { Lifecycle } from '../core/lifecycle.js';
+import type { VmState } from '../core/state.js';
 import type { VmStats } from '../core/stats.js';
 import type { VirtualMachine } from '../core/vm.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
@@ -103,8 +104,8 @@ export class NativeGuest implements Guest {
     return this.vm.memory.countDirty();
   }
 
-  save(): Promise<VmState> {
-    return Promise.resolve(this.vm.save());
+  save(lifecycle: Lifecycle): Promise<VmState> {
+    return Promise.resolve(this.vm.save('native', lifecycle));
   }
 
   restore(state: VmState): Promise<void> {

@@ -82,7 +82,7 @@ describe('console', () => {
     a.write(CONSOLE_CTRL, 1);
     const b = new ConsoleDevice();
     new Machine({ memSize: 1 << 16 }).addDevice(b);
-    b.restore(JSON.parse(JSON.stringify(a.save())));
+    b.restore(structuredClone(a.save()));
     expect(b.read(CONSOLE_RX)).toBe(1);
     expect(b.read(CONSOLE_CTRL)).toBe(1);
   });

@@ -137,13 +137,13 @@ describe('the network device', () => {
     expect(net.settled).toBe(true);
   });
 
-  test('state is plain data: it survives JSON and comes back with the interrupt line', () => {
+  test('state is a plain record: it survives structured cloning and comes back with the interrupt line', () => {
     const { net } = wired();
     net.connect();
     net.write(NET_CTRL, 1);
     net.receive(Uint8Array.of(3, 4));
     net.write(NET_TX, 1);
-    const state = JSON.parse(JSON.stringify(net.save())) as ReturnType<NetDevice['save']>;
+    const state = structuredClone(net.save());
     const { net: copy, h } = wired();
     copy.restore(state);
     expect(h.line).toBe(true);

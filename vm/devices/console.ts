@@ -15,7 +15,7 @@
  */
 import { Irq } from '../../isa/csr.js';
 import { CONSOLE_BASE } from '../memmap.js';
-import type { Device, DeviceHost, DeviceState } from '../device.js';
+import type { Device, DeviceHost } from '../device.js';
 
 export const CONSOLE_TX = 0x00;
 export const CONSOLE_RX = 0x04;
@@ -27,7 +27,21 @@ export const CONSOLE_QUEUE_MAX = 4096;
 
 export type ConsoleSink = (byte: number) => void;
 
-export class ConsoleDevice implements Device {
+/** A console's whole state. */
+export interface ConsoleState {
+  /** The receive queue, oldest byte first (at most CONSOLE_QUEUE_MAX). */
+  readonly rx: Uint8Array;
+  /** CTRL bit 0. */
+  readonly irqEnabled: boolean;
+  /** The host's input has ended. */
+  readonly ended: boolean;
+  /** The end has not been acknowledged by a STATUS read yet. */
+  readonly endPending: boolean;
+  /** Bytes sent (statistics). */
+  readonly transmitted: number;
+}
+
+export class ConsoleDevice implements Device<ConsoleState> {
   readonly name = 'console';
   readonly base = CONSOLE_BASE;
   private host: DeviceHost | undefined;
@@ -102,16 +116,16 @@ export class ConsoleDevice implements Device {
     }
   }
 
-  save(): DeviceState {
-    return { rx: [...this.rx], irqEnabled: this.irqEnabled, ended: this.ended, endPending: this.endPending, transmitted: this.transmitted };
+  save(): ConsoleState {
+    return { rx: Uint8Array.from(this.rx), irqEnabled: this.irqEnabled, ended: this.ended, endPending: this.endPending, transmitted: this.transmitted };
   }
 
-  restore(state: DeviceState): void {
-    this.rx = (state['rx'] as number[]).slice();
-    this.irqEnabled = state['irqEnabled'] === true;
-    this.ended = state['ended'] === true;
-    this.endPending = state['endPending'] === true;
-    this.transmitted = Number(state['transmitted'] ?? 0);
+  restore(state: ConsoleState): void {
+    this.rx = Array.from(state.rx);
+    this.irqEnabled = state.irqEnabled;
+    this.ended = state.ended;
+    this.endPending = state.endPending;
+    this.transmitted = state.transmitted;
     this.updateIrq();
   }
 

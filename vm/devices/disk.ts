@@ -21,7 +21,7 @@
  */
 import { Irq } from '../../isa/csr.js';
 import { DISK_BASE } from '../memmap.js';
-import type { Device, DeviceHost, DeviceState } from '../device.js';
+import type { Device, DeviceHost } from '../device.js';
 
 export const SECTOR_SIZE = 512;
 export const DISK_MAX_COUNT = 128;
@@ -39,6 +39,20 @@ export const enum DiskCmd { READ = 1, WRITE = 2 }
 export const enum DiskStatus { IDLE = 0, BUSY = 1, DONE = 2, ERROR = 3 }
 export const enum DiskError { NONE = 0, BAD_SECTOR = 1, BAD_ADDRESS = 2, IO = 3, BAD_COMMAND = 4, BUSY = 5 }
 export const DISK_ERRORS: readonly string[] = ['none', 'sector range outside the disk', 'DMA address outside memory', 'host I/O error', 'unknown command or count', 'command while busy'];
+
+/** A disk device's whole state (the sectors live in the backend, not here). */
+export interface DiskState {
+  readonly sector: number;
+  readonly addr: number;
+  readonly count: number;
+  /** The last command written (replayed on restore if it was in flight). */
+  readonly cmd: number;
+  readonly status: DiskStatus;
+  readonly error: DiskError;
+  /** Statistics: commands started. */
+  readonly reads: number;
+  readonly writes: number;
+}
 
 export type DiskDone = (error: Error | null, data?: Uint8Array) => void;
 
@@ -66,7 +80,7 @@ export class MemoryDisk implements DiskBackend {
   }
 }
 
-export class DiskDevice implements Device {
+export class DiskDevice implements Device<DiskState> {
   readonly name = 'disk';
   readonly base = DISK_BASE;
   private host: DeviceHost | undefined;
@@ -113,7 +127,7 @@ export class DiskDevice implements Device {
       case DISK_SECTOR: this.sector = value >>> 0; break;
       case DISK_ADDR: this.addr = value >>> 0; break;
       case DISK_COUNT: this.count = value >>> 0; break;
-      case DISK_CMD: this.command(value); break;
+      case DISK_CMD: this.command(value >>> 0); break;
       case DISK_ACK:
         if (this.status !== DiskStatus.BUSY) {
           this.status = DiskStatus.IDLE;
@@ -164,19 +178,19 @@ export class DiskDevice implements Device {
     this.host?.raiseIrq(Irq.DISK);
   }
 
-  save(): DeviceState {
+  save(): DiskState {
     return { sector: this.sector, addr: this.addr, count: this.count, cmd: this.cmd, status: this.status, error: this.error, reads: this.reads, writes: this.writes };
   }
 
-  restore(s: DeviceState): void {
-    this.sector = Number(s['sector']);
-    this.addr = Number(s['addr']);
-    this.count = Number(s['count']);
-    this.status = Number(s['status']) as DiskStatus;
-    this.error = Number(s['error']) as DiskError;
-    this.reads = Number(s['reads'] ?? 0);
-    this.writes = Number(s['writes'] ?? 0);
-    this.cmd = Number(s['cmd'] ?? 0);
+  restore(s: DiskState): void {
+    this.sector = s.sector;
+    this.addr = s.addr;
+    this.count = s.count;
+    this.status = s.status;
+    this.error = s.error;
+    this.reads = s.reads;
+    this.writes = s.writes;
+    this.cmd = s.cmd;
     this.generation++;
     if (this.status === DiskStatus.BUSY) {
       // Saved mid-transfer: the request is replayed against this side's backing.

@@ -24,7 +24,7 @@
  */
 import { Irq } from '../../isa/csr.js';
 import { NET_BASE } from '../memmap.js';
-import type { Device, DeviceHost, DeviceState } from '../device.js';
+import type { Device, DeviceHost } from '../device.js';
 
 export const NET_TX = 0x00;
 export const NET_RX = 0x04;
@@ -39,12 +39,29 @@ export const NET_STATUS_CLOSED = 8;
 /** Largest receive queue the device keeps; further bytes wait in the host. */
 export const NET_QUEUE_MAX = 4096;
 
+/** A network device's whole state. */
+export interface NetState {
+  /** The receive queue, oldest byte first (at most NET_QUEUE_MAX). */
+  readonly rx: Uint8Array;
+  /** CTRL bit 0. */
+  readonly irqEnabled: boolean;
+  readonly connected: boolean;
+  /** The peer went away. */
+  readonly closed: boolean;
+  /** The connection changed and STATUS has not been read since. */
+  readonly changed: boolean;
+  /** Statistics: bytes sent, received, and sent while nobody was connected. */
+  readonly transmitted: number;
+  readonly received: number;
+  readonly dropped: number;
+}
+
 /** Where transmitted bytes go (the host's end of the connection). */
 export interface NetBackend {
   transmit(byte: number): void;
 }
 
-export class NetDevice implements Device {
+export class NetDevice implements Device<NetState> {
   readonly name = 'net';
   readonly base = NET_BASE;
   private host: DeviceHost | undefined;
@@ -145,9 +162,9 @@ export class NetDevice implements Device {
     }
   }
 
-  save(): DeviceState {
+  save(): NetState {
     return {
-      rx: [...this.rx],
+      rx: Uint8Array.from(this.rx),
       irqEnabled: this.irqEnabled,
       connected: this.connected,
       closed: this.closed,
@@ -158,15 +175,15 @@ export class NetDevice implements Device {
     };
   }
 
-  restore(state: DeviceState): void {
-    this.rx = ((state['rx'] as number[] | undefined) ?? []).slice();
-    this.irqEnabled = state['irqEnabled'] === true;
-    this.connected = state['connected'] === true;
-    this.closed = state['closed'] === true;
-    this.changed = state['changed'] === true;
-    this.transmitted = Number(state['transmitted'] ?? 0);
-    this.received = Number(state['received'] ?? 0);
-    this.dropped = Number(state['dropped'] ?? 0);
+  restore(state: NetState): void {
+    this.rx = Array.from(state.rx);
+    this.irqEnabled = state.irqEnabled;
+    this.connected = state.connected;
+    this.closed = state.closed;
+    this.changed = state.changed;
+    this.transmitted = state.transmitted;
+    this.received = state.received;
+    this.dropped = state.dropped;
     this.updateIrq();
   }
 

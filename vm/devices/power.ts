@@ -5,11 +5,14 @@
  *   +0x00 POWEROFF  write: power off with this status
  */
 import { POWER_BASE } from '../memmap.js';
-import type { Device, DeviceHost, DeviceState } from '../device.js';
+import type { Device, DeviceHost } from '../device.js';
 
 export const POWER_OFF = 0x00;
 
-export class PowerDevice implements Device {
+/** The power controller keeps no state: its record is empty (and may hold nothing). */
+export type PowerState = { readonly [key: string]: never };
+
+export class PowerDevice implements Device<PowerState> {
   readonly name = 'power';
   readonly base = POWER_BASE;
   private host: DeviceHost | undefined;
@@ -26,9 +29,9 @@ export class PowerDevice implements Device {
     if (offset === POWER_OFF) this.host?.powerOff(value);
   }
 
-  save(): DeviceState {
+  save(): PowerState {
     return {};
   }
 
-  restore(): void {}
+  restore(_state: PowerState): void {}
 }

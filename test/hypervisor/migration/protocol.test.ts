@@ -15,7 +15,7 @@ const SAMPLES: Frame[] = [
   { type: FrameType.WELCOME },
   { type: FrameType.PAGES, requested: true, round: 3, pages: [{ page: 7, data: page(9) }, { page: 8, data: undefined }] },
   { type: FrameType.ROUND_END, round: 3, pages: 2 },
-  { type: FrameType.STATE, mode: StateMode.POSTCOPY, state: '{"cpu":{}}', onSource: Uint8Array.of(0xff, 1) },
+  { type: FrameType.STATE, mode: StateMode.POSTCOPY, state: Uint8Array.of(0x54, 0x56, 0x53, 0x54, 1, 0), onSource: Uint8Array.of(0xff, 1) },
   { type: FrameType.STATE_ACK },
   { type: FrameType.GO },
   { type: FrameType.RESUMED, at: 1234.5678 },
