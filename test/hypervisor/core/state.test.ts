@@ -90,7 +90,7 @@ beforeAll(async () => {
   const image = r.image;
   const mon = new NativeMonitor([{ name: 'vm1', image, memSize: MEM }], { maxInstructions: 1_000_000 });
   await mon.run();
-  const vm = mon.find('vm1')!;
+  const vm = mon.vmNamed('vm1')!;
   vm.console.input(Uint8Array.of(0x68, 0x69, 0x0a));
   vm.net.connect();
   vm.net.receive(Uint8Array.of(1, 2, 3, 250));
@@ -102,7 +102,7 @@ beforeAll(async () => {
     // A second VM given the first one's memory and decoded state is the same VM.
     restoreInto: () => {
       const other = new NativeMonitor([{ name: 'vm2', image, memSize: MEM }]);
-      const copy = other.find('vm2')!;
+      const copy = other.vmNamed('vm2')!;
       copy.memory.u8.set(vm.memory.u8);
       copy.restore(decodeVmState(bytes));
       return copy.save('native', 'paused');

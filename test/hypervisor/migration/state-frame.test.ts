@@ -45,7 +45,7 @@ const STATE: VmState = {
 
 async function migrateWith(state: Uint8Array): Promise<string> {
   const dst = new NativeMonitor([], { capacity: 4 * MiB });
-  const inc = new IncomingMigration({ monitor: dst, clock: new WallClock() });
+  const inc = new IncomingMigration({ host: dst, clock: new WallClock() });
   const t = scripted([
     { type: FrameType.HELLO, id: '0123456789abcdef0123456789abcdef', memSize: MiB, strategy: 'post-copy', observeMs: 0, name: 'g' },
     { type: FrameType.STATE, mode: StateMode.POSTCOPY, state, onSource: new Uint8Array(MiB / 4096 / 8).fill(0xff) },
