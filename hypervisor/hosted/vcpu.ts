@@ -247,12 +247,13 @@ export class HostedVcpu {
         break;
       case 'dirty-start':
         vm.memory.takeDirtyPages();
+        if (this.status) this.status.dirty = 0;
         this.reply(m.id);
         break;
       case 'dirty-take':
         // Here, between two slices: a store after this is in the next log.
+        if (this.status) this.status.dirty = 0; // before the reply: the main thread reads it once answered
         this.link.send({ kind: 'reply', id: m.id, pages: vm.memory.takeDirtyPages() });
-        if (this.status) this.status.dirty = 0;
         break;
       case 'save':
         this.unload();
