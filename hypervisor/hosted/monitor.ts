@@ -15,9 +15,10 @@
  * vCPU (channel.ts), and never blocks — so a slow disk never freezes the guest
  * and a busy guest never freezes the terminal or the socket.
  *
- * One VM per monitor (per process): several VMs are the native monitor's job.
- * The VM lives in the worker, so unlike the native monitor this one has no
- * VirtualMachine objects to show; its result carries the VM's counts as data.
+ * One VM run to its end: a host whose VMs come and go, pause, save and
+ * migrate is HostedHost (host.ts), on the same vCPU (vcpu.ts). The VM lives in
+ * the worker, so unlike the native monitor this one has no VirtualMachine
+ * objects to show; its result carries the VM's counts as data. See README.md.
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Image } from '../../isa/image.js';
