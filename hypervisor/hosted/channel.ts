@@ -138,7 +138,7 @@ export class VmStatus {
   static readonly BYTES = 64;
   /** [instret, time] (aligned doubles: whole on every host we run on). */
   readonly f64: Float64Array;
-  /** [run state, pages still missing, pages in the dirty log, page stalled on] */
+  /** [run state, pages still missing, pages in the dirty log (as of the last stats), spare] */
   readonly i32: Int32Array;
 
   constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(VmStatus.BYTES)) {
