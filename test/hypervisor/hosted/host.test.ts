@@ -101,7 +101,7 @@ describe('HostedHost', () => {
     const s = await g.save();
     expect(s.halted).toBe(true);
     expect(s.cpu.instret).toBe(g.instructions);
-  });
+  }, 60_000);
 
   test('capacity, names and images are refused as on the native monitor; remove gives the room back', async () => {
     const h = host({ capacity: 2 * FOOTPRINT });
@@ -118,7 +118,7 @@ describe('HostedHost', () => {
     const c = h.add({ name: 'c', memSize: MEM, image: img, paused: true });
     expect(c.state()).toBe('paused');
     expect(() => h.remove('nobody')).toThrow(MonitorConfigError);
-  });
+  }, 60_000);
 
   test('remove ends the run and terminates the thread; the guest answers no more', async () => {
     const h = host();
@@ -130,7 +130,7 @@ describe('HostedHost', () => {
     expect(h.guests).toEqual([]);
     await expect(g.save()).rejects.toBeInstanceOf(GuestGoneError);
     await expect(g.takeDirty()).rejects.toBeInstanceOf(GuestGoneError);
-  });
+  }, 60_000);
 
   test('close removes every VM and ends serve()', async () => {
     const h = host();
@@ -142,7 +142,7 @@ describe('HostedHost', () => {
     await Promise.all([a.threadEnded, b.threadEnded]);
     expect(h.guests).toEqual([]);
     expect(() => h.add({ name: 'c', memSize: MEM })).toThrow(MonitorConfigError);
-  });
+  }, 60_000);
 });
 
 describe('HostedGuest: pause, resume, state', () => {
@@ -171,7 +171,7 @@ describe('HostedGuest: pause, resume, state', () => {
     expect(g.outcome()).toEqual({ kind: 'poweroff', status: 0 });
     expect(out.text).toBe(ref.output);
     expect(g.instructions).toBeGreaterThan(at);
-  });
+  }, 60_000);
 
   test('a guest waiting for console input with its console open is waiting, not stuck; input wakes it', async () => {
     const out = sink();
@@ -186,7 +186,7 @@ describe('HostedGuest: pause, resume, state', () => {
     await until(() => ended(g), 'the guest to end');
     expect(g.outcome()).toEqual({ kind: 'poweroff', status: 0 });
     expect(out.text).toContain('HELLO THERE');
-  });
+  }, 60_000);
 });
 
 describe('HostedGuest: the dirty log while it runs', () => {
@@ -224,7 +224,7 @@ describe('HostedGuest: the dirty log while it runs', () => {
     expect(out.text).toBe(ref.output);
     expect(out.text.endsWith(out2.text)).toBe(true);
     expect(twin.outcome()).toEqual({ kind: 'poweroff', status: 0 });
-  });
+  }, 60_000);
 });
 
 describe('HostedGuest: arriving VMs', () => {
@@ -260,7 +260,7 @@ describe('HostedGuest: arriving VMs', () => {
     expect(out.text).toBe(ref.output);
     expect(dst.outcome()).toEqual({ kind: 'poweroff', status: 0 });
     expect(Buffer.compare(dst.ram, src.ram)).toBe(0);
-  });
+  }, 60_000);
 
   test('post-copy: restored with every page missing, it stalls, asks, and completes with the same output', async () => {
     const img = LONG();
@@ -286,7 +286,7 @@ describe('HostedGuest: arriving VMs', () => {
     expect(new Set(asked).size).toBe(asked.length); // each page asked for once
     expect(dst.missingCount).toBe(dst.pages - asked.length);
     expect(sawStalled).toBe(true);
-  });
+  }, 60_000);
 
   test('a page marked missing again is asked for again once the guest needs it', async () => {
     const img = LONG();
@@ -312,7 +312,7 @@ describe('HostedGuest: arriving VMs', () => {
     await until(() => ended(dst), 'it to end');
     expect(before + out2.text).toBe(ref.output);
     expect(asked.sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, i) => wsFirst + i));
-  });
+  }, 60_000);
 });
 
 describe('between monitors', () => {
@@ -349,5 +349,5 @@ describe('between monitors', () => {
       await native.close();
       await serving;
     }
-  });
+  }, 60_000);
 });

@@ -100,5 +100,5 @@ describe('the migration engine moves hosted VMs over TCP, in wall time', () => {
     expect(h.output()).toBe(ref.output);
     expect(h.onDestination()).not.toBe(''); // and it went on there
     expect(hash(h.dst.find('g')!.ram)).toBe(ref.memoryHash);
-  });
+  }, 60_000);
 });
