@@ -170,8 +170,12 @@ export class HostedGuest implements Guest {
     this.pausedFlag = true;
     if (this.stopped || this.ended || this.gone !== undefined) return Promise.resolve();
     const resumes = this.resumes;
-    return this.request((id) => ({ kind: 'pause', id }), () => {
+    const paused = this.request((id) => ({ kind: 'pause', id }), () => {
       if (this.resumes === resumes) this.stopped = true;
+    });
+    // Removed (or its thread lost) before it answered: it is stopped all the same.
+    return paused.catch((e: unknown) => {
+      if (!(e instanceof GuestGoneError)) throw e;
     });
   }
 

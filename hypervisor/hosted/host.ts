@@ -89,7 +89,7 @@ export class HostedHost implements VmHost {
     if (!guest) throw new MonitorConfigError(`no VM named ${name} here`);
     this.vms.delete(name);
     this.used -= vmFootprint(guest.memSize, this.shadowPages);
-    const done = guest.remove().finally(() => this.removals.delete(done));
+    const done: Promise<void> = guest.remove().catch(() => undefined).finally(() => this.removals.delete(done));
     this.removals.add(done);
   }
 

@@ -124,7 +124,9 @@ describe('HostedHost', () => {
     const h = host();
     const g = h.add({ name: 'r', memSize: MEM, image: LONG() });
     await until(() => g.instructions > 100_000, 'the guest to run');
+    const pausing = g.pause();
     h.remove('r');
+    await pausing; // removed before it answered: stopped all the same
     await g.threadEnded;
     expect(h.find('r')).toBeUndefined();
     expect(h.guests).toEqual([]);
