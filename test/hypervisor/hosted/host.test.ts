@@ -20,6 +20,7 @@ import { isZeroPage, MonitorConfigError, type Guest } from '../../../hypervisor/
 import { vmFootprint } from '../../../hypervisor/core/layout.js';
 import type { VmOutcome } from '../../../hypervisor/core/monitor.js';
 import { GuestGoneError } from '../../../hypervisor/hosted/guest.js';
+import { HostClock, TICKS_PER_MS } from '../../../hypervisor/hosted/host-clock.js';
 import { HostedHost, type HostedHostOptions } from '../../../hypervisor/hosted/host.js';
 import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
 import { PROGRAMS_DIR } from '../../guests/expectations.js';
@@ -255,6 +256,7 @@ describe('HostedGuest: arriving VMs', () => {
     dst.writePage(0, pages.subarray(0, PAGE_SIZE));
     await dst.restore(state);
     expect(dst.instructions).toBe(state.cpu.instret);
+    expect(dst.time).toBe(state.cpu.instret + state.cpu.idle);
     dst.resume();
     src.resume(); // the reference goes on too
     await until(() => ended(dst) && ended(src), 'both to end');
@@ -352,4 +354,20 @@ describe('between monitors', () => {
       await serving;
     }
   }, 60_000);
+});
+
+describe('HostClock.rebase', () => {
+  test('virtual time goes on from a restored time, not from the clock\'s own start', () => {
+    let now = 1000;
+    const clock = new HostClock(() => now);
+    now = 1010;
+    expect(clock.ticks()).toBe(10 * TICKS_PER_MS);
+    clock.rebase(3 * TICKS_PER_MS); // restored at 3 ms of its own time, 10 ms after this clock started
+    expect(clock.ticks()).toBe(3 * TICKS_PER_MS);
+    now = 1012;
+    expect(clock.ticks()).toBe(5 * TICKS_PER_MS);
+    const cpu = { instret: 3 * TICKS_PER_MS, idle: 0, get time() { return this.instret + this.idle; } };
+    clock.sync(cpu as never);
+    expect(cpu.time).toBe(5 * TICKS_PER_MS); // two host milliseconds later: two milliseconds on, not twelve
+  });
 });
