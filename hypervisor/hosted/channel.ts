@@ -16,7 +16,8 @@
  * on the old value returns at once — no wake-up is lost between the two.
  */
 import type { VmOutcome } from '../core/monitor.js';
-import type { VmEvent } from '../core/vm.js';
+import { VmStats } from '../core/stats.js';
+import type { VmEvent, VmSnapshot as VmState } from '../core/vm.js';
 import type { Tier } from '../../vm/machine.js';
 import type { Image } from '../../isa/image.js';
 
@@ -29,7 +30,21 @@ export type ToVcpu =
   | { readonly kind: 'net-data'; readonly bytes: Uint8Array }
   /** `final`: no connection can ever come again (a --net-connect peer hung up). */
   | { readonly kind: 'net-closed'; readonly final: boolean }
-  | { readonly kind: 'stop'; readonly reason: string };
+  | { readonly kind: 'stop'; readonly reason: string }
+  // ---- a VM on a host (HostedGuest): answered between two slices, paused or not ----
+  /** Stop between two instructions; answered (a reply) once stopped. */
+  | { readonly kind: 'pause'; readonly id: number }
+  | { readonly kind: 'resume' }
+  /** Clear the dirty log (reply), or hand it over and clear it (reply with the pages). */
+  | { readonly kind: 'dirty-start'; readonly id: number }
+  | { readonly kind: 'dirty-take'; readonly id: number }
+  /** The VM's state (reply with it); replace it (reply once done). */
+  | { readonly kind: 'save'; readonly id: number }
+  | { readonly kind: 'restore'; readonly id: number; readonly state: VmState }
+  /** The main thread wrote these pages (writePage): drop translated code, log them dirty. */
+  | { readonly kind: 'written'; readonly pages: readonly number[] }
+  /** Pages were marked missing again: forget every shadow entry, consult the bitmap again. */
+  | { readonly kind: 'marked' };
 
 /** vCPU → main thread. */
 export type FromVcpu =
@@ -38,6 +53,15 @@ export type FromVcpu =
   | { readonly kind: 'disk-read'; readonly id: number; readonly sector: number; readonly count: number }
   | { readonly kind: 'disk-write'; readonly id: number; readonly sector: number; readonly data: Uint8Array }
   | { readonly kind: 'exit'; readonly exit: VcpuExit }
+  // ---- a VM on a host ----
+  /** The answer to request `id` (pause, dirty-start, restore: nothing; dirty-take: pages; save: state). */
+  | { readonly kind: 'reply'; readonly id: number; readonly pages?: readonly number[]; readonly state?: VmState }
+  /** The vCPU stalled on a page still missing; it sleeps until the page's mark is cleared. */
+  | { readonly kind: 'missing-page'; readonly page: number }
+  /** VmStats.toJSON(), now and then while it runs, on a pause, at the end. */
+  | { readonly kind: 'stats'; readonly stats: Record<string, unknown> }
+  /** The guest ended (poweroff, failed, stuck, budget); the vCPU still answers requests until stopped. */
+  | { readonly kind: 'ended'; readonly exit: VcpuExit }
   | { readonly kind: 'crash'; readonly message: string };
 
 /** How the vCPU thread ended, with everything it counted (plain data: it crosses threads). */
@@ -62,7 +86,8 @@ export interface VcpuCounters {
 /** What the worker is started with (workerData). */
 export interface VcpuConfig {
   readonly name: string;
-  readonly image: Image;
+  /** None: the VM is created empty (an arriving VM: every page missing, paused). */
+  readonly image: Image | undefined;
   /** Machine RAM: shadow-table frames, then the guest's RAM. */
   readonly ram: SharedArrayBuffer;
   readonly memSize: number;
@@ -78,6 +103,86 @@ export interface VcpuConfig {
   readonly diskSectors: number;
   /** A network backend is attached, and connections may (still) come. */
   readonly net: boolean;
+  /**
+   * A VM on a host (HostedGuest): starts paused if asked, publishes its counts
+   * in `status`, stalls on pages marked in `missing`, posts stats, and after
+   * its end still answers requests until it is stopped.
+   */
+  readonly host?: {
+    readonly paused: boolean;
+    /** VmStatus.buffer */
+    readonly status: SharedArrayBuffer;
+    /** One byte per page, 1: not here yet (Atomics; the main thread clears it). */
+    readonly missing: SharedArrayBuffer;
+  };
+}
+
+/** Run state codes in VmStatus (the vCPU publishes them after each slice). */
+export const enum VcpuRun {
+  RUNNING = 0,
+  /** Waiting for an interrupt no timer will raise (console input, say). */
+  WAITING = 1,
+  /** Stalled on a missing page. */
+  STALLED = 2,
+  PAUSED = 3,
+  ENDED = 4,
+}
+
+/**
+ * A VM's counts where the main thread can read them without asking: the vCPU
+ * writes them after every slice, so `instructions`, `time` and `state()` are
+ * cheap and at most one slice old. The main thread writes only `missing`
+ * (pages still missing), which the vCPU reads to drop its bitmap at zero.
+ */
+export class VmStatus {
+  static readonly BYTES = 64;
+  /** [instret, time] (aligned doubles: whole on every host we run on). */
+  readonly f64: Float64Array;
+  /** [run state, pages still missing, pages in the dirty log (as of the last stats), spare] */
+  readonly i32: Int32Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(VmStatus.BYTES)) {
+    this.f64 = new Float64Array(buffer, 0, 2);
+    this.i32 = new Int32Array(buffer, 16, 4);
+  }
+
+  get instret(): number {
+    return this.f64[0]!;
+  }
+
+  get time(): number {
+    return this.f64[1]!;
+  }
+
+  get run(): VcpuRun {
+    return Atomics.load(this.i32, 0) as VcpuRun;
+  }
+
+  set run(r: VcpuRun) {
+    Atomics.store(this.i32, 0, r);
+  }
+
+  get missing(): number {
+    return Atomics.load(this.i32, 1);
+  }
+
+  set missing(n: number) {
+    Atomics.store(this.i32, 1, n);
+  }
+
+  get dirty(): number {
+    return Atomics.load(this.i32, 2);
+  }
+
+  set dirty(n: number) {
+    Atomics.store(this.i32, 2, n);
+  }
+
+  publish(instret: number, time: number, run: VcpuRun): void {
+    this.f64[0] = instret;
+    this.f64[1] = time;
+    Atomics.store(this.i32, 0, run);
+  }
 }
 
 /** A shared counter the main thread bumps after each message it posts. */
@@ -103,4 +208,20 @@ export class Doorbell {
   wait(seen: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
     return Atomics.wait(this.word, 0, seen, timeoutMs);
   }
+}
+
+/** A VM's counts, back from the plain data they crossed the thread boundary as. */
+export function statsFrom(json: Record<string, unknown> | undefined): VmStats {
+  const s = new VmStats();
+  if (!json) return s;
+  Object.assign(s.traps, json['traps']);
+  Object.assign(s.emulated, json['emulated']);
+  Object.assign(s.reflected, json['reflected']);
+  Object.assign(s.injected, json['injected']);
+  s.hiddenFaults = Number(json['hiddenFaults'] ?? 0);
+  s.reflectedFaults = Number(json['reflectedFaults'] ?? 0);
+  s.mmio = Number(json['mmio'] ?? 0);
+  s.guestMs = Number(json['guestMs'] ?? 0);
+  s.monitorMs = Number(json['monitorMs'] ?? 0);
+  return s;
 }

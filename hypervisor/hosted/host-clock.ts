@@ -19,7 +19,7 @@ import type { CpuState } from '../../vm/cpu.js';
 export const TICKS_PER_MS = 100_000;
 
 export class HostClock {
-  private readonly start: number;
+  private start: number;
 
   constructor(private readonly now: () => number = () => performance.now()) {
     this.start = now();
@@ -33,6 +33,14 @@ export class HostClock {
   /** Host milliseconds from now until virtual time `tick` (≤ 0: it has come). */
   msUntil(tick: number): number {
     return (tick - this.ticks()) / TICKS_PER_MS;
+  }
+
+  /**
+   * Make the host clock read `tick` now: virtual time continues from there (a
+   * restored state, a resume) instead of jumping by the time it was away.
+   */
+  rebase(tick: number): void {
+    this.start = this.now() - tick / TICKS_PER_MS;
   }
 
   /** Bring a virtual CPU's time up to the host clock: time = max(time, host ticks). */

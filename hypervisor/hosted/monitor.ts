@@ -15,20 +15,20 @@
  * vCPU (channel.ts), and never blocks — so a slow disk never freezes the guest
  * and a busy guest never freezes the terminal or the socket.
  *
- * One VM per monitor (per process): several VMs are the native monitor's job.
- * The VM lives in the worker, so unlike the native monitor this one has no
- * VirtualMachine objects to show; its result carries the VM's counts as data.
+ * One VM run to its end: a host whose VMs come and go, pause, save and
+ * migrate is HostedHost (host.ts), on the same vCPU (vcpu.ts). The VM lives in
+ * the worker, so unlike the native monitor this one has no VirtualMachine
+ * objects to show; its result carries the VM's counts as data. See README.md.
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 import type { MonitorResult, VmOutcome } from '../core/monitor.js';
-import { VmStats } from '../core/stats.js';
 import type { VmEvent } from '../core/vm.js';
 import { MonitorConfigError } from '../core/host.js';
 import { DEFAULT_SHADOW_PAGES } from '../core/layout.js';
-import { Doorbell, type FromVcpu, type ToVcpu, type VcpuConfig, type VcpuCounters, type VcpuExit } from './channel.js';
+import { Doorbell, statsFrom, type FromVcpu, type ToVcpu, type VcpuConfig, type VcpuCounters, type VcpuExit } from './channel.js';
 import type { HostDisk, HostDiskCounters } from './disk-backend.js';
 import type { HostNet, NetCounters } from './net-backend.js';
 import { VcpuThread } from './vcpu-thread.js';
@@ -227,20 +227,4 @@ export class HostedMonitor {
       }
     }
   }
-}
-
-/** The VM's counts, back from the plain data they crossed the thread boundary as. */
-function statsFrom(json: Record<string, unknown> | undefined): VmStats {
-  const s = new VmStats();
-  if (!json) return s;
-  Object.assign(s.traps, json['traps']);
-  Object.assign(s.emulated, json['emulated']);
-  Object.assign(s.reflected, json['reflected']);
-  Object.assign(s.injected, json['injected']);
-  s.hiddenFaults = Number(json['hiddenFaults'] ?? 0);
-  s.reflectedFaults = Number(json['reflectedFaults'] ?? 0);
-  s.mmio = Number(json['mmio'] ?? 0);
-  s.guestMs = Number(json['guestMs'] ?? 0);
-  s.monitorMs = Number(json['monitorMs'] ?? 0);
-  return s;
 }

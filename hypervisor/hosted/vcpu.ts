@@ -15,16 +15,24 @@
  *      doorbell until the main thread posts something or the host clock
  *      reaches the guest's timer deadline.
  *
+ * A VM on a host (config.host, see HostedGuest and README.md) also answers
+ * requests in step 1 — pause, resume, the dirty log, save, restore — so each
+ * is handled between two slices, that is between two guest instructions; a
+ * paused vCPU sleeps on the doorbell and still answers them. It publishes its
+ * counts in a shared status block after every slice, stalls on pages marked
+ * missing in a shared bitmap (sleeping until the main thread clears the mark),
+ * and after its guest has ended goes on answering until it is stopped.
+ *
  * Memory layout (one VM, so no partitioning beyond the native monitor's):
  * shadow-table frames first, then the guest's RAM, in one SharedArrayBuffer.
  */
 import { Machine } from '../../vm/machine.js';
-import { PAGE_SIZE } from '../../vm/memmap.js';
+import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import { ConsoleFeeder } from '../../vm/devices/console-feeder.js';
 import { placeVm } from '../core/layout.js';
 import { loadVm, runVm, SliceEnd, unloadVm } from '../core/vcpu.js';
 import type { VmEvent } from '../core/vm.js';
-import type { Doorbell, FromVcpu, ToVcpu, VcpuConfig, VcpuExit } from './channel.js';
+import { VcpuRun, VmStatus, type Doorbell, type FromVcpu, type ToVcpu, type VcpuConfig, type VcpuExit } from './channel.js';
 import { DiskProxy } from './disk-proxy.js';
 import { HostClock } from './host-clock.js';
 import { HostedVm } from './hosted-vm.js';
@@ -40,6 +48,10 @@ export interface VcpuLink {
 
 /** Longest single sleep: a bound, so a lost wake-up would cost a second, not the run. */
 const MAX_SLEEP_MS = 1000;
+/** How often a VM on a host posts its stats while it runs. */
+const STATS_MS = 100;
+
+type Outcome = VcpuExit['outcome'];
 
 export class HostedVcpu {
   readonly machine: Machine;
@@ -58,6 +70,18 @@ export class HostedVcpu {
   private waits = 0;
   private sleptMs = 0;
   private messages = 0;
+  // ---- a VM on a host ----
+  private readonly status: VmStatus | undefined;
+  /** One byte per page, shared with the main thread: 1 while the page is not here. */
+  private readonly missing: Uint8Array | undefined;
+  private paused: boolean;
+  /** Pause requests to answer once stopped. */
+  private pauseAcks: number[] = [];
+  /** The VM's registers are on the real CPU (loadVm) rather than in vm.cpu. */
+  private loaded = false;
+  /** The missing page we last told the main thread about (it is asked for once per stall). */
+  private asked = -1;
+  private lastStats = 0;
 
   constructor(private readonly config: VcpuConfig, private readonly link: VcpuLink, clock: HostClock = new HostClock()) {
     this.clock = clock;
@@ -71,43 +95,104 @@ export class HostedVcpu {
       ...(config.net ? { net: { transmit: (b: number) => void this.netOut.push(b) } } : {}),
     });
     if (config.trace) this.vm.onEvent = (e) => void this.events.push(e);
-    this.vm.boot(config.image);
+    if (config.image) this.vm.boot(config.image);
     this.consoleFeeder = new ConsoleFeeder(this.vm.console);
     this.consoleFeeder.closed = !config.consoleOpen;
     this.netFeeder = new NetFeeder(this.vm.net);
     this.netLive = config.net;
+    const host = config.host;
+    this.paused = host?.paused === true || !config.image;
+    if (host) {
+      this.status = new VmStatus(host.status);
+      this.missing = new Uint8Array(host.missing);
+      if (this.status.missing > 0) shadow.missing = this.missing;
+      this.publish(this.paused ? VcpuRun.PAUSED : VcpuRun.RUNNING);
+    }
   }
 
-  /** Run the guest until it powers off, fails, waits for what can never come, or is stopped. */
+  /**
+   * Run the guest until it powers off, fails, waits for what can never come,
+   * or is stopped. A VM on a host then goes on answering requests (its state,
+   * its pages' log) until it is stopped.
+   */
   run(): VcpuExit {
+    const outcome = this.loop();
+    const exit = this.exit(outcome);
+    if (!this.status || outcome.kind === 'stopped') return exit;
+    this.status.run = VcpuRun.ENDED;
+    this.postStats();
+    this.link.send({ kind: 'ended', exit });
+    const reason = this.linger();
+    return { ...exit, outcome: { kind: 'stopped', reason } };
+  }
+
+  private loop(): Outcome {
     const vm = this.vm;
     const limit = this.config.maxInstructions ?? Infinity;
     // Input that is already over ends at time 0, as on every other platform.
     this.consoleFeeder.pump();
-    loadVm(vm, this.machine);
     try {
       for (;;) {
         const seen = this.link.bell.read();
         this.drain();
-        if (this.stopReason !== undefined) return this.exit({ kind: 'stopped', reason: this.stopReason });
-        if (vm.cpu.instret >= limit) return this.exit({ kind: 'budget' });
+        if (this.stopReason !== undefined) return { kind: 'stopped', reason: this.stopReason };
+        if (this.paused) {
+          this.sleep(seen, MAX_SLEEP_MS);
+          continue;
+        }
+        if (!this.loaded) {
+          loadVm(vm, this.machine);
+          this.loaded = true;
+        }
+        if (vm.cpu.instret >= limit) return { kind: 'budget' };
         this.clock.sync(vm.cpu);
         const end = runVm(vm, this.machine, Math.min(this.config.slice, limit - vm.cpu.instret));
         this.slices++;
         this.flush();
-        if (end === SliceEnd.HALTED) return this.exit({ kind: 'poweroff', status: vm.exitStatus });
-        if (end === SliceEnd.FAILED) return this.exit({ kind: 'failed', reason: vm.failure ?? 'failed' });
+        if (end === SliceEnd.HALTED) return { kind: 'poweroff', status: vm.exitStatus };
+        if (end === SliceEnd.FAILED) return { kind: 'failed', reason: vm.failure ?? 'failed' };
+        if (end === SliceEnd.MISSING) {
+          this.stalled(seen);
+          continue;
+        }
+        this.asked = -1;
         if (end === SliceEnd.WAITING && !vm.wakeable()) {
           const timer = vm.canTimerWake();
+          this.publish(timer ? VcpuRun.RUNNING : VcpuRun.WAITING);
           if (!timer && !this.anythingToCome()) {
-            return this.exit({ kind: 'stuck', reason: 'waits for an interrupt, but no timer is set, console input has ended and no disk or network event can come' });
+            return { kind: 'stuck', reason: 'waits for an interrupt, but no timer is set, console input has ended and no disk or network event can come' };
           }
           const ms = timer ? Math.min(MAX_SLEEP_MS, this.clock.msUntil(vm.cpu.timerDeadline)) : MAX_SLEEP_MS;
           if (ms > 0) this.sleep(seen, ms);
-        }
+        } else this.publish(VcpuRun.RUNNING);
       }
     } finally {
-      unloadVm(vm, this.machine);
+      this.unload();
+    }
+  }
+
+  /**
+   * Post-copy: the guest needs a page that is not here. Ask for it once, then
+   * sleep until the main thread has written it and cleared its mark (it rings
+   * the doorbell after), or some other message comes.
+   */
+  private stalled(seen: number): void {
+    const page = this.vm.shadow.waitingFor;
+    this.publish(VcpuRun.STALLED);
+    if (page !== this.asked) {
+      this.asked = page;
+      this.link.send({ kind: 'missing-page', page });
+    }
+    if (this.missing !== undefined && Atomics.load(this.missing, page) === 1) this.sleep(seen, MAX_SLEEP_MS);
+  }
+
+  /** After the guest's end: answer requests until stopped. */
+  private linger(): string {
+    for (;;) {
+      const seen = this.link.bell.read();
+      this.drain();
+      if (this.stopReason !== undefined) return this.stopReason;
+      this.sleep(seen, MAX_SLEEP_MS);
     }
   }
 
@@ -138,11 +223,98 @@ export class HostedVcpu {
           if (m.final) this.netLive = false;
           break;
         case 'stop': this.stopReason = m.reason; break;
+        default: this.request(m);
       }
     }
     // The guest may have made room since the last round.
     this.consoleFeeder.pump();
     this.netFeeder.pump();
+    if (this.status) this.settle();
+  }
+
+  /** A host's request, between two slices. */
+  private request(m: Extract<ToVcpu, { kind: 'pause' | 'resume' | 'dirty-start' | 'dirty-take' | 'save' | 'restore' | 'written' | 'marked' }>): void {
+    const vm = this.vm;
+    switch (m.kind) {
+      case 'pause':
+        this.paused = true;
+        this.pauseAcks.push(m.id);
+        break;
+      case 'resume':
+        if (!this.paused) break;
+        this.paused = false;
+        this.clock.rebase(vm.cpu.time); // time goes on from where it stopped, not by the pause
+        break;
+      case 'dirty-start':
+        vm.memory.takeDirtyPages();
+        if (this.status) this.status.dirty = 0;
+        this.reply(m.id);
+        break;
+      case 'dirty-take':
+        // Here, between two slices: a store after this is in the next log.
+        if (this.status) this.status.dirty = 0; // before the reply: the main thread reads it once answered
+        this.link.send({ kind: 'reply', id: m.id, pages: vm.memory.takeDirtyPages() });
+        break;
+      case 'save':
+        this.unload();
+        this.link.send({ kind: 'reply', id: m.id, state: vm.save() });
+        break;
+      case 'restore':
+        this.unload();
+        vm.restore({ ...m.state, name: vm.name });
+        // restore() resets the shadow pager; the pages still missing stay so.
+        vm.shadow.missing = this.status !== undefined && this.status.missing > 0 ? this.missing : undefined;
+        this.clock.rebase(vm.cpu.time);
+        this.asked = -1;
+        this.publish(this.paused ? VcpuRun.PAUSED : VcpuRun.RUNNING);
+        this.reply(m.id);
+        break;
+      case 'written':
+        // Drops translated code for the page; the dirty log sees it.
+        for (const p of m.pages) vm.memory.markDirty(p << PAGE_SHIFT, PAGE_SIZE);
+        break;
+      case 'marked':
+        vm.shadow.reset();
+        vm.addressSpaceChanged = true;
+        vm.shadow.missing = this.missing;
+        break;
+    }
+  }
+
+  /** After a drain: answer pauses once stopped; drop the missing bitmap once nothing is. */
+  private settle(): void {
+    const status = this.status!;
+    if (this.vm.shadow.missing !== undefined && status.missing === 0) this.vm.shadow.missing = undefined;
+    if (this.pauseAcks.length > 0) {
+      this.unload();
+      this.flush();
+      this.postStats();
+      for (const id of this.pauseAcks.splice(0)) this.reply(id);
+    }
+    if (this.paused && status.run !== VcpuRun.ENDED) this.publish(VcpuRun.PAUSED);
+    else if (performance.now() - this.lastStats >= STATS_MS) this.postStats();
+  }
+
+  private reply(id: number): void {
+    this.link.send({ kind: 'reply', id });
+  }
+
+  /** The registers back from the real CPU into the virtual one (to save, restore or pause). */
+  private unload(): void {
+    if (!this.loaded) return;
+    unloadVm(this.vm, this.machine);
+    this.loaded = false;
+  }
+
+  private publish(run: VcpuRun): void {
+    if (this.status && this.status.run !== VcpuRun.ENDED) this.status.publish(this.vm.cpu.instret, this.vm.cpu.time, run);
+  }
+
+  private postStats(): void {
+    if (!this.status) return;
+    this.lastStats = performance.now();
+    this.status.dirty = this.vm.memory.countDirty();
+    this.link.send({ kind: 'stats', stats: this.vm.stats.toJSON() });
   }
 
   /** Post what the last slice produced, in one message. */
@@ -160,8 +332,9 @@ export class HostedVcpu {
     this.link.send({ kind: 'output', console, net, events }, transfer);
   }
 
-  private exit(outcome: VcpuExit['outcome']): VcpuExit {
+  private exit(outcome: Outcome): VcpuExit {
     this.flush();
+    if (this.status) this.status.publish(this.vm.cpu.instret, this.vm.cpu.time, this.status.run);
     const vm = this.vm;
     return {
       outcome,

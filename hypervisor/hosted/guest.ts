@@ -1,0 +1,361 @@
+/**
+ * One VM of the hosted monitor as the host boundary shows it (core/host.ts),
+ * from the main thread: the guest runs on a vCPU thread of its own
+ * (vcpu.ts), over shadow frames and RAM in one SharedArrayBuffer.
+ *
+ * What the main thread can see without asking is shared memory:
+ *   ram      a view of the VM's window (readable at any time, torn pages
+ *            included: the dirty log has those)
+ *   status   instret, time and run state, written by the vCPU after every slice
+ *   missing  one byte per page not here yet; the main thread clears a mark
+ *            (after writing the page) and rings the doorbell
+ * Everything else is a request on the channel, answered by the vCPU between
+ * two slices: pause, the dirty log, save and restore return promises.
+ */
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import type { Image } from '../../isa/image.js';
+import { BootError, loadImageIntoRam } from '../../vm/bare.js';
+import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
+import { PhysicalMemory } from '../../vm/memory.js';
+import type { Tier } from '../../vm/machine.js';
+import type { Guest, RunState } from '../core/host.js';
+import { pageView } from '../core/host.js';
+import type { VmOutcome } from '../core/monitor.js';
+import { VmStats } from '../core/stats.js';
+import type { VmSnapshot as VmState } from '../core/vm.js';
+import { Doorbell, statsFrom, VcpuRun, VmStatus, type FromVcpu, type ToVcpu, type VcpuConfig } from './channel.js';
+import { VcpuThread } from './vcpu-thread.js';
+
+export interface HostedGuestConfig {
+  readonly name: string;
+  readonly memSize: number;
+  /** None: created empty and paused, every page missing (an arriving VM). */
+  readonly image?: Image;
+  readonly paused?: boolean;
+  readonly output?: (bytes: Uint8Array) => void;
+  readonly shadowPages: number;
+  readonly slice: number;
+  readonly tier: Tier | undefined;
+  readonly maxInstructions: number | undefined;
+  readonly workerUrl: URL | undefined;
+  /** The guest powered off, failed, got stuck or used its budget (not called when removed). */
+  readonly onEnd: (outcome: VmOutcome) => void;
+}
+
+type Reply = Extract<FromVcpu, { kind: 'reply' }>;
+
+interface Waiting {
+  readonly done: (r: Reply) => void;
+  readonly fail: (e: Error) => void;
+}
+
+/** Ended from outside or failed: what requests to a VM without a vCPU get. */
+export class GuestGoneError extends Error {
+  override readonly name = 'GuestGoneError';
+}
+
+export class HostedGuest implements Guest {
+  readonly monitor = 'hosted' as const;
+  readonly name: string;
+  readonly memSize: number;
+  readonly pages: number;
+  readonly ram: Uint8Array;
+  onMissingPage: ((page: number) => void) | undefined;
+  /** Resolves once the vCPU thread has ended (remove, or a crash). */
+  readonly threadEnded: Promise<void>;
+
+  private readonly thread: VcpuThread;
+  private readonly channel = new MessageChannel();
+  private readonly bell = new Doorbell();
+  private readonly status = new VmStatus();
+  private readonly missingBits: Uint8Array;
+  private missingPages: number;
+  private sink: ((bytes: Uint8Array) => void) | undefined;
+  private readonly onEnd: (outcome: VmOutcome) => void;
+  private ended: VmOutcome | undefined;
+  /** The vCPU no longer answers (removed, crashed). */
+  private gone: string | undefined;
+  private pausedFlag: boolean;
+  /** A pause has been answered and no resume sent since. */
+  private stopped: boolean;
+  private resumes = 0;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiting>();
+  private written: number[] = [];
+  private lastStats = new VmStats();
+
+  constructor(c: HostedGuestConfig) {
+    this.name = c.name;
+    this.memSize = c.memSize;
+    this.pages = c.memSize >>> PAGE_SHIFT;
+    this.sink = c.output;
+    this.onEnd = c.onEnd;
+    const shadowBytes = c.shadowPages * PAGE_SIZE;
+    const ram = new SharedArrayBuffer(shadowBytes + c.memSize);
+    this.ram = new Uint8Array(ram, shadowBytes, c.memSize);
+    const missing = new SharedArrayBuffer(this.pages);
+    this.missingBits = new Uint8Array(missing);
+    this.missingPages = c.image ? 0 : this.pages;
+    if (!c.image) this.missingBits.fill(1);
+    this.status.missing = this.missingPages;
+    this.pausedFlag = this.stopped = !c.image || c.paused === true;
+    // A bad image fails here, as on the native monitor, not later on the vCPU thread.
+    if (c.image) loadImage(c.name, new PhysicalMemory(c.memSize, false, ram, shadowBytes, new Uint8Array(this.pages)), c.image);
+
+    const config: VcpuConfig = {
+      name: c.name,
+      image: c.image,
+      ram,
+      memSize: c.memSize,
+      shadowPages: c.shadowPages,
+      bell: this.bell.buffer,
+      tier: c.tier,
+      slice: c.slice,
+      maxInstructions: c.maxInstructions,
+      trace: false,
+      // On a host a console can attach at any time: waiting for input is not being stuck.
+      consoleOpen: true,
+      diskSectors: 0,
+      net: false,
+      host: { paused: this.pausedFlag, status: this.status.buffer, missing },
+    };
+    this.thread = new VcpuThread(c.workerUrl);
+    const worker = this.thread.worker;
+    const port = this.channel.port1;
+    port.on('message', (m: FromVcpu) => this.receive(m));
+    this.threadEnded = new Promise<void>((resolve) => {
+      worker.once('error', (e: Error) => this.lose(`the vCPU thread failed: ${e.message}`));
+      worker.once('exit', (code) => {
+        // Anything it posted before it ended is still in the port: take it first.
+        for (let r = receiveMessageOnPort(port); r; r = receiveMessageOnPort(port)) this.receive(r.message as FromVcpu);
+        this.lose(`the vCPU thread ended (code ${code})`);
+        port.close();
+        resolve();
+      });
+    });
+    this.thread.start(config, this.channel.port2);
+  }
+
+  get instructions(): number {
+    return this.status.instret;
+  }
+
+  get time(): number {
+    return this.status.time;
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  state(): RunState {
+    if (this.ended) return this.ended.kind;
+    if (this.pausedFlag) return 'paused';
+    switch (this.status.run) {
+      case VcpuRun.WAITING: return 'waiting';
+      case VcpuRun.STALLED: return 'stalled';
+      default: return 'running';
+    }
+  }
+
+  outcome(): VmOutcome | undefined {
+    return this.ended;
+  }
+
+  stats(): VmStats {
+    return this.lastStats;
+  }
+
+  pause(): Promise<void> {
+    this.pausedFlag = true;
+    if (this.stopped || this.ended || this.gone !== undefined) return Promise.resolve();
+    const resumes = this.resumes;
+    const paused = this.request((id) => ({ kind: 'pause', id }), () => {
+      if (this.resumes === resumes) this.stopped = true;
+    });
+    // Removed (or its thread lost) before it answered: it is stopped all the same.
+    return paused.catch((e: unknown) => {
+      if (!(e instanceof GuestGoneError)) throw e;
+    });
+  }
+
+  resume(): void {
+    if (!this.pausedFlag) return;
+    this.pausedFlag = false;
+    this.stopped = false;
+    this.resumes++;
+    this.post({ kind: 'resume' });
+  }
+
+  input(bytes: Uint8Array | null): void {
+    this.post(bytes === null ? { kind: 'console-end' } : { kind: 'console-input', bytes: bytes.slice() });
+  }
+
+  setOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
+    this.sink = sink;
+  }
+
+  startDirtyLog(): Promise<void> {
+    return this.request((id) => ({ kind: 'dirty-start', id }), () => undefined);
+  }
+
+  takeDirty(): Promise<number[]> {
+    return this.request((id) => ({ kind: 'dirty-take', id }), (r) => [...(r.pages ?? [])]);
+  }
+
+  /** As of the vCPU's last stats (a tenth of a second at most while it runs); 0 just after a take. */
+  countDirty(): number {
+    return this.status.dirty;
+  }
+
+  save(): Promise<VmState> {
+    return this.request((id) => ({ kind: 'save', id }), (r) => {
+      if (!r.state) throw new GuestGoneError(`${this.name}: the vCPU sent no state`);
+      return r.state;
+    });
+  }
+
+  restore(state: VmState): Promise<void> {
+    return this.request((id) => ({ kind: 'restore', id, state }), () => undefined);
+  }
+
+  get missing(): Uint8Array | undefined {
+    return this.missingPages > 0 ? this.missingBits : undefined;
+  }
+
+  get missingCount(): number {
+    return this.missingPages;
+  }
+
+  writePage(n: number, data: Uint8Array | undefined): boolean {
+    const at = n << PAGE_SHIFT;
+    if (data) this.ram.set(data.subarray(0, PAGE_SIZE), at);
+    else this.ram.fill(0, at, at + PAGE_SIZE);
+    // The vCPU drops translated code for it and logs it dirty before it runs again.
+    if (this.written.length === 0) queueMicrotask(() => this.flushWritten());
+    this.written.push(n);
+    if (Atomics.load(this.missingBits, n) === 0) return false;
+    // Bytes first, then the mark, then the bell: a vCPU stalled on it wakes and finds the page.
+    Atomics.store(this.missingBits, n, 0);
+    this.status.missing = --this.missingPages;
+    this.bell.ring();
+    return true;
+  }
+
+  markMissing(n: number): void {
+    if (Atomics.load(this.missingBits, n) === 1) return;
+    Atomics.store(this.missingBits, n, 1);
+    this.status.missing = ++this.missingPages;
+    this.post({ kind: 'marked' });
+  }
+
+  /** The page's bytes now (a view). */
+  page(n: number): Uint8Array {
+    return pageView(this.ram, n);
+  }
+
+  /** End the run and the thread (HostedHost.remove). */
+  async remove(): Promise<void> {
+    this.post({ kind: 'stop', reason: 'removed' });
+    this.lose('removed');
+    await this.thread.close();
+    await this.threadEnded;
+  }
+
+  // ---- the channel -------------------------------------------------------------
+
+  private request<T>(message: (id: number) => ToVcpu, take: (r: Reply) => T): Promise<T> {
+    if (this.gone !== undefined) return Promise.reject(new GuestGoneError(`${this.name}: ${this.gone}`));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, {
+        done: (r) => {
+          try {
+            resolve(take(r));
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        },
+        fail: reject,
+      });
+      this.post(message(id));
+    });
+  }
+
+  /** A message for the vCPU, and the doorbell so a sleeping vCPU wakes for it. */
+  private post(m: ToVcpu): void {
+    if (this.gone !== undefined) return;
+    this.flushWritten();
+    this.channel.port1.postMessage(m);
+    this.bell.ring();
+  }
+
+  private flushWritten(): void {
+    if (this.written.length === 0 || this.gone !== undefined) return;
+    const pages = this.written;
+    this.written = [];
+    this.channel.port1.postMessage({ kind: 'written', pages } satisfies ToVcpu);
+    this.bell.ring();
+  }
+
+  private receive(m: FromVcpu): void {
+    switch (m.kind) {
+      case 'output':
+        if (m.console) this.sink?.(m.console);
+        break;
+      case 'reply': {
+        const w = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        w?.done(m);
+        break;
+      }
+      case 'missing-page':
+        this.onMissingPage?.(m.page);
+        break;
+      case 'stats':
+        this.lastStats = statsFrom(m.stats);
+        break;
+      case 'ended':
+        this.lastStats = statsFrom(m.exit.stats);
+        this.end(m.exit.outcome.kind === 'stopped' ? { kind: 'failed', reason: `stopped (${m.exit.outcome.reason})` } : m.exit.outcome);
+        break;
+      case 'exit':
+        this.lastStats = statsFrom(m.exit.stats);
+        this.lose('its vCPU has stopped');
+        break;
+      case 'crash':
+        this.end({ kind: 'failed', reason: `the vCPU thread failed: ${m.message}` });
+        this.lose(`the vCPU thread failed: ${m.message}`);
+        break;
+      default:
+        break; // disk and network requests: no such devices on a host yet
+    }
+  }
+
+  private end(outcome: VmOutcome): void {
+    if (this.ended || this.gone !== undefined) return;
+    this.ended = outcome;
+    this.onEnd(outcome);
+  }
+
+  /** The vCPU will answer no more: fail what waits for it. */
+  private lose(why: string): void {
+    if (this.gone === undefined) {
+      if (!this.ended && why !== 'removed') this.end({ kind: 'failed', reason: why });
+      this.gone = why;
+    }
+    const err = new GuestGoneError(`${this.name}: ${why}`);
+    for (const w of this.waiting.values()) w.fail(err);
+    this.waiting.clear();
+  }
+}
+
+/** Load the image into the VM's RAM (the vCPU boots from it), or say why it does not fit. */
+function loadImage(name: string, ram: PhysicalMemory, image: Image): void {
+  try {
+    loadImageIntoRam(ram, image);
+  } catch (e) {
+    if (e instanceof BootError) throw new BootError(`${name}: ${e.message}`);
+    throw e;
+  }
+}
