@@ -28,7 +28,7 @@ export function registerServe(program: Command): void {
     .description('run a monitor daemon that hosts VMs for typevisor vm and typevisor migrate')
     .option('--listen <host:port>', `where to listen (default ${DEFAULT_HOST}:${DEFAULT_PORT}; port 0 picks a free one)`)
     .option('--token <token>', `the shared token clients must present (default: $${TOKEN_ENV}; if neither, one is generated and printed)`)
-    .option('--capacity <size>', 'machine RAM for all its VMs, shadow page tables included', `${DEFAULT_CAPACITY / 1024 / 1024}M`)
+    .option('--capacity <size>', 'RAM for each monitor\'s VMs (native and hosted), shadow page tables included', `${DEFAULT_CAPACITY / 1024 / 1024}M`)
     .option('--quiet', 'print only the listening line, not a line per event')
     .addHelpText('after', `
 The daemon listens on ${DEFAULT_HOST} unless --listen names another address:
@@ -39,6 +39,10 @@ token is then the only protection, and the traffic is not encrypted.
 Every connection must present the token; a wrong or missing one is refused
 with a reason. The token travels on the command line of --token (visible in
 ps): prefer $${TOKEN_ENV}.
+
+Its VMs run on two monitors (typevisor vm start --monitor): native, one
+simulated machine whose VMs share the daemon's thread in virtual time, and
+hosted, a worker thread per VM in host time. --capacity bounds each.
 
 It prints "listening on HOST:PORT" first, then a line per event (VMs started
 and stopped, migrations, refused connections). Ctrl-C or SIGTERM stops it,
@@ -107,7 +111,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Only now say where: whoever waits for this line may signal us at once.
-  writeOut(1, `typevisor daemon listening on ${c.bold(service.address)} (pid ${process.pid}, ${capacity / 1024 / 1024} MiB for VMs)\n`);
+  writeOut(1, `typevisor daemon listening on ${c.bold(service.address)} (pid ${process.pid}, ${capacity / 1024 / 1024} MiB for VMs on each monitor: native, hosted)\n`);
   await service.done;
   process.exit(0);
 }

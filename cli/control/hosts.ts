@@ -2,17 +2,24 @@
  * The monitors a daemon runs its VMs on: the composition `typevisor serve`
  * (and the tests' in-process daemons) hand to the control plane, which only
  * knows core's VmHost.
+ *
+ *   native  one simulated machine of `capacity` bytes, its VMs sharing the
+ *           daemon's thread in slices, in virtual time
+ *   hosted  a worker thread per VM over RAM in a SharedArrayBuffer, in host
+ *           time; its VMs together hold at most `capacity` bytes
  */
 import type { Hosts } from '../../hypervisor/control/registry.js';
+import { HostedHost } from '../../hypervisor/hosted/host.js';
 import { NativeMonitor } from '../../hypervisor/native/monitor.js';
 
 export interface HostsOptions {
-  /** Machine RAM for the native monitor's VMs (shadow tables included). */
+  /** RAM for each monitor's VMs, shadow tables included. */
   readonly capacity: number;
 }
 
 export function daemonHosts(o: HostsOptions): Hosts {
   return {
     native: new NativeMonitor([], { capacity: o.capacity }),
+    hosted: new HostedHost({ capacity: o.capacity }),
   };
 }

@@ -17,7 +17,9 @@
  */
 import type { VmOutcome } from '../core/monitor.js';
 import { VmStats } from '../core/stats.js';
-import type { VmEvent, VmSnapshot as VmState } from '../core/vm.js';
+import type { Lifecycle } from '../core/lifecycle.js';
+import type { VmState } from '../core/state.js';
+import type { VmEvent } from '../core/vm.js';
 import type { Tier } from '../../vm/machine.js';
 import type { Image } from '../../isa/image.js';
 
@@ -39,7 +41,7 @@ export type ToVcpu =
   | { readonly kind: 'dirty-start'; readonly id: number }
   | { readonly kind: 'dirty-take'; readonly id: number }
   /** The VM's state (reply with it); replace it (reply once done). */
-  | { readonly kind: 'save'; readonly id: number }
+  | { readonly kind: 'save'; readonly id: number; readonly lifecycle: Lifecycle }
   | { readonly kind: 'restore'; readonly id: number; readonly state: VmState }
   /** The main thread wrote these pages (writePage): drop translated code, log them dirty. */
   | { readonly kind: 'written'; readonly pages: readonly number[] }

@@ -22,7 +22,8 @@ import type { Guest, RunState } from '../core/host.js';
 import { pageView } from '../core/host.js';
 import type { VmOutcome } from '../core/monitor.js';
 import { VmStats } from '../core/stats.js';
-import type { VmSnapshot as VmState } from '../core/vm.js';
+import type { Lifecycle } from '../core/lifecycle.js';
+import type { VmState } from '../core/state.js';
 import { Doorbell, statsFrom, VcpuRun, VmStatus, type FromVcpu, type ToVcpu, type VcpuConfig } from './channel.js';
 import { VcpuThread } from './vcpu-thread.js';
 
@@ -208,8 +209,8 @@ export class HostedGuest implements Guest {
     return this.status.dirty;
   }
 
-  save(): Promise<VmState> {
-    return this.request((id) => ({ kind: 'save', id }), (r) => {
+  save(lifecycle: Lifecycle): Promise<VmState> {
+    return this.request((id) => ({ kind: 'save', id, lifecycle }), (r) => {
       if (!r.state) throw new GuestGoneError(`${this.name}: the vCPU sent no state`);
       return r.state;
     });

@@ -257,7 +257,7 @@ export class HostedVcpu {
         break;
       case 'save':
         this.unload();
-        this.link.send({ kind: 'reply', id: m.id, state: vm.save() });
+        this.link.send({ kind: 'reply', id: m.id, state: vm.save('hosted', m.lifecycle) });
         break;
       case 'restore':
         this.unload();

@@ -11,7 +11,7 @@ describe('typevisor serve', () => {
   test('listens on 127.0.0.1 and says where first', async () => {
     const d = await spawnDaemon();
     expect(d.address).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(d.log()).toMatch(/^typevisor daemon listening on 127\.0\.0\.1:\d+ \(pid \d+, 256 MiB for VMs\)\n/);
+    expect(d.log()).toMatch(/^typevisor daemon listening on 127\.0\.0\.1:\d+ \(pid \d+, 256 MiB for VMs on each monitor: native, hosted\)\n/);
   });
 
   test('a client with the right token is served; a wrong or missing one is refused, and the daemon logs it', async () => {

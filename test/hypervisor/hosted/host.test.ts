@@ -99,8 +99,8 @@ describe('HostedHost', () => {
     expect(g.time).toBeGreaterThanOrEqual(g.instructions);
     expect(g.stats().mmio).toBeGreaterThan(0);
     // An ended VM still answers: its state is there to read.
-    const s = await g.save();
-    expect(s.halted).toBe(true);
+    const s = await g.save('paused');
+    expect(s.vcpu.halted).toBe(true);
     expect(s.cpu.instret).toBe(g.instructions);
   }, 60_000);
 
@@ -131,7 +131,7 @@ describe('HostedHost', () => {
     await g.threadEnded;
     expect(h.find('r')).toBeUndefined();
     expect(h.guests).toEqual([]);
-    await expect(g.save()).rejects.toBeInstanceOf(GuestGoneError);
+    await expect(g.save('paused')).rejects.toBeInstanceOf(GuestGoneError);
     await expect(g.takeDirty()).rejects.toBeInstanceOf(GuestGoneError);
   }, 60_000);
 
@@ -160,12 +160,12 @@ describe('HostedGuest: pause, resume, state', () => {
     expect(g.paused).toBe(true);
     expect(g.state()).toBe('paused');
     const at = g.instructions;
-    const s1 = await g.save();
+    const s1 = await g.save('paused');
     expect(s1.cpu.instret).toBe(at);
     await new Promise((r) => setTimeout(r, 30));
     expect(g.instructions).toBe(at);
     await g.pause(); // idempotent
-    expect((await g.save()).cpu).toEqual(s1.cpu);
+    expect((await g.save('paused')).cpu).toEqual(s1.cpu);
     const printed = out.text;
     expect(ref.output.startsWith(printed)).toBe(true); // everything printed before the pause has arrived, and no more
     g.resume();
@@ -216,7 +216,7 @@ describe('HostedGuest: the dirty log while it runs', () => {
     expect(Buffer.compare(copy, g.ram)).toBe(0);
     expect(g.countDirty()).toBe(0);
     // The copy is a guest: on a second VM it runs on to the same end.
-    const state = await g.save();
+    const state = await g.save('paused');
     const out2 = sink();
     const twin = host().add({ name: 'twin', memSize: MEM, output: out2.out });
     copyPages(copy, twin);
@@ -236,7 +236,7 @@ describe('HostedGuest: arriving VMs', () => {
     const src = host().add({ name: 'src', memSize: MEM, image: img, output: out.out });
     await until(() => src.instructions > 2_000_000, 'the source to run');
     await src.pause();
-    return { src, out, state: await src.save(), pages: src.ram.slice(), before: out.text };
+    return { src, out, state: await src.save('paused'), pages: src.ram.slice(), before: out.text };
   }
 
   test('created empty: paused, every page missing; pages and state copied in, it runs on as the reference does', async () => {
@@ -332,7 +332,7 @@ describe('between monitors', () => {
       const n1 = native.add({ name: 'n1', memSize: MEM, image: img, output: out });
       await until(() => n1.instructions > 2_000_000, 'the native guest to run');
       await n1.pause();
-      const s1 = await n1.save();
+      const s1 = await n1.save('paused');
       const hosted = host().add({ name: 'h', memSize: MEM, output: out });
       copyPages(n1.ram, hosted);
       await hosted.restore(s1);
@@ -341,7 +341,7 @@ describe('between monitors', () => {
       await until(() => hosted.instructions > s1.cpu.instret + 2_000_000, 'the hosted guest to run');
       await hosted.pause();
       expect(ended(hosted)).toBe(false);
-      const s2 = await hosted.save();
+      const s2 = await hosted.save('paused');
       const n2 = native.add({ name: 'n2', memSize: MEM, output: out });
       copyPages(hosted.ram, n2);
       await n2.restore(s2);
