@@ -20,6 +20,6 @@ export interface HostsOptions {
 export function daemonHosts(o: HostsOptions): Hosts {
   return {
     native: new NativeMonitor([], { capacity: o.capacity }),
-    hosted: new HostedHost({ capacity: o.capacity }),
+    hosted: new HostedHost({ capacity: o.capacity, spareThread: true }),
   };
 }

@@ -38,7 +38,8 @@ export interface HostedGuestConfig {
   readonly slice: number;
   readonly tier: Tier | undefined;
   readonly maxInstructions: number | undefined;
-  readonly workerUrl: URL | undefined;
+  /** The vCPU thread it runs on (started by its host, maybe ahead of time); it ends with the VM. */
+  readonly thread: VcpuThread;
   /** The guest powered off, failed, got stuck or used its budget (not called when removed). */
   readonly onEnd: (outcome: VmOutcome) => void;
 }
@@ -120,7 +121,7 @@ export class HostedGuest implements Guest {
       net: false,
       host: { paused: this.pausedFlag, status: this.status.buffer, missing },
     };
-    this.thread = new VcpuThread(c.workerUrl);
+    this.thread = c.thread;
     const worker = this.thread.worker;
     const port = this.channel.port1;
     port.on('message', (m: FromVcpu) => this.receive(m));

@@ -12,6 +12,7 @@ import { DEFAULT_SHADOW_PAGES, vmFootprint } from '../core/layout.js';
 import type { VmOutcome } from '../core/monitor.js';
 import { HostedGuest } from './guest.js';
 import { HOSTED_SLICE } from './monitor.js';
+import { VcpuThread } from './vcpu-thread.js';
 
 export interface HostedHostOptions {
   /** Bytes of guest RAM plus shadow frames the host's VMs may hold in all. */
@@ -25,6 +26,13 @@ export interface HostedHostOptions {
   /** The compiled vCPU thread (default: vcpu-worker.js beside this module). */
   readonly workerUrl?: URL;
   readonly onVmEnd?: (name: string, outcome: VmOutcome) => void;
+  /**
+   * Keep one vCPU thread started ahead of need. Starting a thread (a V8
+   * isolate loading the interpreter) takes tens of milliseconds; a VM that
+   * arrives by post-copy would spend them inside its downtime. A daemon
+   * keeps a spare; a one-off host need not.
+   */
+  readonly spareThread?: boolean;
 }
 
 export class HostedHost implements VmHost {
@@ -36,11 +44,22 @@ export class HostedHost implements VmHost {
   private closed = false;
   private readonly removals = new Set<Promise<void>>();
   private served: (() => void) | undefined;
+  private spare: VcpuThread | undefined;
 
   constructor(private readonly options: HostedHostOptions) {
     if (!Number.isInteger(options.capacity) || options.capacity < 0 || options.capacity % PAGE_SIZE !== 0) throw new MonitorConfigError('host capacity must be a multiple of 4 KiB');
     this.shadowPages = options.shadowPages ?? DEFAULT_SHADOW_PAGES;
     this.onVmEnd = options.onVmEnd;
+    if (options.spareThread) this.spare = new VcpuThread(options.workerUrl).unref();
+  }
+
+  /** A thread for a new VM: the spare (then another is started), or a new one. */
+  private takeThread(): VcpuThread {
+    const t = this.spare;
+    if (!t) return new VcpuThread(this.options.workerUrl);
+    this.spare = new VcpuThread(this.options.workerUrl).unref();
+    t.worker.ref();
+    return t;
   }
 
   /** Bytes of the capacity not held by a VM. */
@@ -67,7 +86,7 @@ export class HostedHost implements VmHost {
       slice: o.slice ?? HOSTED_SLICE,
       tier: o.tier,
       maxInstructions: o.maxInstructions,
-      workerUrl: o.workerUrl,
+      thread: this.takeThread(),
       onEnd: (outcome) => this.onVmEnd?.(c.name, outcome),
     });
     this.vms.set(c.name, guest);
@@ -103,7 +122,9 @@ export class HostedHost implements VmHost {
   async close(): Promise<void> {
     this.closed = true;
     for (const name of [...this.vms.keys()]) this.remove(name);
-    await Promise.all([...this.removals]);
+    const spare = this.spare;
+    this.spare = undefined;
+    await Promise.all([...this.removals, spare?.close()]);
     this.served?.();
   }
 }
