@@ -1,8 +1,6 @@
 /**
- * What every monitor offers the layers above it (the CLI, the control daemon,
- * migration): VMs to look at, a run to await, console input to route.
+ * How a VM's run ends and what a run reports, for every monitor.
  */
-import type { VirtualMachine } from './vm.js';
 import type { VmStats } from './stats.js';
 
 export type VmOutcome =
@@ -24,8 +22,12 @@ export interface MonitorResult {
   readonly wallMs: number;
 }
 
+/**
+ * A monitor run to completion (typevisor boot --monitor …): its VMs booted,
+ * run until each ends, console input routed. Both monitors implement it; a
+ * long-lived host whose VMs come and go is a VmHost (host.ts).
+ */
 export interface Monitor {
-  readonly vms: readonly VirtualMachine[];
   /** Run every VM until each has powered off, failed, or can make no more progress. */
   run(): Promise<MonitorResult>;
   /** Console input for the VM that has the console (the first one); null when input ends. */

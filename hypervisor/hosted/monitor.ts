@@ -24,7 +24,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
-import type { MonitorResult, VmOutcome } from '../core/monitor.js';
+import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor.js';
 import type { VmEvent } from '../core/vm.js';
 import { MonitorConfigError } from '../core/host.js';
 import { DEFAULT_SHADOW_PAGES } from '../core/layout.js';
@@ -69,7 +69,7 @@ export const HOSTED_SLICE = 20_000;
 /** How long a stop waits for the vCPU to answer before the thread is ended from outside. */
 const STOP_GRACE_MS = 5000;
 
-export class HostedMonitor {
+export class HostedMonitor implements Monitor {
   private readonly options: HostedMonitorOptions;
   private readonly bell = new Doorbell();
   private readonly channel = new MessageChannel();
