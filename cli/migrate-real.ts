@@ -12,6 +12,7 @@ import { writeImage } from '../isa/image.js';
 import { parseAddress } from '../hypervisor/control/address.js';
 import { ControlClient } from '../hypervisor/control/client.js';
 import type { Comparison, ComparisonSpec, StrategyRun } from '../hypervisor/migration/compare.js';
+import { measureLoopback } from '../hypervisor/migration/loopback.js';
 import { runBaseline } from '../hypervisor/migration/simulate.js';
 import { startTourDaemons } from './control/tour-daemons.js';
 
@@ -20,7 +21,9 @@ const STEP_TIMEOUT = 120_000;
 
 export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd: string): Promise<Comparison> {
   const ref = spec.verify === false ? undefined : await runBaseline(spec.image, spec.memSize);
-  const daemons = await startTourDaemons(cliPath, cwd, 2);
+  spec.progress?.('raw loopback TCP…');
+  const loopback = await measureLoopback();
+  const daemons = await startTourDaemons(cliPath, cwd, 2, ['--capacity', daemonCapacity(spec.memSize)]);
   const [a, b] = daemons.daemons;
   const connect = (address: string): Promise<ControlClient> => ControlClient.connect({ address: parseAddress(address), token: daemons.token, client: 'migrate-compare' });
   const runs: StrategyRun[] = [];
@@ -76,7 +79,13 @@ export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd:
   } finally {
     await daemons.stop();
   }
-  return { mode: 'real', workload: spec.workload, params: spec.params, memSize: spec.memSize, link: spec.link, at: spec.at, runs };
+  return { mode: 'real', workload: spec.workload, params: spec.params, memSize: spec.memSize, link: spec.link, at: spec.at, runs, loopback };
+}
+
+/** `serve --capacity` with room for one guest of `memSize` and its shadow tables (at least the default 256M). */
+export function daemonCapacity(memSize: number): string {
+  const MiB = 1024 * 1024;
+  return `${Math.max(256, Math.ceil((memSize * 1.25) / MiB) + 64)}M`;
 }
 
 async function until(cond: () => Promise<boolean>, what: string): Promise<void> {

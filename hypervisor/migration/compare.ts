@@ -8,8 +8,9 @@
 import type { Image } from '../../isa/image.js';
 import { TICKS_PER_MS } from './clock.js';
 import type { MigrationOptions, StrategyName } from './options.js';
-import { formatBytes, reportRows, timeUnit, type MigrationReport } from './report.js';
+import { effectiveRate, formatBytes, reportRows, timeUnit, type MigrationReport } from './report.js';
 import { runBaseline, simulateMigration } from './simulate.js';
+import type { LoopbackRate } from './loopback.js';
 import { formatRate, type LinkSpec } from './transports/simulated.js';
 
 export interface ComparisonSpec {
@@ -46,6 +47,8 @@ export interface Comparison {
   readonly link: LinkSpec;
   readonly at: number;
   readonly runs: readonly StrategyRun[];
+  /** 'real': this machine's raw loopback TCP rate, measured in the same run (bytes/s). */
+  readonly loopback?: LoopbackRate;
 }
 
 /** Default watch window before and after, for the guest's progress rate: virtual ms. */
@@ -88,7 +91,9 @@ export function describeComparison(c: Comparison): string {
 /** The table rows (label first, one column per strategy), with the check row. */
 export function comparisonRows(c: Comparison): string[][] {
   const reports = c.runs.map((r) => r.report);
-  return [['', ...c.runs.map((r) => r.strategy)], ...reportRows(reports), ['checked', ...c.runs.map((r) => (r.verified === null ? '—' : r.verified ? 'ok' : 'WRONG'))]];
+  const raw = c.loopback?.rate;
+  const vsRaw = raw ? [['  ÷ raw loopback', ...reports.map((r) => (r.totalMs > 0 ? `${(effectiveRate(r) / raw).toFixed(2)}×` : '—'))]] : [];
+  return [['', ...c.runs.map((r) => r.strategy)], ...reportRows(reports), ...vsRaw, ['checked', ...c.runs.map((r) => (r.verified === null ? '—' : r.verified ? 'ok' : 'WRONG'))]];
 }
 
 export function comparisonNotes(c: Comparison): string[] {
@@ -96,6 +101,7 @@ export function comparisonNotes(c: Comparison): string[] {
   const stops = c.runs.filter((r) => r.report.stopReason && r.report.converged === false).map((r) => `${r.strategy} did not converge: ${r.report.stopReason}; --on-stall ${r.report.options.onStall}`);
   return [
     ...stops,
+    ...(c.loopback ? [`effective rate = guest memory ÷ total time; raw loopback TCP on this machine, measured in the same run: ${formatRate(c.loopback.rate)}`] : []),
     c.mode === 'real'
       ? `times in ${unit} of wall time between two processes: they vary from run to run; guest MIPS is guest virtual time per wall second`
       : `times in ${unit}: 1 ms = 100 000 guest instructions (a nominal 100 MIPS); every number is the same on every run`,
