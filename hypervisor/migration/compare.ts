@@ -91,9 +91,11 @@ export function describeComparison(c: Comparison): string {
 /** The table rows (label first, one column per strategy), with the check row. */
 export function comparisonRows(c: Comparison): string[][] {
   const reports = c.runs.map((r) => r.report);
+  const rows = reportRows(reports);
   const raw = c.loopback?.rate;
-  const vsRaw = raw ? [['  ÷ raw loopback', ...reports.map((r) => (r.totalMs > 0 ? `${(effectiveRate(r) / raw).toFixed(2)}×` : '—'))]] : [];
-  return [['', ...c.runs.map((r) => r.strategy)], ...reportRows(reports), ...vsRaw, ['checked', ...c.runs.map((r) => (r.verified === null ? '—' : r.verified ? 'ok' : 'WRONG'))]];
+  // Over real TCP: each effective rate as a multiple of this machine's raw loopback, under it.
+  if (raw) rows.splice(rows.findIndex((r) => r[0] === 'effective rate') + 1, 0, ['  ÷ raw loopback', ...reports.map((r) => (r.totalMs > 0 ? `${(effectiveRate(r) / raw).toFixed(2)}×` : '—'))]);
+  return [['', ...c.runs.map((r) => r.strategy)], ...rows, ['checked', ...c.runs.map((r) => (r.verified === null ? '—' : r.verified ? 'ok' : 'WRONG'))]];
 }
 
 export function comparisonNotes(c: Comparison): string[] {

@@ -133,9 +133,14 @@ export function effectiveRate(r: Pick<MigrationReport, 'memBytes' | 'totalMs'>):
   return r.totalMs > 0 ? (r.memBytes / r.totalMs) * 1000 : 0;
 }
 
-/** Guest memory moved per second of copying (bytes/s): memory ÷ the rounds' and post-copy's time. */
+/** Time spent copying memory: the rounds', and post-copy's after the switchover. */
+export function copyMs(r: Pick<MigrationReport, 'rounds' | 'postcopy'>): number {
+  return r.rounds.reduce((n, x) => n + x.durationMs, 0) + (r.postcopy?.durationMs ?? 0);
+}
+
+/** Guest memory moved per second of copying (bytes/s): memory ÷ copyMs. */
 export function copyRate(r: Pick<MigrationReport, 'memBytes' | 'rounds' | 'postcopy'>): number {
-  const ms = r.rounds.reduce((n, x) => n + x.durationMs, 0) + (r.postcopy?.durationMs ?? 0);
+  const ms = copyMs(r);
   return ms > 0 ? (r.memBytes / ms) * 1000 : 0;
 }
 
