@@ -24,7 +24,7 @@ describe('a guest full of data, migrated between two daemons', () => {
       expect(run.verified).toBe(true);
     }
     const rows = filledRows(r);
-    expect(rows[0]).toEqual(['', 'stop-and-copy', 'post-copy']);
+    expect(rows[0]).toEqual(['', 'stop-and-copy, cold', 'post-copy']);
     expect(rows.find((x) => x[0] === '  ÷ raw loopback')?.[1]).toMatch(/^\d+\.\d\d×$/);
   }, 120_000);
 
