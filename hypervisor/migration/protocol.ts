@@ -309,6 +309,9 @@ const PAYLOAD: Partial<Record<FrameType, Parser>> = {
   [FrameType.RECOVER_STATE]: new Parser().endianness('little').uint8('running').uint32('bitmapLen').buffer('bitmap', { length: lengthOf('bitmapLen') }),
 };
 
+// Compiled now, not on each type's first frame: STATE's would otherwise be compiled inside the downtime.
+for (const parser of Object.values(PAYLOAD)) parser.compile();
+
 /**
  * The least payload each type can have (its fixed fields), so that a short
  * payload is named before binary-parser runs off its end.
@@ -582,12 +585,21 @@ export function packBitmap(marks: Uint8Array): Uint8Array {
 export function unpackBitmap(bits: Uint8Array, pages: number): Uint8Array {
   const out = new Uint8Array(pages);
   const whole = Math.min(bits.length, pages >>> 3);
+  // Runs of whole bytes set (post-copy: most of memory still on the source) as one fill each.
+  let run = -1;
   for (let i = 0; i < whole; i++) {
     const b = bits[i]!;
-    if (b === 0) continue;
-    if (b === 0xff) out.fill(1, i * 8, i * 8 + 8);
-    else for (let k = 0; k < 8; k++) out[i * 8 + k] = (b >>> k) & 1;
+    if (b === 0xff) {
+      if (run < 0) run = i;
+      continue;
+    }
+    if (run >= 0) {
+      out.fill(1, run * 8, i * 8);
+      run = -1;
+    }
+    if (b !== 0) for (let k = 0; k < 8; k++) out[i * 8 + k] = (b >>> k) & 1;
   }
+  if (run >= 0) out.fill(1, run * 8, whole * 8);
   for (let p = whole * 8; p < pages; p++) out[p] = (bits[p >>> 3]! >>> (p & 7)) & 1;
   return out;
 }
