@@ -83,7 +83,7 @@ export async function compareStrategies(spec: ComparisonSpec): Promise<Compariso
 /** The heading line: what was compared. */
 export function describeComparison(c: Comparison): string {
   const params = Object.entries(c.params).map(([k, v]) => `${k}=${v}`).join(' ');
-  const head = `${c.workload} (${params}), ${formatBytes(c.memSize)} of guest memory`;
+  const head = `${c.workload}${params ? ` (${params})` : ''}, ${formatBytes(c.memSize)} of guest memory`;
   if (c.mode === 'real') return `${head}, two typevisor serve daemons over TCP on 127.0.0.1 (wall time), migrated after ${c.at.toLocaleString('en-US')} guest instructions`;
   return `${head}, link ${formatRate(c.link.bandwidth)} with ${c.link.latencyMs} ms latency (simulated), migrated after ${c.at.toLocaleString('en-US')} guest instructions (${(c.at / TICKS_PER_MS).toFixed(2)} virtual ms)`;
 }
