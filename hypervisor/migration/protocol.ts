@@ -339,6 +339,7 @@ const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padSt
 function payloadSize(type: FrameType, p: Record<string, unknown>): number {
   switch (type) {
     case FrameType.HELLO: return ID_BYTES + 11 + (p['nameLen'] as number);
+    case FrameType.PAGES: return 5 + (p['pages'] as { kind: number }[]).reduce((n, e) => n + 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0), 0);
     case FrameType.STATE: return 9 + (p['stateLen'] as number) + (p['bitmapLen'] as number);
     case FrameType.COMPLETE: return 4 + (p['metricsLen'] as number);
     case FrameType.CANCEL: case FrameType.ERROR: return 2 + (p['reasonLen'] as number);
