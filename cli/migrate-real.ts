@@ -13,14 +13,17 @@ import { parseAddress } from '../hypervisor/control/address.js';
 import { ControlClient } from '../hypervisor/control/client.js';
 import type { Comparison, ComparisonSpec, StrategyRun } from '../hypervisor/lab/compare.js';
 import { runBaseline } from '../hypervisor/lab/simulate.js';
-import { startTourDaemons } from './control/tour-daemons.js';
+import { measureLoopback } from '../hypervisor/migration/loopback.js';
+import { daemonCapacity, startTourDaemons } from './control/tour-daemons.js';
 
 /** Give up on one strategy after this long (ms). */
 const STEP_TIMEOUT = 120_000;
 
 export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd: string): Promise<Comparison> {
   const ref = spec.verify === false ? undefined : await runBaseline(spec.image, spec.memSize);
-  const daemons = await startTourDaemons(cliPath, cwd, 2);
+  spec.progress?.('raw loopback TCP…');
+  const loopback = await measureLoopback();
+  const daemons = await startTourDaemons(cliPath, cwd, 2, ['--capacity', daemonCapacity(spec.memSize)]);
   const [a, b] = daemons.daemons;
   const connect = (address: string): Promise<ControlClient> => ControlClient.connect({ address: parseAddress(address), token: daemons.token, client: 'migrate-compare' });
   const runs: StrategyRun[] = [];
@@ -76,7 +79,7 @@ export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd:
   } finally {
     await daemons.stop();
   }
-  return { mode: 'real', workload: spec.workload, params: spec.params, memSize: spec.memSize, link: spec.link, at: spec.at, runs };
+  return { mode: 'real', workload: spec.workload, params: spec.params, memSize: spec.memSize, link: spec.link, at: spec.at, runs, loopback };
 }
 
 async function until(cond: () => Promise<boolean>, what: string): Promise<void> {

@@ -2,6 +2,7 @@
 import type { BenchSection } from '../section.js';
 import { interpreterSection } from './interpreter.js';
 import { migrationSection } from './migration.js';
+import { migrationThroughputSection } from './migration-throughput.js';
 import { monitorsSection } from './monitors.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection];

@@ -21,7 +21,7 @@ export interface TourDaemons {
 }
 
 /** Start `count` daemons; rejects (after stopping any that started) if one does not come up within 10 s. */
-export async function startTourDaemons(cliPath: string, cwd: string, count: number): Promise<TourDaemons> {
+export async function startTourDaemons(cliPath: string, cwd: string, count: number, args: readonly string[] = []): Promise<TourDaemons> {
   const token = generateToken();
   const daemons: TourDaemon[] = [];
   const stop = async (): Promise<boolean> => {
@@ -38,7 +38,7 @@ export async function startTourDaemons(cliPath: string, cwd: string, count: numb
     return codes.every((c) => c === 0);
   };
   try {
-    for (let i = 0; i < count; i++) daemons.push(await startOne(cliPath, cwd, token));
+    for (let i = 0; i < count; i++) daemons.push(await startOne(cliPath, cwd, token, args));
   } catch (e) {
     await stop();
     throw e;
@@ -46,8 +46,8 @@ export async function startTourDaemons(cliPath: string, cwd: string, count: numb
   return { token, daemons, stop };
 }
 
-function startOne(cliPath: string, cwd: string, token: string): Promise<TourDaemon> {
-  const proc = spawn(process.execPath, [cliPath, 'serve', '--listen', '127.0.0.1:0', '--quiet'], {
+function startOne(cliPath: string, cwd: string, token: string, args: readonly string[]): Promise<TourDaemon> {
+  const proc = spawn(process.execPath, [cliPath, 'serve', '--listen', '127.0.0.1:0', '--quiet', ...args], {
     cwd,
     env: { ...process.env, [TOKEN_ENV]: token },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -73,4 +73,10 @@ function startOne(cliPath: string, cwd: string, token: string): Promise<TourDaem
       if (!daemon) reject(new Error(`typevisor serve exited (${code}) before listening:\n${out}`));
     });
   });
+}
+
+/** `serve --capacity` with room for one guest of `memSize` and its shadow tables (at least the default 256M). */
+export function daemonCapacity(memSize: number): string {
+  const MiB = 1024 * 1024;
+  return `${Math.max(256, Math.ceil((memSize * 1.25) / MiB) + 64)}M`;
 }

@@ -7,8 +7,9 @@
  */
 import type { Image } from '../../isa/image.js';
 import { TICKS_PER_MS } from '../migration/clock.js';
+import type { LoopbackRate } from '../migration/loopback.js';
 import type { MigrationOptions, StrategyName } from '../migration/options.js';
-import { formatBytes, reportRows, timeUnit, type MigrationReport } from '../migration/report.js';
+import { effectiveRate, formatBytes, reportRows, timeUnit, type MigrationReport } from '../migration/report.js';
 import { runBaseline, simulateMigration } from './simulate.js';
 import { formatRate, type LinkSpec } from '../migration/transports/simulated.js';
 
@@ -46,6 +47,8 @@ export interface Comparison {
   readonly link: LinkSpec;
   readonly at: number;
   readonly runs: readonly StrategyRun[];
+  /** 'real': this machine's raw loopback TCP rate, measured in the same run (bytes/s). */
+  readonly loopback?: LoopbackRate;
 }
 
 /** Default watch window before and after, for the guest's progress rate: virtual ms. */
@@ -80,7 +83,7 @@ export async function compareStrategies(spec: ComparisonSpec): Promise<Compariso
 /** The heading line: what was compared. */
 export function describeComparison(c: Comparison): string {
   const params = Object.entries(c.params).map(([k, v]) => `${k}=${v}`).join(' ');
-  const head = `${c.workload} (${params}), ${formatBytes(c.memSize)} of guest memory`;
+  const head = `${c.workload}${params ? ` (${params})` : ''}, ${formatBytes(c.memSize)} of guest memory`;
   if (c.mode === 'real') return `${head}, two typevisor serve daemons over TCP on 127.0.0.1 (wall time), migrated after ${c.at.toLocaleString('en-US')} guest instructions`;
   return `${head}, link ${formatRate(c.link.bandwidth)} with ${c.link.latencyMs} ms latency (simulated), migrated after ${c.at.toLocaleString('en-US')} guest instructions (${(c.at / TICKS_PER_MS).toFixed(2)} virtual ms)`;
 }
@@ -88,7 +91,11 @@ export function describeComparison(c: Comparison): string {
 /** The table rows (label first, one column per strategy), with the check row. */
 export function comparisonRows(c: Comparison): string[][] {
   const reports = c.runs.map((r) => r.report);
-  return [['', ...c.runs.map((r) => r.strategy)], ...reportRows(reports), ['checked', ...c.runs.map((r) => (r.verified === null ? '—' : r.verified ? 'ok' : 'WRONG'))]];
+  const rows = reportRows(reports);
+  const raw = c.loopback?.rate;
+  // Over real TCP: each effective rate as a multiple of this machine's raw loopback, under it.
+  if (raw) rows.splice(rows.findIndex((r) => r[0] === 'effective rate') + 1, 0, ['  ÷ raw loopback', ...reports.map((r) => (r.totalMs > 0 ? `${(effectiveRate(r) / raw).toFixed(2)}×` : '—'))]);
+  return [['', ...c.runs.map((r) => r.strategy)], ...rows, ['checked', ...c.runs.map((r) => (r.verified === null ? '—' : r.verified ? 'ok' : 'WRONG'))]];
 }
 
 export function comparisonNotes(c: Comparison): string[] {
@@ -96,6 +103,7 @@ export function comparisonNotes(c: Comparison): string[] {
   const stops = c.runs.filter((r) => r.report.stopReason && r.report.converged === false).map((r) => `${r.strategy} did not converge: ${r.report.stopReason}; --on-stall ${r.report.options.onStall}`);
   return [
     ...stops,
+    ...(c.loopback ? [`effective rate = guest memory ÷ total time; raw loopback TCP on this machine, measured in the same run: ${formatRate(c.loopback.rate)}`] : []),
     c.mode === 'real'
       ? `times in ${unit} of wall time between two processes: they vary from run to run; guest MIPS is guest virtual time per wall second`
       : `times in ${unit}: 1 ms = 100 000 guest instructions (a nominal 100 MIPS); every number is the same on every run`,

@@ -14,7 +14,7 @@ import type { Image } from '../../isa/image.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { MigrationError } from '../migration/error.js';
 
-export const WORKLOAD_NAMES = ['idle', 'cpu', 'writes', 'incrementer'] as const;
+export const WORKLOAD_NAMES = ['idle', 'cpu', 'writes', 'incrementer', 'fill'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface Workload {

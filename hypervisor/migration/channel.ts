@@ -5,11 +5,17 @@
  */
 import type { MigrationClock } from './clock.js';
 import { LinkError, PeerError } from './error.js';
-import { encodeFrame, FrameReader, FrameType, frameName, type Frame } from './protocol.js';
+import { encodeFrame, FrameReader, FrameType, frameName, pagesFrameSize, type Frame } from './protocol.js';
 import type { Transport } from './transport.js';
 
+/** Buffers for PAGES frames kept for reuse, at most. */
+const POOL_MAX = 8;
+
 export class Channel {
-  private readonly reader = new FrameReader();
+  /** Frames put together in one reused buffer: a PAGES frame's data is good until the next receive(). */
+  private readonly reader = new FrameReader({ reuse: true });
+  /** Free buffers for PAGES frames (only when the transport lets go of a buffer once written). */
+  private readonly pool: Uint8Array[] = [];
   private seq = 0;
   private tail: Promise<void> = Promise.resolve();
   private capStart = -1;
@@ -30,11 +36,22 @@ export class Channel {
 
   /** Send a frame after those already queued; resolves once the link has taken it. */
   send(frame: Frame): Promise<void> {
-    const bytes = encodeFrame(frame, this.seq++);
+    // A PAGES frame is encoded (its pages copied) now, into a reused buffer when the transport allows.
+    const buffer = frame.type === FrameType.PAGES && this.transport.releasesWrites ? this.take(pagesFrameSize(frame.pages)) : undefined;
+    const bytes = encodeFrame(frame, this.seq++, buffer);
+    let held = buffer !== undefined;
+    const release = (): void => {
+      if (held) this.give(buffer!);
+      held = false;
+    };
     const run = async (): Promise<void> => {
       if (this.closed) throw new LinkError(`cannot send ${frameName(frame.type)}: the channel is closed`);
       const t0 = this.clock.now();
-      await this.transport.write(bytes);
+      try {
+        await this.transport.write(bytes);
+      } finally {
+        release();
+      }
       const t1 = this.clock.now();
       this.busyMs += t1 - t0;
       this.bytesSent += bytes.length;
@@ -48,11 +65,29 @@ export class Channel {
     };
     const p = this.tail.then(run);
     this.tail = p.catch(() => {});
+    if (buffer) p.catch(release); // never written (the channel closed first): free it all the same
     return p;
   }
 
+  private take(size: number): Uint8Array {
+    for (let i = this.pool.length - 1; i >= 0; i--) {
+      const b = this.pool[i]!;
+      if (b.length >= size) {
+        this.pool.splice(i, 1);
+        return b;
+      }
+    }
+    // Not zeroed: every byte of the frame is written before it is sent.
+    return Buffer.allocUnsafeSlow(size);
+  }
+
+  private give(buffer: Uint8Array): void {
+    if (this.pool.length < POOL_MAX) this.pool.push(buffer);
+  }
+
   /**
-   * The next frame. Throws a LinkError when the stream ends (between frames),
+   * The next frame (a PAGES frame's page data are views, good until the next
+   * receive(): write them, do not keep them). Throws a LinkError when the stream ends (between frames),
    * a ProtocolError for a frame that cannot be read or a stream cut inside a
    * frame, and a PeerError for ERROR and CANCEL frames.
    */

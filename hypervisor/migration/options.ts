@@ -39,7 +39,7 @@ export const DEFAULT_MIGRATION_OPTIONS: MigrationOptions = {
   onStall: 'stop-and-copy',
   hybridRounds: 2,
   byteCapFactor: 3,
-  batchPages: 8,
+  batchPages: 64,
   observeMs: 0,
 };
 

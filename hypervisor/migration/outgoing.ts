@@ -42,8 +42,11 @@ export interface OutgoingConfig {
   readonly id?: string;
 }
 
-/** Progress events at most this often, in pages. */
+/** Progress events at most this often: every so many pages, and no closer than so many ms (the last of a round always). */
 const PROGRESS_STEP = 64;
+const PROGRESS_MS = 10;
+/** PAGES frames of a round on their way at once: the next is encoded while the socket writes the last. */
+const IN_FLIGHT = 4;
 /** Sending this long without a pause lets the host's guests run (wall clock: one thread for both). */
 const PASS_EVERY_MS = 2;
 
@@ -66,6 +69,7 @@ export class OutgoingMigration {
   private busyBefore = 0;
   private link = '';
   private lastProgress = 0;
+  private lastProgressAt = 0;
   /** The round on the wire now, for progress events. */
   private round = { round: 0, sent: 0, pages: 0 };
   private lastPass = 0;
@@ -251,34 +255,53 @@ export class OutgoingMigration {
     const zero0 = this.metrics.zeroPages;
     const batch = this.options.batchPages;
     this.round = { round, sent: 0, pages: pages.length };
+    // Up to IN_FLIGHT frames queued on the channel (each encoded, its pages copied, when queued).
+    const inFlight: Promise<void>[] = [];
     for (let i = 0; i < pages.length; i += batch) {
-      await this.sendPages(ch, pages.slice(i, i + batch), round, false);
+      const batchOf = pages.slice(i, i + batch);
+      inFlight.push(this.queuePages(ch, batchOf, round, false));
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      await this.afterPages(ch, batchOf.length);
       this.checkCancelled();
     }
+    while (inFlight.length > 0) await inFlight.shift();
     await ch.send({ type: FrameType.ROUND_END, round, pages: pages.length });
     return { round, pages: pages.length, zeroPages: this.metrics.zeroPages - zero0, bytes: ch.bytesSent - bytes0, startMs: start - this.metrics.startAt, durationMs: this.clock.now() - start, paused: this.source.paused };
   }
 
-  /** One PAGES frame: each page read now, a zero page as a flag. */
+  /** One PAGES frame, sent: each page read now, a zero page as a flag. */
   private async sendPages(ch: Channel, pages: readonly number[], round: number, requested: boolean): Promise<void> {
+    await this.queuePages(ch, pages, round, requested);
+    await this.afterPages(ch, pages.length);
+  }
+
+  /** Queue one PAGES frame (encoded, its pages copied, now); resolves once the link has taken it. */
+  private queuePages(ch: Channel, pages: readonly number[], round: number, requested: boolean): Promise<void> {
     const entries = pages.map((p) => {
       const zero = this.source.isZero(p);
       this.metrics.page(p, zero);
       return { page: p, data: zero ? undefined : this.source.page(p) };
     });
-    const sent = ch.send({ type: FrameType.PAGES, requested, round, pages: entries }); // encoded (copied) now
+    const sent = ch.send({ type: FrameType.PAGES, requested, round, pages: entries });
+    sent.catch(() => {}); // awaited by the caller, maybe after a later frame's failure
     if (!this.committed) this.metrics.sample(this.source.guestTime);
-    await sent;
+    return sent;
+  }
+
+  /** After a frame: let the host's guests run now and then, and say how far the round is. */
+  private async afterPages(ch: Channel, count: number): Promise<void> {
     if (this.clock.now() - this.lastPass >= PASS_EVERY_MS) {
       await this.clock.pass();
       this.lastPass = this.clock.now();
     }
     const m = this.metrics;
     const r = this.round;
-    r.sent += pages.length;
-    if (m.pagesSent - this.lastProgress >= PROGRESS_STEP || r.sent === r.pages) {
+    r.sent += count;
+    const now = this.clock.now();
+    if ((m.pagesSent - this.lastProgress >= PROGRESS_STEP && now - this.lastProgressAt >= PROGRESS_MS) || r.sent === r.pages) {
       this.lastProgress = m.pagesSent;
-      this.emit({ kind: 'progress', id: this.id, bytes: this.bytesBefore + ch.bytesSent, pagesSent: m.pagesSent, pagesTotal: this.source.pages, round: r.round, roundSent: r.sent, roundPages: r.pages, at: this.clock.now() });
+      this.lastProgressAt = now;
+      this.emit({ kind: 'progress', id: this.id, bytes: this.bytesBefore + ch.bytesSent, pagesSent: m.pagesSent, pagesTotal: this.source.pages, round: r.round, roundSent: r.sent, roundPages: r.pages, at: now });
     }
   }
 

@@ -171,8 +171,19 @@ function idBytes(id: string): Uint8Array {
   return Uint8Array.from(id.match(/../g)!.map((h) => parseInt(h, 16)));
 }
 
-/** The bytes of one frame with this sequence number. */
-export function encodeFrame(f: Frame, seq: number): Uint8Array {
+/** Bytes of a PAGES frame carrying these pages (zero pages as flags). */
+export function pagesFrameSize(pages: readonly PageEntry[]): number {
+  let n = HEADER_SIZE + 5;
+  for (const p of pages) n += p.data ? 5 + PAGE_SIZE : 5;
+  return n;
+}
+
+/**
+ * The bytes of one frame with this sequence number. `into` (PAGES): encode
+ * into this buffer — the result is a view of its start — when it holds
+ * pagesFrameSize() bytes (a sender's reusable buffer); otherwise a new one.
+ */
+export function encodeFrame(f: Frame, seq: number, into?: Uint8Array): Uint8Array {
   let w: Writer;
   switch (f.type) {
     case FrameType.HELLO: {
@@ -180,14 +191,8 @@ export function encodeFrame(f: Frame, seq: number): Uint8Array {
       w = new Writer(64 + name.length).bytes(idBytes(f.id)).u32(f.memSize).u8(STRATEGY_NAMES.indexOf(f.strategy)).u32(f.observeMs).u16(name.length).bytes(name);
       break;
     }
-    case FrameType.PAGES: {
-      w = new Writer(HEADER_SIZE + 5 + f.pages.length * (5 + PAGE_SIZE)).u8(f.requested ? 1 : 0).u16(f.round).u16(f.pages.length);
-      for (const p of f.pages) {
-        w.u32(p.page).u8(p.data ? PageKind.DATA : PageKind.ZERO);
-        if (p.data) w.bytes(p.data);
-      }
-      break;
-    }
+    case FrameType.PAGES:
+      return encodePages(f, seq, into);
     case FrameType.ROUND_END:
       w = new Writer(32).u16(f.round).u32(f.pages);
       break;
@@ -224,6 +229,42 @@ export function encodeFrame(f: Frame, seq: number): Uint8Array {
   return w.seal(f.type, seq);
 }
 
+/**
+ * A PAGES frame, written straight into one buffer of exactly its size: the
+ * pages copied in once, the header and checksum (zlib's CRC-32 where Node
+ * has it) over the whole at the end.
+ */
+function encodePages(f: Extract<Frame, { type: FrameType.PAGES }>, seq: number, into?: Uint8Array): Uint8Array {
+  const size = pagesFrameSize(f.pages);
+  if (size > MAX_FRAME) throw new MigrationError(`a PAGES frame of ${f.pages.length} pages (${size} bytes) is larger than a frame may be (${MAX_FRAME})`);
+  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+  const v = new DataView(out.buffer, out.byteOffset, size);
+  v.setUint16(0, PROTOCOL_MAGIC, true);
+  v.setUint8(2, PROTOCOL_VERSION);
+  v.setUint8(3, FrameType.PAGES);
+  v.setUint32(4, size, true);
+  v.setUint32(8, seq >>> 0, true);
+  v.setUint32(12, 0, true);
+  v.setUint8(HEADER_SIZE, f.requested ? 1 : 0);
+  v.setUint16(HEADER_SIZE + 1, f.round, true);
+  v.setUint16(HEADER_SIZE + 3, f.pages.length, true);
+  let at = HEADER_SIZE + 5;
+  for (const p of f.pages) {
+    v.setUint32(at, p.page >>> 0, true);
+    if (p.data) {
+      if (p.data.length !== PAGE_SIZE) throw new MigrationError(`page ${p.page}: ${p.data.length} bytes, a page is ${PAGE_SIZE}`);
+      out[at + 4] = PageKind.DATA;
+      out.set(p.data, at + 5);
+      at += 5 + PAGE_SIZE;
+    } else {
+      out[at + 4] = PageKind.ZERO;
+      at += 5;
+    }
+  }
+  v.setUint32(12, crc32(out), true);
+  return out;
+}
+
 // ---- decoding ------------------------------------------------------------------
 
 interface RawHeader {
@@ -254,6 +295,7 @@ const pageEntryParser = new Parser()
 
 const PAYLOAD: Partial<Record<FrameType, Parser>> = {
   [FrameType.HELLO]: new Parser().endianness('little').buffer('id', { length: ID_BYTES }).uint32('memSize').uint8('strategy').uint32('observeMs').uint16('nameLen').buffer('name', { length: lengthOf('nameLen') }),
+  // The layout; decodePages() reads it by hand.
   [FrameType.PAGES]: new Parser().endianness('little').uint8('flags').uint16('round').uint16('count').array('pages', { type: pageEntryParser, length: 'count' }),
   [FrameType.ROUND_END]: new Parser().endianness('little').uint16('round').uint32('pages'),
   [FrameType.STATE]: new Parser().endianness('little').uint8('mode').uint32('stateLen').buffer('state', { length: lengthOf('stateLen') }).uint32('bitmapLen').buffer('bitmap', { length: lengthOf('bitmapLen') }),
@@ -265,6 +307,9 @@ const PAYLOAD: Partial<Record<FrameType, Parser>> = {
   [FrameType.RECOVER]: new Parser().endianness('little').buffer('id', { length: ID_BYTES }),
   [FrameType.RECOVER_STATE]: new Parser().endianness('little').uint8('running').uint32('bitmapLen').buffer('bitmap', { length: lengthOf('bitmapLen') }),
 };
+
+// Compiled now, not on each type's first frame: STATE's would otherwise be compiled inside the downtime.
+for (const parser of Object.values(PAYLOAD)) parser.compile();
 
 /**
  * The least payload each type can have (its fixed fields), so that a short
@@ -326,6 +371,7 @@ export function decodeFrame(bytes: Uint8Array, expectedSeq: number): Frame {
   }
   const min = MIN_PAYLOAD[type] ?? 0;
   if (payload.length < min) throw new ProtocolError(name, 'payload', HEADER_SIZE, `is truncated: ${payload.length} bytes, at least ${min} needed`);
+  if (type === FrameType.PAGES) return decodePages(name, payload);
   let p: Record<string, unknown>;
   try {
     p = parser.parse(payload) as Record<string, unknown>;
@@ -335,6 +381,42 @@ export function decodeFrame(bytes: Uint8Array, expectedSeq: number): Frame {
   const size = payloadSize(type, p);
   if (size !== payload.length) throw new ProtocolError(name, 'payload', HEADER_SIZE, `fields add up to ${size} bytes, the frame carries ${payload.length}`);
   return build(type, name, p);
+}
+
+/**
+ * PAGES, read by hand (the bulk of a migration: no parser objects per entry),
+ * with the same checks in the same order as the other payloads get: the
+ * entries' framing, then their sizes against the frame's, then each field.
+ * Page data are views into the frame, never copies.
+ */
+function decodePages(name: string, payload: Uint8Array): Frame {
+  const len = payload.length;
+  const v = new DataView(payload.buffer, payload.byteOffset, len);
+  const flags = v.getUint8(0);
+  const round = v.getUint16(1, true);
+  const count = v.getUint16(3, true);
+  const numbers = new Array<number>(count);
+  const kinds = new Uint8Array(count);
+  let off = 5;
+  for (let i = 0; i < count; i++) {
+    if (off + 5 > len) throw new ProtocolError(name, 'payload', HEADER_SIZE, `is truncated: its length fields run past the frame's ${len} bytes`);
+    numbers[i] = v.getUint32(off, true);
+    const kind = (kinds[i] = payload[off + 4]!);
+    off += kind === PageKind.DATA ? 5 + PAGE_SIZE : 5;
+  }
+  if (off !== len) throw new ProtocolError(name, 'payload', HEADER_SIZE, `fields add up to ${off} bytes, the frame carries ${len}`);
+  const H = HEADER_SIZE;
+  const pages = new Array<PageEntry>(count);
+  off = 5;
+  for (let i = 0; i < count; i++) {
+    const kind = kinds[i]!;
+    if (kind !== PageKind.DATA && kind !== PageKind.ZERO) throw new ProtocolError(name, `entry[${i}].kind`, H + off + 4, `is ${kind} (0 data, 1 zero)`);
+    // A view into the frame: written into guest memory, never kept.
+    pages[i] = { page: numbers[i]!, data: kind === PageKind.DATA ? payload.subarray(off + 5, off + 5 + PAGE_SIZE) : undefined };
+    off += kind === PageKind.DATA ? 5 + PAGE_SIZE : 5;
+  }
+  if ((flags & ~1) !== 0) throw new ProtocolError(name, 'flags', H, `has unknown bits 0x${flags.toString(16)}`);
+  return { type: FrameType.PAGES, requested: (flags & 1) !== 0, round, pages };
 }
 
 function text(name: string, field: string, offset: number, b: Uint8Array): string {
@@ -354,19 +436,6 @@ function build(type: FrameType, name: string, p: Record<string, unknown>): Frame
       const memSize = p['memSize'] as number;
       if (memSize === 0 || memSize % PAGE_SIZE !== 0) throw new ProtocolError(name, 'memSize', H + ID_BYTES, `is ${memSize}, not a positive multiple of ${PAGE_SIZE}`);
       return { type, id: hex(p['id'] as Uint8Array), memSize, strategy, observeMs: p['observeMs'] as number, name: text(name, 'name', H + ID_BYTES + 11, p['name'] as Uint8Array) };
-    }
-    case FrameType.PAGES: {
-      const entries = p['pages'] as { page: number; kind: number; data: Uint8Array }[];
-      let off = H + 5;
-      const pages = entries.map((e, i) => {
-        if (e.kind !== PageKind.DATA && e.kind !== PageKind.ZERO) throw new ProtocolError(name, `entry[${i}].kind`, off + 4, `is ${e.kind} (0 data, 1 zero)`);
-        off += 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0);
-        // A view into the frame (which is ours alone): written into guest memory, never kept.
-        return { page: e.page, data: e.kind === PageKind.DATA ? e.data : undefined };
-      });
-      const flags = p['flags'] as number;
-      if ((flags & ~1) !== 0) throw new ProtocolError(name, 'flags', H, `has unknown bits 0x${flags.toString(16)}`);
-      return { type, requested: (flags & 1) !== 0, round: p['round'] as number, pages };
     }
     case FrameType.ROUND_END:
       return { type, round: p['round'] as number, pages: p['pages'] as number };
@@ -401,8 +470,17 @@ function build(type: FrameType, name: string, p: Record<string, unknown>): Frame
 export class FrameReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
+  /** Where a frame that arrived in pieces is put together, when `reuse` (grown as needed). */
+  private scratch: Uint8Array | undefined;
   /** The sequence number the next frame must carry. */
   seq = 0;
+
+  /**
+   * `reuse`: a frame that arrived in several pieces is put together in one
+   * buffer kept for the next — no allocation per frame, but the views a
+   * frame holds (PAGES data) are good only until the next call of next().
+   */
+  constructor(private readonly options: { readonly reuse?: boolean } = {}) {}
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
@@ -457,7 +535,13 @@ export class FrameReader {
   }
 
   private gather(n: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(n);
+    let out: Uint8Array;
+    if (consume && this.options.reuse) {
+      if (!this.scratch || this.scratch.length < n) this.scratch = new Uint8Array(Math.min(Math.max(n, 2 * (this.scratch?.length ?? 0)), MAX_FRAME));
+      out = this.scratch.subarray(0, n);
+    } else {
+      out = new Uint8Array(n);
+    }
     let got = 0;
     let i = 0;
     while (got < n) {
@@ -483,12 +567,39 @@ export function isMigrationStream(first: Uint8Array): boolean {
 /** A bitmap with one bit per page (bit set: the page is marked). */
 export function packBitmap(marks: Uint8Array): Uint8Array {
   const out = new Uint8Array(Math.ceil(marks.length / 8));
-  for (let p = 0; p < marks.length; p++) if (marks[p] !== 0) out[p >>> 3]! |= 1 << (p & 7);
+  // Eight marks at a time where they are whole words of 0 or 1 (on the switchover's path: it runs once, cold).
+  const aligned = marks.byteOffset % 4 === 0;
+  const whole = aligned ? marks.length >>> 3 : 0;
+  const words = new Uint32Array(marks.buffer, aligned ? marks.byteOffset : 0, whole * 2);
+  for (let i = 0; i < whole; i++) {
+    const lo = words[2 * i]!;
+    const hi = words[2 * i + 1]!;
+    if ((lo | hi) === 0) continue;
+    if (lo === 0x01010101 && hi === 0x01010101) out[i] = 0xff;
+    else for (let k = 0; k < 8; k++) if (marks[i * 8 + k] !== 0) out[i]! |= 1 << k;
+  }
+  for (let p = whole * 8; p < marks.length; p++) if (marks[p] !== 0) out[p >>> 3]! |= 1 << (p & 7);
   return out;
 }
 
 export function unpackBitmap(bits: Uint8Array, pages: number): Uint8Array {
   const out = new Uint8Array(pages);
-  for (let p = 0; p < pages; p++) out[p] = (bits[p >>> 3]! >>> (p & 7)) & 1;
+  const whole = Math.min(bits.length, pages >>> 3);
+  // Runs of whole bytes set (post-copy: most of memory still on the source) as one fill each.
+  let run = -1;
+  for (let i = 0; i < whole; i++) {
+    const b = bits[i]!;
+    if (b === 0xff) {
+      if (run < 0) run = i;
+      continue;
+    }
+    if (run >= 0) {
+      out.fill(1, run * 8, i * 8);
+      run = -1;
+    }
+    if (b !== 0) for (let k = 0; k < 8; k++) out[i * 8 + k] = (b >>> k) & 1;
+  }
+  if (run >= 0) out.fill(1, run * 8, whole * 8);
+  for (let p = whole * 8; p < pages; p++) out[p] = (bits[p >>> 3]! >>> (p & 7)) & 1;
   return out;
 }

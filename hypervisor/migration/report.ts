@@ -128,6 +128,22 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** Guest memory moved per second of the whole migration (bytes/s): memory ÷ total time. */
+export function effectiveRate(r: Pick<MigrationReport, 'memBytes' | 'totalMs'>): number {
+  return r.totalMs > 0 ? (r.memBytes / r.totalMs) * 1000 : 0;
+}
+
+/** Time spent copying memory: the rounds', and post-copy's after the switchover. */
+export function copyMs(r: Pick<MigrationReport, 'rounds' | 'postcopy'>): number {
+  return r.rounds.reduce((n, x) => n + x.durationMs, 0) + (r.postcopy?.durationMs ?? 0);
+}
+
+/** Guest memory moved per second of copying (bytes/s): memory ÷ copyMs. */
+export function copyRate(r: Pick<MigrationReport, 'memBytes' | 'rounds' | 'postcopy'>): number {
+  const ms = copyMs(r);
+  return ms > 0 ? (r.memBytes / ms) * 1000 : 0;
+}
+
 /** The unit every time in this report is in, for labels. */
 export function timeUnit(r: Pick<MigrationReport, 'clock'>): string {
   return r.clock === 'virtual' ? 'virtual ms' : 'ms';
@@ -151,6 +167,7 @@ export function reportRows(reports: readonly MigrationReport[]): string[][] {
     row('rounds', (r) => (r.rounds.length === 0 ? '—' : r.rounds.map((x) => `${x.pages}${x.paused ? '*' : ''}`).join(' '))),
     row('converged', (r) => (r.converged === null ? '—' : r.converged ? 'yes' : `no (${r.stopRule ?? '?'})`)),
     row('bandwidth', (r) => `${(r.bandwidth / 1e6).toFixed(1)} MB/s`),
+    row('effective rate', (r) => (r.totalMs > 0 ? `${(effectiveRate(r) / 1e6).toFixed(1)} MB/s` : '—')),
     row('dirty rate (pages/s)', (r) => (r.dirtyRate > 0 ? r.dirtyRate.toFixed(0) : '—')),
     row('remote faults', (r) => (r.postcopy ? String(r.postcopy.faults) : '—')),
     row(`  stalled (${unit})`, (r) => (r.postcopy ? ms(r.postcopy.stallMs) : '—')),

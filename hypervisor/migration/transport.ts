@@ -14,6 +14,13 @@ export interface Transport {
   read(): Promise<Uint8Array | null>;
   /** Close this end; what was written before still reaches the peer. */
   close(reason?: string): void;
+  /**
+   * True if, once write() has resolved, the transport holds no reference to
+   * the bytes (a socket has handed them to the kernel): the sender may then
+   * reuse the buffer. A transport that delivers the very buffer later (the
+   * simulated link) leaves this unset.
+   */
+  readonly releasesWrites?: boolean;
   /** For messages: `tcp 127.0.0.1:7000`, `simulated 100 MB/s`. */
   readonly description: string;
 }

@@ -13,6 +13,8 @@ const HIGH_WATER = 64;
 
 export class TcpTransport implements Transport {
   readonly description: string;
+  /** A write's callback comes once libuv has written the bytes: the buffer is free again. */
+  readonly releasesWrites = true;
   private readonly inbox: Uint8Array[] = [];
   private waiter: ((b: Uint8Array | null) => void) | undefined;
   private ended = false;

@@ -34,8 +34,11 @@ const inRound = (k: number) => (f: FrameOnWire, s: { roundEnds: number }) => f.t
 /** A PAGES frame that answers a post-copy fault (flags bit 0). */
 const answersFault = (f: FrameOnWire) => (f.bytes[16]! & 1) === 1;
 
+/** The frame numbers above count PAGES frames of 8 pages (128 of them for the 4 MiB guest). */
+const BATCH = { batchPages: 8 };
+
 async function run(strategy: StrategyName, tamper: (f: FrameOnWire) => Tampering, onInterrupt: 'recover' | 'abandon' = 'recover', options = {}): Promise<SimulationResult> {
-  return simulateMigration({ image: IMG(), memSize: MEM, link: FAST, strategy, at: AT, tamper, onInterrupt, options });
+  return simulateMigration({ image: IMG(), memSize: MEM, link: FAST, strategy, at: AT, tamper, onInterrupt, options: { ...BATCH, ...options } });
 }
 
 async function expectLikeNeverMigrated(r: SimulationResult): Promise<void> {
