@@ -15,11 +15,13 @@ import { NativeMonitor } from '../../hypervisor/native/monitor.js';
 export interface HostsOptions {
   /** RAM for each monitor's VMs, shadow tables included. */
   readonly capacity: number;
+  /** The compiled vCPU thread (default: beside the hosted monitor's module). */
+  readonly workerUrl?: URL;
 }
 
 export function daemonHosts(o: HostsOptions): Hosts {
   return {
     native: new NativeMonitor([], { capacity: o.capacity }),
-    hosted: new HostedHost({ capacity: o.capacity, spareThread: true }),
+    hosted: new HostedHost({ capacity: o.capacity, spareThread: true, ...(o.workerUrl ? { workerUrl: o.workerUrl } : {}) }),
   };
 }

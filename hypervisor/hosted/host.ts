@@ -50,14 +50,26 @@ export class HostedHost implements VmHost {
     if (!Number.isInteger(options.capacity) || options.capacity < 0 || options.capacity % PAGE_SIZE !== 0) throw new MonitorConfigError('host capacity must be a multiple of 4 KiB');
     this.shadowPages = options.shadowPages ?? DEFAULT_SHADOW_PAGES;
     this.onVmEnd = options.onVmEnd;
-    if (options.spareThread) this.spare = new VcpuThread(options.workerUrl).unref();
+    if (options.spareThread) this.spare = this.startSpare();
+  }
+
+  /** A thread started ahead; one that fails before it is needed is dropped (the next add starts its own and says why). */
+  private startSpare(): VcpuThread {
+    const t = new VcpuThread(this.options.workerUrl).unref();
+    const drop = (): void => {
+      if (this.spare === t) this.spare = undefined;
+    };
+    t.worker.once('error', drop);
+    t.worker.once('exit', drop);
+    return t;
   }
 
   /** A thread for a new VM: the spare (then another is started), or a new one. */
   private takeThread(): VcpuThread {
     const t = this.spare;
     if (!t) return new VcpuThread(this.options.workerUrl);
-    this.spare = new VcpuThread(this.options.workerUrl).unref();
+    this.spare = this.startSpare();
+    t.worker.removeAllListeners('error').removeAllListeners('exit');
     t.worker.ref();
     return t;
   }

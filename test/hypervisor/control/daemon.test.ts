@@ -34,7 +34,7 @@ function raw(lines: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  service = await startService({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, hosts: daemonHosts({ capacity: 32 * 1024 * 1024 }) });
+  service = await startService({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, hosts: daemonHosts({ capacity: 32 * 1024 * 1024, workerUrl: new URL('../../../dist/hypervisor/hosted/vcpu-worker.js', import.meta.url) }) });
   client = await connectWith(TOKEN);
 });
 
