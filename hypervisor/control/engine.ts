@@ -12,6 +12,7 @@ export {
   TcpTransport,
   WallClock,
   renderReport,
+  warmUpSwitchover,
   type IncomingOutcome,
   type MigrationEvent,
   type MigrationOutcome,

@@ -11,6 +11,7 @@ import { ControlDaemon, type OpHandlers } from './daemon.js';
 import { ControlError } from './error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
+import { warmUpSwitchover } from './engine.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -74,6 +75,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'migration.finish': (p) => migrations.finish(p),
     };
   });
+  // The first migration's switchover would otherwise run cold, inside a guest's downtime.
+  warmUpSwitchover();
   const done = host.serve();
   log(`listening on ${daemon.address}`);
   let closing: Promise<void> | undefined;

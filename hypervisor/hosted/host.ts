@@ -55,7 +55,7 @@ export class HostedHost implements VmHost {
 
   /** A thread started ahead; one that fails before it is needed is dropped (the next add starts its own and says why). */
   private startSpare(): VcpuThread {
-    const t = new VcpuThread(this.options.workerUrl).unref();
+    const t = new VcpuThread(this.options.workerUrl).warm().unref();
     const drop = (): void => {
       if (this.spare === t) this.spare = undefined;
     };

@@ -24,6 +24,12 @@ export class VcpuThread {
     this.worker.postMessage({ config, port }, [port]);
   }
 
+  /** Run a throwaway guest through a migration's paths first (warm-up.ts): for a thread started ahead of need. */
+  warm(): this {
+    this.worker.postMessage({ warm: true });
+    return this;
+  }
+
   /** Let the process exit while the thread idles between runs (a run in progress still holds it). */
   unref(): this {
     this.worker.unref();

@@ -10,6 +10,7 @@
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Doorbell, type FromVcpu, type ToVcpu, type VcpuConfig } from './channel.js';
 import { HostedVcpu } from './vcpu.js';
+import { warmUp } from './warm-up.js';
 
 function run(config: VcpuConfig, port: MessagePort): void {
   const send = (message: FromVcpu, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
@@ -27,4 +28,12 @@ function run(config: VcpuConfig, port: MessagePort): void {
   }
 }
 
-parentPort!.on('message', (m: { config: VcpuConfig; port: MessagePort }) => run(m.config, m.port));
+parentPort!.on('message', (m: { config: VcpuConfig; port: MessagePort } | { warm: true }) => {
+  if ('warm' in m) {
+    try {
+      warmUp();
+    } catch {
+      // a thread that cannot warm up is still a thread: its VM runs cold
+    }
+  } else run(m.config, m.port);
+});

@@ -14,3 +14,4 @@ export { connectTcp, TcpTransport } from './transports/tcp.js';
 export { formatRate, SimulatedLink, type LinkSpec } from './transports/simulated.js';
 export { parseCountWithSuffix, parseDuration, parseLink, parseRate, UnitError } from './units.js';
 
+export { warmUpSwitchover } from './warm-up.js';
