@@ -7,7 +7,7 @@
  *
  * Exit status: 0 migrated; 1 aborted (the guest runs on the source) or lost,
  * or an error; 130 cancelled with Ctrl-C (the guest runs on the source);
- * 75 interrupted after switchover (both sides paused: run again with --recover).
+ * 75 interrupted after switchover (run again with --recover to finish it or learn how it ended).
  */
 import { Option, type Command } from 'commander';
 import { AddressError, formatAddress, parseAddress } from '../../hypervisor/control/address.js';
@@ -60,7 +60,7 @@ export function registerMigrate(program: Command): void {
       .option('--max-rounds <n>', 'pre-copy: at most this many rounds of dirty pages')
       .option('--on-stall <policy>', `pre-copy that cannot converge: ${STALL_POLICIES.join(' | ')}`)
       .option('--json', 'print a JSON event per line (status, phases, rounds, progress) and the outcome with its report last')
-      .option('--recover', 'finish a post-copy migration whose link broke (both sides paused), or learn that it cannot be finished'),
+      .option('--recover', 'finish a migration whose link broke after the switchover, or learn how it ended (completed there, or lost)'),
   )
     .addHelpText('after', `
 Strategies:

@@ -11,7 +11,7 @@
  *     │  OutgoingMigration.run ◀══ engine frames ══▶ IncomingMigration.run
  *     ├─ completed: forget the VM here; migration.finish {console} ──▶ keep it
  *     ├─ aborted: the guest runs here, unchanged; the reason is noted ──▶ discard
- *     ├─ interrupted (post-copy link lost): both paused; kept for --recover
+ *     ├─ interrupted (the link lost after the switchover): kept for --recover
  *     └─ lost: listed as lost, with the reason, on whichever side knows
  *
  * An interrupted migration is finished by `migrate.recover` (a new channel
@@ -71,6 +71,7 @@ export class MigrationDriver {
 
     rec.migration = { role: 'source', peer, strategy: p.strategy, phase: 'setup' };
     rec.note = undefined;
+    this.incoming.delete(p.name); // how it arrived here no longer matters: it leaves
     const before = rec.lifecycle === 'paused' ? 'paused' : 'running';
     this.host.setLifecycle(rec, 'migrating-out');
     this.resumeAs.set(p.name, before);
@@ -161,7 +162,7 @@ export class MigrationDriver {
         break;
       case 'interrupted':
       case 'lost':
-        this.afterSwitchover(rec, outcome.kind, outcome.reason, this.outgoing, `post-copy to ${peer}`);
+        this.afterSwitchover(rec, outcome.kind, outcome.reason, this.outgoing, `${rec.migration?.strategy ?? 'migration'} to ${peer}`);
         break;
     }
     return outcome;
@@ -206,11 +207,16 @@ export class MigrationDriver {
     if (p.recover) {
       const inc = this.incoming.get(p.name);
       const rec = this.host.has(p.name) ? this.host.record(p.name) : undefined;
-      if (!inc || rec?.migration?.phase !== 'interrupted') throw new ControlError('no-such-vm', `no interrupted migration of ${p.name} on this daemon`);
+      // A completed one too: the guest runs here, but the source may never have heard (COMPLETE lost).
+      const completed = inc?.phase === 'completed' && rec !== undefined && rec.lost === undefined;
+      if (!inc || !rec || (rec.migration?.phase !== 'interrupted' && !completed)) throw new ControlError('no-such-vm', `no interrupted migration of ${p.name} on this daemon`);
       ctx.handOver();
       ctx.after(() => {
-        setPhase(rec, 'post-copy');
-        this.log(`${p.name}: ${p.from} reconnected; post-copy goes on`);
+        if (completed) this.log(`${p.name}: ${p.from} reconnected; the migration had completed here: telling it so`);
+        else {
+          setPhase(rec, 'post-copy');
+          this.log(`${p.name}: ${p.from} reconnected; post-copy goes on`);
+        }
         void this.settleIn(rec, inc.recover(channel(ctx.socket)));
       });
       return {};
@@ -245,9 +251,10 @@ export class MigrationDriver {
     const from = rec.migration?.peer ?? '?';
     switch (outcome.kind) {
       case 'completed':
-        this.incoming.delete(name);
+        // Kept (not deleted): if the source never heard COMPLETE, its --recover asks us again.
+        if (!rec.migration) break; // told a recovering source it had completed: nothing changes here
         rec.migration = undefined;
-        this.host.setLifecycle(rec, 'running');
+        if (rec.lifecycle === 'arriving') this.host.setLifecycle(rec, 'running');
         rec.note = `migrated here from ${from}`;
         this.log(`${name}: arrived from ${from}, running`);
         break;
@@ -258,7 +265,7 @@ export class MigrationDriver {
         break;
       case 'interrupted':
       case 'lost':
-        this.afterSwitchover(rec, outcome.kind, outcome.reason, this.incoming, `post-copy from ${from}`);
+        this.afterSwitchover(rec, outcome.kind, outcome.reason, this.incoming, `${rec.migration?.strategy ?? 'migration'} from ${from}`);
         break;
     }
     return outcome;

@@ -338,8 +338,8 @@ export class VmRegistry {
     if (state !== 'paused' || !m) return undefined;
     if (m.phase === 'interrupted') {
       return m.role === 'source'
-        ? `post-copy link to ${m.peer} lost; finish with: typevisor migrate ${rec.name} --recover --to ${m.peer}`
-        : `post-copy link to ${m.peer} lost; waiting for the source to reconnect (typevisor migrate ${rec.name} --recover)`;
+        ? `${m.strategy} link to ${m.peer} lost; finish with: typevisor migrate ${rec.name} --recover --to ${m.peer}`
+        : `${m.strategy} link to ${m.peer} lost; waiting for the source to reconnect (typevisor migrate ${rec.name} --recover)`;
     }
     if (m.role === 'source') return `switched over to ${m.peer}; serving its remaining pages`;
     return undefined;

@@ -24,7 +24,7 @@ export type MigrationOutcome =
   | { readonly kind: 'completed'; readonly report: MigrationReport }
   /** Before the switchover: the guest runs on the source, unchanged; the destination discarded its copy. */
   | { readonly kind: 'aborted'; readonly reason: string; readonly phase: MigrationPhase; readonly report: MigrationReport }
-  /** After the switchover the link broke: both sides paused; recover() goes on. */
+  /** After the switchover the link broke: this side's copy is paused; recover() goes on, or learns it completed. */
   | { readonly kind: 'interrupted'; readonly reason: string; readonly report: MigrationReport }
   /** Cannot be completed (a side is gone): the guest is lost, and said so. */
   | { readonly kind: 'lost'; readonly reason: string; readonly report: MigrationReport };

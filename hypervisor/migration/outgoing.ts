@@ -217,7 +217,12 @@ export class OutgoingMigration {
     ch.close();
     this.setPhase('interrupted', why);
     this.emit({ kind: 'done', id: this.id, outcome: 'interrupted', at: this.clock.now() });
-    const reason = `${why}; after the switchover: both sides paused until recover()`;
+    // What this side can know: its own copy is paused for good. The destination runs the guest
+    // once it has GO and every page — with a complete switchover that may well be so already.
+    const lacking = this.switchover?.kind === 'post-copy' && (this.push === undefined || this.push.unsentCount > 0);
+    const reason = lacking
+      ? `${why}; after the switchover: both sides paused until recover()`
+      : `${why}; after the switchover: the guest is the destination's (it has every page), this side's copy is paused; recover() learns how it ended there`;
     return { kind: 'interrupted', reason, report: this.report('interrupted', reason) };
   }
 

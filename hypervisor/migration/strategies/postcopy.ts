@@ -66,6 +66,11 @@ export class PostcopyPush {
     for (const m of this.unsent) this.left += m;
   }
 
+  /** Pages not sent yet (in flight ones count as sent). */
+  get unsentCount(): number {
+    return this.left;
+  }
+
   /**
    * After a reconnection: the pages the destination still lacks are to be
    * sent (again, if they were in flight when the link broke).

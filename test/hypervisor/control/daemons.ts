@@ -162,6 +162,15 @@ export class Relay {
   refuse = false;
   address = '';
 
+  /**
+   * Cut the link once, in the middle of the first migration frame of this
+   * type that the destination sends back: the bytes before it and `keep`
+   * bytes of it get through, then both sockets are dropped.
+   */
+  cutBackInside: { readonly frameType: number; readonly keep: number } | undefined;
+  /** Set once cutBackInside has struck. */
+  struck = false;
+
   private constructor(target: string) {
     const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
     this.server = createServer((inbound) => {
@@ -170,7 +179,8 @@ export class Relay {
       const pair: [Socket, Socket] = [inbound, outbound];
       this.pairs.add(pair);
       inbound.pipe(outbound);
-      outbound.pipe(inbound);
+      if (this.cutBackInside && !this.struck) this.watchBack(inbound, outbound, this.cutBackInside);
+      else outbound.pipe(inbound);
       const drop = (): void => {
         inbound.destroy();
         outbound.destroy();
@@ -178,6 +188,24 @@ export class Relay {
       };
       inbound.on('error', drop).on('close', drop);
       outbound.on('error', drop).on('close', drop);
+    });
+  }
+
+  /** Forward the destination's bytes until the frame to cut inside begins (magic "TM", version 1, its type). */
+  private watchBack(inbound: Socket, outbound: Socket, cut: { readonly frameType: number; readonly keep: number }): void {
+    let seen = Buffer.alloc(0);
+    outbound.on('data', (chunk: Buffer) => {
+      if (this.struck) return;
+      const from = Math.max(0, seen.length - 3);
+      seen = Buffer.concat([seen, chunk]);
+      const at = seen.indexOf(Buffer.from([0x54, 0x4d, 1, cut.frameType]), from);
+      if (at < 0) return void inbound.write(chunk);
+      this.struck = true;
+      const upTo = at + cut.keep - (seen.length - chunk.length);
+      inbound.write(chunk.subarray(0, Math.max(0, upTo)), () => {
+        inbound.destroy();
+        outbound.destroy();
+      });
     });
   }
 

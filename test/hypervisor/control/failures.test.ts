@@ -173,3 +173,31 @@ describe('after switchover (post-copy), nothing runs twice and nothing is silent
     expect(await s.ca.list()).toEqual([expect.objectContaining({ name: 'vm', state: 'lost' })]);
   });
 });
+
+describe('the goodbye lost: the guest completed on the destination, but COMPLETE never reached the source', () => {
+  test.each(['hybrid', 'pre-copy', 'stop-and-copy', 'post-copy'])('%s: --recover learns that it completed; nothing is reported lost, the console is whole', async (strategy) => {
+    const s = await scene();
+    s.relay.cutBackInside = { frameType: 10 /* COMPLETE */, keep: 7 };
+    const m = migrate(s, '--strategy', strategy, '--bandwidth', '2M');
+    const r = await m.done;
+    expect(s.relay.struck).toBe(true);
+    expect(r.status).toBe(75);
+    const interrupted = resultOf(r);
+    expect(interrupted.kind).toBe('interrupted');
+    // What the source says must be true of a guest whose every page reached the destination.
+    expect(interrupted.reason).not.toMatch(/both sides paused/);
+    expect(interrupted.reason).toMatch(/the guest is the destination's \(it has every page\)/);
+    // The destination runs it: it had every page and the state before the goodbye.
+    await waitFor('the guest running on the destination', async () => (await states(s.cb))['vm'] === 'running');
+
+    const again = await cli(['migrate', 'vm', '--connect', s.a.address, '--to', s.relay.address, '--recover']);
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`migrated vm to ${s.relay.address}`);
+    expect(await states(s.ca)).toEqual({});
+    expect(await states(s.cb)).toEqual({ vm: 'running' });
+    // The source's console history came along after the recovery.
+    await waitFor('the console handed over', async () => (await s.cb.stats('vm')).consoleBytes > 0);
+    expect(await finishPages(s.cb, 'vm')).toBe(reference);
+  });
+});
