@@ -93,7 +93,13 @@ export class MigrationDriver {
       // A client that merely went away does not stop a migration; Ctrl-C does.
       if (why === 'cancel' && out.cancel('Ctrl-C on typevisor migrate')) ctx.emit({ kind: 'status', message: 'cancelling: the guest stays on the source' });
     });
-    return this.settleOut(rec, out.run(channel(socket)), peer);
+    const params: IncomingParams = { name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: true };
+    const outcome = await this.settleOut(rec, out.run(channel(socket)), peer);
+    // Aborted after the state went over: the destination may hold a paused copy, waiting for a
+    // reconnection that will never come. Tell it to discard it (the engine answers with CANCEL)
+    // before migrate answers, so "discarded its copy" is true when the user reads it.
+    if (outcome.kind === 'aborted' && outcome.phase === 'switchover') await this.tellDiscard(out, to, p.toToken, params);
+    return outcome;
   }
 
   async recover(p: RecoverParams, ctx: OpContext): Promise<MigrationOutcome> {
@@ -147,7 +153,7 @@ export class MigrationDriver {
       case 'completed':
         this.outgoing.delete(name);
         this.log(`${name}: migrated to ${peer}`);
-        void this.sendConsole(rec, peer);
+        await this.sendConsole(rec, peer); // before migrate answers: a console opened there next has the history
         this.host.forget(name, `migrated to ${peer} (follow it there: typevisor vm console ${name} --connect ${peer})`);
         break;
       case 'aborted':
@@ -166,6 +172,23 @@ export class MigrationDriver {
         break;
     }
     return outcome;
+  }
+
+  /** Best effort, a few tries while the destination notices the broken link: its copy of an aborted migration goes. */
+  private async tellDiscard(out: OutgoingMigration, to: Address, token: string, params: IncomingParams): Promise<void> {
+    const peer = formatAddress(to);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        const socket = await this.openChannel(to, token, params);
+        await out.recover(channel(socket));
+        this.log(`${params.name}: told ${peer} to discard its copy`);
+        return;
+      } catch (e) {
+        if (e instanceof ControlError && e.code === 'no-daemon') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    this.log(`${params.name}: could not tell ${peer} to discard its copy (it discards it when the source is declared gone)`);
   }
 
   /** The console output the guest wrote here goes with it (best effort: it is for people). */

@@ -163,13 +163,19 @@ export class Relay {
   address = '';
 
   /**
-   * Cut the link once, in the middle of the first migration frame of this
-   * type that the destination sends back: the bytes before it and `keep`
-   * bytes of it get through, then both sockets are dropped.
+   * Strike once, inside the first migration frame of this type sent in this
+   * direction (forth: source → destination; back: the reverse): `cut` lets
+   * the bytes before it and `keep` bytes of it through, then drops both
+   * sockets; `flip` inverts the byte at `keep` inside the frame and goes on.
    */
-  cutBackInside: { readonly frameType: number; readonly keep: number } | undefined;
-  /** Set once cutBackInside has struck. */
+  strike: { readonly direction: 'forth' | 'back'; readonly frameType: number; readonly keep: number; readonly action: 'cut' | 'flip' } | undefined;
+  /** Set once the strike has happened. */
   struck = false;
+
+  /** Cut inside the first frame of this type the destination sends back. */
+  set cutBackInside(c: { readonly frameType: number; readonly keep: number }) {
+    this.strike = { direction: 'back', action: 'cut', ...c };
+  }
 
   private constructor(target: string) {
     const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
@@ -178,8 +184,10 @@ export class Relay {
       const outbound = netConnect(port, host);
       const pair: [Socket, Socket] = [inbound, outbound];
       this.pairs.add(pair);
-      inbound.pipe(outbound);
-      if (this.cutBackInside && !this.struck) this.watchBack(inbound, outbound, this.cutBackInside);
+      const strike = this.struck ? undefined : this.strike;
+      if (strike?.direction === 'forth') this.watch(inbound, outbound, strike);
+      else inbound.pipe(outbound);
+      if (strike?.direction === 'back') this.watch(outbound, inbound, strike);
       else outbound.pipe(inbound);
       const drop = (): void => {
         inbound.destroy();
@@ -191,20 +199,36 @@ export class Relay {
     });
   }
 
-  /** Forward the destination's bytes until the frame to cut inside begins (magic "TM", version 1, its type). */
-  private watchBack(inbound: Socket, outbound: Socket, cut: { readonly frameType: number; readonly keep: number }): void {
-    let seen = Buffer.alloc(0);
-    outbound.on('data', (chunk: Buffer) => {
-      if (this.struck) return;
-      const from = Math.max(0, seen.length - 3);
-      seen = Buffer.concat([seen, chunk]);
-      const at = seen.indexOf(Buffer.from([0x54, 0x4d, 1, cut.frameType]), from);
-      if (at < 0) return void inbound.write(chunk);
+  /** Forward `from`'s bytes to `to`, striking inside the first frame of the type (magic "TM", version 1, type). */
+  private watch(from: Socket, to: Socket, strike: NonNullable<Relay['strike']>): void {
+    const magic = Buffer.from([0x54, 0x4d, 1, strike.frameType]);
+    let tail = Buffer.alloc(0); // the last bytes of the stream, for a magic split across chunks
+    let pos = 0; // stream offset of the current chunk
+    let target = -1; // stream offset of the byte to strike at, once the frame is found
+    from.on('data', (chunk: Buffer) => {
+      if (this.struck) return void to.write(chunk);
+      if (target < 0) {
+        const seen = Buffer.concat([tail, chunk]);
+        const at = seen.indexOf(magic);
+        if (at >= 0) target = pos - tail.length + at + strike.keep;
+        tail = seen.subarray(Math.max(0, seen.length - 3));
+      }
+      const end = pos + chunk.length;
+      if (target < 0 || target >= end) {
+        pos = end;
+        return void to.write(chunk);
+      }
       this.struck = true;
-      const upTo = at + cut.keep - (seen.length - chunk.length);
-      inbound.write(chunk.subarray(0, Math.max(0, upTo)), () => {
-        inbound.destroy();
-        outbound.destroy();
+      const k = target - pos;
+      pos = end;
+      if (strike.action === 'flip') {
+        const copy = Buffer.from(chunk);
+        copy[k] = copy[k]! ^ 0xff;
+        return void to.write(copy);
+      }
+      to.write(chunk.subarray(0, k), () => {
+        from.destroy();
+        to.destroy();
       });
     });
   }
