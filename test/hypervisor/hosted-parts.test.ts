@@ -281,7 +281,9 @@ describe('the network, host side', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     const net = HostNet.connect({ host: '127.0.0.1', port }, () => undefined);
-    await new Promise((r) => setTimeout(r, 200)); // let it connect, receive and close before anyone listens
+    // It connects and receives before anyone listens (an event to wait for, not a time).
+    for (const end = Date.now() + 10_000; net.counters().bytesIn < 2 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+    expect(net.counters()).toMatchObject({ connections: 1, bytesIn: 2 });
     const events: string[] = [];
     const done = new Promise<void>((r) => net.attach({ connected: () => void events.push('connected'), data: (b) => void events.push(Buffer.from(b).toString()), closed: (f) => (events.push(`closed ${f}`), r()) }));
     await done;

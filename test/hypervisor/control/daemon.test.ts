@@ -115,8 +115,11 @@ describe('VMs on the daemon', () => {
     const paused = await client.pause('p');
     expect(paused.state).toBe('paused');
     const a = (await client.stats('p')).instructions;
-    await new Promise((r) => setTimeout(r, 100));
+    // Paused, shown by events: another VM on the same monitor makes progress meanwhile, this one none.
+    await client.start({ name: 'witness', kernel: 'pages.s', image: image('control/pages.s'), memSize: 2 * 1024 * 1024, share: 1 });
+    await waitFor('the witness to run a million instructions', async () => (await client.stats('witness')).instructions > 1_000_000);
     expect((await client.stats('p')).instructions).toBe(a);
+    await client.stop('witness');
     expect((await client.resume('p')).state).toBe('running');
     await waitFor('progress after resume', async () => (await client.stats('p')).instructions > a);
     await client.stop('p');

@@ -56,8 +56,12 @@ describe('a daemon hosting hosted VMs', () => {
     expect(paused.state).toBe('paused');
     const at = (await ca.stats('h')).instructions;
     expect(at).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 50));
+    // Paused, shown by events rather than by waiting a while: another hosted VM makes a million
+    // instructions of progress meanwhile, and this one none.
+    await ca.start({ name: 'witness', kernel: 'pages.s', image: fixtureImage('control/pages.s'), memSize: MEM, share: 1, monitor: 'hosted' });
+    await waitFor('the witness to run a million instructions', async () => (await ca.stats('witness')).instructions > 1_000_000);
     expect((await ca.stats('h')).instructions).toBe(at);
+    await ca.stop('witness');
     expect((await ca.resume('h')).state).toBe('running');
     await waitFor('progress after resume', async () => (await ca.stats('h')).instructions > at);
     await ca.stop('h');

@@ -62,15 +62,18 @@ describe('NativeMonitor as a host', () => {
     const LONG = image('incrementer', { WS_PAGES: 64, PASSES: 3000, SPIN: 4, FILL: 0 });
     const ref = await baseline(LONG, 4 * MiB);
     let out = '';
-    const h = new NativeMonitor([], { capacity: 6 * MiB });
+    const h = new NativeMonitor([], { capacity: 9 * MiB });
     const serving = h.serve();
     const vm = h.addVm({ name: 'g', memSize: 4 * MiB, image: LONG, output: (b) => (out += Buffer.from(b).toString()) });
     await until(() => vm.cpu.instret > 10_000);
     h.pause('g');
     expect(h.state('g')).toBe('paused');
     const at = vm.cpu.instret;
-    await new Promise((r) => setTimeout(r, 30));
+    // Paused, shown by events: a second VM on the same host makes progress meanwhile, this one none.
+    const witness = h.addVm({ name: 'w', memSize: MiB, image: IMG() });
+    await until(() => witness.cpu.instret > 200_000);
     expect(vm.cpu.instret).toBe(at);
+    h.removeVm('w');
     h.resume('g');
     await until(() => h.state('g') === 'poweroff');
     expect(out).toBe(ref.output);
