@@ -130,4 +130,25 @@ describe('VMs on the daemon', () => {
     await expect(client.start({ name: 'z', kernel: 'echo.s', image: image('control/echo.s'), memSize: 64 * 1024 * 1024, share: 1 })).rejects.toMatchObject({ code: 'no-room', message: expect.stringMatching(/no room/) });
     await client.stop('x');
   });
+
+  test('a token holder cannot freeze the daemon: share and memory are checked here, and a busy VM leaves room to answer', async () => {
+    const spin = image('monitor/spinner.s');
+    await expect(client.start({ name: 'hog', kernel: 'spinner.s', image: spin, memSize: 2 ** 40, share: 1 })).rejects.toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/^vm.start: memSize must be /),
+    });
+    await expect(client.start({ name: 'hog', kernel: 'spinner.s', image: spin, memSize: 1024 * 1024, share: 1e9 })).rejects.toMatchObject({
+      code: 'bad-request',
+      message: 'vm.start: share must be a whole number from 1 to 1000',
+    });
+    expect(await client.list()).toEqual([]);
+    // The largest share there is, on a guest that never waits: the daemon still answers, again and again.
+    await client.start({ name: 'hog', kernel: 'spinner.s', image: spin, memSize: 1024 * 1024, share: 1000 });
+    try {
+      for (let i = 0; i < 5; i++) expect((await client.list()).map((v) => [v.name, v.state])).toEqual([['hog', 'running']]);
+      await waitFor('the hog to run', async () => (await client.stats('hog')).instructions > 0);
+    } finally {
+      await client.stop('hog');
+    }
+  });
 });
