@@ -11,7 +11,7 @@ import { DEFAULT_CAPACITY } from '../../hypervisor/control/registry.js';
 import { daemonHosts } from '../control/hosts.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../hypervisor/control/protocol.js';
 import { startService } from '../../hypervisor/control/service.js';
-import { TOKEN_ENV, generateToken, resolveToken } from '../../hypervisor/control/token.js';
+import { MAX_TOKEN_LENGTH, TOKEN_ENV, generateToken, resolveToken } from '../../hypervisor/control/token.js';
 import { paint, paintErr } from '../color.js';
 import { fail, parseMem, writeOut } from '../load.js';
 
@@ -75,6 +75,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   }
 
   let token = resolveToken(opts.token);
+  if (token !== undefined && token.length > MAX_TOKEN_LENGTH) return void fail(`--token: at most ${MAX_TOKEN_LENGTH} characters (the hello carrying it must fit in 4 KiB)`);
   if (token === undefined) {
     token = generateToken();
     writeOut(2, `no token given: generated one. Clients need it:\n  export ${TOKEN_ENV}=${token}\n`);

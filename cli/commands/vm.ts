@@ -10,6 +10,7 @@ import { writeImage } from '../../isa/image.js';
 import type { ControlClient } from '../../hypervisor/control/client.js';
 import type { VmInfo, VmStatsInfo } from '../../hypervisor/control/protocol.js';
 import { RAM_BASE } from '../../vm/memmap.js';
+import { MAX_SHARE } from '../../hypervisor/control/params.js';
 import { paint, paintErr } from '../color.js';
 import { attachConsole } from '../console.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
@@ -132,7 +133,7 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
   if (memSize === undefined) return;
   const share = parseCount(opts.share, '--share');
   if (share === null) return;
-  if (share > 1000) return fail('--share: at most 1000');
+  if (share > MAX_SHARE) return fail(`--share: at most ${MAX_SHARE}`);
   const image = loadProgram(kernel, { defaultTextBase: RAM_BASE });
   if (!image) return;
   await withDaemon(opts, async (c) => {

@@ -4,12 +4,19 @@
  * carries the shared token; anything else, or a wrong token, is refused with
  * a reason and the socket closed. Operations are checked here (parameters
  * and their types) and carried out by the host and the migration driver.
+ *
+ * Before its hello is accepted a connection costs the daemon little: at most
+ * MAX_UNAUTHENTICATED of them at once (more are refused as busy), each may
+ * send HELLO_MAX_BYTES before its hello (more is refused), and each has
+ * helloTimeoutMs to say it. Only a connection that presented the token may
+ * send the long lines (a kernel image, MAX_LINE_BYTES) requests need.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from './address.js';
 import { ControlError, type ControlErrorCode } from './error.js';
 import { LineReader, sendLine } from './lines.js';
 import {
+  MAX_LINE_BYTES,
   PROTOCOL_VERSION,
   parseClientMessage,
   type ControlFailure,
@@ -30,9 +37,18 @@ export interface DaemonOptions {
   readonly token: string;
   /** One line per notable thing (connections refused, VMs started, migrations). */
   readonly log?: (line: string) => void;
-  /** How long a new connection may take to say hello. */
+  /** How long a new connection may take to say hello (default HELLO_TIMEOUT_MS). */
   readonly helloTimeoutMs?: number;
+  /** Connections that have not said hello yet allowed at once (default MAX_UNAUTHENTICATED). */
+  readonly maxUnauthenticated?: number;
 }
+
+/** How long a new connection may take to say hello, by default. */
+export const HELLO_TIMEOUT_MS = 5_000;
+/** Connections that have not yet said hello allowed at once, by default; more are refused (busy). */
+export const MAX_UNAUTHENTICATED = 16;
+/** What a connection may send before its hello is accepted: the hello line. */
+export const HELLO_MAX_BYTES = 4096;
 
 /** What an operation's handler gets besides its parameters. */
 export interface OpContext {
@@ -55,6 +71,8 @@ export type OpHandlers = { readonly [K in OpName]: OpHandler<K> };
 
 export class ControlDaemon {
   private readonly sessions = new Set<Socket>();
+  /** Connections that have not been welcomed (or refused and closed) yet. */
+  private unauthenticated = 0;
   private closing = false;
   readonly info: DaemonInfo;
 
@@ -94,18 +112,40 @@ export class ControlDaemon {
   private accept(socket: Socket): void {
     if (this.closing) return void socket.destroy();
     const peer = formatAddress({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    socket.on('error', () => {});
+    const maxUnauthenticated = this.options.maxUnauthenticated ?? MAX_UNAUTHENTICATED;
+    if (this.unauthenticated >= maxUnauthenticated) {
+      // Nothing is read from it: its bytes stay in the kernel until it is gone.
+      this.log(`refused ${peer}: ${maxUnauthenticated} connections are already waiting to say hello`);
+      sendLine(socket, { type: 'refused', code: 'busy', reason: `too many connections waiting to say hello (${maxUnauthenticated}); try again` } satisfies Refused);
+      socket.pause();
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
     this.sessions.add(socket);
     socket.setNoDelay(true);
     let authed = false;
+    let pending = true;
+    this.unauthenticated++;
+    /** Not waiting for a hello any more: welcomed, or gone. */
+    const settle = (): void => {
+      if (!pending) return;
+      pending = false;
+      this.unauthenticated--;
+      clearTimeout(helloTimer);
+    };
     let ownedElsewhere = false;
     const streams = new Map<number, (why: 'cancel' | 'disconnect') => void>();
-    const helloTimer = setTimeout(() => refuse('bad-hello', `no hello within ${this.options.helloTimeoutMs ?? 10_000} ms`), this.options.helloTimeoutMs ?? 10_000);
+    const helloTimeoutMs = this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+    const helloTimer = setTimeout(() => refuse('bad-hello', `no hello within ${helloTimeoutMs} ms`), helloTimeoutMs);
 
     const refuse = (code: Refused['code'], reason: string): void => {
       clearTimeout(helloTimer);
       this.log(`refused ${peer}: ${reason}`);
       sendLine(socket, { type: 'refused', code, reason } satisfies Refused);
-      reader.detach();
+      reader.close();
+      socket.pause();
       socket.end();
       setTimeout(() => socket.destroy(), 1000).unref();
     };
@@ -118,8 +158,9 @@ export class ControlDaemon {
           if (typeof m === 'string' || m.type !== 'hello') return refuse('bad-hello', 'the first message must be a hello with the token');
           if (!tokensMatch(this.options.token, m.token)) return refuse('bad-token', 'wrong token (give the daemon\'s token with --token or TYPEVISOR_TOKEN)');
           if (m.version !== PROTOCOL_VERSION) return refuse('bad-version', `protocol version ${m.version} is not spoken here (this daemon speaks ${PROTOCOL_VERSION})`);
-          clearTimeout(helloTimer);
+          settle();
           authed = true;
+          reader.limit = MAX_LINE_BYTES;
           sendLine(socket, { type: 'welcome', daemon: this.info });
           return;
         }
@@ -132,15 +173,18 @@ export class ControlDaemon {
         });
       },
       () => {
+        if (!authed) return refuse('bad-hello', `more than ${HELLO_MAX_BYTES} bytes before a hello`);
         sendLine(socket, { type: 'response', id: -1, ok: false, error: { code: 'bad-request', message: 'line too long' } });
+        reader.close();
         socket.destroy();
       },
+      HELLO_MAX_BYTES,
     );
-    socket.on('error', () => {});
     socket.on('close', () => {
-      clearTimeout(helloTimer);
+      settle();
       this.sessions.delete(socket);
       if (ownedElsewhere) return;
+      reader.close();
       for (const cancel of [...streams.values()]) cancel('disconnect');
       streams.clear();
     });

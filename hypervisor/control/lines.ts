@@ -12,18 +12,29 @@ export class LineReader {
   private buffered = 0;
   private readonly onData = (chunk: Buffer): void => this.take(chunk);
   private detached = false;
+  private closed = false;
+
+  /**
+   * The longest line taken, in bytes: a longer one (or that many bytes
+   * without a newline) is dropped and onOverflow called. A daemon keeps it
+   * small until the connection's hello is accepted.
+   */
+  limit: number;
 
   constructor(
     private readonly socket: Socket,
     private readonly onLine: (line: string) => void,
     private readonly onOverflow: () => void,
+    limit = MAX_LINE_BYTES,
   ) {
+    this.limit = limit;
     socket.on('data', this.onData);
   }
 
   private take(chunk: Buffer): void {
     let start = 0;
     for (;;) {
+      if (this.closed) return;
       if (this.detached) {
         // A line handler switched the channel over: the rest is not ours.
         if (start < chunk.length) this.socket.unshift(chunk.subarray(start));
@@ -31,6 +42,7 @@ export class LineReader {
       }
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
+      if (this.buffered + (nl - start) > this.limit) return this.overflow();
       const piece = chunk.subarray(start, nl);
       const line = this.chunks.length === 0 ? piece : Buffer.concat([...this.chunks, piece]);
       this.chunks = [];
@@ -41,14 +53,23 @@ export class LineReader {
     }
     if (start < chunk.length) {
       this.buffered += chunk.length - start;
-      if (this.buffered > MAX_LINE_BYTES) {
-        this.chunks = [];
-        this.buffered = 0;
-        this.onOverflow();
-        return;
-      }
+      if (this.buffered > this.limit) return this.overflow();
       this.chunks.push(chunk.subarray(start));
     }
+  }
+
+  private overflow(): void {
+    this.chunks = [];
+    this.buffered = 0;
+    this.onOverflow();
+  }
+
+  /** Stop reading and drop whatever is buffered (the connection is refused or gone). */
+  close(): void {
+    this.closed = this.detached = true;
+    this.socket.off('data', this.onData);
+    this.chunks = [];
+    this.buffered = 0;
   }
 
   /**
@@ -63,6 +84,7 @@ export class LineReader {
     this.socket.pause();
     if (this.chunks.length > 0) this.socket.unshift(Buffer.concat(this.chunks));
     this.chunks = [];
+    this.buffered = 0;
   }
 }
 

@@ -6,14 +6,25 @@
 import type { Request } from './protocol.js';
 import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
+import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 
-type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | readonly string[];
+type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | readonly string[];
+
+/**
+ * The largest CPU share a VM may have. A native VM's turn is `slice × share`
+ * guest instructions; the monitor cuts long turns at a wall-time budget, so a
+ * large share cannot stall the daemon, but it still starves every other VM:
+ * the daemon, not only the CLI, holds it to this.
+ */
+export const MAX_SHARE = 1000;
+/** The most RAM one VM may ask for: the machine's whole RAM (a host's own capacity is checked when it places the VM). */
+export const MAX_MEM_SIZE = RAM_MAX;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule } } = {
   'daemon.info': {},
-  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'count', share: 'count', monitor: [...MONITORS, '?'] },
+  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'memSize', share: 'share', monitor: [...MONITORS, '?'] },
   'vm.list': {},
   'vm.stats': { name: 'name' },
   'vm.stop': { name: 'name' },
@@ -23,7 +34,7 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'vm.input': { name: 'name', data: 'bytes?' },
   migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], bandwidth: 'count?', downtimeLimitMs: 'number?', maxRounds: 'count?', onStall: [...STALL_POLICIES, '?'] },
   'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
-  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'count', share: 'count', recover: 'bool' },
+  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool' },
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?' },
 };
@@ -55,6 +66,12 @@ function check(v: unknown, rule: Rule): string | undefined {
       return typeof v === 'string' && NAME.test(v) ? undefined : 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
     case 'count':
       return Number.isSafeInteger(v) && (v as number) > 0 ? undefined : 'must be a positive whole number';
+    case 'share':
+      return Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SHARE ? undefined : `must be a whole number from 1 to ${MAX_SHARE}`;
+    case 'memSize':
+      return Number.isSafeInteger(v) && (v as number) > 0 && (v as number) % PAGE_SIZE === 0 && (v as number) <= MAX_MEM_SIZE
+        ? undefined
+        : `must be a positive multiple of ${PAGE_SIZE / 1024} KiB, at most ${MAX_MEM_SIZE / 1024 / 1024} MiB`;
     case 'number':
       return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number ≥ 0';
     case 'bool':

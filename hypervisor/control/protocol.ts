@@ -53,7 +53,8 @@ export interface Welcome {
   readonly daemon: DaemonInfo;
 }
 
-export type RefusalCode = 'bad-token' | 'bad-version' | 'bad-hello';
+/** busy: too many connections are waiting to say hello; try again. */
+export type RefusalCode = 'bad-token' | 'bad-version' | 'bad-hello' | 'busy';
 
 export interface Refused {
   readonly type: 'refused';

@@ -19,6 +19,10 @@ export interface ServiceOptions {
   /** The monitors VMs run on here. */
   readonly hosts: Hosts;
   readonly log?: (line: string) => void;
+  /** How long a new connection may take to say hello (the daemon's default otherwise). */
+  readonly helloTimeoutMs?: number;
+  /** Connections allowed at once before their hello (the daemon's default otherwise). */
+  readonly maxUnauthenticated?: number;
 }
 
 export interface Service {
@@ -32,7 +36,15 @@ export interface Service {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? (() => {});
   const host = new VmRegistry(options.hosts, { log });
-  const daemon = await ControlDaemon.start({ listen: options.listen, token: options.token, log }, (address, info): OpHandlers => {
+  const daemon = await ControlDaemon.start(
+    {
+      listen: options.listen,
+      token: options.token,
+      log,
+      ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+      ...(options.maxUnauthenticated !== undefined ? { maxUnauthenticated: options.maxUnauthenticated } : {}),
+    },
+    (address, info): OpHandlers => {
     const migrations = new MigrationDriver(host, address, log);
     return {
       'daemon.info': () => info(),

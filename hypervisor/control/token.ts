@@ -8,6 +8,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export const TOKEN_ENV = 'TYPEVISOR_TOKEN';
 export const DAEMON_ENV = 'TYPEVISOR_DAEMON';
 
+/** The longest token a daemon takes: a hello carrying it must fit in what a connection may send before it is accepted (4 KiB). */
+export const MAX_TOKEN_LENGTH = 1024;
+
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 export function tokensMatch(expected: string, presented: string): boolean {

@@ -79,6 +79,8 @@ export interface NativeMonitorOptions {
   readonly onEvent?: (e: VmEvent) => void;
   /** Stop each VM after this many of its instructions. */
   readonly maxInstructions?: number;
+  /** serve(): wall time spent running guests before the event loop gets a turn (default DEFAULT_TURN_BUDGET_MS). */
+  readonly turnBudgetMs?: number;
   readonly tier?: Tier;
   /**
    * Machine RAM in bytes for a long-lived host whose VMs come and go (each
@@ -94,6 +96,8 @@ interface Slot {
   readonly vm: VirtualMachine;
   guest: NativeGuest;
   share: number;
+  /** serve(): guest instructions still due to it in the current round (kept across the event loop's turns). */
+  owed: number;
   outcome: VmOutcome | undefined;
   readonly feeder: ConsoleFeeder;
   paused: boolean;
@@ -103,6 +107,10 @@ interface Slot {
 }
 
 export const DEFAULT_SLICE = 100_000;
+/** Wall time serve() runs guests before it lets the event loop turn. */
+export const DEFAULT_TURN_BUDGET_MS = 10;
+/** The most guest instructions serve() runs in one go (the budget is looked at between two pieces). */
+const MAX_PIECE = DEFAULT_SLICE;
 
 export class NativeMonitor implements Monitor, VmHost {
   readonly kind = 'native' as const;
@@ -283,24 +291,48 @@ export class NativeMonitor implements Monitor, VmHost {
     return end;
   }
 
-  /** Run VMs as they come and go, until close(). */
+  /**
+   * Run VMs as they come and go, until close(). A round gives each runnable
+   * VM `slice × share` guest instructions, run in pieces of at most
+   * MAX_PIECE; whenever the pieces have taken the wall-time budget
+   * (turnBudgetMs), serve() lets the event loop turn — the daemon answers its
+   * clients, other monitors run — and then goes on where it stopped: what a VM
+   * is still owed in the round is kept in its slot, so the shares hold over a
+   * round however often it is cut. No guest, whatever its share, holds the
+   * event loop longer than the budget and one piece.
+   */
   async serve(): Promise<void> {
     const slice = this.options.slice ?? DEFAULT_SLICE;
     const limit = this.options.maxInstructions ?? Infinity;
+    const budgetMs = this.options.turnBudgetMs ?? DEFAULT_TURN_BUDGET_MS;
+    let since = performance.now();
     while (!this.closed) {
       let ran = false;
       let progressed = false;
-      for (const slot of [...this.slots]) {
-        if (slot.outcome || slot.paused || !this.slots.includes(slot)) continue;
-        const vm = slot.vm;
-        slot.feeder.pump();
-        if (vm.shadow.waitingFor >= 0 && vm.shadow.missing?.[vm.shadow.waitingFor] === 1) continue;
-        if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) continue;
-        const instret = vm.cpu.instret;
-        const time = vm.cpu.time;
-        this.runSlice(vm, Math.min(slice * slot.share, limit - instret));
-        if (vm.cpu.instret !== instret) ran = true;
-        if (vm.cpu.time !== time) progressed = true;
+      const round = [...this.slots];
+      for (const slot of round) slot.owed = slice * slot.share;
+      for (const slot of round) {
+        while (slot.owed > 0 && !this.closed) {
+          if (slot.outcome || slot.paused || !this.slots.includes(slot)) break;
+          const vm = slot.vm;
+          slot.feeder.pump();
+          if (vm.shadow.waitingFor >= 0 && vm.shadow.missing?.[vm.shadow.waitingFor] === 1) break;
+          if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) break;
+          const instret = vm.cpu.instret;
+          const time = vm.cpu.time;
+          const piece = Math.min(slot.owed, MAX_PIECE);
+          slot.owed -= piece;
+          const end = this.runSlice(vm, Math.min(piece, limit - instret));
+          if (vm.cpu.instret !== instret) ran = true;
+          if (vm.cpu.time !== time) progressed = true;
+          if (performance.now() - since >= budgetMs) {
+            // The rest of this round waits for the event loop to have turned.
+            await new Promise<void>((r) => setImmediate(r));
+            since = performance.now();
+          }
+          if (end !== SliceEnd.BUDGET) break;
+        }
+        slot.owed = 0;
       }
       if (this.closed) break;
       if (!progressed) {
@@ -312,6 +344,7 @@ export class NativeMonitor implements Monitor, VmHost {
       } else {
         await new Promise<void>((r) => setImmediate(r));
       }
+      since = performance.now();
     }
   }
 
@@ -344,7 +377,7 @@ export class NativeMonitor implements Monitor, VmHost {
     });
     if (this.options.onEvent) vm.onEvent = this.options.onEvent;
     vm.onWake = () => this.wake?.();
-    slot = { vm, guest: new NativeGuest(vm, this, false), share: Math.max(1, Math.floor(share ?? 1)), outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, extent };
+    slot = { vm, guest: new NativeGuest(vm, this, false), share: Math.max(1, Math.floor(share ?? 1)), owed: 0, outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, extent };
     this.slots.push(slot);
     this.vms.push(vm);
     return slot;

@@ -2,13 +2,14 @@
  * A daemon in this process (startService on 127.0.0.1, a free port) and the
  * typed client: who gets in, and what each VM operation does.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseAddress } from '../../../hypervisor/control/address.js';
 import { ControlClient } from '../../../hypervisor/control/client.js';
 import { ControlError } from '../../../hypervisor/control/error.js';
 import { startService, type Service } from '../../../hypervisor/control/service.js';
 import { daemonHosts } from '../../../cli/control/hosts.js';
+import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
 import { fixtureImage, waitFor } from './daemons.js';
 
 const TOKEN = 'in-process-token';
@@ -132,5 +133,100 @@ describe('VMs on the daemon', () => {
     await expect(client.start({ name: 'y', kernel: 'junk.img', image: Buffer.from('not an image').toString('base64'), memSize: 1024 * 1024, share: 1 })).rejects.toMatchObject({ code: 'bad-image', message: expect.stringMatching(/^junk.img: /) });
     await expect(client.start({ name: 'z', kernel: 'echo.s', image: image('control/echo.s'), memSize: 64 * 1024 * 1024, share: 1 })).rejects.toMatchObject({ code: 'no-room', message: expect.stringMatching(/no room/) });
     await client.stop('x');
+  });
+
+  test('a token holder cannot freeze the daemon: share and memory are checked here, and a busy VM leaves room to answer', async () => {
+    const spin = image('monitor/spinner.s');
+    await expect(client.start({ name: 'hog', kernel: 'spinner.s', image: spin, memSize: 2 ** 40, share: 1 })).rejects.toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/^vm.start: memSize must be /),
+    });
+    await expect(client.start({ name: 'hog', kernel: 'spinner.s', image: spin, memSize: 1024 * 1024, share: 1e9 })).rejects.toMatchObject({
+      code: 'bad-request',
+      message: 'vm.start: share must be a whole number from 1 to 1000',
+    });
+    expect(await client.list()).toEqual([]);
+    // The largest share there is, on a guest that never waits: the daemon still answers, again and again.
+    await client.start({ name: 'hog', kernel: 'spinner.s', image: spin, memSize: 1024 * 1024, share: 1000 });
+    try {
+      for (let i = 0; i < 5; i++) expect((await client.list()).map((v) => [v.name, v.state])).toEqual([['hog', 'running']]);
+      await waitFor('the hog to run', async () => (await client.stats('hog')).instructions > 0);
+    } finally {
+      await client.stop('hog');
+    }
+  });
+});
+
+describe('before its hello, a connection costs the daemon little', () => {
+  let guarded: Service;
+  let inside: ControlClient;
+  const HELLO_MS = 3000;
+
+  interface Hostile {
+    readonly socket: Socket;
+    got: string;
+    closed: boolean;
+  }
+
+  /** A connection that sends `junk` (no newline) and then says nothing more. */
+  function hostile(junk: string): Promise<Hostile> {
+    return new Promise((resolve) => {
+      const a = parseAddress(guarded.address);
+      const h: Hostile = { socket: connect(a.port, a.host), got: '', closed: false };
+      h.socket.on('data', (b) => (h.got += b.toString()));
+      h.socket.on('close', () => (h.closed = true));
+      h.socket.on('error', () => {});
+      h.socket.on('connect', () => h.socket.write(junk, () => resolve(h)));
+    });
+  }
+
+  const refusal = (h: Hostile): unknown => JSON.parse(h.got.trim());
+
+  beforeAll(async () => {
+    guarded = await startService({ listen: { host: '127.0.0.1', port: 0 }, token: TOKEN, hosts: { native: new NativeMonitor([], { capacity: 8 * 1024 * 1024 }) }, helloTimeoutMs: HELLO_MS });
+    inside = await ControlClient.connect({ address: parseAddress(guarded.address), token: TOKEN });
+  });
+
+  afterAll(async () => {
+    inside?.close();
+    await guarded?.close();
+  });
+
+  test('at most 16 wait to say hello at once; the next are refused as busy; a client already in is served throughout', async () => {
+    const waiting: Hostile[] = [];
+    try {
+      for (let i = 0; i < 20; i++) waiting.push(await hostile('x'.repeat(1000)));
+      await waitFor('the connections past the cap to be refused', () => waiting.filter((h) => h.closed).length >= 4);
+      const [held, refused] = [waiting.slice(0, 16), waiting.slice(16)];
+      for (const h of refused) expect(refusal(h)).toEqual({ type: 'refused', code: 'busy', reason: 'too many connections waiting to say hello (16); try again' });
+      expect(held.map((h) => [h.got, h.closed])).toEqual(held.map(() => ['', false]));
+      expect(await inside.list()).toEqual([]);
+      const late = await ControlClient.connect({ address: parseAddress(guarded.address), token: TOKEN }).catch((x: unknown) => x);
+      expect(late).toMatchObject({ code: 'refused', message: expect.stringMatching(/too many connections waiting to say hello/) });
+    } finally {
+      for (const h of waiting) h.socket.destroy();
+    }
+    // Their places are given back as they close.
+    let again: ControlClient | undefined;
+    await waitFor('a new client to be let in', async () => (again = await ControlClient.connect({ address: parseAddress(guarded.address), token: TOKEN }).catch(() => undefined)) !== undefined);
+    expect(await again!.list()).toEqual([]);
+    again!.close();
+  });
+
+  test('more than 4 KiB before a hello is refused with a reason, and the connection closed', async () => {
+    const noNewline = await hostile('x'.repeat(8 * 1024));
+    await waitFor('the connection to close', () => noNewline.closed);
+    expect(refusal(noNewline)).toEqual({ type: 'refused', code: 'bad-hello', reason: 'more than 4096 bytes before a hello' });
+    // A hello padded past the limit is refused the same way, even with the right token.
+    const padded = await hostile(JSON.stringify({ type: 'hello', version: 1, token: TOKEN, client: 'p'.repeat(8 * 1024) }) + '\n');
+    await waitFor('the connection to close', () => padded.closed);
+    expect(refusal(padded)).toEqual({ type: 'refused', code: 'bad-hello', reason: 'more than 4096 bytes before a hello' });
+    expect(await inside.list()).toEqual([]);
+  });
+
+  test('a connection that does not finish its hello in time is refused and closed', async () => {
+    const slow = await hostile('{"type":"hel');
+    await waitFor('the connection to close', () => slow.closed, 10 * HELLO_MS);
+    expect(refusal(slow)).toEqual({ type: 'refused', code: 'bad-hello', reason: `no hello within ${HELLO_MS} ms` });
   });
 });

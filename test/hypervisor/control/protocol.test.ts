@@ -35,10 +35,24 @@ describe('parameters are checked before anything acts on them', () => {
   test('missing, mistyped, out of range and unknown fields are each named', () => {
     expect(checkParams(req('vm.stop', {}))).toBe('name is missing');
     expect(checkParams(req('vm.stop', { name: '../etc' }))).toMatch(/^name must be 1-64 letters/);
-    expect(checkParams(req('vm.start', { kernel: 'k', image: '', memSize: -4096, share: 1 }))).toBe('memSize must be a positive whole number');
+    expect(checkParams(req('vm.start', { kernel: 'k', image: '', memSize: -4096, share: 1 }))).toBe('memSize must be a positive multiple of 4 KiB, at most 1024 MiB');
     expect(checkParams(req('vm.list', { extra: 1 }))).toBe('unknown parameter "extra"');
     expect(checkParams(req('migrate', { name: 'a', to: 'h:1', toToken: 't', strategy: 'teleport' }))).toBe('strategy must be one of stop-and-copy, pre-copy, post-copy, hybrid');
     expect(checkParams(req('vm.input', { name: 'a', data: 'not base64!' }))).toBe('data must be base64 or null');
+  });
+
+  test('a VM\'s share and memory are bounded by the daemon, not only by the CLI', () => {
+    const start = (memSize: number, share: number): Request => req('vm.start', { kernel: 'k', image: 'AAAA', memSize, share });
+    expect(checkParams(start(4096, 1e9))).toBe('share must be a whole number from 1 to 1000');
+    expect(checkParams(start(4096, 1001))).toBe('share must be a whole number from 1 to 1000');
+    expect(checkParams(start(4096, 0))).toBe('share must be a whole number from 1 to 1000');
+    expect(checkParams(start(4096, 1.5))).toBe('share must be a whole number from 1 to 1000');
+    expect(checkParams(start(4096, 1000))).toBeUndefined();
+    expect(checkParams(start(2 ** 40, 1))).toMatch(/^memSize must be .* at most 1024 MiB$/);
+    expect(checkParams(start(4097, 1))).toMatch(/^memSize must be a positive multiple of 4 KiB/);
+    const incoming = { name: 'a', from: 'h:1', strategy: 'post-copy', monitor: 'native', kernel: 'k', memSize: 4096, recover: false };
+    expect(checkParams(req('migration.incoming', { ...incoming, share: 1e9 }))).toBe('share must be a whole number from 1 to 1000');
+    expect(checkParams(req('migration.incoming', { ...incoming, share: 1, memSize: 2 ** 40 }))).toMatch(/^memSize must be/);
   });
 
   test('good parameters pass, optional ones may be left out', () => {
