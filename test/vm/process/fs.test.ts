@@ -147,6 +147,23 @@ describe('files under --fs', () => {
     expect(open(h, 'hello.txt/x', O_RDONLY)).toBe(-ERRNO.ENOTDIR);
   });
 
+  test('a trailing slash names a directory: on a file ENOTDIR (the file is left alone), on a directory EISDIR', () => {
+    const h = harness({ fsRoot: root });
+    for (const p of ['hello.txt/', 'hello.txt/.', 'a/b/c.txt//']) {
+      expect(open(h, p, O_RDONLY), p).toBe(-ERRNO.ENOTDIR);
+      expect(open(h, p, O_WRONLY | O_TRUNC), p).toBe(-ERRNO.ENOTDIR);
+      expect(open(h, p, O_RDWR | O_CREAT), p).toBe(-ERRNO.ENOTDIR);
+    }
+    expect(readFileSync(join(root, 'hello.txt'), 'utf8')).toBe('hello from the host\n');
+    expect(open(h, 'a/', O_RDONLY)).toBe(-ERRNO.EISDIR);
+    expect(open(h, 'new/', O_WRONLY | O_CREAT)).toBe(-ERRNO.EISDIR);
+    expect(open(h, 'new/', O_RDONLY)).toBe(-ERRNO.ENOENT);
+    expect(existsSync(join(root, 'new'))).toBe(false);
+  });
+
+  // A FIFO is tested through the CLI (test/cli/run-fs.test.ts): opened in this
+  // process, a regression would block the test worker for good.
+
   test(`at most ${MAX_OPEN_FILES} descriptors: EMFILE, until one is closed`, () => {
     const h = harness({ fsRoot: root });
     const fds: number[] = [];
