@@ -78,7 +78,29 @@ function binary(e: Extract<Expr, { kind: 'binary' }>, a: number, b: number): Eva
   }
 }
 
+/**
+ * How deep evaluation may recurse. One expression nests at most
+ * MAX_EXPRESSION_DEPTH deep, but a constant defined in terms of another,
+ * defined in terms of another… goes deeper with every link, and would
+ * otherwise overflow the JS stack.
+ */
+export const MAX_EVALUATION_DEPTH = 1024;
+
+let depth = 0;
+
 export function evaluate(e: Expr, env: Environment): Evaluation {
+  if (depth >= MAX_EVALUATION_DEPTH) {
+    return { kind: 'error', start: e.start, end: e.end, message: `expressions and the constants they use nest more than ${MAX_EVALUATION_DEPTH} deep` };
+  }
+  depth++;
+  try {
+    return evaluateNode(e, env);
+  } finally {
+    depth--;
+  }
+}
+
+function evaluateNode(e: Expr, env: Environment): Evaluation {
   switch (e.kind) {
     case 'number': return value(e.value);
     case 'symbol': return resolved(env.symbol(e.name), e);

@@ -68,6 +68,25 @@ describe('expressions: nesting is limited, long chains are not', () => {
   }, BOUNDED);
 });
 
+describe('constants defined through one another', () => {
+  const chain = (n: number, usedFirst: boolean): string => {
+    const defs = Array.from({ length: n }, (_, i) => (i === 0 ? 'c0 = 1' : `c${i} = c${i - 1} + 1`));
+    const use = `.data\n.word c${n - 1}`;
+    return usedFirst ? [use, ...defs.reverse()].join('\n') : [...defs, use].join('\n');
+  };
+
+  test('20000 constants each defined from the one before assemble', () => {
+    const data = section(ok(chain(20_000, false)).image, '.data').data;
+    expect(new DataView(data.buffer, data.byteOffset).getUint32(0, true)).toBe(20_000);
+  }, BOUNDED);
+
+  test('20000 of them used before they are defined are refused with diagnostics, not a stack overflow', () => {
+    const ds = errors(chain(20_000, true));
+    expect(ds.length).toBeGreaterThan(0);
+    expect(formatDiagnostic(ds[0]!).split('\n')[0]).toBe('test.s:514:10: error: expressions and the constants they use nest more than 1024 deep');
+  }, BOUNDED);
+});
+
 describe('macros: an expansion budget', () => {
   /** m0 is one line; each m(k) calls m(k-1) twice. */
   const chain = (depth: number): string => {
