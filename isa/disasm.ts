@@ -251,7 +251,8 @@ export function disassembleImage(img: Image): string {
         emitLabels(from);
         if (to === from) continue;
         if (s.flags & SECTION_ZERO) body.push(line(`.space ${to - from}`, bare8(from)));
-        else body.push(...dataLines(s.data.subarray(from - s.addr, to - s.addr), from));
+        // One push per line: a large section has more lines than a call takes arguments.
+        else for (const l of dataLines(s.data.subarray(from - s.addr, to - s.addr), from)) body.push(l);
       }
     }
     if (s.size > 0) emitLabels(s.addr + s.size);

@@ -275,8 +275,22 @@ export class Assembler {
         return late(context.section) ? { start: e.start, end: e.end, why: `'.' in ${context.section.name} is settled only after pass 1` } : undefined;
       case 'unary': case 'call':
         return this.culprit(e.arg, line, context);
-      case 'binary':
-        return this.culprit(e.left, line, context) ?? this.culprit(e.right, line, context);
+      case 'binary': {
+        // Down the left side in a loop: a long operator chain is that deep (evaluate.ts).
+        const rights: Expr[] = [];
+        let left: Expr = e;
+        while (left.kind === 'binary') {
+          rights.push(left.right);
+          left = left.left;
+        }
+        const found = this.culprit(left, line, context);
+        if (found) return found;
+        for (let i = rights.length - 1; i >= 0; i--) {
+          const inRight = this.culprit(rights[i]!, line, context);
+          if (inRight) return inRight;
+        }
+        return undefined;
+      }
       case 'number':
         return undefined;
     }

@@ -121,11 +121,13 @@ function data(width: 1 | 2 | 4): Directive {
   };
 }
 
+const NUL = new Uint8Array(1);
+
 function text(terminate: boolean): Directive {
   return {
     operands: ['strings'], min: 1, max: Infinity, inBss: false,
     run: (ctx) => {
-      const parts: number[] = [];
+      const parts: Uint8Array[] = [];
       let failed = false;
       for (const op of ctx.call.operands) {
         const t = op.tokens[0]!;
@@ -134,11 +136,18 @@ function text(terminate: boolean): Directive {
           failed = true;
           continue;
         }
-        parts.push(...t.bytes!);
-        if (terminate) parts.push(0);
+        parts.push(t.bytes!);
+        if (terminate) parts.push(NUL);
       }
       ctx.place();
-      return { size: parts.length, plan: failed ? NOTHING : { kind: 'bytes', bytes: Uint8Array.from(parts) } };
+      // Copied string by string: spreading a long string's bytes into one call would overflow the stack.
+      const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+      return { size: bytes.length, plan: failed ? NOTHING : { kind: 'bytes', bytes } };
     },
   };
 }

@@ -17,11 +17,11 @@
  * Problems inside the embedded program are reported as its own diagnostics
  * (its file, line and column) with a note pointing at the `.image` line.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ImageError, writeImage } from '../image.js';
 import { USER_TEXT_BASE } from '../syscalls.js';
 import { Assembler } from './assembler.js';
+import { readRegularFile } from './limits.js';
 import type { Statement } from './reader.js';
 import { Reporter } from './reporter.js';
 import type { SourceLine } from './source-line.js';
@@ -31,6 +31,8 @@ import type { Call } from './statement.js';
 /** A reader for the embedded program (a fresh one: its macros and symbols are its own). */
 export interface ProgramReader {
   readonly statements: readonly Statement[];
+  /** A budget ran out while reading it (reported): it must not be assembled. */
+  readonly exhausted: boolean;
   readText(file: string, text: string, notes: readonly string[], stack: readonly string[]): void;
   macroNames(): string[];
 }
@@ -38,6 +40,8 @@ export interface ProgramReader {
 export interface EmbedContext {
   readonly reporter: Reporter;
   readonly readFile: (path: string) => string;
+  /** The most bytes `.incbin` reads from one file. */
+  readonly fileSize: number;
   /** Resolved paths of the files being read, outermost first. */
   readonly stack: readonly string[];
   readonly newReader: (reporter: Reporter) => ProgramReader;
@@ -64,7 +68,7 @@ export function embed(line: SourceLine, head: Call, file: FileOperand, ctx: Embe
 
   if (directive === '.incbin') {
     try {
-      return new Uint8Array(readFileSync(target));
+      return new Uint8Array(readRegularFile(target, ctx.fileSize));
     } catch (e) {
       return cannot(e);
     }
@@ -84,6 +88,11 @@ export function embed(line: SourceLine, head: Call, file: FileOperand, ctx: Embe
   const reporter = new Reporter();
   const reader = ctx.newReader(reporter);
   reader.readText(target, text, [], [...ctx.stack, resolved]);
+  if (reader.exhausted) {
+    const note = `in program embedded with '.image' at ${line.place(head.name.start)}`;
+    for (const d of reporter.all()) ctx.reporter.adopt(line, d, note);
+    return undefined;
+  }
   const result = new Assembler(reporter, USER_TEXT_BASE, reader.macroNames()).assemble(reader.statements);
   const note = `in program embedded with '.image' at ${line.place(head.name.start)}`;
   for (const d of result.ok ? result.warnings : result.diagnostics) ctx.reporter.adopt(line, d, note);

@@ -78,7 +78,29 @@ function binary(e: Extract<Expr, { kind: 'binary' }>, a: number, b: number): Eva
   }
 }
 
+/**
+ * How deep evaluation may recurse. One expression nests at most
+ * MAX_EXPRESSION_DEPTH deep, but a constant defined in terms of another,
+ * defined in terms of another… goes deeper with every link, and would
+ * otherwise overflow the JS stack.
+ */
+export const MAX_EVALUATION_DEPTH = 1024;
+
+let depth = 0;
+
 export function evaluate(e: Expr, env: Environment): Evaluation {
+  if (depth >= MAX_EVALUATION_DEPTH) {
+    return { kind: 'error', start: e.start, end: e.end, message: `expressions and the constants they use nest more than ${MAX_EVALUATION_DEPTH} deep` };
+  }
+  depth++;
+  try {
+    return evaluateNode(e, env);
+  } finally {
+    depth--;
+  }
+}
+
+function evaluateNode(e: Expr, env: Environment): Evaluation {
   switch (e.kind) {
     case 'number': return value(e.value);
     case 'symbol': return resolved(env.symbol(e.name), e);
@@ -94,16 +116,32 @@ export function evaluate(e: Expr, env: Environment): Evaluation {
       if (a.kind !== 'value') return a;
       return value(e.fn === 'hi' ? (a.value >>> 16) & 0xffff : a.value & 0xffff);
     }
-    case 'binary': {
-      const a = evaluate(e.left, env);
-      const b = evaluate(e.right, env);
-      // Report the leftmost real problem; an unknown side only means "not yet".
-      if (a.kind === 'error' || a.kind === 'poison') return a;
-      if (b.kind === 'error' || b.kind === 'poison') return b;
-      if (a.kind === 'unknown' || b.kind === 'unknown') return UNKNOWN;
-      return binary(e, a.value, b.value);
-    }
+    case 'binary': return evaluateChain(e, env);
   }
+}
+
+/**
+ * A run of binary operators (`1+1+…+1`) is a tree as deep as the run is long,
+ * down its left side: walk that side in a loop, so a long chain costs no
+ * stack. The other sides are only as deep as the parser's nesting limit.
+ */
+function evaluateChain(top: Extract<Expr, { kind: 'binary' }>, env: Environment): Evaluation {
+  const chain: Extract<Expr, { kind: 'binary' }>[] = [];
+  let leftmost: Expr = top;
+  while (leftmost.kind === 'binary') {
+    chain.push(leftmost);
+    leftmost = leftmost.left;
+  }
+  let a = evaluate(leftmost, env);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const e = chain[i]!;
+    // Report the leftmost real problem; an unknown side only means "not yet".
+    if (a.kind === 'error' || a.kind === 'poison') return a;
+    const b = evaluate(e.right, env);
+    if (b.kind === 'error' || b.kind === 'poison') return b;
+    a = a.kind === 'unknown' || b.kind === 'unknown' ? UNKNOWN : binary(e, a.value, b.value);
+  }
+  return a;
 }
 
 /** The value's two readings, for messages: `-1 (0xffffffff)`. */

@@ -37,12 +37,21 @@ const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
 
 const FUNCTIONS: readonly FunctionName[] = ['hi', 'lo'];
 
+/**
+ * How deep parentheses, unary operators and function calls may nest. The
+ * parser recurses once per level, so without a limit a long enough run of
+ * `(((…` would overflow the JS stack. A chain of binary operators
+ * (`1+1+…+1`) does not nest: it is parsed in a loop, at any length.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
 class ParseFailure {
   constructor(readonly problem: Problem) {}
 }
 
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: readonly Token[], private readonly endCol: number) {}
 
   parseAll(): Expr {
@@ -67,6 +76,11 @@ class Parser {
     throw new ParseFailure({ start, end, message });
   }
 
+  /** Enters one level of nesting at `t`, or refuses it there. */
+  private nest(t: Token): void {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) this.fail(t, `expressions nest more than ${MAX_EXPRESSION_DEPTH} deep`);
+  }
+
   private binary(minPrec: number): Expr {
     let left = this.unary();
     for (;;) {
@@ -84,8 +98,10 @@ class Parser {
   private unary(): Expr {
     const t = this.peek();
     if (t && t.kind === 'punct' && (t.text === '-' || t.text === '+' || t.text === '~' || t.text === '!')) {
+      this.nest(t);
       this.pos++;
       const arg = this.unary();
+      this.depth--;
       return { kind: 'unary', op: t.text, arg, start: t.start, end: arg.end };
     }
     return this.primary();
@@ -108,7 +124,9 @@ class Parser {
       case 'punct':
         if (t.text === '.') return { kind: 'dot', start: t.start, end: t.end };
         if (t.text === '(') {
+          this.nest(t);
           const inner = this.binary(0);
+          this.depth--;
           const close = this.peek();
           if (!close || close.kind !== 'punct' || close.text !== ')') this.fail(close, `expected ')' to close the '(' at column ${t.start + 1}${close ? `, found '${close.text}'` : ''}`);
           this.pos++;
@@ -123,8 +141,10 @@ class Parser {
     if (!open || open.kind !== 'punct' || open.text !== '(') return { kind: 'symbol', name: t.text, start: t.start, end: t.end };
     const fn = t.text.toLowerCase() as FunctionName;
     if (!FUNCTIONS.includes(fn)) this.fail(t, `unknown function '${t.text}' (the functions are ${FUNCTIONS.map((f) => `${f}()`).join(' and ')})`);
+    this.nest(open);
     this.pos++;
     const arg = this.binary(0);
+    this.depth--;
     const close = this.peek();
     if (!close || close.kind !== 'punct' || close.text !== ')') this.fail(close, `expected ')' to close ${fn}(${close ? `, found '${close.text}'` : ''}`);
     this.pos++;

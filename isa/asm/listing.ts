@@ -60,7 +60,8 @@ export class ListingBuilder {
     const last = this.latest.get(under);
     if (last && last.sectionName === sectionName && last.memory === memory && last.end === start) {
       last.end = end;
-      (last.expansion ??= []).push(...expansion);
+      const into = (last.expansion ??= []);
+      for (const e of expansion) into.push(e);
     } else {
       this.push({ under, addr, sectionName, memory, start, end, expansion: [...expansion] });
     }
@@ -106,7 +107,8 @@ function isEmbedLine(source: string): boolean {
 export function formatListing(listing: readonly ListingEntry[]): string {
   const files = new Set(listing.map((e) => e.file));
   const where = (e: ListingEntry): string => (files.size > 1 ? `${e.file}:${e.line}` : String(e.line));
-  const whereWidth = Math.max(4, ...listing.map((e) => where(e).length));
+  // A loop, not Math.max(...): a listing can have more entries than a call takes arguments.
+  const whereWidth = listing.reduce((w, e) => Math.max(w, where(e).length), 4);
   const row = (addr: number | undefined, data: string, line: string, text: string): string =>
     `${addr === undefined ? ' '.repeat(8) : hex8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${line.padStart(whereWidth)}  ${text}`.trimEnd();
   const out: string[] = [];

@@ -10,6 +10,7 @@ import { lex, type Token } from './lexer.js';
 import { EMBED_DIRECTIVES } from './directives.js';
 import { embed, type FileOperand } from './embed.js';
 import { describeParams, expandLine, type Macro } from './macro.js';
+import { Budget, DEFAULT_LIMITS, MAX_EXPANDED_LINE, tooLarge } from './limits.js';
 import { isPseudo } from './pseudo.js';
 import type { Reporter } from './reporter.js';
 import { SourceLine, type Origin } from './source-line.js';
@@ -58,19 +59,57 @@ export class Reader {
   constructor(
     private readonly reporter: Reporter,
     private readonly readFile: (path: string) => string,
+    /** Shared with the programs this one embeds, so `.image` cannot multiply the work either. */
+    private readonly budget: Budget = new Budget(DEFAULT_LIMITS),
   ) {}
+
+  /** A budget ran out: the reading stopped there, and the program must not be assembled. */
+  get exhausted(): boolean {
+    return this.budget.exhausted;
+  }
+
+  /** readFile, refusing text past the file size limit (readFile may be the caller's own). */
+  private readSource(file: string): string {
+    const text = this.readFile(file);
+    const max = this.budget.limits.fileSize;
+    if (text.length > max) throw new Error(tooLarge(Buffer.byteLength(text), max));
+    return text;
+  }
 
   /** Names of the macros defined, for "did you mean" suggestions. */
   macroNames(): string[] {
     return [...this.macros.keys()];
   }
 
-  /** `stack` holds the resolved paths of the files being read, for cycle detection. */
-  readText(file: string, text: string, notes: readonly string[], stack: readonly string[]): void {
-    const lines = text.split('\n');
-    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  /**
+   * A program: the main one, or one embedded with `.image`. `stack` holds the
+   * resolved paths of the files being read, for cycle detection. The main
+   * program's own lines are not `budgeted`: its size is the caller's to
+   * choose (a disassembled image can be millions of lines); the budget is for
+   * what the program makes the assembler read on top of itself, and an
+   * embedded program is that.
+   */
+  readText(file: string, text: string, notes: readonly string[], stack: readonly string[], budgeted = true): void {
+    if (this.budget.exhausted) return;
+    const lines = splitLines(text);
+    const before = this.budget.linesRead;
+    const over = budgeted ? this.budget.spend(lines.length, text.length) : undefined;
+    if (over) {
+      // The first line past the line budget (or the first line, when it is the characters that ran out).
+      const index = Math.min(lines.length - 1, Math.max(0, this.budget.limits.lines - before));
+      const content = lines[index]!.replace(/\r$/, '');
+      const origin: Origin = { file, line: index + 1, text: content };
+      const line = new SourceLine(origin, content, undefined, notes, origin, this.order++);
+      this.reporter.error(line, 0, Math.max(1, content.length), `embedding this program goes past ${over}`);
+      return;
+    }
+    this.readLines(file, lines, notes, stack);
+  }
+
+  private readLines(file: string, lines: readonly string[], notes: readonly string[], stack: readonly string[]): void {
     let defining: Definition | undefined;
-    lines.forEach((raw, index) => {
+    for (const [index, raw] of lines.entries()) {
+      if (this.budget.exhausted) return;
       const content = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       const origin: Origin = { file, line: index + 1, text: content };
       const line = new SourceLine(origin, content, undefined, notes, origin, this.order++);
@@ -85,7 +124,8 @@ export class Reader {
       } else {
         defining.body.push(origin);
       }
-    });
+    }
+    if (this.budget.exhausted) return;
     if (defining) {
       const t = defining.name;
       const what = t ? `macro \`${t.text}\`` : '.macro';
@@ -122,7 +162,14 @@ export class Reader {
       }
       if (EMBED_DIRECTIVES.includes(name)) {
         const file = broken ? undefined : this.fileOperand(line, head);
-        const embedded = file && embed(line, head, file, { reporter: this.reporter, readFile: this.readFile, stack, newReader: (r) => new Reader(r, this.readFile), whyUnreadable });
+        const embedded = file && embed(line, head, file, {
+          reporter: this.reporter,
+          readFile: (p) => this.readSource(p),
+          fileSize: this.budget.limits.fileSize,
+          stack,
+          newReader: (r) => new Reader(r, this.readFile, this.budget),
+          whyUnreadable,
+        });
         this.statements.push({ line, labels, head, broken: embedded === undefined, embedded });
         return undefined;
       }
@@ -189,7 +236,17 @@ export class Reader {
     const unique = ++this.expansions;
     const notes = [`in expansion of macro \`${m.name}\` at ${line.place(head.name.start)}`, ...line.notes];
     for (const body of m.body) {
+      if (this.budget.exhausted) return;
       const ex = expandLine(m, body, args, unique);
+      if (ex.text.length > MAX_EXPANDED_LINE) {
+        this.reporter.error(line, head.name.start, head.name.end, `macro \`${m.name}\` expands to a line of ${ex.text.length} characters here, more than the limit of ${MAX_EXPANDED_LINE}`);
+        return;
+      }
+      const over = this.budget.spend(1, ex.text.length);
+      if (over) {
+        this.reporter.error(line, head.name.start, head.name.end, `expanding macro \`${m.name}\` here goes past ${over}; is there a runaway macro?`);
+        return;
+      }
       const expanded = new SourceLine(body, ex.text, ex.segments, notes, line.listedUnder, this.order++);
       for (const p of ex.problems) this.reporter.problem(expanded, p);
       const nested = this.line(expanded, stack, depth + 1, ex.problems.length > 0);
@@ -229,12 +286,24 @@ export class Reader {
     }
     let text: string;
     try {
-      text = this.readFile(target);
+      text = this.readSource(target);
     } catch (e) {
       const looked = target === name ? '' : ` (looked for '${target}')`;
       this.reporter.error(line, t.start, t.end, `cannot include '${name}': ${whyUnreadable(e)}${looked}`);
       return;
     }
-    this.readText(target, text, [`in file included from ${line.place(head.name.start)}`, ...line.notes], [...stack, resolved]);
+    const lines = splitLines(text);
+    const over = this.budget.spend(lines.length, text.length);
+    if (over) {
+      this.reporter.error(line, t.start, t.end, `including '${name}' here goes past ${over}; is a file included over and over?`);
+      return;
+    }
+    this.readLines(target, lines, [`in file included from ${line.place(head.name.start)}`, ...line.notes], [...stack, resolved]);
   }
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }

@@ -122,6 +122,19 @@ describe('typevisor asm', () => {
     expect(r.stderr).toBe(`${join(dir, 'nope.s')}:1:1: error: cannot read '${join(dir, 'nope.s')}': no such file\n1 error\n`);
   });
 
+  test('input built to exhaust the assembler gets diagnostics, not a stack overflow or a hang', () => {
+    const src = join(dir, 'huge.s');
+    writeFileSync(src, `.data\n.word ${'('.repeat(100_000)}1${')'.repeat(100_000)}\n.include "/dev/zero"\n.ascii "${'x'.repeat(130_000)}"\n`);
+    const r = runCli(['asm', src]);
+    expect(r.status).toBe(1);
+    const heads = r.stderr.split('\n').filter((l) => l.includes(': error: '));
+    expect(heads).toEqual([
+      `${src}:2:263: error: expressions nest more than 256 deep`,
+      `${src}:3:10: error: cannot include '/dev/zero': it is a character device, not a regular file`,
+    ]);
+    expect(r.stderr).not.toContain('Maximum call stack');
+  });
+
   test('refuses to overwrite its own source', () => {
     const src = write('self.s', 'nop');
     const r = runCli(['asm', src, '-o', src]);

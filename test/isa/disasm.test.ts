@@ -258,6 +258,17 @@ const opcodeWithJunkArb = fc.tuple(fc.constantFrom(...OPCODES), fc.integer({ min
 const anyWordArb = fc.integer({ min: 0, max: 0xffff_ffff });
 const wordArb = fc.oneof({ arbitrary: instructionArb, weight: 6 }, { arbitrary: opcodeWithJunkArb, weight: 2 }, { arbitrary: anyWordArb, weight: 2 });
 
+describe('disassembleImage: large sections', () => {
+  test('a 4 MB data section is printed line by line (no spreading it into one call)', () => {
+    const data = new Uint8Array(4 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4) data[i] = i & 0xff;
+    const text = disassembleImage({ entry: 0x1000, sections: [{ name: '.data', addr: 0x10_0000, flags: DATA, size: data.length, data }], symbols: [] });
+    const lines = text.split('\n');
+    expect(lines.length).toBeGreaterThan(data.length / 16);
+    expect(lines.filter((l) => l.trimStart().startsWith('.word')).length).toBe(data.length / 16);
+  }, 20_000);
+});
+
 describe('disassemble → assemble round trip', () => {
   test('the generator reaches every row of OPCODES and every format', () => {
     const seen = new Set(fc.sample(instructionArb, { numRuns: 3000, seed: 1 }).map((word) => decode(word)!.op));
