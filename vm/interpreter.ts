@@ -138,7 +138,19 @@ export function run(m: Machine, budget: number): Exit {
           codeOff = xOff[idx]!;
         } else {
           cpu.instret = start + n;
-          if (m.fetchSlow(pc) < 0) break;
+          if (m.fetchSlow(pc) < 0) {
+            // The fetch trapped: nothing retired (n was not counted). Carry on
+            // where the trap put the CPU — its vector, in its mode — exactly as
+            // after an instruction that traps below. Going on from the old pc
+            // (the mode already switched to supervisor) would run the faulting
+            // address with the trap's privilege, and a fault that persists there
+            // would trap again forever.
+            m.trapped = false;
+            pc = cpu.pc | 0;
+            key = cpu.mode === Mode.USER ? UKEY : 0;
+            codeTag = -1;
+            break;
+          }
           codeTag = page;
           codeOff = xOff[idx]!;
         }

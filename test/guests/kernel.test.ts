@@ -155,7 +155,7 @@ describe('typevisor boot guests/kernel/kernel.s', () => {
 });
 
 describe('hostile programs are killed; the others finish', () => {
-  const evil = ['evil-kmem', 'evil-peek', 'evil-priv', 'evil-div', 'evil-text'];
+  const evil = ['evil-kmem', 'evil-peek', 'evil-priv', 'evil-div', 'evil-text', 'evil-jump'];
   const path = (name: string): string => join(KERNEL_DIR, 'tests', `${name}.s`);
   let r: CliResult;
   let c: Console;
@@ -178,6 +178,8 @@ describe('hostile programs are killed; the others finish', () => {
       `kernel: killed pid 4 (evil-priv): privileged-instruction at pc ${pc('evil-priv')}, instruction ${hex8(at(path('evil-priv'), 'fault').word)}`,
       `kernel: killed pid 5 (evil-div): divide-by-zero at pc ${pc('evil-div')}`,
       `kernel: killed pid 6 (evil-text): store-fault at pc ${hex8(text.pc)}, address ${hex8(assembled(path('evil-text')).entry)}`,
+      // A jump into kernel code faults on the fetch, at the target: nothing there runs.
+      'kernel: killed pid 7 (evil-jump): fetch-fault at pc 0x80000000, address 0x80000000',
     ]);
   });
 
@@ -185,10 +187,10 @@ describe('hostile programs are killed; the others finish', () => {
     expect(r.status).toBe(0);
     expect(c.programs).toContain('primes below 10000: 1229\n');
     expect(c.programs).toContain('calls for fib(20): 21891\n');
-    expect(c.programs).not.toMatch(/survived|went through|read it|paging is off|got an answer|code patched/);
+    expect(c.programs).not.toMatch(/survived|went through|read it|paging is off|got an answer|code patched|ran kernel code/);
     expect([...c.table.values()].map(([name, status]) => `${name} ${status}`)).toEqual([
       'sieve exit 0', 'evil-kmem killed (store-fault)', 'evil-peek killed (load-fault)', 'evil-priv killed (privileged-instruction)',
-      'evil-div killed (divide-by-zero)', 'evil-text killed (store-fault)', 'fib exit 0',
+      'evil-div killed (divide-by-zero)', 'evil-text killed (store-fault)', 'evil-jump killed (fetch-fault)', 'fib exit 0',
     ]);
   });
 });

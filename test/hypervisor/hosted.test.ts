@@ -115,7 +115,7 @@ describe('the same guest kernel, the same output, as under the native monitor', 
     { label: 'console input', path: writeKernel(temp, 'stdin', [program('echo'), program('wc')]), input: `Hello, World!\nsecond line\n${CTRL_D}the quick brown fox\n${CTRL_D}` },
     {
       label: 'hostile programs',
-      path: writeKernel(temp, 'hostile', [program('sieve'), ...['evil-kmem', 'evil-priv', 'evil-div'].map((name) => ({ name, file: join(KERNEL_DIR, 'tests', `${name}.s`) })), program('fib')]),
+      path: writeKernel(temp, 'hostile', [program('sieve'), ...['evil-kmem', 'evil-jump', 'evil-priv', 'evil-div'].map((name) => ({ name, file: join(KERNEL_DIR, 'tests', `${name}.s`) })), program('fib')]),
       input: '',
     },
   ];

@@ -2,7 +2,9 @@
  * The native monitor: guests run deprivileged, yet see exactly what the bare
  * machine shows them; hostile guests are contained; runs are deterministic.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { assemble } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
@@ -11,6 +13,7 @@ import { BareMachine } from '../../vm/bare.js';
 import { MemoryDisk } from '../../vm/devices/disk.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { runCli } from '../helpers/cli.js';
+import { KERNEL_DIR, writeKernel } from '../helpers/kernel.js';
 
 const dir = new URL('../fixtures/monitor/', import.meta.url);
 const MEM = 16 * 1024 * 1024;
@@ -132,6 +135,31 @@ describe('the guest kernel under the native monitor', () => {
     expect(bareOut).toContain('kernel: killed pid');
     expect(r.vms[0]!.stats.emulated['sret']).toBeGreaterThan(10);
     expect(r.vms[0]!.stats.injected['timer']).toBeGreaterThan(10);
+  });
+
+  test('with hostile programs among its processes — one jumps into kernel code — the same bytes, process table included, and instruction count', async () => {
+    const temp = mkdtempSync(join(tmpdir(), 'tv-native-'));
+    try {
+      const evil = (name: string) => ({ name, file: join(KERNEL_DIR, 'tests', `${name}.s`) });
+      const file = writeKernel(temp, 'hostile', [
+        { name: 'hello', file: join(KERNEL_DIR, '../programs/hello.s') },
+        evil('evil-jump'), evil('evil-kmem'), evil('evil-peek'), evil('evil-text'),
+        { name: 'sieve', file: join(KERNEL_DIR, '../programs/sieve.s') },
+      ]);
+      const r0 = assemble(readFileSync(file, 'utf8'), { filename: file, defaultTextBase: RAM_BASE });
+      if (!r0.ok) throw new Error(r0.diagnostics.map((d) => d.message).join('\n'));
+      let bareOut = '';
+      const b = new BareMachine(r0.image, { memSize: MEM, output: (x) => (bareOut += Buffer.from(x).toString()) });
+      expect(await b.run()).toEqual({ kind: 'poweroff', status: 0 });
+      let out = '';
+      const r = await new NativeMonitor([{ name: 'vm1', image: r0.image, memSize: MEM }], { output: (_i, x) => (out += Buffer.from(x).toString()) }).run();
+      expect(bareOut).toContain('kernel: killed pid 2 (evil-jump): fetch-fault at pc 0x80000000, address 0x80000000');
+      expect(out).toBe(bareOut);
+      expect(r.vms[0]!.instructions).toBe(b.machine.cpu.instret);
+      expect(r.vms[0]!.stats.reflected['fetch-fault']).toBe(1);
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
   });
 });
 

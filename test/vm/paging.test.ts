@@ -146,6 +146,41 @@ describe('TLB', () => {
   });
 });
 
+describe('a fetch fault the machine takes itself (no host monitor)', () => {
+  test('user mode jumping into a supervisor-only code page traps to tvec, in the trap\'s mode, and runs nothing there', () => {
+    // A bare machine: the trap goes to the guest's own vector, not to a host.
+    const m = new Machine({ memSize: 1 << 20 });
+    const frames = new FrameAllocator(m.memory, RAM_BASE + 0x1_0000, RAM_BASE + (1 << 20));
+    const pt = new PageTable(m.memory, frames);
+    const KERNEL_VA = 0x8000_0000;
+    const codePa = frames.alloc();
+    const kernelPa = frames.alloc();
+    pt.map(CODE_VA, codePa, PTE_R | PTE_X | PTE_U);
+    pt.map(KERNEL_VA, kernelPa, PTE_R | PTE_X); // no U: the user may not run it
+    // The user program: jump to KERNEL_VA (lui, ori, jalr retire; the fetch there does not).
+    [...li(Reg.T1, KERNEL_VA), I(Op.JALR, 0, Reg.T1, 0, 0)].forEach((w, i) => m.memory.writeWord(codePa + 4 * i, w));
+    // What lies at KERNEL_VA, which must not run: a3 = 66. The vector at +0x100: a2 = 55, then spin.
+    m.memory.writeWord(kernelPa, I(Op.ADDI, Reg.A3, 0, 0, 66));
+    m.memory.writeWord(kernelPa + 0x100, I(Op.ADDI, Reg.A2, 0, 0, 55));
+    m.memory.writeWord(kernelPa + 0x104, I(Op.JAL, 0, 0, 0, 0));
+    m.reset(CODE_VA, Mode.USER);
+    m.csrWrite(Csr.PTBASE, pt.ptbase);
+    m.csrWrite(Csr.TVEC, KERNEL_VA + 0x100);
+    const traps: { cause: number; pc: number; mode: Mode; instret: number }[] = [];
+    m.onTrap = (cause, _badaddr, pc, mode) => traps.push({ cause, pc, mode, instret: m.cpu.instret });
+    expect(m.run(20)).toBe(Exit.BUDGET);
+    expect(traps).toEqual([{ cause: Cause.FETCH_FAULT, pc: KERNEL_VA, mode: Mode.USER, instret: 3 }]);
+    expect(m.cpu.csr[Csr.CAUSE]).toBe(Cause.FETCH_FAULT);
+    expect(m.cpu.csr[Csr.EPC]! >>> 0).toBe(KERNEL_VA);
+    expect(m.cpu.csr[Csr.BADADDR]! >>> 0).toBe(KERNEL_VA);
+    expect(m.cpu.regs[Reg.A3]).toBe(0); // the target never ran, in either mode
+    expect(m.cpu.regs[Reg.A2]).toBe(55); // the vector did
+    expect(m.cpu.mode).toBe(Mode.SUPERVISOR);
+    expect(m.cpu.pc).toBe(KERNEL_VA + 0x104);
+    expect(m.cpu.instret).toBe(20);
+  });
+});
+
 describe('dirty log', () => {
   test('stores mark their physical page; taking the log clears it and the next store is logged again', () => {
     const { m, dataPa } = setup([I(Op.SW, 0, Reg.A1, Reg.A1, 0), I(Op.SYSCALL), I(Op.SW, 0, Reg.A1, Reg.A1, 4), I(Op.SYSCALL), I(Op.LW, Reg.A0, Reg.A1, 0, 0), I(Op.SYSCALL)]);
