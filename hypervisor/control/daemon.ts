@@ -24,6 +24,7 @@ import {
 } from './protocol.js';
 import { tokensMatch } from './token.js';
 import { checkParams } from './params.js';
+import { ConnectionScreen, type ServerTls } from './tls.js';
 
 export interface DaemonOptions {
   readonly listen: Address;
@@ -32,6 +33,8 @@ export interface DaemonOptions {
   readonly log?: (line: string) => void;
   /** How long a new connection may take to say hello. */
   readonly helloTimeoutMs?: number;
+  /** Require TLS (a client certificate too when it has a CA): see tls.ts. */
+  readonly tls?: ServerTls;
 }
 
 /** What an operation's handler gets besides its parameters. */
@@ -56,6 +59,7 @@ export type OpHandlers = { readonly [K in OpName]: OpHandler<K> };
 export class ControlDaemon {
   private readonly sessions = new Set<Socket>();
   private closing = false;
+  private readonly screen: ConnectionScreen;
   readonly info: DaemonInfo;
 
   private constructor(
@@ -65,7 +69,8 @@ export class ControlDaemon {
     private readonly handlers: OpHandlers,
   ) {
     this.info = { version: PROTOCOL_VERSION, pid: process.pid, listen: address, startedAt: new Date().toISOString() };
-    server.on('connection', (s) => this.accept(s));
+    this.screen = new ConnectionScreen(options.tls, (s) => this.accept(s), (line) => this.log(line), options.helloTimeoutMs ?? 10_000);
+    server.on('connection', (s) => this.screen.screen(s));
   }
 
   /**
@@ -191,6 +196,7 @@ export class ControlDaemon {
   /** Stop listening and close every connection. */
   close(): Promise<void> {
     this.closing = true;
+    this.screen.close();
     for (const s of this.sessions) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }

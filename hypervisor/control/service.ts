@@ -12,6 +12,7 @@ import { ControlError } from './error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { warmUpSwitchover } from './engine.js';
+import type { ServerTls } from './tls.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -19,6 +20,8 @@ export interface ServiceOptions {
   /** The monitors VMs run on here. */
   readonly hosts: Hosts;
   readonly log?: (line: string) => void;
+  /** Require TLS; migrations to other daemons then use it too, with these credentials. */
+  readonly tls?: ServerTls;
 }
 
 export interface Service {
@@ -32,8 +35,8 @@ export interface Service {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? (() => {});
   const host = new VmRegistry(options.hosts, { log });
-  const daemon = await ControlDaemon.start({ listen: options.listen, token: options.token, log }, (address, info): OpHandlers => {
-    const migrations = new MigrationDriver(host, address, log);
+  const daemon = await ControlDaemon.start({ listen: options.listen, token: options.token, log, ...(options.tls ? { tls: options.tls } : {}) }, (address, info): OpHandlers => {
+    const migrations = new MigrationDriver(host, address, log, options.tls);
     return {
       'daemon.info': () => info(),
       'vm.start': (p) => {
