@@ -140,7 +140,9 @@ export class ConnectionScreen {
       setTimeout(() => s.destroy(), 1000).unref();
     });
     this.server.on('tlsClientError', (e: NodeJS.ErrnoException, s: TLSSocket) => {
-      this.log(`refused ${peerOf(s)}: TLS handshake failed: ${handshakeFailure(e)}`);
+      // The TLSSocket lost its handle; the TCP socket under it (Node's _parent) remembers the peer.
+      const raw = (s as TLSSocket & { _parent?: Socket })._parent;
+      this.log(`refused ${peerOf(raw ?? s)}: TLS handshake failed: ${handshakeFailure(e)}`);
       s.destroy();
     });
   }
@@ -195,13 +197,12 @@ function peerOf(s: Socket): string {
   return `${host.includes(':') ? `[${host}]` : host}:${s.remotePort ?? 0}`;
 }
 
-/** Why a handshake failed, as the daemon logs it. */
+/** Why a handshake failed, as the daemon logs it (client certificates are checked after it: see the constructor). */
 function handshakeFailure(e: NodeJS.ErrnoException): string {
   const code = e.code ?? '';
-  if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') return 'the client presented no certificate (this daemon requires one signed by its --tls-ca)';
-  if (/CERTIFICATE_VERIFY_FAILED|UNABLE_TO_GET_ISSUER|SELF_SIGNED|UNKNOWN_CA/i.test(code + e.message)) return `the client's certificate is not signed by this daemon's --tls-ca (${e.message.trim()})`;
-  if (e.message.includes('timed out') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'the client did not finish the handshake in time';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT' || /timed? ?out/i.test(e.message)) return 'the client did not finish the handshake in time';
   if (/ALERT/.test(code)) return `the client refused this daemon's certificate (${alertName(code)})`;
+  if (code === 'ECONNRESET' || e.message === 'socket hang up') return 'the client hung up during the handshake (does it trust this daemon\'s certificate? its --tls-ca must be the CA that signed it)';
   return e.message.trim() || code;
 }
 
