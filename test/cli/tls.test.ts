@@ -44,6 +44,17 @@ describe('the CLI over TLS', () => {
     expect(a.log()).toMatch(/^typevisor daemon listening on 127\.0\.0\.1:\d+ \(TLS with client certificates, pid \d+, /m);
   });
 
+  test('on an address other machines reach, the daemon says what protects it', async () => {
+    const withCa = await spawnDaemon(['--listen', '0.0.0.0:0', ...mtls()]);
+    expect(withCa.log()).toContain('note: listening on 0.0.0.0, which other machines can reach: TLS encrypts the traffic; only clients with a certificate signed by --tls-ca and the token get in\n');
+    expect(withCa.log()).not.toContain('warning');
+    await withCa.kill();
+    const serverOnly = await spawnDaemon(['--listen', '0.0.0.0:0', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey]);
+    expect(serverOnly.log()).toContain("note: listening on 0.0.0.0, which other machines can reach: TLS encrypts the traffic and proves this daemon's identity; the token is what keeps others out (add --tls-ca to require client certificates too)\n");
+    expect(serverOnly.log()).toMatch(/listening on 0\.0\.0\.0:\d+ \(TLS, pid /);
+    await serverOnly.kill();
+  });
+
   test('vm start and vm list, with options and with the environment', async () => {
     const started = await cli(['vm', 'start', 'test/fixtures/control/pages.s', '--name', 'tls-vm', '--mem', '2M', '--connect', a.address, ...clientArgs()]);
     expect(started.stderr).toBe('');
@@ -58,9 +69,6 @@ describe('the CLI over TLS', () => {
 });
 
 describe('refusals say who refused and why, at once', () => {
-  const start = Date.now();
-  const quick = (): void => expect(Date.now() - start).toBeLessThan(60_000);
-
   test('a plaintext client at a TLS daemon', async () => {
     const t = Date.now();
     const r = await cli(['vm', 'list', '--connect', a.address]);
@@ -68,7 +76,6 @@ describe('refusals say who refused and why, at once', () => {
     expect(r.stderr).toBe(`error: the daemon at ${a.address} refused the connection: this daemon requires TLS: connect with --tls-ca (its CA certificate) or $TYPEVISOR_TLS_CA\n`);
     expect(Date.now() - t).toBeLessThan(5000);
     await waitFor('the refusal in the log', () => a.log().includes('a plaintext connection, but this daemon requires TLS'));
-    quick();
   });
 
   test('a TLS client at a plaintext daemon', async () => {
