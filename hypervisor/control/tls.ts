@@ -116,7 +116,7 @@ const TLS_HANDSHAKE = 0x16;
  */
 export class ConnectionScreen {
   private readonly server: TlsServer | undefined;
-  private readonly pending = new Set<Socket>();
+  private readonly open = new Set<Socket>();
 
   constructor(
     tls: ServerTls | undefined,
@@ -161,20 +161,17 @@ export class ConnectionScreen {
     }
     const server = this.server;
     const peer = peerOf(socket);
-    this.pending.add(socket);
+    // Kept until it closes: a handshake under way when the daemon closes is dropped with it.
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
     socket.on('error', () => {});
     const timer = setTimeout(() => {
       this.log(`refused ${peer}: no hello within ${this.timeoutMs} ms`);
       socket.destroy();
     }, this.timeoutMs);
-    const done = (): void => {
-      clearTimeout(timer);
-      this.pending.delete(socket);
-    };
-    socket.once('close', done);
+    socket.once('close', () => clearTimeout(timer));
     socket.once('data', (chunk: Buffer) => {
-      done();
-      socket.off('close', done);
+      clearTimeout(timer);
       socket.pause();
       socket.unshift(chunk);
       if (chunk[0] === TLS_HANDSHAKE) return void server.emit('connection', socket);
@@ -185,10 +182,10 @@ export class ConnectionScreen {
     });
   }
 
-  /** Drop connections still being screened (the daemon is closing). */
+  /** Drop every TLS connection's TCP socket, handshakes under way included (the daemon is closing). */
   close(): void {
-    for (const s of this.pending) s.destroy();
-    this.pending.clear();
+    for (const s of this.open) s.destroy();
+    this.open.clear();
   }
 }
 

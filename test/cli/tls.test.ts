@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseAddress } from '../../hypervisor/control/address.js';
 import { ControlClient } from '../../hypervisor/control/client.js';
-import { cleanup, cli, finishPages, referenceOutput, spawnDaemon, startPages, states, waitFor, TOKEN, type Daemon } from '../hypervisor/control/daemons.js';
+import { cleanup, cli, finishPages, referenceOutput, Relay, spawnDaemon, startCli, startPages, states, waitFor, TOKEN, type Daemon } from '../hypervisor/control/daemons.js';
 import { makeCerts, type Certs } from '../helpers/tls-certs.js';
 
 let certs: Certs;
@@ -149,6 +149,29 @@ describe('migration between TLS daemons', () => {
     expect(await finishPages(cb, 'pc')).toBe(reference);
     await cb.stop('pc');
   });
+
+  test('post-copy over TLS, the link cut after switchover: --recover reconnects over TLS and finishes', async () => {
+    const relay = await Relay.to(b.address);
+    await startPages(ca, 'cut');
+    const m = startCli(['migrate', 'cut', '--connect', a.address, '--to', relay.address, '--json', '--bandwidth', '150K', '--strategy', 'post-copy', ...clientArgs()], { timeoutMs: 25_000 });
+    await waitFor('post-copy under way', () => {
+      const lines = m.stdout().split('\n');
+      const at = lines.findIndex((l) => l.includes('"phase":"post-copy"'));
+      return at >= 0 && lines.slice(at + 1).some((l) => l.includes('"kind":"progress"'));
+    });
+    relay.cut();
+    const r = await m.done;
+    expect(r.status).toBe(75);
+    await waitFor('both sides paused', async () => (await states(cb))['cut'] === 'paused');
+    const again = await cli(['migrate', 'cut', '--connect', a.address, '--to', relay.address, '--recover', ...clientArgs()]);
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`migrated cut to ${relay.address}`);
+    expect((await states(ca))['cut']).toBeUndefined();
+    expect(await finishPages(cb, 'cut')).toBe(reference);
+    await cb.stop('cut');
+    await relay.close();
+  }, 40_000);
 
   test('to a plaintext daemon: refused with the reason, the guest stays on the source', async () => {
     await startPages(ca, 'stays');
