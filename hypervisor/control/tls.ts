@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Server as TlsServer, createSecureContext, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { formatAddress } from './address.js';
 import type { Refused } from './protocol.js';
 
 export const TLS_CA_ENV = 'TYPEVISOR_TLS_CA';
@@ -190,8 +191,7 @@ export class ConnectionScreen {
 }
 
 function peerOf(s: Socket): string {
-  const host = s.remoteAddress ?? '?';
-  return `${host.includes(':') ? `[${host}]` : host}:${s.remotePort ?? 0}`;
+  return formatAddress({ host: s.remoteAddress ?? '?', port: s.remotePort ?? 0 });
 }
 
 /** Why a handshake failed, as the daemon logs it (client certificates are checked after it: see the constructor). */
