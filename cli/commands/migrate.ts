@@ -18,7 +18,7 @@ import type { MigrateParams, MigrationOutcome, StreamEvent } from '../../hypervi
 import { parseSize } from '../../vm/memmap.js';
 import { paint, paintErr } from '../color.js';
 import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
-import { connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
+import { clientTls, connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
 import { ProgressView } from '../control/progress.js';
 import { fail, parseCount, writeOut } from '../load.js';
 
@@ -149,7 +149,7 @@ async function migrate(vm: string, opts: MigrateOptions): Promise<void> {
   const view = new Reporter(opts.json === true);
 
   const client = await (opts.recover ? connectQuietly(opts) : connectDaemon(opts));
-  if (client === 'gone') return sourceGone(view, params, formatAddress(source), 'setup');
+  if (client === 'gone') return sourceGone(view, params, formatAddress(source), 'setup', opts);
   if (!client) return;
 
   let lastPhase: MigrationPhase = 'setup';
@@ -181,7 +181,7 @@ async function migrate(vm: string, opts: MigrateOptions): Promise<void> {
     // destination is the only place the guest can still be.
     view.note(`lost contact with the source daemon ${formatAddress(source)} during ${lastPhase}`);
     const again = await connectQuietly(opts);
-    if (again === 'gone') return sourceGone(view, params, formatAddress(source), lastPhase);
+    if (again === 'gone') return sourceGone(view, params, formatAddress(source), lastPhase, opts);
     if (!again) return; // connectQuietly said what went wrong
     again.close();
     fail(`the connection to ${formatAddress(source)} dropped, but the daemon is still there: see typevisor vm list`);
@@ -215,9 +215,11 @@ async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'go
   const address = daemonAddress(opts);
   const token = requireToken(opts);
   if (!address || token === undefined) return undefined;
+  const tls = clientTls(opts);
+  if (tls === null) return undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ControlClient.connect({ address, token });
+      return await ControlClient.connect({ address, token, ...(tls ? { tls } : {}) });
     } catch (e) {
       if (!(e instanceof ControlError)) throw e;
       if (e.code === 'no-daemon') return 'gone';
@@ -235,12 +237,14 @@ const RESET_PAUSE_MS = 200;
  * there (kept if it already has every page, else lost); either way the
  * answer is said explicitly.
  */
-async function sourceGone(view: Reporter, p: MigrateParams, source: string, phase: MigrationPhase): Promise<void> {
+async function sourceGone(view: Reporter, p: MigrateParams, source: string, phase: MigrationPhase, opts: ConnectOptions): Promise<void> {
   const reason = `the source daemon ${source} is gone`;
   process.exitCode = 1;
   let dest: ControlClient;
   try {
-    dest = await ControlClient.connect({ address: parseAddress(p.to), token: p.toToken });
+    // The destination is reached with the same TLS options as the source.
+    const tls = clientTls(opts) ?? undefined;
+    dest = await ControlClient.connect({ address: parseAddress(p.to), token: p.toToken, ...(tls ? { tls } : {}) });
   } catch (e) {
     if (!(e instanceof ControlError)) throw e;
     return view.lost(p.name, `${reason}, and the destination cannot be asked (${e.message})`);

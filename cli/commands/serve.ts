@@ -12,6 +12,7 @@ import { daemonHosts } from '../control/hosts.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../hypervisor/control/protocol.js';
 import { startService } from '../../hypervisor/control/service.js';
 import { MAX_TOKEN_LENGTH, TOKEN_ENV, generateToken, resolveToken } from '../../hypervisor/control/token.js';
+import { TLS_CA_ENV, TlsConfigError, loadTls, type ServerTls } from '../../hypervisor/control/tls.js';
 import { paint, paintErr } from '../color.js';
 import { fail, parseMem, writeOut } from '../load.js';
 
@@ -20,6 +21,9 @@ interface ServeOptions {
   readonly token?: string;
   readonly capacity: string;
   readonly quiet?: boolean;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -30,11 +34,22 @@ export function registerServe(program: Command): void {
     .option('--token <token>', `the shared token clients must present (default: $${TOKEN_ENV}; if neither, one is generated and printed)`)
     .option('--capacity <size>', 'RAM for each monitor\'s VMs (native and hosted), shadow page tables included', `${DEFAULT_CAPACITY / 1024 / 1024}M`)
     .option('--quiet', 'print only the listening line, not a line per event')
+    .option('--tls-cert <file>', 'require TLS: this daemon\'s certificate (PEM); also its client certificate towards other daemons')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+    .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM; mutual TLS); also checks the daemons it migrates to')
     .addHelpText('after', `
 The daemon listens on ${DEFAULT_HOST} unless --listen names another address:
 only processes on this machine can reach it. Listening on any other address
 needs it spelled out (--listen 0.0.0.0:${DEFAULT_PORT}) and prints a warning: the
 token is then the only protection, and the traffic is not encrypted.
+
+With --tls-cert and --tls-key every connection must use TLS (clients:
+--tls-ca CA-FILE or $${TLS_CA_ENV}); a plaintext one is refused with a
+reason. With --tls-ca too, clients must also present a certificate signed
+by that CA (--tls-cert, --tls-key). The daemon reaches the daemons it
+migrates to with TLS as well: its certificate as the client's, its CA to
+check theirs (their certificates must name the address --to gives, by IP SAN
+for an IP; its own must allow client authentication).
 
 Every connection must present the token; a wrong or missing one is refused
 with a reason. The token travels on the command line of --token (visible in
@@ -69,9 +84,21 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (capacity === undefined) return;
   if (capacity % 4096 !== 0 || capacity > 1024 ** 3) return fail('--capacity must be a multiple of 4K up to 1G');
 
+  let tls: ServerTls | undefined;
+  try {
+    const creds = loadTls({ cert: opts.tlsCert, key: opts.tlsKey, ca: opts.tlsCa }, { cert: '--tls-cert', key: '--tls-key', ca: '--tls-ca' });
+    if (creds && (!creds.cert || !creds.key)) return fail('--tls-ca needs --tls-cert and --tls-key (the daemon\'s own certificate)');
+    if (creds) tls = { ...creds, cert: creds.cert!, key: creds.key! };
+  } catch (e) {
+    if (e instanceof TlsConfigError) return fail(e.message);
+    throw e;
+  }
+
   // Only an explicit --listen HOST:PORT gets here with a host other than 127.0.0.1.
   if (!(await loopbackOnly(listen.host))) {
-    writeOut(2, `${err.yellow('warning:')} listening on ${listen.host}, which other machines can reach: the token is the only protection, and the traffic is not encrypted\n`);
+    if (!tls) writeOut(2, `${err.yellow('warning:')} listening on ${listen.host}, which other machines can reach: the token is the only protection, and the traffic is not encrypted\n`);
+    else if (!tls.ca) writeOut(2, `${err.yellow('note:')} listening on ${listen.host}, which other machines can reach: TLS encrypts the traffic and proves this daemon's identity; the token is what keeps others out (add --tls-ca to require client certificates too)\n`);
+    else writeOut(2, `${err.yellow('note:')} listening on ${listen.host}, which other machines can reach: TLS encrypts the traffic; only clients with a certificate signed by --tls-ca and the token get in\n`);
   }
 
   let token = resolveToken(opts.token);
@@ -89,6 +116,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       listen,
       token,
       hosts: daemonHosts({ capacity }),
+      ...(tls ? { tls } : {}),
       log: (line) => {
         if (line.startsWith('listening on ')) return;
         if (!opts.quiet) writeOut(1, `${c.dim(stamp())} ${line}\n`);
@@ -112,7 +140,8 @@ async function serve(opts: ServeOptions): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // Only now say where: whoever waits for this line may signal us at once.
-  writeOut(1, `typevisor daemon listening on ${c.bold(service.address)} (pid ${process.pid}, ${capacity / 1024 / 1024} MiB for VMs on each monitor: native, hosted)\n`);
+  const security = tls ? (tls.ca ? 'TLS with client certificates, ' : 'TLS, ') : '';
+  writeOut(1, `typevisor daemon listening on ${c.bold(service.address)} (${security}pid ${process.pid}, ${capacity / 1024 / 1024} MiB for VMs on each monitor: native, hosted)\n`);
   await service.done;
   process.exit(0);
 }

@@ -4,6 +4,7 @@
  * parameter and result types straight from protocol.ts.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { formatAddress, type Address } from './address.js';
 import { ControlError } from './error.js';
 import { LineReader, sendLine } from './lines.js';
@@ -20,6 +21,7 @@ import {
   type VmInfo,
   type VmStatsInfo,
 } from './protocol.js';
+import { connectOptions as tlsOptions, tlsError, type ClientTls } from './tls.js';
 
 export interface ClientOptions {
   readonly address: Address;
@@ -28,6 +30,8 @@ export interface ClientOptions {
   readonly client?: string;
   /** Give up connecting (and on the hello) after this long. */
   readonly connectTimeoutMs?: number;
+  /** Connect with TLS (see tls.ts). */
+  readonly tls?: ClientTls;
 }
 
 /** A request in flight: its result, and for streams a way to end it early. */
@@ -63,7 +67,8 @@ export class ControlClient {
   static connect(options: ClientOptions): Promise<ControlClient> {
     const where = formatAddress(options.address);
     return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host: options.address.host, port: options.address.port });
+      const { host, port } = options.address;
+      const socket = options.tls ? tlsConnect(tlsOptions(host, port, options.tls)) : tcpConnect({ host, port });
       socket.setNoDelay(true);
       let settled = false;
       const timer = setTimeout(() => fail(new ControlError('timeout', `no answer from a daemon at ${where} within ${options.connectTimeoutMs ?? 10_000} ms`)), options.connectTimeoutMs ?? 10_000);
@@ -94,11 +99,11 @@ export class ControlClient {
         },
         () => fail(new ControlError('protocol', `${where} sent a line longer than the protocol allows`)),
       );
-      const onError = (e: NodeJS.ErrnoException): void => fail(connectionError(where, e));
+      const onError = (e: NodeJS.ErrnoException): void => fail(connectionError(where, e, options.tls !== undefined));
       const onEarlyClose = (): void => fail(new ControlError('connection', `the daemon at ${where} closed the connection before answering`));
       socket.on('error', onError);
       socket.on('close', onEarlyClose);
-      socket.on('connect', () => sendLine(socket, { type: 'hello', version: PROTOCOL_VERSION, token: options.token, client: options.client ?? 'cli' }));
+      socket.on(options.tls ? 'secureConnect' : 'connect', () => sendLine(socket, { type: 'hello', version: PROTOCOL_VERSION, token: options.token, client: options.client ?? 'cli' }));
     });
   }
 
@@ -244,7 +249,9 @@ export class ControlClient {
   }
 }
 
-function connectionError(where: string, e: NodeJS.ErrnoException): ControlError {
+function connectionError(where: string, e: NodeJS.ErrnoException, tls = false): ControlError {
+  const tlsProblem = tlsError(where, e, tls);
+  if (tlsProblem !== undefined) return new ControlError('connection', tlsProblem);
   switch (e.code) {
     case 'ECONNREFUSED':
       return new ControlError('no-daemon', `no daemon is listening at ${where} (start one with: typevisor serve --listen ${where})`);

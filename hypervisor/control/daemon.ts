@@ -31,6 +31,7 @@ import {
 } from './protocol.js';
 import { tokensMatch } from './token.js';
 import { checkParams } from './params.js';
+import { ConnectionScreen, type ServerTls } from './tls.js';
 
 export interface DaemonOptions {
   readonly listen: Address;
@@ -41,6 +42,8 @@ export interface DaemonOptions {
   readonly helloTimeoutMs?: number;
   /** Connections that have not said hello yet allowed at once (default MAX_UNAUTHENTICATED). */
   readonly maxUnauthenticated?: number;
+  /** Require TLS (a client certificate too when it has a CA): see tls.ts. */
+  readonly tls?: ServerTls;
 }
 
 /** How long a new connection may take to say hello, by default. */
@@ -73,7 +76,10 @@ export class ControlDaemon {
   private readonly sessions = new Set<Socket>();
   /** Connections that have not been welcomed (or refused and closed) yet. */
   private unauthenticated = 0;
+  /** Connections before their first byte (or in a TLS handshake): screened, not yet accepted. */
+  private readonly screening = new Set<Socket>();
   private closing = false;
+  private readonly screen: ConnectionScreen;
   readonly info: DaemonInfo;
 
   private constructor(
@@ -83,7 +89,23 @@ export class ControlDaemon {
     private readonly handlers: OpHandlers,
   ) {
     this.info = { version: PROTOCOL_VERSION, pid: process.pid, listen: address, startedAt: new Date().toISOString() };
-    server.on('connection', (s) => this.accept(s));
+    this.screen = new ConnectionScreen(
+      options.tls,
+      (s) => {
+        this.screening.delete(s);
+        this.accept(s);
+      },
+      (line) => this.log(line),
+      options.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
+    );
+    server.on('connection', (s) => {
+      // Before its first byte (or during a TLS handshake) a connection counts against the cap too.
+      const max = this.options.maxUnauthenticated ?? MAX_UNAUTHENTICATED;
+      if (this.screening.size + this.unauthenticated >= max) return this.refuseBusy(s, max);
+      this.screening.add(s);
+      s.once('close', () => this.screening.delete(s));
+      this.screen.screen(s);
+    });
   }
 
   /**
@@ -109,20 +131,24 @@ export class ControlDaemon {
     this.options.log?.(line);
   }
 
+  /** Too many connections waiting to say hello: this one is told so and closed, nothing read from it. */
+  private refuseBusy(socket: Socket, max: number): void {
+    const peer = formatAddress({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    socket.on('error', () => {});
+    // Nothing is read from it: its bytes stay in the kernel until it is gone.
+    this.log(`refused ${peer}: ${max} connections are already waiting to say hello`);
+    sendLine(socket, { type: 'refused', code: 'busy', reason: `too many connections waiting to say hello (${max}); try again` } satisfies Refused);
+    socket.pause();
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
   private accept(socket: Socket): void {
     if (this.closing) return void socket.destroy();
     const peer = formatAddress({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     socket.on('error', () => {});
     const maxUnauthenticated = this.options.maxUnauthenticated ?? MAX_UNAUTHENTICATED;
-    if (this.unauthenticated >= maxUnauthenticated) {
-      // Nothing is read from it: its bytes stay in the kernel until it is gone.
-      this.log(`refused ${peer}: ${maxUnauthenticated} connections are already waiting to say hello`);
-      sendLine(socket, { type: 'refused', code: 'busy', reason: `too many connections waiting to say hello (${maxUnauthenticated}); try again` } satisfies Refused);
-      socket.pause();
-      socket.end();
-      setTimeout(() => socket.destroy(), 1000).unref();
-      return;
-    }
+    if (this.unauthenticated + this.screening.size >= maxUnauthenticated) return this.refuseBusy(socket, maxUnauthenticated);
     this.sessions.add(socket);
     socket.setNoDelay(true);
     let authed = false;
@@ -235,6 +261,7 @@ export class ControlDaemon {
   /** Stop listening and close every connection. */
   close(): Promise<void> {
     this.closing = true;
+    this.screen.close();
     for (const s of this.sessions) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }

@@ -27,6 +27,7 @@ import type { OpContext } from './daemon.js';
 import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
 import { ControlError } from './error.js';
 import type { VmRecord, VmRegistry } from './registry.js';
+import type { ClientTls } from './tls.js';
 import type { AbandonParams, FinishParams, IncomingParams, MigrateParams, RecoverParams, VmInfo } from './protocol.js';
 
 interface Outgoing {
@@ -49,7 +50,13 @@ export class MigrationDriver {
     /** This daemon's HOST:PORT, as the destination will list it. */
     private readonly self: string,
     private readonly log: (line: string) => void,
+    /** A daemon with TLS reaches other daemons with it: its certificate as the client's, its CA to check theirs. */
+    private readonly tls?: ClientTls,
   ) {}
+
+  private connect(address: Address, token: string): Promise<ControlClient> {
+    return ControlClient.connect({ address, token, client: 'daemon', ...(this.tls ? { tls: this.tls } : {}) });
+  }
 
   // ---- source side ---------------------------------------------------------------------
 
@@ -197,7 +204,7 @@ export class MigrationDriver {
     const token = this.peerTokens.get(peer);
     if (token === undefined) return;
     try {
-      const c = await ControlClient.connect({ address: parseAddress(peer), token, client: 'daemon' });
+      const c = await this.connect(parseAddress(peer), token);
       await c.request('migration.finish', { name: rec.name, console: Buffer.from(bytes).toString('base64') }).finally(() => c.close());
     } catch (e) {
       this.log(`${rec.name}: could not hand its console history to ${peer}: ${(e as Error).message}`);
@@ -205,7 +212,7 @@ export class MigrationDriver {
   }
 
   private async openChannel(to: Address, token: string, params: IncomingParams): Promise<Socket> {
-    const client = await ControlClient.connect({ address: to, token, client: 'daemon' });
+    const client = await this.connect(to, token);
     this.peerTokens.set(formatAddress(to), token);
     try {
       return await client.openMigrationChannel(params);

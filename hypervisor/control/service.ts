@@ -12,6 +12,7 @@ import { ControlError } from './error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { warmUpSwitchover } from './engine.js';
+import type { ServerTls } from './tls.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -23,6 +24,8 @@ export interface ServiceOptions {
   readonly helloTimeoutMs?: number;
   /** Connections allowed at once before their hello (the daemon's default otherwise). */
   readonly maxUnauthenticated?: number;
+  /** Require TLS; migrations to other daemons then use it too, with these credentials. */
+  readonly tls?: ServerTls;
 }
 
 export interface Service {
@@ -43,9 +46,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       log,
       ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
       ...(options.maxUnauthenticated !== undefined ? { maxUnauthenticated: options.maxUnauthenticated } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     },
     (address, info): OpHandlers => {
-    const migrations = new MigrationDriver(host, address, log);
+    const migrations = new MigrationDriver(host, address, log, options.tls);
     return {
       'daemon.info': () => info(),
       'vm.start': (p) => {

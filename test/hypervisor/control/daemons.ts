@@ -28,6 +28,7 @@ const baseEnv = (): NodeJS.ProcessEnv => {
   const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
   delete env['TYPEVISOR_TOKEN'];
   delete env['TYPEVISOR_DAEMON'];
+  for (const k of ['TYPEVISOR_TLS_CA', 'TYPEVISOR_TLS_CERT', 'TYPEVISOR_TLS_KEY']) delete env[k];
   return env;
 };
 
