@@ -63,6 +63,7 @@ export const ERRNO = {
   EISDIR: 21,
   EINVAL: 22,
   EMFILE: 24,
+  EFBIG: 27,
   ENOSPC: 28,
   ENOSYS: 38,
   ENAMETOOLONG: 36,
