@@ -62,4 +62,22 @@ describe('typevisor mkdisk / diskls / diskcat', () => {
     expect(runCli(['diskcat', disk, 'gen']).stdout).toBe('B'.repeat(SECTOR_SIZE));
     expect(readFileSync(disk)).toEqual(Buffer.from(raw));
   });
+
+  test('a tvfs version 1 disk (before the log) is still listed and read, with a note that the kernel refuses it', () => {
+    const disk = join(dir, 'v1.img');
+    const raw = new Uint8Array(8 * 1024);
+    const view = new DataView(raw.buffer);
+    raw.set(Buffer.from('TVFS'), 0);
+    view.setUint32(4, 1, true);
+    view.setUint32(8, 16, true);
+    view.setUint32(12, 15, true);
+    raw.set(Buffer.from('old.txt'), 0x20);
+    view.setUint32(0x20 + 20, 1, true);
+    view.setUint32(0x20 + 24, 1, true);
+    view.setUint32(0x20 + 28, 3, true);
+    raw.set(Buffer.from('old'), SECTOR_SIZE);
+    writeFileSync(disk, raw);
+    expect(runCli(['diskls', disk]).stdout).toContain('version 1, without a log: the guest kernel refuses it (make a new disk with typevisor mkdisk)\n');
+    expect(runCli(['diskcat', disk, 'old.txt']).stdout).toBe('old');
+  });
 });
