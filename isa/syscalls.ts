@@ -35,7 +35,7 @@ export interface SyscallInfo {
 export const SYSCALLS: readonly SyscallInfo[] = [
   { num: Sys.EXIT, name: 'exit', args: ['status'], returns: 'does not return', doc: 'End the process with an exit status (0..255 by convention; the low 8 bits are reported).' },
   { num: Sys.READ, name: 'read', args: ['fd', 'buf', 'len'], returns: 'bytes read, 0 at end of file', doc: 'Read up to len bytes into buf. fd 0 is standard input.' },
-  { num: Sys.WRITE, name: 'write', args: ['fd', 'buf', 'len'], returns: 'bytes written', doc: 'Write len bytes from buf. fd 1 is standard output, 2 standard error.' },
+  { num: Sys.WRITE, name: 'write', args: ['fd', 'buf', 'len'], returns: 'bytes written', doc: 'Write len bytes from buf. fd 1 is standard output, 2 standard error. The guest kernel writes a file in one transaction of its log: at most 8192 bytes, else −EFBIG.' },
   { num: Sys.OPEN, name: 'open', args: ['path', 'flags'], returns: 'a new fd', doc: 'Open a NUL-terminated path inside the granted directory (process VM: `--fs DIR`). flags: O_RDONLY 0, O_WRONLY 1, O_RDWR 2, O_CREAT 0x40, O_TRUNC 0x200, O_APPEND 0x400. Paths that leave the directory (`..`, symlinks) fail with EACCES; under `--fs` only regular files open (a directory is EISDIR, a FIFO or device EACCES, `file/` ENOTDIR).' },
   { num: Sys.CLOSE, name: 'close', args: ['fd'], returns: '0', doc: 'Close a file descriptor.' },
   { num: Sys.SEEK, name: 'seek', args: ['fd', 'offset', 'whence'], returns: 'the new offset', doc: 'whence: 0 from the start, 1 from the current offset, 2 from the end.' },
@@ -63,6 +63,7 @@ export const ERRNO = {
   EISDIR: 21,
   EINVAL: 22,
   EMFILE: 24,
+  EFBIG: 27,
   ENOSPC: 28,
   ENOSYS: 38,
   ENAMETOOLONG: 36,

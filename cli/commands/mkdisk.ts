@@ -7,13 +7,16 @@
  *
  * mkdisk copies host files in under their base names; CAPACITY gives a file
  * room to grow (the kernel writes within it). diskls and diskcat read what a
- * guest left behind.
+ * guest left behind — as the guest's next boot will see it: a transaction
+ * committed to the log but not yet installed (the guest was killed in
+ * between) counts as installed (installLog, on a copy; the file is not
+ * changed), and diskls says so.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { SECTOR_SIZE } from '../../vm/devices/disk.js';
-import { fileBytes, makeTvfs, readTvfs, TvfsError, type Tvfs, type TvfsInput } from '../../vm/devices/tvfs.js';
+import { fileBytes, installLog, makeTvfs, readTvfs, TvfsError, type Tvfs, type TvfsInput } from '../../vm/devices/tvfs.js';
 import { parseSize } from '../../vm/memmap.js';
 import { paint } from '../color.js';
 import { fail, writeOut } from '../load.js';
@@ -69,14 +72,16 @@ function mkdisk(specs: readonly string[], opts: MkdiskOptions): void {
   } catch (e) {
     return fail(`cannot write ${opts.output}: ${(e as Error).message}`);
   }
-  writeOut(1, describe(opts.output, readTvfs(disk)));
+  writeOut(1, describe(opts.output, readTvfs(disk), 0));
 }
 
-/** The disk's directory, as diskls prints it. */
-function describe(file: string, fs: Tvfs): string {
+/** The disk's directory, as diskls prints it; `installed`: sectors of a committed log counted in. */
+function describe(file: string, fs: Tvfs, installed: number): string {
   const p = paint();
   const n = fs.files.length;
   const lines = [`${file}: tvfs, ${fs.sectors} sectors (${(fs.sectors * SECTOR_SIZE) / 1024} KiB), ${n} file${n === 1 ? '' : 's'}`];
+  if (!fs.log) lines.push('version 1, without a log: the guest kernel refuses it (make a new disk with typevisor mkdisk)');
+  if (installed > 0) lines.push(`log: a committed write of ${installed} sector${installed === 1 ? '' : 's'}, not yet installed; shown installed (the next boot installs it)`);
   if (n > 0) {
     const width = Math.max(4, ...fs.files.map((f) => f.name.length));
     lines.push(p.bold(`${'name'.padEnd(width)}  ${'size'.padStart(8)}  ${'capacity'.padStart(8)}  sectors`));
@@ -88,7 +93,7 @@ function describe(file: string, fs: Tvfs): string {
 }
 
 /** The disk and its directory, or undefined after reporting why not. */
-function open(file: string): { readonly disk: Uint8Array; readonly fs: Tvfs } | undefined {
+function open(file: string): { readonly disk: Uint8Array; readonly fs: Tvfs; readonly installed: number } | undefined {
   let disk: Uint8Array;
   try {
     disk = readFileSync(file);
@@ -97,7 +102,8 @@ function open(file: string): { readonly disk: Uint8Array; readonly fs: Tvfs } | 
     return undefined;
   }
   try {
-    return { disk, fs: readTvfs(disk) };
+    const after = installLog(disk);
+    return { disk: after.disk, fs: readTvfs(after.disk), installed: after.installed };
   } catch (e) {
     if (!(e instanceof TvfsError)) throw e;
     fail(`${file}: ${e.message}`);
@@ -116,6 +122,8 @@ export function registerMkdisk(program: Command): void {
 tvfs is flat: up to 15 files, names of at most 19 bytes, each file one run of
 sectors that a guest may fill up to its capacity (default: its size). The
 guest kernel's open/read/write/seek/close work on it (typevisor boot --disk).
+Sectors 1..19 are the kernel's write-ahead log: each write (at most 8 KiB)
+lands whole or not at all, even if the VM is killed; files follow it.
 
 Examples:
   typevisor mkdisk -o disk.img test/fixtures/fs/text/poem.txt out.txt:4K
@@ -130,7 +138,7 @@ Examples:
     .argument('<disk>', 'the disk image')
     .action((file: string) => {
       const d = open(file);
-      if (d) writeOut(1, describe(file, d.fs));
+      if (d) writeOut(1, describe(file, d.fs, d.installed));
     });
 
   program

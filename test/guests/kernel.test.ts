@@ -26,6 +26,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { assembleFile, formatDiagnostic } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
 import { CAUSES } from '../../vm/trap.js';
+import { SECTOR_SIZE } from '../../vm/devices/disk.js';
+import { commitLog, fileBytes, makeTvfs, readTvfs, TVFS_DIR_OFFSET, TVFS_SLOTS } from '../../vm/devices/tvfs.js';
 import { CLI_MAIN, REPO_ROOT, runCli, type CliResult } from '../helpers/cli.js';
 import { CORE, KERNEL, KERNEL_DIR, quote, writeKernel, type Entry } from '../helpers/kernel.js';
 import { FS_FIXTURES_DIR, loadPrograms, PROGRAMS_DIR, type Expectations } from './expectations.js';
@@ -261,7 +263,58 @@ describe('the disk: tvfs from typevisor mkdisk', () => {
     expect(c.table.get(1)?.[1]).toBe('exit 1');
 
     expect(runCli(['diskcat', disk, 'copy.txt']).stdout).toBe(poem);
-    expect(runCli(['diskls', disk]).stdout).toMatch(/^copy\.txt\s+90\s+4096\s+3\.\.10$/m);
+    expect(runCli(['diskls', disk]).stdout).toMatch(/^copy\.txt\s+90\s+4096\s+22\.\.29$/m);
+  });
+
+  test('a write committed to the log but not installed (the VM was killed in between): the next boot installs it, says so, and the file reads whole', () => {
+    const img = join(temp, 'committed.img');
+    const raw = makeTvfs([{ name: 'gen', data: new Uint8Array(4096).fill(0x41) }], 64 * 1024);
+    // One write of 4096 'B's: eight data sectors (the size is unchanged, so sector 0 is not in it).
+    commitLog(raw, Array.from({ length: 8 }, (_, i) => ({ sector: 20 + i, data: new Uint8Array(SECTOR_SIZE).fill(0x42) })));
+    writeFileSync(img, raw);
+    const kernel = kernelWith('replay', [{ name: 'cat', file: join(PROGRAMS_DIR, 'cat.s'), args: ['gen'] }]);
+    const r = boot([kernel, '--disk', img]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').slice(1, 3)).toEqual(['kernel: disk: 128 sectors, tvfs, 1 files', 'kernel: disk: log replayed, 8 sectors']);
+    const printed = r.stdout.split('\n')[3]!; // cat's 4096 bytes, no newline, then the kernel's line
+    expect(printed.length).toBe(4096 + 'kernel: all processes have exited'.length);
+    expect(printed.startsWith('B'.repeat(4096))).toBe(true);
+    const after = readFileSync(img);
+    const fs = readTvfs(after);
+    expect(fs.log?.committed).toBe(0); // installed on the disk itself, the header cleared
+    expect(Buffer.from(fileBytes(after, fs.files[0]!)).toString()).toBe('B'.repeat(4096));
+    // Nothing left to replay: the banner is as ever.
+    const again = boot([kernel, '--disk', img]);
+    expect(again.stdout).not.toContain('log replayed');
+  });
+
+  test('one write carries at most 8 KiB (what fits the log): 8193 bytes fail with EFBIG and change nothing, 8192 land', () => {
+    const img = join(temp, 'big.img');
+    writeFileSync(img, makeTvfs([{ name: 'gen', data: new Uint8Array(100).fill(0x41), capacity: 16 * 1024 }], 64 * 1024));
+    const kernel = kernelWith('bigwrite', [{ name: 'bigwrite', file: join(REPO_ROOT, 'test', 'fixtures', 'hosted', 'bigwrite.s') }]);
+    const r = boot([kernel, '--disk', img]);
+    expect(r.status).toBe(0);
+    expect(parseConsole(r.stdout).programs).toBe('bigwrite: 8193 bytes: file too large\nwrote 8192\n');
+    const after = readFileSync(img);
+    expect(Buffer.from(fileBytes(after, readTvfs(after).files[0]!)).toString()).toBe('Z'.repeat(8192));
+  });
+
+  test('a tvfs version 1 disk (no log) is refused, saying why', () => {
+    const img = join(temp, 'v1.img');
+    const raw = new Uint8Array(16 * 1024);
+    const view = new DataView(raw.buffer);
+    raw.set(Buffer.from('TVFS'), 0);
+    view.setUint32(4, 1, true);
+    view.setUint32(8, 32, true);
+    view.setUint32(12, TVFS_SLOTS, true);
+    raw.set(Buffer.from('old.txt'), TVFS_DIR_OFFSET);
+    view.setUint32(TVFS_DIR_OFFSET + 20, 1, true);
+    view.setUint32(TVFS_DIR_OFFSET + 24, 1, true);
+    writeFileSync(img, raw);
+    const kernel = kernelWith('v1', [{ name: 'cat', file: join(PROGRAMS_DIR, 'cat.s'), args: ['old.txt'] }]);
+    const r = boot([kernel, '--disk', img]);
+    expect(r.stdout.split('\n')[1]).toBe('kernel: disk: 32 sectors, tvfs version 1, without a log: this kernel needs version 2 (open will fail; make a new disk with typevisor mkdisk)');
+    expect(parseConsole(r.stdout).programs).toBe('cat: old.txt: permission denied\n');
   });
 
   test('without a disk, open is refused with EACCES', () => {
