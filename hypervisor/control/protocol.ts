@@ -20,6 +20,7 @@
  */
 import type { MonitorKind } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
+import type { VmStatsRecord } from '../core/stats.js';
 import type { MigrationEvent, MigrationOutcome, MigrationPhase, StallPolicy, StrategyName } from './engine.js';
 
 export type { MigrationOutcome };
@@ -107,17 +108,7 @@ export interface VmStatsInfo extends VmInfo {
   readonly consoleBytes: number;
   /** Clients following the console live (typevisor vm console). */
   readonly consoleFollowers: number;
-  readonly counts: {
-    readonly traps: Readonly<Record<string, number>>;
-    readonly emulated: Readonly<Record<string, number>>;
-    readonly reflected: Readonly<Record<string, number>>;
-    readonly injected: Readonly<Record<string, number>>;
-    readonly hiddenFaults: number;
-    readonly reflectedFaults: number;
-    readonly mmio: number;
-    readonly guestMs: number;
-    readonly monitorMs: number;
-  };
+  readonly counts: VmStatsRecord;
   readonly dirtyPages: number;
 }
 
