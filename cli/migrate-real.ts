@@ -11,6 +11,7 @@
 import { writeImage } from '../isa/image.js';
 import { parseAddress } from '../hypervisor/control/address.js';
 import { ControlClient } from '../hypervisor/control/client.js';
+import { migrateRequestOptions } from '../hypervisor/control/protocol.js';
 import type { Comparison, ComparisonSpec, StrategyRun } from '../hypervisor/lab/compare.js';
 import { runBaseline } from '../hypervisor/lab/simulate.js';
 import { measureLoopback } from '../hypervisor/migration/loopback.js';
@@ -39,20 +40,7 @@ export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd:
         let here = '';
         const watch = src.console(name, true, (bytes) => (here += Buffer.from(bytes).toString('latin1')));
         await until(async () => (await src.stats(name)).instructions >= spec.at || (await src.stats(name)).state !== 'running', `${name} to retire ${spec.at} instructions`);
-        const o = spec.options ?? {};
-        const call = src.migrate(
-          {
-            name,
-            to: b!.address,
-            toToken: daemons.token,
-            strategy,
-            ...(o.bandwidth ? { bandwidth: o.bandwidth } : {}),
-            ...(o.downtimeLimitMs !== undefined ? { downtimeLimitMs: o.downtimeLimitMs } : {}),
-            ...(o.maxRounds !== undefined ? { maxRounds: o.maxRounds } : {}),
-            ...(o.onStall !== undefined ? { onStall: o.onStall } : {}),
-          },
-          () => {},
-        );
+        const call = src.migrate({ name, to: b!.address, toToken: daemons.token, strategy, ...migrateRequestOptions(spec.options ?? {}) }, () => {});
         const outcome = await call.result;
         let verified: boolean | null = null;
         let verdict = 'not checked';

@@ -14,12 +14,11 @@ import { FORMATS, type Instruction, type OperandKind } from './formats.js';
 import { SECTION_EXEC, SECTION_READ, SECTION_WRITE, SECTION_ZERO, type Image, type Section } from './image.js';
 import { opInfo } from './opcodes.js';
 import { registerName, registerNumber } from './registers.js';
+import { bare8, hex8 } from './hex.js';
 
 /** Maps an address to a label for branch and jump targets. */
 export type SymbolLookup = (addr: number) => string | undefined;
 
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-const bare8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 /** Logical immediates read best in hex once they are more than a digit. */
 const unsignedImm = (n: number): string => (n < 10 ? String(n) : `0x${n.toString(16)}`);
 

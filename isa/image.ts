@@ -64,6 +64,7 @@ import { readFileSync } from 'node:fs';
 // through the `./*` export, carries them.
 import { Parser } from 'binary-parser/dist/binary_parser.js';
 import { crc32 } from './crc32.js';
+import { hex8 } from './hex.js';
 
 export { crc32 };
 
@@ -126,7 +127,6 @@ export class ImageError extends Error {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 const align4 = (n: number): number => (n + 3) & ~3;
 
 function fail(field: string, offset: number, problem: string, context?: string): never {

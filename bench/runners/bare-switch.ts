@@ -22,6 +22,7 @@ import { BenchError } from '../error.js';
 import { assembleGuest } from '../guests.js';
 import type { Benchmark, Sized } from '../suite.js';
 import { timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';
+import { bare8 } from '../../isa/hex.js';
 import type { Image } from '../../isa/image.js';
 import type { Availability, PeerRunner } from './runner.js';
 import { TICK } from './typevisor.js';
@@ -162,7 +163,7 @@ export function runBare(image: Image, name: string): { output: string; instructi
     m.instructions += n;
     if (n === TICK) continue;
     const w = m.i32[(m.pc & MASK) >>> 2]!;
-    if (w !== 0x2c) throw new BenchError(`bare switch: guest ${name} reached ${(w >>> 0).toString(16).padStart(8, '0')} at ${(m.pc >>> 0).toString(16)}, which it does not run`);
+    if (w !== 0x2c) throw new BenchError(`bare switch: guest ${name} reached ${bare8(w)} at ${(m.pc >>> 0).toString(16)}, which it does not run`);
     m.syscall();
     m.instructions++;
     m.pc = (m.pc + 4) | 0;

@@ -11,11 +11,10 @@ import { attachConsole } from '../console.js';
 import { writeOut } from '../load.js';
 import { formatMonitorStats } from './report.js';
 import type { BootSettings } from './settings.js';
-
-const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+import { hex8 } from '../../isa/hex.js';
 
 export function formatEvent(e: VmEvent): string {
-  return `[${e.vm}] t=${e.time} ${e.what} pc=${hex(e.pc)}${e.detail ? ` ${e.detail}` : ''} → ${e.action}`;
+  return `[${e.vm}] t=${e.time} ${e.what} pc=${hex8(e.pc)}${e.detail ? ` ${e.detail}` : ''} → ${e.action}`;
 }
 
 export async function bootNative(configs: readonly NativeVmConfig[], s: BootSettings): Promise<void> {

@@ -1,12 +1,10 @@
 /** Printing what a boot run did: per-machine or per-VM statistics, as text or JSON. */
 import { IRQ_NAMES } from '../../isa/csr.js';
 import type { MonitorResult } from '../../hypervisor/core/monitor.js';
-import type { VmStats } from '../../hypervisor/core/stats.js';
+import type { Counts, VmStatsRecord } from '../../hypervisor/core/stats.js';
 import type { Machine } from '../../vm/machine.js';
 import { CAUSES } from '../../vm/trap.js';
 import { paintErr } from '../color.js';
-
-export type Counts = Record<string, number>;
 
 export const listCounts = (r: Counts): string =>
   Object.entries(r)
@@ -42,8 +40,8 @@ export function formatMonitorStats(result: MonitorResult, monitor: string): stri
   return out.join('\n') + '\n';
 }
 
-/** What a monitor counted for one VM (VmStats, or its JSON as the control protocol carries it), a line each. */
-export function vmCountLines(s: Pick<VmStats, 'traps' | 'emulated' | 'reflected' | 'injected' | 'hiddenFaults' | 'reflectedFaults' | 'mmio' | 'guestMs' | 'monitorMs'>): string[] {
+/** What a monitor counted for one VM (VmStats, or its record as the control protocol carries it), a line each. */
+export function vmCountLines(s: VmStatsRecord): string[] {
   const busy = s.guestMs + s.monitorMs;
   return [
     `  traps             ${listCounts(s.traps)}`,

@@ -14,7 +14,7 @@ import { AddressError, formatAddress, parseAddress } from '../../hypervisor/cont
 import { ControlClient } from '../../hypervisor/control/client.js';
 import { renderReport, STALL_POLICIES, STRATEGY_NAMES, type MigrationPhase, type StallPolicy, type StrategyName } from '../../hypervisor/control/engine.js';
 import { ControlError } from '../../hypervisor/control/error.js';
-import type { MigrateParams, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
+import type { MigrateParams, MigrateRequestOptions, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
 import { parseSize } from '../../vm/memmap.js';
 import { paint, paintErr } from '../color.js';
 import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
@@ -105,39 +105,42 @@ function parseParams(vm: string, opts: MigrateOptions, token: string): MigratePa
   }
   const strategy = canonical(opts.strategy);
   if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) return void fail(`--strategy ${JSON.stringify(opts.strategy)}: choose ${STRATEGY_NAMES.join(', ')}`);
-  let bandwidth: number | undefined;
-  if (opts.bandwidth !== undefined) {
-    bandwidth = parseSize(opts.bandwidth.replace(/\/s$/i, ''));
-    if (bandwidth === undefined || bandwidth <= 0) return void fail(`--bandwidth ${JSON.stringify(opts.bandwidth)} is not a rate (try 10M, 512K/s)`);
-  }
-  let downtimeLimitMs: number | undefined;
-  if (opts.downtimeLimit !== undefined) {
-    downtimeLimitMs = Number(opts.downtimeLimit.replace(/ms$/, ''));
-    if (!Number.isFinite(downtimeLimitMs) || downtimeLimitMs < 0) return void fail(`--downtime-limit ${JSON.stringify(opts.downtimeLimit)} is not a number of milliseconds`);
-  }
-  let maxRounds: number | undefined;
-  if (opts.maxRounds !== undefined) {
-    const n = parseCount(opts.maxRounds, '--max-rounds');
-    if (n === null) return undefined;
-    maxRounds = n;
-  }
-  let onStall: StallPolicy | undefined;
-  if (opts.onStall !== undefined) {
-    const p = canonical(opts.onStall);
-    if (!(STALL_POLICIES as readonly string[]).includes(p)) return void fail(`--on-stall ${JSON.stringify(opts.onStall)}: choose ${STALL_POLICIES.join(', ')}`);
-    onStall = p as StallPolicy;
-  }
+  const options = parseMigrationOptions(opts);
+  if (!options) return undefined;
   return {
     name: vm,
     to: opts.to,
     toToken: opts.toToken ?? token,
     strategy: strategy as StrategyName,
     ...(opts.monitor !== undefined ? { monitor: opts.monitor } : {}),
-    ...(bandwidth !== undefined ? { bandwidth } : {}),
-    ...(downtimeLimitMs !== undefined ? { downtimeLimitMs } : {}),
-    ...(maxRounds !== undefined ? { maxRounds } : {}),
-    ...(onStall !== undefined ? { onStall } : {}),
+    ...options,
   };
+}
+
+/** --bandwidth, --downtime-limit, --max-rounds and --on-stall, checked, as the one object the request carries. */
+function parseMigrationOptions(opts: MigrateOptions): MigrateRequestOptions | undefined {
+  const options: { -readonly [K in keyof MigrateRequestOptions]: MigrateRequestOptions[K] } = {};
+  if (opts.bandwidth !== undefined) {
+    const bandwidth = parseSize(opts.bandwidth.replace(/\/s$/i, ''));
+    if (bandwidth === undefined || bandwidth <= 0) return void fail(`--bandwidth ${JSON.stringify(opts.bandwidth)} is not a rate (try 10M, 512K/s)`);
+    options.bandwidth = bandwidth;
+  }
+  if (opts.downtimeLimit !== undefined) {
+    const downtimeLimitMs = Number(opts.downtimeLimit.replace(/ms$/, ''));
+    if (!Number.isFinite(downtimeLimitMs) || downtimeLimitMs < 0) return void fail(`--downtime-limit ${JSON.stringify(opts.downtimeLimit)} is not a number of milliseconds`);
+    options.downtimeLimitMs = downtimeLimitMs;
+  }
+  if (opts.maxRounds !== undefined) {
+    const n = parseCount(opts.maxRounds, '--max-rounds');
+    if (n === null) return undefined;
+    options.maxRounds = n;
+  }
+  if (opts.onStall !== undefined) {
+    const p = canonical(opts.onStall);
+    if (!(STALL_POLICIES as readonly string[]).includes(p)) return void fail(`--on-stall ${JSON.stringify(opts.onStall)}: choose ${STALL_POLICIES.join(', ')}`);
+    options.onStall = p as StallPolicy;
+  }
+  return options;
 }
 
 async function migrate(vm: string, opts: MigrateOptions): Promise<void> {

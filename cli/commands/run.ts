@@ -13,6 +13,7 @@ import { SYSCALLS, USER_STACK_TOP, USER_TEXT_BASE } from '../../isa/syscalls.js'
 import { exitCode, LoadError, ProcessVM, SandboxError, traceRun, type ProcessResult, type ProcessStats } from '../../vm/process/index.js';
 import { paintErr } from '../color.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut, tierOption } from '../load.js';
+import { hex8 } from '../../isa/hex.js';
 
 interface RunOptions {
   readonly tier: Tier;
@@ -23,8 +24,6 @@ interface RunOptions {
   readonly stats?: boolean;
   readonly json?: boolean;
 }
-
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 function formatStats(s: ProcessStats): string {
   const list = (r: Readonly<Record<string, number>>): string =>

@@ -15,6 +15,7 @@ export {
   warmUpSwitchover,
   type IncomingOutcome,
   type MigrationEvent,
+  type MigrationOptions,
   type MigrationOutcome,
   type MigrationPhase,
   type MigrationReport,

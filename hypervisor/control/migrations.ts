@@ -28,7 +28,7 @@ import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type Inc
 import { ControlError } from './error.js';
 import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
-import type { AbandonParams, FinishParams, IncomingParams, MigrateParams, RecoverParams, VmInfo } from './protocol.js';
+import { migrateRequestOptions, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
 
 interface Outgoing {
   readonly migration: OutgoingMigration;
@@ -86,12 +86,7 @@ export class MigrationDriver {
       host: this.host.hostFor(rec.monitor),
       vm: p.name,
       strategy: p.strategy,
-      options: {
-        ...(p.bandwidth !== undefined ? { bandwidth: p.bandwidth } : {}),
-        ...(p.downtimeLimitMs !== undefined ? { downtimeLimitMs: p.downtimeLimitMs } : {}),
-        ...(p.maxRounds !== undefined ? { maxRounds: p.maxRounds } : {}),
-        ...(p.onStall !== undefined ? { onStall: p.onStall } : {}),
-      },
+      options: migrateRequestOptions(p),
       clock: new WallClock(),
       onEvent: (e) => this.sourceEvent(rec, e, ctx),
     });

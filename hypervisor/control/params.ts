@@ -3,7 +3,7 @@
  * takes input from the network, so every field is looked at — its presence,
  * its type, its range — and a bad one is named in the error.
  */
-import type { Request } from './protocol.js';
+import type { MigrateRequestOptions, Request } from './protocol.js';
 import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
@@ -22,6 +22,14 @@ export const MAX_MEM_SIZE = RAM_MAX;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** The migration knobs a client may set (MigrateRequestOptions), every one of them. */
+const MIGRATE_OPTION_RULES: { readonly [K in keyof Required<MigrateRequestOptions>]: Rule } = {
+  bandwidth: 'count?',
+  downtimeLimitMs: 'number?',
+  maxRounds: 'count?',
+  onStall: [...STALL_POLICIES, '?'],
+};
+
 const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule } } = {
   'daemon.info': {},
   'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'memSize', share: 'share', monitor: [...MONITORS, '?'] },
@@ -32,7 +40,7 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'vm.resume': { name: 'name' },
   'vm.console': { name: 'name', history: 'bool' },
   'vm.input': { name: 'name', data: 'bytes?' },
-  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], bandwidth: 'count?', downtimeLimitMs: 'number?', maxRounds: 'count?', onStall: [...STALL_POLICIES, '?'] },
+  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], ...MIGRATE_OPTION_RULES },
   'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
   'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool' },
   'migration.abandon': { name: 'name', reason: 'string' },

@@ -20,7 +20,8 @@
  */
 import type { MonitorKind } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
-import type { MigrationEvent, MigrationOutcome, MigrationPhase, StallPolicy, StrategyName } from './engine.js';
+import type { VmStatsRecord } from '../core/stats.js';
+import type { MigrationEvent, MigrationOptions, MigrationOutcome, MigrationPhase, StrategyName } from './engine.js';
 
 export type { MigrationOutcome };
 
@@ -107,23 +108,31 @@ export interface VmStatsInfo extends VmInfo {
   readonly consoleBytes: number;
   /** Clients following the console live (typevisor vm console). */
   readonly consoleFollowers: number;
-  readonly counts: {
-    readonly traps: Readonly<Record<string, number>>;
-    readonly emulated: Readonly<Record<string, number>>;
-    readonly reflected: Readonly<Record<string, number>>;
-    readonly injected: Readonly<Record<string, number>>;
-    readonly hiddenFaults: number;
-    readonly reflectedFaults: number;
-    readonly mmio: number;
-    readonly guestMs: number;
-    readonly monitorMs: number;
-  };
+  readonly counts: VmStatsRecord;
   readonly dirtyPages: number;
 }
 
 // ---- migration ------------------------------------------------------------------
 
-export interface MigrateParams {
+/**
+ * The engine's knobs a client may set for one migration (the engine's
+ * MigrationOptions; absent: its default). On the wire they sit beside the
+ * other MigrateParams fields. A bandwidth is a positive rate; absent: as
+ * fast as the link goes.
+ */
+export type MigrateRequestOptions = Partial<Pick<MigrationOptions, 'bandwidth' | 'downtimeLimitMs' | 'maxRounds' | 'onStall'>>;
+
+/** The knobs a client may set, out of engine options (a bandwidth of 0, no cap, is the same as none). */
+export function migrateRequestOptions(o: Partial<MigrationOptions>): MigrateRequestOptions {
+  return {
+    ...(o.bandwidth ? { bandwidth: o.bandwidth } : {}),
+    ...(o.downtimeLimitMs !== undefined ? { downtimeLimitMs: o.downtimeLimitMs } : {}),
+    ...(o.maxRounds !== undefined ? { maxRounds: o.maxRounds } : {}),
+    ...(o.onStall !== undefined ? { onStall: o.onStall } : {}),
+  };
+}
+
+export interface MigrateParams extends MigrateRequestOptions {
   readonly name: string;
   /** The destination daemon, HOST:PORT. */
   readonly to: string;
@@ -132,11 +141,6 @@ export interface MigrateParams {
   readonly strategy: StrategyName;
   /** The monitor it runs on at the destination; absent: the same as here. */
   readonly monitor?: MonitorKind;
-  /** Bytes per second; absent: as fast as the link goes. */
-  readonly bandwidth?: number;
-  readonly downtimeLimitMs?: number;
-  readonly maxRounds?: number;
-  readonly onStall?: StallPolicy;
 }
 
 export interface RecoverParams {

@@ -14,6 +14,7 @@ import { BootError } from '../../vm/bare.js';
 import { MonitorConfigError, type Guest, type MonitorKind, type VmHost } from '../core/host.js';
 import { transition, type Lifecycle } from '../core/lifecycle.js';
 import type { VmOutcome } from '../core/monitor.js';
+import { VmStats } from '../core/stats.js';
 import { ConsoleLog } from './console-log.js';
 import type { MigrationPhase } from './engine.js';
 import { ControlError } from './error.js';
@@ -254,17 +255,7 @@ export class VmRegistry {
       consoleBytes: rec.console.total,
       consoleFollowers: rec.console.followerCount,
       dirtyPages: guest ? guest.countDirty() : 0,
-      counts: {
-        traps: { ...s?.traps },
-        emulated: { ...s?.emulated },
-        reflected: { ...s?.reflected },
-        injected: { ...s?.injected },
-        hiddenFaults: s?.hiddenFaults ?? 0,
-        reflectedFaults: s?.reflectedFaults ?? 0,
-        mmio: s?.mmio ?? 0,
-        guestMs: Math.round((s?.guestMs ?? 0) * 100) / 100,
-        monitorMs: Math.round((s?.monitorMs ?? 0) * 100) / 100,
-      },
+      counts: (s ?? new VmStats()).toRecord(),
     };
   }
 

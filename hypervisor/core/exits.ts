@@ -30,8 +30,7 @@ import { dmaRange, emulateMmio } from './mmio.js';
 import { GuestWalk } from './shadow.js';
 import { bump } from './stats.js';
 import type { VirtualMachine } from './vm.js';
-
-const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+import { hex8 } from '../../isa/hex.js';
 
 /** Copy the live registers from the real CPU into the virtual CPU. */
 export function syncOut(vm: VirtualMachine, machine: Machine): void {
@@ -93,7 +92,7 @@ function reflectOwn(vm: VirtualMachine, machine: Machine, cause: number, badaddr
   const from = vm.cpu.mode === Mode.USER ? 'user' : 'supervisor';
   reflect(vm, machine, cause, badaddr, pc);
   bump(vm.stats.reflected, causeName(cause));
-  if (vm.onEvent) vm.event(causeName(cause), pc, `from guest ${from}${why ? ` (${why})` : ''}${badaddr ? ` badaddr=${hex(badaddr)}` : ''}`, 'reflected');
+  if (vm.onEvent) vm.event(causeName(cause), pc, `from guest ${from}${why ? ` (${why})` : ''}${badaddr ? ` badaddr=${hex8(badaddr)}` : ''}`, 'reflected');
   return 0;
 }
 
@@ -125,7 +124,7 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
   if (result === GuestWalk.HIDDEN) {
     vm.stats.hiddenFaults++;
     machine.mmu.flushPage(va); // the real TLB may hold the old (absent or narrower) entry
-    if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex(va)}: shadow entry filled`, 'hidden fault');
+    if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex8(va)}: shadow entry filled`, 'hidden fault');
     return 0;
   }
   if (result === GuestWalk.MISSING) return stallOnMissing(vm, cause, va, pc);
@@ -144,7 +143,7 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
     machine.cpu.pc = vm.cpu.pc >>> 0;
     if (ok) {
       vm.stats.mmio++;
-      if (vm.onEvent) vm.event(causeName(cause), pc, `device register ${hex(vm.shadow.lastGpa)}`, 'mmio');
+      if (vm.onEvent) vm.event(causeName(cause), pc, `device register ${hex8(vm.shadow.lastGpa)}`, 'mmio');
       return 1;
     }
   }
@@ -152,12 +151,12 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
   const reason = FAULT_REASONS[vm.shadow.lastFault] ?? 'fault';
   reflect(vm, machine, cause, va, pc);
   bump(vm.stats.reflected, causeName(cause));
-  if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex(va)}: ${reason} in the guest's own tables`, 'reflected');
+  if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex8(va)}: ${reason} in the guest's own tables`, 'reflected');
   return 0;
 }
 
 /** Post-copy: the access needs a page that has not arrived. The instruction retries once it has. */
 function stallOnMissing(vm: VirtualMachine, cause: number, va: number, pc: number): number {
-  if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex(va)}: guest page ${vm.shadow.waitingFor} not here yet`, 'waiting');
+  if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex8(va)}: guest page ${vm.shadow.waitingFor} not here yet`, 'waiting');
   return 0;
 }

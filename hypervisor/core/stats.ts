@@ -28,12 +28,13 @@ export class VmStats {
   guestMs = 0;
   monitorMs = 0;
 
-  toJSON(): Record<string, unknown> {
+  /** The counts as plain data (maps copied, times rounded to 0.01 ms): what crosses threads, the control protocol and --json. */
+  toRecord(): VmStatsRecord {
     return {
-      traps: this.traps,
-      emulated: this.emulated,
-      reflected: this.reflected,
-      injected: this.injected,
+      traps: { ...this.traps },
+      emulated: { ...this.emulated },
+      reflected: { ...this.reflected },
+      injected: { ...this.injected },
       hiddenFaults: this.hiddenFaults,
       reflectedFaults: this.reflectedFaults,
       mmio: this.mmio,
@@ -41,6 +42,39 @@ export class VmStats {
       monitorMs: round(this.monitorMs),
     };
   }
+
+  toJSON(): VmStatsRecord {
+    return this.toRecord();
+  }
+
+  /** Counts back from their plain data; a missing record or field counts as none. */
+  static fromRecord(r: Partial<VmStatsRecord> | undefined): VmStats {
+    const s = new VmStats();
+    if (!r) return s;
+    Object.assign(s.traps, r.traps);
+    Object.assign(s.emulated, r.emulated);
+    Object.assign(s.reflected, r.reflected);
+    Object.assign(s.injected, r.injected);
+    s.hiddenFaults = Number(r.hiddenFaults ?? 0);
+    s.reflectedFaults = Number(r.reflectedFaults ?? 0);
+    s.mmio = Number(r.mmio ?? 0);
+    s.guestMs = Number(r.guestMs ?? 0);
+    s.monitorMs = Number(r.monitorMs ?? 0);
+    return s;
+  }
+}
+
+/** VmStats as plain data, the one shape every reader of the counts uses. */
+export interface VmStatsRecord {
+  readonly traps: Readonly<Counts>;
+  readonly emulated: Readonly<Counts>;
+  readonly reflected: Readonly<Counts>;
+  readonly injected: Readonly<Counts>;
+  readonly hiddenFaults: number;
+  readonly reflectedFaults: number;
+  readonly mmio: number;
+  readonly guestMs: number;
+  readonly monitorMs: number;
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;

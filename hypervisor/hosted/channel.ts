@@ -16,7 +16,7 @@
  * on the old value returns at once — no wake-up is lost between the two.
  */
 import type { VmOutcome } from '../core/monitor.js';
-import { VmStats } from '../core/stats.js';
+import type { VmStatsRecord } from '../core/stats.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';
 import type { VmEvent } from '../core/vm.js';
@@ -60,8 +60,8 @@ export type FromVcpu =
   | { readonly kind: 'reply'; readonly id: number; readonly pages?: readonly number[]; readonly state?: VmState }
   /** The vCPU stalled on a page still missing; it sleeps until the page's mark is cleared. */
   | { readonly kind: 'missing-page'; readonly page: number }
-  /** VmStats.toJSON(), now and then while it runs, on a pause, at the end. */
-  | { readonly kind: 'stats'; readonly stats: Record<string, unknown> }
+  /** VmStats.toRecord(), now and then while it runs, on a pause, at the end. */
+  | { readonly kind: 'stats'; readonly stats: VmStatsRecord }
   /** The guest ended (poweroff, failed, stuck, budget); the vCPU still answers requests until stopped. */
   | { readonly kind: 'ended'; readonly exit: VcpuExit }
   | { readonly kind: 'crash'; readonly message: string };
@@ -71,8 +71,8 @@ export interface VcpuExit {
   readonly outcome: VmOutcome | { readonly kind: 'stopped'; readonly reason: string };
   readonly instructions: number;
   readonly virtualTime: number;
-  /** VmStats.toJSON() */
-  readonly stats: Record<string, unknown>;
+  /** VmStats.toRecord() */
+  readonly stats: VmStatsRecord;
   readonly vcpu: VcpuCounters;
 }
 
@@ -210,20 +210,4 @@ export class Doorbell {
   wait(seen: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
     return Atomics.wait(this.word, 0, seen, timeoutMs);
   }
-}
-
-/** A VM's counts, back from the plain data they crossed the thread boundary as. */
-export function statsFrom(json: Record<string, unknown> | undefined): VmStats {
-  const s = new VmStats();
-  if (!json) return s;
-  Object.assign(s.traps, json['traps']);
-  Object.assign(s.emulated, json['emulated']);
-  Object.assign(s.reflected, json['reflected']);
-  Object.assign(s.injected, json['injected']);
-  s.hiddenFaults = Number(json['hiddenFaults'] ?? 0);
-  s.reflectedFaults = Number(json['reflectedFaults'] ?? 0);
-  s.mmio = Number(json['mmio'] ?? 0);
-  s.guestMs = Number(json['guestMs'] ?? 0);
-  s.monitorMs = Number(json['monitorMs'] ?? 0);
-  return s;
 }

@@ -24,7 +24,7 @@ import type { VmOutcome } from '../core/monitor.js';
 import { VmStats } from '../core/stats.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';
-import { Doorbell, statsFrom, VcpuRun, VmStatus, type FromVcpu, type ToVcpu, type VcpuConfig } from './channel.js';
+import { Doorbell, VcpuRun, VmStatus, type FromVcpu, type ToVcpu, type VcpuConfig } from './channel.js';
 import { VcpuThread } from './vcpu-thread.js';
 
 export interface HostedGuestConfig {
@@ -315,14 +315,14 @@ export class HostedGuest implements Guest {
         this.onMissingPage?.(m.page);
         break;
       case 'stats':
-        this.lastStats = statsFrom(m.stats);
+        this.lastStats = VmStats.fromRecord(m.stats);
         break;
       case 'ended':
-        this.lastStats = statsFrom(m.exit.stats);
+        this.lastStats = VmStats.fromRecord(m.exit.stats);
         this.end(m.exit.outcome.kind === 'stopped' ? { kind: 'failed', reason: `stopped (${m.exit.outcome.reason})` } : m.exit.outcome);
         break;
       case 'exit':
-        this.lastStats = statsFrom(m.exit.stats);
+        this.lastStats = VmStats.fromRecord(m.exit.stats);
         this.lose('its vCPU has stopped');
         break;
       case 'crash':

@@ -28,7 +28,8 @@ import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor.js';
 import type { VmEvent } from '../core/vm.js';
 import { MonitorConfigError } from '../core/host.js';
 import { DEFAULT_SHADOW_PAGES } from '../core/layout.js';
-import { Doorbell, statsFrom, type FromVcpu, type ToVcpu, type VcpuConfig, type VcpuCounters, type VcpuExit } from './channel.js';
+import { VmStats } from '../core/stats.js';
+import { Doorbell, type FromVcpu, type ToVcpu, type VcpuConfig, type VcpuCounters, type VcpuExit } from './channel.js';
 import type { HostDisk, HostDiskCounters } from './disk-backend.js';
 import type { HostNet, NetCounters } from './net-backend.js';
 import { VcpuThread } from './vcpu-thread.js';
@@ -175,7 +176,7 @@ export class HostedMonitor implements Monitor {
       : exit.outcome;
     return {
       wallMs,
-      vms: [{ name: this.config.name, outcome, instructions: exit?.instructions ?? 0, virtualTime: exit?.virtualTime ?? 0, stats: statsFrom(exit?.stats) }],
+      vms: [{ name: this.config.name, outcome, instructions: exit?.instructions ?? 0, virtualTime: exit?.virtualTime ?? 0, stats: VmStats.fromRecord(exit?.stats) }],
       stopped: exit?.outcome.kind === 'stopped' ? exit.outcome.reason : undefined,
       vcpu: exit?.vcpu,
       disk: o.disk?.counters(),

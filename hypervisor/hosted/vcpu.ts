@@ -314,7 +314,7 @@ export class HostedVcpu {
     if (!this.status) return;
     this.lastStats = performance.now();
     this.status.dirty = this.vm.memory.countDirty();
-    this.link.send({ kind: 'stats', stats: this.vm.stats.toJSON() });
+    this.link.send({ kind: 'stats', stats: this.vm.stats.toRecord() });
   }
 
   /** Post what the last slice produced, in one message. */
@@ -340,7 +340,7 @@ export class HostedVcpu {
       outcome,
       instructions: vm.cpu.instret,
       virtualTime: vm.cpu.time,
-      stats: vm.stats.toJSON(),
+      stats: vm.stats.toRecord(),
       vcpu: { slices: this.slices, waits: this.waits, sleptMs: Math.round(this.sleptMs * 100) / 100, messages: this.messages },
     };
   }

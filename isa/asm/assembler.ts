@@ -32,12 +32,12 @@ import type { SourceLine } from './source-line.js';
 import type { Call, Operand } from './statement.js';
 import { didYouMean } from './suggest.js';
 import { Symbols, type ConstSymbol, type Context } from './symbols.js';
+import { hex8 } from '../hex.js';
 
 export type AssembleResult =
   | { readonly ok: true; readonly image: Image; readonly listing: readonly ListingEntry[]; readonly warnings: readonly Diagnostic[] }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 const MNEMONICS = [...OPCODES.map((o) => o.name), ...PSEUDO_NAMES];
 const DATA_RANGE: Readonly<Record<1 | 2 | 4, { readonly min: number; readonly max: number; readonly name: string }>> = {
   1: { min: -0x80, max: 0xff, name: 'a byte' },

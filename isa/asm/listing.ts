@@ -13,6 +13,7 @@ import { EMBED_DIRECTIVES } from './directives.js';
 import { lex } from './lexer.js';
 import { parseLine } from './statement.js';
 import type { Origin } from './source-line.js';
+import { bare8 } from '../hex.js';
 
 export interface ListingEntry {
   readonly addr: number;
@@ -84,7 +85,6 @@ export class ListingBuilder {
   }
 }
 
-const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 const BYTES_PER_ROW = 8;
 const BYTES_WIDTH = BYTES_PER_ROW * 3 - 1;
 
@@ -110,7 +110,7 @@ export function formatListing(listing: readonly ListingEntry[]): string {
   // A loop, not Math.max(...): a listing can have more entries than a call takes arguments.
   const whereWidth = listing.reduce((w, e) => Math.max(w, where(e).length), 4);
   const row = (addr: number | undefined, data: string, line: string, text: string): string =>
-    `${addr === undefined ? ' '.repeat(8) : hex8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${line.padStart(whereWidth)}  ${text}`.trimEnd();
+    `${addr === undefined ? ' '.repeat(8) : bare8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${line.padStart(whereWidth)}  ${text}`.trimEnd();
   const out: string[] = [];
   const dataRows = (e: ListingEntry): void => {
     // Eight bytes a row; a run of identical rows shows as one `*` (as hexdump does).
@@ -130,12 +130,12 @@ export function formatListing(listing: readonly ListingEntry[]): string {
     }
   };
   const expansionRow = (addr: number | undefined, data: string, text: string): string =>
-    `${addr === undefined ? ' '.repeat(8) : hex8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${' '.repeat(whereWidth)}    ${text}`.trimEnd();
+    `${addr === undefined ? ' '.repeat(8) : bare8(addr)}  ${data.padEnd(BYTES_WIDTH)}  ${' '.repeat(whereWidth)}    ${text}`.trimEnd();
 
   for (const e of listing) {
     if (e.expansion !== undefined && e.bytes.length === 4 * e.expansion.length) {
       out.push(row(e.addr, '', where(e), e.source));
-      e.expansion.forEach((text, i) => out.push(expansionRow(e.addr + 4 * i, hex8(word(e.bytes, 4 * i)), text)));
+      e.expansion.forEach((text, i) => out.push(expansionRow(e.addr + 4 * i, bare8(word(e.bytes, 4 * i)), text)));
     } else if (e.expansion !== undefined) {
       // A macro that emitted data as well: its bytes, then what it expanded to.
       dataRows(e);
@@ -143,7 +143,7 @@ export function formatListing(listing: readonly ListingEntry[]): string {
     } else if (isEmbedLine(e.source)) {
       out.push(row(e.addr, `[${e.bytes.length} bytes]`, where(e), e.source));
     } else if (e.bytes.length === 4 && isInstructionLine(e.source)) {
-      out.push(row(e.addr, hex8(word(e.bytes, 0)), where(e), e.source));
+      out.push(row(e.addr, bare8(word(e.bytes, 0)), where(e), e.source));
     } else {
       dataRows(e);
     }

@@ -8,9 +8,8 @@ import { Mode } from '../cpu.js';
 import type { Machine } from '../machine.js';
 import { PTE_R } from '../mmu.js';
 import type { Symbols } from './symbols.js';
+import { bare8, hex8 } from '../../isa/hex.js';
 
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-const bare8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 const BYTES_PER_LINE = 16;
 
 /** Registers then pc, as `registerTable` compares them. */

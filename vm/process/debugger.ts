@@ -35,6 +35,7 @@ import type { SyscallEvent } from './syscalls.js';
 import { evaluate, parsePositive, type Evaluated } from './debug-expression.js';
 import { hexDump, registerSnapshot, registerTable } from './debug-views.js';
 import { formatSyscall, traceLine } from './trace.js';
+import { bare8, hex8 } from '../../isa/hex.js';
 
 /** How the host paints a few things; identity functions when colour is off. */
 export interface DebuggerStyle {
@@ -111,8 +112,6 @@ export interface DebuggerCommand {
   readonly help: string;
 }
 
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-const bare8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 const plain: DebuggerStyle = { changed: (s) => s, alert: (s) => s };
 

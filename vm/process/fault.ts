@@ -20,8 +20,7 @@ import { FAULT_REASONS, FaultReason, PTE_V, PTE_X } from '../mmu.js';
 import { Cause, causeName } from '../trap.js';
 import { permString, type AddressSpace } from './address-space.js';
 import type { Symbols } from './symbols.js';
-
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+import { hex8 } from '../../isa/hex.js';
 
 /** The instruction word at pc if the program could execute it, else undefined. */
 export function instructionAt(m: Machine, pc: number): number | undefined {

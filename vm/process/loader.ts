@@ -10,13 +10,12 @@ import type { PhysicalMemory } from '../memory.js';
 import { PTE_R, PTE_W, PTE_X, type Mmu } from '../mmu.js';
 import { OutOfMemoryError } from '../pagetable.js';
 import { AddressSpace, HEAP_LIMIT, STACK_BOTTOM } from './address-space.js';
+import { hex8 } from '../../isa/hex.js';
 
 /** An image the process VM cannot run, and why, in words for the user. */
 export class LoadError extends Error {
   override readonly name = 'LoadError';
 }
-
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 function describe(s: Section): string {
   return `section ${s.name} (${hex8(s.addr)}..${hex8(s.addr + s.size)})`;

@@ -15,10 +15,10 @@ import { syscallInfo } from '../../isa/syscalls.js';
 import { instructionAt } from './fault.js';
 import type { ProcessResult, ProcessVM } from './runtime.js';
 import { errnoName, type SyscallEvent } from './syscalls.js';
+import { bare8, hex8 } from '../../isa/hex.js';
 
 const POINTER_ARGS = new Set(['buf', 'path', 'addr', 'status_ptr']);
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
-const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 /** `write(1, 0x2000, 14) = 14`, `open("data.txt", 0x0) = -13 (EACCES)`, `exit(0)`. */
 export function formatSyscall(e: SyscallEvent): string {
@@ -48,7 +48,7 @@ const DISASM_COLUMN = 24;
  * `step` print exactly this.
  */
 export function traceLine(pc: number, text: string, written?: { readonly reg: number; readonly value: number }): string {
-  const line = `${(pc >>> 0).toString(16).padStart(8, '0')}  ${text}`;
+  const line = `${bare8(pc)}  ${text}`;
   return written === undefined ? line : `${line.padEnd(10 + DISASM_COLUMN - 1)} ${registerName(written.reg)}=${hex8(written.value)}`;
 }
 
