@@ -7,6 +7,7 @@
  * so executing zeroed memory traps at once as an illegal instruction.
  */
 import type { Format } from './formats.js';
+import type { TrapName } from './traps.js';
 
 export const enum Op {
   // register-register ALU
@@ -28,12 +29,6 @@ export const enum Op {
   CSRR = 0x2e, CSRW = 0x2f, CSRRW = 0x30, CSRS = 0x31, CSRC = 0x32,
   SRET = 0x33, TLBFLUSH = 0x34, WFI = 0x35, HALT = 0x36,
 }
-
-/** Trap kinds an instruction can raise (names match vm/trap.ts causes). */
-export type TrapName =
-  | 'misaligned-fetch' | 'fetch-fault' | 'illegal-instruction' | 'privileged-instruction'
-  | 'breakpoint' | 'misaligned-load' | 'load-fault' | 'misaligned-store' | 'store-fault'
-  | 'syscall' | 'divide-by-zero';
 
 export type Group = 'alu' | 'alu-imm' | 'memory' | 'control' | 'system' | 'privileged';
 
