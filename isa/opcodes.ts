@@ -1,12 +1,28 @@
 /**
  * THE opcode table. The encoder, decoder, assembler, disassembler, reference doc
- * and tests all read it; the interpreter has one `case` per row. Adding an
- * instruction is one enum member, one row and one interpreter case.
+ * (SPEC.md) and tests all read it. Adding an instruction takes:
+ *
+ * - one `Op` member and one row of OPCODES, then `npm run docs` to regenerate
+ *   isa/SPEC.md;
+ * - one `case` in the interpreter (vm/interpreter.ts) and one in the reference
+ *   interpreter of the differential tests (test/helpers/reference.ts);
+ * - unless it is privileged or of group 'system' (those the translation tier
+ *   leaves to the interpreter and the bare switch does not run): one `case` in
+ *   the translation tier (vm/jit/translator.ts, `instruction()`; a new kind of
+ *   jump also in `kindOf()`) and one in the bare-switch benchmark runner
+ *   (bench/runners/bare-switch.ts);
+ * - if it is a load or store: one `case` in the monitor's emulation of device
+ *   accesses (hypervisor/core/mmio.ts).
+ *
+ * test/isa/opcode-coverage.test.ts fails when a row is missing from the
+ * interpreter, the reference interpreter, the translation tier, the bare
+ * switch or SPEC.md.
  *
  * The opcode is the low byte of the instruction word. Opcode 0 is never assigned,
  * so executing zeroed memory traps at once as an illegal instruction.
  */
 import type { Format } from './formats.js';
+import type { TrapName } from './traps.js';
 
 export const enum Op {
   // register-register ALU
@@ -28,12 +44,6 @@ export const enum Op {
   CSRR = 0x2e, CSRW = 0x2f, CSRRW = 0x30, CSRS = 0x31, CSRC = 0x32,
   SRET = 0x33, TLBFLUSH = 0x34, WFI = 0x35, HALT = 0x36,
 }
-
-/** Trap kinds an instruction can raise (names match vm/trap.ts causes). */
-export type TrapName =
-  | 'misaligned-fetch' | 'fetch-fault' | 'illegal-instruction' | 'privileged-instruction'
-  | 'breakpoint' | 'misaligned-load' | 'load-fault' | 'misaligned-store' | 'store-fault'
-  | 'syscall' | 'divide-by-zero';
 
 export type Group = 'alu' | 'alu-imm' | 'memory' | 'control' | 'system' | 'privileged';
 

@@ -7,7 +7,7 @@
  * runtime, a monitor, a debugger — calls run() in slices and decides what each
  * exit means.
  */
-import { Csr } from '../isa/csr.js';
+import { Csr, Irq } from '../isa/csr.js';
 import { Bus, type Device, type DeviceHost } from './device.js';
 import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from './cpu.js';
 import { Exit } from './exit.js';
@@ -172,7 +172,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
    */
   skipToTimer(): boolean {
     const cpu = this.cpu;
-    if (cpu.timerDeadline === NO_DEADLINE || (cpu.csr[Csr.IE]! & 1) === 0) return false;
+    if (cpu.timerDeadline === NO_DEADLINE || (cpu.csr[Csr.IE]! & (1 << Irq.TIMER)) === 0) return false;
     const now = cpu.instret + cpu.idle;
     if (cpu.timerDeadline > now) cpu.idle += cpu.timerDeadline - now;
     return true;

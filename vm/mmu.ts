@@ -24,6 +24,7 @@
  * Pages in the MMIO window never enter the TLB: every device access takes the
  * slow path, which is what lets a monitor trap and emulate them.
  */
+import { PTBASE_ENABLE } from '../isa/csr.js';
 import { Mode } from './cpu.js';
 import { isMmio, PAGE_SHIFT } from './memmap.js';
 import type { PhysicalMemory } from './memory.js';
@@ -104,7 +105,7 @@ export class Mmu {
   }
 
   setRoot(ptbase: number): void {
-    this.paging = (ptbase & 1) !== 0;
+    this.paging = (ptbase & PTBASE_ENABLE) !== 0;
     this.root = ptbase & ~0xfff;
     this.flush();
   }

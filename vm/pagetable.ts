@@ -3,6 +3,7 @@
  * program with it, and a monitor builds shadow tables with it. The format is
  * the one the MMU walks (see mmu.ts); frames come from a FrameAllocator.
  */
+import { PTBASE_ENABLE } from '../isa/csr.js';
 import { PAGE_SIZE } from './memmap.js';
 import type { PhysicalMemory } from './memory.js';
 import { PTE_R, PTE_V, PTE_W, PTE_X } from './mmu.js';
@@ -58,7 +59,7 @@ export class PageTable {
 
   /** The value for the ptbase CSR that turns this table on. */
   get ptbase(): number {
-    return (this.root | 1) >>> 0;
+    return (this.root | PTBASE_ENABLE) >>> 0;
   }
 
   /** Map one page. `flags` are PTE permission bits (R/W/X/U, optionally A/D). */

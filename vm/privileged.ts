@@ -10,7 +10,7 @@
  * pending bits come from, what a page-table-base write or a TLB flush does
  * (the MMU's TLB, or a monitor's shadow page tables), what wfi and halt mean.
  */
-import { Csr, CSR_COUNT, CSRS, STATUS_IE, STATUS_MASK, STATUS_PIE, STATUS_PM } from '../isa/csr.js';
+import { Csr, CSR_COUNT, CSRS, PTBASE_ENABLE, STATUS_IE, STATUS_MASK, STATUS_PIE, STATUS_PM } from '../isa/csr.js';
 import { Reg } from '../isa/registers.js';
 import { Mode, type CpuState } from './cpu.js';
 
@@ -50,7 +50,7 @@ export function writeCsr(env: PrivilegedEnv, num: number, value: number): boolea
       csr[Csr.STATUS] = value & STATUS_MASK;
       return true;
     case Csr.PTBASE:
-      csr[Csr.PTBASE] = value & ~0xffe;
+      csr[Csr.PTBASE] = value & (~0xfff | PTBASE_ENABLE);
       env.ptbaseWritten(csr[Csr.PTBASE]!);
       return true;
     case Csr.TIMECMP: {

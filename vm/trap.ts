@@ -1,62 +1,19 @@
 /**
- * The one table of trap causes: each row decides the cause code written to
- * `cause`, what `epc` holds, and what `badaddr` holds. The interpreter, the
- * monitors, the process VM's fault report and SPEC.md all read it.
- *
- * Rule for epc (as on RISC-V): an exception saves the pc of the instruction
- * that raised it, so the handler can retry it (page fault) or skip it (syscall:
- * the handler adds 4). An interrupt saves the pc of the instruction that has not
- * run yet. A trapping instruction does not retire: instruction counts, and so
- * virtual time, only advance for instructions that complete.
+ * Trap causes for the machine. The causes themselves — codes, names, what
+ * `epc` and `badaddr` hold — are the ISA's and are declared once in
+ * isa/traps.ts; this module re-exports them with the helpers the interpreter,
+ * the monitors and the process VM's fault report use.
  */
+import { IRQ_NAMES } from '../isa/csr.js';
+import { CAUSES, Cause, INTERRUPT_BIT } from '../isa/traps.js';
 
-export const enum Cause {
-  MISALIGNED_FETCH = 0,
-  FETCH_FAULT = 1,
-  ILLEGAL_INSTRUCTION = 2,
-  PRIVILEGED_INSTRUCTION = 3,
-  BREAKPOINT = 4,
-  MISALIGNED_LOAD = 5,
-  LOAD_FAULT = 6,
-  MISALIGNED_STORE = 7,
-  STORE_FAULT = 8,
-  SYSCALL = 9,
-  DIVIDE_BY_ZERO = 10,
-}
-
-/** Interrupt causes have bit 31 set; the low bits name the line (see Irq). */
-export const INTERRUPT_BIT = 0x8000_0000;
-export const EXCEPTION_COUNT = 11;
-
-export interface CauseInfo {
-  readonly code: number;
-  readonly name: string;
-  readonly epc: string;
-  readonly badaddr: string;
-  readonly doc: string;
-}
-
-export const CAUSES: readonly CauseInfo[] = [
-  { code: Cause.MISALIGNED_FETCH, name: 'misaligned-fetch', epc: 'the misaligned pc', badaddr: 'the misaligned pc', doc: 'pc is not a multiple of 4 (after jalr, sret or a trap vector).' },
-  { code: Cause.FETCH_FAULT, name: 'fetch-fault', epc: 'the pc', badaddr: 'the pc', doc: 'The pc maps to no page, a page without X, a supervisor page from user mode, or no memory.' },
-  { code: Cause.ILLEGAL_INSTRUCTION, name: 'illegal-instruction', epc: 'the instruction', badaddr: 'the instruction word', doc: 'The word is not an instruction, or names a CSR that does not exist or cannot be written.' },
-  { code: Cause.PRIVILEGED_INSTRUCTION, name: 'privileged-instruction', epc: 'the instruction', badaddr: 'the instruction word', doc: 'A privileged instruction in user mode. A monitor decodes badaddr and emulates.' },
-  { code: Cause.BREAKPOINT, name: 'breakpoint', epc: 'the break instruction', badaddr: '0', doc: 'The `break` instruction.' },
-  { code: Cause.MISALIGNED_LOAD, name: 'misaligned-load', epc: 'the instruction', badaddr: 'the address', doc: 'A halfword or word load from an address that is not a multiple of its size.' },
-  { code: Cause.LOAD_FAULT, name: 'load-fault', epc: 'the instruction', badaddr: 'the virtual address', doc: 'No page, no R permission, supervisor page from user mode, no memory or device there.' },
-  { code: Cause.MISALIGNED_STORE, name: 'misaligned-store', epc: 'the instruction', badaddr: 'the address', doc: 'A halfword or word store to an address that is not a multiple of its size.' },
-  { code: Cause.STORE_FAULT, name: 'store-fault', epc: 'the instruction', badaddr: 'the virtual address', doc: 'No page, no W permission, supervisor page from user mode, no memory or device there.' },
-  { code: Cause.SYSCALL, name: 'syscall', epc: 'the syscall instruction', badaddr: '0', doc: 'The `syscall` instruction, from either mode.' },
-  { code: Cause.DIVIDE_BY_ZERO, name: 'divide-by-zero', epc: 'the instruction', badaddr: '0', doc: 'div, divu, rem or remu with a zero divisor.' },
-];
-
-const IRQ_LINE_NAMES = ['timer', 'console', 'disk', 'net'];
+export { CAUSES, Cause, EXCEPTION_COUNT, INTERRUPT_BIT, type CauseInfo, type TrapName } from '../isa/traps.js';
 
 /** A readable name for a cause value as found in the `cause` CSR. */
 export function causeName(cause: number): string {
   if ((cause & INTERRUPT_BIT) !== 0) {
     const line = cause & 0x7fff_ffff;
-    return `interrupt:${IRQ_LINE_NAMES[line] ?? String(line)}`;
+    return `interrupt:${IRQ_NAMES[line] ?? String(line)}`;
   }
   return CAUSES[cause]?.name ?? `cause-${cause}`;
 }

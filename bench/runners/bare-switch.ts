@@ -18,6 +18,7 @@
  */
 import { Reg } from '../../isa/registers.js';
 import { Sys, USER_STACK_TOP } from '../../isa/syscalls.js';
+import { mulh, mulhu } from '../../vm/alu.js';
 import { BenchError } from '../error.js';
 import { assembleGuest } from '../guests.js';
 import type { Benchmark, Sized } from '../suite.js';
@@ -101,6 +102,8 @@ function slice(m: FlatMachine, limit: number): number {
       case 0x01: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
       case 0x02: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! - regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
       case 0x03: regs[(w >>> 8) & 15] = Math.imul(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+      case 0x04: regs[(w >>> 8) & 15] = mulh(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
+      case 0x05: regs[(w >>> 8) & 15] = mulhu(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
       case 0x06: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! / regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
       case 0x07: regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) / (regs[(w >>> 16) & 15]! >>> 0)) | 0; pc = (pc + 4) | 0; continue;
       case 0x08: regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! % regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;

@@ -4,13 +4,12 @@
  * the instruction is decoded and carried out against the VM's own device, as
  * the bare machine's bus would have done it.
  */
+import { Op } from '../../isa/opcodes.js';
 import { Mode } from '../../vm/cpu.js';
 import { DISK_ADDR, DISK_CMD, DISK_COUNT, DISK_MAX_COUNT, SECTOR_SIZE } from '../../vm/devices/disk.js';
 import type { Machine } from '../../vm/machine.js';
 import { PTE_X } from '../../vm/walk.js';
 import type { VirtualMachine } from './vm.js';
-
-const LB = 0x1c, LBU = 0x1d, LH = 0x1e, LHU = 0x1f, LW = 0x20, SB = 0x21, SH = 0x22, SW = 0x23;
 
 /**
  * Carry out the load or store at pc (whose target is guest-physical `gpa`)
@@ -29,20 +28,20 @@ export function emulateMmio(vm: VirtualMachine, machine: Machine, gpa: number, p
   const regs = vm.cpu.regs;
   const rd = (w >>> 8) & 15;
   switch (w & 0xff) {
-    case LB: case LBU: case LH: case LHU: case LW: {
+    case Op.LB: case Op.LBU: case Op.LH: case Op.LHU: case Op.LW: {
       const op = w & 0xff;
-      const width = op === LW ? 4 : op === LH || op === LHU ? 2 : 1;
+      const width = op === Op.LW ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
       let v = dev.read(off, width) | 0;
-      if (op === LB) v = (v << 24) >> 24;
-      else if (op === LBU) v &= 0xff;
-      else if (op === LH) v = (v << 16) >> 16;
-      else if (op === LHU) v &= 0xffff;
+      if (op === Op.LB) v = (v << 24) >> 24;
+      else if (op === Op.LBU) v &= 0xff;
+      else if (op === Op.LH) v = (v << 16) >> 16;
+      else if (op === Op.LHU) v &= 0xffff;
       if (rd !== 0) regs[rd] = v;
       break;
     }
-    case SB: case SH: case SW: {
+    case Op.SB: case Op.SH: case Op.SW: {
       const op = w & 0xff;
-      const width = op === SW ? 4 : op === SH ? 2 : 1;
+      const width = op === Op.SW ? 4 : op === Op.SH ? 2 : 1;
       const mask = width === 4 ? -1 : width === 2 ? 0xffff : 0xff;
       dev.write(off, regs[rd]! & mask, width);
       break;

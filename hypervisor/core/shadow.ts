@@ -40,6 +40,7 @@
  * vCPU stalls until the page is here. Since a shadow entry is only ever
  * installed for a page that has arrived, the guest cannot see a hole.
  */
+import { PTBASE_ENABLE } from '../../isa/csr.js';
 import { Mode } from '../../vm/cpu.js';
 import { isMmio, PAGE_SIZE, RAM_BASE } from '../../vm/memmap.js';
 import type { PhysicalMemory } from '../../vm/memory.js';
@@ -136,7 +137,7 @@ export class ShadowPager {
    * building it or checking a cached one. Returns the real ptbase to load.
    */
   activate(guestPtbase: number, mode: Mode): number {
-    const paging = (guestPtbase & 1) !== 0;
+    const paging = (guestPtbase & PTBASE_ENABLE) !== 0;
     const key = `${paging ? (guestPtbase & ~0xfff) >>> 0 : 'off'}:${mode}`;
     let set = this.sets.get(key);
     if (set) {
@@ -150,7 +151,7 @@ export class ShadowPager {
     set.verified = this.epoch;
     this.sets.set(key, set);
     this.active = set;
-    return (set.table.root | 1) >>> 0;
+    return (set.table.root | PTBASE_ENABLE) >>> 0;
   }
 
   /**
@@ -163,11 +164,11 @@ export class ShadowPager {
     const w = this.walker;
     let gpa: number;
     let pteBits: number;
-    if (this.missing !== undefined && (guestPtbase & 1) !== 0) {
+    if (this.missing !== undefined && (guestPtbase & PTBASE_ENABLE) !== 0) {
       const table = this.missingTable((guestPtbase & ~0xfff) >>> 0, va >>> 0);
       if (table >= 0) return this.stall(table);
     }
-    if ((guestPtbase & 1) === 0) {
+    if ((guestPtbase & PTBASE_ENABLE) === 0) {
       gpa = va >>> 0;
       pteBits = PTE_R | PTE_W | PTE_X | PTE_D;
       w.pdeOff = -1;

@@ -14,7 +14,7 @@
  * VM's interrupt lines.
  */
 import type { Image } from '../../isa/image.js';
-import { Csr } from '../../isa/csr.js';
+import { Csr, Irq } from '../../isa/csr.js';
 import { Reg } from '../../isa/registers.js';
 import { BootError, loadImageIntoRam } from '../../vm/bare.js';
 import { CpuState, Mode, NO_DEADLINE } from '../../vm/cpu.js';
@@ -118,13 +118,13 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
 
   /** The virtual timer is set and its line enabled: it will end a wait. */
   canTimerWake(): boolean {
-    return this.cpu.timerDeadline !== NO_DEADLINE && (this.cpu.csr[Csr.IE]! & 1) !== 0;
+    return this.cpu.timerDeadline !== NO_DEADLINE && (this.cpu.csr[Csr.IE]! & (1 << Irq.TIMER)) !== 0;
   }
 
   /** Skip the waiting VM's virtual time to its timer deadline. False if the timer cannot end the wait. */
   skipToTimer(): boolean {
     const cpu = this.cpu;
-    if (cpu.timerDeadline === NO_DEADLINE || (cpu.csr[Csr.IE]! & 1) === 0) return false;
+    if (cpu.timerDeadline === NO_DEADLINE || (cpu.csr[Csr.IE]! & (1 << Irq.TIMER)) === 0) return false;
     if (cpu.timerDeadline > cpu.time) cpu.idle += cpu.timerDeadline - cpu.time;
     return true;
   }

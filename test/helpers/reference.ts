@@ -203,13 +203,15 @@ export class Reference {
             out = v;
             break;
           }
-          default: {
+          case Op.CSRW: case Op.CSRRW: case Op.CSRS: case Op.CSRC: {
             const old = this.readCsr(csr);
             if (old === undefined || csr === 9 || csr === 10 || csr === 11) return trap(C.ILLEGAL, w);
             const v = d.op === Op.CSRS ? old | a : d.op === Op.CSRC ? old & ~a : a;
             this.writeCsr(csr, v);
             if (d.op === Op.CSRRW) out = old;
+            break;
           }
+          default: return trap(C.ILLEGAL, w); // an opcode in the table this interpreter does not know
         }
       }
     }

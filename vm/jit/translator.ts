@@ -38,7 +38,7 @@
  *   translated: the function returns before them and the interpreter runs them.
  */
 import { decode } from '../../isa/encoding.js';
-import { Op } from '../../isa/opcodes.js';
+import { Op, opInfo } from '../../isa/opcodes.js';
 
 /** What the generator needs to know about a page. */
 export interface PageCode {
@@ -88,10 +88,10 @@ const reg = (i: number): string => (i === 0 ? '0' : `r${i}`);
 function kindOf(w: number): Kind {
   const d = decode(w);
   if (!d) return Kind.EXIT;
-  const op = d.op;
-  if (op >= Op.BEQ && op <= Op.BGEU) return Kind.BRANCH;
-  if (op === Op.JAL || op === Op.JALR) return Kind.JUMP;
-  if (op === Op.SYSCALL || op === Op.BREAK || op >= Op.CSRR) return Kind.EXIT;
+  const info = opInfo(d.op)!;
+  if (info.privileged || info.group === 'system') return Kind.EXIT;
+  if (info.format === 'B') return Kind.BRANCH;
+  if (d.op === Op.JAL || d.op === Op.JALR) return Kind.JUMP;
   return Kind.PLAIN;
 }
 
