@@ -70,7 +70,7 @@ export class Jit {
   constructor(private readonly m: Machine) {
     const mem = m.memory;
     mem.code = new Uint8Array(mem.pages);
-    mem.onCodeWrite = (page) => this.invalidate(page);
+    mem.codeWrite.subscribe((page) => this.invalidate(page));
   }
 
   /**
