@@ -11,6 +11,7 @@ import { attachConsole } from '../console.js';
 import { writeOut } from '../load.js';
 import { formatMonitorStats } from './report.js';
 import type { BootSettings } from './settings.js';
+import { jitDumpOption } from '../jit-dump.js';
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
@@ -31,6 +32,7 @@ export async function bootNative(configs: readonly NativeVmConfig[], s: BootSett
   try {
     monitor = new NativeMonitor(configs, {
       tier: s.tier,
+      ...jitDumpOption(),
       output: (i, bytes) => (s.consoleDir ? writeOut(fds[i]!, bytes) : mux.push(configs[i]!.name, bytes)),
       ...(s.traceTraps ? { onEvent: (e: VmEvent) => writeOut(2, formatEvent(e) + '\n') } : {}),
       ...(s.maxInstructions !== undefined ? { maxInstructions: s.maxInstructions } : {}),

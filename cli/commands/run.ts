@@ -13,6 +13,7 @@ import { SYSCALLS, USER_STACK_TOP, USER_TEXT_BASE } from '../../isa/syscalls.js'
 import { exitCode, LoadError, ProcessVM, SandboxError, traceRun, type ProcessResult, type ProcessStats } from '../../vm/process/index.js';
 import { paintErr } from '../color.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut, tierOption } from '../load.js';
+import { jitDumpOption } from '../jit-dump.js';
 
 interface RunOptions {
   readonly tier: Tier;
@@ -69,6 +70,7 @@ function run(file: string, args: readonly string[], opts: RunOptions): void {
       args: [file, ...args],
       memSize,
       tier: opts.tier,
+      ...jitDumpOption(),
       ...(opts.fs === undefined ? {} : { fsRoot: opts.fs }),
       ...(maxInstructions === undefined ? {} : { maxInstructions }),
       ...(opts.json ? { stdout: (bytes: Uint8Array) => void output.push(bytes.slice()) } : {}),

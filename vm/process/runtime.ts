@@ -20,7 +20,7 @@ import { USER_STACK_TOP } from '../../isa/syscalls.js';
 import { Csr, Irq, STATUS_IE } from '../../isa/csr.js';
 import { Mode } from '../cpu.js';
 import { Exit, EXIT_NAMES } from '../exit.js';
-import { Machine, type Tier } from '../machine.js';
+import { Machine, type JitDump, type Tier } from '../machine.js';
 import { DEFAULT_MEM_SIZE } from '../memmap.js';
 import { MemoryError } from '../memory.js';
 import { Signal } from '../signal.js';
@@ -53,6 +53,8 @@ export interface ProcessOptions {
   readonly memSize?: number;
   /** Execution tier (default: the machine's, with the translation tier). */
   readonly tier?: Tier;
+  /** Told the source of every translation (MachineOptions.jitDump). */
+  readonly jitDump?: JitDump;
   /** Stop (result `budget`) after this many instructions. Default: no limit. */
   readonly maxInstructions?: number;
   /** Told of every system call served, after it is served. */
@@ -136,7 +138,7 @@ export class ProcessVM {
     if (options.onSyscall) this.syscall.subscribe(options.onSyscall);
     const sandbox = options.fsRoot === undefined ? undefined : new FsSandbox(options.fsRoot);
     try {
-      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}) });
+      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}), ...(options.jitDump ? { jitDump: options.jitDump } : {}) });
     } catch (err) {
       if (err instanceof MemoryError) throw new LoadError(err.message, { cause: err });
       throw err;
