@@ -17,7 +17,7 @@ import { DiskDevice, type DiskBackend } from './devices/disk.js';
 import { NetDevice } from './devices/net.js';
 import { PowerDevice } from './devices/power.js';
 import { Exit } from './exit.js';
-import { Machine, type Tier } from './machine.js';
+import { Machine, type JitDump, type Tier } from './machine.js';
 import type { PhysicalMemory } from './memory.js';
 import { DEFAULT_MEM_SIZE, RAM_BASE } from './memmap.js';
 import { causeName, isInterrupt } from './trap.js';
@@ -38,6 +38,8 @@ export interface BareOptions {
   /** Instructions per run() slice. */
   readonly slice?: number;
   readonly tier?: Tier;
+  /** Told the source of every translation (MachineOptions.jitDump). */
+  readonly jitDump?: JitDump;
 }
 
 export type BootResult =
@@ -76,7 +78,7 @@ export class BareMachine {
 
   constructor(image: Image, options: BareOptions = {}) {
     this.options = options;
-    this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, ...(options.tier ? { tier: options.tier } : {}) });
+    this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, ...(options.tier ? { tier: options.tier } : {}), ...(options.jitDump ? { jitDump: options.jitDump } : {}) });
     this.console = new ConsoleDevice((b) => this.out.push(b));
     this.feeder = new ConsoleFeeder(this.console);
     this.disk = new DiskDevice(options.disk);

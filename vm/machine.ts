@@ -11,7 +11,8 @@ import { Csr, Irq } from '../isa/csr.js';
 import { Bus, type Device, type DeviceHost } from './device.js';
 import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from './cpu.js';
 import { Exit } from './exit.js';
-import { Jit } from './jit/jit.js';
+import { Jit, type JitDump } from './jit/jit.js';
+export type { JitDump } from './jit/jit.js';
 import { run as interpret } from './interpreter.js';
 import { DEFAULT_MEM_SIZE, PAGE_SHIFT } from './memmap.js';
 import { PhysicalMemory } from './memory.js';
@@ -33,6 +34,8 @@ export interface MachineOptions {
   readonly trapToHost?: boolean;
   /** Execution tier: the interpreter alone, or with hot code translated to JavaScript (the default). */
   readonly tier?: Tier;
+  /** Told the source of every translation the translation tier makes (see JitDump). */
+  readonly jitDump?: JitDump;
 }
 
 export type Tier = 'interp' | 'jit';
@@ -98,7 +101,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.memory = new PhysicalMemory(options.memSize ?? DEFAULT_MEM_SIZE, options.shared ?? false, options.buffer);
     this.mmu = new Mmu(this.memory);
     this.trapToHost = options.trapToHost ?? false;
-    this.jit = (options.tier ?? DEFAULT_TIER) === 'jit' ? new Jit(this) : undefined;
+    this.jit = (options.tier ?? DEFAULT_TIER) === 'jit' ? new Jit(this, options.jitDump) : undefined;
   }
 
   // ---- DeviceHost ----------------------------------------------------------

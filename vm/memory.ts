@@ -9,6 +9,7 @@
  * permission in the TLB so the next store to each page is seen again.
  */
 import { PAGE_SHIFT, PAGE_SIZE, RAM_BASE, RAM_MAX } from './memmap.js';
+import { Signal } from './signal.js';
 
 export class MemoryError extends Error {
   override readonly name = 'MemoryError';
@@ -23,14 +24,14 @@ export class PhysicalMemory {
   readonly i32: Int32Array;
   /** 1 where the page was written since the log was last cleared. */
   readonly dirty: Uint8Array;
-  /** Called when the dirty log is cleared, so the MMU can drop write permissions. */
-  onDirtyClear: (() => void) | undefined;
+  /** Emitted when the dirty log is cleared, so the MMU can drop write permissions. */
+  readonly dirtyClear = new Signal();
   /**
-   * Pages holding translated code (the translation tier), and who to tell when
-   * one is written: its translations are then stale.
+   * Pages holding translated code (the translation tier), and the event (RAM
+   * page number) emitted when one is written: its translations are then stale.
    */
   code: Uint8Array | undefined;
-  onCodeWrite: ((page: number) => void) | undefined;
+  readonly codeWrite = new Signal<number>();
 
   constructor(size: number, shared = false, buffer?: ArrayBuffer | SharedArrayBuffer, byteOffset = 0, dirty?: Uint8Array) {
     if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || size > RAM_MAX) {
@@ -59,7 +60,7 @@ export class PhysicalMemory {
       throw new MemoryError(`window 0x${offset.toString(16)}+0x${size.toString(16)} is outside memory of 0x${this.size.toString(16)} bytes`);
     }
     const view = new PhysicalMemory(size, false, this.buffer, this.u8.byteOffset + offset, this.dirty.subarray(offset >>> PAGE_SHIFT, (offset + size) >>> PAGE_SHIFT));
-    view.onDirtyClear = () => this.onDirtyClear?.();
+    view.dirtyClear.subscribe(() => this.dirtyClear.emit());
     return view;
   }
 
@@ -124,7 +125,7 @@ export class PhysicalMemory {
     const code = this.code;
     for (let p = off >>> PAGE_SHIFT; p <= last; p++) {
       this.dirty[p] = 1;
-      if (code !== undefined && code[p] === 1) this.onCodeWrite?.(p);
+      if (code !== undefined && code[p] === 1) this.codeWrite.emit(p);
     }
   }
 
@@ -138,7 +139,7 @@ export class PhysicalMemory {
     const d = this.dirty;
     for (let p = 0; p < d.length; p++) if (d[p] !== 0) out.push(p);
     d.fill(0);
-    this.onDirtyClear?.();
+    this.dirtyClear.emit();
     return out;
   }
 

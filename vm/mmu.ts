@@ -67,7 +67,7 @@ export class Mmu {
   private readonly peeker: PageWalker;
 
   constructor(private readonly memory: PhysicalMemory) {
-    memory.onDirtyClear = () => this.wTag.fill(-1);
+    memory.dirtyClear.subscribe(() => this.wTag.fill(-1));
     this.walker = new PageWalker(memory);
     this.peeker = new PageWalker(memory);
   }
@@ -156,7 +156,7 @@ export class Mmu {
       if (code !== undefined && code[page] === 1) {
         // Translated code lives here: this store makes it stale. Every store to
         // a code page comes this way (it never gets a TLB write entry).
-        this.memory.onCodeWrite?.(page);
+        this.memory.codeWrite.emit(page);
       } else {
         this.wTag[idx] = tag;
         this.wOff[idx] = delta;

@@ -7,6 +7,7 @@ import { attachConsole } from '../console.js';
 import { writeOut } from '../load.js';
 import { machineCounts, listCounts } from './report.js';
 import type { BootSettings } from './settings.js';
+import { jitDumpOption } from '../jit-dump.js';
 
 export async function bootBare(image: Image, disk: DiskBackend | undefined, s: BootSettings): Promise<void> {
   let bare: BareMachine;
@@ -14,6 +15,7 @@ export async function bootBare(image: Image, disk: DiskBackend | undefined, s: B
     bare = new BareMachine(image, {
       memSize: s.memSize,
       tier: s.tier,
+      ...jitDumpOption(),
       ...(disk ? { disk } : {}),
       ...(s.maxInstructions !== undefined ? { maxInstructions: s.maxInstructions } : {}),
       output: (bytes) => writeOut(s.json ? 2 : 1, bytes),

@@ -23,6 +23,7 @@ import { writeOut } from '../load.js';
 import { formatEvent } from './native.js';
 import { formatMonitorStats } from './report.js';
 import type { BootSettings } from './settings.js';
+import { jitDumpDirOption } from '../jit-dump.js';
 
 /** The host resources a hosted boot borrows. */
 export interface HostedSetup {
@@ -69,6 +70,7 @@ export async function bootHosted(config: HostedVmConfig, s: BootSettings, setup:
   try {
     monitor = new HostedMonitor(config, {
       tier: s.tier,
+      ...jitDumpDirOption(),
       output,
       ...(disk ? { disk } : {}),
       ...(net ? { net } : {}),

@@ -12,6 +12,7 @@ import { writeOut } from '../load.js';
 import { formatMonitorStats } from './report.js';
 import type { BootSettings } from './settings.js';
 import { hex8 } from '../../isa/hex.js';
+import { jitDumpOption } from '../jit-dump.js';
 
 export function formatEvent(e: VmEvent): string {
   return `[${e.vm}] t=${e.time} ${e.what} pc=${hex8(e.pc)}${e.detail ? ` ${e.detail}` : ''} → ${e.action}`;
@@ -30,6 +31,7 @@ export async function bootNative(configs: readonly NativeVmConfig[], s: BootSett
   try {
     monitor = new NativeMonitor(configs, {
       tier: s.tier,
+      ...jitDumpOption(),
       output: (i, bytes) => (s.consoleDir ? writeOut(fds[i]!, bytes) : mux.push(configs[i]!.name, bytes)),
       ...(s.traceTraps ? { onEvent: (e: VmEvent) => writeOut(2, formatEvent(e) + '\n') } : {}),
       ...(s.maxInstructions !== undefined ? { maxInstructions: s.maxInstructions } : {}),

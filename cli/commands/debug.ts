@@ -25,6 +25,7 @@ import { Debugger, DEBUGGER_COMMANDS, type DebuggerStyle, type SourceLine } from
 import { LoadError, ProcessVM, SandboxError } from '../../vm/process/index.js';
 import { colorEnabled, paint } from '../color.js';
 import { fail, loadProgram, parseMem, SOURCE_EXTENSIONS, writeOut } from '../load.js';
+import { jitDumpOption } from '../jit-dump.js';
 
 interface DebugOptions {
   readonly fs?: string;
@@ -98,6 +99,7 @@ async function debug(file: string, args: readonly string[], opts: DebugOptions):
     new ProcessVM(image, {
       args: [file, ...args],
       memSize,
+      ...jitDumpOption(),
       ...(opts.fs === undefined ? {} : { fsRoot: opts.fs }),
       stdin: inputOver(input),
       stdout: programOut,

@@ -14,6 +14,7 @@ import { exitCode, LoadError, ProcessVM, SandboxError, traceRun, type ProcessRes
 import { paintErr } from '../color.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut, tierOption } from '../load.js';
 import { hex8 } from '../../isa/hex.js';
+import { jitDumpOption } from '../jit-dump.js';
 
 interface RunOptions {
   readonly tier: Tier;
@@ -68,6 +69,7 @@ function run(file: string, args: readonly string[], opts: RunOptions): void {
       args: [file, ...args],
       memSize,
       tier: opts.tier,
+      ...jitDumpOption(),
       ...(opts.fs === undefined ? {} : { fsRoot: opts.fs }),
       ...(maxInstructions === undefined ? {} : { maxInstructions }),
       ...(opts.json ? { stdout: (bytes: Uint8Array) => void output.push(bytes.slice()) } : {}),

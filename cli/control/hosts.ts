@@ -11,6 +11,7 @@
 import type { Hosts } from '../../hypervisor/control/registry.js';
 import { HostedHost } from '../../hypervisor/hosted/host.js';
 import { NativeMonitor } from '../../hypervisor/native/monitor.js';
+import { jitDumpDirOption, jitDumpOption } from '../jit-dump.js';
 
 export interface HostsOptions {
   /** RAM for each monitor's VMs, shadow tables included. */
@@ -21,7 +22,7 @@ export interface HostsOptions {
 
 export function daemonHosts(o: HostsOptions): Hosts {
   return {
-    native: new NativeMonitor([], { capacity: o.capacity }),
-    hosted: new HostedHost({ capacity: o.capacity, spareThread: true, ...(o.workerUrl ? { workerUrl: o.workerUrl } : {}) }),
+    native: new NativeMonitor([], { capacity: o.capacity, ...jitDumpOption() }),
+    hosted: new HostedHost({ capacity: o.capacity, spareThread: true, ...jitDumpDirOption(), ...(o.workerUrl ? { workerUrl: o.workerUrl } : {}) }),
   };
 }

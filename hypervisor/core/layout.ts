@@ -43,5 +43,5 @@ function linkCode(window: PhysicalMemory, host: PhysicalMemory, firstPage: numbe
   const code = host.code;
   if (code === undefined) return;
   window.code = code.subarray(firstPage, firstPage + window.pages);
-  window.onCodeWrite = (page) => host.onCodeWrite?.(firstPage + page);
+  window.codeWrite.subscribe((page) => host.codeWrite.emit(firstPage + page));
 }

@@ -96,6 +96,8 @@ export interface VcpuConfig {
   readonly shadowPages: number;
   readonly bell: SharedArrayBuffer;
   readonly tier: Tier | undefined;
+  /** Write every translation to this directory (see hypervisor/core/jit-dump.ts). */
+  readonly jitDumpDir?: string;
   readonly slice: number;
   readonly maxInstructions: number | undefined;
   readonly trace: boolean;

@@ -37,6 +37,7 @@ export interface HostedGuestConfig {
   readonly shadowPages: number;
   readonly slice: number;
   readonly tier: Tier | undefined;
+  readonly jitDumpDir?: string;
   readonly maxInstructions: number | undefined;
   /** The vCPU thread it runs on (started by its host, maybe ahead of time); it ends with the VM. */
   readonly thread: VcpuThread;
@@ -112,6 +113,7 @@ export class HostedGuest implements Guest {
       shadowPages: c.shadowPages,
       bell: this.bell.buffer,
       tier: c.tier,
+      ...(c.jitDumpDir ? { jitDumpDir: c.jitDumpDir } : {}),
       slice: c.slice,
       maxInstructions: c.maxInstructions,
       trace: false,

@@ -21,6 +21,8 @@ export interface HostedHostOptions {
   /** Guest instructions per slice: the longest a pause or a request waits. */
   readonly slice?: number;
   readonly tier?: Tier;
+  /** Write every translation to this directory (see hypervisor/core/jit-dump.ts). */
+  readonly jitDumpDir?: string;
   /** Stop each VM after this many of its instructions. */
   readonly maxInstructions?: number;
   /** The compiled vCPU thread (default: vcpu-worker.js beside this module). */
@@ -97,6 +99,7 @@ export class HostedHost implements VmHost {
       shadowPages: this.shadowPages,
       slice: o.slice ?? HOSTED_SLICE,
       tier: o.tier,
+      ...(o.jitDumpDir ? { jitDumpDir: o.jitDumpDir } : {}),
       maxInstructions: o.maxInstructions,
       thread: this.takeThread(),
       onEnd: (outcome) => this.onVmEnd?.(c.name, outcome),

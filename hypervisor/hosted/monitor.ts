@@ -50,6 +50,8 @@ export interface HostedMonitorOptions {
   readonly onEvent?: (e: VmEvent) => void;
   readonly maxInstructions?: number;
   readonly tier?: Tier;
+  /** Write every translation to this directory (see hypervisor/core/jit-dump.ts). */
+  readonly jitDumpDir?: string;
   readonly disk?: HostDisk;
   readonly net?: HostNet;
   /** The compiled vCPU thread (default: vcpu-worker.js beside this module). */
@@ -123,6 +125,7 @@ export class HostedMonitor implements Monitor {
       shadowPages: o.shadowPages ?? DEFAULT_SHADOW_PAGES,
       bell: this.bell.buffer,
       tier: o.tier,
+      ...(o.jitDumpDir ? { jitDumpDir: o.jitDumpDir } : {}),
       slice: o.slice ?? HOSTED_SLICE,
       maxInstructions: o.maxInstructions,
       trace: o.onEvent !== undefined,

@@ -29,6 +29,7 @@
 import { Machine } from '../../vm/machine.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import { ConsoleFeeder } from '../../vm/devices/console-feeder.js';
+import { jitDumpToDirectory } from '../core/jit-dump.js';
 import { placeVm } from '../core/layout.js';
 import { loadVm, runVm, SliceEnd, unloadVm } from '../core/vcpu.js';
 import type { VmEvent } from '../core/vm.js';
@@ -86,7 +87,7 @@ export class HostedVcpu {
   constructor(private readonly config: VcpuConfig, private readonly link: VcpuLink, clock: HostClock = new HostClock()) {
     this.clock = clock;
     const shadowBytes = config.shadowPages * PAGE_SIZE;
-    this.machine = new Machine({ memSize: shadowBytes + config.memSize, buffer: config.ram, trapToHost: true, ...(config.tier ? { tier: config.tier } : {}) });
+    this.machine = new Machine({ memSize: shadowBytes + config.memSize, buffer: config.ram, trapToHost: true, ...(config.tier ? { tier: config.tier } : {}), ...(config.jitDumpDir ? { jitDump: jitDumpToDirectory(config.jitDumpDir) } : {}) });
     const { window, shadow } = placeVm(this.machine.memory, 0, shadowBytes, config.memSize, config.shadowPages);
     this.disk = config.diskSectors > 0 ? new DiskProxy(config.diskSectors, (m, t) => link.send(m, t)) : undefined;
     this.vm = new HostedVm(config.name, window, shadow, clock, {

@@ -15,7 +15,7 @@
  *        │ payload (by type, below)     │
  *        └──────────────────────────────┘
  *
- * Payloads:
+ * Payloads (FRAME_LAYOUT below is the source; a test checks this list against it):
  *   HELLO          id[16] memSize u32 strategy u8 observeMs u32 nameLen u16 name
  *   WELCOME        —
  *   PAGES          flags u8 (bit 0: answers a fault) round u16 count u16, then per page:
@@ -107,6 +107,72 @@ export type Frame =
   | { readonly type: FrameType.ERROR; readonly reason: string }
   | { readonly type: FrameType.RECOVER; readonly id: string }
   | { readonly type: FrameType.RECOVER_STATE; readonly running: boolean; readonly missing: Uint8Array };
+
+/**
+ * One field of a payload, in wire order: a little-endian number, bytes (a
+ * fixed count, or as many as an earlier length field says), or PAGES' entries
+ * (`count` of them: page u32, kind u8, then PAGE_SIZE bytes for a data page).
+ */
+export type FieldSpec =
+  | { readonly name: string; readonly type: 'u8' | 'u16' | 'u32' | 'f64' }
+  | { readonly name: string; readonly type: 'bytes'; readonly length: number | string }
+  | { readonly name: string; readonly type: 'pages'; readonly count: string };
+
+const u8 = (name: string): FieldSpec => ({ name, type: 'u8' });
+const u16 = (name: string): FieldSpec => ({ name, type: 'u16' });
+const u32 = (name: string): FieldSpec => ({ name, type: 'u32' });
+const f64 = (name: string): FieldSpec => ({ name, type: 'f64' });
+const bytes = (name: string, length: number | string): FieldSpec => ({ name, type: 'bytes', length });
+
+/**
+ * The payload of every frame type, field by field: the one statement of the
+ * layout. The parsers, the least payload of each type and the size check are
+ * made from it; encodeFrame writes it by hand (PAGES is the migration's
+ * throughput) and a test decodes what it writes for every type.
+ */
+export const FRAME_LAYOUT: { readonly [T in FrameType]: readonly FieldSpec[] } = {
+  [FrameType.HELLO]: [bytes('id', ID_BYTES), u32('memSize'), u8('strategy'), u32('observeMs'), u16('nameLen'), bytes('name', 'nameLen')],
+  [FrameType.WELCOME]: [],
+  [FrameType.PAGES]: [u8('flags'), u16('round'), u16('count'), { name: 'pages', type: 'pages', count: 'count' }],
+  [FrameType.ROUND_END]: [u16('round'), u32('pages')],
+  [FrameType.STATE]: [u8('mode'), u32('stateLen'), bytes('state', 'stateLen'), u32('bitmapLen'), bytes('bitmap', 'bitmapLen')],
+  [FrameType.STATE_ACK]: [],
+  [FrameType.GO]: [],
+  [FrameType.RESUMED]: [f64('at')],
+  [FrameType.PAGE_REQUEST]: [u32('page')],
+  [FrameType.COMPLETE]: [u32('metricsLen'), bytes('metrics', 'metricsLen')],
+  [FrameType.CANCEL]: [u16('reasonLen'), bytes('reason', 'reasonLen')],
+  [FrameType.ERROR]: [u16('reasonLen'), bytes('reason', 'reasonLen')],
+  [FrameType.RECOVER]: [bytes('id', ID_BYTES)],
+  [FrameType.RECOVER_STATE]: [u8('stage'), u32('bitmapLen'), bytes('bitmap', 'bitmapLen')],
+};
+
+const WIDTH = { u8: 1, u16: 2, u32: 4, f64: 8 } as const;
+
+/** Bytes a field always takes (0 for bytes sized by a length field, and for PAGES' entries). */
+const fixedWidth = (f: FieldSpec): number => (f.type === 'bytes' ? (typeof f.length === 'number' ? f.length : 0) : f.type === 'pages' ? 0 : WIDTH[f.type]);
+
+/**
+ * A payload's layout as the header comment above writes it, e.g.
+ * `id[16] memSize u32 strategy u8 observeMs u32 nameLen u16 name`.
+ */
+export function layoutText(type: FrameType): string {
+  const fields = FRAME_LAYOUT[type];
+  if (fields.length === 0) return '—';
+  return fields
+    .map((f) => (f.type === 'bytes' ? (typeof f.length === 'number' ? `${f.name}[${f.length}]` : f.name) : f.type === 'pages' ? 'then per page: page u32 kind u8' : `${f.name} ${f.type}`))
+    .join(' ');
+}
+
+/** Offset in the frame of a field that follows only fixed-size fields (for error messages). */
+function fieldOffset(type: FrameType, name: string): number {
+  let off = HEADER_SIZE;
+  for (const f of FRAME_LAYOUT[type]) {
+    if (f.name === name) return off;
+    off += fixedWidth(f);
+  }
+  throw new Error(`${frameName(type)} has no field ${name}`);
+}
 
 /** A frame that cannot be read: which frame, which field, where in the frame. */
 export class ProtocolError extends MigrationError {
@@ -293,41 +359,38 @@ const pageEntryParser = new Parser()
     },
   });
 
-const PAYLOAD: Partial<Record<FrameType, Parser>> = {
-  [FrameType.HELLO]: new Parser().endianness('little').buffer('id', { length: ID_BYTES }).uint32('memSize').uint8('strategy').uint32('observeMs').uint16('nameLen').buffer('name', { length: lengthOf('nameLen') }),
-  // The layout; decodePages() reads it by hand.
-  [FrameType.PAGES]: new Parser().endianness('little').uint8('flags').uint16('round').uint16('count').array('pages', { type: pageEntryParser, length: 'count' }),
-  [FrameType.ROUND_END]: new Parser().endianness('little').uint16('round').uint32('pages'),
-  [FrameType.STATE]: new Parser().endianness('little').uint8('mode').uint32('stateLen').buffer('state', { length: lengthOf('stateLen') }).uint32('bitmapLen').buffer('bitmap', { length: lengthOf('bitmapLen') }),
-  [FrameType.RESUMED]: new Parser().endianness('little').doublele('at'),
-  [FrameType.PAGE_REQUEST]: new Parser().endianness('little').uint32('page'),
-  [FrameType.COMPLETE]: new Parser().endianness('little').uint32('metricsLen').buffer('metrics', { length: lengthOf('metricsLen') }),
-  [FrameType.CANCEL]: new Parser().endianness('little').uint16('reasonLen').buffer('reason', { length: lengthOf('reasonLen') }),
-  [FrameType.ERROR]: new Parser().endianness('little').uint16('reasonLen').buffer('reason', { length: lengthOf('reasonLen') }),
-  [FrameType.RECOVER]: new Parser().endianness('little').buffer('id', { length: ID_BYTES }),
-  [FrameType.RECOVER_STATE]: new Parser().endianness('little').uint8('running').uint32('bitmapLen').buffer('bitmap', { length: lengthOf('bitmapLen') }),
-};
+function payloadParser(fields: readonly FieldSpec[]): Parser {
+  let p = new Parser().endianness('little');
+  for (const f of fields) {
+    switch (f.type) {
+      case 'u8': p = p.uint8(f.name); break;
+      case 'u16': p = p.uint16(f.name); break;
+      case 'u32': p = p.uint32(f.name); break;
+      case 'f64': p = p.doublele(f.name); break;
+      case 'bytes': p = p.buffer(f.name, { length: typeof f.length === 'number' ? f.length : lengthOf(f.length) }); break;
+      // The layout; decodePages() reads it by hand.
+      case 'pages': p = p.array(f.name, { type: pageEntryParser, length: f.count }); break;
+    }
+  }
+  return p;
+}
 
-// Compiled now, not on each type's first frame: STATE's would otherwise be compiled inside the downtime.
-for (const parser of Object.values(PAYLOAD)) parser.compile();
-
+/** A parser for each type with a payload (a type without one has none here). */
+const PAYLOAD: Partial<Record<FrameType, Parser>> = {};
 /**
  * The least payload each type can have (its fixed fields), so that a short
  * payload is named before binary-parser runs off its end.
  */
-const MIN_PAYLOAD: Partial<Record<FrameType, number>> = {
-  [FrameType.HELLO]: ID_BYTES + 11,
-  [FrameType.PAGES]: 5,
-  [FrameType.ROUND_END]: 6,
-  [FrameType.STATE]: 9,
-  [FrameType.RESUMED]: 8,
-  [FrameType.PAGE_REQUEST]: 4,
-  [FrameType.COMPLETE]: 4,
-  [FrameType.CANCEL]: 2,
-  [FrameType.ERROR]: 2,
-  [FrameType.RECOVER]: ID_BYTES,
-  [FrameType.RECOVER_STATE]: 5,
-};
+const MIN_PAYLOAD: Partial<Record<FrameType, number>> = {};
+for (let type = FrameType.HELLO; type <= LAST_TYPE; type++) {
+  const fields = FRAME_LAYOUT[type];
+  if (fields.length === 0) continue;
+  PAYLOAD[type] = payloadParser(fields);
+  MIN_PAYLOAD[type] = fields.reduce((n, f) => n + fixedWidth(f), 0);
+}
+
+// Compiled now, not on each type's first frame: STATE's would otherwise be compiled inside the downtime.
+for (const parser of Object.values(PAYLOAD)) parser.compile();
 
 /** The checksum field, read as zero. */
 const ZERO_CRC = new Uint8Array(4);
@@ -336,15 +399,13 @@ const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padSt
 
 /** Size in bytes of the parsed payload, recomputed from its fields (to check it fills the frame). */
 function payloadSize(type: FrameType, p: Record<string, unknown>): number {
-  switch (type) {
-    case FrameType.HELLO: return ID_BYTES + 11 + (p['nameLen'] as number);
-    case FrameType.PAGES: return 5 + (p['pages'] as { kind: number }[]).reduce((n, e) => n + 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0), 0);
-    case FrameType.STATE: return 9 + (p['stateLen'] as number) + (p['bitmapLen'] as number);
-    case FrameType.COMPLETE: return 4 + (p['metricsLen'] as number);
-    case FrameType.CANCEL: case FrameType.ERROR: return 2 + (p['reasonLen'] as number);
-    case FrameType.RECOVER_STATE: return 5 + (p['bitmapLen'] as number);
-    default: return MIN_PAYLOAD[type] ?? 0;
+  let n = 0;
+  for (const f of FRAME_LAYOUT[type]) {
+    if (f.type === 'bytes') n += typeof f.length === 'number' ? f.length : (p[f.length] as number);
+    else if (f.type === 'pages') n += (p[f.name] as { kind: number }[]).reduce((k, e) => k + 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0), 0);
+    else n += WIDTH[f.type];
   }
+  return n;
 }
 
 /**
@@ -428,20 +489,19 @@ function text(name: string, field: string, offset: number, b: Uint8Array): strin
 }
 
 function build(type: FrameType, name: string, p: Record<string, unknown>): Frame {
-  const H = HEADER_SIZE;
   switch (type) {
     case FrameType.HELLO: {
       const strategy = STRATEGY_NAMES[p['strategy'] as number];
-      if (!strategy) throw new ProtocolError(name, 'strategy', H + ID_BYTES + 4, `is ${String(p['strategy'])}, not a strategy (0..${STRATEGY_NAMES.length - 1})`);
+      if (!strategy) throw new ProtocolError(name, 'strategy', fieldOffset(type, 'strategy'), `is ${String(p['strategy'])}, not a strategy (0..${STRATEGY_NAMES.length - 1})`);
       const memSize = p['memSize'] as number;
-      if (memSize === 0 || memSize % PAGE_SIZE !== 0) throw new ProtocolError(name, 'memSize', H + ID_BYTES, `is ${memSize}, not a positive multiple of ${PAGE_SIZE}`);
-      return { type, id: hex(p['id'] as Uint8Array), memSize, strategy, observeMs: p['observeMs'] as number, name: text(name, 'name', H + ID_BYTES + 11, p['name'] as Uint8Array) };
+      if (memSize === 0 || memSize % PAGE_SIZE !== 0) throw new ProtocolError(name, 'memSize', fieldOffset(type, 'memSize'), `is ${memSize}, not a positive multiple of ${PAGE_SIZE}`);
+      return { type, id: hex(p['id'] as Uint8Array), memSize, strategy, observeMs: p['observeMs'] as number, name: text(name, 'name', fieldOffset(type, 'name'), p['name'] as Uint8Array) };
     }
     case FrameType.ROUND_END:
       return { type, round: p['round'] as number, pages: p['pages'] as number };
     case FrameType.STATE: {
       const mode = p['mode'] as number;
-      if (mode !== StateMode.COMPLETE && mode !== StateMode.POSTCOPY) throw new ProtocolError(name, 'mode', H, `is ${mode} (0 complete, 1 post-copy)`);
+      if (mode !== StateMode.COMPLETE && mode !== StateMode.POSTCOPY) throw new ProtocolError(name, 'mode', fieldOffset(type, 'mode'), `is ${mode} (0 complete, 1 post-copy)`);
       return { type, mode, state: new Uint8Array(p['state'] as Uint8Array), onSource: new Uint8Array(p['bitmap'] as Uint8Array) };
     }
     case FrameType.RESUMED:
@@ -449,14 +509,14 @@ function build(type: FrameType, name: string, p: Record<string, unknown>): Frame
     case FrameType.PAGE_REQUEST:
       return { type, page: p['page'] as number };
     case FrameType.COMPLETE:
-      return { type, metrics: text(name, 'metrics', H + 4, p['metrics'] as Uint8Array) };
+      return { type, metrics: text(name, 'metrics', fieldOffset(type, 'metrics'), p['metrics'] as Uint8Array) };
     case FrameType.CANCEL:
     case FrameType.ERROR:
-      return { type, reason: text(name, 'reason', H + 2, p['reason'] as Uint8Array) };
+      return { type, reason: text(name, 'reason', fieldOffset(type, 'reason'), p['reason'] as Uint8Array) };
     case FrameType.RECOVER:
       return { type, id: hex(p['id'] as Uint8Array) };
     case FrameType.RECOVER_STATE:
-      return { type, running: (p['running'] as number) !== 0, missing: new Uint8Array(p['bitmap'] as Uint8Array) };
+      return { type, running: (p['stage'] as number) !== 0, missing: new Uint8Array(p['bitmap'] as Uint8Array) };
     default:
       return { type } as Frame;
   }

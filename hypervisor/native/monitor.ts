@@ -28,7 +28,7 @@
  * slice at a time, with runSlice().
  */
 import type { Image } from '../../isa/image.js';
-import { Machine, type Tier } from '../../vm/machine.js';
+import { Machine, type JitDump, type Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_BASE, RAM_MAX } from '../../vm/memmap.js';
 import type { DiskBackend } from '../../vm/devices/disk.js';
 import { ConsoleFeeder } from '../../vm/devices/console-feeder.js';
@@ -82,6 +82,8 @@ export interface NativeMonitorOptions {
   /** serve(): wall time spent running guests before the event loop gets a turn (default DEFAULT_TURN_BUDGET_MS). */
   readonly turnBudgetMs?: number;
   readonly tier?: Tier;
+  /** Told the source of every translation (MachineOptions.jitDump). */
+  readonly jitDump?: JitDump;
   /**
    * Machine RAM in bytes for a long-lived host whose VMs come and go (each
    * needs its memory plus its shadow frames). Default: just what `configs` need.
@@ -139,7 +141,7 @@ export class NativeMonitor implements Monitor, VmHost {
     if (total > RAM_MAX) throw new MonitorConfigError(`the VMs need ${total / 1024 / 1024} MiB of machine RAM with their shadow tables; the machine has at most ${RAM_MAX / 1024 / 1024} MiB`);
     const capacity = Math.max(total, options.capacity ?? 0);
     if (capacity > RAM_MAX || capacity % PAGE_SIZE !== 0) throw new MonitorConfigError(`host capacity must be a multiple of 4 KiB up to ${RAM_MAX / 1024 / 1024} MiB`);
-    this.machine = new Machine({ memSize: capacity, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}) });
+    this.machine = new Machine({ memSize: capacity, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}), ...(options.jitDump ? { jitDump: options.jitDump } : {}) });
     this.ram = new RamPartition(capacity);
     this.ram.take(total);
 

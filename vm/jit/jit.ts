@@ -18,13 +18,20 @@
  * times. Only the region reachable from the entry points seen is translated; a
  * new entry point re-translates the page (a few times, then the region is kept).
  */
-import { writeFileSync } from 'node:fs';
 import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';
 import { PAGE_SHIFT } from '../memmap.js';
 import { generate } from './translator.js';
 
 export const HOT_ENTRIES = 24;
+
+/**
+ * Told the JavaScript of every translation, for reading what the tier
+ * produced: `name` is a file name unique within the machine
+ * (page-VBASE-MODE-GENERATION-REGION.js, MODE s or u), `source` the region's
+ * code. The CLI writes them to the directory TYPEVISOR_JIT_DUMP names.
+ */
+export type JitDump = (name: string, source: string) => void;
 const MAX_RETRANSLATIONS = 6;
 
 type RegionFn = (n: number, limit: number, pc: number) => number;
@@ -67,10 +74,10 @@ export class Jit {
   private static instances = 0;
   private readonly id = ++Jit.instances;
 
-  constructor(private readonly m: Machine) {
+  constructor(private readonly m: Machine, private readonly dump?: JitDump) {
     const mem = m.memory;
     mem.code = new Uint8Array(mem.pages);
-    mem.onCodeWrite = (page) => this.invalidate(page);
+    mem.codeWrite.subscribe((page) => this.invalidate(page));
   }
 
   /**
@@ -124,10 +131,9 @@ export class Jit {
     const gen = generate({ vbase: t.vbase, key: t.key, words, entries: t.entries });
     const m = this.m;
     const mmu = m.mmu;
-    // For anyone reading what the tier produced: TYPEVISOR_JIT_DUMP=DIR writes each translation there.
-    const dump = process.env['TYPEVISOR_JIT_DUMP'];
+    const dump = this.dump;
     t.fns = gen.regions.map((region, i) => {
-      if (dump) writeFileSync(`${dump}/page-${t.vbase.toString(16)}-${t.key ? 'u' : 's'}-${t.translations}-${i}.js`, region.source);
+      if (dump) dump(`page-${t.vbase.toString(16)}-${t.key ? 'u' : 's'}-${t.translations}-${i}.js`, region.source);
       this.stats.instructionsTranslated += region.instructions;
       // A unique first line keeps V8's compilation cache from handing this machine
       // the function (and the optimized code) another machine compiled from the

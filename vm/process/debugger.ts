@@ -796,11 +796,9 @@ export class Debugger {
   }
 
   private adopt(vm: ProcessVM): ProcessVM {
-    const previous = vm.onSyscall;
-    vm.onSyscall = (e) => {
+    vm.syscall.subscribe((e) => {
       if (this.tracing) this.calls.push(e);
-      previous?.(e);
-    };
+    });
     return vm;
   }
 

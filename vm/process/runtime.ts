@@ -20,9 +20,10 @@ import { USER_STACK_TOP } from '../../isa/syscalls.js';
 import { Csr, Irq, STATUS_IE } from '../../isa/csr.js';
 import { Mode } from '../cpu.js';
 import { Exit, EXIT_NAMES } from '../exit.js';
-import { Machine, type Tier } from '../machine.js';
+import { Machine, type JitDump, type Tier } from '../machine.js';
 import { DEFAULT_MEM_SIZE } from '../memmap.js';
 import { MemoryError } from '../memory.js';
+import { Signal } from '../signal.js';
 import { Cause, CAUSES, causeName, isInterrupt } from '../trap.js';
 import type { AddressSpace } from './address-space.js';
 import { budgetReport, faultReport, type FaultContext } from './fault.js';
@@ -52,6 +53,8 @@ export interface ProcessOptions {
   readonly memSize?: number;
   /** Execution tier (default: the machine's, with the translation tier). */
   readonly tier?: Tier;
+  /** Told the source of every translation (MachineOptions.jitDump). */
+  readonly jitDump?: JitDump;
   /** Stop (result `budget`) after this many instructions. Default: no limit. */
   readonly maxInstructions?: number;
   /** Told of every system call served, after it is served. */
@@ -119,8 +122,8 @@ export class ProcessVM {
   readonly syscalls: SyscallServer;
   readonly symbols: Symbols;
   readonly args: readonly string[];
-  /** Told of every system call served (the tracer swaps its own in). */
-  onSyscall: ((event: SyscallEvent) => void) | undefined;
+  /** Emitted for every system call served, after it is served (the tracer and the debugger listen). */
+  readonly syscall = new Signal<SyscallEvent>();
   private readonly maxInstructions: number;
   private readonly tick: number;
   private ticks = 0;
@@ -132,10 +135,10 @@ export class ProcessVM {
     this.image = image;
     this.args = options.args ?? ['program'];
     this.maxInstructions = options.maxInstructions ?? Number.POSITIVE_INFINITY;
-    this.onSyscall = options.onSyscall;
+    if (options.onSyscall) this.syscall.subscribe(options.onSyscall);
     const sandbox = options.fsRoot === undefined ? undefined : new FsSandbox(options.fsRoot);
     try {
-      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}) });
+      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}), ...(options.jitDump ? { jitDump: options.jitDump } : {}) });
     } catch (err) {
       if (err instanceof MemoryError) throw new LoadError(err.message, { cause: err });
       throw err;
@@ -239,7 +242,7 @@ export class ProcessVM {
     }
     if (cause === Cause.SYSCALL) {
       const served = this.syscalls.serve();
-      this.onSyscall?.(served.event);
+      this.syscall.emit(served.event);
       return served.kind === 'exit' ? { kind: 'exit', status: served.status } : undefined;
     }
     const report = faultReport(this.faultContext(), cause, pc, badaddr, m.mmu.lastFault);

@@ -56,11 +56,7 @@ export function traceLine(pc: number, text: string, written?: { readonly reg: nu
 export function traceRun(vm: ProcessVM, out: (line: string) => void): ProcessResult {
   const cpu = vm.machine.cpu;
   const calls: SyscallEvent[] = [];
-  const previous = vm.onSyscall;
-  vm.onSyscall = (e) => {
-    calls.push(e);
-    previous?.(e);
-  };
+  const unsubscribe = vm.syscall.subscribe((e) => calls.push(e));
   try {
     for (;;) {
       const pc = cpu.pc;
@@ -76,6 +72,6 @@ export function traceRun(vm: ProcessVM, out: (line: string) => void): ProcessRes
       if (r.kind !== 'stepped') return r;
     }
   } finally {
-    vm.onSyscall = previous;
+    unsubscribe();
   }
 }

@@ -2,10 +2,12 @@
  * The wire protocol: every frame survives encode → decode, and every way a
  * frame can be wrong is an error naming the frame and the field.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { crc32 } from '../../../isa/crc32.js';
-import { decodeFrame, encodeFrame, FrameReader, FrameType, isMigrationStream, packBitmap, ProtocolError, StateMode, unpackBitmap, type Frame } from '../../../hypervisor/migration/protocol.js';
+import { STRATEGY_NAMES } from '../../../hypervisor/migration/options.js';
+import { decodeFrame, encodeFrame, FRAME_LAYOUT, FRAME_NAMES, FrameReader, FrameType, isMigrationStream, layoutText, packBitmap, ProtocolError, StateMode, unpackBitmap, type Frame } from '../../../hypervisor/migration/protocol.js';
 
 const ID = '0123456789abcdef0123456789abcdef';
 const page = (fill: number): Uint8Array => new Uint8Array(4096).fill(fill);
@@ -61,6 +63,40 @@ describe('frames round-trip', () => {
         expect(decodeFrame(encodeFrame(f, 0), 0)).toEqual(f);
       }),
       { numRuns: 50 },
+    );
+  });
+
+  test('the samples cover every frame type in the layout table', () => {
+    expect(SAMPLES.map((f) => f.type).sort((a, b) => a - b)).toEqual(Object.keys(FRAME_LAYOUT).map(Number));
+  });
+
+  test('any frame of any type: what encodeFrame writes decodes to the same frame', () => {
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    const u16 = fc.integer({ min: 0, max: 0xffff });
+    const id = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''));
+    const text = fc.string({ unit: 'grapheme', maxLength: 40 });
+    const blob = fc.uint8Array({ maxLength: 64 });
+    const frame: fc.Arbitrary<Frame> = fc.oneof(
+      fc.record({ type: fc.constant(FrameType.HELLO as const), id, memSize: fc.integer({ min: 1, max: 0xfffff }).map((n) => n * 4096), strategy: fc.constantFrom(...STRATEGY_NAMES), observeMs: u32, name: text }),
+      fc.constant({ type: FrameType.WELCOME as const }),
+      fc.record({ type: fc.constant(FrameType.PAGES as const), requested: fc.boolean(), round: u16, pages: fc.array(fc.record({ page: u32, data: fc.option(fc.integer({ min: 0, max: 255 }).map(page), { nil: undefined }) }), { maxLength: 4 }) }),
+      fc.record({ type: fc.constant(FrameType.ROUND_END as const), round: u16, pages: u32 }),
+      fc.record({ type: fc.constant(FrameType.STATE as const), mode: fc.constantFrom(StateMode.COMPLETE, StateMode.POSTCOPY), state: blob, onSource: blob }),
+      fc.constant({ type: FrameType.STATE_ACK as const }),
+      fc.constant({ type: FrameType.GO as const }),
+      fc.record({ type: fc.constant(FrameType.RESUMED as const), at: fc.double() }),
+      fc.record({ type: fc.constant(FrameType.PAGE_REQUEST as const), page: u32 }),
+      fc.record({ type: fc.constant(FrameType.COMPLETE as const), metrics: text }),
+      fc.record({ type: fc.constant(FrameType.CANCEL as const), reason: text }),
+      fc.record({ type: fc.constant(FrameType.ERROR as const), reason: text }),
+      fc.record({ type: fc.constant(FrameType.RECOVER as const), id }),
+      fc.record({ type: fc.constant(FrameType.RECOVER_STATE as const), running: fc.boolean(), missing: blob }),
+    );
+    fc.assert(
+      fc.property(frame, u32, (f, seq) => {
+        expect(decodeFrame(encodeFrame(f, seq), seq)).toEqual(f);
+      }),
+      { numRuns: 300 },
     );
   });
 
@@ -159,5 +195,43 @@ describe('a bad frame is an error naming the frame and the field', () => {
   test('an unknown frame type', () => {
     const e = errorOf(() => decodeFrame(reseal(encodeFrame(SAMPLES[1]!, 0), (v) => v.setUint8(3, 99)), 0));
     expect(e.field).toBe('header.type');
+  });
+});
+
+describe('the layout table is the one statement of the wire format', () => {
+  const types = Object.keys(FRAME_LAYOUT).map(Number) as FrameType[];
+
+  test("protocol.ts's header comment lists every frame type's payload as the table has it", () => {
+    const source = readFileSync(new URL('../../../hypervisor/migration/protocol.ts', import.meta.url), 'utf8');
+    const block = source.slice(source.indexOf(' * Payloads'), source.indexOf(' * A frame that cannot be read'));
+    // One entry per type: `NAME[, NAME]  layout`, continued on lines indented past the names.
+    const listed = new Map<string, string>();
+    let last: string[] = [];
+    for (const line of block.split('\n').slice(1)) {
+      const body = line.replace(/^ \*/, '');
+      const entry = /^   ([A-Z_]+(?:, [A-Z_]+)*)\s{2,}(.*)$/.exec(body);
+      if (entry) {
+        last = entry[1]!.split(', ');
+        for (const n of last) listed.set(n, entry[2]!);
+      } else if (body.trim() !== '') {
+        for (const n of last) listed.set(n, `${listed.get(n)} ${body.trim()}`);
+      }
+    }
+    // The comment's layout with its remarks (in parentheses) and punctuation taken out.
+    const bare = (s: string): string => s.replace(/\([^)]*\)/g, '').replace(/,/g, '').replace(/\s+/g, ' ').trim();
+    expect([...listed.keys()].sort()).toEqual(types.map((t) => FRAME_NAMES[t]!).sort());
+    for (const t of types) expect(bare(listed.get(FRAME_NAMES[t]!)!), FRAME_NAMES[t]).toBe(layoutText(t));
+  });
+
+  test("the README's wire table has a row for every frame type", () => {
+    const readme = readFileSync(new URL('../../../hypervisor/migration/README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('| type | from | carries |'));
+    const rows = table.split('\n').slice(2);
+    const names: string[] = [];
+    for (const row of rows) {
+      if (!row.startsWith('|')) break;
+      names.push(...row.split('|')[1]!.trim().split(', '));
+    }
+    expect(names.sort()).toEqual(types.map((t) => FRAME_NAMES[t]!).sort());
   });
 });
