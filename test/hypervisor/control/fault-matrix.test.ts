@@ -52,7 +52,10 @@ describe('a strike inside every frame type: the guest ends up running on exactly
     // Inside the frame: past its 4-byte magic/version/type, at its checksum (a flip there is always detected).
     relay.strike = { direction, frameType: code, keep: 12, action };
     await startPages(ca, 'vm');
-    const migrate = (...more: string[]) => cli(['migrate', 'vm', '--connect', a.address, '--to', relay.address, '--strategy', strategy, '--bandwidth', '2M', ...more], { timeoutMs: 25_000 });
+    // A PAGE_REQUEST needs the guest to fault before the background push has sent the page: a slow
+    // link makes sure it does, however busy the machine is.
+    const bandwidth = code === 9 ? '300K' : '2M';
+    const migrate = (...more: string[]) => cli(['migrate', 'vm', '--connect', a.address, '--to', relay.address, '--strategy', strategy, '--bandwidth', bandwidth, ...more], { timeoutMs: 25_000 });
     let r = await migrate();
     for (let i = 0; i < 3 && r.status === 75; i++) r = await migrate('--recover');
     expect(relay.struck).toBe(true);
