@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { assemble, formatDiagnostic } from '../isa/asm/index.js';
 import type { Image } from '../isa/image.js';
-import { BenchError } from './error.js';
+import { BenchError } from './bench-error.js';
 import { guestSource } from './sources.js';
 import type { Params } from './suite.js';
 

@@ -11,10 +11,10 @@
 import { relative } from 'node:path';
 import { Command } from 'commander';
 import { disableColor, paint, paintErr } from '../cli/color.js';
-import { BenchError } from './error.js';
+import { BenchError } from './bench-error.js';
 import { hostInfo } from './host.js';
 import { parseBudget, parseOnly, parsePeers, parseRuns, parseTiers, type BenchOptions } from './options.js';
-import { renderHost } from './report.js';
+import { renderHost } from './bench-report.js';
 import { loadRuns, RESULT_FORMAT, RESULT_VERSION, saveRun, type SavedRun } from './results.js';
 import { PEER_GROUPS } from './runners/runner.js';
 import type { Comparison, SectionContext } from './section.js';

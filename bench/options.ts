@@ -3,7 +3,7 @@
  * on the command line and returns the value, or throws BenchError saying what
  * is wrong and what would be right.
  */
-import { BenchError } from './error.js';
+import { BenchError } from './bench-error.js';
 import type { Tier } from './outcome.js';
 import { PEER_GROUPS, type PeerGroup } from './runners/runner.js';
 import { BENCH_NAMES, type BenchName, type SizeName } from './suite.js';

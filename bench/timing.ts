@@ -12,7 +12,7 @@
  * The native peers' scripts (bench/peers/lua/harness.lua,
  * bench/peers/python/harness.py) follow the same policy with one warm-up run.
  */
-import { BenchError } from './error.js';
+import { BenchError } from './bench-error.js';
 
 export interface RunPlan {
   /** Timed runs wanted. */

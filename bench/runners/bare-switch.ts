@@ -19,7 +19,7 @@
 import { Reg } from '../../isa/registers.js';
 import { Sys, USER_STACK_TOP } from '../../isa/syscalls.js';
 import { mulh, mulhu } from '../../vm/alu.js';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import { assembleGuest } from '../guests.js';
 import type { Benchmark, Sized } from '../suite.js';
 import { timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';

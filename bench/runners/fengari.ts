@@ -6,7 +6,7 @@
  * timed from JS around lua_pcall. A fresh Lua state per benchmark.
  */
 import fengari, { type LuaState } from 'fengari';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import { luaPeer } from '../sources.js';
 import type { Benchmark, Sized } from '../suite.js';
 import type { RunPlan, Timed } from '../timing.js';

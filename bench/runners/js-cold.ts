@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import { JS_COLD_MAIN } from '../sources.js';
 import type { Benchmark, Sized } from '../suite.js';
 import { timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';

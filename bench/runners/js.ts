@@ -4,7 +4,7 @@
  * after V8 has had the warm-up to optimise it.
  */
 import { pathToFileURL } from 'node:url';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import { jsPeer } from '../sources.js';
 import type { Benchmark, Sized } from '../suite.js';
 import { timeCall, timeRuns, type RunPlan, type Timed } from '../timing.js';

@@ -8,7 +8,7 @@
  * how to install it.
  */
 import { spawnSync } from 'node:child_process';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import { luaPeer, pythonPeer } from '../sources.js';
 import type { Benchmark, Sized } from '../suite.js';
 import type { RunPlan, Timed } from '../timing.js';

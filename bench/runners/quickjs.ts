@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { getQuickJS, type QuickJSContext, type QuickJSWASMModule } from 'quickjs-emscripten';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import { jsPeer } from '../sources.js';
 import type { Benchmark, Sized } from '../suite.js';
 import type { RunPlan, Timed } from '../timing.js';

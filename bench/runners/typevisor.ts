@@ -11,7 +11,7 @@
 import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
 import { ProcessVM } from '../../vm/process/index.js';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import { assembleGuest } from '../guests.js';
 import type { Benchmark, Sized } from '../suite.js';
 import { timeRuns, type RunPlan, type Trial } from '../timing.js';

@@ -6,11 +6,11 @@
  * implementation must print the expected checksum, or its cell is a failure.
  */
 import type { ChalkInstance } from 'chalk';
-import { BenchError } from '../error.js';
+import { BenchError } from '../bench-error.js';
 import type { BenchOptions } from '../options.js';
 import type { Tier } from '../../vm/machine.js';
 import type { BenchRow, InterpreterOutcome, PeerCell, PeerStatus, TypevisorCell } from '../outcome.js';
-import { compareInterpreter, renderChanges, renderInterpreter } from '../report.js';
+import { compareInterpreter, renderChanges, renderInterpreter } from '../bench-report.js';
 import { BareSwitchRunner } from '../runners/bare-switch.js';
 import { FengariRunner } from '../runners/fengari.js';
 import { JsColdRunner } from '../runners/js-cold.js';

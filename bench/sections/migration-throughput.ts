@@ -17,7 +17,7 @@ import { parseAddress } from '../../hypervisor/control/address.js';
 import { ControlClient } from '../../hypervisor/control/client.js';
 import { measureLoopback, type LoopbackRate } from '../../hypervisor/migration/loopback.js';
 import type { StrategyName } from '../../hypervisor/migration/options.js';
-import { copyMs, copyRate, effectiveRate, formatBytes, type MigrationReport } from '../../hypervisor/migration/report.js';
+import { copyMs, copyRate, effectiveRate, formatBytes, type MigrationReport } from '../../hypervisor/migration/migration-report.js';
 import { formatRate } from '../../hypervisor/migration/transports/simulated.js';
 import { loadWorkload } from '../../hypervisor/lab/workloads.js';
 import { RAM_BASE } from '../../vm/memmap.js';
@@ -67,7 +67,7 @@ export async function migrateFilled(options: { memSize: number; strategies: read
   const progress = options.progress ?? (() => {});
   progress('raw loopback TCP…');
   const loopback = await measureLoopback({ bytes: options.loopbackBytes ?? Math.max(memSize, 64 * MiB) });
-  const image = Buffer.from(writeImage(loadWorkload('fill').image)).toString('base64');
+  const image = Buffer.from(writeImage(loadWorkload(join(REPO_ROOT, 'guests', 'workloads'), 'fill').image)).toString('base64');
   const expected = fillChecksum(memSize);
   const daemons = await startTourDaemons(join(REPO_ROOT, 'dist', 'cli', 'main.js'), REPO_ROOT, 2, ['--capacity', daemonCapacity(memSize)]);
   const [a, b] = daemons.daemons;

@@ -12,11 +12,13 @@
  *            pre-copy cannot converge and --on-stall (post-copy) takes over
  *   cpu      compute only, in 64 MiB: post-copy's downtime is the state alone
  */
+import { join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { compareStrategies, comparisonNotes, comparisonRows, describeComparison, type Comparison } from '../../hypervisor/lab/compare.js';
 import type { MigrationOptions } from '../../hypervisor/migration/options.js';
 import type { LinkSpec } from '../../hypervisor/migration/transports/simulated.js';
 import { loadWorkload, type WorkloadName } from '../../hypervisor/lab/workloads.js';
+import { REPO_ROOT } from '../sources.js';
 import type { BenchSection, Comparison as Changes, SectionContext, SectionRun } from '../section.js';
 import { renderTable } from '../../cli/table.js';
 
@@ -53,7 +55,7 @@ export async function runMigration(ctx: SectionContext): Promise<MigrationOutcom
   for (const s of quick ? SCENARIOS.slice(0, 1) : SCENARIOS) {
     const params = small ? s.small.params : s.params;
     const memSize = small ? s.small.memSize : s.memSize;
-    const w = loadWorkload(s.workload, params);
+    const w = loadWorkload(join(REPO_ROOT, 'guests', 'workloads'), s.workload, params);
     const comparison = await compareStrategies({
       workload: s.workload,
       params: w.params,

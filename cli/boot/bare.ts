@@ -5,7 +5,7 @@ import type { DiskBackend } from '../../vm/devices/disk.js';
 import { paintErr } from '../color.js';
 import { attachConsole } from '../console.js';
 import { writeOut } from '../load.js';
-import { machineCounts, listCounts } from './report.js';
+import { machineCounts, listCounts } from './boot-report.js';
 import type { BootSettings } from './settings.js';
 import { jitDumpOption } from '../jit-dump.js';
 

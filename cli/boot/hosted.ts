@@ -11,17 +11,17 @@
  */
 import { constants } from 'node:os';
 import { HostDisk, HostDiskError } from '../../hypervisor/hosted/disk-backend.js';
-import { HostedMonitor, type HostedResult, type HostedVmConfig } from '../../hypervisor/hosted/monitor.js';
+import { HostedMonitor, type HostedResult, type HostedVmConfig } from '../../hypervisor/hosted/hosted-monitor.js';
 import { formatAddress, HostNet, NetAddressError, type NetAddress } from '../../hypervisor/hosted/net-backend.js';
 import { TICKS_PER_MS } from '../../hypervisor/hosted/host-clock.js';
 import type { VmEvent } from '../../hypervisor/core/vm.js';
-import { monitorExitCode } from '../../hypervisor/core/monitor.js';
+import { monitorExitCode } from '../../hypervisor/core/monitor-run.js';
 import { MonitorConfigError } from '../../hypervisor/core/host.js';
 import { paintErr } from '../color.js';
 import { attachConsole } from '../console.js';
 import { writeOut } from '../load.js';
 import { formatEvent } from './native.js';
-import { formatMonitorStats } from './report.js';
+import { formatMonitorStats } from './boot-report.js';
 import type { BootSettings } from './settings.js';
 import { jitDumpDirOption } from '../jit-dump.js';
 

@@ -1,15 +1,15 @@
 /** `typevisor boot --monitor native`: several VMs, trap-and-emulate, one machine. */
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorExitCode } from '../../hypervisor/core/monitor.js';
+import { monitorExitCode } from '../../hypervisor/core/monitor-run.js';
 import type { VmEvent } from '../../hypervisor/core/vm.js';
 import { ConsoleMux } from '../../hypervisor/native/console-mux.js';
-import { MonitorConfigError, NativeMonitor, type NativeVmConfig } from '../../hypervisor/native/monitor.js';
+import { MonitorConfigError, NativeMonitor, type NativeVmConfig } from '../../hypervisor/native/native-monitor.js';
 import { BootError } from '../../vm/bare.js';
 import { paint, paintErr } from '../color.js';
 import { attachConsole } from '../console.js';
 import { writeOut } from '../load.js';
-import { formatMonitorStats } from './report.js';
+import { formatMonitorStats } from './boot-report.js';
 import type { BootSettings } from './settings.js';
 import { hex8 } from '../../isa/hex.js';
 import { jitDumpOption } from '../jit-dump.js';

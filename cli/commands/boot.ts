@@ -5,7 +5,7 @@
 import { basename, extname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Image } from '../../isa/image.js';
-import type { NativeVmConfig } from '../../hypervisor/native/monitor.js';
+import type { NativeVmConfig } from '../../hypervisor/native/native-monitor.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import type { DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';

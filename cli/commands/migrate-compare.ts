@@ -36,6 +36,9 @@ import { paint, paintErr } from '../color.js';
 import { fail, parseMem } from '../load.js';
 import { compareOverTcp } from '../migrate-real.js';
 
+/** The workloads as installed beside this command (dist/cli/commands → guests/workloads). */
+const WORKLOADS_DIR = fileURLToPath(new URL('../../../guests/workloads/', import.meta.url));
+
 const cliPath = fileURLToPath(new URL('../main.js', import.meta.url));
 /** The repository root (dist/cli/commands → three levels up). */
 const root = join(dirname(cliPath), '..', '..');
@@ -193,7 +196,7 @@ function positive(text: string, option: string): number {
 
 function loadWorkloadOrFail(name: WorkloadName, params: Record<string, number>): ReturnType<typeof loadWorkload> | undefined {
   try {
-    return loadWorkload(name, params);
+    return loadWorkload(WORKLOADS_DIR, name, params);
   } catch (e) {
     fail((e as Error).message);
     return undefined;

@@ -13,7 +13,7 @@ import { Option, type Command } from 'commander';
 import { AddressError, formatAddress, parseAddress } from '../../hypervisor/control/address.js';
 import { ControlClient } from '../../hypervisor/control/client.js';
 import { renderReport, STALL_POLICIES, STRATEGY_NAMES, type MigrationPhase, type StallPolicy, type StrategyName } from '../../hypervisor/control/engine.js';
-import { ControlError } from '../../hypervisor/control/error.js';
+import { ControlError } from '../../hypervisor/control/control-error.js';
 import type { MigrateParams, MigrateRequestOptions, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
 import { parseSize } from '../../vm/memmap.js';
 import { paint, paintErr } from '../color.js';

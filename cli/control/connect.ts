@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { AddressError, formatAddress, parseAddress, type Address } from '../../hypervisor/control/address.js';
 import { ControlClient } from '../../hypervisor/control/client.js';
-import { ControlError } from '../../hypervisor/control/error.js';
+import { ControlError } from '../../hypervisor/control/control-error.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../hypervisor/control/protocol.js';
 import { DAEMON_ENV, TOKEN_ENV, resolveToken } from '../../hypervisor/control/token.js';
 import { TLS_CA_ENV, TLS_CERT_ENV, TLS_KEY_ENV, TlsConfigError, resolveClientTls, type ClientTls } from '../../hypervisor/control/tls.js';

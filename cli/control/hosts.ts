@@ -10,7 +10,7 @@
  */
 import type { Hosts } from '../../hypervisor/control/registry.js';
 import { HostedHost } from '../../hypervisor/hosted/host.js';
-import { NativeMonitor } from '../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../hypervisor/native/native-monitor.js';
 import { jitDumpDirOption, jitDumpOption } from '../jit-dump.js';
 
 export interface HostsOptions {

@@ -1,7 +1,7 @@
 /** `vm list` and `vm stats` as people read them. */
 import type { ChalkInstance } from 'chalk';
 import type { VmInfo, VmState, VmStatsInfo } from '../../hypervisor/control/protocol.js';
-import { vmCountLines } from '../boot/report.js';
+import { vmCountLines } from '../boot/boot-report.js';
 
 export const mib = (bytes: number): string => (bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${(bytes / 1024).toFixed(0)} KiB`);
 

@@ -6,7 +6,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { formatAddress, type Address } from './address.js';
-import { ControlError } from './error.js';
+import { ControlError } from './control-error.js';
 import { LineReader, sendLine } from './lines.js';
 import {
   PROTOCOL_VERSION,

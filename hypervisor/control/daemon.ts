@@ -13,7 +13,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { formatAddress, type Address } from './address.js';
-import { ControlError, type ControlErrorCode } from './error.js';
+import { ControlError, type ControlErrorCode } from './control-error.js';
 import { LineReader, sendLine } from './lines.js';
 import {
   MAX_LINE_BYTES,

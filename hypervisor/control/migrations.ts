@@ -25,7 +25,7 @@ import { formatAddress, parseAddress, AddressError, type Address } from './addre
 import { ControlClient } from './client.js';
 import type { OpContext } from './daemon.js';
 import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
-import { ControlError } from './error.js';
+import { ControlError } from './control-error.js';
 import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
 import { migrateRequestOptions, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';

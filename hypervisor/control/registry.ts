@@ -13,11 +13,11 @@ import type { Image } from '../../isa/image.js';
 import { BootError } from '../../vm/bare.js';
 import { MonitorConfigError, type Guest, type MonitorKind, type VmHost } from '../core/host.js';
 import { transition, type Lifecycle } from '../core/lifecycle.js';
-import type { VmOutcome } from '../core/monitor.js';
+import type { VmOutcome } from '../core/monitor-run.js';
 import { VmStats } from '../core/stats.js';
 import { ConsoleLog } from './console-log.js';
 import type { MigrationPhase } from './engine.js';
-import { ControlError } from './error.js';
+import { ControlError } from './control-error.js';
 import type { VmInfo, VmMigrationInfo, VmState, VmStatsInfo } from './protocol.js';
 
 /** Machine RAM a daemon reserves for its VMs, per monitor (shadow tables included). */

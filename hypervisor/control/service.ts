@@ -8,7 +8,7 @@
 import { readImage, ImageError } from '../../isa/image.js';
 import type { Address } from './address.js';
 import { ControlDaemon, type OpHandlers } from './daemon.js';
-import { ControlError } from './error.js';
+import { ControlError } from './control-error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { warmUpSwitchover } from './engine.js';

@@ -19,7 +19,7 @@
  */
 import type { Image } from '../../isa/image.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
-import type { VmOutcome } from './monitor.js';
+import type { VmOutcome } from './monitor-run.js';
 import type { VmStats } from './stats.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { MonitorKind, VmState } from './state.js';

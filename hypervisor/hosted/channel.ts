@@ -15,7 +15,7 @@
  * posted after the drain has moved the counter and the worker's Atomics.wait
  * on the old value returns at once — no wake-up is lost between the two.
  */
-import type { VmOutcome } from '../core/monitor.js';
+import type { VmOutcome } from '../core/monitor-run.js';
 import type { VmStatsRecord } from '../core/stats.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';

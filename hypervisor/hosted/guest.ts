@@ -20,7 +20,7 @@ import { PhysicalMemory } from '../../vm/memory.js';
 import type { Tier } from '../../vm/machine.js';
 import type { Guest, RunState } from '../core/host.js';
 import { pageView } from '../core/host.js';
-import type { VmOutcome } from '../core/monitor.js';
+import type { VmOutcome } from '../core/monitor-run.js';
 import { VmStats } from '../core/stats.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';

@@ -9,9 +9,9 @@ import type { Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 import { checkMemSize, MonitorConfigError, type GuestConfig, type VmHost } from '../core/host.js';
 import { DEFAULT_SHADOW_PAGES, vmFootprint } from '../core/layout.js';
-import type { VmOutcome } from '../core/monitor.js';
+import type { VmOutcome } from '../core/monitor-run.js';
 import { HostedGuest } from './guest.js';
-import { HOSTED_SLICE } from './monitor.js';
+import { HOSTED_SLICE } from './hosted-monitor.js';
 import { VcpuThread } from './vcpu-thread.js';
 
 export interface HostedHostOptions {

@@ -9,7 +9,7 @@ import type { Image } from '../../isa/image.js';
 import { TICKS_PER_MS } from '../migration/clock.js';
 import type { LoopbackRate } from '../migration/loopback.js';
 import type { MigrationOptions, StrategyName } from '../migration/options.js';
-import { effectiveRate, formatBytes, reportRows, timeUnit, type MigrationReport } from '../migration/report.js';
+import { effectiveRate, formatBytes, reportRows, timeUnit, type MigrationReport } from '../migration/migration-report.js';
 import { runBaseline, simulateMigration } from './simulate.js';
 import { formatRate, type LinkSpec } from '../migration/transports/simulated.js';
 

@@ -4,7 +4,7 @@
  * sent) and the table — no scripts, no external files; it opens from disk.
  */
 import { comparisonNotes, comparisonRows, describeComparison, type Comparison } from './compare.js';
-import { timeUnit } from '../migration/report.js';
+import { timeUnit } from '../migration/migration-report.js';
 
 const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948'];
 /** Lines that coincide (pre-copy and hybrid often do until the switchover) stay visible. */

@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
-import { DEFAULT_SHADOW_PAGES, NativeMonitor } from '../native/monitor.js';
+import { DEFAULT_SHADOW_PAGES, NativeMonitor } from '../native/native-monitor.js';
 import { PAGE_SIZE } from '../../vm/memmap.js';
 import { TICKS_PER_MS } from '../migration/clock.js';
-import { MigrationError } from '../migration/error.js';
+import { MigrationError } from '../migration/migration-error.js';
 import type { MigrationEvent, MigrationOutcome } from '../migration/events.js';
 import { IncomingMigration, type IncomingOutcome } from '../migration/incoming.js';
 import type { MigrationOptions, StrategyName } from '../migration/options.js';

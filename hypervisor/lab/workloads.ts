@@ -7,12 +7,11 @@
  * its line numbers stay as they are, so diagnostics still point into it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { assemble, formatDiagnostic } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
 import { RAM_BASE } from '../../vm/memmap.js';
-import { MigrationError } from '../migration/error.js';
+import { MigrationError } from '../migration/migration-error.js';
 
 export const WORKLOAD_NAMES = ['idle', 'cpu', 'writes', 'incrementer', 'fill'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
@@ -24,35 +23,31 @@ export interface Workload {
   readonly image: Image;
 }
 
-/** The repository root: the nearest directory above this module holding package.json. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new MigrationError('cannot find the repository root (package.json) above the migration engine');
-    dir = up;
-  }
-  return dir;
-}
-
-export function workloadFile(name: WorkloadName): string {
-  return join(repoRoot(), 'guests', 'workloads', `${name}.s`);
+/**
+ * Where the workloads' sources are is the caller's to say (the CLI and the
+ * bench know where they were installed; tests know the repository): the lab
+ * does not go looking for them.
+ */
+export function workloadFile(dir: string, name: WorkloadName): string {
+  const file = join(dir, `${name}.s`);
+  if (!existsSync(file)) throw new MigrationError(`workload ${name}: ${file} does not exist (the workloads directory given is ${dir})`);
+  return file;
 }
 
 const PARAM_LINE = /^([A-Z][A-Z0-9_]*)(\s*=\s*)(-?\d+)(\s*(;.*)?)$/gm;
 
 /** The workload's parameters and their defaults, as its source states them. */
-export function workloadParams(name: WorkloadName): Record<string, number> {
+export function workloadParams(dir: string, name: WorkloadName): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const m of readFileSync(workloadFile(name), 'utf8').matchAll(PARAM_LINE)) out[m[1]!] = Number(m[3]);
+  for (const m of readFileSync(workloadFile(dir, name), 'utf8').matchAll(PARAM_LINE)) out[m[1]!] = Number(m[3]);
   return out;
 }
 
 /** Assemble a workload with some parameters changed. */
-export function loadWorkload(name: WorkloadName, overrides: Readonly<Record<string, number>> = {}): Workload {
+export function loadWorkload(dir: string, name: WorkloadName, overrides: Readonly<Record<string, number>> = {}): Workload {
   if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) throw new MigrationError(`no workload named ${name} (${WORKLOAD_NAMES.join(', ')})`);
-  const file = workloadFile(name);
-  const defaults = workloadParams(name);
+  const file = workloadFile(dir, name);
+  const defaults = workloadParams(dir, name);
   for (const [k, v] of Object.entries(overrides)) {
     if (!(k in defaults)) throw new MigrationError(`workload ${name} has no parameter ${k} (it has ${Object.keys(defaults).join(', ')})`);
     if (!Number.isInteger(v)) throw new MigrationError(`workload ${name}: ${k} must be an integer, got ${v}`);

@@ -4,7 +4,7 @@
  * — when the migration has a bandwidth cap — paced to it.
  */
 import type { MigrationClock } from './clock.js';
-import { LinkError, PeerError } from './error.js';
+import { LinkError, PeerError } from './migration-error.js';
 import { encodeFrame, FrameReader, FrameType, frameName, pagesFrameSize, type Frame } from './protocol.js';
 import type { Transport } from './transport.js';
 

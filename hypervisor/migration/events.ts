@@ -3,7 +3,7 @@
  * remote faults) and how it ends. Plain data: the control plane streams these
  * as --json lines and draws its progress bar from them.
  */
-import type { MigrationReport } from './report.js';
+import type { MigrationReport } from './migration-report.js';
 
 export type MigrationPhase = 'setup' | 'pre-copy' | 'switchover' | 'post-copy' | 'interrupted' | 'completed' | 'aborted' | 'lost';
 

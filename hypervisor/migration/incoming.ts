@@ -18,7 +18,7 @@ import { decodeVmState, VmStateError } from '../core/state-format.js';
 import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
 import { MigrationDestination } from './destination.js';
-import { MigrationError, PeerError } from './error.js';
+import { MigrationError, PeerError } from './migration-error.js';
 import type { MigrationEvent, MigrationPhase } from './events.js';
 import type { DestinationMetrics } from './metrics.js';
 import { expectFrame, openingOf, readOpening, type Opening } from './opening.js';

@@ -5,7 +5,7 @@
 import { TICKS_PER_MS, type MigrationClock } from './clock.js';
 import type { MigrationPhase } from './events.js';
 import type { MigrationOptions, StrategyName } from './options.js';
-import type { MigrationReport, PostcopyReport, ProgressSample, RoundReport, StopRule } from './report.js';
+import type { MigrationReport, PostcopyReport, ProgressSample, RoundReport, StopRule } from './migration-report.js';
 
 /** What the destination reports in COMPLETE (JSON). */
 export interface DestinationMetrics {

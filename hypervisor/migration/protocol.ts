@@ -44,7 +44,7 @@
 import { Parser } from 'binary-parser/dist/binary_parser.js';
 import { crc32 } from '../../isa/crc32.js';
 import { PAGE_SIZE } from '../../vm/memmap.js';
-import { MigrationError } from './error.js';
+import { MigrationError } from './migration-error.js';
 import { STRATEGY_NAMES, type StrategyName } from './options.js';
 
 export const PROTOCOL_MAGIC = 0x4d54;

@@ -7,7 +7,7 @@
  */
 import { isZeroPage, pageView, type Guest, type VmHost } from '../core/host.js';
 import type { VmState } from '../core/state.js';
-import { MigrationError } from './error.js';
+import { MigrationError } from './migration-error.js';
 
 export class MigrationSource {
   readonly guest: Guest;

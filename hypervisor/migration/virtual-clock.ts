@@ -24,7 +24,7 @@ import type { RunState } from '../core/host.js';
 import { SliceEnd } from '../core/vcpu.js';
 import type { VirtualMachine } from '../core/vm.js';
 import { TICKS_PER_MS, type MigrationClock } from './clock.js';
-import { MigrationError } from './error.js';
+import { MigrationError } from './migration-error.js';
 
 /**
  * A host whose VMs a driver can run itself, a slice at a time, in the

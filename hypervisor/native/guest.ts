@@ -4,7 +4,7 @@
  * immediate: a pause takes effect before the next slice, the dirty log and
  * the state are read in place.
  */
-import type { VmOutcome } from '../core/monitor.js';
+import type { VmOutcome } from '../core/monitor-run.js';
 import { pageView, type Guest, type RunState } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';

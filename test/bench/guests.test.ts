@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { BenchError } from '../../bench/error.js';
+import { BenchError } from '../../bench/bench-error.js';
 import { assembleGuest, withParams } from '../../bench/guests.js';
 import { runGuest } from '../../bench/runners/typevisor.js';
 import { guestSource } from '../../bench/sources.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { BenchError } from '../../bench/error.js';
+import { BenchError } from '../../bench/bench-error.js';
 import { parseBudget, parseOnly, parsePeers, parseRuns, parseTiers } from '../../bench/options.js';
 
 describe('bench options', () => {

@@ -2,7 +2,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, test } from 'vitest';
 import type { BenchRow, InterpreterOutcome } from '../../bench/outcome.js';
-import { compareInterpreter, formatChange, formatCount, formatRatio, formatSeconds, renderChanges, renderHost, renderInterpreter } from '../../bench/report.js';
+import { compareInterpreter, formatChange, formatCount, formatRatio, formatSeconds, renderChanges, renderHost, renderInterpreter } from '../../bench/bench-report.js';
 import { renderTable, visibleWidth } from '../../cli/table.js';
 
 const plain = new Chalk({ level: 0 });

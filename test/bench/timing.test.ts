@@ -1,6 +1,6 @@
 /** The measurement policy, driven by fake trials that report set times (nothing is really timed). */
 import { describe, expect, test } from 'vitest';
-import { BenchError } from '../../bench/error.js';
+import { BenchError } from '../../bench/bench-error.js';
 import { timeCall, timeRuns, type RunPlan, type Trial } from '../../bench/timing.js';
 
 /** A trial reporting `seconds` each time, counting its calls. */

@@ -21,7 +21,7 @@ import { HostClock, TICKS_PER_MS } from '../../hypervisor/hosted/host-clock.js';
 import { HostedVm } from '../../hypervisor/hosted/hosted-vm.js';
 import { HostNet, isLoopback, NetAddressError, parseNetAddress, type NetPeer } from '../../hypervisor/hosted/net-backend.js';
 import { NetFeeder } from '../../hypervisor/hosted/net-feeder.js';
-import { HostedMonitor } from '../../hypervisor/hosted/monitor.js';
+import { HostedMonitor } from '../../hypervisor/hosted/hosted-monitor.js';
 import { HostedVcpu, type VcpuLink } from '../../hypervisor/hosted/vcpu.js';
 import { VcpuThread } from '../../hypervisor/hosted/vcpu-thread.js';
 import { MemoryDisk, SECTOR_SIZE } from '../../vm/devices/disk.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import { assemble } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
-import { NativeMonitor } from '../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../hypervisor/native/native-monitor.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 
 const MiB = 1024 * 1024;

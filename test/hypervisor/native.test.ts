@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { assemble } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
-import { NativeMonitor, type NativeVmConfig } from '../../hypervisor/native/monitor.js';
+import { NativeMonitor, type NativeVmConfig } from '../../hypervisor/native/native-monitor.js';
 import { BareMachine } from '../../vm/bare.js';
 import { MemoryDisk } from '../../vm/devices/disk.js';
 import { RAM_BASE } from '../../vm/memmap.js';

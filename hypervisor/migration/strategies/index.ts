@@ -1,5 +1,5 @@
 /** The strategies by name. */
-import { MigrationError } from '../error.js';
+import { MigrationError } from '../migration-error.js';
 import type { StrategyName } from '../options.js';
 import { HYBRID } from './hybrid.js';
 import { POST_COPY } from './postcopy.js';

@@ -26,7 +26,7 @@
  * the destination says which pages it still lacks, and those — including
  * any that were in flight — are sent again.
  */
-import { LinkError } from '../error.js';
+import { LinkError } from '../migration-error.js';
 import type { SourceRecorder } from '../metrics.js';
 import { FrameType, frameName, POSTCOPY_ROUND, ProtocolError, type Frame } from '../protocol.js';
 import type { Channel } from '../channel.js';

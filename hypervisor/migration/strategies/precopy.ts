@@ -32,9 +32,9 @@
  * or post-copy (stop now, send the state, and the rest after the resume).
  */
 import { PAGE_SIZE } from '../../../vm/memmap.js';
-import { MigrationError } from '../error.js';
+import { MigrationError } from '../migration-error.js';
 import { stopAndCopy } from './stop-and-copy.js';
-import type { StopRule } from '../report.js';
+import type { StopRule } from '../migration-report.js';
 import { allPages, marks, type MigrationStrategy, type SourceContext, type Switchover } from './strategy.js';
 
 /** Bytes a data page takes in a PAGES frame (its entry header and the page). */

@@ -8,7 +8,7 @@
 import type { MigrationPhase } from '../events.js';
 import type { SourceRecorder } from '../metrics.js';
 import type { MigrationOptions, StrategyName } from '../options.js';
-import type { RoundReport } from '../report.js';
+import type { RoundReport } from '../migration-report.js';
 import type { MigrationSource } from '../source.js';
 
 /** How the switchover goes: every page is at the destination, or some stay for post-copy. */

@@ -13,7 +13,7 @@
  * or drop the link instead of sending it.
  */
 import { TICKS_PER_MS } from '../clock.js';
-import { LinkError } from '../error.js';
+import { LinkError } from '../migration-error.js';
 import { frameName } from '../protocol.js';
 import type { Transport } from '../transport.js';
 import type { VirtualClock } from '../virtual-clock.js';

@@ -6,7 +6,7 @@
  * much is buffered and unread.
  */
 import { connect, type Socket } from 'node:net';
-import { LinkError } from '../error.js';
+import { LinkError } from '../migration-error.js';
 import type { Transport } from '../transport.js';
 
 const HIGH_WATER = 64;

@@ -6,10 +6,10 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseAddress } from '../../../hypervisor/control/address.js';
 import { ControlClient } from '../../../hypervisor/control/client.js';
-import { ControlError } from '../../../hypervisor/control/error.js';
+import { ControlError } from '../../../hypervisor/control/control-error.js';
 import { startService, type Service } from '../../../hypervisor/control/service.js';
 import { daemonHosts } from '../../../cli/control/hosts.js';
-import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { fixtureImage, waitFor } from './daemons.js';
 
 const TOKEN = 'in-process-token';

@@ -13,7 +13,7 @@ import { crc32 } from '../../../isa/crc32.js';
 import { LIFECYCLES } from '../../../hypervisor/core/lifecycle.js';
 import { MONITORS, type VmState } from '../../../hypervisor/core/state.js';
 import { decodeVmState, decodeVmStateAs, encodeVmState, STATE_HEADER_SIZE, STATE_MINOR, VmStateError } from '../../../hypervisor/core/state-format.js';
-import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { NO_DEADLINE } from '../../../vm/cpu.js';
 import { RAM_BASE } from '../../../vm/memmap.js';
 import { KERNEL } from '../../helpers/kernel.js';

@@ -11,7 +11,7 @@ import { parseAddress } from '../../../hypervisor/control/address.js';
 import { ControlClient } from '../../../hypervisor/control/client.js';
 import { startService, type Service } from '../../../hypervisor/control/service.js';
 import { HostedHost } from '../../../hypervisor/hosted/host.js';
-import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { fixtureImage, waitFor } from '../control/daemons.js';
 
 const TOKEN = 'hosted-daemon-token';

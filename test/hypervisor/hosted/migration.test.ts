@@ -18,7 +18,7 @@ import { IncomingMigration, type IncomingOutcome } from '../../../hypervisor/mig
 import type { StrategyName } from '../../../hypervisor/migration/options.js';
 import { OutgoingMigration } from '../../../hypervisor/migration/outgoing.js';
 import { connectTcp, TcpTransport } from '../../../hypervisor/migration/transports/tcp.js';
-import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { baseline, image, MiB } from '../migration/helpers.js';
 
 const WORKER = new URL('../../../dist/hypervisor/hosted/vcpu-worker.js', import.meta.url);

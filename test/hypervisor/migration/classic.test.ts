@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { MigrationOptions, StrategyName } from '../../../hypervisor/migration/options.js';
-import type { MigrationReport } from '../../../hypervisor/migration/report.js';
+import type { MigrationReport } from '../../../hypervisor/migration/migration-report.js';
 import { simulateMigration } from '../../../hypervisor/lab/simulate.js';
 import { FAST, image, MiB } from './helpers.js';
 

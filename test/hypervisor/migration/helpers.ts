@@ -2,9 +2,13 @@
  * Shared by the migration tests: workloads at test sizes, a fast link, and the
  * reference run each migrated run must match.
  */
+import { fileURLToPath } from 'node:url';
 import type { Image } from '../../../isa/image.js';
 import { runBaseline, type GuestEnd } from '../../../hypervisor/lab/simulate.js';
 import { loadWorkload, type WorkloadName } from '../../../hypervisor/lab/workloads.js';
+
+/** The workloads' sources, in this repository. */
+export const WORKLOADS = fileURLToPath(new URL('../../../guests/workloads/', import.meta.url));
 
 export const MiB = 1024 * 1024;
 /** 1 GB/s, 50 µs: a 4 KiB page takes 4096 guest instructions to cross. */
@@ -16,7 +20,7 @@ const baselines = new Map<string, Promise<GuestEnd>>();
 export function image(name: WorkloadName, params: Record<string, number> = {}): Image {
   const key = `${name}:${JSON.stringify(params)}`;
   let img = images.get(key);
-  if (!img) images.set(key, (img = loadWorkload(name, params).image));
+  if (!img) images.set(key, (img = loadWorkload(WORKLOADS, name, params).image));
   return img;
 }
 

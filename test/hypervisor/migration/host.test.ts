@@ -3,7 +3,7 @@
  * partition, paused and resumed between two instructions, served until closed.
  */
 import { describe, expect, test } from 'vitest';
-import { MonitorConfigError, NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { MonitorConfigError, NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { RamPartition } from '../../../hypervisor/native/partition.js';
 import { baseline, image, MiB } from './helpers.js';
 

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { comparisonNotes, comparisonRows, type Comparison } from '../../../hypervisor/lab/compare.js';
 import { measureLoopback } from '../../../hypervisor/migration/loopback.js';
-import type { MigrationReport } from '../../../hypervisor/migration/report.js';
+import type { MigrationReport } from '../../../hypervisor/migration/migration-report.js';
 
 const MiB = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { assemble } from '../../../isa/asm/index.js';
 import { SliceEnd } from '../../../hypervisor/core/vcpu.js';
-import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { DISK_STATUS, MemoryDisk } from '../../../vm/devices/disk.js';
 import { RAM_BASE } from '../../../vm/memmap.js';
 import { baseline, image, MiB } from './helpers.js';

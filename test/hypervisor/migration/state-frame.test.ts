@@ -10,7 +10,7 @@ import { WallClock } from '../../../hypervisor/migration/clock.js';
 import { IncomingMigration } from '../../../hypervisor/migration/incoming.js';
 import { encodeFrame, FrameType, HEADER_SIZE, StateMode, type Frame } from '../../../hypervisor/migration/protocol.js';
 import type { Transport } from '../../../hypervisor/migration/transport.js';
-import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { NO_DEADLINE } from '../../../vm/cpu.js';
 
 const MiB = 1024 * 1024;

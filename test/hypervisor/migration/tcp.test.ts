@@ -11,7 +11,7 @@ import { IncomingMigration, type IncomingOutcome } from '../../../hypervisor/mig
 import type { StrategyName } from '../../../hypervisor/migration/options.js';
 import { OutgoingMigration } from '../../../hypervisor/migration/outgoing.js';
 import { connectTcp, TcpTransport } from '../../../hypervisor/migration/transports/tcp.js';
-import { NativeMonitor } from '../../../hypervisor/native/monitor.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { baseline, image, MiB } from './helpers.js';
 
 const IMG = () => image('writes', { WS_PAGES: 200, WRITES: 1_500_000, SPIN: 4, RANDOM: 1, PRINT_EVERY: 100_000 });

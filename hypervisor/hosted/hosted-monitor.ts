@@ -24,7 +24,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
-import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor.js';
+import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor-run.js';
 import type { VmEvent } from '../core/vm.js';
 import { MonitorConfigError } from '../core/host.js';
 import { DEFAULT_SHADOW_PAGES } from '../core/layout.js';

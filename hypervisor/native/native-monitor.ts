@@ -32,7 +32,7 @@ import { Machine, type JitDump, type Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_BASE, RAM_MAX } from '../../vm/memmap.js';
 import type { DiskBackend } from '../../vm/devices/disk.js';
 import { ConsoleFeeder } from '../../vm/devices/console-feeder.js';
-import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor.js';
+import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor-run.js';
 import type { GuestConfig, RunState, VmHost } from '../core/host.js';
 import { checkMemSize, MonitorConfigError } from '../core/host.js';
 import { DEFAULT_SHADOW_PAGES, placeVm } from '../core/layout.js';

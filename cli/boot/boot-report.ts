@@ -1,6 +1,6 @@
 /** Printing what a boot run did: per-machine or per-VM statistics, as text or JSON. */
 import { IRQ_NAMES } from '../../isa/csr.js';
-import type { MonitorResult } from '../../hypervisor/core/monitor.js';
+import type { MonitorResult } from '../../hypervisor/core/monitor-run.js';
 import type { Counts, VmStatsRecord } from '../../hypervisor/core/stats.js';
 import type { Machine } from '../../vm/machine.js';
 import { CAUSES } from '../../vm/trap.js';
