@@ -5,7 +5,7 @@
  * the state are read in place.
  */
 import type { VmOutcome } from '../core/monitor-run.js';
-import { pageView, type Guest, type RunState } from '../core/host.js';
+import type { Guest, RunState } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';
 import type { VmStats } from '../core/stats.js';
@@ -135,10 +135,5 @@ export class NativeGuest implements Guest {
     m[n] = 1;
     this.missingCount++;
     this.vm.shadow.missing = m;
-  }
-
-  /** The page's bytes now (a view). */
-  page(n: number): Uint8Array {
-    return pageView(this.ram, n);
   }
 }
