@@ -4,7 +4,11 @@
  * reads and writes is exactly the order they reach the terminal or pipe, or a
  * callback (tests, `--json`, a debugger capture output in-process).
  */
-import { readSync, writeSync } from 'node:fs';
+import type * as fs from 'node:fs';
+import { hostModule } from '../../isa/host-builtin.js';
+
+// Only a stream given as a host fd uses these (the playground gives callbacks).
+const { readSync, writeSync } = hostModule<typeof fs>('fs', 'a stream on a host fd');
 
 /** Where a program's output goes: a host fd, or a function handed each write's bytes. */
 export type OutputSink = number | ((bytes: Uint8Array) => void);
