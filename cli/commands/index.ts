@@ -12,6 +12,7 @@ import { registerServe } from './serve.js';
 import { registerVm } from './vm.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
+import { registerWeb } from './web.js';
 
 export function registerCommands(program: Command): void {
   registerAsm(program);
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerMigrateCompare(program);
   registerSpec(program);
   registerDemo(program);
+  registerWeb(program);
 }
