@@ -147,6 +147,13 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground in headless chromium', () => {
     expect(head.slice(1)).toEqual(['stop-and-copy', 'pre-copy', 'post-copy', 'hybrid']);
     const downtime = (await page.locator('#lab-table tr[data-row^="downtime"] td').allTextContents()).map(Number);
     expect(downtime[1]).toBeLessThan(downtime[0]!);
+    // Every number is the one typevisor migrate-compare prints for the same workload, memory, link and moment.
+    const cli = execFileSync(process.execPath, [CLI_MAIN, 'migrate-compare', '--workload', 'writes', '--mem', '4M', '--link', '1000MB/s,0.1ms', '--at', '1000000', '--no-verify', '--no-html'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const cliRows = new Map(cli.split('\n').map((l) => l.trim().split(/\s{2,}/)).filter((cells) => cells.length === 5).map((cells) => [cells[0]!, cells.slice(1)]));
+    const pageRows = await page.locator('#lab-table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-row')!, [...tr.querySelectorAll('td')].map((td) => td.textContent!)] as const));
+    const compared = pageRows.filter(([label]) => cliRows.has(label) && label !== 'checked');
+    expect(compared.length).toBeGreaterThan(15);
+    for (const [label, cells] of compared) expect(cells, label).toEqual(cliRows.get(label));
     // The report with its charts, as migrate-compare writes it.
     const report = page.frameLocator('#lab-report');
     expect(await report.locator('svg').count()).toBeGreaterThan(0);
