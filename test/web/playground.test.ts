@@ -95,6 +95,24 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground in headless chromium', () => {
     vm.close();
   });
 
+  test('a program that faults gets the report typevisor run prints, and the page goes on', async () => {
+    await page.selectOption('#example', 'fault-null');
+    const text = await runInPage(page);
+    const r = spawnSync(process.execPath, [CLI_MAIN, 'run', join(REPO, 'guests', 'programs', 'fault-null.s')], { encoding: 'utf8' });
+    expect(r.status).toBe(134);
+    expect(text).toBe(r.stdout + r.stderr);
+    expect(await stat(page, 'state')).toMatch(/^load-fault at 0x/);
+  });
+
+  test('an endless loop runs without freezing the page, and Esc stops it', async () => {
+    await page.locator('#source').fill('_start: addi t0, t0, 1\n        j    _start\n');
+    await page.click('#run');
+    await page.waitForFunction(() => Number(document.querySelector('[data-stat="instructions"]')?.textContent) > 3_000_000, null, { timeout: 30_000 });
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => /^stopped at/.test(document.getElementById('status')!.textContent ?? ''));
+    expect(await stat(page, 'state')).toBe('stopped');
+  });
+
   test('a breakpoint set by clicking a disassembly line stops Continue there', async () => {
     await page.selectOption('#example', 'fib');
     await page.click('#reset');
