@@ -41,29 +41,45 @@ const guestSourcesPlugin = {
   },
 };
 
-const result = await build({
-  entryPoints: [join(root, 'web', 'main.ts')],
-  bundle: true,
-  platform: 'browser',
-  format: 'iife',
-  target: 'es2022',
-  minify: true,
-  write: false,
-  metafile: true,
-  logLevel: 'warning',
-  plugins: [guestSourcesPlugin],
-}).catch(() => {
-  // esbuild has printed what failed (e.g. `Could not resolve "node:fs"`, and which file imports it).
-  console.error('npm run web: the playground did not build (a Node built-in in a browser bundle is refused on purpose: keep it behind isa/host-builtin.ts)');
-  process.exit(1);
-});
+/**
+ * The esbuild options of the page's bundle, for `entry`: the browser platform,
+ * so a Node built-in anywhere in the import graph fails the build
+ * (test/web/bundle.test.ts bundles the hosted monitor to see it refused).
+ */
+export function browserBundle(entry) {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: [guestSourcesPlugin],
+  };
+}
 
-const script = result.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
-const style = readFileSync(join(root, 'web', 'style.css'), 'utf8');
-const page = readFileSync(join(root, 'web', 'index.html'), 'utf8')
-  .replace('/*STYLE*/', () => style)
-  .replace('/*SCRIPT*/', () => script);
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'index.html'), page);
-const layers = Object.keys(result.metafile.inputs).filter((p) => /^(isa|vm|hypervisor)\//.test(p)).length;
-console.log(`dist/web/index.html: ${(page.length / 1024).toFixed(0)} KiB, ${layers} modules of the layers bundled`);
+async function main() {
+  let result;
+  try {
+    result = await build(browserBundle(join(root, 'web', 'main.ts')));
+  } catch (e) {
+    for (const m of e.errors ?? []) console.error(`${m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ''}error: ${m.text}`);
+    console.error('npm run web: the playground did not build (a Node built-in in a browser bundle is refused on purpose: keep it behind isa/host-builtin.ts)');
+    process.exit(1);
+  }
+
+  const script = result.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
+  const style = readFileSync(join(root, 'web', 'style.css'), 'utf8');
+  const page = readFileSync(join(root, 'web', 'index.html'), 'utf8')
+    .replace('/*STYLE*/', () => style)
+    .replace('/*SCRIPT*/', () => script);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'index.html'), page);
+  const layers = Object.keys(result.metafile.inputs).filter((p) => /^(isa|vm|hypervisor)\//.test(p)).length;
+  console.log(`dist/web/index.html: ${(page.length / 1024).toFixed(0)} KiB, ${layers} modules of the layers bundled`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
