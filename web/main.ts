@@ -11,7 +11,7 @@ import { byId } from './dom.js';
 import { ProgramPanel } from './program-panel.js';
 import { KernelView } from './kernel-view.js';
 import { LabView } from './lab-view.js';
-import { parseFragment } from './share.js';
+import { inflateSource, parseFragment } from './share.js';
 
 installHostShims();
 
@@ -29,7 +29,7 @@ function showTab(tab: Tab, focus = false): void {
   }
 }
 
-function start(): void {
+async function start(): Promise<void> {
   const program = new ProgramPanel();
   new KernelView();
   const lab = new LabView();
@@ -78,12 +78,15 @@ function start(): void {
   });
 
   const shared = parseFragment(location.hash);
-  if (shared.src !== undefined) program.setSource(shared.src, shared.stdin);
+  const z = shared.z === undefined ? undefined : await inflateSource(shared.z);
+  if (shared.z !== undefined && z === undefined) byId('status').textContent = 'the link\'s z= is not a deflated program; the editor keeps its own';
+  if (z !== undefined) program.setSource(z, shared.stdin);
+  else if (shared.src !== undefined) program.setSource(shared.src, shared.stdin);
   else program.load(shared.example ?? 'hello');
-  if (shared.src === undefined && shared.stdin !== undefined) byId<HTMLTextAreaElement>('stdin').value = shared.stdin;
-  if (shared.problem) byId('status').textContent = shared.problem;
+  if (shared.src === undefined && z === undefined && shared.stdin !== undefined) byId<HTMLTextAreaElement>('stdin').value = shared.stdin;
+  if (shared.problem && z === undefined) byId('status').textContent = shared.problem;
   showTab('program');
   if (shared.autorun) void program.run();
 }
 
-start();
+void start();

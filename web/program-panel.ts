@@ -10,7 +10,7 @@ import { exampleNames, exampleSource, PROGRAM_DIR } from './guest-files.js';
 import { highlight } from './highlight.js';
 import { disasmAround, memoryLines, pageWalk, parseAddress, registerRows } from './machine-views.js';
 import { assembleProgram, describe, diagnosticsOf, ProgramSession } from './program-session.js';
-import { makeFragment, type Shared } from './share.js';
+import { deflateSource, DEFLATE_FROM, makeFragment, type Shared } from './share.js';
 
 export class ProgramPanel {
   private readonly source = byId<HTMLTextAreaElement>('source');
@@ -51,7 +51,7 @@ export class ProgramPanel {
     byId('continue').addEventListener('click', () => void this.continue());
     byId('stop').addEventListener('click', () => this.session?.stop());
     byId('reset').addEventListener('click', () => this.reset());
-    byId('share').addEventListener('click', () => this.share());
+    byId('share').addEventListener('click', () => void this.share());
     this.memAddr.addEventListener('input', () => this.render());
     byId('disasm').addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest<HTMLElement>('[data-addr]');
@@ -198,9 +198,11 @@ export class ProgramPanel {
     return { src: this.source.value, stdin: this.stdin.value, autorun };
   }
 
-  private share(): void {
+  private async share(): Promise<void> {
     const url = new URL(location.href);
-    url.hash = makeFragment(this.shared(true));
+    const shared = this.shared(true);
+    // A long program goes deflated (z=): fib.s's link is 1143 characters instead of 2672.
+    url.hash = makeFragment(shared.src !== undefined && shared.src.length > DEFLATE_FROM ? { ...shared, z: await deflateSource(shared.src) } : shared);
     history.replaceState(null, '', url.hash);
     const box = byId<HTMLInputElement>('share-link');
     box.value = url.href;

@@ -3,6 +3,8 @@
  * reproduces a program and its run:
  *
  *   #src=BASE64URL            the source, UTF-8, base64url (RFC 4648 §5, no padding)
+ *   #z=BASE64URL              or the source deflated (raw DEFLATE, RFC 1951), then base64url:
+ *                             what Share writes for a long program, for a shorter link
  *   &example=fib              or an example by name (when there is no src)
  *   &stdin=BASE64URL          the console input
  *   &autorun                  assemble and run it on load
@@ -11,6 +13,8 @@
  */
 export interface Shared {
   readonly src?: string;
+  /** The source deflated and base64url'd (parseFragment leaves it for inflateSource). */
+  readonly z?: string;
   readonly example?: string;
   readonly stdin?: string;
   readonly autorun: boolean;
@@ -34,7 +38,9 @@ export function fromBase64Url(b64: string): string | undefined {
 
 export function parseFragment(hash: string): Shared & { readonly problem?: string } {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const out: { src?: string; example?: string; stdin?: string; autorun: boolean; problem?: string } = { autorun: params.has('autorun') };
+  const out: { src?: string; z?: string; example?: string; stdin?: string; autorun: boolean; problem?: string } = { autorun: params.has('autorun') };
+  const z = params.get('z');
+  if (z !== null) out.z = z;
   const src = params.get('src');
   if (src !== null) {
     const text = fromBase64Url(src);
@@ -53,9 +59,40 @@ export function parseFragment(hash: string): Shared & { readonly problem?: strin
 
 export function makeFragment(s: Shared): string {
   const parts: string[] = [];
-  if (s.src !== undefined) parts.push(`src=${toBase64Url(s.src)}`);
+  if (s.z !== undefined) parts.push(`z=${s.z}`);
+  else if (s.src !== undefined) parts.push(`src=${toBase64Url(s.src)}`);
   else if (s.example !== undefined) parts.push(`example=${encodeURIComponent(s.example)}`);
   if (s.stdin) parts.push(`stdin=${toBase64Url(s.stdin)}`);
   if (s.autorun) parts.push('autorun');
   return `#${parts.join('&')}`;
 }
+
+const bytesToBase64Url = (bytes: Uint8Array): string => {
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+
+async function through(bytes: Uint8Array<ArrayBuffer>, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+  const out = new Response(new Blob([bytes]).stream().pipeThrough(stream));
+  return new Uint8Array(await out.arrayBuffer());
+}
+
+/** The source deflated (raw DEFLATE), base64url: the `z=` form. */
+export async function deflateSource(text: string): Promise<string> {
+  return bytesToBase64Url(await through(new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>, new CompressionStream('deflate-raw')));
+}
+
+/** The source of a `z=` form, or undefined when it is not one. */
+export async function inflateSource(z: string): Promise<string | undefined> {
+  try {
+    const bin = atob(z.replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = await through(Uint8Array.from(bin, (c) => c.charCodeAt(0)), new DecompressionStream('deflate-raw'));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Past this many characters of source, Share writes the shorter z= form. */
+export const DEFLATE_FROM = 1000;

@@ -193,6 +193,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the playground in headless chromium', () => {
     await other.waitForFunction(() => /the program ended/.test(document.getElementById('status')!.textContent ?? ''));
     expect(await other.textContent('#console')).toBe('Hello, world!\n');
     await other.close();
+    // A long program goes deflated, under z=, and comes back the same.
+    await page.selectOption('#example', 'fib');
+    await page.click('#share');
+    await page.waitForFunction(() => (document.getElementById('share-link') as HTMLInputElement).value.includes('#z='));
+    const zLink = await page.inputValue('#share-link');
+    expect(zLink.length).toBeLessThan(base64url(readFileSync(join(REPO, 'guests', 'programs', 'fib.s'), 'utf8')).length);
+    const third = await openPage(zLink.slice(zLink.indexOf('#')));
+    await third.waitForFunction(() => /the program ended/.test(document.getElementById('status')!.textContent ?? ''));
+    expect(await third.inputValue('#source')).toBe(readFileSync(join(REPO, 'guests', 'programs', 'fib.s'), 'utf8'));
+    expect(await third.textContent('#console')).toBe(cliRun(join(REPO, 'guests', 'programs', 'fib.s')).output);
+    await third.close();
   });
 
   test('any program of prints and loops gives the same output and instruction count in the page as typevisor run', async () => {

@@ -1,7 +1,8 @@
 /** The URL fragment of a shared program (web/share.ts): whatever goes in comes back out. */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { fromBase64Url, makeFragment, parseFragment, toBase64Url } from '../../web/share.js';
+import { inflateRawSync } from 'node:zlib';
+import { deflateSource, fromBase64Url, inflateSource, makeFragment, parseFragment, toBase64Url } from '../../web/share.js';
 
 describe('web/share.ts', () => {
   test('base64url is RFC 4648 §5 without padding, and any text comes back', () => {
@@ -35,5 +36,19 @@ describe('web/share.ts', () => {
     expect(bad.src).toBeUndefined();
     expect(bad.problem).toMatch(/not base64url/);
     expect(parseFragment(`#src=${Buffer.from([0xff, 0xfe]).toString('base64url')}`).problem).toMatch(/not base64url/);
+  });
+
+  test('the z= form is raw DEFLATE of the UTF-8 source, base64url, and inflates back', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 400 }), async (src) => {
+        const z = await deflateSource(src);
+        expect(z).toMatch(/^[A-Za-z0-9_-]*$/);
+        expect(inflateRawSync(Buffer.from(z, 'base64url')).toString('utf8')).toBe(src);
+        expect(await inflateSource(z)).toBe(src);
+        expect(parseFragment(makeFragment({ src, z, autorun: true })).z).toBe(z);
+      }),
+      { numRuns: 50 },
+    );
+    expect(await inflateSource('not-deflate')).toBeUndefined();
   });
 });
