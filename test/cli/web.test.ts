@@ -15,7 +15,7 @@ function start(args: readonly string[]): Promise<string> {
   child = spawn(process.execPath, [CLI_MAIN, 'web', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 60_000);
     child!.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
@@ -44,7 +44,7 @@ describe('typevisor web', () => {
     expect((await fetch(`${url}../package.json`)).status).toBe(404);
     expect((await fetch(`${url}secret`)).status).toBe(404);
     expect((await fetch(url, { method: 'POST' })).status).toBe(405);
-  });
+  }, 90_000);
 
   test('a bad port is one clear line', () => {
     const r = runCli(['web', '--port', '70000']);
