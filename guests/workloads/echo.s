@@ -13,7 +13,7 @@
 ; Start it on a daemon with a cable: typevisor vm start guests/workloads/echo.s --net-listen 7000
 
 CONNECTIONS = 0
-FILL        = 0                 ; 1: the rest of RAM holds data (written once at boot)
+FILL        = 1                 ; 1: the rest of RAM holds data (written once at boot), so a migration has memory to move
 NET_BASE    = 0xF0003000        ; TX +0, RX +4, STATUS +8, CTRL +12 (vm/devices/net.ts)
 
 _start:
