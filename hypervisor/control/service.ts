@@ -96,7 +96,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
             (reason, offset) => {
               // Migrated away: the client is told where, and from which byte to go on there.
               const moved = forwarding.where(p.name);
-              resolve({ reason, offset, ...(moved ? { movedTo: moved.to } : {}) });
+              resolve(moved ? { reason, movedTo: moved.to, offset } : { reason });
             },
             p.since,
           );
