@@ -98,7 +98,7 @@ export async function measureRelay(options: { trips: number; monitors: readonly 
       const dst = await client(b!.address);
       try {
         const info = await src.start({ name, kernel: 'echo.s', image, memSize: 4 * 1024 * 1024, share: 1, monitor, net: { mode: 'listen', address: '127.0.0.1:0' } });
-        const address = /listening on (\S+?):/.exec(info.net ?? '')![1]!;
+        const address = /listening on (\S+): /.exec(info.net ?? '')![1]!;
         const ok = { value: true };
         const conn = await open(address);
         progress(`net-relay: ${monitor}: round trips straight to the source…`);
@@ -110,7 +110,7 @@ export async function measureRelay(options: { trips: number; monitors: readonly 
         const relayed = await roundTrips(conn, options.trips, ok);
         conn.destroy();
         const there = (await dst.list()).find((v) => v.name === name);
-        const fresh = /listening on (\S+?):/.exec(there?.net ?? '')![1]!;
+        const fresh = /listening on (\S+): /.exec(there?.net ?? '')![1]!;
         // The guest takes the next peer once it has seen the first one close.
         let direct: LatencyStats | undefined;
         for (let tries = 0; direct === undefined; tries++) {
