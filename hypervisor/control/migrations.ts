@@ -49,7 +49,7 @@ export class MigrationDriver {
   /** VMs leaving: their connection events held since the switchover (net-plane.ts). */
   private readonly netHeld = new Map<string, Promise<void>>();
   /** VMs gone: their connections handed to a home agent (at the first sign the guest runs at the destination). */
-  private readonly netLeft = new Map<string, Promise<{ relayed: number; listen: string | undefined }>>();
+  private readonly netLeft = new Map<string, Promise<{ relayed: number; listen: string | undefined } | undefined>>();
 
   constructor(
     private readonly host: VmRegistry,
@@ -158,11 +158,11 @@ export class MigrationDriver {
   }
 
   /** Hand the VM's connections to a home agent relaying them to `peer` (once). */
-  private leaveNet(name: string, peer: string, token: string): Promise<{ relayed: number; listen: string | undefined }> {
+  private leaveNet(name: string, peer: string, token: string): Promise<{ relayed: number; listen: string | undefined } | undefined> {
     let left = this.netLeft.get(name);
     if (!left) {
       const held = this.netHeld.get(name) ?? Promise.resolve();
-      left = held.then(() => this.net?.handOff(name, peer, token) ?? { relayed: 0, listen: undefined });
+      left = held.then(() => this.net?.handOff(name, peer, token));
       left.catch((e: unknown) => this.log(`${name}: net: ${(e as Error).message}`));
       this.netLeft.set(name, left);
     }
@@ -185,10 +185,9 @@ export class MigrationDriver {
       case 'completed': {
         this.outgoing.delete(name);
         this.log(`${name}: migrated to ${peer}`);
-        if (this.net) {
-          const net = await this.leaveNet(name, peer, this.peerTokens.get(peer) ?? '').catch(() => ({ relayed: 0, listen: undefined }));
-          outcome = { ...outcome, report: { ...outcome.report, network: { relayedConnections: net.relayed, listen: net.listen ?? null } } };
-        }
+        // A VM with a network device: its connections go to a home agent, and the report says how many.
+        const net = this.net ? await this.leaveNet(name, peer, this.peerTokens.get(peer) ?? '').catch(() => undefined) : undefined;
+        if (net) outcome = { ...outcome, report: { ...outcome.report, network: { relayedConnections: net.relayed, listen: net.listen ?? null } } };
         this.netHeld.delete(name);
         this.netLeft.delete(name);
         await this.sendConsole(rec, peer); // before migrate answers: a console opened there next has the history

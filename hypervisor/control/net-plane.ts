@@ -28,9 +28,9 @@ export class NetPlane {
   ) {}
 
   /** Cable a VM (before it starts, so a listener that cannot bind refuses the start). */
-  async open(name: string, spec: NetSpec): Promise<VmNet> {
+  async open(name: string, spec: NetSpec, dial = true): Promise<VmNet> {
     this.drop(name);
-    const net = await VmNet.open(name, spec, () => this.guestOf(name), this.log);
+    const net = await VmNet.open(name, spec, () => this.guestOf(name), this.log, dial);
     this.nets.set(name, net);
     if (spec.mode === 'listen') this.log(`${name}: net: listening on ${net.address}`);
     return net;
@@ -79,9 +79,9 @@ export class NetPlane {
    * It runs at `to` now: its events, connection and listener go to a home
    * agent that relays them there. Resolves with the connections relayed.
    */
-  async handOff(name: string, to: string, token: string): Promise<{ relayed: number; listen: string | undefined }> {
+  async handOff(name: string, to: string, token: string): Promise<{ relayed: number; listen: string | undefined } | undefined> {
     const net = this.nets.get(name);
-    if (!net) return { relayed: 0, listen: undefined };
+    if (!net) return undefined;
     this.nets.delete(name);
     const out = net.handOff();
     this.agents.get(name)?.stopListening();
@@ -95,10 +95,14 @@ export class NetPlane {
 
   // ---- a VM arriving -----------------------------------------------------------------------
 
-  /** Cable an arriving VM as its source was; a connection may be on its way. */
+  /**
+   * Cable an arriving VM as its source was; a connection may be on its way.
+   * One that connected out does not connect again from here: its one
+   * connection is the source's, relayed.
+   */
   async arriving(name: string, spec: NetSpec | undefined): Promise<VmNet | undefined> {
     if (!spec) return undefined;
-    const net = await this.open(name, spec);
+    const net = await this.open(name, spec, spec.mode === 'listen');
     net.expectCarried();
     return net;
   }

@@ -70,8 +70,12 @@ export class VmNet {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Cable a VM as `spec` says: listening (bound before this resolves) or connecting (in the background). */
-  static async open(name: string, spec: NetSpec, guestOf: () => Guest | undefined, log: (line: string) => void): Promise<VmNet> {
+  /**
+   * Cable a VM as `spec` says: listening (bound before this resolves) or
+   * connecting (in the background; not at all without `dial`: a VM arriving
+   * by migration keeps the connection its source made, relayed).
+   */
+  static async open(name: string, spec: NetSpec, guestOf: () => Guest | undefined, log: (line: string) => void, dial = true): Promise<VmNet> {
     let addr;
     try {
       addr = parseAddress(spec.address, spec.mode === 'listen');
@@ -81,6 +85,7 @@ export class VmNet {
     }
     const net = new VmNet(name, spec.mode, formatAddress(addr), guestOf, log);
     if (spec.mode === 'connect') {
+      if (!dial) return net;
       const s = connect({ host: addr.host, port: addr.port });
       s.once('connect', () => net.take(s, true));
       s.once('error', (e: NodeJS.ErrnoException) => {
