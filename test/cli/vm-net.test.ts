@@ -142,7 +142,7 @@ describe('a connection open at the move survives it: every byte echoed once, in 
     const stats = await cli(['vm', 'stats', name, '--connect', b.address]);
     expect(stats.stdout).toMatch(/ {2}net {15}listening on 127\.0\.0\.1:\d+: 1 connection, 0 refused; [1-9]\d* bytes in/);
     await cli(['vm', 'stop', name, '--connect', b.address]);
-  });
+  }, 90_000);
 });
 
 describe('after the move', () => {
@@ -181,7 +181,7 @@ describe('after the move', () => {
     const stopped = await cli(['vm', 'stop', name, '--connect', a.address, '--follow']);
     expect(stopped.status).toBe(0);
     expect(stopped.stdout).toMatch(new RegExp(`^stopped ${name} after \\d+ instructions\n$`));
-  });
+  }, 90_000);
 });
 
 describe('a guest that connected out (--net-connect)', () => {
@@ -208,7 +208,7 @@ describe('a guest that connected out (--net-connect)', () => {
     peer.destroy();
     server.close();
     await cli(['vm', 'stop', name, '--connect', b.address]);
-  });
+  }, 60_000);
 });
 
 describe('a failed migration', () => {
@@ -233,5 +233,5 @@ describe('a failed migration', () => {
     expect(client.received.equals(client.sent)).toBe(true);
     client.end();
     await cli(['vm', 'stop', name, '--connect', a.address]);
-  });
+  }, 90_000);
 });
