@@ -189,7 +189,7 @@ export class NativeMonitor implements Monitor, VmHost {
     slot.feeder.closed = false; // a console can attach later
     if (c.image) slot.vm.boot(c.image);
     else slot.guest = new NativeGuest(slot.vm, this, true);
-    slot.paused = !c.image || c.paused === true;
+    slot.paused = slot.netFeeder.frozen = !c.image || c.paused === true;
     this.wake?.();
     return slot.vm;
   }
@@ -234,11 +234,15 @@ export class NativeMonitor implements Monitor, VmHost {
 
   /** Stop running a VM (between two of its instructions); idempotent. */
   pause(name: string): void {
-    this.slots[this.index(name)]!.paused = true;
+    const slot = this.slots[this.index(name)]!;
+    slot.paused = true;
+    slot.netFeeder.frozen = true; // its network events wait: a VM leaving takes them along
   }
 
   resume(name: string): void {
-    this.slots[this.index(name)]!.paused = false;
+    const slot = this.slots[this.index(name)]!;
+    slot.paused = false;
+    slot.netFeeder.frozen = false;
     this.wake?.();
   }
 

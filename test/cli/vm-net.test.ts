@@ -133,7 +133,8 @@ describe('a connection open at the move survives it: every byte echoed once, in 
 
     // The console, attached to the source, followed the VM and shows its whole output once.
     const want = `echo: ready\n${expectedConsole(client.sent)}`;
-    await waitFor('the console to show the end of the connection', () => console.stdout().length >= want.length, 30_000);
+    // On a timeout, what it did show is compared below (the difference is the diagnosis).
+    await waitFor('the console to show the end of the connection', () => console.stdout().length >= want.length, 30_000).catch(() => undefined);
     console.proc.kill('SIGTERM');
     const seen = await console.done;
     expect(seen.stdout).toBe(want);
