@@ -114,7 +114,9 @@ describe('a connection open at the move survives it: every byte echoed once, in 
   test.each(CASES)('%s, %s monitor', async (strategy, monitor) => {
     const name = `echo-${strategy}-${monitor}`;
     const address = await startEcho(a, name, monitor);
-    const console = startCli(['vm', 'console', name, '--connect', a.address, '--no-input'], { timeoutMs: 40_000 });
+    const console = startCli(['vm', 'console', name, '--connect', a.address, '--no-input'], { timeoutMs: 80_000 });
+    // Attached to the source before anything moves (a CLI takes a while to start on a busy machine).
+    await waitFor('the console to attach', () => console.stdout().startsWith('echo: ready\n'), 30_000);
     const client = await EchoClient.open(address);
     const sender = keepSending(client, traffic(strategy.length * 31 + monitor.length, 4000));
     await waitFor('some bytes echoed before the move', () => client.received.length > 200);
