@@ -107,11 +107,11 @@ Examples:
       writeOut(1, `stopped ${info.name} after ${info.instructions} instructions\n`);
     }));
 
-  connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>'))
-    .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`)));
+  connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>').option('--follow', FOLLOW_HELP))
+    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`)));
 
-  connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>'))
-    .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`)));
+  connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>').option('--follow', FOLLOW_HELP))
+    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`)));
 
   connectOptions(
     vm
