@@ -187,6 +187,40 @@ describe('after the move', () => {
   }, 90_000);
 });
 
+describe('a VM that moves on (A → B → C)', () => {
+  test('its connection is relayed along the chain, and the first address still reaches it', async () => {
+    const c = await spawnDaemon();
+    const name = 'echo-chain';
+    const address = await startEcho(a, name, 'hosted');
+    const client = await EchoClient.open(address);
+    const sender = keepSending(client, traffic(99, 4000));
+    await waitFor('some bytes echoed', () => client.received.length > 200);
+    expect((await cli(['migrate', name, '--connect', a.address, '--to', b.address])).status).toBe(0);
+    const atFirst = client.sent.length;
+    await waitFor('bytes after the first move', () => client.sent.length > atFirst + 300);
+    const second = await cli(['migrate', name, '--connect', b.address, '--to', c.address, '--strategy', 'post-copy', '--monitor', 'native']);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('\n  connections relayed    1\n');
+    const atSecond = client.sent.length;
+    await waitFor('bytes after the second move', () => client.sent.length > atSecond + 300);
+    await sender.stop();
+    await client.drained();
+    expect(client.received.equals(client.sent)).toBe(true);
+    client.end();
+    await waitFor('the peer to be gone at the end of the chain', async () => !(await cli(['vm', 'stats', name, '--connect', c.address])).stdout.includes('(1 open)'));
+    const late = await EchoClient.open(address);
+    late.send(Buffer.from('through two home agents\n'));
+    await late.drained();
+    expect(late.received.toString()).toBe('through two home agents\n');
+    late.end();
+    const followed = await cli(['vm', 'stats', name, '--connect', a.address, '--follow']);
+    const esc = (t: string): string => t.replace(/[.[\]]/g, '\\$&');
+    expect(followed.stderr).toMatch(new RegExp(`^${esc(`[${name} migrated to ${b.address}`)} \\d+ s ago: following it there\\]\n${esc(`[${name} migrated to ${c.address}`)} \\d+ s ago: following it there\\]\n$`));
+    expect(followed.stdout).toContain(`[${name}] running — migrated here from ${b.address}`);
+    await c.kill();
+  }, 90_000);
+});
+
 describe('a guest that connected out (--net-connect)', () => {
   test('its one connection is relayed after the move: the destination does not dial again', async () => {
     const accepted: Socket[] = [];
