@@ -53,6 +53,7 @@ export function formatVmStats(s: VmStatsInfo, c: ChalkInstance): string {
     `  instructions      ${s.instructions} (virtual time ${s.virtualTime})`,
     ...lines.slice(0, -1),
     `  console           ${s.consoleBytes} bytes written, ${s.consoleFollowers} following`,
+    ...(s.net ? [`  net               ${s.net}`] : []),
     `  dirty pages       ${s.dirtyPages}`,
     lines.at(-1)!,
   ].join('\n') + '\n';

@@ -28,6 +28,8 @@ export type Hosts = Readonly<Partial<Record<MonitorKind, VmHost>>>;
 
 export interface RegistryOptions {
   readonly log?: (line: string) => void;
+  /** A VM left this daemon's books (stopped, migrated away, discarded, lost): what else it held here goes. */
+  readonly onGone?: (name: string) => void;
 }
 
 export interface StartSpec {
@@ -37,6 +39,8 @@ export interface StartSpec {
   readonly memSize: number;
   readonly share: number;
   readonly monitor: MonitorKind;
+  /** Where its network device's bytes go (control/vm-net.ts). */
+  readonly netOutput?: (bytes: Uint8Array) => void;
 }
 
 /** What the control plane keeps for one VM. */
@@ -70,6 +74,7 @@ const DEST_ARRIVING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['set
 export class VmRegistry {
   private readonly records = new Map<string, VmRecord>();
   private readonly log: (line: string) => void;
+  private readonly onGone: (name: string) => void;
   private serving: Promise<void> | undefined;
 
   constructor(
@@ -77,6 +82,7 @@ export class VmRegistry {
     options: RegistryOptions = {},
   ) {
     this.log = options.log ?? (() => {});
+    this.onGone = options.onGone ?? (() => {});
     for (const host of Object.values(hosts)) host.onVmEnd = (name, outcome) => this.ended(name, outcome);
   }
 
@@ -122,7 +128,7 @@ export class VmRegistry {
     const host = this.hostFor(spec.monitor);
     const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
     try {
-      host.add({ name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
+      host.add({ name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b), ...(spec.netOutput ? { netOutput: spec.netOutput } : {}) });
     } catch (e) {
       if (e instanceof MonitorConfigError) throw new ControlError('no-room', e.message);
       if (e instanceof BootError) throw new ControlError('bad-image', e.message);
@@ -162,6 +168,7 @@ export class VmRegistry {
     if (rec.lifecycle !== 'lost') this.setLifecycle(rec, 'stopped');
     this.endConsole(rec, consoleReason);
     this.records.delete(name);
+    this.onGone(name);
   }
 
   async pause(name: string): Promise<VmInfo> {
@@ -204,6 +211,7 @@ export class VmRegistry {
     this.setLifecycle(rec, 'lost');
     rec.lost = reason;
     this.endConsole(rec, `lost: ${reason}`);
+    this.onGone(name);
     this.log(`${name}: LOST: ${reason}`);
   }
 
@@ -259,22 +267,26 @@ export class VmRegistry {
     };
   }
 
-  /** Follow a VM's console. `onEnd` is called once, with why, when it will say no more here. */
-  follow(name: string, history: boolean, onData: (b: Uint8Array) => void, onEnd: (reason: string) => void): () => void {
+  /**
+   * Follow a VM's console (`at`: each chunk's offset in all it ever wrote).
+   * History: what is kept, or from offset `since` on. `onEnd` is called once,
+   * with why and the offset reached, when it will say no more here.
+   */
+  follow(name: string, history: boolean, onData: (b: Uint8Array, at: number) => void, onEnd: (reason: string, offset: number) => void, since?: number): () => void {
     const rec = this.record(name);
-    if (history) {
-      const past = rec.console.contents();
-      if (past.length > 0) onData(past);
+    if (history || since !== undefined) {
+      const past = rec.console.since(since ?? 0);
+      if (past.bytes.length > 0) onData(past.bytes, past.at);
     }
     const ended = this.endedReason(rec);
     if (ended !== undefined) {
-      onEnd(ended);
+      onEnd(ended, rec.console.total);
       return () => {};
     }
     const unfollow = rec.console.follow(onData);
     const ender = (reason: string): void => {
       unfollow();
-      onEnd(reason);
+      onEnd(reason, rec.console.total);
     };
     rec.consoleEnders.add(ender);
     return () => {
@@ -364,7 +376,8 @@ export class VmRegistry {
     return { name, monitor, lifecycle: 'created', kernel, memSize, share, console: new ConsoleLog(), consoleEnders: new Set(), migration: undefined, note: undefined, lost: undefined, lastInstructions: 0, lastVirtualTime: 0 };
   }
 
-  private freeName(): string {
+  /** The name a VM started without one gets: vm1, vm2, … (the first free). */
+  freeName(): string {
     for (let i = 1; ; i++) if (!this.records.has(`vm${i}`)) return `vm${i}`;
   }
 }

@@ -13,6 +13,9 @@ import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
+import { NetPlane } from './net-plane.js';
+import { Forwarding } from './forwarding.js';
+import { servingHere } from './moved.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -38,7 +41,13 @@ export interface Service {
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? (() => {});
-  const host = new VmRegistry(options.hosts, { log });
+  // The registry tells the network side when a VM is gone; the network side finds VMs in the registry.
+  let net: NetPlane | undefined;
+  const host = new VmRegistry(options.hosts, { log, onGone: (name) => net?.drop(name) });
+  net = new NetPlane((name) => (host.has(name) ? host.guest(host.record(name)) : undefined), log, options.tls);
+  const plane = net;
+  const forwarding = new Forwarding();
+  const here = servingHere(host, forwarding);
   const daemon = await ControlDaemon.start(
     {
       listen: options.listen,
@@ -49,10 +58,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.tls ? { tls: options.tls } : {}),
     },
     (address, info): OpHandlers => {
-    const migrations = new MigrationDriver(host, address, log, options.tls);
+    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
     return {
       'daemon.info': () => info(),
-      'vm.start': (p) => {
+      'vm.start': async (p) => {
         let image;
         try {
           image = readImage(Buffer.from(p.image, 'base64'));
@@ -60,20 +69,36 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           if (e instanceof ImageError) throw new ControlError('bad-image', `${p.kernel}: ${e.message}`);
           throw e;
         }
-        return host.start({ ...(p.name !== undefined ? { name: p.name } : {}), kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' });
+        const name = p.name ?? host.freeName();
+        if (host.has(name)) return host.start({ name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' }); // refused: name taken
+        // Cabled before it starts: a listener that cannot bind refuses the start.
+        if (p.net) await plane.open(name, p.net);
+        try {
+          const info = host.start({ name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native', ...(p.net ? { netOutput: plane.sink(name) } : {}) });
+          forwarding.forget(name);
+          return withNet(info);
+        } catch (e) {
+          plane.drop(name);
+          throw e;
+        }
       },
-      'vm.list': () => ({ vms: host.list() }),
-      'vm.stats': (p) => host.stats(p.name),
-      'vm.stop': (p) => host.stop(p.name),
-      'vm.pause': (p) => host.pause(p.name),
-      'vm.resume': (p) => host.resume(p.name),
+      'vm.list': () => ({ vms: host.list().map(withNet) }),
+      'vm.stats': (p) => withNet(host.stats(here(p.name))),
+      'vm.stop': (p) => host.stop(here(p.name)),
+      'vm.pause': (p) => host.pause(here(p.name)),
+      'vm.resume': (p) => host.resume(here(p.name)),
       'vm.console': (p, ctx) =>
         new Promise((resolve) => {
           const unfollow = host.follow(
-            p.name,
+            here(p.name),
             p.history,
-            (bytes) => ctx.emit({ kind: 'console', data: Buffer.from(bytes).toString('base64') }),
-            (reason) => resolve({ reason }),
+            (bytes, at) => ctx.emit({ kind: 'console', data: Buffer.from(bytes).toString('base64'), at }),
+            (reason, offset) => {
+              // Migrated away: the client is told where, and from which byte to go on there.
+              const moved = forwarding.where(p.name);
+              resolve(moved ? { reason, movedTo: moved.to, offset } : { reason });
+            },
+            p.since,
           );
           ctx.onCancel(() => {
             unfollow();
@@ -81,7 +106,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           });
         }),
       'vm.input': (p) => {
-        host.input(p.name, p.data === null ? null : Buffer.from(p.data, 'base64'));
+        host.input(here(p.name), p.data === null ? null : Buffer.from(p.data, 'base64'));
         return {};
       },
       migrate: (p, ctx) => migrations.migrate(p, ctx),
@@ -89,7 +114,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
       'migration.abandon': (p) => migrations.abandon(p),
       'migration.finish': (p) => migrations.finish(p),
+      'vm.net.attach': (p, ctx) => {
+        const take = plane.attach(p);
+        if (p.socket === 'none') {
+          take(undefined);
+          return {};
+        }
+        ctx.handOver();
+        ctx.after(() => take(ctx.socket));
+        return {};
+      },
     };
+    function withNet<T extends { readonly name: string }>(info: T): T {
+      const d = plane.describe(info.name);
+      return d ? { ...info, net: d } : info;
+    }
   });
   // The first migration's switchover would otherwise run cold, inside a guest's downtime.
   warmUpSwitchover();
@@ -102,6 +141,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     done,
     close: () => (closing ??= (async () => {
       await daemon.close();
+      plane.close();
       await host.close();
     })()),
   };

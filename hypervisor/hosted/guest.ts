@@ -18,7 +18,7 @@ import { BootError, loadImageIntoRam } from '../../vm/bare.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import { PhysicalMemory } from '../../vm/memory.js';
 import type { Tier } from '../../vm/machine.js';
-import type { Guest, RunState } from '../core/host.js';
+import type { Guest, NetEvent, RunState } from '../core/host.js';
 import { pageView } from '../core/host.js';
 import type { VmOutcome } from '../core/monitor-run.js';
 import { VmStats } from '../core/stats.js';
@@ -34,6 +34,8 @@ export interface HostedGuestConfig {
   readonly image?: Image;
   readonly paused?: boolean;
   readonly output?: (bytes: Uint8Array) => void;
+  /** What its network device transmits. */
+  readonly netOutput?: (bytes: Uint8Array) => void;
   readonly shadowPages: number;
   readonly slice: number;
   readonly tier: Tier | undefined;
@@ -74,6 +76,7 @@ export class HostedGuest implements Guest {
   private readonly missingBits: Uint8Array;
   private missingPages: number;
   private sink: ((bytes: Uint8Array) => void) | undefined;
+  private netSink: ((bytes: Uint8Array) => void) | undefined;
   private readonly onEnd: (outcome: VmOutcome) => void;
   private ended: VmOutcome | undefined;
   /** The vCPU no longer answers (removed, crashed). */
@@ -92,6 +95,7 @@ export class HostedGuest implements Guest {
     this.memSize = c.memSize;
     this.pages = c.memSize >>> PAGE_SHIFT;
     this.sink = c.output;
+    this.netSink = c.netOutput;
     this.onEnd = c.onEnd;
     const shadowBytes = c.shadowPages * PAGE_SIZE;
     const ram = new SharedArrayBuffer(shadowBytes + c.memSize);
@@ -120,7 +124,8 @@ export class HostedGuest implements Guest {
       // On a host a console can attach at any time: waiting for input is not being stuck.
       consoleOpen: true,
       diskSectors: 0,
-      net: false,
+      // Its network device has a host end (the daemon's, control/vm-net.ts), cabled or not.
+      net: true,
       host: { paused: this.pausedFlag, status: this.status.buffer, missing },
     };
     this.thread = c.thread;
@@ -197,6 +202,20 @@ export class HostedGuest implements Guest {
 
   setOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
     this.sink = sink;
+  }
+
+  netEvent(e: NetEvent): void {
+    if (e.kind === 'data') this.post({ kind: 'net-data', bytes: e.bytes.slice() });
+    else if (e.kind === 'connected') this.post({ kind: 'net-connected' });
+    else this.post({ kind: 'net-closed', final: false });
+  }
+
+  takeNetPending(): Promise<NetEvent[]> {
+    return this.request((id) => ({ kind: 'net-take', id }), (r) => [...(r.netEvents ?? [])]);
+  }
+
+  setNetOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
+    this.netSink = sink;
   }
 
   startDirtyLog(): Promise<void> {
@@ -306,6 +325,7 @@ export class HostedGuest implements Guest {
     switch (m.kind) {
       case 'output':
         if (m.console) this.sink?.(m.console);
+        if (m.net) this.netSink?.(m.net);
         break;
       case 'reply': {
         const w = this.waiting.get(m.id);
@@ -332,7 +352,7 @@ export class HostedGuest implements Guest {
         this.lose(`the vCPU thread failed: ${m.message}`);
         break;
       default:
-        break; // disk and network requests: no such devices on a host yet
+        break; // disk requests: no such device on a host yet
     }
   }
 
