@@ -20,6 +20,7 @@
  * the source daemon is gone, the destination is told (`migration.abandon`)
  * and keeps the guest only if it already has every page.
  */
+import { describeDisk } from './vm-disks.js';
 import type { Socket } from 'node:net';
 import { formatAddress, parseAddress, AddressError, type Address } from './address.js';
 import { ControlClient } from './client.js';
@@ -68,6 +69,9 @@ export class MigrationDriver {
     const state = this.host.stateOf(rec);
     if (rec.migration) throw new ControlError('bad-state', `${p.name} is already migrating (${rec.migration.phase} to ${rec.migration.peer})`);
     if (state !== 'running' && state !== 'paused') throw new ControlError('bad-state', `${p.name} is ${state}: only a running or paused VM can migrate`);
+    // Its disk would not go with it (the engine moves memory and CPU state only): refuse rather than lose it.
+    const disk = this.host.disks?.info(p.name);
+    if (disk) throw new ControlError('bad-state', `${p.name} has a disk (${describeDisk(disk)}), and a migration does not move disks yet: the guest would lose it. Stop it instead (a volume keeps its data) and start it where you want it`);
 
     ctx.emit({ kind: 'status', message: `connecting to ${peer}` });
     const socket = await this.openChannel(to, p.toToken, {

@@ -8,7 +8,7 @@ import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 
-type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | readonly string[];
+type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'disk?' | readonly string[];
 
 /**
  * The largest CPU share a VM may have. A native VM's turn is `slice × share`
@@ -32,7 +32,7 @@ const MIGRATE_OPTION_RULES: { readonly [K in keyof Required<MigrateRequestOption
 
 const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule } } = {
   'daemon.info': {},
-  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'memSize', share: 'share', monitor: [...MONITORS, '?'] },
+  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'memSize', share: 'share', monitor: [...MONITORS, '?'], disk: 'disk?' },
   'vm.list': {},
   'vm.stats': { name: 'name' },
   'vm.stop': { name: 'name' },
@@ -45,6 +45,11 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool' },
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?' },
+  'volume.create': { name: 'name', size: 'count', from: 'bytes?' },
+  'volume.list': {},
+  'volume.rm': { name: 'name' },
+  'volume.attach': { name: 'name', vm: 'name' },
+  'volume.detach': { name: 'name' },
 };
 
 /** Why the request's parameters are unacceptable, or undefined when they are fine. */
@@ -84,6 +89,8 @@ function check(v: unknown, rule: Rule): string | undefined {
       return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number ≥ 0';
     case 'bool':
       return typeof v === 'boolean' ? undefined : 'must be true or false';
+    case 'disk':
+      return checkDisk(v);
     case 'bytes':
       return v === null || (typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v)) ? undefined : 'must be base64 or null';
     default:
@@ -92,3 +99,21 @@ function check(v: unknown, rule: Rule): string | undefined {
 }
 
 export const VM_NAME_RULE = NAME;
+
+/** A vm.start disk request (vm-disks.ts DiskRequest): exactly one kind, its one field. */
+function checkDisk(v: unknown): string | undefined {
+  const want = 'must be {kind:"file",path}, {kind:"volume",name} or {kind:"scratch",size}';
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return want;
+  const d = v as Record<string, unknown>;
+  const only = (keys: readonly string[]): boolean => Object.keys(d).every((k) => keys.includes(k));
+  switch (d['kind']) {
+    case 'file':
+      return only(['kind', 'path']) && typeof d['path'] === 'string' && d['path'].startsWith('/') ? undefined : 'file: path must be an absolute path (and nothing else)';
+    case 'volume':
+      return only(['kind', 'name']) && typeof d['name'] === 'string' && NAME.test(d['name']) ? undefined : 'volume: name must be a volume name (and nothing else)';
+    case 'scratch':
+      return only(['kind', 'size']) && Number.isSafeInteger(d['size']) && (d['size'] as number) > 0 ? undefined : 'scratch: size must be a positive whole number of bytes (and nothing else)';
+    default:
+      return want;
+  }
+}

@@ -18,6 +18,8 @@
  * daemon; after its ok response both ends stop reading lines and the socket
  * carries the migration engine's binary frames instead.
  */
+import type { DiskInfo, DiskRequest } from './vm-disks.js';
+import type { DamagedVolume, Volume } from './volume-store.js';
 import type { MonitorKind } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmStatsRecord } from '../core/stats.js';
@@ -102,6 +104,8 @@ export interface VmInfo {
   /** Why it is paused, off, failed or lost. */
   readonly reason?: string;
   readonly migration?: VmMigrationInfo;
+  /** Its disk and what it is bound to (none: no disk). */
+  readonly disk?: DiskInfo;
 }
 
 export interface VmStatsInfo extends VmInfo {
@@ -186,7 +190,7 @@ export interface FinishParams {
 export interface Ops {
   'daemon.info': { params: Record<string, never>; result: DaemonInfo };
   'vm.start': {
-    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number; readonly monitor?: MonitorKind };
+    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number; readonly monitor?: MonitorKind; readonly disk?: DiskRequest };
     result: VmInfo;
   };
   'vm.list': { params: Record<string, never>; result: { readonly vms: readonly VmInfo[] } };
@@ -204,6 +208,14 @@ export interface Ops {
   'migration.incoming': { params: IncomingParams; result: Record<string, never> };
   'migration.abandon': { params: AbandonParams; result: VmInfo };
   'migration.finish': { params: FinishParams; result: Record<string, never> };
+  /** A new volume of `size` bytes; its first bytes from `from` (base64) when given. */
+  'volume.create': { params: { readonly name: string; readonly size: number; readonly from?: string }; result: Volume };
+  'volume.list': { params: Record<string, never>; result: { readonly volumes: readonly Volume[]; readonly damaged: readonly DamagedVolume[] } };
+  'volume.rm': { params: { readonly name: string }; result: Volume };
+  /** Attach a volume to a VM of this daemon that has no disk (hot: see volume-store.ts). */
+  'volume.attach': { params: { readonly name: string; readonly vm: string }; result: VmInfo };
+  /** Detach a volume from its VM (which must not be running). */
+  'volume.detach': { params: { readonly name: string }; result: Volume };
 }
 
 export type OpName = keyof Ops;
@@ -226,6 +238,9 @@ export type ErrorCode =
   | 'bad-state'
   | 'bad-image'
   | 'no-room'
+  | 'no-such-volume'
+  /** A volume's metadata is damaged (the message names the file and the field). */
+  | 'bad-volume'
   | 'unreachable'
   | 'internal';
 
@@ -259,6 +274,7 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
   'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish',
+  'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -13,6 +13,10 @@ import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
+import { isLoopback } from './address.js';
+import { defaultStateDir, StateDir } from './state-dir.js';
+import { VolumeStore } from './volume-store.js';
+import { VmDisks } from './vm-disks.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -26,6 +30,8 @@ export interface ServiceOptions {
   readonly maxUnauthenticated?: number;
   /** Require TLS; migrations to other daemons then use it too, with these credentials. */
   readonly tls?: ServerTls;
+  /** Where volumes and transient disks live (state-dir.ts; default defaultStateDir()). */
+  readonly stateDir?: string;
 }
 
 export interface Service {
@@ -38,7 +44,11 @@ export interface Service {
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? (() => {});
-  const host = new VmRegistry(options.hosts, { log });
+  // The address is known only once listening; the lock is taken later still (state-dir.ts).
+  let listening = '';
+  const stateDir = new StateDir(options.stateDir ?? defaultStateDir(), () => listening, log);
+  const volumes = new VolumeStore(stateDir);
+  const host = new VmRegistry(options.hosts, { log, disks: new VmDisks(stateDir, volumes) });
   const daemon = await ControlDaemon.start(
     {
       listen: options.listen,
@@ -60,7 +70,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           if (e instanceof ImageError) throw new ControlError('bad-image', `${p.kernel}: ${e.message}`);
           throw e;
         }
-        return host.start({ ...(p.name !== undefined ? { name: p.name } : {}), kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' });
+        if (p.disk?.kind === 'file' && !isLoopback(options.listen.host)) {
+          throw new ControlError('bad-request', `this daemon listens on ${options.listen.host}, which other machines can reach: it opens no file a client names (use --volume or --scratch)`);
+        }
+        return host.start({ ...(p.name !== undefined ? { name: p.name } : {}), kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native', ...(p.disk ? { disk: p.disk } : {}) });
       },
       'vm.list': () => ({ vms: host.list() }),
       'vm.stats': (p) => host.stats(p.name),
@@ -89,10 +102,29 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
       'migration.abandon': (p) => migrations.abandon(p),
       'migration.finish': (p) => migrations.finish(p),
+      'volume.create': (p) => {
+        const v = volumes.create(p.name, p.size, p.from ? Buffer.from(p.from, 'base64') : undefined);
+        log(`volume ${v.name}: created (${v.size} bytes)`);
+        return v;
+      },
+      'volume.list': () => volumes.list(),
+      'volume.rm': (p) => {
+        const v = volumes.remove(p.name);
+        log(`volume ${v.name}: removed`);
+        return v;
+      },
+      'volume.attach': (p) => host.attachDisk(p.vm, { kind: 'volume', name: p.name }),
+      'volume.detach': (p) => {
+        const v = volumes.get(p.name);
+        if (v.attachedTo === null) throw new ControlError('bad-state', `volume ${p.name} is not attached to a VM`);
+        host.detachDisk(v.attachedTo);
+        return volumes.get(p.name);
+      },
     };
   });
   // The first migration's switchover would otherwise run cold, inside a guest's downtime.
   warmUpSwitchover();
+  listening = daemon.address;
   const done = host.serve();
   log(`listening on ${daemon.address}`);
   let closing: Promise<void> | undefined;
@@ -103,6 +135,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     close: () => (closing ??= (async () => {
       await daemon.close();
       await host.close();
+      stateDir.release();
     })()),
   };
 }

@@ -18,6 +18,7 @@ import { BootError, loadImageIntoRam } from '../../vm/bare.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import { PhysicalMemory } from '../../vm/memory.js';
 import type { Tier } from '../../vm/machine.js';
+import type { DiskBackend } from '../../vm/devices/disk.js';
 import type { Guest, RunState } from '../core/host.js';
 import { pageView } from '../core/host.js';
 import type { VmOutcome } from '../core/monitor-run.js';
@@ -34,6 +35,8 @@ export interface HostedGuestConfig {
   readonly image?: Image;
   readonly paused?: boolean;
   readonly output?: (bytes: Uint8Array) => void;
+  /** Its disk: the vCPU's requests are served from it here, on the main thread. */
+  readonly disk?: DiskBackend;
   readonly shadowPages: number;
   readonly slice: number;
   readonly tier: Tier | undefined;
@@ -75,6 +78,7 @@ export class HostedGuest implements Guest {
   private missingPages: number;
   private sink: ((bytes: Uint8Array) => void) | undefined;
   private readonly onEnd: (outcome: VmOutcome) => void;
+  private disk: DiskBackend | undefined;
   private ended: VmOutcome | undefined;
   /** The vCPU no longer answers (removed, crashed). */
   private gone: string | undefined;
@@ -93,6 +97,7 @@ export class HostedGuest implements Guest {
     this.pages = c.memSize >>> PAGE_SHIFT;
     this.sink = c.output;
     this.onEnd = c.onEnd;
+    this.disk = c.disk;
     const shadowBytes = c.shadowPages * PAGE_SIZE;
     const ram = new SharedArrayBuffer(shadowBytes + c.memSize);
     this.ram = new Uint8Array(ram, shadowBytes, c.memSize);
@@ -119,7 +124,7 @@ export class HostedGuest implements Guest {
       trace: false,
       // On a host a console can attach at any time: waiting for input is not being stuck.
       consoleOpen: true,
-      diskSectors: 0,
+      diskSectors: c.disk?.sectors ?? 0,
       net: false,
       host: { paused: this.pausedFlag, status: this.status.buffer, missing },
     };
@@ -197,6 +202,12 @@ export class HostedGuest implements Guest {
 
   setOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
     this.sink = sink;
+  }
+
+  /** Requests the vCPU made of the old disk are answered from the new one (none: an error), in order. */
+  setDisk(disk: DiskBackend | undefined): void {
+    this.disk = disk;
+    this.post({ kind: 'disk-attach', sectors: disk?.sectors ?? 0 });
   }
 
   startDirtyLog(): Promise<void> {
@@ -287,10 +298,10 @@ export class HostedGuest implements Guest {
   }
 
   /** A message for the vCPU, and the doorbell so a sleeping vCPU wakes for it. */
-  private post(m: ToVcpu): void {
+  private post(m: ToVcpu, transfer: ArrayBuffer[] = []): void {
     if (this.gone !== undefined) return;
     this.flushWritten();
-    this.channel.port1.postMessage(m);
+    this.channel.port1.postMessage(m, transfer);
     this.bell.ring();
   }
 
@@ -331,8 +342,34 @@ export class HostedGuest implements Guest {
         this.end({ kind: 'failed', reason: `the vCPU thread failed: ${m.message}` });
         this.lose(`the vCPU thread failed: ${m.message}`);
         break;
+      case 'disk-read':
+      case 'disk-write':
+        this.serveDisk(m);
+        break;
       default:
-        break; // disk and network requests: no such devices on a host yet
+        break; // network requests: no such device on a host yet
+    }
+  }
+
+  /**
+   * A disk request from the vCPU, answered when the backend completes it
+   * (a file disk: at once, the bytes on the file). A request arriving after
+   * remove() is dropped: the caller may have closed the backend already.
+   */
+  private serveDisk(m: Extract<FromVcpu, { kind: 'disk-read' | 'disk-write' }>): void {
+    if (this.gone !== undefined) return;
+    const answer = (error: Error | null, data?: Uint8Array): void => {
+      if (error) return this.post({ kind: 'disk-done', id: m.id, error: error.message });
+      const own = data !== undefined && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+      this.post({ kind: 'disk-done', id: m.id, error: null, ...(data ? { data } : {}) }, own ? [data.buffer as ArrayBuffer] : []);
+    };
+    const disk = this.disk;
+    if (!disk) return answer(new Error('no disk'));
+    try {
+      if (m.kind === 'disk-read') disk.read(m.sector, m.count, answer);
+      else disk.write(m.sector, m.data, answer);
+    } catch (e) {
+      answer(e instanceof Error ? e : new Error(String(e)));
     }
   }
 

@@ -96,6 +96,7 @@ export class HostedHost implements VmHost {
       ...(c.image ? { image: c.image } : {}),
       ...(c.paused !== undefined ? { paused: c.paused } : {}),
       ...(c.output ? { output: c.output } : {}),
+      ...(c.disk ? { disk: c.disk } : {}),
       shadowPages: this.shadowPages,
       slice: o.slice ?? HOSTED_SLICE,
       tier: o.tier,

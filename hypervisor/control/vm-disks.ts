@@ -1,0 +1,137 @@
+/**
+ * The disk each VM of a daemon has, and what it is bound to — the resource
+ * binding a snapshot or a migration has to honour:
+ *
+ *   file       a host file the client named (`vm start --disk FILE`), bound
+ *              by identifier (its path); the daemon only opens it
+ *   volume     a volume of this daemon (`--volume NAME`), bound by identifier
+ *              (name and generation); it outlives the VM (volume-store.ts)
+ *   transient  instance storage (`--scratch SIZE`): a sparse file created for
+ *              the VM in the state directory, deleted when the VM is stopped;
+ *              bound by value (its bytes are the VM's and nobody else's)
+ *
+ * The disk is a FileDisk (synchronous I/O): a write is answered once its
+ * bytes are on the file, fdatasync'd for a volume or a file (it outlives the
+ * VM, so a write the guest saw complete must survive a crash of the daemon),
+ * not for a transient disk (it dies with the VM anyway). The monitors serve
+ * the guest's requests from it (core's GuestConfig.disk).
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
+import { FileDisk } from '../../vm/devices/file-disk.js';
+import { ControlError } from './control-error.js';
+import type { StateDir } from './state-dir.js';
+import type { VolumeStore } from './volume-store.js';
+
+/** What a client asks for. */
+export type DiskRequest =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'volume'; readonly name: string }
+  | { readonly kind: 'scratch'; readonly size: number };
+
+/** What a VM's disk is, as vm list / vm stats (and a snapshot) see it. */
+export type DiskInfo =
+  | { readonly kind: 'file'; readonly path: string; readonly sectors: number }
+  | { readonly kind: 'volume'; readonly name: string; readonly generation: number; readonly sectors: number }
+  | { readonly kind: 'transient'; readonly path: string; readonly sectors: number };
+
+interface Bound {
+  readonly info: DiskInfo;
+  readonly backend: FileDisk;
+}
+
+/** The largest transient disk (a sparse file: only what the guest writes takes room). */
+export const SCRATCH_MAX_SIZE = 1024 ** 3;
+
+export class VmDisks {
+  private readonly bound = new Map<string, Bound>();
+
+  constructor(
+    private readonly dir: StateDir,
+    private readonly volumes: VolumeStore,
+  ) {}
+
+  /** Open the disk a VM asked for; release(vm) gives it back. Throws ControlError. */
+  open(vm: string, req: DiskRequest): { backend: DiskBackend; info: DiskInfo } {
+    if (this.bound.has(vm)) throw new ControlError('bad-state', `${vm} has a disk already (${describeDisk(this.bound.get(vm)!.info)})`);
+    const b = this.bind(vm, req);
+    this.bound.set(vm, b);
+    return { backend: b.backend, info: b.info };
+  }
+
+  info(vm: string): DiskInfo | undefined {
+    return this.bound.get(vm)?.info;
+  }
+
+  /** The VM is gone: close its disk; a volume is free again, a transient disk deleted. */
+  release(vm: string): void {
+    const b = this.bound.get(vm);
+    if (!b) return;
+    this.bound.delete(vm);
+    b.backend.close();
+    if (b.info.kind === 'volume') this.volumes.detach(b.info.name, vm);
+    if (b.info.kind === 'transient') rmSync(b.info.path, { force: true });
+  }
+
+  /** Release every disk (the daemon is closing). */
+  releaseAll(): void {
+    for (const vm of [...this.bound.keys()]) this.release(vm);
+  }
+
+  private bind(vm: string, req: DiskRequest): Bound {
+    switch (req.kind) {
+      case 'file': {
+        const backend = openFile(req.path, () => new FileDisk(req.path, { durable: true }));
+        return { backend, info: { kind: 'file', path: req.path, sectors: backend.sectors } };
+      }
+      case 'volume': {
+        const v = this.volumes.attach(req.name, vm);
+        try {
+          const backend = openFile(this.volumes.diskPath(req.name), () => new FileDisk(this.volumes.diskPath(req.name), { durable: true }));
+          return { backend, info: { kind: 'volume', name: v.name, generation: v.generation, sectors: backend.sectors } };
+        } catch (e) {
+          this.volumes.detach(req.name, vm);
+          throw e;
+        }
+      }
+      case 'scratch': {
+        if (!Number.isSafeInteger(req.size) || req.size < SECTOR_SIZE || req.size % SECTOR_SIZE !== 0 || req.size > SCRATCH_MAX_SIZE) {
+          throw new ControlError('bad-request', `a transient disk must be a multiple of ${SECTOR_SIZE} bytes from ${SECTOR_SIZE} to ${SCRATCH_MAX_SIZE / 1024 ** 3} GiB`);
+        }
+        this.dir.acquire();
+        const path = join(this.dir.scratch, `${vm}.${randomBytes(4).toString('hex')}.disk`);
+        const backend = openFile(path, () => new FileDisk(path, { createSize: req.size }));
+        return { backend, info: { kind: 'transient', path, sectors: backend.sectors } };
+      }
+    }
+  }
+}
+
+function openFile(path: string, open: () => FileDisk): FileDisk {
+  let d: FileDisk;
+  try {
+    d = open();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ControlError('bad-request', `cannot open disk ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+  }
+  if (d.sectors === 0) {
+    d.close();
+    throw new ControlError('bad-request', `disk ${path} is smaller than one sector (${SECTOR_SIZE} bytes)`);
+  }
+  return d;
+}
+
+/** A disk in a few words: "volume data (generation 3, 128 sectors)". */
+export function describeDisk(d: DiskInfo): string {
+  switch (d.kind) {
+    case 'file':
+      return `file ${d.path} (${d.sectors} sectors)`;
+    case 'volume':
+      return `volume ${d.name} (generation ${d.generation}, ${d.sectors} sectors)`;
+    case 'transient':
+      return `transient (${d.sectors} sectors, deleted when the VM stops)`;
+  }
+}
