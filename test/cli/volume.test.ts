@@ -30,14 +30,17 @@ import { cleanup, cli, clientFor, spawnDaemon, waitFor, type Daemon } from '../h
 const temp = mkdtempSync(join(tmpdir(), 'tv-volume-'));
 const POEM = join(REPO_ROOT, 'test', 'fixtures', 'fs', 'text', 'poem.txt');
 const poem = readFileSync(POEM, 'utf8');
-const WRITER = join(REPO_ROOT, 'guests', 'workloads', 'disk-writer.s');
 
-/** The disk writer with other parameters (a copy beside workload.inc, which it includes). */
-function diskWriter(label: string, params: Readonly<Record<string, number>>): string {
-  let text = readFileSync(WRITER, 'utf8');
+const WORKLOADS = join(REPO_ROOT, 'guests', 'workloads');
+const WRITER = join(WORKLOADS, 'disk-writer.s');
+const CHECK = join(WORKLOADS, 'disk-check.s');
+
+/** The disk writer (or its check) with other parameters, in the temp dir: its includes by absolute path. */
+function diskWriter(label: string, params: Readonly<Record<string, number>>, file = WRITER): string {
+  let text = readFileSync(file, 'utf8');
   for (const [k, v] of Object.entries(params)) text = text.replace(new RegExp(`^${k}( *)= *\\d+`, 'm'), `${k}$1= ${v}`);
   const path = join(temp, `${label}.s`);
-  writeFileSync(path, text.replace('.include "workload.inc"', `.include "${join(REPO_ROOT, 'guests', 'workloads', 'workload.inc')}"`));
+  writeFileSync(path, text.replace(/^\.include "([^"]+)"/m, (_, inc: string) => `.include "${join(WORKLOADS, inc)}"`));
   return path;
 }
 
@@ -198,7 +201,7 @@ describe('the daemon and its state directory', () => {
     expect(readFileSync(join(dir, 'daemon.lock'), 'utf8')).toContain(`"pid":${three.proc.pid}`);
     expect(existsSync(join(dir, 'scratch')) && readFileSync(join(dir, 'volumes', 'keep.json'), 'utf8')).toContain('"attachedTo":null');
     // What k wrote is there for the next VM: the disk writer's check only.
-    await on(three, 'vm', 'start', diskWriter('dr-keep', { BLOCKS: 8, MODE: 1 }), '--name', 'k2', '--mem', '2M', '--volume', 'keep', '--monitor', 'hosted');
+    await on(three, 'vm', 'start', diskWriter('dr-keep', { BLOCKS: 8 }, CHECK), '--name', 'k2', '--mem', '2M', '--volume', 'keep', '--monitor', 'hosted');
     await waitFor('k2 to power off', async () => (await info('k2', three)).state === 'off', 30_000);
     expect((await info('k2', three)).status).toBe(0);
     expect((await on(three, 'vm', 'console', 'k2', '--no-input')).stdout).toContain('read back 8 blocks, checksum ');
