@@ -12,9 +12,12 @@
 ; Exit status: 0 all blocks as written; 1 no disk; 2 the disk is too small;
 ; 3 a device error; 4 a block read back differs from the pattern.
 ;
-; The block device (vm/devices/disk.ts) is driven by polling its STATUS, with
-; interrupts off: no trap handler to get wrong, and the same code serves a
-; disk that completes at once (native) and one that completes later (hosted).
+; The block device (vm/devices/disk.ts) is driven with interrupts off
+; (status.IE 0: no trap handler to get wrong) but its line enabled in `ie`:
+; while a command is busy the guest waits in wfi, which ends when the line is
+; raised. A disk that completes at once (native) never makes it wait; one
+; that completes later (hosted) lets the vCPU sleep until the answer comes,
+; where spinning on STATUS would burn the rest of its slice per command.
 
 BLOCKS      = 64                ; blocks to write
 SECTORS     = 8                 ; sectors per block (one DMA command each; at most 128)
