@@ -117,7 +117,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'volume.detach': (p) => {
         const v = volumes.get(p.name);
         if (v.attachedTo === null) throw new ControlError('bad-state', `volume ${p.name} is not attached to a VM`);
-        host.detachDisk(v.attachedTo);
+        if (host.has(v.attachedTo)) host.detachDisk(v.attachedTo);
+        else volumes.detach(p.name, v.attachedTo); // its VM is gone: only the mark is left to clear
         return volumes.get(p.name);
       },
     };

@@ -17,8 +17,8 @@
  * the guest's requests from it (core's GuestConfig.disk).
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync, rmSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';
 import { ControlError } from './control-error.js';
@@ -80,9 +80,32 @@ export class VmDisks {
     for (const vm of [...this.bound.keys()]) this.release(vm);
   }
 
+  /**
+   * A disk file no other VM here has open and that is not the daemon's own:
+   * two guests writing one file would each corrupt the other's file system,
+   * and a volume's or a transient disk's file is reached through --volume or
+   * not at all.
+   */
+  private checkFree(path: string): void {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      return; // opening it will say what is wrong
+    }
+    const state = safeRealpath(this.dir.path);
+    if (state !== undefined && (real === state || real.startsWith(state + sep))) {
+      throw new ControlError('bad-request', `${path} is in this daemon's state directory: give a volume with --volume NAME`);
+    }
+    for (const [other, b] of this.bound) {
+      if (b.info.kind === 'file' && safeRealpath(b.info.path) === real) throw new ControlError('bad-state', `disk ${path} is open already as ${other}'s disk; two VMs writing one disk would corrupt it`);
+    }
+  }
+
   private bind(vm: string, req: DiskRequest): Bound {
     switch (req.kind) {
       case 'file': {
+        this.checkFree(req.path);
         const backend = openFile(req.path, () => new FileDisk(req.path, { durable: true }));
         return { backend, info: { kind: 'file', path: req.path, sectors: backend.sectors } };
       }
@@ -106,6 +129,14 @@ export class VmDisks {
         return { backend, info: { kind: 'transient', path, sectors: backend.sectors } };
       }
     }
+  }
+}
+
+function safeRealpath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }
 

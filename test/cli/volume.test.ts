@@ -146,6 +146,8 @@ describe('transient disks and disk files', () => {
     const s = await cli(['vm', 'start', diskWriter('dw-file', { BLOCKS: 8, SPIN: 0 }), '--name', 'filed', '--mem', '2M', '--disk', relative(REPO_ROOT, file), '--connect', d.address]);
     expect(s.stdout).toContain(`file ${file} (128 sectors)`);
     expect((await poweredOff('filed')).status).toBe(0);
+    const shared = await tv('vm', 'start', WRITER, '--name', 'second', '--disk', file);
+    expect(shared.stderr).toBe(`error: disk ${file} is open already as filed's disk; two VMs writing one disk would corrupt it\n`);
     await tv('vm', 'stop', 'filed');
     const bytes = readFileSync(file);
     expect(bytes.readUInt32LE(0)).toBe(7); // block 0, word 0: 0 * 2654435761 + SEED
@@ -153,6 +155,10 @@ describe('transient disks and disk files', () => {
 
     const none = await tv('vm', 'start', WRITER, '--disk', join(temp, 'absent.disk'));
     expect(none.stderr).toBe(`error: cannot open disk ${join(temp, 'absent.disk')}: no such file\n`);
+    await tv('volume', 'create', 'inside', '--size', '8K');
+    const inside = await tv('vm', 'start', WRITER, '--disk', join(stateDir, 'volumes', 'inside.disk'));
+    expect(inside.stderr).toBe(`error: ${join(stateDir, 'volumes', 'inside.disk')} is in this daemon's state directory: give a volume with --volume NAME\n`);
+    await tv('volume', 'rm', 'inside');
     const two = await tv('vm', 'start', WRITER, '--disk', file, '--scratch', '1M');
     expect(two.stderr).toBe('error: a VM has one disk: give one of --disk, --volume and --scratch\n');
   });
