@@ -25,5 +25,6 @@ SPIN        = 1000              ; delay loop iterations between two writes
 SEED        = 7                 ; changes every word of the pattern
 MODE        = 0                 ; 0: write, then check; 1: only check
 PRINT_EVERY = 16                ; a line every so many blocks
+WAIT        = 0                 ; 1: without a disk, wait for one to be plugged in (volume attach) instead of stopping
 
 .include "disk-writer.inc"

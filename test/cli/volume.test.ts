@@ -10,7 +10,8 @@
  *   - a transient disk (--scratch) works (the disk writer) and is gone after
  *     its VM stops, under both monitors;
  *   - --disk FILE, a relative path made absolute by the client;
- *   - hot attach and detach (refused while the VM runs);
+ *   - hot attach (a guest waiting for its disk gets it and writes it, both
+ *     monitors) and detach (refused while the VM runs);
  *   - volumes outlive the daemon (kill -9 included), a second daemon is
  *     refused the same state directory, damaged metadata is refused naming
  *     the file and the field, and migrate refuses a VM with a disk.
@@ -20,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { MonitorKind } from '../../hypervisor/core/host.js';
-import type { VmInfo } from '../../hypervisor/control/protocol.js';
+import type { VmInfo, VmStatsInfo } from '../../hypervisor/control/protocol.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { writeKernel } from '../helpers/kernel.js';
 import { PROGRAMS_DIR } from '../guests/expectations.js';
@@ -50,7 +51,7 @@ const tv = (...args: string[]) => cli([...args, '--connect', d.address], { timeo
 
 /** A VM as the daemon reports it (through a client kept open per daemon: polling by spawning the CLI is slow). */
 const clients = new Map<string, ControlClient>();
-async function info(name: string, daemon = d): Promise<VmInfo> {
+async function info(name: string, daemon = d): Promise<VmStatsInfo> {
   let c = clients.get(daemon.address);
   if (!c) clients.set(daemon.address, (c = await clientFor(daemon)));
   return c.stats(name);
@@ -165,6 +166,25 @@ describe('transient disks and disk files', () => {
 });
 
 describe('hot attach and detach', () => {
+  test.each<MonitorKind>(['native', 'hosted'])('a volume plugged into a running %s VM that waits for a disk is the disk it writes', async (monitor) => {
+    const vol = `plug-${monitor}`;
+    const vm = `waiter-${monitor}`;
+    await tv('volume', 'create', vol, '--size', '64K');
+    await tv('vm', 'start', diskWriter('dw-wait', { BLOCKS: 8, SPIN: 0, WAIT: 1 }), '--name', vm, '--mem', '2M', '--monitor', monitor);
+    // Its one line so far is that it waits (vm console would follow it until it ends).
+    await waitFor(`${vm} to wait for its disk`, async () => (await info(vm)).consoleBytes === 'disk-writer: no disk yet, waiting for one\n'.length, 30_000);
+    expect((await info(vm)).state).toBe('running');
+    expect((await tv('volume', 'attach', vol, vm)).stdout).toBe(`attached volume ${vol} to ${vm} (generation 1)\n`);
+    expect((await poweredOff(vm)).status).toBe(0);
+    expect(await consoleOf(vm)).toMatch(/^disk-writer: no disk yet, waiting for one\n(.*\n)*disk-writer: read back 8 blocks, checksum \d+, differing 0\n$/);
+    await tv('vm', 'stop', vm);
+    // What it wrote is the volume's: the check alone, on a VM started with it, agrees.
+    await tv('vm', 'start', diskWriter('dr-wait', { BLOCKS: 8 }, CHECK), '--name', `${vm}-check`, '--mem', '2M', '--volume', vol);
+    expect((await poweredOff(`${vm}-check`)).status).toBe(0);
+    await tv('vm', 'stop', `${vm}-check`);
+    await tv('volume', 'rm', vol);
+  });
+
   test('a volume plugged into a running VM is what its device serves; detach waits for the VM to be paused', async () => {
     expect((await tv('volume', 'create', 'hot', '--size', '64K')).status).toBe(0);
     // MODE 1 on an empty volume would fail; this guest only spins, then is paused.
