@@ -49,6 +49,9 @@ export interface DamagedVolume {
 }
 
 export class VolumeStore {
+  /** The state directory has been taken (and cleaned up) by this store. */
+  private taken = false;
+
   constructor(private readonly dir: StateDir) {}
 
   /** The state directory, taken (and volumes left attached by a daemon that ended, freed). */
@@ -64,7 +67,6 @@ export class VolumeStore {
     }
     return this.dir.volumes;
   }
-  private taken = false;
 
   create(name: string, size: number, from?: Uint8Array): Volume {
     const dir = this.ready();

@@ -10,7 +10,9 @@
  *   missing  one byte per page not here yet; the main thread clears a mark
  *            (after writing the page) and rings the doorbell
  * Everything else is a request on the channel, answered by the vCPU between
- * two slices: pause, the dirty log, save and restore return promises.
+ * two slices: pause, the dirty log, save and restore return promises. The
+ * other way, the vCPU's disk requests are answered here, from the disk the
+ * host was given (GuestConfig.disk; setDisk plugs in another).
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Image } from '../../isa/image.js';
