@@ -264,3 +264,14 @@ describe('the daemon and its state directory', () => {
     await other.kill('SIGTERM');
   });
 });
+
+describe('help', () => {
+  test('volume --help lists the subcommands and teaches with examples; vm start --help tells the three disks apart', async () => {
+    const r = await cli(['volume', '--help']);
+    for (const sub of ['create', 'ls', 'rm', 'attach', 'detach']) expect(r.stdout).toMatch(new RegExp(`\\n  ${sub} `));
+    expect(r.stdout).toContain('typevisor volume create data --from base.img');
+    const s = await cli(['vm', 'start', '--help']);
+    for (const opt of ['--disk <file>', '--volume <name>', '--scratch <size>']) expect(s.stdout).toContain(opt);
+    expect(s.stdout).toContain('migrate refuses a VM with\na disk');
+  });
+});
