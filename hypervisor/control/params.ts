@@ -8,7 +8,7 @@ import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 
-type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'disk?' | readonly string[];
+type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'disk?' | 'index' | readonly string[];
 
 /**
  * The largest CPU share a VM may have. A native VM's turn is `slice × share`
@@ -42,9 +42,10 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'vm.input': { name: 'name', data: 'bytes?' },
   migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], ...MIGRATE_OPTION_RULES },
   'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
-  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool' },
+  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool', transientDisk: 'count?' },
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?' },
+  'migration.disk': { name: 'name', size: 'count', offset: 'index', data: 'bytes?' },
   'volume.create': { name: 'name', size: 'count', from: 'bytes?' },
   'volume.list': {},
   'volume.rm': { name: 'name' },
@@ -91,6 +92,8 @@ function check(v: unknown, rule: Rule): string | undefined {
       return typeof v === 'boolean' ? undefined : 'must be true or false';
     case 'disk':
       return checkDisk(v);
+    case 'index':
+      return Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'must be a whole number ≥ 0';
     case 'bytes':
       return v === null || (typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v)) ? undefined : 'must be base64 or null';
     default:

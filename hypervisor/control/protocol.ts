@@ -166,6 +166,18 @@ export interface IncomingParams {
   readonly share: number;
   /** Resume an interrupted post-copy migration of this VM instead of starting one. */
   readonly recover: boolean;
+  /** It has a transient disk of this many sectors, sent ahead (migration.disk): the arriving VM gets it. */
+  readonly transientDisk?: number;
+}
+
+/** A piece of a migrating VM's transient disk, sent by the source daemon before migration.incoming. */
+export interface DiskPieceParams {
+  readonly name: string;
+  /** The whole disk, bytes. */
+  readonly size: number;
+  readonly offset: number;
+  /** base64 */
+  readonly data: string;
 }
 
 /**
@@ -208,6 +220,7 @@ export interface Ops {
   'migration.incoming': { params: IncomingParams; result: Record<string, never> };
   'migration.abandon': { params: AbandonParams; result: VmInfo };
   'migration.finish': { params: FinishParams; result: Record<string, never> };
+  'migration.disk': { params: DiskPieceParams; result: Record<string, never> };
   /** A new volume of `size` bytes; its first bytes from `from` (base64) when given. */
   'volume.create': { params: { readonly name: string; readonly size: number; readonly from?: string }; result: Volume };
   'volume.list': { params: Record<string, never>; result: { readonly volumes: readonly Volume[]; readonly damaged: readonly DamagedVolume[] } };
@@ -273,7 +286,7 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
-  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish',
+  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'migration.disk',
   'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
 ]);
 

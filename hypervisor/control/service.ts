@@ -102,6 +102,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
       'migration.abandon': (p) => migrations.abandon(p),
       'migration.finish': (p) => migrations.finish(p),
+      'migration.disk': (p) => {
+        if (host.has(p.name)) throw new ControlError('name-taken', `a VM named ${p.name} already exists on the destination daemon`);
+        host.disks!.receiveTransient(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'));
+        return {};
+      },
       'volume.create': (p) => {
         const v = volumes.create(p.name, p.size, p.from ? Buffer.from(p.from, 'base64') : undefined);
         log(`volume ${v.name}: created (${v.size} bytes)`);

@@ -17,7 +17,7 @@
  * the guest's requests from it (core's GuestConfig.disk).
  */
 import { randomBytes } from 'node:crypto';
-import { realpathSync, rmSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';
@@ -47,6 +47,8 @@ export const SCRATCH_MAX_SIZE = 1024 ** 3;
 
 export class VmDisks {
   private readonly bound = new Map<string, Bound>();
+  /** Transient disks that arrived with a migrating VM, not yet taken by it. */
+  private readonly pending = new Map<string, { readonly path: string; readonly size: number }>();
 
   constructor(
     private readonly dir: StateDir,
@@ -59,6 +61,75 @@ export class VmDisks {
     const b = this.bind(vm, req);
     this.bound.set(vm, b);
     return { backend: b.backend, info: b.info };
+  }
+
+  // ---- a transient disk that moves with its VM (migrations.ts) --------------------------
+
+  /**
+   * Bytes of a transient disk arriving with a migrating VM, `size` bytes in
+   * all: written into a file of its own in the state directory until the VM
+   * that arrives takes it (adoptTransient). Pieces may come in any order;
+   * what no piece covers reads as zeros.
+   */
+  receiveTransient(vm: string, size: number, offset: number, bytes: Uint8Array): void {
+    if (this.bound.has(vm)) throw new ControlError('name-taken', `a VM named ${vm} already has a disk on this daemon`);
+    if (!Number.isSafeInteger(size) || size < SECTOR_SIZE || size % SECTOR_SIZE !== 0 || size > SCRATCH_MAX_SIZE) throw new ControlError('bad-request', `a transient disk of ${size} bytes: not a whole number of sectors up to ${SCRATCH_MAX_SIZE / 1024 ** 3} GiB`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + bytes.length > size) throw new ControlError('bad-request', `a piece at ${offset} of ${bytes.length} bytes is outside the ${size}-byte disk`);
+    let pending = this.pending.get(vm);
+    if (!pending || pending.size !== size || offset === 0) {
+      if (pending) rmSync(pending.path, { force: true });
+      this.dir.acquire();
+      pending = { path: join(this.dir.scratch, `${vm}.${randomBytes(4).toString('hex')}.disk`), size };
+      const fd = openSync(pending.path, 'w');
+      try {
+        ftruncateSync(fd, size);
+      } finally {
+        closeSync(fd);
+      }
+      this.pending.set(vm, pending);
+    }
+    const fd = openSync(pending.path, 'r+');
+    try {
+      for (let put = 0; put < bytes.length; ) put += writeSync(fd, bytes, put, bytes.length - put, offset + put);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The transient disk that arrived for `vm` becomes its disk (released, and deleted, with it). */
+  adoptTransient(vm: string): { backend: DiskBackend; info: DiskInfo } {
+    const pending = this.pending.get(vm);
+    if (!pending) throw new ControlError('bad-state', `no transient disk arrived for ${vm}`);
+    this.pending.delete(vm);
+    const backend = openFile(pending.path, () => new FileDisk(pending.path));
+    const info: DiskInfo = { kind: 'transient', path: pending.path, sectors: backend.sectors };
+    this.bound.set(vm, { info, backend });
+    return { backend, info };
+  }
+
+  /**
+   * A transient disk's bytes as they are now (read while its VM is paused),
+   * in pieces of `piece` bytes; pieces of zeros are left out (the receiver's
+   * file reads zeros where none came) but for the first, which always comes.
+   */
+  *transientPieces(vm: string, piece = 1024 * 1024): Generator<{ readonly offset: number; readonly bytes: Uint8Array; readonly size: number }> {
+    const b = this.bound.get(vm);
+    if (b?.info.kind !== 'transient') throw new ControlError('bad-state', `${vm} has no transient disk`);
+    const size = b.info.sectors * SECTOR_SIZE;
+    const fd = openSync(b.info.path, 'r');
+    try {
+      for (let offset = 0; offset < size; offset += piece) {
+        const bytes = new Uint8Array(Math.min(piece, size - offset));
+        for (let got = 0; got < bytes.length; ) {
+          const n = readSync(fd, bytes, got, bytes.length - got, offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+        if (offset === 0 || bytes.some((x) => x !== 0)) yield { offset, bytes, size };
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   info(vm: string): DiskInfo | undefined {
@@ -78,6 +149,8 @@ export class VmDisks {
   /** Release every disk (the daemon is closing). */
   releaseAll(): void {
     for (const vm of [...this.bound.keys()]) this.release(vm);
+    for (const p of this.pending.values()) rmSync(p.path, { force: true });
+    this.pending.clear();
   }
 
   /**
