@@ -11,5 +11,6 @@ SEED        = 7                 ; changes every word of the pattern
 MODE        = 1                 ; 0: write, then check; 1: only check
 PRINT_EVERY = 16                ; a line every so many blocks
 WAIT        = 0                 ; 1: without a disk, wait for one to be plugged in (volume attach) instead of stopping
+HOLD        = 0                 ; 1: before checking, say so and wait for a key on the console (a test moves the VM meanwhile)
 
 .include "disk-writer.inc"
