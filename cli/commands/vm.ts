@@ -73,7 +73,7 @@ machine, shared with its other native VMs in slices weighted by --share, in
 virtual time (instruction counts: a run is reproducible). hosted: a worker
 thread of its own over RAM the daemon shares with it, in host time (one tick
 is 10 ns). Either can be paused, resumed and migrated — to a daemon's other
-kind too (typevisor migrate --monitor) — except a VM with a disk (below).
+kind too (typevisor migrate --monitor); for a VM with a disk, see below.
 
 A disk (one at most) is the guest's block device, under either monitor:
 --disk FILE a file the daemon opens (a loopback daemon only; the path is
@@ -81,8 +81,10 @@ made absolute here); --volume NAME a volume of the daemon's (typevisor
 volume), attached to this VM until it is stopped and kept afterwards;
 --scratch SIZE transient instance storage, created empty with the VM and
 deleted by vm stop. Writes to a file or volume are on the host's disk
-(fdatasync) before the guest sees them complete. migrate refuses a VM with
-a disk: it would move without it.
+(fdatasync) before the guest sees them complete. migrate carries a
+transient disk by value (the guest is paused from the disk copy until it
+resumes at the destination) and refuses a VM on a file or a volume, which
+would arrive without it.
 
 Examples:
   typevisor vm start guests/kernel/kernel.s

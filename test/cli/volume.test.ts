@@ -313,6 +313,6 @@ describe('help', () => {
     expect(r.stdout).toContain('typevisor volume create data --from base.img');
     const s = await cli(['vm', 'start', '--help']);
     for (const opt of ['--disk <file>', '--volume <name>', '--scratch <size>']) expect(s.stdout).toContain(opt);
-    expect(s.stdout).toContain('migrate refuses a VM with\na disk');
+    expect(s.stdout).toContain('migrate carries a\ntransient disk by value');
   });
 });
