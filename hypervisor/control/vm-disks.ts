@@ -112,7 +112,7 @@ export class VmDisks {
    * in pieces of `piece` bytes; pieces of zeros are left out (the receiver's
    * file reads zeros where none came) but for the first, which always comes.
    */
-  *transientPieces(vm: string, piece = 1024 * 1024): Generator<{ readonly offset: number; readonly bytes: Uint8Array; readonly size: number }> {
+  *transientPieces(vm: string, piece = 256 * 1024): Generator<{ readonly offset: number; readonly bytes: Uint8Array; readonly size: number }> {
     const b = this.bound.get(vm);
     if (b?.info.kind !== 'transient') throw new ControlError('bad-state', `${vm} has no transient disk`);
     const size = b.info.sectors * SECTOR_SIZE;
