@@ -19,18 +19,22 @@
  * destination daemon is gone, the guest is lost (its CPU state was there); if
  * the source daemon is gone, the destination is told (`migration.abandon`)
  * and keeps the guest only if it already has every page.
+ *
+ * A VM's disk: a transient one goes ahead of the memory, by value, the guest
+ * paused from then on (sendTransientDisk; the destination plugs it into the
+ * VM the engine creates, disk-host.ts); one on a file or a volume is refused.
  */
-import { describeDisk } from './vm-disks.js';
-import { DiskGivingHost } from './disk-host.js';
 import type { Socket } from 'node:net';
 import { formatAddress, parseAddress, AddressError, type Address } from './address.js';
 import { ControlClient } from './client.js';
+import { DiskGivingHost } from './disk-host.js';
 import type { OpContext } from './daemon.js';
 import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
 import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
 import { migrateRequestOptions, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
+import { describeDisk } from './vm-disks.js';
 
 interface Outgoing {
   readonly migration: OutgoingMigration;
