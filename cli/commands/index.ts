@@ -10,6 +10,7 @@ import { registerMigrateCompare } from './migrate-compare.js';
 import { registerMkdisk } from './mkdisk.js';
 import { registerServe } from './serve.js';
 import { registerVm } from './vm.js';
+import { registerVolume } from './volume.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 import { registerWeb } from './web.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerMkdisk(program);
   registerServe(program);
   registerVm(program);
+  registerVolume(program);
   registerMigrate(program);
   registerMigrateCompare(program);
   registerSpec(program);

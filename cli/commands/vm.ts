@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { writeImage } from '../../isa/image.js';
 import type { VmInfo, VmStatsInfo } from '../../hypervisor/control/protocol.js';
+import { describeDisk } from '../../hypervisor/control/vm-disks.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { MAX_SHARE } from '../../hypervisor/control/params.js';
 import { paint } from '../color.js';
@@ -15,9 +16,10 @@ import { connectOptions, withDaemon, type ConnectOptions } from '../control/conn
 import { followConsole, withVmDaemon, type ConsoleFollowOptions, type FollowOptions } from '../control/follow.js';
 import { netSpec } from '../control/net-options.js';
 import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
+import { diskOptions, diskRequest, type DiskOptions } from '../control/disk-options.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
 
-interface StartOptions extends ConnectOptions {
+interface StartOptions extends ConnectOptions, DiskOptions {
   readonly name?: string;
   readonly monitor: MonitorKind;
   readonly mem: string;
@@ -50,7 +52,7 @@ export function registerVm(program: Command): void {
     .description('start, list, watch and stop the VMs a daemon (typevisor serve) hosts')
     .addHelpText('after', EXAMPLES);
 
-  connectOptions(
+  connectOptions(diskOptions(
     vm
       .command('start')
       .description('start a VM running KERNEL on the daemon')
@@ -63,7 +65,7 @@ export function registerVm(program: Command): void {
       .option('--net-listen <host:port>', 'cable its network device: listen there for one peer at a time (a bare PORT is 127.0.0.1; port 0 picks one)')
       .option('--net-connect <host:port>', 'cable its network device: connect there once, at start')
       .option('--net-public', 'let --net-listen take an address that is not loopback'),
-  )
+  ))
     .addHelpText('after', `
 The kernel is assembled (or read) here and sent to the daemon, so the daemon
 needs no access to your files. The VM starts at once; its console output is
@@ -74,7 +76,18 @@ machine, shared with its other native VMs in slices weighted by --share, in
 virtual time (instruction counts: a run is reproducible). hosted: a worker
 thread of its own over RAM the daemon shares with it, in host time (one tick
 is 10 ns). Either can be paused, resumed and migrated — to a daemon's other
-kind too (typevisor migrate --monitor).
+kind too (typevisor migrate --monitor); for a VM with a disk, see below.
+
+A disk (one at most) is the guest's block device, under either monitor:
+--disk FILE a file the daemon opens (a loopback daemon only; the path is
+made absolute here); --volume NAME a volume of the daemon's (typevisor
+volume), attached to this VM until it is stopped and kept afterwards;
+--scratch SIZE transient instance storage, created empty with the VM and
+deleted by vm stop. Writes to a file or volume are on the host's disk
+(fdatasync) before the guest sees them complete. migrate carries a
+transient disk by value (the guest is paused from the disk copy until it
+resumes at the destination) and refuses a VM on a file or a volume, which
+would arrive without it.
 
 --net-listen / --net-connect give it a network device on a host socket, under
 either monitor, as boot --monitor hosted has them: the guest sees one byte
@@ -86,7 +99,10 @@ Examples:
   typevisor vm start guests/kernel/kernel.s
   typevisor vm start guests/kernel/kernel.s --monitor hosted --name fast
   typevisor vm start guests/workloads/echo.s --name echo --net-listen 7000
-  typevisor vm start mykernel.img --name db --mem 32M --share 2`)
+  typevisor vm start mykernel.img --name db --mem 32M --share 2
+  typevisor vm start guests/kernel/kernel.s --name db --volume data
+  typevisor vm start guests/kernel/kernel.s --disk disk.img --monitor hosted
+  typevisor vm start mykernel.img --scratch 4M`)
     .action((kernel: string, opts: StartOptions) => start(kernel, opts));
 
   connectOptions(vm.command('list').description('the daemon\'s VMs: state, memory, instructions, and what is happening to them').option('--json', 'print them as JSON'))
@@ -150,6 +166,8 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
   if (share > MAX_SHARE) return fail(`--share: at most ${MAX_SHARE}`);
   const net = netSpec(opts);
   if (net === null) return;
+  const disk = diskRequest(opts);
+  if (disk === null) return;
   const image = loadProgram(kernel, { defaultTextBase: RAM_BASE });
   if (!image) return;
   await withDaemon(opts, async (c) => {
@@ -161,8 +179,9 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
       share,
       monitor: opts.monitor,
       ...(net ? { net } : {}),
+      ...(disk ? { disk } : {}),
     });
     if (opts.json) writeOut(1, JSON.stringify(info) + '\n');
-    else writeOut(1, `started ${paint().bold(info.name)} (${info.kernel}, ${mib(info.memSize)}, ${info.monitor} monitor) on ${c.address}\n${info.net ? `net: ${info.net}\n` : ''}`);
+    else writeOut(1, `started ${paint().bold(info.name)} (${info.kernel}, ${mib(info.memSize)}, ${info.monitor} monitor${info.disk ? `, ${describeDisk(info.disk)}` : ''}) on ${c.address}\n${info.net ? `net: ${info.net}\n` : ''}`);
   });
 }

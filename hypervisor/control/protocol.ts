@@ -18,6 +18,8 @@
  * daemon; after its ok response both ends stop reading lines and the socket
  * carries the migration engine's binary frames instead.
  */
+import type { DiskInfo, DiskRequest } from './vm-disks.js';
+import type { DamagedVolume, Volume } from './volume-store.js';
 import type { MonitorKind } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmStatsRecord } from '../core/stats.js';
@@ -104,6 +106,8 @@ export interface VmInfo {
   readonly migration?: VmMigrationInfo;
   /** Its network device's host end, for people: `listening on 127.0.0.1:7000, 1 connection…`. */
   readonly net?: string;
+  /** Its disk and what it is bound to (none: no disk). */
+  readonly disk?: DiskInfo;
 }
 
 export interface VmStatsInfo extends VmInfo {
@@ -198,6 +202,18 @@ export interface IncomingParams {
   readonly recover: boolean;
   /** Its network device's host end at the destination (absent: not cabled). */
   readonly net?: NetSpec;
+  /** It has a transient disk of this many sectors, sent ahead (migration.disk): the arriving VM gets it. */
+  readonly transientDisk?: number;
+}
+
+/** A piece of a migrating VM's transient disk, sent by the source daemon before migration.incoming. */
+export interface DiskPieceParams {
+  readonly name: string;
+  /** The whole disk, bytes. */
+  readonly size: number;
+  readonly offset: number;
+  /** base64 */
+  readonly data: string;
 }
 
 /**
@@ -224,7 +240,7 @@ export interface FinishParams {
 export interface Ops {
   'daemon.info': { params: Record<string, never>; result: DaemonInfo };
   'vm.start': {
-    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number; readonly monitor?: MonitorKind; readonly net?: NetSpec };
+    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number; readonly monitor?: MonitorKind; readonly net?: NetSpec; readonly disk?: DiskRequest };
     result: VmInfo;
   };
   'vm.list': { params: Record<string, never>; result: { readonly vms: readonly VmInfo[] } };
@@ -248,6 +264,15 @@ export interface Ops {
   'migration.finish': { params: FinishParams; result: Record<string, never> };
   /** Daemon to daemon: a migrated guest's connection events (and connection); see NetAttachParams. */
   'vm.net.attach': { params: NetAttachParams; result: Record<string, never> };
+  'migration.disk': { params: DiskPieceParams; result: Record<string, never> };
+  /** A new volume of `size` bytes; its first bytes from `from` (base64) when given. */
+  'volume.create': { params: { readonly name: string; readonly size: number; readonly from?: string }; result: Volume };
+  'volume.list': { params: Record<string, never>; result: { readonly volumes: readonly Volume[]; readonly damaged: readonly DamagedVolume[] } };
+  'volume.rm': { params: { readonly name: string }; result: Volume };
+  /** Attach a volume to a VM of this daemon that has no disk (hot: see volume-store.ts). */
+  'volume.attach': { params: { readonly name: string; readonly vm: string }; result: VmInfo };
+  /** Detach a volume from its VM (which must not be running). */
+  'volume.detach': { params: { readonly name: string }; result: Volume };
 }
 
 /** How a console stream ended. */
@@ -279,6 +304,9 @@ export type ErrorCode =
   | 'bad-state'
   | 'bad-image'
   | 'no-room'
+  | 'no-such-volume'
+  /** A volume's metadata is damaged (the message names the file and the field). */
+  | 'bad-volume'
   | 'unreachable'
   /** Not here any more: it migrated to `movedTo` (the daemon remembers for a while; control/forwarding.ts). */
   | 'moved'
@@ -316,7 +344,8 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
-  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach',
+  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach', 'migration.disk',
+  'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

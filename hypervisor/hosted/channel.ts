@@ -29,6 +29,8 @@ export type ToVcpu =
   | { readonly kind: 'console-input'; readonly bytes: Uint8Array }
   | { readonly kind: 'console-end' }
   | { readonly kind: 'disk-done'; readonly id: number; readonly error: string | null; readonly data?: Uint8Array }
+  /** A disk of this many sectors was plugged in (0: pulled out); the main thread serves it. */
+  | { readonly kind: 'disk-attach'; readonly sectors: number }
   | { readonly kind: 'net-connected' }
   | { readonly kind: 'net-data'; readonly bytes: Uint8Array }
   /** `final`: no connection can ever come again (a --net-connect peer hung up). */

@@ -97,6 +97,7 @@ export class HostedHost implements VmHost {
       ...(c.paused !== undefined ? { paused: c.paused } : {}),
       ...(c.output ? { output: c.output } : {}),
       ...(c.netOutput ? { netOutput: c.netOutput } : {}),
+      ...(c.disk ? { disk: c.disk } : {}),
       shadowPages: this.shadowPages,
       slice: o.slice ?? HOSTED_SLICE,
       tier: o.tier,

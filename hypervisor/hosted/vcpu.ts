@@ -60,7 +60,7 @@ export class HostedVcpu {
   private readonly clock: HostClock;
   private readonly consoleFeeder: ConsoleFeeder;
   private readonly netFeeder: NetFeeder;
-  private readonly disk: DiskProxy | undefined;
+  private disk: DiskProxy | undefined;
   private consoleOut: number[] = [];
   private netOut: number[] = [];
   private events: VmEvent[] = [];
@@ -217,6 +217,12 @@ export class HostedVcpu {
         case 'console-input': this.consoleFeeder.push(m.bytes); break;
         case 'console-end': this.consoleFeeder.push(null); break;
         case 'disk-done': this.disk?.complete(m.id, m.error, m.data); break;
+        case 'disk-attach':
+          // One proxy for every disk plugged in: a completion still due for the old one finds its request.
+          if (this.disk) this.disk.sectors = m.sectors;
+          else this.disk = new DiskProxy(m.sectors, (msg, t) => this.link.send(msg, t));
+          this.vm.disk.setBackend(m.sectors > 0 ? this.disk : undefined);
+          break;
         case 'net-connected': this.netFeeder.push({ kind: 'connected' }); break;
         case 'net-data': this.netFeeder.push({ kind: 'data', bytes: m.bytes }); break;
         case 'net-closed':

@@ -5,6 +5,7 @@
  * the state are read in place.
  */
 import type { VmOutcome } from '../core/monitor-run.js';
+import type { DiskBackend } from '../../vm/devices/disk.js';
 import type { Guest, NetEvent, RunState } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';
@@ -104,6 +105,10 @@ export class NativeGuest implements Guest {
 
   setNetOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
     this.host.setNetOutput(this.name, sink);
+  }
+
+  setDisk(disk: DiskBackend | undefined): void {
+    this.vm.disk.setBackend(disk);
   }
 
   startDirtyLog(): Promise<void> {
