@@ -45,6 +45,8 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool' },
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?' },
+  'vm.snapshot': { name: 'name', path: 'string', live: 'bool', stop: 'bool' },
+  'vm.restore': { path: 'string', name: 'name?', lazy: 'bool', monitor: [...MONITORS, '?'], share: 'share' },
 };
 
 /** Why the request's parameters are unacceptable, or undefined when they are fine. */

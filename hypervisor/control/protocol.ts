@@ -180,6 +180,54 @@ export interface FinishParams {
   readonly console: string;
 }
 
+// ---- snapshots ------------------------------------------------------------------
+
+export interface SnapshotParams {
+  readonly name: string;
+  /** Where the daemon writes the file: an absolute path on the daemon's machine (the CLI resolves it). */
+  readonly path: string;
+  /** Copy its memory while it runs (pre-copy rounds over the dirty log), pausing only for the rest. */
+  readonly live: boolean;
+  /** Stop the VM once saved (else it resumes, unless it was paused already). */
+  readonly stop: boolean;
+}
+
+export interface SnapshotResult {
+  readonly name: string;
+  readonly path: string;
+  /** Bytes in the file. */
+  readonly bytes: number;
+  readonly pages: number;
+  /** Pages stored (not zero). */
+  readonly pagesPresent: number;
+  readonly instructions: number;
+  /** Live rounds after the first copy (0: paused for the whole copy). */
+  readonly rounds: number;
+  readonly pagesCopied: number;
+  /** How long the guest was paused for the copy, and the whole operation (file written and synced), ms. */
+  readonly pausedMs: number;
+  readonly totalMs: number;
+  readonly stopped: boolean;
+}
+
+export interface RestoreParams {
+  /** The snapshot file: an absolute path on the daemon's machine. */
+  readonly path: string;
+  /** What to call the VM; absent: the name it had when saved. */
+  readonly name?: string;
+  /** Resume at once, reading memory from the file as the guest touches it. */
+  readonly lazy: boolean;
+  /** The monitor to run it on; absent: the one it was saved on (native for a bare-machine snapshot). */
+  readonly monitor?: MonitorKind;
+  readonly share: number;
+}
+
+export interface RestoreResult extends VmInfo {
+  /** From reading the file to the guest resumed, ms (a lazy restore resumes before its memory is loaded). */
+  readonly restoreMs: number;
+  readonly pagesPresent: number;
+}
+
 // ---- the operations ---------------------------------------------------------------
 
 /** Every request: its parameters, its result, and whether it streams events. */
@@ -204,6 +252,10 @@ export interface Ops {
   'migration.incoming': { params: IncomingParams; result: Record<string, never> };
   'migration.abandon': { params: AbandonParams; result: VmInfo };
   'migration.finish': { params: FinishParams; result: Record<string, never> };
+  /** Save a VM to a snapshot file the daemon writes (snapshots.ts). */
+  'vm.snapshot': { params: SnapshotParams; result: SnapshotResult };
+  /** Start a VM from a snapshot file the daemon reads. */
+  'vm.restore': { params: RestoreParams; result: RestoreResult };
 }
 
 export type OpName = keyof Ops;
@@ -259,6 +311,7 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
   'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish',
+  'vm.snapshot', 'vm.restore',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -11,6 +11,7 @@ import { ControlDaemon, type OpHandlers } from './daemon.js';
 import { ControlError } from './control-error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
+import { SnapshotDriver } from './snapshots.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
 
@@ -50,6 +51,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     (address, info): OpHandlers => {
     const migrations = new MigrationDriver(host, address, log, options.tls);
+    const snapshots = new SnapshotDriver(host, log);
     return {
       'daemon.info': () => info(),
       'vm.start': (p) => {
@@ -89,6 +91,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
       'migration.abandon': (p) => migrations.abandon(p),
       'migration.finish': (p) => migrations.finish(p),
+      'vm.snapshot': (p) => snapshots.snapshot(p),
+      'vm.restore': (p) => snapshots.restore(p),
     };
   });
   // The first migration's switchover would otherwise run cold, inside a guest's downtime.
