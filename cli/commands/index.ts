@@ -10,6 +10,7 @@ import { registerMigrateCompare } from './migrate-compare.js';
 import { registerMkdisk } from './mkdisk.js';
 import { registerServe } from './serve.js';
 import { registerVm } from './vm.js';
+import { registerImage } from './image.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerMkdisk(program);
   registerServe(program);
   registerVm(program);
+  registerImage(program);
   registerMigrate(program);
   registerMigrateCompare(program);
   registerSpec(program);

@@ -16,10 +16,14 @@ import { attachConsole } from '../console.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
 import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
+import { registerVmSnapshots, startFromSnapshot, type RestoreOptions } from './vm-snapshot.js';
 
 interface StartOptions extends ConnectOptions {
   readonly name?: string;
-  readonly monitor: MonitorKind;
+  readonly monitor?: MonitorKind;
+  readonly from?: string;
+  readonly count?: string;
+  readonly lazy?: boolean;
   readonly mem: string;
   readonly share: string;
   readonly json?: boolean;
@@ -54,11 +58,14 @@ export function registerVm(program: Command): void {
     vm
       .command('start')
       .description('start a VM running KERNEL on the daemon')
-      .argument('<kernel>', 'kernel source (.s, assembled here; links at 0x80000000 by default) or image (.img)')
-      .option('--name <name>', 'what to call it (default: vm1, vm2, …)')
+      .argument('[kernel]', 'kernel source (.s, assembled here; links at 0x80000000 by default) or image (.img)')
+      .option('--name <name>', 'what to call it (default: vm1, vm2, …; with --from: the prefix of the instances\' names)')
       .option('--mem <size>', 'guest RAM (K, M suffixes)', '16M')
-      .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time').choices([...MONITORS]).default('native'))
+      .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time (default: native; with --from: the one it was saved on)').choices([...MONITORS]))
       .option('--share <n>', 'relative CPU share against the daemon\'s other native VMs', '1')
+      .option('--from <file>', 'launch instances of this snapshot (an image, in the cloud\'s sense) instead of booting a kernel')
+      .option('--count <n>', 'with --from: how many instances (named NAME-1..N)', '1')
+      .option('--lazy', 'with --from: resume each at once, reading its memory from the file as it touches it')
       .option('--json', 'print the VM as JSON'),
   )
     .addHelpText('after', `
@@ -73,11 +80,26 @@ thread of its own over RAM the daemon shares with it, in host time (one tick
 is 10 ns). Either can be paused, resumed and migrated — to a daemon's other
 kind too (typevisor migrate --monitor).
 
+--from FILE launches instances of a snapshot (typevisor vm snapshot) instead:
+each is an independent VM with its own copy of the saved memory, so they
+diverge from there and none sees another's writes.
+
 Examples:
   typevisor vm start guests/kernel/kernel.s
   typevisor vm start guests/kernel/kernel.s --monitor hosted --name fast
-  typevisor vm start mykernel.img --name db --mem 32M --share 2`)
-    .action((kernel: string, opts: StartOptions) => start(kernel, opts));
+  typevisor vm start mykernel.img --name db --mem 32M --share 2
+  typevisor vm start --from web.snap --count 3 --name web     (web-1, web-2, web-3)`)
+    .action((kernel: string | undefined, opts: StartOptions) => {
+      if (opts.from !== undefined) {
+        if (kernel !== undefined) return fail('give a kernel or --from FILE, not both');
+        return startFromSnapshot(opts.from, opts.count ?? '1', opts as StartOptions & RestoreOptions);
+      }
+      if (kernel === undefined) return fail('name a kernel to boot (typevisor vm start KERNEL), or a snapshot to launch (--from FILE)');
+      if (opts.count !== '1' || opts.lazy) return fail('--count and --lazy go with --from FILE');
+      return start(kernel, opts);
+    });
+
+  registerVmSnapshots(vm);
 
   connectOptions(vm.command('list').description('the daemon\'s VMs: state, memory, instructions, and what is happening to them').option('--json', 'print them as JSON'))
     .action((opts: JsonOption) => withDaemon(opts, async (c) => {
@@ -143,7 +165,7 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
       image: Buffer.from(writeImage(image)).toString('base64'),
       memSize,
       share,
-      monitor: opts.monitor,
+      monitor: opts.monitor ?? 'native',
     });
     if (opts.json) writeOut(1, JSON.stringify(info) + '\n');
     else writeOut(1, `started ${paint().bold(info.name)} (${info.kernel}, ${mib(info.memSize)}, ${info.monitor} monitor) on ${c.address}\n`);
