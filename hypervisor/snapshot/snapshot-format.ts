@@ -86,7 +86,8 @@ function section(name: SectionName, body: readonly Uint8Array[]): Uint8Array[] {
   let crc = 0;
   for (const b of body) {
     length += b.length;
-    crc = crc32(b, crc);
+    // (zlib's crc32 of nothing is 0, whatever CRC it continues: skip empty pieces)
+    if (b.length > 0) crc = crc32(b, crc);
   }
   const h = new Uint8Array(SNAPSHOT_SECTION_HEADER_SIZE);
   const dv = new DataView(h.buffer);
