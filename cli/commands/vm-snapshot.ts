@@ -108,7 +108,7 @@ function restoreParams(file: string, name: string | undefined, opts: RestoreOpti
 }
 
 function describeRestore(r: RestoreResult, address: string, lazy: boolean): string {
-  return `restored ${paint().bold(r.name)} (${r.kernel}, ${mib(r.memSize)}, ${r.monitor} monitor) at instruction ${r.instructions} on ${address} in ${r.restoreMs} ms${lazy ? ', memory loading lazily' : ''}\n`;
+  return `restored ${paint().bold(r.name)} (${r.kernel}, ${mib(r.memSize)}, ${r.monitor} monitor) at instruction ${r.savedAt} on ${address} in ${r.restoreMs} ms${lazy ? ', memory loading lazily' : ''}\n`;
 }
 
 /**

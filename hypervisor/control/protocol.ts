@@ -226,6 +226,8 @@ export interface RestoreResult extends VmInfo {
   /** From reading the file to the guest resumed, ms (a lazy restore resumes before its memory is loaded). */
   readonly restoreMs: number;
   readonly pagesPresent: number;
+  /** The instruction count it was saved at (where it resumed). */
+  readonly savedAt: number;
 }
 
 // ---- the operations ---------------------------------------------------------------

@@ -100,7 +100,7 @@ export class SnapshotDriver {
       throw e;
     }
     if (!p.lazy) file.close();
-    return { ...this.host.info(name), restoreMs: round2(performance.now() - t0), pagesPresent: s.presentCount };
+    return { ...this.host.info(name), restoreMs: round2(performance.now() - t0), pagesPresent: s.presentCount, savedAt: s.state.cpu.instret };
   }
 }
 
