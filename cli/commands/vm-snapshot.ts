@@ -55,7 +55,7 @@ Examples:
       withDaemon(opts, async (c) => {
         const r: SnapshotResult = await c.request('vm.snapshot', { name, path: resolve(file), live: opts.live === true, stop: opts.stop === true });
         if (opts.json) return void writeOut(1, JSON.stringify(r) + '\n');
-        const how = r.rounds > 0 ? `live: ${r.rounds} rounds, paused ${r.pausedMs} ms` : `paused ${r.pausedMs} ms`;
+        const how = r.rounds > 0 ? `live: ${r.rounds} round${r.rounds === 1 ? '' : 's'}, paused ${r.pausedMs} ms` : `paused ${r.pausedMs} ms`;
         writeOut(1, `saved ${paint().bold(r.name)} to ${file}: ${r.bytes} bytes, ${r.pagesPresent} of ${r.pages} pages stored, at instruction ${r.instructions} (${how}, ${r.totalMs} ms in all)${r.stopped ? '; stopped' : ''}\n`);
       }),
     );

@@ -51,7 +51,7 @@ export class SnapshotDriver {
     }
         if (p.stop) this.host.stop(p.name);
     const totalMs = performance.now() - t0;
-    this.log(`${p.name}: saved to ${path} (${bytes} bytes, ${p.live ? `live, ${capture.rounds} rounds` : 'paused'}${p.stop ? ', stopped' : ''})`);
+    this.log(`${p.name}: saved to ${path} (${bytes} bytes, ${p.live ? `live, ${capture.rounds} round${capture.rounds === 1 ? '' : 's'}` : 'paused'}${p.stop ? ', stopped' : ''})`);
     return {
       name: p.name,
       path,
