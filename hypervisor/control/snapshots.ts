@@ -85,9 +85,15 @@ export class SnapshotDriver {
     try {
       await this.host.startRestored({ name, monitor, kernel: s.info.kernel, memSize: s.info.memSize, share: p.share }, async (guest: Guest) => {
         if (!p.lazy) return fillEager(guest, file);
-        const load = await startLazy(guest, file, (e) => {
-          if (this.host.has(name) && this.host.guest(this.host.record(name)) === guest) this.host.markLost(name, `its memory could not be read from ${path}: ${e.message}`);
-        });
+        const here = (): boolean => this.host.has(name) && this.host.guest(this.host.record(name)) === guest;
+        const load = await startLazy(
+          guest,
+          file,
+          (e) => {
+            if (here()) this.host.markLost(name, `its memory could not be read from ${path}: ${e.message}`);
+          },
+          here,
+        );
         lazyStop = load.stop;
         void load.done.then((st) => {
           if (!st.error) this.log(`${name}: memory loaded from ${path} (${st.onDemand} pages on demand, ${st.background} in the background)`);

@@ -49,9 +49,10 @@ export interface LazyStats {
 /**
  * Restore the state with only the zero pages present, and start loading the
  * rest on demand and in the background. The guest stays paused: resume it
- * once this resolves. `onError` is told of a page that cannot be read.
+ * once this resolves. `onError` is told of a page that cannot be read;
+ * `alive` says whether the guest is still there to load pages for.
  */
-export async function startLazy(guest: Guest, file: SnapshotFile, onError: (e: Error) => void): Promise<LazyLoad> {
+export async function startLazy(guest: Guest, file: SnapshotFile, onError: (e: Error) => void, alive: () => boolean = () => true): Promise<LazyLoad> {
   checkFits(guest, file);
   const s = file.contents;
   for (let p = 0; p < s.pages; p++) if (s.present[p] === 0) guest.writePage(p, undefined);
@@ -87,6 +88,7 @@ export async function startLazy(guest: Guest, file: SnapshotFile, onError: (e: E
   let next = 0;
   const step = (): void => {
     if (stopped) return;
+    if (!alive()) return end(); // the VM was stopped or removed: nothing to load it for
     for (let n = 0; n < LAZY_BATCH && next < s.pages; next++) {
       if (guest.missing?.[next] !== 1) continue;
       if (!load(next)) return;
