@@ -254,7 +254,7 @@ async function snapshotBoot(file: string | undefined, opts: BootOptions, s: Boot
   const n = parseCount(at[0]!, '--snapshot-at');
   if (n === null) return;
   if (opts.monitor === 'hosted') return fail('--snapshot-at runs in virtual time: on the bare machine or --monitor native (a hosted VM is saved with typevisor vm snapshot)');
-  if (!file) return fail('name a kernel to boot and save');
+  if (!file) return fail('name a kernel to boot and save, before the option: typevisor boot KERNEL --snapshot-at N FILE');
   const image = loadProgram(file, { defaultTextBase: RAM_BASE });
   if (!image) return;
   return bootAndSnapshot(image, basename(file), opts.monitor, n, at[1]!, s);
