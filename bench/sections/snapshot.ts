@@ -12,6 +12,10 @@
  *           zero 64 MiB (zero pages are a flag in the file)
  * Time to first instruction: from the start of the restore (the file opened)
  * until the guest has retired an instruction past the one it was saved at.
+ * For the idle guest that moment is set by its own wait for the timer: a
+ * 64 MiB idle guest that is only paused and resumed on the native monitor,
+ * never saved, takes as long (~0.5 s here) to retire its next instruction, so
+ * its eager and lazy columns are alike.
  * Wall time, varying run to run; nothing here fails on a time. A checksum
  * after the restore that differs from the one before fails the section.
  */
