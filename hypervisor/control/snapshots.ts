@@ -13,12 +13,15 @@ import type { Guest } from '../core/host.js';
 import { captureGuest, CaptureError } from '../snapshot/capture.js';
 import { encodeSnapshot, SnapshotError } from '../snapshot/snapshot-format.js';
 import { openSnapshotFile, writeFileAtomic, type SnapshotFile } from '../snapshot/snapshot-file.js';
-import { fillEager, startLazy } from '../snapshot/restore.js';
+import { fillEager, startLazy, type LazyLoad } from '../snapshot/restore.js';
 import { ControlError } from './control-error.js';
 import type { RestoreParams, RestoreResult, SnapshotParams, SnapshotResult } from './protocol.js';
 import type { VmRegistry } from './registry.js';
 
 export class SnapshotDriver {
+  /** VMs restored lazily whose memory is still being read from their file. */
+  private readonly loading = new Map<string, LazyLoad>();
+
   constructor(
     private readonly host: VmRegistry,
     private readonly log: (line: string) => void,
@@ -27,6 +30,9 @@ export class SnapshotDriver {
   async snapshot(p: SnapshotParams): Promise<SnapshotResult> {
     const path = absolute(p.path);
     const t0 = performance.now();
+    // A VM restored lazily is saved once its memory is all here (the file it came from may be this one).
+    const load = this.loading.get(p.name);
+    if (load) await load.done;
     const rec = this.host.record(p.name);
     if (rec.migration) throw new ControlError('bad-state', `${p.name} is part of a migration (${rec.migration.phase}); snapshot it before or after`);
     if (rec.lost !== undefined) throw new ControlError('bad-state', `${p.name} is lost (${rec.lost}): nothing to save`);
@@ -95,8 +101,10 @@ export class SnapshotDriver {
           here,
         );
         lazyStop = load.stop;
+        this.loading.set(name, load);
         void load.done.then((st) => {
-          if (!st.error) this.log(`${name}: memory loaded from ${path} (${st.onDemand} pages on demand, ${st.background} in the background)`);
+          if (this.loading.get(name) === load) this.loading.delete(name);
+          if (st.complete) this.log(`${name}: memory loaded from ${path} (${st.onDemand} pages on demand, ${st.background} in the background)`);
         });
       });
     } catch (e) {

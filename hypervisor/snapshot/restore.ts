@@ -9,7 +9,7 @@
  *          guest resumes at once, and a page it touches that is not here yet
  *          stalls it until the page is read from the file (the post-copy
  *          machinery, with the file in place of the source); a background
- *          loader reads the rest meanwhile, a batch per turn of the event loop
+ *          loader reads the rest meanwhile, a few milliseconds' worth per turn of the event loop
  *
  * Each page read lazily is checked against its CRC in the file's memory map;
  * a corrupt one stops the loading and is reported (the guest cannot go on
@@ -27,8 +27,12 @@ export async function fillEager(guest: Guest, file: SnapshotFile): Promise<void>
   await guest.restore(s.state);
 }
 
-/** Pages loaded in the background per turn of the event loop. */
-export const LAZY_BATCH = 256;
+/**
+ * How long the background loader reads pages in one turn of the event loop
+ * (ms): long enough that a busy loop (a daemon's native monitor takes turns of
+ * its own) still loads quickly, short enough not to hold the guests up.
+ */
+export const LAZY_TURN_MS = 4;
 
 export interface LazyLoad {
   /** Resolves when every page is here (or the loading stopped); the file is closed then. */
@@ -42,7 +46,9 @@ export interface LazyStats {
   readonly onDemand: number;
   /** Pages read by the background loader. */
   readonly background: number;
-  /** Why loading stopped early, if it did. */
+  /** Every page is here (false: stopped early, because of an error or the VM went away). */
+  readonly complete: boolean;
+  /** Why loading stopped early, if a page could not be read. */
   readonly error?: Error;
 }
 
@@ -67,7 +73,7 @@ export async function startLazy(guest: Guest, file: SnapshotFile, onError: (e: E
     stopped = true;
     guest.onMissingPage = undefined;
     file.close();
-    finish({ onDemand, background, ...(error ? { error } : {}) });
+    finish({ onDemand, background, complete: guest.missingCount === 0, ...(error ? { error } : {}) });
     if (error) onError(error);
   };
   /** Load page p if it is still missing; false once loading has stopped. */
@@ -89,11 +95,16 @@ export async function startLazy(guest: Guest, file: SnapshotFile, onError: (e: E
   const step = (): void => {
     if (stopped) return;
     if (!alive()) return end(); // the VM was stopped or removed: nothing to load it for
-    for (let n = 0; n < LAZY_BATCH && next < s.pages; next++) {
+    const until = performance.now() + LAZY_TURN_MS;
+    for (let n = 0; next < s.pages; next++) {
       if (guest.missing?.[next] !== 1) continue;
       if (!load(next)) return;
       background++;
-      n++;
+      // (the clock is read every 64 pages: reading it costs more than a page)
+      if ((++n & 63) === 0 && performance.now() >= until) {
+        next++;
+        break;
+      }
     }
     if (next >= s.pages || guest.missingCount === 0) end();
     else setImmediate(step);
