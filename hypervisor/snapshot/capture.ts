@@ -14,7 +14,7 @@
  */
 import type { Guest } from '../core/host.js';
 import type { VmState } from '../core/state.js';
-import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
+import { PAGE_SHIFT } from '../../vm/memmap.js';
 
 /** Rounds of live copying before the rest is taken paused. */
 export const MAX_ROUNDS = 8;
@@ -81,4 +81,3 @@ export async function captureGuest(guest: Guest, o: CaptureOptions): Promise<Cap
   return { state, memory, rounds, pagesCopied, pausedMs: performance.now() - t0 };
 }
 
-export { PAGE_SIZE };

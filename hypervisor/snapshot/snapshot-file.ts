@@ -24,8 +24,7 @@ export function isTempName(name: string): boolean {
 
 /**
  * Write `pieces` to `path` atomically (temp file, fsync, rename, fsync of the
- * directory). `between` runs after each piece (a test's hook; the daemon
- * passes nothing). Returns the bytes written.
+ * directory). Returns the bytes written.
  */
 export function writeFileAtomic(path: string, pieces: readonly Uint8Array[]): number {
   const tmp = tempNameFor(path);
