@@ -239,6 +239,22 @@ export class VmRegistry {
     this.log(`${name}: LOST: ${reason}`);
   }
 
+  /**
+   * Stop a VM that cannot go on here (a lazily restored guest whose memory
+   * cannot be read from its file): it stays listed as off, with the reason,
+   * until vm stop.
+   */
+  markFailed(name: string, reason: string): void {
+    const rec = this.records.get(name);
+    if (!rec || rec.lifecycle === 'lost' || rec.lifecycle === 'stopped' || rec.lifecycle === 'failed') return;
+    this.remember(rec);
+    if (this.guest(rec)) this.hostFor(rec.monitor).remove(name);
+    this.setLifecycle(rec, 'failed');
+    rec.note = reason;
+    this.endConsole(rec, `failed: ${reason}`);
+    this.log(`${name}: FAILED: ${reason}`);
+  }
+
   // ---- looking ----------------------------------------------------------------------
 
   record(name: string): VmRecord {

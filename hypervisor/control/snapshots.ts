@@ -96,7 +96,7 @@ export class SnapshotDriver {
           guest,
           file,
           (e) => {
-            if (here()) this.host.markLost(name, `its memory could not be read from ${path}: ${e.message}`);
+            if (here()) this.host.markFailed(name, `its memory could not be read from ${path}: ${e.message}`);
           },
           here,
         );

@@ -13,7 +13,7 @@
  *
  * Each page read lazily is checked against its CRC in the file's memory map;
  * a corrupt one stops the loading and is reported (the guest cannot go on
- * without it).
+ * without it: the daemon stops it as failed, with the page and offset).
  */
 import type { Guest } from '../core/host.js';
 import { readPage } from './snapshot-format.js';
@@ -74,7 +74,12 @@ export async function startLazy(guest: Guest, file: SnapshotFile, onError: (e: E
     guest.onMissingPage = undefined;
     file.close();
     finish({ onDemand, background, complete: guest.missingCount === 0, ...(error ? { error } : {}) });
-    if (error) onError(error);
+    if (!error) return;
+    try {
+      onError(error);
+    } catch {
+      // (a loader runs from the event loop: a failing handler must not take the host down with it)
+    }
   };
   /** Load page p if it is still missing; false once loading has stopped. */
   const load = (p: number): boolean => {

@@ -180,6 +180,24 @@ describe('images → instances', () => {
     expect(inspect.stderr).toMatch(/at offset \d+/);
   });
 
+  test('--lazy: a page corrupted in the file is found when it is read; the VM is stopped as failed, naming the page and offset', async () => {
+    const good = readFileSync(join(dir, 'notes.snap'));
+    const s = readSnapshot(bufferSource(good), { pages: false });
+    const page = s.pageAt.findIndex((x) => x >= 0);
+    const bad = Uint8Array.from(good);
+    bad[s.pageAt[page]! + 7]! ^= 0x40;
+    const file = join(dir, 'bad-page.snap');
+    writeFileSync(file, bad);
+    // Everything but the pages is checked before the guest resumes: it starts.
+    const r = await vm('restore', file, '--name', 'torn', '--lazy');
+    expect(r.status).toBe(0);
+    await waitFor('torn to fail', async () => (await c.list()).find((v) => v.name === 'torn')?.lifecycle === 'failed');
+    const info = (await c.list()).find((v) => v.name === 'torn')!;
+    expect(info.state).toBe('off');
+    expect(info.reason).toBe(`its memory could not be read from ${file}: snapshot: memory.pages[${page}] at offset ${s.pageAt[page]}: checksum mismatch: computed ${info.reason!.match(/computed (0x[0-9a-f]{8})/)![1]}, memory.map says 0x${s.pageCrc[page]!.toString(16).padStart(8, '0')}: the page is corrupt`);
+    await vm('stop', 'torn');
+  });
+
   test('image ls and inspect show what a snapshot holds', async () => {
     const ls = await cli(['image', 'ls', dir]);
     expect(ls.status).toBe(0);
