@@ -2,7 +2,7 @@
  * The layering, checked by `npm run layers` (part of `npm test`):
  *
  *   isa → vm → hypervisor/core → {hypervisor/native, hypervisor/hosted,
- *   hypervisor/migration, hypervisor/control} → hypervisor/lab → cli
+ *   hypervisor/migration, hypervisor/snapshot, hypervisor/control} → hypervisor/lab → cli
  *
  * web/ (the browser playground) sits on the layers that run in a page.
  *
@@ -50,6 +50,16 @@ module.exports = {
         'one into all the others.',
       from: { path: '^hypervisor/core/' },
       to: { pathNot: '^(isa|vm|hypervisor/core)/', ...notProject },
+    },
+    {
+      name: 'snapshot-imports-only-isa-vm-and-core',
+      severity: 'error',
+      comment:
+        'hypervisor/snapshot/ (the snapshot file format, taking and restoring a snapshot of a Guest) works ' +
+        'on any monitor through the host interface in core, like migration; the daemon (control) and the ' +
+        'CLI use it. If it imported a monitor, migration or control, a snapshot would only work there.',
+      from: { path: '^hypervisor/snapshot/' },
+      to: { pathNot: '^(isa|vm|hypervisor/(core|snapshot))/', ...notProject },
     },
     {
       name: 'native-does-not-import-hosted',

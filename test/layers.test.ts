@@ -24,7 +24,9 @@ const FILES: Record<string, string> = {
   'hypervisor/native/ok.ts': `import { core } from '../core/ok.js';\nexport const native = core;\n`,
   'hypervisor/hosted/ok.ts': `import { core } from '../core/ok.js';\nexport const hosted = core;\n`,
   'hypervisor/migration/ok.ts': `import { core } from '../core/ok.js';\nexport const migration = core;\n`,
-  'hypervisor/control/ok.ts': `import { migration } from '../migration/ok.js';\nimport { core } from '../core/ok.js';\nexport const control = [migration, core];\n`,
+  'hypervisor/snapshot/ok.ts': `import { core } from '../core/ok.js';\nexport const snapshot = core;\n`,
+  'hypervisor/control/ok.ts':
+    `import { migration } from '../migration/ok.js';\nimport { snapshot } from '../snapshot/ok.js';\nimport { core } from '../core/ok.js';\nexport const control = [migration, snapshot, core];\n`,
   'hypervisor/lab/ok.ts':
     `import { native } from '../native/ok.js';\nimport { migration } from '../migration/ok.js';\nexport const lab = [native, migration];\n`,
   'cli/color.ts': `import chalk from 'chalk';\nexport const color = chalk;\n`,
@@ -54,6 +56,7 @@ const FILES: Record<string, string> = {
   'hypervisor/control/monitor.ts': `import { hosted } from '../hosted/ok.js';\nexport const m = hosted;\n`,
   'hypervisor/migration/daemon.ts': `import { control } from '../control/ok.js';\nexport const d = control;\n`,
   'hypervisor/native/lab.ts': `import { lab } from '../lab/ok.js';\nexport const l = lab;\n`,
+  'hypervisor/snapshot/monitor.ts': `import { native } from '../native/ok.js';\nexport const m = native;\n`,
   'hypervisor/lab/cli.ts': `import { cli } from '../../cli/ok.js';\nexport const c = cli;\n`,
   'cli/bench.ts': `import { bench } from '../bench/ok.js';\nexport const b = bench;\n`,
   'bench/cli.ts': `import { cli } from '../cli/ok.js';\nexport const c = cli;\n`,
@@ -76,6 +79,7 @@ const EXPECTED = [
   'migration-and-control-reach-vms-through-core: hypervisor/control/monitor.ts → hypervisor/hosted/ok.ts',
   'migration-does-not-import-control: hypervisor/migration/daemon.ts → hypervisor/control/ok.ts',
   'nothing-below-lab-imports-lab: hypervisor/native/lab.ts → hypervisor/lab/ok.ts',
+  'snapshot-imports-only-isa-vm-and-core: hypervisor/snapshot/monitor.ts → hypervisor/native/ok.ts',
   'hypervisor-does-not-import-cli-or-bench: hypervisor/lab/cli.ts → cli/ok.ts',
   'cli-does-not-import-bench: cli/bench.ts → bench/ok.ts',
   'bench-uses-only-shared-cli-helpers: bench/cli.ts → cli/ok.ts',

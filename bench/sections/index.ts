@@ -5,5 +5,6 @@ import { migrationSection } from './migration.js';
 import { migrationThroughputSection } from './migration-throughput.js';
 import { monitorsSection } from './monitors.js';
 import { netRelaySection } from './net-relay.js';
+import { snapshotSection } from './snapshot.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, snapshotSection];

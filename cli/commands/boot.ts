@@ -17,6 +17,7 @@ import { isLoopback, NetAddressError, notLoopback, parseNetAddress } from '../..
 import type { BootSettings } from '../boot/settings.js';
 import { fail, loadProgram, parseCount, parseMem, tierOption } from '../load.js';
 import type { Tier } from '../../vm/machine.js';
+import { bootAndSnapshot, restoreAndRun } from '../boot/snapshot.js';
 
 interface BootOptions {
   readonly monitor: 'none' | 'native' | 'hosted';
@@ -35,6 +36,9 @@ interface BootOptions {
   readonly netListen?: string;
   readonly netConnect?: string;
   readonly netPublic?: boolean;
+  readonly snapshotAt?: string[];
+  readonly restore?: string;
+  readonly lazy?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -60,6 +64,9 @@ export function registerBoot(program: Command): void {
     .option('--net-listen <addr>', 'with --monitor hosted: the guest\'s network is the first peer to connect to ADDR (HOST:PORT, or PORT on 127.0.0.1; port 0 picks a free one, printed on stderr)')
     .option('--net-connect <addr>', 'with --monitor hosted: the guest\'s network is a connection to ADDR (HOST:PORT), made at boot')
     .option('--net-public', 'let --net-listen use an address that is not loopback (anyone who reaches it talks to the guest)')
+    .option('--snapshot-at <n-and-file...>', 'N FILE: stop the guest after exactly N instructions and save it to FILE (bare machine or --monitor native, one VM)')
+    .option('--restore <file>', 'run a snapshot (instead of booting a kernel) to its end: on the bare machine, or --monitor native|hosted')
+    .option('--lazy', 'with --restore under a monitor: resume at once, reading memory from the file as the guest touches it')
     .addHelpText('after', `
 Bare machine: the kernel is loaded at its link address in RAM (0x${RAM_BASE.toString(16)} upward)
 and started in supervisor mode with paging off, a0 = RAM size. The exit status is
@@ -86,10 +93,18 @@ Examples:
   typevisor boot --monitor native --vm a.img --vm b.img --share 2:1
   typevisor boot guests/kernel/kernel.s --monitor hosted --disk disk.img --stats
   typevisor boot guests/kernel/netkernel.s --monitor hosted --net-listen 127.0.0.1:7000
-  typevisor boot mykernel.img --disk disk.img --disk-size 1M --mem 32M`)
+  typevisor boot mykernel.img --disk disk.img --disk-size 1M --mem 32M
+  typevisor boot guests/workloads/cpu.s --mem 4M --snapshot-at 1000000 cpu.snap
+  typevisor boot --restore cpu.snap
+  typevisor boot --restore cpu.snap --monitor hosted --lazy
+
+--snapshot-at N FILE runs in virtual time (the bare machine, or the native
+monitor), so the same N gives the same file byte for byte. Its console output
+up to N goes to stdout; --restore prints the rest.`)
     .action(async (file: string | undefined, opts: BootOptions) => {
       const settings = parseSettings(opts);
       if (!settings) return;
+      if (opts.restore !== undefined || opts.snapshotAt !== undefined || opts.lazy) return snapshotBoot(file, opts, settings);
       if (opts.monitor !== 'hosted' && (opts.netListen !== undefined || opts.netConnect !== undefined)) return fail('--net-listen and --net-connect need the hosted monitor: add --monitor hosted');
       if (opts.monitor === 'none') return bootOnBare(file, opts, settings);
       if (opts.monitor === 'native') return bootUnderNative(file, opts, settings);
@@ -222,4 +237,25 @@ async function bootUnderHosted(file: string | undefined, opts: BootOptions, s: B
     ...(opts.disk[0] !== undefined ? { disk: { path: opts.disk[0], createSize } } : {}),
     ...(net ? { net } : {}),
   });
+}
+
+async function snapshotBoot(file: string | undefined, opts: BootOptions, s: BootSettings): Promise<void> {
+  if (opts.vm.length > 0 || opts.vms !== undefined || opts.disk.length > 0 || opts.netListen !== undefined || opts.netConnect !== undefined) {
+    return fail('--snapshot-at and --restore run one VM without --vm, --vms, --disk or a network (a VM\'s disk is not saved locally yet)');
+  }
+  if (opts.restore !== undefined) {
+    if (file !== undefined) return fail('give a kernel to boot or --restore FILE, not both');
+    if (opts.snapshotAt !== undefined) return fail('--snapshot-at saves a booted kernel; it does not go with --restore');
+    return restoreAndRun(opts.restore, opts.monitor, opts.lazy === true, s);
+  }
+  if (opts.lazy) return fail('--lazy goes with --restore FILE');
+  const at = opts.snapshotAt!;
+  if (at.length !== 2) return fail('--snapshot-at takes two values: N (instructions) and FILE, e.g. --snapshot-at 100000 vm.snap');
+  const n = parseCount(at[0]!, '--snapshot-at');
+  if (n === null) return;
+  if (opts.monitor === 'hosted') return fail('--snapshot-at runs in virtual time: on the bare machine or --monitor native (a hosted VM is saved with typevisor vm snapshot)');
+  if (!file) return fail('name a kernel to boot and save, before the option: typevisor boot KERNEL --snapshot-at N FILE');
+  const image = loadProgram(file, { defaultTextBase: RAM_BASE });
+  if (!image) return;
+  return bootAndSnapshot(image, basename(file), opts.monitor, n, at[1]!, s);
 }

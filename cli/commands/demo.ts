@@ -3,7 +3,8 @@
  * commands, one after another, each shown as you would type it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 import type { ChalkInstance } from 'chalk';
@@ -90,6 +91,20 @@ const STEPS: readonly Step[] = [
     daemons: true,
   },
   {
+    title: 'Save it to a snapshot file',
+    why: 'The daemon pauses it, copies its memory (zero pages are only a flag) and its versioned state into a file written atomically, and lets it go on.',
+    args: ['vm', 'snapshot', 'ticker', '{DIR}/ticker.snap', '--connect', '{B}'],
+    needs: ['guests/tour/ticker.s'],
+    daemons: true,
+  },
+  {
+    title: 'Launch two instances from that image, on the first daemon',
+    why: 'Each instance is a VM of its own with its own copy of the saved memory: they go on from the same instant and diverge from there. The snapshot came from the hosted monitor; these run on the native one.',
+    args: ['vm', 'start', '--from', '{DIR}/ticker.snap', '--count', '2', '--name', 'web', '--monitor', 'native', '--connect', '{A}'],
+    needs: ['guests/tour/ticker.s'],
+    daemons: true,
+  },
+  {
     title: 'Its console, before and after the move',
     why: 'The output it wrote on the first daemon came along; the ticks go on from where they were. A "q" tells it to stop; every page was checked on every tick.',
     args: ['vm', 'console', 'ticker', '--connect', '{B}'],
@@ -109,6 +124,8 @@ export function registerDemo(program: Command): void {
       let failed = 0;
       let tour: TourDaemons | undefined;
       const lastDaemonStep = steps.map((s) => s.daemons === true).lastIndexOf(true);
+      // Where the tour's snapshot goes (gone after the tour).
+      const dir = mkdtempSync(join(tmpdir(), 'typevisor-tour-'));
       for (const [i, s] of steps.entries()) {
         process.stdout.write(`\n${c.bold.cyan(`── ${i + 1}/${steps.length} ${s.title} `)}\n${c.dim(s.why)}\n`);
         let env = process.env;
@@ -121,7 +138,7 @@ export function registerDemo(program: Command): void {
           }
           const [a, b] = tour.daemons;
           env = { ...process.env, TYPEVISOR_TOKEN: tour.token };
-          args = s.args.map((x) => x.replace('{A}', a!.address).replace('{B}', b!.address));
+          args = s.args.map((x) => x.replace('{A}', a!.address).replace('{B}', b!.address).replace('{DIR}', dir));
         }
         const shown = args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ');
         process.stdout.write(`${c.green('$')} ${s.input ? `echo ${JSON.stringify(s.input.trimEnd())} | ` : ''}typevisor ${shown}\n`);
@@ -141,6 +158,7 @@ export function registerDemo(program: Command): void {
         }
       }
       await tour?.stop();
+      rmSync(dir, { recursive: true, force: true });
       process.stdout.write(`\n${c.bold('That was the tour.')} Next: the README (${relative(process.cwd(), join(root, 'README.md')) || 'README.md'}) shows how to write, trace and debug your own programs.\n`);
       if (failed > 0) process.exitCode = 1;
     });

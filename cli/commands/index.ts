@@ -11,6 +11,7 @@ import { registerMkdisk } from './mkdisk.js';
 import { registerServe } from './serve.js';
 import { registerVm } from './vm.js';
 import { registerVolume } from './volume.js';
+import { registerImage } from './image.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
 import { registerWeb } from './web.js';
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerVm(program);
   registerVolume(program);
+  registerImage(program);
   registerMigrate(program);
   registerMigrateCompare(program);
   registerSpec(program);

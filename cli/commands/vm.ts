@@ -18,10 +18,14 @@ import { netSpec } from '../control/net-options.js';
 import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
 import { diskOptions, diskRequest, type DiskOptions } from '../control/disk-options.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
+import { registerVmSnapshots, startFromSnapshot, type RestoreOptions } from './vm-snapshot.js';
 
 interface StartOptions extends ConnectOptions, DiskOptions {
   readonly name?: string;
-  readonly monitor: MonitorKind;
+  readonly monitor?: MonitorKind;
+  readonly from?: string;
+  readonly count?: string;
+  readonly lazy?: boolean;
   readonly mem: string;
   readonly share: string;
   readonly json?: boolean;
@@ -56,11 +60,14 @@ export function registerVm(program: Command): void {
     vm
       .command('start')
       .description('start a VM running KERNEL on the daemon')
-      .argument('<kernel>', 'kernel source (.s, assembled here; links at 0x80000000 by default) or image (.img)')
-      .option('--name <name>', 'what to call it (default: vm1, vm2, …)')
+      .argument('[kernel]', 'kernel source (.s, assembled here; links at 0x80000000 by default) or image (.img)')
+      .option('--name <name>', 'what to call it (default: vm1, vm2, …; with --from: the prefix of the instances\' names)')
       .option('--mem <size>', 'guest RAM (K, M suffixes)', '16M')
-      .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time').choices([...MONITORS]).default('native'))
+      .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time (default: native; with --from: the one it was saved on)').choices([...MONITORS]))
       .option('--share <n>', 'relative CPU share against the daemon\'s other native VMs', '1')
+      .option('--from <file>', 'launch instances of this snapshot (an image, in the cloud\'s sense) instead of booting a kernel')
+      .option('--count <n>', 'with --from: how many instances (named NAME-1..N)', '1')
+      .option('--lazy', 'with --from: resume each at once, reading its memory from the file as it touches it')
       .option('--json', 'print the VM as JSON')
       .option('--net-listen <host:port>', 'cable its network device: listen there for one peer at a time (a bare PORT is 127.0.0.1; port 0 picks one)')
       .option('--net-connect <host:port>', 'cable its network device: connect there once, at start')
@@ -95,6 +102,10 @@ stream at a time (guests/workloads/echo.s serves it). The socket is the
 daemon's: when the VM migrates, the connection stays reachable where it was
 (typevisor migrate --help).
 
+--from FILE launches instances of a snapshot (typevisor vm snapshot) instead:
+each is an independent VM with its own copy of the saved memory, so they
+diverge from there and none sees another's writes.
+
 Examples:
   typevisor vm start guests/kernel/kernel.s
   typevisor vm start guests/kernel/kernel.s --monitor hosted --name fast
@@ -102,8 +113,19 @@ Examples:
   typevisor vm start mykernel.img --name db --mem 32M --share 2
   typevisor vm start guests/kernel/kernel.s --name db --volume data
   typevisor vm start guests/kernel/kernel.s --disk disk.img --monitor hosted
-  typevisor vm start mykernel.img --scratch 4M`)
-    .action((kernel: string, opts: StartOptions) => start(kernel, opts));
+  typevisor vm start mykernel.img --scratch 4M
+  typevisor vm start --from web.snap --count 3 --name web     (web-1, web-2, web-3)`)
+    .action((kernel: string | undefined, opts: StartOptions) => {
+      if (opts.from !== undefined) {
+        if (kernel !== undefined) return fail('give a kernel or --from FILE, not both');
+        return startFromSnapshot(opts.from, opts.count ?? '1', opts as StartOptions & RestoreOptions);
+      }
+      if (kernel === undefined) return fail('name a kernel to boot (typevisor vm start KERNEL), or a snapshot to launch (--from FILE)');
+      if (opts.count !== '1' || opts.lazy) return fail('--count and --lazy go with --from FILE');
+      return start(kernel, opts);
+    });
+
+  registerVmSnapshots(vm);
 
   connectOptions(vm.command('list').description('the daemon\'s VMs: state, memory, instructions, and what is happening to them').option('--json', 'print them as JSON'))
     .action((opts: JsonOption) => withDaemon(opts, async (c) => {
@@ -177,7 +199,7 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
       image: Buffer.from(writeImage(image)).toString('base64'),
       memSize,
       share,
-      monitor: opts.monitor,
+      monitor: opts.monitor ?? 'native',
       ...(net ? { net } : {}),
       ...(disk ? { disk } : {}),
     });

@@ -84,6 +84,9 @@ export class MigrationDriver {
     const state = this.host.stateOf(rec);
     if (rec.migration) throw new ControlError('bad-state', `${p.name} is already migrating (${rec.migration.phase} to ${rec.migration.peer})`);
     if (state !== 'running' && state !== 'paused') throw new ControlError('bad-state', `${p.name} is ${state}: only a running or paused VM can migrate`);
+    // (a VM restored lazily: the pages not read from its snapshot yet would leave as zeros)
+    const loading = this.host.guest(rec)?.missingCount ?? 0;
+    if (loading > 0) throw new ControlError('bad-state', `${p.name} still has ${loading} pages to load from its snapshot; migrate it once they are here`);
     // The engine moves memory and CPU state only. A transient disk goes by value, ahead of it,
     // the guest paused from then on (sendTransientDisk); a file or a volume would be left
     // behind: refuse rather than let the guest arrive without its disk.

@@ -55,6 +55,8 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'volume.rm': { name: 'name' },
   'volume.attach': { name: 'name', vm: 'name' },
   'volume.detach': { name: 'name' },
+  'vm.snapshot': { name: 'name', path: 'string', live: 'bool', stop: 'bool' },
+  'vm.restore': { path: 'string', name: 'name?', lazy: 'bool', monitor: [...MONITORS, '?'], share: 'share' },
 };
 
 /** Why the request's parameters are unacceptable, or undefined when they are fine. */

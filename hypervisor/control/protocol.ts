@@ -234,6 +234,56 @@ export interface FinishParams {
   readonly consoleTotal?: number;
 }
 
+// ---- snapshots ------------------------------------------------------------------
+
+export interface SnapshotParams {
+  readonly name: string;
+  /** Where the daemon writes the file: an absolute path on the daemon's machine (the CLI resolves it). */
+  readonly path: string;
+  /** Copy its memory while it runs (pre-copy rounds over the dirty log), pausing only for the rest. */
+  readonly live: boolean;
+  /** Stop the VM once saved (else it resumes, unless it was paused already). */
+  readonly stop: boolean;
+}
+
+export interface SnapshotResult {
+  readonly name: string;
+  readonly path: string;
+  /** Bytes in the file. */
+  readonly bytes: number;
+  readonly pages: number;
+  /** Pages stored (not zero). */
+  readonly pagesPresent: number;
+  readonly instructions: number;
+  /** Live rounds after the first copy (0: paused for the whole copy). */
+  readonly rounds: number;
+  readonly pagesCopied: number;
+  /** How long the guest was paused for the copy, and the whole operation (file written and synced), ms. */
+  readonly pausedMs: number;
+  readonly totalMs: number;
+  readonly stopped: boolean;
+}
+
+export interface RestoreParams {
+  /** The snapshot file: an absolute path on the daemon's machine. */
+  readonly path: string;
+  /** What to call the VM; absent: the name it had when saved. */
+  readonly name?: string;
+  /** Resume at once, reading memory from the file as the guest touches it. */
+  readonly lazy: boolean;
+  /** The monitor to run it on; absent: the one it was saved on (native for a bare-machine snapshot). */
+  readonly monitor?: MonitorKind;
+  readonly share: number;
+}
+
+export interface RestoreResult extends VmInfo {
+  /** From reading the file to the guest resumed, ms (a lazy restore resumes before its memory is loaded). */
+  readonly restoreMs: number;
+  readonly pagesPresent: number;
+  /** The instruction count it was saved at (where it resumed). */
+  readonly savedAt: number;
+}
+
 // ---- the operations ---------------------------------------------------------------
 
 /** Every request: its parameters, its result, and whether it streams events. */
@@ -273,6 +323,10 @@ export interface Ops {
   'volume.attach': { params: { readonly name: string; readonly vm: string }; result: VmInfo };
   /** Detach a volume from its VM (which must not be running). */
   'volume.detach': { params: { readonly name: string }; result: Volume };
+  /** Save a VM to a snapshot file the daemon writes (snapshots.ts). */
+  'vm.snapshot': { params: SnapshotParams; result: SnapshotResult };
+  /** Start a VM from a snapshot file the daemon reads. */
+  'vm.restore': { params: RestoreParams; result: RestoreResult };
 }
 
 /** How a console stream ended. */
@@ -346,6 +400,7 @@ const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
   'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach', 'migration.disk',
   'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
+  'vm.snapshot', 'vm.restore',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -155,6 +155,38 @@ export class VmRegistry {
     return this.info(name);
   }
 
+  /**
+   * A VM brought back from a snapshot (snapshots.ts): created empty and paused
+   * on its host (arriving, every page missing), filled by `fill`, then
+   * running. If `fill` fails the VM goes and nothing is left of it.
+   */
+  async startRestored(spec: Omit<StartSpec, 'image'> & { readonly name: string }, fill: (guest: Guest) => Promise<void>): Promise<VmRecord> {
+    const { name } = spec;
+    if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
+    const host = this.hostFor(spec.monitor);
+    const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
+    let guest: Guest;
+    try {
+      guest = host.add({ name, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
+    } catch (e) {
+      if (e instanceof MonitorConfigError) throw new ControlError('no-room', e.message);
+      throw e;
+    }
+    this.setLifecycle(rec, 'arriving');
+    this.records.set(name, rec);
+    try {
+      await fill(guest);
+    } catch (e) {
+      this.records.delete(name);
+      if (host.find(name) === guest) host.remove(name);
+      throw e;
+    }
+    this.setLifecycle(rec, 'running');
+    guest.resume();
+    this.log(`${name}: restored (${spec.kernel}, ${spec.memSize / 1024} KiB, ${spec.monitor} monitor)`);
+    return rec;
+  }
+
   /** A record for a guest arriving by migration (the engine creates the VM itself). */
   expectIncoming(name: string, monitor: MonitorKind, kernel: string, memSize: number, share: number, migration: VmMigrationInfo): VmRecord {
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on the destination daemon`);
@@ -256,6 +288,22 @@ export class VmRegistry {
     this.endConsole(rec, `lost: ${reason}`);
     this.onGone(name);
     this.log(`${name}: LOST: ${reason}`);
+  }
+
+  /**
+   * Stop a VM that cannot go on here (a lazily restored guest whose memory
+   * cannot be read from its file): it stays listed as off, with the reason,
+   * until vm stop.
+   */
+  markFailed(name: string, reason: string): void {
+    const rec = this.records.get(name);
+    if (!rec || rec.lifecycle === 'lost' || rec.lifecycle === 'stopped' || rec.lifecycle === 'failed') return;
+    this.remember(rec);
+    if (this.guest(rec)) this.hostFor(rec.monitor).remove(name);
+    this.setLifecycle(rec, 'failed');
+    rec.note = reason;
+    this.endConsole(rec, `failed: ${reason}`);
+    this.log(`${name}: FAILED: ${reason}`);
   }
 
   // ---- looking ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { ControlDaemon, type OpHandlers } from './daemon.js';
 import { ControlError } from './control-error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
+import { SnapshotDriver } from './snapshots.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
 import { NetPlane } from './net-plane.js';
@@ -69,6 +70,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     (address, info): OpHandlers => {
     const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
+    const snapshots = new SnapshotDriver(host, log);
     return {
       'daemon.info': () => info(),
       'vm.start': async (p) => {
@@ -165,6 +167,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         else volumes.detach(p.name, v.attachedTo); // its VM is gone: only the mark is left to clear
         return volumes.get(p.name);
       },
+      'vm.snapshot': (p) => snapshots.snapshot(p),
+      'vm.restore': (p) => snapshots.restore(p),
     };
     function withNet<T extends { readonly name: string }>(info: T): T {
       const d = plane.describe(info.name);

@@ -1,0 +1,126 @@
+/**
+ * Snapshots on a daemon: `vm.snapshot` saves one of its VMs to a file, and
+ * `vm.restore` starts a VM from one (hypervisor/snapshot does the work; this
+ * binds it to the registry's records and lifecycles and turns its errors into
+ * the protocol's).
+ *
+ * The daemon reads and writes the files itself — it has the memory, and a
+ * 64 MiB guest need not cross the control connection — so paths are the
+ * daemon's: absolute, resolved by the CLI on the same machine.
+ */
+import { isAbsolute } from 'node:path';
+import type { Guest } from '../core/host.js';
+import { captureGuest, CaptureError } from '../snapshot/capture.js';
+import { encodeSnapshot, SnapshotError } from '../snapshot/snapshot-format.js';
+import { openSnapshotFile, writeFileAtomic, type SnapshotFile } from '../snapshot/snapshot-file.js';
+import { fillEager, startLazy, type LazyLoad } from '../snapshot/restore.js';
+import { ControlError } from './control-error.js';
+import type { RestoreParams, RestoreResult, SnapshotParams, SnapshotResult } from './protocol.js';
+import type { VmRegistry } from './registry.js';
+
+export class SnapshotDriver {
+  /** VMs restored lazily whose memory is still being read from their file. */
+  private readonly loading = new Map<string, LazyLoad>();
+
+  constructor(
+    private readonly host: VmRegistry,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async snapshot(p: SnapshotParams): Promise<SnapshotResult> {
+    const path = absolute(p.path);
+    const t0 = performance.now();
+    // A VM restored lazily is saved once its memory is all here (the file it came from may be this one).
+    const load = this.loading.get(p.name);
+    if (load) await load.done;
+    const rec = this.host.record(p.name);
+    if (rec.migration) throw new ControlError('bad-state', `${p.name} is part of a migration (${rec.migration.phase}); snapshot it before or after`);
+    if (rec.lost !== undefined) throw new ControlError('bad-state', `${p.name} is lost (${rec.lost}): nothing to save`);
+    const guest = this.host.guest(rec);
+    if (!guest) throw new ControlError('bad-state', `${p.name} is not on its host here`);
+    const wasRunning = rec.lifecycle === 'running';
+    let capture;
+    try {
+      capture = await captureGuest(guest, { live: p.live, pause: () => this.host.pause(p.name).then(() => undefined) });
+    } catch (e) {
+      if (e instanceof CaptureError) throw new ControlError('bad-state', e.message);
+      throw e;
+    }
+    const encoded = encodeSnapshot({ info: { takenOn: guest.monitor, kernel: rec.kernel, memSize: guest.memSize }, state: { ...capture.state, name: p.name }, memory: capture.memory });
+    // The guest may go on before the file is written: the pieces are views of the copy, not of its RAM.
+    if (!p.stop && wasRunning) this.host.resume(p.name);
+    let bytes: number;
+    try {
+      bytes = writeFileAtomic(path, encoded.pieces);
+    } catch (e) {
+      throw new ControlError('bad-request', `cannot write ${path}: ${(e as Error).message}`);
+    }
+        if (p.stop) this.host.stop(p.name);
+    const totalMs = performance.now() - t0;
+    this.log(`${p.name}: saved to ${path} (${bytes} bytes, ${p.live ? `live, ${capture.rounds} round${capture.rounds === 1 ? '' : 's'}` : 'paused'}${p.stop ? ', stopped' : ''})`);
+    return {
+      name: p.name,
+      path,
+      bytes,
+      pages: guest.pages,
+      pagesPresent: encoded.pagesPresent,
+      instructions: capture.state.cpu.instret,
+      rounds: capture.rounds,
+      pagesCopied: capture.pagesCopied,
+      pausedMs: round2(capture.pausedMs),
+      totalMs: round2(totalMs),
+      stopped: p.stop,
+    };
+  }
+
+  async restore(p: RestoreParams): Promise<RestoreResult> {
+    const path = absolute(p.path);
+    const t0 = performance.now();
+    let file: SnapshotFile;
+    try {
+      file = openSnapshotFile(path, { pages: !p.lazy });
+    } catch (e) {
+      if (e instanceof SnapshotError) throw new ControlError('bad-request', `${path}: ${e.message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ControlError('bad-request', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    const s = file.contents;
+    const name = p.name ?? s.state.name;
+    const monitor = p.monitor ?? (s.info.takenOn === 'hosted' ? 'hosted' : 'native');
+    let lazyStop: (() => void) | undefined;
+    try {
+      await this.host.startRestored({ name, monitor, kernel: s.info.kernel, memSize: s.info.memSize, share: p.share }, async (guest: Guest) => {
+        if (!p.lazy) return fillEager(guest, file);
+        const here = (): boolean => this.host.has(name) && this.host.guest(this.host.record(name)) === guest;
+        const load = await startLazy(
+          guest,
+          file,
+          (e) => {
+            if (here()) this.host.markFailed(name, `its memory could not be read from ${path}: ${e.message}`);
+          },
+          here,
+        );
+        lazyStop = load.stop;
+        this.loading.set(name, load);
+        void load.done.then((st) => {
+          if (this.loading.get(name) === load) this.loading.delete(name);
+          if (st.complete) this.log(`${name}: memory loaded from ${path} (${st.onDemand} pages on demand, ${st.background} in the background)`);
+        });
+      });
+    } catch (e) {
+      lazyStop?.();
+      file.close();
+      if (e instanceof SnapshotError) throw new ControlError('bad-request', `${path}: ${e.message}`);
+      throw e;
+    }
+    if (!p.lazy) file.close();
+    return { ...this.host.info(name), restoreMs: round2(performance.now() - t0), pagesPresent: s.presentCount, savedAt: s.state.cpu.instret };
+  }
+}
+
+function absolute(path: string): string {
+  if (!isAbsolute(path)) throw new ControlError('bad-request', `path ${JSON.stringify(path)} must be absolute (the daemon does not know the client's directory)`);
+  return path;
+}
+
+const round2 = (ms: number): number => Math.round(ms * 100) / 100;
