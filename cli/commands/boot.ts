@@ -17,6 +17,7 @@ import { isLoopback, NetAddressError, notLoopback, parseNetAddress } from '../..
 import type { BootSettings } from '../boot/settings.js';
 import { fail, loadProgram, parseCount, parseMem, tierOption } from '../load.js';
 import type { Tier } from '../../vm/machine.js';
+import { bootWithDebugger } from '../boot/debug-options.js';
 
 interface BootOptions {
   readonly monitor: 'none' | 'native' | 'hosted';
@@ -35,6 +36,8 @@ interface BootOptions {
   readonly netListen?: string;
   readonly netConnect?: string;
   readonly netPublic?: boolean;
+  readonly debug?: boolean;
+  readonly batch?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -60,6 +63,8 @@ export function registerBoot(program: Command): void {
     .option('--net-listen <addr>', 'with --monitor hosted: the guest\'s network is the first peer to connect to ADDR (HOST:PORT, or PORT on 127.0.0.1; port 0 picks a free one, printed on stderr)')
     .option('--net-connect <addr>', 'with --monitor hosted: the guest\'s network is a connection to ADDR (HOST:PORT), made at boot')
     .option('--net-public', 'let --net-listen use an address that is not loopback (anyone who reaches it talks to the guest)')
+    .option('--debug', 'stop before the first instruction with the kernel debugger (commands on stdin; see "Debugging" below)')
+    .option('--batch <file>', 'with --debug: read the debugger\'s commands from FILE (one per line), then end')
     .addHelpText('after', `
 Bare machine: the kernel is loaded at its link address in RAM (0x${RAM_BASE.toString(16)} upward)
 and started in supervisor mode with paging off, a0 = RAM size. The exit status is
@@ -86,11 +91,28 @@ Examples:
   typevisor boot --monitor native --vm a.img --vm b.img --share 2:1
   typevisor boot guests/kernel/kernel.s --monitor hosted --disk disk.img --stats
   typevisor boot guests/kernel/netkernel.s --monitor hosted --net-listen 127.0.0.1:7000
-  typevisor boot mykernel.img --disk disk.img --disk-size 1M --mem 32M`)
+  typevisor boot mykernel.img --disk disk.img --disk-size 1M --mem 32M
+
+Debugging (--debug): the kernel stops before its first instruction and the
+kernel debugger reads commands — from --batch FILE, from stdin when it is not a
+terminal (each echoed as "(tvdb) CMD", so the output is a transcript), or at a
+(tvdb) prompt with history. gdb's habits: step/next/finish/until/continue,
+break LOC [if EXPR], break trap CAUSE, break syscall N, break mode-switch,
+watch ADDR [LEN], bt, x/NFU, print EXPR, set, display; and the kernel's own:
+translate VA, info traps|tlb|pagetable|vm. Virtual time makes the run
+deterministic, so reverse-step, reverse-next, reverse-continue and goto N work
+(bare machine and native monitor; the hosted monitor follows the host clock, so
+it cannot replay). Type help in the debugger for every command.
+
+  typevisor boot guests/kernel/kernel.s --debug
+  typevisor boot guests/kernel/kernel.s --monitor native --debug --batch session.gdb
+  printf 'break syscall\ncontinue\nbt\nreverse-step 3\n' | typevisor boot guests/kernel/kernel.s --debug`)
     .action(async (file: string | undefined, opts: BootOptions) => {
       const settings = parseSettings(opts);
       if (!settings) return;
       if (opts.monitor !== 'hosted' && (opts.netListen !== undefined || opts.netConnect !== undefined)) return fail('--net-listen and --net-connect need the hosted monitor: add --monitor hosted');
+      if (opts.batch !== undefined && opts.debug !== true) return fail('--batch gives the debugger its commands: add --debug');
+      if (opts.debug === true) return bootWithDebugger(file, opts, settings);
       if (opts.monitor === 'none') return bootOnBare(file, opts, settings);
       if (opts.monitor === 'native') return bootUnderNative(file, opts, settings);
       return bootUnderHosted(file, opts, settings);

@@ -1,0 +1,901 @@
+/**
+ * The kernel debugger: gdb's commands over a guest kernel on the bare
+ * machine or under a monitor. Three parts, each in its own module:
+ *
+ *   commands.ts     the command language (table, abbreviations, help)
+ *   run-control.ts  ticks, stop tests, checkpoints and replay (reverse)
+ *   format.ts       registers, x/NFU, trap descriptions as lines
+ *
+ * This class ties them to a DebugTarget and keeps the session's own state:
+ * breakpoints, watchpoints, displays. It does no I/O: lines go out through
+ * `print`, so a REPL, a batch file, a daemon connection and the tests all
+ * drive it the same way. execute() never throws: a malformed command gets
+ * one line saying what is wrong and how the command is used.
+ */
+import { formatInstruction } from '../../isa/disasm.js';
+import { decode } from '../../isa/encoding.js';
+import { SECTION_EXEC, type Image } from '../../isa/image.js';
+import { Op } from '../../isa/opcodes.js';
+import { Reg, registerNumber } from '../../isa/registers.js';
+import { Csr, csrNumber, IRQ_NAMES } from '../../isa/csr.js';
+import { hex8 } from '../../isa/hex.js';
+import { CAUSES, Cause, causeName } from '../trap.js';
+import { Mode } from '../cpu.js';
+import { Symbols } from '../process/symbols.js';
+import { helpLines, KERNEL_COMMANDS, parseCount, resolveCommand, usageOf } from './commands.js';
+import { evaluateExpression, type Scope, type Value } from './expression.js';
+import { addressLabel, describeTrap, modeName, parseExamine, registerLines, registerSnapshot, unitText, type ExamineFormat } from './format.js';
+import { mappings, pagingRoot, resolve, walk } from './page-walk.js';
+import { RunControl, type RunEnd, type TickInfo } from './run-control.js';
+import type { DebugTarget } from './target.js';
+import { unwind, type Frame } from './unwind.js';
+
+type BreakKind =
+  | { readonly kind: 'code'; readonly addr: number }
+  | { readonly kind: 'trap'; readonly cause: number | undefined }
+  | { readonly kind: 'syscall'; readonly num: number | undefined }
+  | { readonly kind: 'mode-switch' };
+
+interface Breakpoint {
+  readonly id: number;
+  readonly what: BreakKind;
+  readonly cond: string | undefined;
+  readonly temporary: boolean;
+  hits: number;
+}
+
+interface Watchpoint {
+  readonly id: number;
+  readonly addr: number;
+  readonly len: number;
+  /** The bytes as last seen; undefined while unmapped. */
+  value: Uint8Array | undefined;
+  hits: number;
+}
+
+type Stop =
+  | { readonly kind: 'breakpoint'; readonly bp: Breakpoint }
+  | { readonly kind: 'watch'; readonly wp: Watchpoint; readonly old: Uint8Array | undefined; readonly now: Uint8Array | undefined }
+  | { readonly kind: 'arrived' };
+
+export interface KernelDebuggerOptions {
+  readonly target: DebugTarget;
+  /** The kernel image (its symbols). */
+  readonly image: Image;
+  readonly print: (line: string) => void;
+  /** Awaited now and then in long runs, so the host can interrupt(). */
+  readonly pause?: () => Promise<void>;
+  /** What the session is debugging, for the first line (`vm1 under the native monitor`). */
+  readonly title?: string;
+}
+
+const DEFAULT_DISASM = 8;
+const MAX_WATCH = 4096;
+
+export class KernelDebugger {
+  readonly control: RunControl;
+  private readonly target: DebugTarget;
+  private readonly print: (line: string) => void;
+  private readonly symbols: Symbols;
+  private readonly byName = new Map<string, number>();
+  /** Function starts (non-local labels in code), sorted. */
+  private readonly functions: { readonly addr: number; readonly name: string }[] = [];
+  private readonly code: { readonly lo: number; readonly hi: number }[];
+  private readonly breakpoints: Breakpoint[] = [];
+  private readonly watchpoints: Watchpoint[] = [];
+  private readonly displays: { readonly id: number; readonly expr: string }[] = [];
+  private nextId = 1;
+  private nextDisplay = 1;
+  private before: Int32Array | undefined;
+  private repeatable: string | undefined;
+  private examine: ExamineFormat = { count: 1, letter: 'x', size: 4 };
+  private examineNext: number | undefined;
+  private busy = false;
+  private readonly title: string | undefined;
+
+  constructor(options: KernelDebuggerOptions) {
+    this.target = options.target;
+    this.print = options.print;
+    this.title = options.title;
+    this.control = new RunControl(options.target, options.pause);
+    this.symbols = new Symbols(options.image);
+    this.code = options.image.sections.filter((s) => (s.flags & SECTION_EXEC) !== 0).map((s) => ({ lo: s.addr >>> 0, hi: (s.addr + s.size) >>> 0 }));
+    for (const s of options.image.symbols) if (!this.byName.has(s.name)) this.byName.set(s.name, s.value >>> 0);
+    for (const s of options.image.symbols) {
+      const a = s.value >>> 0;
+      if (s.kind === 'label' && !s.name.startsWith('.') && this.inCode(a)) this.functions.push({ addr: a, name: s.name });
+    }
+    this.functions.sort((a, b) => a.addr - b.addr);
+  }
+
+  get running(): boolean {
+    return this.busy;
+  }
+
+  interrupt(): void {
+    this.control.interrupt();
+  }
+
+  /** The first lines of a session: what is debugged and where it stands. */
+  begin(): void {
+    if (this.title) this.print(this.title);
+    if (!this.control.reversible) this.print(`reverse execution is not available: ${this.target.irreversible}`);
+    this.printWhere();
+  }
+
+  /** Run one command line. Resolves true when the session should end. Never throws. */
+  async execute(line: string): Promise<boolean> {
+    let text = line.trim();
+    if (text.startsWith('#')) return false;
+    if (text === '') {
+      if (this.repeatable === undefined) return false;
+      text = this.repeatable;
+    }
+    const space = text.search(/\s/);
+    const word = space < 0 ? text : text.slice(0, space);
+    const rest = space < 0 ? '' : text.slice(space + 1).trim();
+    const r = resolveCommand(word);
+    if (!r.ok) {
+      this.print(r.error);
+      return false;
+    }
+    if (r.spec.name === 'quit') return true;
+    this.repeatable = ['step', 'next', 'reverse-step', 'reverse-next'].includes(r.spec.name) ? text : r.spec.name === 'x' ? 'x' : undefined;
+    this.busy = true;
+    try {
+      await this.dispatch(r.spec.name, rest, r.format);
+    } catch (err) {
+      // A bug here must not end the session: say so in one line and keep the prompt.
+      this.print(`internal error in the debugger: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.busy = false;
+    }
+    return false;
+  }
+
+  private async dispatch(name: string, args: string, format: string | undefined): Promise<void> {
+    if (format !== undefined && name !== 'x' && name !== 'print') {
+      this.print(`${name} takes no /FORMAT — ${usageOf(name)}`);
+      return;
+    }
+    switch (name) {
+      case 'step': return this.cmdStep(args);
+      case 'next': return this.cmdNext(args);
+      case 'finish': return this.cmdFinish(args);
+      case 'until': return this.cmdUntil(args);
+      case 'continue': return this.cmdContinue(args);
+      case 'break': return this.cmdBreak(args, false);
+      case 'tbreak': return this.cmdBreak(args, true);
+      case 'watch': return this.cmdWatch(args);
+      case 'delete': return this.cmdDelete(args);
+      case 'display': return this.cmdDisplay(args);
+      case 'undisplay': return this.cmdUndisplay(args);
+      case 'print': return this.cmdPrint(args, format);
+      case 'set': return this.cmdSet(args);
+      case 'x': return this.cmdExamine(args, format);
+      case 'disassemble': return this.cmdDisassemble(args);
+      case 'registers': return void (this.noArgs('registers', args) && this.showRegisters());
+      case 'backtrace': return void (this.noArgs('backtrace', args) && this.cmdBacktrace());
+      case 'translate': return this.cmdTranslate(args);
+      case 'info': return this.cmdInfo(args);
+      case 'reverse-step': return this.cmdReverseStep(args);
+      case 'reverse-next': return this.cmdReverseNext(args);
+      case 'reverse-continue': return this.cmdReverseContinue(args);
+      case 'goto': return this.cmdGoto(args);
+      case 'help': return this.cmdHelp(args);
+    }
+  }
+
+  private noArgs(name: string, args: string): boolean {
+    if (args === '') return true;
+    this.print(`${name} takes no arguments — ${usageOf(name)}`);
+    return false;
+  }
+
+  private cmdHelp(args: string): void {
+    if (args === '') {
+      for (const l of helpLines()) this.print(l);
+      return;
+    }
+    const r = resolveCommand(args);
+    if (!r.ok) this.print(r.error);
+    else this.print(usageOf(r.spec.name));
+  }
+
+  // ---- symbols, memory and expressions ----------------------------------------
+
+  private inCode(a: number): boolean {
+    return this.code.some((c) => a >= c.lo && a < c.hi);
+  }
+
+  private near = (a: number): string | undefined => this.symbols.near(a);
+
+  private functionAt = (addr: number): { readonly name: string; readonly addr: number } | undefined => {
+    if (!this.inCode(addr >>> 0)) return undefined;
+    let best: { readonly name: string; readonly addr: number } | undefined;
+    for (const f of this.functions) {
+      if (f.addr > addr >>> 0) break;
+      best = f;
+    }
+    return best;
+  };
+
+  /** The guest-physical address of a virtual one, in the guest's current address space. */
+  private physical(va: number): number | undefined {
+    return resolve(this.target.memory, this.target.cpu, va);
+  }
+
+  private loadBytes(va: number, len: number): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    const mem = this.target.memory;
+    for (let i = 0; i < len; ) {
+      const a = (va + i) >>> 0;
+      const pa = this.physical(a);
+      const off = pa === undefined ? -1 : mem.offsetOf(pa, 1);
+      if (off < 0) return undefined;
+      const n = Math.min(len - i, 4096 - (a & 0xfff), mem.size - off);
+      out.set(mem.u8.subarray(off, off + n), i);
+      i += n;
+    }
+    return out;
+  }
+
+  private loadWord = (va: number): number | undefined => {
+    const b = this.loadBytes(va, 4);
+    return b === undefined ? undefined : (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24));
+  };
+
+  private scope(): Scope {
+    const cpu = this.target.cpu;
+    return {
+      reg: (n) => cpu.regs[n]!,
+      pc: cpu.pc,
+      csr: (n) => this.csrValue(n),
+      symbol: (name) => this.byName.get(name),
+      load: this.loadWord,
+    };
+  }
+
+  private csrValue(n: number): number {
+    const cpu = this.target.cpu;
+    if (n === Csr.TIME) return cpu.time >>> 0;
+    if (n === Csr.TIMEH) return Math.floor(cpu.time / 0x1_0000_0000) >>> 0;
+    return cpu.csr[n]!;
+  }
+
+  private evaluate(text: string): Value {
+    return evaluateExpression(text, this.scope());
+  }
+
+  /** The value of an argument, or undefined after one line saying what is wrong. */
+  private value(command: string, text: string): number | undefined {
+    if (text === '') {
+      this.print(usageOf(command));
+      return undefined;
+    }
+    const v = this.evaluate(text);
+    if (v.ok) return v.value;
+    this.print(`${command}: ${v.error}`);
+    return undefined;
+  }
+
+  private instructionLine(pc: number): string {
+    const w = this.loadWord(pc);
+    const text = w === undefined ? '(nothing mapped there)' : formatInstruction(w, pc, this.symbols.at);
+    return `${addressLabel(pc, this.near)}: ${text}`;
+  }
+
+  // ---- stops ---------------------------------------------------------------------
+
+  private printWhere(): void {
+    const cpu = this.target.cpu;
+    this.print(`=> ${this.instructionLine(cpu.pc)}`);
+    this.print(`   [${modeName(cpu.mode)} mode, ${cpu.instret} instructions retired, tick ${this.control.tick}]`);
+  }
+
+  private afterStop(): void {
+    this.printWhere();
+    for (const d of this.displays) {
+      const v = this.evaluate(d.expr);
+      this.print(`${d.id}: ${d.expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`);
+    }
+    this.before = registerSnapshot(this.target.cpu);
+  }
+
+  private reportEnd(r: RunEnd<Stop>, trap: TickInfo['trap']): void {
+    if (r.kind === 'ended') {
+      const e = r.end;
+      this.print(e.kind === 'halted' ? `the guest powered off with status ${e.status}` : e.kind === 'stuck' ? `the guest is stuck: ${e.reason}` : `the monitor stopped the guest: ${e.reason}`);
+      return;
+    }
+    if (r.kind === 'interrupted') this.print('interrupted');
+    if (r.kind === 'stop') this.describeStop(r.stop);
+    if (trap) this.print(`trap: ${describeTrap(trap.cause, trap.from, trap.epc, trap.badaddr, trap.t0)}`);
+    this.afterStop();
+  }
+
+  private describeStop(s: Stop): void {
+    if (s.kind === 'breakpoint') {
+      this.print(`${s.bp.temporary ? 'temporary breakpoint' : 'breakpoint'} ${s.bp.id}, ${this.breakText(s.bp)}`);
+    } else if (s.kind === 'watch') {
+      this.print(`watchpoint ${s.wp.id}: ${this.watchWhere(s.wp)}`);
+      this.print(`  old ${this.bytesText(s.old)}`);
+      this.print(`  new ${this.bytesText(s.now)}`);
+    }
+  }
+
+  private bytesText(b: Uint8Array | undefined): string {
+    if (b === undefined) return '(not mapped)';
+    if (b.length === 4) {
+      const v = b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
+      return `${hex8(v)} (${v | 0})`;
+    }
+    return [...b.subarray(0, 32)].map((x) => x.toString(16).padStart(2, '0')).join(' ') + (b.length > 32 ? ' …' : '');
+  }
+
+  private watchWhere(w: Watchpoint): string {
+    return `${w.len} byte${w.len === 1 ? '' : 's'} at ${addressLabel(w.addr, this.near)}`;
+  }
+
+  private breakText(b: Breakpoint): string {
+    const w = b.what;
+    const base = w.kind === 'code' ? addressLabel(w.addr, this.near)
+      : w.kind === 'trap' ? `trap ${w.cause === undefined ? '(any)' : causeName(w.cause)}`
+      : w.kind === 'syscall' ? `syscall ${w.num === undefined ? '(any)' : w.num}`
+      : 'mode switch';
+    return b.cond === undefined ? base : `${base} if ${b.cond}`;
+  }
+
+  /** Did this tick hit a breakpoint or watchpoint? (`count`: a real hit, not a replay's look.) */
+  private check(info: TickInfo, count: boolean): Stop | undefined {
+    const cpu = this.target.cpu;
+    let stop: Stop | undefined;
+    for (const w of this.watchpoints) {
+      const now = this.loadBytes(w.addr, w.len);
+      if (sameBytes(now, w.value)) continue;
+      const old = w.value;
+      w.value = now;
+      if (count) w.hits++;
+      stop ??= { kind: 'watch', wp: w, old, now };
+    }
+    if (stop) return stop;
+    for (const b of this.breakpoints) {
+      const w = b.what;
+      const hit = w.kind === 'code' ? cpu.pc === w.addr
+        : w.kind === 'mode-switch' ? info.modeBefore !== cpu.mode
+        : info.trap === undefined ? false
+        : w.kind === 'trap' ? w.cause === undefined || info.trap.cause === w.cause
+        : info.trap.cause === Cause.SYSCALL && (w.num === undefined || info.trap.t0 === w.num);
+      if (!hit || !this.conditionHolds(b)) continue;
+      if (count) b.hits++;
+      return { kind: 'breakpoint', bp: b };
+    }
+    return undefined;
+  }
+
+  private conditionHolds(b: Breakpoint): boolean {
+    if (b.cond === undefined) return true;
+    const v = this.evaluate(b.cond);
+    if (v.ok) return v.value !== 0;
+    this.print(`breakpoint ${b.id}: the condition cannot be evaluated (${v.error}); stopping`);
+    return true;
+  }
+
+  /** Run forward with the breakpoints and an extra test; report the stop. */
+  private async runForward(extra: (info: TickInfo) => boolean, limit = Infinity): Promise<void> {
+    let lastTrap: TickInfo['trap'];
+    const r = await this.control.run<Stop>((info) => {
+      lastTrap = info.trap;
+      const s = this.check(info, true);
+      if (s) return s;
+      return extra(info) ? { kind: 'arrived' } : undefined;
+    }, limit);
+    if (r.kind === 'stop' && r.stop.kind === 'breakpoint' && r.stop.bp.temporary) {
+      this.breakpoints.splice(this.breakpoints.indexOf(r.stop.bp), 1);
+    }
+    this.reportEnd(r, lastTrap);
+  }
+
+  private ended(): boolean {
+    const e = this.control.ended;
+    if (e === undefined) return false;
+    this.print(`the guest has ${e.kind === 'halted' ? `powered off (status ${e.status})` : e.kind === 'stuck' ? 'stopped: it waits for an interrupt nothing can raise' : 'been stopped by the monitor'}${this.control.reversible ? " — reverse-step or goto go back" : ''}`);
+    return true;
+  }
+
+  // ---- going forward -------------------------------------------------------------
+
+  private countArg(name: string, args: string): number | undefined {
+    if (args === '') return 1;
+    const n = parseCount(args);
+    if (n === undefined) this.print(`${name}: '${args}' is not a positive whole number — ${usageOf(name)}`);
+    return n;
+  }
+
+  private async cmdStep(args: string): Promise<void> {
+    const n = this.countArg('step', args);
+    if (n === undefined || this.ended()) return;
+    await this.runForward(() => false, n).then(() => undefined);
+  }
+
+  /** The instruction at pc is a call (jal/jalr writing ra): its return address. */
+  private callReturn(): number | undefined {
+    const pc = this.target.cpu.pc;
+    const w = this.loadWord(pc);
+    const ins = w === undefined ? undefined : decode(w);
+    return ins !== undefined && (ins.op === Op.JAL || ins.op === Op.JALR) && ins.rd === Reg.RA ? (pc + 4) >>> 0 : undefined;
+  }
+
+  private async cmdNext(args: string): Promise<void> {
+    const n = this.countArg('next', args);
+    if (n === undefined || this.ended()) return;
+    for (let i = 0; i < n; i++) {
+      const ret = this.callReturn();
+      const cpu = this.target.cpu;
+      const sp = cpu.regs[Reg.SP]!;
+      const mode = cpu.mode;
+      let stopped = false;
+      const last = i === n - 1;
+      if (ret === undefined) {
+        if (!last) {
+          const info = this.control.advance();
+          if (info.end.kind !== 'ticked') return this.reportEnd({ kind: 'ended', end: info.end }, undefined);
+          continue;
+        }
+        return this.runForward(() => true, 1);
+      }
+      // Over the call: until it comes back here with the stack where it was.
+      let stop: RunEnd<Stop> | undefined;
+      if (!last) {
+        stop = await this.control.run<Stop>((info) => this.check(info, true) ?? (cpu.pc === ret && cpu.regs[Reg.SP]! >>> 0 >= sp >>> 0 && cpu.mode === mode ? { kind: 'arrived' } : undefined));
+        stopped = !(stop.kind === 'stop' && stop.stop.kind === 'arrived');
+        if (stopped) return this.reportEnd(stop, undefined);
+        continue;
+      }
+      return this.runForward(() => cpu.pc === ret && cpu.regs[Reg.SP]! >>> 0 >= sp >>> 0 && cpu.mode === mode);
+    }
+  }
+
+  private frames(): { frames: Frame[]; end: string | undefined; trapAt: number | undefined } {
+    const cpu = this.target.cpu;
+    const r = unwind({ pc: cpu.pc, sp: cpu.regs[Reg.SP]!, ra: cpu.regs[Reg.RA]!, functionAt: this.functionAt, load: this.loadWord });
+    // The trap vector's frame is the last: below it is whatever the trap interrupted.
+    const tvec = (cpu.csr[Csr.TVEC]! & ~3) >>> 0;
+    const i = r.frames.findIndex((f) => f.fnAddr === tvec);
+    if (i >= 0) return { frames: r.frames.slice(0, i + 1), end: undefined, trapAt: i };
+    return { ...r, trapAt: undefined };
+  }
+
+  private async cmdFinish(args: string): Promise<void> {
+    if (!this.noArgs('finish', args) || this.ended()) return;
+    const cpu = this.target.cpu;
+    const { frames, trapAt } = this.frames();
+    if (trapAt === 0 || (frames.length === 1 && cpu.mode === Mode.SUPERVISOR && trapAt !== undefined)) {
+      // In the trap vector itself: its "caller" is the interrupted context.
+      const from = (cpu.csr[Csr.STATUS]! & 4) !== 0 ? Mode.SUPERVISOR : Mode.USER;
+      this.print(`run till the trap returns (to ${modeName(from)} mode)`);
+      return this.runForward((info) => info.modeBefore === Mode.SUPERVISOR && cpu.mode === Mode.USER);
+    }
+    if (frames.length < 2) {
+      this.print('finish: there is no caller to return to (the frame chain ends here — try until LOC)');
+      return;
+    }
+    const caller = frames[1]!;
+    this.print(`run till exit from #0 ${this.frameName(frames[0]!, 0)}`);
+    const mode = cpu.mode;
+    await this.runForward(() => cpu.pc === caller.pc && cpu.regs[Reg.SP]! >>> 0 >= caller.sp && cpu.mode === mode);
+  }
+
+  private async cmdUntil(args: string): Promise<void> {
+    if (args === '') return this.cmdNext('');
+    const addr = this.value('until', args);
+    if (addr === undefined || this.ended()) return;
+    const cpu = this.target.cpu;
+    await this.runForward(() => cpu.pc === addr);
+  }
+
+  private async cmdContinue(args: string): Promise<void> {
+    if (!this.noArgs('continue', args) || this.ended()) return;
+    await this.runForward(() => false);
+  }
+
+  // ---- breakpoints ---------------------------------------------------------------
+
+  private cmdBreak(args: string, temporary: boolean): void {
+    const name = temporary ? 'tbreak' : 'break';
+    const m = /^(.*?)(?:\s+if\s+(.+))?$/.exec(args)!;
+    const where = m[1]!.trim();
+    const cond = m[2]?.trim();
+    if (cond !== undefined) {
+      const v = this.evaluate(cond);
+      if (!v.ok && !/cannot read/.test(v.error)) return this.print(`${name}: the condition: ${v.error}`);
+    }
+    const words = where.split(/\s+/);
+    let what: BreakKind;
+    if (where === '') what = { kind: 'code', addr: this.target.cpu.pc };
+    else if (words[0] === 'trap') {
+      if (words.length > 2) return this.print(`usage: ${name} trap [CAUSE]   (a name such as syscall, load-fault, interrupt:timer, or a number)`);
+      if (words.length === 1) what = { kind: 'trap', cause: undefined };
+      else {
+        const cause = parseCause(words[1]!);
+        if (cause === undefined) return this.print(`${name} trap: '${words[1]}' is not a trap cause (${CAUSES.map((c) => c.name).join(', ')}, interrupt:timer…)`);
+        what = { kind: 'trap', cause };
+      }
+    } else if (words[0] === 'syscall') {
+      if (words.length > 2) return this.print(`usage: ${name} syscall [N]`);
+      const num = words.length === 2 ? this.value(name, words[1]!) : undefined;
+      if (words.length === 2 && num === undefined) return;
+      what = { kind: 'syscall', num };
+    } else if (words[0] === 'mode-switch') {
+      if (words.length > 1) return this.print(`usage: ${name} mode-switch`);
+      what = { kind: 'mode-switch' };
+    } else {
+      const addr = this.value(name, where);
+      if (addr === undefined) return;
+      if ((addr & 3) !== 0) return this.print(`${name}: ${hex8(addr)} is not a multiple of 4: instructions are 4-byte aligned`);
+      what = { kind: 'code', addr };
+    }
+    const bp: Breakpoint = { id: this.nextId++, what, cond, temporary, hits: 0 };
+    this.breakpoints.push(bp);
+    const at = what.kind === 'code' ? `: ${this.instructionLine(what.addr).split(': ').slice(1).join(': ')}` : '';
+    this.print(`${temporary ? 'temporary breakpoint' : 'breakpoint'} ${bp.id} at ${this.breakText(bp)}${at}`);
+  }
+
+  private cmdWatch(args: string): void {
+    const parts = splitTopLevel(args);
+    if (parts.length < 1 || parts.length > 2 || parts[0] === '') return this.print(usageOf('watch'));
+    const addr = this.value('watch', parts[0]!);
+    if (addr === undefined) return;
+    const len = parts.length === 2 ? parseCount(parts[1]!) : 4;
+    if (len === undefined || len > MAX_WATCH) return this.print(`watch: the length must be 1..${MAX_WATCH} bytes, got '${parts[1]}'`);
+    const value = this.loadBytes(addr, len);
+    if (value === undefined) return this.print(`watch: ${hex8(addr)}..${hex8(addr + len - 1)} is not all mapped in the current address space`);
+    const wp: Watchpoint = { id: this.nextId++, addr, len, value, hits: 0 };
+    this.watchpoints.push(wp);
+    this.print(`watchpoint ${wp.id}: ${this.watchWhere(wp)} = ${this.bytesText(value)}`);
+  }
+
+  private cmdDelete(args: string): void {
+    if (args === '') {
+      this.print(`deleted ${this.breakpoints.length + this.watchpoints.length} breakpoints and watchpoints`);
+      this.breakpoints.length = 0;
+      this.watchpoints.length = 0;
+      return;
+    }
+    for (const a of args.split(/\s+/)) {
+      const id = parseCount(a);
+      const bi = this.breakpoints.findIndex((b) => b.id === id);
+      const wi = this.watchpoints.findIndex((w) => w.id === id);
+      if (id === undefined) this.print(`delete: '${a}' is not a breakpoint number — ${usageOf('delete')}`);
+      else if (bi >= 0) (this.breakpoints.splice(bi, 1), this.print(`deleted breakpoint ${id}`));
+      else if (wi >= 0) (this.watchpoints.splice(wi, 1), this.print(`deleted watchpoint ${id}`));
+      else this.print(`delete: there is no breakpoint or watchpoint ${id}`);
+    }
+  }
+
+  private infoBreakpoints(): void {
+    if (this.breakpoints.length + this.watchpoints.length === 0) return this.print('no breakpoints or watchpoints');
+    this.print('  #  kind         where');
+    const rows: [number, string][] = [];
+    for (const b of this.breakpoints) rows.push([b.id, `${String(b.id).padStart(3)}  ${(b.temporary ? 'tbreak' : 'breakpoint').padEnd(11)}  ${this.breakText(b)}  (hit ${b.hits} time${b.hits === 1 ? '' : 's'})`]);
+    for (const w of this.watchpoints) rows.push([w.id, `${String(w.id).padStart(3)}  ${'watchpoint'.padEnd(11)}  ${this.watchWhere(w)} = ${this.bytesText(w.value)}  (changed ${w.hits} time${w.hits === 1 ? '' : 's'})`]);
+    for (const [, r] of rows.sort((a, b) => a[0] - b[0])) this.print(r);
+  }
+
+  private cmdDisplay(args: string): void {
+    if (args === '') return this.infoDisplay();
+    const v = this.evaluate(args);
+    if (!v.ok && !/cannot read/.test(v.error)) return this.print(`display: ${v.error}`);
+    const d = { id: this.nextDisplay++, expr: args };
+    this.displays.push(d);
+    this.print(`${d.id}: ${d.expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`);
+  }
+
+  private cmdUndisplay(args: string): void {
+    if (args === '') {
+      this.displays.length = 0;
+      return this.print('no displays');
+    }
+    for (const a of args.split(/\s+/)) {
+      const i = this.displays.findIndex((d) => d.id === parseCount(a));
+      if (i < 0) this.print(`undisplay: there is no display '${a}'`);
+      else this.displays.splice(i, 1);
+    }
+  }
+
+  private infoDisplay(): void {
+    if (this.displays.length === 0) return this.print('no displays');
+    for (const d of this.displays) this.print(`${d.id}: ${d.expr}`);
+  }
+
+  // ---- looking ---------------------------------------------------------------------
+
+  private cmdPrint(args: string, format: string | undefined): void {
+    if (format !== undefined && !/^[xduc]$/.test(format)) return this.print(`print: bad format '/${format}': one of x d u c`);
+    const v = this.value('print', args);
+    if (v === undefined) return;
+    const near = this.near(v);
+    if (format !== undefined) return this.print(`${args} = ${unitText(v, { count: 1, letter: format, size: 4 })}`);
+    this.print(`${args} = ${hex8(v)}  ${v >>> 0}  ${v | 0}${near === undefined ? '' : `  <${near}>`}`);
+  }
+
+  private cmdSet(args: string): void {
+    const m = /^(?:var\s+)?(.+?)\s*=\s*(.+)$/.exec(args);
+    if (!m || m[1]!.trim() === '' || m[2]!.includes('==') && !m[1]) return this.print(usageOf('set'));
+    const lhs = m[1]!.trim();
+    const v = this.value('set', m[2]!.trim());
+    if (v === undefined) return;
+    const cpu = this.target.cpu;
+    if (lhs.startsWith('*')) {
+      const a = this.value('set', lhs.slice(1));
+      if (a === undefined) return;
+      if ((a & 3) !== 0) return this.print(`set: ${hex8(a)} is not word-aligned (set *ADDR writes a 32-bit word)`);
+      const pa = this.physical(a);
+      if (pa === undefined || this.target.memory.offsetOf(pa, 4) < 0) return this.print(`set: nothing maps ${hex8(a)} to RAM in the current address space`);
+      this.target.memory.writeWord(pa, v);
+      this.target.invalidate();
+      return this.print(`*${hex8(a)} = ${hex8(v)}`);
+    }
+    const name = lhs.toLowerCase();
+    if (name === 'pc' || name === '$pc') {
+      cpu.pc = v >>> 0;
+    } else if (registerNumber(name.replace(/^\$/, '')) !== undefined) {
+      const r = registerNumber(name.replace(/^\$/, ''))!;
+      if (r === 0) return this.print('set: zero is always 0');
+      cpu.regs[r] = v | 0;
+    } else if (name.startsWith('$') && csrNumber(name.slice(1)) !== undefined) {
+      const n = csrNumber(name.slice(1))!;
+      if (n === Csr.TIME || n === Csr.TIMEH || n === Csr.IP) return this.print(`set: ${name} is read-only (the time and pending interrupts follow the machine)`);
+      cpu.csr[n] = v | 0;
+    } else return this.print(`set: '${lhs}' is not a register, $csr, pc or *ADDR — ${usageOf('set')}`);
+    this.target.invalidate();
+    this.print(`${lhs} = ${hex8(v)}`);
+  }
+
+  private cmdExamine(args: string, format: string | undefined): void {
+    const f = parseExamine(format, this.examine);
+    if (typeof f === 'string') return this.print(`x: ${f}`);
+    let addr: number | undefined;
+    if (args === '') {
+      addr = this.examineNext;
+      if (addr === undefined) return this.print(usageOf('x'));
+    } else addr = this.value('x', args);
+    if (addr === undefined) return;
+    this.examine = f;
+    if (f.letter === 'i') {
+      for (let i = 0; i < f.count; i++) this.print(`${i === 0 && addr === this.target.cpu.pc ? '=> ' : '   '}${this.instructionLine((addr + 4 * i) >>> 0)}`);
+      this.examineNext = (addr + 4 * f.count) >>> 0;
+      return;
+    }
+    if (f.letter === 's') {
+      let a = addr;
+      for (let i = 0; i < f.count; i++) {
+        const bytes: number[] = [];
+        for (; bytes.length < 256; a = (a + 1) >>> 0) {
+          const b = this.loadBytes(a, 1);
+          if (b === undefined) return this.print(`${addressLabel(a, this.near)}: <not mapped>`);
+          if (b[0] === 0) break;
+          bytes.push(b[0]!);
+        }
+        this.print(`${addressLabel((a - bytes.length) >>> 0, this.near)}: ${JSON.stringify(String.fromCharCode(...bytes))}`);
+        a = (a + 1) >>> 0;
+      }
+      this.examineNext = a;
+      return;
+    }
+    const perLine = f.size === 1 ? 8 : 4;
+    for (let i = 0; i < f.count; i += perLine) {
+      const cells: string[] = [];
+      const lineAddr = (addr + i * f.size) >>> 0;
+      for (let j = i; j < Math.min(f.count, i + perLine); j++) {
+        const a = (addr + j * f.size) >>> 0;
+        if ((a & (f.size - 1)) !== 0) return this.print(`x: ${hex8(a)} is not aligned to ${f.size} bytes`);
+        const b = this.loadBytes(a, f.size);
+        if (b === undefined) {
+          cells.push('<not mapped>');
+          break;
+        }
+        const v = f.size === 1 ? b[0]! : f.size === 2 ? b[0]! | (b[1]! << 8) : b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
+        cells.push(unitText(v, f));
+      }
+      this.print(`${addressLabel(lineAddr, this.near)}:  ${cells.join('  ')}`);
+      if (cells[cells.length - 1] === '<not mapped>') break;
+    }
+    this.examineNext = (addr + f.count * f.size) >>> 0;
+  }
+
+  private cmdDisassemble(args: string): void {
+    const parts = args === '' ? [] : args.split(/\s+/);
+    if (parts.length > 2) return this.print(usageOf('disassemble'));
+    const start = parts.length === 0 ? this.target.cpu.pc : this.value('disassemble', parts[0]!);
+    if (start === undefined) return;
+    const n = parts.length === 2 ? parseCount(parts[1]!) : DEFAULT_DISASM;
+    if (n === undefined || n > 4096) return this.print(`disassemble: the count must be 1..4096 — ${usageOf('disassemble')}`);
+    const bps = new Set(this.breakpoints.flatMap((b) => (b.what.kind === 'code' ? [b.what.addr] : [])));
+    for (let i = 0; i < n; i++) {
+      const pc = (start + 4 * i) >>> 0;
+      const label = this.symbols.at(pc);
+      if (label !== undefined) this.print(`${label}:`);
+      this.print(`${pc === this.target.cpu.pc ? '=>' : '  '}${bps.has(pc) ? 'b ' : '  '}${this.instructionLine(pc)}`);
+    }
+  }
+
+  private showRegisters(): void {
+    for (const l of registerLines(this.target.cpu, this.before, this.near)) this.print(l);
+  }
+
+  private frameName(f: Frame, depth: number): string {
+    const at = depth === 0 ? f.pc : (f.pc - 4) >>> 0;
+    const off = f.fnAddr === undefined ? '' : at - f.fnAddr === 0 ? '' : `+0x${(at - f.fnAddr).toString(16)}`;
+    return `${f.fn === undefined ? '??' : `${f.fn}${off}`} (${hex8(f.pc)})`;
+  }
+
+  private cmdBacktrace(): void {
+    const cpu = this.target.cpu;
+    const { frames, end, trapAt } = this.frames();
+    frames.forEach((f, i) => this.print(`#${i}  ${this.frameName(f, i)}  sp ${hex8(f.sp)}`));
+    if (trapAt !== undefined) {
+      const from = (cpu.csr[Csr.STATUS]! & 4) !== 0 ? 'supervisor' : 'user';
+      this.print(`#${frames.length}  <trap from ${from} mode: ${causeName(cpu.csr[Csr.CAUSE]! >>> 0)} at ${hex8(cpu.csr[Csr.EPC]!)}>`);
+    } else if (end !== undefined) this.print(`(${end})`);
+  }
+
+  private cmdTranslate(args: string): void {
+    const va = this.value('translate', args);
+    if (va === undefined) return;
+    const root = pagingRoot(this.target.cpu);
+    if (root === undefined) return this.print(`paging is off (ptbase ${hex8(this.target.cpu.csr[Csr.PTBASE]!)}): ${hex8(va)} is the physical address`);
+    for (const l of walk(this.target.memory, root, va).lines) this.print(l);
+  }
+
+  private cmdInfo(args: string): void {
+    const [what = '', ...rest] = args.split(/\s+/);
+    const arg = rest.join(' ');
+    const is = (full: string, min = 1): boolean => what.length >= min && full.startsWith(what.toLowerCase());
+    if (what === '') return this.print('info: say what — breakpoints, registers, traps [N], tlb, pagetable [ROOT], vm, display, history, frame');
+    if (is('breakpoints') || is('watchpoints')) return this.infoBreakpoints();
+    if (is('registers')) return this.showRegisters();
+    if (is('traps', 2)) return this.infoTraps(arg);
+    if (is('tlb', 2)) return this.target.tlbLines().forEach((l) => this.print(l));
+    if (is('pagetable')) return this.infoPagetable(arg);
+    if (is('vm')) {
+      const lines = this.target.vmInfo();
+      return lines === undefined ? this.print('info vm: the guest runs on the bare machine, not under a monitor') : lines.forEach((l) => this.print(l));
+    }
+    if (is('display')) return this.infoDisplay();
+    if (is('history')) return this.control.describe().forEach((l) => this.print(l));
+    if (is('frame')) return this.cmdBacktrace();
+    this.print(`info: no '${what}' — breakpoints, registers, traps [N], tlb, pagetable [ROOT], vm, display, history, frame`);
+  }
+
+  private infoTraps(arg: string): void {
+    const n = arg === '' ? 10 : parseCount(arg);
+    if (n === undefined) return this.print(`info traps: '${arg}' is not a positive count`);
+    const traps = this.control.traps.slice(-n);
+    if (traps.length === 0) return this.print('no traps taken yet');
+    this.print(`the last ${traps.length} trap${traps.length === 1 ? '' : 's'} (newest last):`);
+    for (const t of traps) this.print(`  tick ${String(t.tick).padStart(9)}  ${describeTrap(t.cause, t.from, t.epc, t.badaddr, t.t0)}`);
+  }
+
+  private infoPagetable(arg: string): void {
+    let root: number | undefined;
+    if (arg !== '') root = this.value('info pagetable', arg);
+    else {
+      root = pagingRoot(this.target.cpu);
+      if (root === undefined) return this.print('paging is off; give a table: info pagetable ROOT');
+    }
+    if (root === undefined) return;
+    this.print(`page table at ${hex8(root)} (virtual → physical, flags vrwxuad):`);
+    for (const l of mappings(this.target.memory, (root & ~0xfff) >>> 0, 200)) this.print(l);
+  }
+
+  // ---- going back ------------------------------------------------------------------
+
+  private noReverse(): boolean {
+    if (this.control.reversible) return false;
+    this.print(`reverse execution is not available: ${this.target.irreversible}`);
+    return true;
+  }
+
+  private resetWatches(): void {
+    for (const w of this.watchpoints) w.value = this.loadBytes(w.addr, w.len);
+  }
+
+  private cmdReverseStep(args: string): void {
+    const n = this.countArg('reverse-step', args);
+    if (n === undefined || this.noReverse()) return;
+    const to = Math.max(0, this.control.tick - n);
+    if (to === this.control.tick) return this.print('already at the start of the recorded history (tick 0)');
+    this.control.goto(to);
+    this.resetWatches();
+    if (to === 0 && this.control.tick - n < 0) this.print('reached the start of the recorded history');
+    this.afterStop();
+  }
+
+  private cmdReverseNext(args: string): void {
+    const n = this.countArg('reverse-next', args);
+    if (n === undefined || this.noReverse()) return;
+    const cpu = this.target.cpu;
+    for (let i = 0; i < n; i++) {
+      if (this.control.tick === 0) break;
+      const pc0 = cpu.pc;
+      const sp0 = cpu.regs[Reg.SP]! >>> 0;
+      const mode0 = cpu.mode;
+      this.control.goto(this.control.tick - 1);
+      if (cpu.mode === mode0 && cpu.regs[Reg.SP]! >>> 0 >= sp0) continue;
+      // We stepped back into a call that returned to pc0: go on back to the call itself.
+      this.control.goto(this.control.tick + 1);
+      this.control.findBackward(() => cpu.mode === mode0 && cpu.regs[Reg.SP]! >>> 0 === sp0 && (cpu.pc + 4) >>> 0 === pc0, () => undefined);
+    }
+    this.resetWatches();
+    this.afterStop();
+  }
+
+  private cmdReverseContinue(args: string): void {
+    if (!this.noReverse() && this.noArgs('reverse-continue', args)) {
+      let last: Stop | undefined;
+      const found = this.control.findBackward(
+        (info) => {
+          const s = this.check(info, false);
+          if (s) last = s;
+          return s !== undefined;
+        },
+        () => this.resetWatches(),
+      );
+      this.resetWatches();
+      if (found === undefined || last === undefined) {
+        this.print('no earlier breakpoint or watchpoint hit: at the start of the recorded history');
+      } else this.describeStop(last);
+      this.afterStop();
+    }
+  }
+
+  private cmdGoto(args: string): void {
+    if (this.noReverse()) return;
+    const n = args === '0' ? 0 : parseCount(args);
+    if (n === undefined) return this.print(`goto: '${args}' is not an instruction count — ${usageOf('goto')}`);
+    const ok = this.control.gotoInstret(n);
+    this.resetWatches();
+    if (!ok) this.print(`the guest ended before ${n} instructions retired`);
+    this.afterStop();
+  }
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** `interrupt:timer`, `syscall`, `8`, `0x80000000`. */
+function parseCause(text: string): number | undefined {
+  const t = text.toLowerCase();
+  const known = CAUSES.find((c) => c.name === t);
+  if (known) return known.code;
+  const irq = /^interrupt:(\w+)$/.exec(t);
+  if (irq) {
+    const names: readonly string[] = IRQ_NAMES;
+    const line = names.indexOf(irq[1]!) >= 0 ? names.indexOf(irq[1]!) : /^\d+$/.test(irq[1]!) ? Number(irq[1]) : -1;
+    return line >= 0 && line < 4 ? (0x8000_0000 | line) >>> 0 : undefined;
+  }
+  const n = parseCount(t);
+  return n === undefined && t !== '0' ? undefined : (n ?? 0) >>> 0;
+}
+
+/** Split `EXPR LEN` at the last space outside parentheses and brackets. */
+function splitTopLevel(text: string): string[] {
+  let depth = 0;
+  let cut = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ' ' && depth === 0) cut = i;
+  }
+  if (cut < 0) return [text];
+  const tail = text.slice(cut + 1).trim();
+  return /^(0x[0-9a-f_]+|\d[\d_]*)$/i.test(tail) ? [text.slice(0, cut).trim(), tail] : [text];
+}
+
+export { KERNEL_COMMANDS };
