@@ -4,7 +4,7 @@
  * handed in, so the output is stable (tests and README transcripts read it).
  */
 import { ABI_NAMES, REGISTER_COUNT } from '../../isa/registers.js';
-import { CSRS, CSR_COUNT } from '../../isa/csr.js';
+import { Csr, CSRS, CSR_COUNT } from '../../isa/csr.js';
 import { bare8, hex8 } from '../../isa/hex.js';
 import { Mode, type CpuState } from '../cpu.js';
 import { causeName, isInterrupt } from '../trap.js';
@@ -20,7 +20,9 @@ export function registerLines(cpu: CpuState, before: Int32Array | undefined, nea
   const n = near(cpu.pc);
   lines.push(`${mark(REGISTER_COUNT, cpu.pc | 0)}  pc ${hex8(cpu.pc)}${n === undefined ? '' : `  <${n}>`}   mode ${modeName(cpu.mode)}`);
   const csr: string[] = [];
-  for (let i = 0; i < CSR_COUNT; i++) csr.push(`${CSRS[i]!.name} ${hex8(cpu.csr[i]!)}`);
+  // time and timeh are read from the clock, as csrr reads them.
+  const value = (i: number): number => (i === Csr.TIME ? cpu.time >>> 0 : i === Csr.TIMEH ? Math.floor(cpu.time / 0x1_0000_0000) : cpu.csr[i]!);
+  for (let i = 0; i < CSR_COUNT; i++) csr.push(`${CSRS[i]!.name} ${hex8(value(i))}`);
   for (let i = 0; i < csr.length; i += 4) lines.push(`  ${csr.slice(i, i + 4).map((c) => c.padEnd(20)).join('')}`.trimEnd());
   return lines;
 }

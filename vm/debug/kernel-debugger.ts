@@ -737,6 +737,9 @@ export class KernelDebugger {
     if (trapAt !== undefined) {
       const from = (cpu.csr[Csr.STATUS]! & 4) !== 0 ? 'supervisor' : 'user';
       this.print(`#${frames.length}  <trap from ${from} mode: ${causeName(cpu.csr[Csr.CAUSE]! >>> 0)} at ${hex8(cpu.csr[Csr.EPC]!)}>`);
+    } else if (end !== undefined && / keeps no saved ra$/.test(end) && cpu.mode === Mode.SUPERVISOR && (cpu.csr[Csr.STATUS]! & 4) === 0 && cpu.csr[Csr.CAUSE]! !== 0) {
+      // Entered by a jump, not a call: in a kernel that is the trap vector's hand-off.
+      this.print(`#${frames.length}  <trap from user mode: ${causeName(cpu.csr[Csr.CAUSE]! >>> 0)} at ${hex8(cpu.csr[Csr.EPC]!)}>  (${end})`);
     } else if (end !== undefined) this.print(`(${end})`);
   }
 
@@ -834,10 +837,11 @@ export class KernelDebugger {
   private cmdReverseContinue(args: string): void {
     if (!this.noReverse() && this.noArgs('reverse-continue', args)) {
       let last: Stop | undefined;
+      const from = this.control.tick;
       const found = this.control.findBackward(
         (info) => {
           const s = this.check(info, false);
-          if (s) last = s;
+          if (s && this.control.tick < from) last = s;
           return s !== undefined;
         },
         () => this.resetWatches(),

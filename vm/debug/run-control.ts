@@ -186,7 +186,8 @@ export class RunControl {
         const info = this.advance();
         this.replayed++;
         if (info.end.kind !== 'ticked') break;
-        if (hit(info)) found = this.tick;
+        // hit() runs on every tick (watchpoints follow the values); the tick we started from does not count.
+        if (hit(info) && this.tick < end) found = this.tick;
       }
       if (found !== undefined) {
         this.goto(found);

@@ -84,8 +84,8 @@ export function unwind(scope: UnwindScope): { readonly frames: Frame[]; readonly
       callerPc = ra;
       callerSp = (sp + p.size) >>> 0;
     }
-    if (callerPc === undefined || callerPc === 0) return { frames, end: undefined };
     if (depth > 0 && p.raSlot === undefined) return { frames, end: `${fn.name} keeps no saved ra` };
+    if (callerPc === undefined || callerPc === 0) return { frames, end: undefined };
     if (callerSp < sp || (callerSp === sp && callerPc === pc)) return { frames, end: 'the stack does not unwind further' };
     pc = callerPc >>> 0;
     sp = callerSp;
