@@ -14,6 +14,7 @@ import type { DebugTarget } from '../../vm/debug/target.js';
 import { NativeDebugTarget } from '../../hypervisor/native/debug-target.js';
 import { BootError } from '../../vm/bare.js';
 import { MonitorConfigError } from '../../hypervisor/core/host.js';
+import { NativeMonitor } from '../../hypervisor/native/native-monitor.js';
 import { fail, writeOut } from '../load.js';
 import { runSession } from '../debug-session.js';
 
@@ -40,7 +41,7 @@ export async function bootDebug(b: DebugBoot): Promise<void> {
   try {
     target = b.monitor === 'none'
       ? new BareTarget(b.image, { memSize: b.memSize, output, ...(b.disk ? { disk: b.disk } : {}) })
-      : new NativeDebugTarget(b.image, { name: 'vm1', memSize: b.memSize, output, ...(b.disk ? { disk: b.disk } : {}) });
+      : nativeTarget(b, output);
   } catch (e) {
     if (e instanceof BootError || e instanceof MonitorConfigError) return fail(e.message);
     throw e;
@@ -49,4 +50,11 @@ export async function bootDebug(b: DebugBoot): Promise<void> {
   const dbg = new KernelDebugger({ target, image: b.image, print, title, pause: () => new Promise((r) => setImmediate(r)) });
   dbg.begin();
   await runSession(dbg, print, b.batch);
+}
+
+/** One VM under a native monitor of its own. */
+function nativeTarget(b: DebugBoot, output: (bytes: Uint8Array) => void): NativeDebugTarget {
+  // The interpreter alone: every tick is one instruction anyway.
+  const monitor = new NativeMonitor([{ name: 'vm1', image: b.image, memSize: b.memSize, ...(b.disk ? { disk: b.disk } : {}) }], { tier: 'interp', output: (_, bytes) => output(bytes) });
+  return new NativeDebugTarget(monitor, monitor.vms[0]!, b.disk === undefined ? {} : { irreversible: 'a disk file is attached, and its contents cannot be rewound' });
 }

@@ -16,6 +16,7 @@ import { attachConsole } from '../console.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
 import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
+import { registerVmDebug } from './vm-debug.js';
 
 interface StartOptions extends ConnectOptions {
   readonly name?: string;
@@ -40,6 +41,7 @@ Examples:
   typevisor vm start guests/kernel/kernel.s --name web --mem 8M
   typevisor vm list
   typevisor vm console web                  (Ctrl-] detaches on a terminal)
+  typevisor vm debug web                    (the kernel debugger; the VM pauses)
   typevisor vm stats web --json
   typevisor vm stop web
   typevisor vm list --connect 127.0.0.1:7481`;
@@ -122,6 +124,8 @@ Examples:
   echo "hello" | typevisor vm console web
   typevisor vm console web --no-input > web.log`)
     .action((name: string, opts: ConsoleOptions) => withDaemon(opts, (c) => followConsole(c, name, opts)));
+
+  registerVmDebug(vm);
 }
 
 function describe(v: VmInfo): string {

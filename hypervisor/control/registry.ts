@@ -60,6 +60,8 @@ export interface VmRecord {
   /** Counts kept when the VM leaves the monitor but the record stays (lost). */
   lastInstructions: number;
   lastVirtualTime: number;
+  /** The kernel it booted here, for the debugger's symbols (none when it arrived by migration). */
+  image?: Image;
 }
 
 /** Source-side phases in which the guest is still running here. */
@@ -121,6 +123,7 @@ export class VmRegistry {
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
     const host = this.hostFor(spec.monitor);
     const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
+    rec.image = spec.image;
     try {
       host.add({ name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
     } catch (e) {

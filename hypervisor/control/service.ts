@@ -11,6 +11,7 @@ import { ControlDaemon, type OpHandlers } from './daemon.js';
 import { ControlError } from './control-error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
+import { DebugSessions } from './debug-sessions.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
 
@@ -50,6 +51,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     (address, info): OpHandlers => {
     const migrations = new MigrationDriver(host, address, log, options.tls);
+    const debuggers = new DebugSessions(host);
     return {
       'daemon.info': () => info(),
       'vm.start': (p) => {
@@ -84,6 +86,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         host.input(p.name, p.data === null ? null : Buffer.from(p.data, 'base64'));
         return {};
       },
+      'vm.debug': (p, ctx) => debuggers.attach(p.name, ctx),
+      'vm.debug.command': (p, ctx) => debuggers.command(p.name, p.line, ctx),
       migrate: (p, ctx) => migrations.migrate(p, ctx),
       'migrate.recover': (p, ctx) => migrations.recover(p, ctx),
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),

@@ -8,42 +8,41 @@
  * (VirtualMachine.stopOnTrap); hidden faults and emulation stay invisible.
  * Virtual time is the guest's instruction count, so replays are exact.
  */
-import type { Image } from '../../isa/image.js';
 import { TLB_SIZE } from '../../vm/mmu.js';
 import { RAM_BASE } from '../../vm/memmap.js';
-import type { DiskBackend } from '../../vm/devices/disk.js';
 import { tlbEntries } from '../../vm/debug/tlb.js';
 import type { DebugTarget, TickEnd } from '../../vm/debug/target.js';
 import type { VmState } from '../core/state.js';
 import { SliceEnd } from '../core/vcpu.js';
 import type { VirtualMachine } from '../core/vm.js';
-import { NativeMonitor } from './native-monitor.js';
+import type { NativeMonitor } from './native-monitor.js';
 
 export interface NativeDebugOptions {
-  readonly name: string;
-  readonly memSize: number;
-  readonly disk?: DiskBackend;
-  readonly output: (bytes: Uint8Array) => void;
+  /** Why reverse execution cannot work here, if it cannot (a disk file that is not rewound). */
+  readonly irreversible?: string;
+  /** Sessions on a daemon: history starts when the debugger attached. */
+  readonly note?: string;
 }
 
 export class NativeDebugTarget implements DebugTarget {
   readonly kind = 'native' as const;
-  readonly monitor: NativeMonitor;
-  readonly vm: VirtualMachine;
   readonly irreversible: string | undefined;
   private muted = false;
+  private sink: ((bytes: Uint8Array) => void) | undefined;
 
-  constructor(image: Image, options: NativeDebugOptions) {
-    this.monitor = new NativeMonitor([{ name: options.name, image, memSize: options.memSize, ...(options.disk ? { disk: options.disk } : {}) }], {
-      // The interpreter alone: the debugger rewrites guest RAM (set, checkpoints) behind the machine's back.
-      tier: 'interp',
-      output: (_, bytes) => {
-        if (!this.muted) options.output(bytes);
-      },
-    });
-    this.vm = this.monitor.vms[0]!;
+  constructor(
+    readonly monitor: NativeMonitor,
+    readonly vm: VirtualMachine,
+    options: NativeDebugOptions = {},
+  ) {
     this.vm.stopOnTrap = true;
-    this.irreversible = options.disk === undefined ? undefined : 'a disk file is attached, and its contents cannot be rewound';
+    this.irreversible = options.irreversible;
+  }
+
+  /** The debugger let go: the VM runs whole slices again. */
+  release(): void {
+    this.vm.stopOnTrap = false;
+    if (this.muted) this.muteOutput(false);
   }
 
   get cpu() {
@@ -80,6 +79,12 @@ export class NativeDebugTarget implements DebugTarget {
   }
 
   muteOutput(mute: boolean): void {
+    if (mute === this.muted) return;
+    // Replayed output was shown the first time: the console is unplugged while it is re-made.
+    if (mute) {
+      this.sink = this.monitor.outputOf(this.vm.name);
+      this.monitor.setOutput(this.vm.name, undefined);
+    } else this.monitor.setOutput(this.vm.name, this.sink);
     this.muted = mute;
   }
 

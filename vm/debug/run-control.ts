@@ -247,7 +247,10 @@ export class RunControl {
     const changed = new Uint8Array(mem.pages);
     for (const p of mem.takeDirtyPages()) changed[p] = 1;
     for (let p = 0; p < mem.pages; p++) {
-      if (changed[p] === 1 || this.base[p] !== c.pages[p]) mem.u8.set(c.pages[p]!, p << PAGE_SHIFT);
+      if (changed[p] === 1 || this.base[p] !== c.pages[p]) {
+        mem.u8.set(c.pages[p]!, p << PAGE_SHIFT);
+        mem.markDirty(p << PAGE_SHIFT, PAGE_SIZE); // drops code translated from the page, if any
+      }
     }
     this.base = c.pages;
     t.restoreState(c.state);

@@ -16,7 +16,7 @@ import { Mode } from '../../../vm/cpu.js';
 import { BareTarget } from '../../../vm/debug/bare-target.js';
 import { KernelDebugger } from '../../../vm/debug/kernel-debugger.js';
 import type { DebugTarget } from '../../../vm/debug/target.js';
-import { NativeDebugTarget } from '../../../hypervisor/native/debug-target.js';
+import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 
 const MEM = 1 << 20;
@@ -36,7 +36,7 @@ function image(file: string): Image {
 
 function target(kind: 'bare' | 'native', file: string, memSize = 16 << 20): DebugTarget {
   const out = (): void => undefined;
-  return kind === 'bare' ? new BareTarget(image(file), { memSize, output: out }) : new NativeDebugTarget(image(file), { name: 'vm1', memSize, output: out });
+  return kind === 'bare' ? new BareTarget(image(file), { memSize, output: out }) : new NativeMonitor([{ name: 'vm1', image: image(file), memSize }], { tier: 'interp', output: out }).find('vm1')!.debugTarget!();
 }
 
 function session(t: DebugTarget, file: string): { dbg: KernelDebugger; lines: string[]; run: (cmd: string) => Promise<string[]> } {
