@@ -48,6 +48,8 @@ export function readBatch(file: string): string[] | undefined {
 export async function runSession(engine: SessionEngine, print: (line: string) => void, batch: readonly string[] | undefined): Promise<void> {
   if (batch !== undefined) {
     for (const line of batch) {
+      // A script's comments explain it to its reader; the transcript shows the commands.
+      if (line.trim().startsWith('#')) continue;
       print(`${PROMPT}${line}`);
       if (await engine.execute(line)) return;
     }

@@ -3,11 +3,11 @@
  * scripts through --batch and through a pipe, on the bare machine and under
  * the native monitor; the hosted monitor says in one line why it cannot.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -72,4 +72,14 @@ describe('boot --debug', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/--batch .*nope\.gdb: no such file/);
   }, 30_000);
+
+  test("the README's session is what the command prints today", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const command = '$ typevisor boot guests/kernel/kernel.s --debug --batch guests/kernel/debug-trap.gdb\n';
+    const start = readme.indexOf(command);
+    expect(start).toBeGreaterThan(0);
+    const shown = readme.slice(start + command.length, readme.indexOf('\n```', start));
+    const r = runCli(['boot', KERNEL, '--debug', '--batch', 'guests/kernel/debug-trap.gdb']);
+    expect(r.stdout.trimEnd()).toBe(shown);
+  }, 60_000);
 });

@@ -476,6 +476,12 @@ export class KernelDebugger {
       this.print(`run till the trap returns (to ${modeName(from)} mode)`);
       return this.runForward((info) => info.modeBefore === Mode.SUPERVISOR && cpu.mode === Mode.USER);
     }
+    const fromUser = (cpu.csr[Csr.STATUS]! & 4) === 0 && cpu.csr[Csr.CAUSE]! !== 0;
+    if (frames.length < 2 && cpu.mode === Mode.SUPERVISOR && fromUser) {
+      // The outermost kernel frame of a trap from user mode: what it returns to is the user.
+      this.print(`run till exit from #0 ${this.frameName(frames[0]!, 0)}: the trap returns to user mode`);
+      return this.runForward((info) => info.modeBefore === Mode.SUPERVISOR && cpu.mode === Mode.USER);
+    }
     if (frames.length < 2) {
       this.print('finish: there is no caller to return to (the frame chain ends here — try until LOC)');
       return;
