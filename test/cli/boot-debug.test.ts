@@ -37,7 +37,7 @@ describe('boot --debug', () => {
       expect(out).toMatch(/\(tvdb\) continue\n(.*\n)*?breakpoint 1, 80000[0-9a-f]{3} <trap_vector> if \$cause == 9\ntrap: syscall \d+ \(cause 0x00000009\) from user mode at 0x[0-9a-f]{8}\n=> 80000[0-9a-f]{3} <trap_vector>: csrrw t0, scratch, t0/);
       expect(out).toMatch(/#1 {2}<trap from user mode: syscall at 0x[0-9a-f]{8}>/);
       expect(out).toMatch(/level 1 {2}table [0-9a-f]{8}[^\n]*\n {2}level 0 [^\n]*\n {2}→ physical [0-9a-f]{8} {2}\(v/);
-      expect(out).toMatch(/run till the trap returns \(to user mode\)\n(.*\n)*?=> [0-9a-f]{8}: .*\n {3}\[user mode/);
+      expect(out).toMatch(/run till the trap returns \(to user mode\)\n(.*\n)*?=> [0-9a-f]{8} <hello:_start\+0x[0-9a-f]+>: .*\n {3}\[user mode/);
       // reverse-step 3 then step 3 comes back to the very same place.
       const where = [...out.matchAll(/\[(user|supervisor) mode, (\d+) instructions retired, tick (\d+)\]/g)].map((m) => m[0]);
       expect(where.at(-1)).toBe(where.at(-3));

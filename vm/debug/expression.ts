@@ -4,7 +4,7 @@
  *
  *   0x8000_1000   42   'A'          numbers and a character
  *   a0  sp  pc  $status  $cause      registers, pc, CSRs (with a $)
- *   trap_vector  proc+16            symbols of the kernel (and the current user program)
+ *   trap_vector  proc+16  hello:_start   symbols of the kernel, and the current user program's
  *   *sp  *(sp+8)  sp[2]  curproc[0] a word loaded through the guest's page tables
  *   + - * / % & | ^ << >> ~ !  == != < <= > >= && ||  ( )
  *
@@ -29,7 +29,7 @@ export interface Scope {
 
 class EvalError extends Error {}
 
-const TOKEN = /\s*(0x[0-9a-fA-F_]+|\d[\d_]*|'[^']'|\$?[A-Za-z_.][\w.$]*|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!()[\]<>])/y;
+const TOKEN = /\s*(0x[0-9a-fA-F_]+|\d[\d_]*|'[^']'|\$?[A-Za-z_.][\w.$]*(?::[A-Za-z_.][\w.$]*)?|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^~!()[\]<>])/y;
 
 function tokenize(text: string): { readonly tokens: string[]; readonly columns: number[] } {
   const tokens: string[] = [];

@@ -29,9 +29,11 @@ import { mappings, pagingRoot, resolve, walk } from './page-walk.js';
 import { RunControl, type RunEnd, type TickInfo } from './run-control.js';
 import type { DebugTarget } from './target.js';
 import { unwind, type Frame } from './unwind.js';
+import { UserPrograms, type UserProgram } from './user-programs.js';
 
 type BreakKind =
-  | { readonly kind: 'code'; readonly addr: number }
+  /** `program`: only while this user program (its image address) is the current process. */
+  | { readonly kind: 'code'; readonly addr: number; readonly program?: UserProgram }
   | { readonly kind: 'trap'; readonly cause: number | undefined }
   | { readonly kind: 'syscall'; readonly num: number | undefined }
   | { readonly kind: 'mode-switch' };
@@ -92,6 +94,8 @@ export class KernelDebugger {
   private examineNext: number | undefined;
   private busy = false;
   private readonly title: string | undefined;
+  private readonly programs: UserPrograms;
+  private readonly kernelBase: number;
 
   constructor(options: KernelDebuggerOptions) {
     this.target = options.target;
@@ -99,6 +103,7 @@ export class KernelDebugger {
     this.title = options.title;
     this.control = new RunControl(options.target, options.pause);
     this.symbols = new Symbols(options.image);
+    this.kernelBase = Math.min(...options.image.sections.map((s) => s.addr >>> 0), 0xffff_ffff);
     this.code = options.image.sections.filter((s) => (s.flags & SECTION_EXEC) !== 0).map((s) => ({ lo: s.addr >>> 0, hi: (s.addr + s.size) >>> 0 }));
     for (const s of options.image.symbols) if (!this.byName.has(s.name)) this.byName.set(s.name, s.value >>> 0);
     for (const s of options.image.symbols) {
@@ -106,6 +111,7 @@ export class KernelDebugger {
       if (s.kind === 'label' && !s.name.startsWith('.') && this.inCode(a)) this.functions.push({ addr: a, name: s.name });
     }
     this.functions.sort((a, b) => a.addr - b.addr);
+    this.programs = new UserPrograms((n) => this.byName.get(n), this.loadWord, (va, len) => this.loadBytes(va, len));
   }
 
   get running(): boolean {
@@ -208,7 +214,32 @@ export class KernelDebugger {
     return this.code.some((c) => a >= c.lo && a < c.hi);
   }
 
-  private near = (a: number): string | undefined => this.symbols.near(a);
+  /** The kernel's label for an address, or the current user program's below the kernel. */
+  private near = (a: number): string | undefined => {
+    const k = this.symbols.near(a);
+    if (k !== undefined || this.inKernel(a)) return k;
+    const p = this.programs.current();
+    const u = p?.symbols.near(a);
+    return u === undefined ? undefined : `${p!.name}:${u}`;
+  };
+
+  private labelAt = (a: number): string | undefined => this.symbols.at(a) ?? (this.inKernel(a) ? undefined : this.programs.current()?.symbols.at(a));
+
+  /** At or above the kernel's lowest section: the kernel's, not a user program's. */
+  private inKernel(a: number): boolean {
+    return a >>> 0 >= this.kernelBase;
+  }
+
+  /** A kernel symbol, else one of the current user program's (`main`, or `hello:main`). */
+  private symbolValue = (name: string): number | undefined => {
+    const k = this.byName.get(name);
+    if (k !== undefined) return k;
+    const colon = name.indexOf(':');
+    const p = this.programs.current();
+    if (p === undefined) return undefined;
+    if (colon >= 0) return name.slice(0, colon) === p.name ? p.byName.get(name.slice(colon + 1)) : undefined;
+    return p.byName.get(name);
+  };
 
   private functionAt = (addr: number): { readonly name: string; readonly addr: number } | undefined => {
     if (!this.inCode(addr >>> 0)) return undefined;
@@ -251,7 +282,7 @@ export class KernelDebugger {
       reg: (n) => cpu.regs[n]!,
       pc: cpu.pc,
       csr: (n) => this.csrValue(n),
-      symbol: (name) => this.byName.get(name),
+      symbol: this.symbolValue,
       load: this.loadWord,
     };
   }
@@ -281,7 +312,7 @@ export class KernelDebugger {
 
   private instructionLine(pc: number): string {
     const w = this.loadWord(pc);
-    const text = w === undefined ? '(nothing mapped there)' : formatInstruction(w, pc, this.symbols.at);
+    const text = w === undefined ? '(nothing mapped there)' : formatInstruction(w, pc, this.labelAt);
     return `${addressLabel(pc, this.near)}: ${text}`;
   }
 
@@ -339,7 +370,7 @@ export class KernelDebugger {
 
   private breakText(b: Breakpoint): string {
     const w = b.what;
-    const base = w.kind === 'code' ? addressLabel(w.addr, this.near)
+    const base = w.kind === 'code' ? `${addressLabel(w.addr, this.near)}${w.program ? ` in ${w.program.name}` : ''}`
       : w.kind === 'trap' ? `trap ${w.cause === undefined ? '(any)' : causeName(w.cause)}`
       : w.kind === 'syscall' ? `syscall ${w.num === undefined ? '(any)' : w.num}`
       : 'mode switch';
@@ -361,7 +392,7 @@ export class KernelDebugger {
     if (stop) return stop;
     for (const b of this.breakpoints) {
       const w = b.what;
-      const hit = w.kind === 'code' ? cpu.pc === w.addr
+      const hit = w.kind === 'code' ? cpu.pc === w.addr && (w.program === undefined || this.programs.current()?.imageAddr === w.program.imageAddr)
         : w.kind === 'mode-switch' ? info.modeBefore !== cpu.mode
         : info.trap === undefined ? false
         : w.kind === 'trap' ? w.cause === undefined || info.trap.cause === w.cause
@@ -539,7 +570,9 @@ export class KernelDebugger {
       const addr = this.value(name, where);
       if (addr === undefined) return;
       if ((addr & 3) !== 0) return this.print(`${name}: ${hex8(addr)} is not a multiple of 4: instructions are 4-byte aligned`);
-      what = { kind: 'code', addr };
+      const program = this.inKernel(addr) ? undefined : this.programs.current();
+      const named = program !== undefined && /^[A-Za-z_.][\w.$]*(:[A-Za-z_.][\w.$]*)?$/.test(where) && this.byName.get(where) === undefined;
+      what = named ? { kind: 'code', addr, program } : { kind: 'code', addr };
     }
     const bp: Breakpoint = { id: this.nextId++, what, cond, temporary, hits: 0 };
     this.breakpoints.push(bp);
@@ -720,7 +753,7 @@ export class KernelDebugger {
     const bps = new Set(this.breakpoints.flatMap((b) => (b.what.kind === 'code' ? [b.what.addr] : [])));
     for (let i = 0; i < n; i++) {
       const pc = (start + 4 * i) >>> 0;
-      const label = this.symbols.at(pc);
+      const label = this.labelAt(pc);
       if (label !== undefined) this.print(`${label}:`);
       this.print(`${pc === this.target.cpu.pc ? '=>' : '  '}${bps.has(pc) ? 'b ' : '  '}${this.instructionLine(pc)}`);
     }

@@ -94,6 +94,17 @@ describe('kernel-aware commands', () => {
     expect((await s.run('bt')).at(-1)).toMatch(/<trap from user mode: syscall at 0x/);
   });
 
+  test("the current user program's own symbols, found through the kernel's process table", async () => {
+    const file = KERNELS[0]!;
+    const s = session(target('native', file), file);
+    await s.run('break syscall');
+    await s.run('continue');
+    expect((await s.run('x/i $epc'))[0]).toMatch(/^ {3}[0-9a-f]{8} <hello:_start\+0x[0-9a-f]+>: syscall$/);
+    const start = await s.run('print hello:_start');
+    expect(start[0]).toMatch(/^hello:_start = 0x0000[0-9a-f]{4} /);
+    expect((await s.run('print yield:_start'))[0]).toMatch(/not a number, a register/); // not the current process
+  });
+
   test('bt names the functions of the frame chain', async () => {
     const file = KERNELS[0]!;
     for (const kind of ['bare', 'native'] as const) {
