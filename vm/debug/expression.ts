@@ -21,7 +21,8 @@ export type Value = { readonly ok: true; readonly value: number } | { readonly o
 export interface Scope {
   readonly reg: (n: number) => number;
   readonly pc: number;
-  readonly csr: (n: number) => number;
+  /** The CSRs ($name); none for a user program (the process VM), which cannot read them. */
+  readonly csr?: (n: number) => number;
   readonly symbol: (name: string) => number | undefined;
   /** The word at a virtual address as the guest would load it, or undefined if nothing maps it. */
   readonly load: (va: number) => number | undefined;
@@ -147,7 +148,11 @@ class Parser {
       this.expect(')');
       return v;
     }
-    if (/^0x/i.test(t)) return Number.parseInt(t.slice(2).replace(/_/g, ''), 16) >>> 0;
+    if (/^0x/i.test(t)) {
+      const n = Number.parseInt(t.slice(2).replace(/_/g, ''), 16);
+      if (n > 0xffffffff) throw new EvalError(`${t} does not fit in 32 bits`);
+      return n >>> 0;
+    }
     if (/^\d/.test(t)) {
       const n = Number(t.replace(/_/g, ''));
       if (n > 0xffffffff) throw new EvalError(`${t} does not fit in 32 bits`);
@@ -156,11 +161,11 @@ class Parser {
     if (t.startsWith("'")) return t.charCodeAt(1);
     if (t.startsWith('$')) {
       const n = csrNumber(t.slice(1));
-      if (n !== undefined) return this.scope.csr(n) >>> 0;
+      if (n !== undefined && this.scope.csr) return this.scope.csr(n) >>> 0;
       if (t === '$pc') return this.scope.pc >>> 0;
       const r = registerNumber(t.slice(1));
       if (r !== undefined) return this.scope.reg(r) >>> 0;
-      throw new EvalError(`'${t}' at column ${col} is not a CSR (status, tvec, epc, cause, badaddr, scratch, ptbase, timecmp, ie, ip, time)`);
+      throw new EvalError(this.scope.csr ? `'${t}' at column ${col} is not a CSR (status, tvec, epc, cause, badaddr, scratch, ptbase, timecmp, ie, ip, time)` : `'${t}': a user program has no CSRs to read`);
     }
     if (t.toLowerCase() === 'pc') return this.scope.pc >>> 0;
     const r = registerNumber(t);
@@ -168,7 +173,7 @@ class Parser {
     const s = this.scope.symbol(t);
     if (s !== undefined) return s >>> 0;
     if (/^[-+*/%&|^~!()[\]<>=]/.test(t)) throw new EvalError(`unexpected '${t}' at column ${col}`);
-    throw new EvalError(`'${t}' is not a number, a register, a CSR ($name) or a symbol`);
+    throw new EvalError(this.scope.csr ? `'${t}' is not a number, a register, a CSR ($name) or a symbol` : `'${t}' is not a number, a register or a label`);
   }
 }
 
