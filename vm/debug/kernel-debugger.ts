@@ -858,16 +858,19 @@ export class KernelDebugger {
     const n = this.countArg('reverse-next', args);
     if (n === undefined || this.noReverse()) return;
     const cpu = this.target.cpu;
-    for (let i = 0; i < n; i++) {
-      if (this.control.tick === 0) break;
+    for (let i = 0; i < n && this.control.tick > 0; i++) {
       const pc0 = cpu.pc;
       const sp0 = cpu.regs[Reg.SP]! >>> 0;
       const mode0 = cpu.mode;
       this.control.goto(this.control.tick - 1);
-      if (cpu.mode === mode0 && cpu.regs[Reg.SP]! >>> 0 >= sp0) continue;
-      // We stepped back into a call that returned to pc0: go on back to the call itself.
-      this.control.goto(this.control.tick + 1);
-      this.control.findBackward(() => cpu.mode === mode0 && cpu.regs[Reg.SP]! >>> 0 === sp0 && (cpu.pc + 4) >>> 0 === pc0, () => undefined);
+      // Was the tick undone a return into pc0 from a function this one called? Then back over the call.
+      const w = this.loadWord(cpu.pc);
+      const ins = w === undefined ? undefined : decode(w);
+      const returned = ins !== undefined && ins.op === Op.JALR && ins.rd === Reg.ZERO && cpu.mode === mode0 && ((cpu.regs[ins.rs1]! + ins.imm) >>> 0) === pc0;
+      if (!returned) continue;
+      const here = this.control.tick;
+      const found = this.control.findBackward(() => cpu.mode === mode0 && cpu.regs[Reg.SP]! >>> 0 === sp0 && (cpu.pc + 4) >>> 0 === pc0, () => undefined);
+      if (found === undefined) this.control.goto(here);
     }
     this.resetWatches();
     this.afterStop();

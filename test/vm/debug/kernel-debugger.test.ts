@@ -159,6 +159,26 @@ describe('kernel-aware commands', () => {
     }
   });
 
+  test('reverse-next goes back over a call to the call itself, and next over it comes back', async () => {
+    const file = KERNELS[0]!;
+    for (const kind of ['bare', 'native'] as const) {
+      const s = session(target(kind, file), file);
+      await s.run('break usertrap+0x28'); // call syscall
+      await s.run('continue');
+      expect((await s.run('x/i pc'))[0]).toMatch(/call syscall/);
+      const atCall = fingerprint(s.dbg.control.target);
+      const tickAtCall = s.dbg.control.tick;
+      await s.run('next');
+      expect(s.dbg.control.tick).toBeGreaterThan(tickAtCall + 10); // the whole call ran
+      await s.run('reverse-next');
+      expect(s.dbg.control.tick).toBe(tickAtCall);
+      expect(fingerprint(s.dbg.control.target)).toBe(atCall);
+      // Not a return: reverse-next is one tick back, even where sp changes (the trap vector's lw sp).
+      await s.run('reverse-next');
+      expect(s.dbg.control.tick).toBe(tickAtCall - 1);
+    }
+  });
+
   test('goto N lands where N instructions had retired, both ways', async () => {
     const file = KERNELS[2]!;
     const s = session(target('native', file), file);
