@@ -1,64 +1,35 @@
 /**
  * The kernel debugger: gdb's commands over a guest kernel on the bare
- * machine or under a monitor. Three parts, each in its own module:
+ * machine or under a monitor. Each concern in its own module:
  *
  *   commands.ts     the command language (table, abbreviations, help)
  *   run-control.ts  ticks, stop tests, checkpoints and replay (reverse)
+ *   stops.ts        breakpoints, watchpoints, displays: what stops a run
+ *   guest-view.ts   the guest's memory, symbols and expressions as it sees them
  *   format.ts       registers, x/NFU, trap descriptions as lines
  *
- * This class ties them to a DebugTarget and keeps the session's own state:
- * breakpoints, watchpoints, displays. It does no I/O: lines go out through
- * `print`, so a REPL, a batch file, a daemon connection and the tests all
- * drive it the same way. execute() never throws: a malformed command gets
- * one line saying what is wrong and how the command is used.
+ * This class ties them to a DebugTarget: one method per command that runs,
+ * inspects or goes back. It does no I/O: lines go out through `print`, so a
+ * REPL, a batch file, a daemon connection and the tests all drive it the
+ * same way. execute() never throws: a malformed command gets one line saying
+ * what is wrong and how the command is used.
  */
-import { formatInstruction } from '../../isa/disasm.js';
 import { decode } from '../../isa/encoding.js';
-import { SECTION_EXEC, type Image } from '../../isa/image.js';
+import type { Image } from '../../isa/image.js';
 import { Op } from '../../isa/opcodes.js';
 import { Reg, registerNumber } from '../../isa/registers.js';
-import { Csr, csrNumber, IRQ_NAMES } from '../../isa/csr.js';
+import { Csr, csrNumber } from '../../isa/csr.js';
 import { hex8 } from '../../isa/hex.js';
-import { CAUSES, Cause, causeName } from '../trap.js';
+import { causeName } from '../trap.js';
 import { Mode } from '../cpu.js';
-import { Symbols } from '../process/symbols.js';
 import { helpLines, KERNEL_COMMANDS, parseCount, resolveCommand, usageOf } from './commands.js';
-import { evaluateExpression, type Scope, type Value } from './expression.js';
 import { addressLabel, describeTrap, modeName, parseExamine, registerLines, registerSnapshot, unitText, type ExamineFormat } from './format.js';
-import { mappings, pagingRoot, resolve, walk } from './page-walk.js';
+import { mappings, pagingRoot, walk } from './page-walk.js';
 import { RunControl, type RunEnd, type TickInfo } from './run-control.js';
 import type { DebugTarget } from './target.js';
-import { unwind, type Frame } from './unwind.js';
-import { UserPrograms, type UserProgram } from './user-programs.js';
-
-type BreakKind =
-  /** `program`: only while this user program (its image address) is the current process. */
-  | { readonly kind: 'code'; readonly addr: number; readonly program?: UserProgram }
-  | { readonly kind: 'trap'; readonly cause: number | undefined }
-  | { readonly kind: 'syscall'; readonly num: number | undefined }
-  | { readonly kind: 'mode-switch' };
-
-interface Breakpoint {
-  readonly id: number;
-  readonly what: BreakKind;
-  readonly cond: string | undefined;
-  readonly temporary: boolean;
-  hits: number;
-}
-
-interface Watchpoint {
-  readonly id: number;
-  readonly addr: number;
-  readonly len: number;
-  /** The bytes as last seen; undefined while unmapped. */
-  value: Uint8Array | undefined;
-  hits: number;
-}
-
-type Stop =
-  | { readonly kind: 'breakpoint'; readonly bp: Breakpoint }
-  | { readonly kind: 'watch'; readonly wp: Watchpoint; readonly old: Uint8Array | undefined; readonly now: Uint8Array | undefined }
-  | { readonly kind: 'arrived' };
+import type { Frame } from './unwind.js';
+import { GuestView } from './guest-view.js';
+import { Stops, type Stop } from './stops.js';
 
 export interface KernelDebuggerOptions {
   readonly target: DebugTarget;
@@ -72,46 +43,27 @@ export interface KernelDebuggerOptions {
 }
 
 const DEFAULT_DISASM = 8;
-const MAX_WATCH = 4096;
 
 export class KernelDebugger {
   readonly control: RunControl;
   private readonly target: DebugTarget;
   private readonly print: (line: string) => void;
-  private readonly symbols: Symbols;
-  private readonly byName = new Map<string, number>();
-  /** Function starts (non-local labels in code), sorted. */
-  private readonly functions: { readonly addr: number; readonly name: string }[] = [];
-  private readonly code: { readonly lo: number; readonly hi: number }[];
-  private readonly breakpoints: Breakpoint[] = [];
-  private readonly watchpoints: Watchpoint[] = [];
-  private readonly displays: { readonly id: number; readonly expr: string }[] = [];
-  private nextId = 1;
-  private nextDisplay = 1;
+  private readonly view: GuestView;
+  private readonly stops: Stops;
   private before: Int32Array | undefined;
   private repeatable: string | undefined;
   private examine: ExamineFormat = { count: 1, letter: 'x', size: 4 };
   private examineNext: number | undefined;
   private busy = false;
   private readonly title: string | undefined;
-  private readonly programs: UserPrograms;
-  private readonly kernelBase: number;
 
   constructor(options: KernelDebuggerOptions) {
     this.target = options.target;
     this.print = options.print;
     this.title = options.title;
     this.control = new RunControl(options.target, options.pause);
-    this.symbols = new Symbols(options.image);
-    this.kernelBase = Math.min(...options.image.sections.map((s) => s.addr >>> 0), 0xffff_ffff);
-    this.code = options.image.sections.filter((s) => (s.flags & SECTION_EXEC) !== 0).map((s) => ({ lo: s.addr >>> 0, hi: (s.addr + s.size) >>> 0 }));
-    for (const s of options.image.symbols) if (!this.byName.has(s.name)) this.byName.set(s.name, s.value >>> 0);
-    for (const s of options.image.symbols) {
-      const a = s.value >>> 0;
-      if (s.kind === 'label' && !s.name.startsWith('.') && this.inCode(a)) this.functions.push({ addr: a, name: s.name });
-    }
-    this.functions.sort((a, b) => a.addr - b.addr);
-    this.programs = new UserPrograms((n) => this.byName.get(n), this.loadWord, (va, len) => this.loadBytes(va, len));
+    this.view = new GuestView(options.target, options.image);
+    this.stops = new Stops(options.target, this.view, this.print, (command, text) => this.value(command, text));
   }
 
   get running(): boolean {
@@ -170,12 +122,12 @@ export class KernelDebugger {
       case 'finish': return this.cmdFinish(args);
       case 'until': return this.cmdUntil(args);
       case 'continue': return this.cmdContinue(args);
-      case 'break': return this.cmdBreak(args, false);
-      case 'tbreak': return this.cmdBreak(args, true);
-      case 'watch': return this.cmdWatch(args);
-      case 'delete': return this.cmdDelete(args);
-      case 'display': return this.cmdDisplay(args);
-      case 'undisplay': return this.cmdUndisplay(args);
+      case 'break': return this.stops.addBreak(args, false);
+      case 'tbreak': return this.stops.addBreak(args, true);
+      case 'watch': return this.stops.addWatch(args);
+      case 'delete': return this.stops.delete(args);
+      case 'display': return this.stops.addDisplay(args);
+      case 'undisplay': return this.stops.undisplay(args);
       case 'print': return this.cmdPrint(args, format);
       case 'set': return this.cmdSet(args);
       case 'x': return this.cmdExamine(args, format);
@@ -208,128 +160,29 @@ export class KernelDebugger {
     else this.print(usageOf(r.spec.name));
   }
 
-  // ---- symbols, memory and expressions ----------------------------------------
-
-  private inCode(a: number): boolean {
-    return this.code.some((c) => a >= c.lo && a < c.hi);
-  }
-
-  /** The kernel's label for an address, or the current user program's below the kernel. */
-  private near = (a: number): string | undefined => {
-    const k = this.symbols.near(a);
-    if (k !== undefined || this.inKernel(a)) return k;
-    const p = this.programs.current();
-    const u = p?.symbols.near(a);
-    return u === undefined ? undefined : `${p!.name}:${u}`;
-  };
-
-  private labelAt = (a: number): string | undefined => this.symbols.at(a) ?? (this.inKernel(a) ? undefined : this.programs.current()?.symbols.at(a));
-
-  /** At or above the kernel's lowest section: the kernel's, not a user program's. */
-  private inKernel(a: number): boolean {
-    return a >>> 0 >= this.kernelBase;
-  }
-
-  /** A kernel symbol, else one of the current user program's (`main`, or `hello:main`). */
-  private symbolValue = (name: string): number | undefined => {
-    const k = this.byName.get(name);
-    if (k !== undefined) return k;
-    const colon = name.indexOf(':');
-    const p = this.programs.current();
-    if (p === undefined) return undefined;
-    if (colon >= 0) return name.slice(0, colon) === p.name ? p.byName.get(name.slice(colon + 1)) : undefined;
-    return p.byName.get(name);
-  };
-
-  private functionAt = (addr: number): { readonly name: string; readonly addr: number } | undefined => {
-    if (!this.inCode(addr >>> 0)) return undefined;
-    let best: { readonly name: string; readonly addr: number } | undefined;
-    for (const f of this.functions) {
-      if (f.addr > addr >>> 0) break;
-      best = f;
-    }
-    return best;
-  };
-
-  /** The guest-physical address of a virtual one, in the guest's current address space. */
-  private physical(va: number): number | undefined {
-    return resolve(this.target.memory, this.target.cpu, va);
-  }
-
-  private loadBytes(va: number, len: number): Uint8Array | undefined {
-    const out = new Uint8Array(len);
-    const mem = this.target.memory;
-    for (let i = 0; i < len; ) {
-      const a = (va + i) >>> 0;
-      const pa = this.physical(a);
-      const off = pa === undefined ? -1 : mem.offsetOf(pa, 1);
-      if (off < 0) return undefined;
-      const n = Math.min(len - i, 4096 - (a & 0xfff), mem.size - off);
-      out.set(mem.u8.subarray(off, off + n), i);
-      i += n;
-    }
-    return out;
-  }
-
-  private loadWord = (va: number): number | undefined => {
-    const b = this.loadBytes(va, 4);
-    return b === undefined ? undefined : (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24));
-  };
-
-  private scope(): Scope {
-    const cpu = this.target.cpu;
-    return {
-      reg: (n) => cpu.regs[n]!,
-      pc: cpu.pc,
-      csr: (n) => this.csrValue(n),
-      symbol: this.symbolValue,
-      load: this.loadWord,
-    };
-  }
-
-  private csrValue(n: number): number {
-    const cpu = this.target.cpu;
-    if (n === Csr.TIME) return cpu.time >>> 0;
-    if (n === Csr.TIMEH) return Math.floor(cpu.time / 0x1_0000_0000) >>> 0;
-    return cpu.csr[n]!;
-  }
-
-  private evaluate(text: string): Value {
-    return evaluateExpression(text, this.scope());
-  }
-
   /** The value of an argument, or undefined after one line saying what is wrong. */
   private value(command: string, text: string): number | undefined {
     if (text === '') {
       this.print(usageOf(command));
       return undefined;
     }
-    const v = this.evaluate(text);
+    const v = this.view.evaluate(text);
     if (v.ok) return v.value;
     this.print(`${command}: ${v.error}`);
     return undefined;
-  }
-
-  private instructionLine(pc: number): string {
-    const w = this.loadWord(pc);
-    const text = w === undefined ? '(nothing mapped there)' : formatInstruction(w, pc, this.labelAt);
-    return `${addressLabel(pc, this.near)}: ${text}`;
   }
 
   // ---- stops ---------------------------------------------------------------------
 
   private printWhere(): void {
     const cpu = this.target.cpu;
-    this.print(`=> ${this.instructionLine(cpu.pc)}`);
+    this.print(`=> ${this.view.instructionLine(cpu.pc)}`);
     this.print(`   [${modeName(cpu.mode)} mode, ${cpu.instret} instructions retired, tick ${this.control.tick}]`);
   }
 
   private afterStop(): void {
     this.printWhere();
-    for (const d of this.displays) {
-      const v = this.evaluate(d.expr);
-      this.print(`${d.id}: ${d.expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`);
-    }
+    this.stops.showDisplays();
     this.before = registerSnapshot(this.target.cpu);
   }
 
@@ -340,76 +193,9 @@ export class KernelDebugger {
       return;
     }
     if (r.kind === 'interrupted') this.print('interrupted');
-    if (r.kind === 'stop') this.describeStop(r.stop);
+    if (r.kind === 'stop') this.stops.describe(r.stop);
     if (trap) this.print(`trap: ${describeTrap(trap.cause, trap.from, trap.epc, trap.badaddr, trap.t0)}`);
     this.afterStop();
-  }
-
-  private describeStop(s: Stop): void {
-    if (s.kind === 'breakpoint') {
-      this.print(`${s.bp.temporary ? 'temporary breakpoint' : 'breakpoint'} ${s.bp.id}, ${this.breakText(s.bp)}`);
-    } else if (s.kind === 'watch') {
-      this.print(`watchpoint ${s.wp.id}: ${this.watchWhere(s.wp)}`);
-      this.print(`  old ${this.bytesText(s.old)}`);
-      this.print(`  new ${this.bytesText(s.now)}`);
-    }
-  }
-
-  private bytesText(b: Uint8Array | undefined): string {
-    if (b === undefined) return '(not mapped)';
-    if (b.length === 4) {
-      const v = b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
-      return `${hex8(v)} (${v | 0})`;
-    }
-    return [...b.subarray(0, 32)].map((x) => x.toString(16).padStart(2, '0')).join(' ') + (b.length > 32 ? ' …' : '');
-  }
-
-  private watchWhere(w: Watchpoint): string {
-    return `${w.len} byte${w.len === 1 ? '' : 's'} at ${addressLabel(w.addr, this.near)}`;
-  }
-
-  private breakText(b: Breakpoint): string {
-    const w = b.what;
-    const base = w.kind === 'code' ? `${addressLabel(w.addr, this.near)}${w.program ? ` in ${w.program.name}` : ''}`
-      : w.kind === 'trap' ? `trap ${w.cause === undefined ? '(any)' : causeName(w.cause)}`
-      : w.kind === 'syscall' ? `syscall ${w.num === undefined ? '(any)' : w.num}`
-      : 'mode switch';
-    return b.cond === undefined ? base : `${base} if ${b.cond}`;
-  }
-
-  /** Did this tick hit a breakpoint or watchpoint? (`count`: a real hit, not a replay's look.) */
-  private check(info: TickInfo, count: boolean): Stop | undefined {
-    const cpu = this.target.cpu;
-    let stop: Stop | undefined;
-    for (const w of this.watchpoints) {
-      const now = this.loadBytes(w.addr, w.len);
-      if (sameBytes(now, w.value)) continue;
-      const old = w.value;
-      w.value = now;
-      if (count) w.hits++;
-      stop ??= { kind: 'watch', wp: w, old, now };
-    }
-    if (stop) return stop;
-    for (const b of this.breakpoints) {
-      const w = b.what;
-      const hit = w.kind === 'code' ? cpu.pc === w.addr && (w.program === undefined || this.programs.current()?.imageAddr === w.program.imageAddr)
-        : w.kind === 'mode-switch' ? info.modeBefore !== cpu.mode
-        : info.trap === undefined ? false
-        : w.kind === 'trap' ? w.cause === undefined || info.trap.cause === w.cause
-        : info.trap.cause === Cause.SYSCALL && (w.num === undefined || info.trap.t0 === w.num);
-      if (!hit || !this.conditionHolds(b)) continue;
-      if (count) b.hits++;
-      return { kind: 'breakpoint', bp: b };
-    }
-    return undefined;
-  }
-
-  private conditionHolds(b: Breakpoint): boolean {
-    if (b.cond === undefined) return true;
-    const v = this.evaluate(b.cond);
-    if (v.ok) return v.value !== 0;
-    this.print(`breakpoint ${b.id}: the condition cannot be evaluated (${v.error}); stopping`);
-    return true;
   }
 
   /** Run forward with the breakpoints and an extra test; report the stop. */
@@ -417,13 +203,11 @@ export class KernelDebugger {
     let lastTrap: TickInfo['trap'];
     const r = await this.control.run<Stop>((info) => {
       lastTrap = info.trap;
-      const s = this.check(info, true);
+      const s = this.stops.check(info, true);
       if (s) return s;
       return extra(info) ? { kind: 'arrived' } : undefined;
     }, limit);
-    if (r.kind === 'stop' && r.stop.kind === 'breakpoint' && r.stop.bp.temporary) {
-      this.breakpoints.splice(this.breakpoints.indexOf(r.stop.bp), 1);
-    }
+    if (r.kind === 'stop' && r.stop.kind === 'breakpoint' && r.stop.bp.temporary) this.stops.remove(r.stop.bp);
     this.reportEnd(r, lastTrap);
   }
 
@@ -452,7 +236,7 @@ export class KernelDebugger {
   /** The instruction at pc is a call (jal/jalr writing ra): its return address. */
   private callReturn(): number | undefined {
     const pc = this.target.cpu.pc;
-    const w = this.loadWord(pc);
+    const w = this.view.loadWord(pc);
     const ins = w === undefined ? undefined : decode(w);
     return ins !== undefined && (ins.op === Op.JAL || ins.op === Op.JALR) && ins.rd === Reg.RA ? (pc + 4) >>> 0 : undefined;
   }
@@ -478,7 +262,7 @@ export class KernelDebugger {
       // Over the call: until it comes back here with the stack where it was.
       let stop: RunEnd<Stop> | undefined;
       if (!last) {
-        stop = await this.control.run<Stop>((info) => this.check(info, true) ?? (cpu.pc === ret && cpu.regs[Reg.SP]! >>> 0 >= sp >>> 0 && cpu.mode === mode ? { kind: 'arrived' } : undefined));
+        stop = await this.control.run<Stop>((info) => this.stops.check(info, true) ?? (cpu.pc === ret && cpu.regs[Reg.SP]! >>> 0 >= sp >>> 0 && cpu.mode === mode ? { kind: 'arrived' } : undefined));
         stopped = !(stop.kind === 'stop' && stop.stop.kind === 'arrived');
         if (stopped) return this.reportEnd(stop, undefined);
         continue;
@@ -487,20 +271,10 @@ export class KernelDebugger {
     }
   }
 
-  private frames(): { frames: Frame[]; end: string | undefined; trapAt: number | undefined } {
-    const cpu = this.target.cpu;
-    const r = unwind({ pc: cpu.pc, sp: cpu.regs[Reg.SP]!, ra: cpu.regs[Reg.RA]!, functionAt: this.functionAt, load: this.loadWord });
-    // The trap vector's frame is the last: below it is whatever the trap interrupted.
-    const tvec = (cpu.csr[Csr.TVEC]! & ~3) >>> 0;
-    const i = r.frames.findIndex((f) => f.fnAddr === tvec);
-    if (i >= 0) return { frames: r.frames.slice(0, i + 1), end: undefined, trapAt: i };
-    return { ...r, trapAt: undefined };
-  }
-
   private async cmdFinish(args: string): Promise<void> {
     if (!this.noArgs('finish', args) || this.ended()) return;
     const cpu = this.target.cpu;
-    const { frames, trapAt } = this.frames();
+    const { frames, trapAt } = this.view.frames();
     if (trapAt === 0 || (frames.length === 1 && cpu.mode === Mode.SUPERVISOR && trapAt !== undefined)) {
       // In the trap vector itself: its "caller" is the interrupted context.
       const from = (cpu.csr[Csr.STATUS]! & 4) !== 0 ? Mode.SUPERVISOR : Mode.USER;
@@ -536,124 +310,13 @@ export class KernelDebugger {
     await this.runForward(() => false);
   }
 
-  // ---- breakpoints ---------------------------------------------------------------
-
-  private cmdBreak(args: string, temporary: boolean): void {
-    const name = temporary ? 'tbreak' : 'break';
-    const m = /^(.*?)(?:\s+if\s+(.+))?$/.exec(args)!;
-    const where = m[1]!.trim();
-    const cond = m[2]?.trim();
-    if (cond !== undefined) {
-      const v = this.evaluate(cond);
-      if (!v.ok && !/cannot read/.test(v.error)) return this.print(`${name}: the condition: ${v.error}`);
-    }
-    const words = where.split(/\s+/);
-    let what: BreakKind;
-    if (where === '') what = { kind: 'code', addr: this.target.cpu.pc };
-    else if (words[0] === 'trap') {
-      if (words.length > 2) return this.print(`usage: ${name} trap [CAUSE]   (a name such as syscall, load-fault, interrupt:timer, or a number)`);
-      if (words.length === 1) what = { kind: 'trap', cause: undefined };
-      else {
-        const cause = parseCause(words[1]!);
-        if (cause === undefined) return this.print(`${name} trap: '${words[1]}' is not a trap cause (${CAUSES.map((c) => c.name).join(', ')}, interrupt:timer…)`);
-        what = { kind: 'trap', cause };
-      }
-    } else if (words[0] === 'syscall') {
-      if (words.length > 2) return this.print(`usage: ${name} syscall [N]`);
-      const num = words.length === 2 ? this.value(name, words[1]!) : undefined;
-      if (words.length === 2 && num === undefined) return;
-      what = { kind: 'syscall', num };
-    } else if (words[0] === 'mode-switch') {
-      if (words.length > 1) return this.print(`usage: ${name} mode-switch`);
-      what = { kind: 'mode-switch' };
-    } else {
-      const addr = this.value(name, where);
-      if (addr === undefined) return;
-      if ((addr & 3) !== 0) return this.print(`${name}: ${hex8(addr)} is not a multiple of 4: instructions are 4-byte aligned`);
-      const program = this.inKernel(addr) ? undefined : this.programs.current();
-      const named = program !== undefined && /^[A-Za-z_.][\w.$]*(:[A-Za-z_.][\w.$]*)?$/.test(where) && this.byName.get(where) === undefined;
-      what = named ? { kind: 'code', addr, program } : { kind: 'code', addr };
-    }
-    const bp: Breakpoint = { id: this.nextId++, what, cond, temporary, hits: 0 };
-    this.breakpoints.push(bp);
-    const at = what.kind === 'code' ? `: ${this.instructionLine(what.addr).split(': ').slice(1).join(': ')}` : '';
-    this.print(`${temporary ? 'temporary breakpoint' : 'breakpoint'} ${bp.id} at ${this.breakText(bp)}${at}`);
-  }
-
-  private cmdWatch(args: string): void {
-    const parts = splitTopLevel(args);
-    if (parts.length < 1 || parts.length > 2 || parts[0] === '') return this.print(usageOf('watch'));
-    const addr = this.value('watch', parts[0]!);
-    if (addr === undefined) return;
-    const len = parts.length === 2 ? parseCount(parts[1]!) : 4;
-    if (len === undefined || len > MAX_WATCH) return this.print(`watch: the length must be 1..${MAX_WATCH} bytes, got '${parts[1]}'`);
-    const value = this.loadBytes(addr, len);
-    if (value === undefined) return this.print(`watch: ${hex8(addr)}..${hex8(addr + len - 1)} is not all mapped in the current address space`);
-    const wp: Watchpoint = { id: this.nextId++, addr, len, value, hits: 0 };
-    this.watchpoints.push(wp);
-    this.print(`watchpoint ${wp.id}: ${this.watchWhere(wp)} = ${this.bytesText(value)}`);
-  }
-
-  private cmdDelete(args: string): void {
-    if (args === '') {
-      this.print(`deleted ${this.breakpoints.length + this.watchpoints.length} breakpoints and watchpoints`);
-      this.breakpoints.length = 0;
-      this.watchpoints.length = 0;
-      return;
-    }
-    for (const a of args.split(/\s+/)) {
-      const id = parseCount(a);
-      const bi = this.breakpoints.findIndex((b) => b.id === id);
-      const wi = this.watchpoints.findIndex((w) => w.id === id);
-      if (id === undefined) this.print(`delete: '${a}' is not a breakpoint number — ${usageOf('delete')}`);
-      else if (bi >= 0) (this.breakpoints.splice(bi, 1), this.print(`deleted breakpoint ${id}`));
-      else if (wi >= 0) (this.watchpoints.splice(wi, 1), this.print(`deleted watchpoint ${id}`));
-      else this.print(`delete: there is no breakpoint or watchpoint ${id}`);
-    }
-  }
-
-  private infoBreakpoints(): void {
-    if (this.breakpoints.length + this.watchpoints.length === 0) return this.print('no breakpoints or watchpoints');
-    this.print('  #  kind         where');
-    const rows: [number, string][] = [];
-    for (const b of this.breakpoints) rows.push([b.id, `${String(b.id).padStart(3)}  ${(b.temporary ? 'tbreak' : 'breakpoint').padEnd(11)}  ${this.breakText(b)}  (hit ${b.hits} time${b.hits === 1 ? '' : 's'})`]);
-    for (const w of this.watchpoints) rows.push([w.id, `${String(w.id).padStart(3)}  ${'watchpoint'.padEnd(11)}  ${this.watchWhere(w)} = ${this.bytesText(w.value)}  (changed ${w.hits} time${w.hits === 1 ? '' : 's'})`]);
-    for (const [, r] of rows.sort((a, b) => a[0] - b[0])) this.print(r);
-  }
-
-  private cmdDisplay(args: string): void {
-    if (args === '') return this.infoDisplay();
-    const v = this.evaluate(args);
-    if (!v.ok && !/cannot read/.test(v.error)) return this.print(`display: ${v.error}`);
-    const d = { id: this.nextDisplay++, expr: args };
-    this.displays.push(d);
-    this.print(`${d.id}: ${d.expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`);
-  }
-
-  private cmdUndisplay(args: string): void {
-    if (args === '') {
-      this.displays.length = 0;
-      return this.print('no displays');
-    }
-    for (const a of args.split(/\s+/)) {
-      const i = this.displays.findIndex((d) => d.id === parseCount(a));
-      if (i < 0) this.print(`undisplay: there is no display '${a}'`);
-      else this.displays.splice(i, 1);
-    }
-  }
-
-  private infoDisplay(): void {
-    if (this.displays.length === 0) return this.print('no displays');
-    for (const d of this.displays) this.print(`${d.id}: ${d.expr}`);
-  }
-
   // ---- looking ---------------------------------------------------------------------
 
   private cmdPrint(args: string, format: string | undefined): void {
     if (format !== undefined && !/^[xduc]$/.test(format)) return this.print(`print: bad format '/${format}': one of x d u c`);
     const v = this.value('print', args);
     if (v === undefined) return;
-    const near = this.near(v);
+    const near = this.view.near(v);
     if (format !== undefined) return this.print(`${args} = ${unitText(v, { count: 1, letter: format, size: 4 })}`);
     this.print(`${args} = ${hex8(v)}  ${v >>> 0}  ${v | 0}${near === undefined ? '' : `  <${near}>`}`);
   }
@@ -669,7 +332,7 @@ export class KernelDebugger {
       const a = this.value('set', lhs.slice(1));
       if (a === undefined) return;
       if ((a & 3) !== 0) return this.print(`set: ${hex8(a)} is not word-aligned (set *ADDR writes a 32-bit word)`);
-      const pa = this.physical(a);
+      const pa = this.view.physical(a);
       if (pa === undefined || this.target.memory.offsetOf(pa, 4) < 0) return this.print(`set: nothing maps ${hex8(a)} to RAM in the current address space`);
       this.target.memory.writeWord(pa, v);
       this.target.invalidate();
@@ -702,7 +365,7 @@ export class KernelDebugger {
     if (addr === undefined) return;
     this.examine = f;
     if (f.letter === 'i') {
-      for (let i = 0; i < f.count; i++) this.print(`${i === 0 && addr === this.target.cpu.pc ? '=> ' : '   '}${this.instructionLine((addr + 4 * i) >>> 0)}`);
+      for (let i = 0; i < f.count; i++) this.print(`${i === 0 && addr === this.target.cpu.pc ? '=> ' : '   '}${this.view.instructionLine((addr + 4 * i) >>> 0)}`);
       this.examineNext = (addr + 4 * f.count) >>> 0;
       return;
     }
@@ -711,12 +374,12 @@ export class KernelDebugger {
       for (let i = 0; i < f.count; i++) {
         const bytes: number[] = [];
         for (; bytes.length < 256; a = (a + 1) >>> 0) {
-          const b = this.loadBytes(a, 1);
-          if (b === undefined) return this.print(`${addressLabel(a, this.near)}: <not mapped>`);
+          const b = this.view.loadBytes(a, 1);
+          if (b === undefined) return this.print(`${addressLabel(a, this.view.near)}: <not mapped>`);
           if (b[0] === 0) break;
           bytes.push(b[0]!);
         }
-        this.print(`${addressLabel((a - bytes.length) >>> 0, this.near)}: ${JSON.stringify(String.fromCharCode(...bytes))}`);
+        this.print(`${addressLabel((a - bytes.length) >>> 0, this.view.near)}: ${JSON.stringify(String.fromCharCode(...bytes))}`);
         a = (a + 1) >>> 0;
       }
       this.examineNext = a;
@@ -729,7 +392,7 @@ export class KernelDebugger {
       for (let j = i; j < Math.min(f.count, i + perLine); j++) {
         const a = (addr + j * f.size) >>> 0;
         if ((a & (f.size - 1)) !== 0) return this.print(`x: ${hex8(a)} is not aligned to ${f.size} bytes`);
-        const b = this.loadBytes(a, f.size);
+        const b = this.view.loadBytes(a, f.size);
         if (b === undefined) {
           cells.push('<not mapped>');
           break;
@@ -737,7 +400,7 @@ export class KernelDebugger {
         const v = f.size === 1 ? b[0]! : f.size === 2 ? b[0]! | (b[1]! << 8) : b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
         cells.push(unitText(v, f));
       }
-      this.print(`${addressLabel(lineAddr, this.near)}:  ${cells.join('  ')}`);
+      this.print(`${addressLabel(lineAddr, this.view.near)}:  ${cells.join('  ')}`);
       if (cells[cells.length - 1] === '<not mapped>') break;
     }
     this.examineNext = (addr + f.count * f.size) >>> 0;
@@ -750,17 +413,17 @@ export class KernelDebugger {
     if (start === undefined) return;
     const n = parts.length === 2 ? parseCount(parts[1]!) : DEFAULT_DISASM;
     if (n === undefined || n > 4096) return this.print(`disassemble: the count must be 1..4096 — ${usageOf('disassemble')}`);
-    const bps = new Set(this.breakpoints.flatMap((b) => (b.what.kind === 'code' ? [b.what.addr] : [])));
+    const bps = this.stops.codeAddresses();
     for (let i = 0; i < n; i++) {
       const pc = (start + 4 * i) >>> 0;
-      const label = this.labelAt(pc);
+      const label = this.view.labelAt(pc);
       if (label !== undefined) this.print(`${label}:`);
-      this.print(`${pc === this.target.cpu.pc ? '=>' : '  '}${bps.has(pc) ? 'b ' : '  '}${this.instructionLine(pc)}`);
+      this.print(`${pc === this.target.cpu.pc ? '=>' : '  '}${bps.has(pc) ? 'b ' : '  '}${this.view.instructionLine(pc)}`);
     }
   }
 
   private showRegisters(): void {
-    for (const l of registerLines(this.target.cpu, this.before, this.near)) this.print(l);
+    for (const l of registerLines(this.target.cpu, this.before, this.view.near)) this.print(l);
   }
 
   private frameName(f: Frame, depth: number): string {
@@ -771,7 +434,7 @@ export class KernelDebugger {
 
   private cmdBacktrace(): void {
     const cpu = this.target.cpu;
-    const { frames, end, trapAt } = this.frames();
+    const { frames, end, trapAt } = this.view.frames();
     frames.forEach((f, i) => this.print(`#${i}  ${this.frameName(f, i)}  sp ${hex8(f.sp)}`));
     if (trapAt !== undefined) {
       const from = (cpu.csr[Csr.STATUS]! & 4) !== 0 ? 'supervisor' : 'user';
@@ -795,7 +458,7 @@ export class KernelDebugger {
     const arg = rest.join(' ');
     const is = (full: string, min = 1): boolean => what.length >= min && full.startsWith(what.toLowerCase());
     if (what === '') return this.print('info: say what — breakpoints, registers, traps [N], tlb, pagetable [ROOT], vm, display, history, frame');
-    if (is('breakpoints') || is('watchpoints')) return this.infoBreakpoints();
+    if (is('breakpoints') || is('watchpoints')) return this.stops.list();
     if (is('registers')) return this.showRegisters();
     if (is('traps', 2)) return this.infoTraps(arg);
     if (is('tlb', 2)) return this.target.tlbLines().forEach((l) => this.print(l));
@@ -804,7 +467,7 @@ export class KernelDebugger {
       const lines = this.target.vmInfo();
       return lines === undefined ? this.print('info vm: the guest runs on the bare machine, not under a monitor') : lines.forEach((l) => this.print(l));
     }
-    if (is('display')) return this.infoDisplay();
+    if (is('display')) return this.stops.listDisplays();
     if (is('history')) return this.control.describe().forEach((l) => this.print(l));
     if (is('frame')) return this.cmdBacktrace();
     this.print(`info: no '${what}' — breakpoints, registers, traps [N], tlb, pagetable [ROOT], vm, display, history, frame`);
@@ -839,17 +502,13 @@ export class KernelDebugger {
     return true;
   }
 
-  private resetWatches(): void {
-    for (const w of this.watchpoints) w.value = this.loadBytes(w.addr, w.len);
-  }
-
   private cmdReverseStep(args: string): void {
     const n = this.countArg('reverse-step', args);
     if (n === undefined || this.noReverse()) return;
     const to = Math.max(0, this.control.tick - n);
     if (to === this.control.tick) return this.print('already at the start of the recorded history (tick 0)');
     this.control.goto(to);
-    this.resetWatches();
+    this.stops.resetWatches();
     if (to === 0 && this.control.tick - n < 0) this.print('reached the start of the recorded history');
     this.afterStop();
   }
@@ -864,7 +523,7 @@ export class KernelDebugger {
       const mode0 = cpu.mode;
       this.control.goto(this.control.tick - 1);
       // Was the tick undone a return into pc0 from a function this one called? Then back over the call.
-      const w = this.loadWord(cpu.pc);
+      const w = this.view.loadWord(cpu.pc);
       const ins = w === undefined ? undefined : decode(w);
       const returned = ins !== undefined && ins.op === Op.JALR && ins.rd === Reg.ZERO && cpu.mode === mode0 && ((cpu.regs[ins.rs1]! + ins.imm) >>> 0) === pc0;
       if (!returned) continue;
@@ -872,7 +531,7 @@ export class KernelDebugger {
       const found = this.control.findBackward(() => cpu.mode === mode0 && cpu.regs[Reg.SP]! >>> 0 === sp0 && (cpu.pc + 4) >>> 0 === pc0, () => undefined);
       if (found === undefined) this.control.goto(here);
     }
-    this.resetWatches();
+    this.stops.resetWatches();
     this.afterStop();
   }
 
@@ -882,16 +541,16 @@ export class KernelDebugger {
       const from = this.control.tick;
       const found = this.control.findBackward(
         (info) => {
-          const s = this.check(info, false);
+          const s = this.stops.check(info, false);
           if (s && this.control.tick < from) last = s;
           return s !== undefined;
         },
-        () => this.resetWatches(),
+        () => this.stops.resetWatches(),
       );
-      this.resetWatches();
+      this.stops.resetWatches();
       if (found === undefined || last === undefined) {
         this.print('no earlier breakpoint or watchpoint hit: at the start of the recorded history');
-      } else this.describeStop(last);
+      } else this.stops.describe(last);
       this.afterStop();
     }
   }
@@ -901,47 +560,10 @@ export class KernelDebugger {
     const n = args === '0' ? 0 : parseCount(args);
     if (n === undefined) return this.print(`goto: '${args}' is not an instruction count — ${usageOf('goto')}`);
     const ok = this.control.gotoInstret(n);
-    this.resetWatches();
+    this.stops.resetWatches();
     if (!ok) this.print(`the guest ended before ${n} instructions retired`);
     this.afterStop();
   }
-}
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** `interrupt:timer`, `syscall`, `8`, `0x80000000`. */
-function parseCause(text: string): number | undefined {
-  const t = text.toLowerCase();
-  const known = CAUSES.find((c) => c.name === t);
-  if (known) return known.code;
-  const irq = /^interrupt:(\w+)$/.exec(t);
-  if (irq) {
-    const names: readonly string[] = IRQ_NAMES;
-    const line = names.indexOf(irq[1]!) >= 0 ? names.indexOf(irq[1]!) : /^\d+$/.test(irq[1]!) ? Number(irq[1]) : -1;
-    return line >= 0 && line < 4 ? (0x8000_0000 | line) >>> 0 : undefined;
-  }
-  const n = parseCount(t);
-  return n === undefined && t !== '0' ? undefined : (n ?? 0) >>> 0;
-}
-
-/** Split `EXPR LEN` at the last space outside parentheses and brackets. */
-function splitTopLevel(text: string): string[] {
-  let depth = 0;
-  let cut = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
-    else if (c === ' ' && depth === 0) cut = i;
-  }
-  if (cut < 0) return [text];
-  const tail = text.slice(cut + 1).trim();
-  return /^(0x[0-9a-f_]+|\d[\d_]*)$/i.test(tail) ? [text.slice(0, cut).trim(), tail] : [text];
 }
 
 export { KERNEL_COMMANDS };
