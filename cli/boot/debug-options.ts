@@ -28,9 +28,7 @@ export async function bootWithDebugger(file: string | undefined, opts: DebugBoot
   if (!image) return;
   const batch = opts.batch === undefined ? undefined : readBatch(opts.batch);
   if (opts.batch !== undefined && batch === undefined) return;
-  // The hosted vCPU runs on a worker thread that takes no single-step request yet; the
-  // native monitor runs the same trap-and-emulate core in virtual time.
-  if (opts.monitor === 'hosted') return fail('--debug is not available under --monitor hosted yet (its vCPU thread cannot be single-stepped; reverse execution never will be: time follows the host clock). Debug the same kernel under --monitor native: the same trap-and-emulate core, in virtual time');
+  if (opts.monitor === 'hosted' && opts.disk.length > 0) return fail('--debug under --monitor hosted runs the VM without a disk: drop --disk (or debug under --monitor native)');
   let disk: FileDisk | undefined;
   if (opts.disk[0] !== undefined) {
     const size = opts.diskSize === undefined ? undefined : parseMem(opts.diskSize, '--disk-size');

@@ -1,7 +1,9 @@
 /**
  * `typevisor boot KERNEL --debug`: the kernel stops before its first
  * instruction with the kernel debugger (vm/debug/). Bare machine or a VM
- * under the native monitor: every command, reverse execution included. The
+ * under the native monitor: every command, reverse execution included; under
+ * the hosted monitor every command but going back (time follows the host
+ * clock there), each tick a round trip to the vCPU thread. The
  * guest's console output goes to stdout between the debugger's lines;
  * console input is over from the start (stdin carries the commands), so a
  * session replays identically.
@@ -15,11 +17,14 @@ import { NativeDebugTarget } from '../../hypervisor/native/debug-target.js';
 import { BootError } from '../../vm/bare.js';
 import { MonitorConfigError } from '../../hypervisor/core/host.js';
 import { NativeMonitor } from '../../hypervisor/native/native-monitor.js';
+import { HostedHost } from '../../hypervisor/hosted/host.js';
+import { HostedDebugTarget } from '../../hypervisor/hosted/debug-target.js';
+import { vmFootprint } from '../../hypervisor/core/layout.js';
 import { fail, writeOut } from '../load.js';
 import { runSession } from '../debug-session.js';
 
 export interface DebugBoot {
-  readonly monitor: 'none' | 'native';
+  readonly monitor: 'none' | 'native' | 'hosted';
   readonly image: Image;
   readonly memSize: number;
   readonly disk: DiskBackend | undefined;
@@ -38,18 +43,30 @@ export async function bootDebug(b: DebugBoot): Promise<void> {
     atLineStart = true;
   };
   let target: DebugTarget;
+  let hosted: HostedHost | undefined;
   try {
-    target = b.monitor === 'none'
-      ? new BareTarget(b.image, { memSize: b.memSize, output, ...(b.disk ? { disk: b.disk } : {}) })
-      : nativeTarget(b, output);
+    if (b.monitor === 'hosted') {
+      // A one-off host with the VM created paused; its vCPU thread answers the debugger's steps.
+      hosted = new HostedHost({ capacity: vmFootprint(b.memSize) });
+      const guest = hosted.add({ name: 'vm1', image: b.image, memSize: b.memSize, paused: true, output });
+      await guest.pause(); // the thread is up and has answered
+      guest.input(null); // stdin carries commands: the guest's input is over, as on the bare machine
+      target = new HostedDebugTarget(guest);
+    } else target = b.monitor === 'none' ? new BareTarget(b.image, { memSize: b.memSize, output, ...(b.disk ? { disk: b.disk } : {}) }) : nativeTarget(b, output);
   } catch (e) {
+    await hosted?.close();
     if (e instanceof BootError || e instanceof MonitorConfigError) return fail(e.message);
     throw e;
   }
-  const title = b.monitor === 'none' ? 'kernel on the bare machine, stopped before its first instruction' : 'vm1 under the native monitor, stopped before its first instruction (what you see is the guest\'s view: its mode, its CSRs, its page tables)';
+  const view = '(what you see is the guest\'s view: its mode, its CSRs, its page tables)';
+  const title = b.monitor === 'none' ? 'kernel on the bare machine, stopped before its first instruction' : `vm1 under the ${b.monitor} monitor, stopped before its first instruction ${view}`;
   const dbg = new KernelDebugger({ target, image: b.image, print, title, pause: () => new Promise((r) => setImmediate(r)) });
-  dbg.begin();
-  await runSession(dbg, print, b.batch);
+  try {
+    dbg.begin();
+    await runSession(dbg, print, b.batch);
+  } finally {
+    await hosted?.close();
+  }
 }
 
 /** One VM under a native monitor of its own. */

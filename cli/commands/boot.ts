@@ -102,7 +102,8 @@ watch ADDR [LEN], bt, x/NFU, print EXPR, set, display; and the kernel's own:
 translate VA, info traps|tlb|pagetable|vm. Virtual time makes the run
 deterministic, so reverse-step, reverse-next, reverse-continue and goto N work
 (bare machine and native monitor; the hosted monitor follows the host clock, so
-it cannot replay). Type help in the debugger for every command.
+it cannot replay: everything else works there). Type help in the debugger for
+every command.
 
   typevisor boot guests/kernel/kernel.s --debug
   typevisor boot guests/kernel/kernel.s --monitor native --debug --batch session.gdb

@@ -61,11 +61,25 @@ describe('boot --debug', () => {
     expect(r.stdout).not.toMatch(/internal error|\.js:\d+/);
   }, 30_000);
 
-  test('the hosted monitor, --batch without --debug and a missing batch file: one clear line each', () => {
-    const hosted = runCli(['boot', KERNEL, '--monitor', 'hosted', '--debug']);
-    expect(hosted.status).toBe(1);
-    expect(hosted.stderr.trim().split('\n')).toHaveLength(1);
-    expect(hosted.stderr).toMatch(/not available under --monitor hosted.*--monitor native/);
+  test('hosted: the vCPU thread is stepped from the debugger; the same first system call; going back is refused in one line', () => {
+    const file = script('trap-hosted.gdb', ['break trap_vector if $cause == 9', 'continue', 'bt', 'translate $epc', 'finish', 'reverse-step', 'goto 5', 'quit']);
+    const r = runCli(['boot', KERNEL, '--monitor', 'hosted', '--debug', '--batch', file]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = r.stdout;
+    expect(out).toMatch(/^vm1 under the hosted monitor, stopped before its first instruction/);
+    const hit = /breakpoint 1, 80000[0-9a-f]{3} <trap_vector> if \$cause == 9\ntrap: syscall 3 \(cause 0x00000009\) from user mode at 0x000012d8\n=> 80000[0-9a-f]{3} <trap_vector>: csrrw t0, scratch, t0\n {3}\[supervisor mode, (\d+) instructions retired/;
+    expect(out).toMatch(hit);
+    // The same guest, the same first system call: as many instructions as on the bare machine.
+    const bare = runCli(['boot', KERNEL, '--debug', '--batch', file]);
+    expect(hit.exec(out)![1]).toBe(hit.exec(bare.stdout)![1]);
+    expect(out).toMatch(/#1 {2}<trap from user mode: syscall at 0x000012d8>/);
+    expect(out).toMatch(/→ physical [0-9a-f]{8} {2}\(v/);
+    expect(out).toMatch(/=> 000012dc <hello:_start\+0x1c>: li a0, 0\n {3}\[user mode/);
+    expect(out).toMatch(/\(tvdb\) reverse-step\nreverse execution is not available: under the hosted monitor virtual time follows the host clock[^\n]*\n\(tvdb\) goto 5\nreverse execution is not available/);
+  }, 60_000);
+
+  test('--batch without --debug and a missing batch file: one clear line each', () => {
     const noDebug = runCli(['boot', KERNEL, '--batch', 'x.gdb']);
     expect(noDebug.stderr).toMatch(/--batch .*add --debug/);
     const missing = runCli(['boot', KERNEL, '--debug', '--batch', join(tmp, 'nope.gdb')]);

@@ -199,14 +199,15 @@ export class KernelDebugger {
   }
 
   /** Run forward with the breakpoints and an extra test; report the stop. */
-  private async runForward(extra: (info: TickInfo) => boolean, limit = Infinity): Promise<void> {
+  /** Run forward with the breakpoints and an extra test (true only at one of `extraPcs`, when given: then a target may run in batches). */
+  private async runForward(extra: (info: TickInfo) => boolean, limit = Infinity, extraPcs?: readonly number[]): Promise<void> {
     let lastTrap: TickInfo['trap'];
     const r = await this.control.run<Stop>((info) => {
       lastTrap = info.trap;
       const s = this.stops.check(info, true);
       if (s) return s;
       return extra(info) ? { kind: 'arrived' } : undefined;
-    }, limit);
+    }, limit, extraPcs === undefined ? undefined : this.stops.batchStops(extraPcs));
     if (r.kind === 'stop' && r.stop.kind === 'breakpoint' && r.stop.bp.temporary) this.stops.remove(r.stop.bp);
     this.reportEnd(r, lastTrap);
   }
@@ -230,7 +231,7 @@ export class KernelDebugger {
   private async cmdStep(args: string): Promise<void> {
     const n = this.countArg('step', args);
     if (n === undefined || this.ended()) return;
-    await this.runForward(() => false, n).then(() => undefined);
+    await this.runForward(() => false, n, []);
   }
 
   /** The instruction at pc is a call (jal/jalr writing ra): its return address. */
@@ -257,7 +258,7 @@ export class KernelDebugger {
           if (info.end.kind !== 'ticked') return this.reportEnd({ kind: 'ended', end: info.end }, undefined);
           continue;
         }
-        return this.runForward(() => true, 1);
+        return this.runForward(() => true, 1, []);
       }
       // Over the call: until it comes back here with the stack where it was.
       let stop: RunEnd<Stop> | undefined;
@@ -267,7 +268,7 @@ export class KernelDebugger {
         if (stopped) return this.reportEnd(stop, undefined);
         continue;
       }
-      return this.runForward(() => cpu.pc === ret && cpu.regs[Reg.SP]! >>> 0 >= sp >>> 0 && cpu.mode === mode);
+      return this.runForward(() => cpu.pc === ret && cpu.regs[Reg.SP]! >>> 0 >= sp >>> 0 && cpu.mode === mode, Infinity, [ret]);
     }
   }
 
@@ -279,13 +280,13 @@ export class KernelDebugger {
       // In the trap vector itself: its "caller" is the interrupted context.
       const from = (cpu.csr[Csr.STATUS]! & 4) !== 0 ? Mode.SUPERVISOR : Mode.USER;
       this.print(`run till the trap returns (to ${modeName(from)} mode)`);
-      return this.runForward((info) => info.modeBefore === Mode.SUPERVISOR && cpu.mode === Mode.USER);
+      return this.runForward((info) => info.modeBefore === Mode.SUPERVISOR && cpu.mode === Mode.USER, Infinity, []);
     }
     const fromUser = (cpu.csr[Csr.STATUS]! & 4) === 0 && cpu.csr[Csr.CAUSE]! !== 0;
     if (frames.length < 2 && cpu.mode === Mode.SUPERVISOR && fromUser) {
       // The outermost kernel frame of a trap from user mode: what it returns to is the user.
       this.print(`run till exit from #0 ${this.frameName(frames[0]!, 0)}: the trap returns to user mode`);
-      return this.runForward((info) => info.modeBefore === Mode.SUPERVISOR && cpu.mode === Mode.USER);
+      return this.runForward((info) => info.modeBefore === Mode.SUPERVISOR && cpu.mode === Mode.USER, Infinity, []);
     }
     if (frames.length < 2) {
       this.print('finish: there is no caller to return to (the frame chain ends here — try until LOC)');
@@ -294,7 +295,7 @@ export class KernelDebugger {
     const caller = frames[1]!;
     this.print(`run till exit from #0 ${this.frameName(frames[0]!, 0)}`);
     const mode = cpu.mode;
-    await this.runForward(() => cpu.pc === caller.pc && cpu.regs[Reg.SP]! >>> 0 >= caller.sp && cpu.mode === mode);
+    await this.runForward(() => cpu.pc === caller.pc && cpu.regs[Reg.SP]! >>> 0 >= caller.sp && cpu.mode === mode, Infinity, [caller.pc]);
   }
 
   private async cmdUntil(args: string): Promise<void> {
@@ -302,12 +303,12 @@ export class KernelDebugger {
     const addr = this.value('until', args);
     if (addr === undefined || this.ended()) return;
     const cpu = this.target.cpu;
-    await this.runForward(() => cpu.pc === addr);
+    await this.runForward(() => cpu.pc === addr, Infinity, [addr]);
   }
 
   private async cmdContinue(args: string): Promise<void> {
     if (!this.noArgs('continue', args) || this.ended()) return;
-    await this.runForward(() => false);
+    await this.runForward(() => false, Infinity, []);
   }
 
   // ---- looking ---------------------------------------------------------------------

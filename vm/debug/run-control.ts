@@ -109,16 +109,7 @@ export class RunControl {
     }
     this.tick++;
     if (this.tick > this.highWater) this.highWater = this.tick;
-    let trap: TrapEntry | undefined;
-    if (end.trapped) {
-      const c = t.cpu;
-      trap = { tick: this.tick, instret: c.instret, cause: c.csr[Csr.CAUSE]! >>> 0, epc: c.csr[Csr.EPC]! >>> 0, badaddr: c.csr[Csr.BADADDR]! >>> 0, from: (c.csr[Csr.STATUS]! & STATUS_PM) !== 0 ? Mode.SUPERVISOR : Mode.USER, t0: c.regs[Reg.T0]! };
-      const last = this.traps[this.traps.length - 1];
-      if (last === undefined || last.tick < this.tick) {
-        this.traps.push(trap);
-        if (this.traps.length > TRAP_LOG_SIZE) this.traps.shift();
-      }
-    }
+    const trap = end.trapped ? this.logTrap() : undefined;
     if (this.reversible) {
       const newest = this.checkpoints[this.checkpoints.length - 1]!;
       if (this.tick >= newest.tick + this.interval) this.takeCheckpoint();
@@ -130,8 +121,9 @@ export class RunControl {
    * Tick until `test` returns a stop, the target ends, `limit` ticks have run,
    * or interrupt() is called. The test sees the state after each tick.
    */
-  async run<S>(test: (info: TickInfo) => S | undefined, limit = Infinity): Promise<RunEnd<S>> {
+  async run<S>(test: (info: TickInfo) => S | undefined, limit = Infinity, stopAt?: ReadonlySet<number>): Promise<RunEnd<S>> {
     this.interruptRequested = false;
+    if (stopAt !== undefined && this.target.run !== undefined) return this.runBatched(test, limit, stopAt);
     for (let n = 0; n < limit; n++) {
       if (n > 0 && n % TICKS_PER_PAUSE === 0 && this.pause) {
         await this.pause();
@@ -143,6 +135,46 @@ export class RunControl {
       if (stop !== undefined) return { kind: 'stop', stop };
     }
     return { kind: 'limit' };
+  }
+
+  /**
+   * run() on a target that takes ticks in batches: each batch ends wherever
+   * the test could say stop (a pc in stopAt, a trap, a mode switch), and the
+   * test sees the state there. Only where nothing is replayed (the hosted monitor).
+   */
+  private async runBatched<S>(test: (info: TickInfo) => S | undefined, limit: number, stopAt: ReadonlySet<number>): Promise<RunEnd<S>> {
+    const t = this.target;
+    for (let n = 0, batches = 0; n < limit; batches++) {
+      if (batches > 0 && this.pause) {
+        await this.pause();
+        if (this.interruptRequested) return { kind: 'interrupted' };
+      }
+      const r = t.run!(Math.min(limit - n, TICKS_PER_PAUSE), stopAt);
+      n += r.ticks;
+      this.tick += r.ticks;
+      if (this.tick > this.highWater) this.highWater = this.tick;
+      if (r.end.kind !== 'ticked') {
+        this.ended = r.end;
+        return { kind: 'ended', end: r.end };
+      }
+      const trap = r.end.trapped ? this.logTrap() : undefined;
+      const stop = test({ end: r.end, modeBefore: r.modeBefore, trap });
+      if (stop !== undefined) return { kind: 'stop', stop };
+      if (r.ticks === 0) break;
+    }
+    return { kind: 'limit' };
+  }
+
+  /** Log the trap the guest has just entered. */
+  private logTrap(): TrapEntry {
+    const c = this.target.cpu;
+    const trap: TrapEntry = { tick: this.tick, instret: c.instret, cause: c.csr[Csr.CAUSE]! >>> 0, epc: c.csr[Csr.EPC]! >>> 0, badaddr: c.csr[Csr.BADADDR]! >>> 0, from: (c.csr[Csr.STATUS]! & STATUS_PM) !== 0 ? Mode.SUPERVISOR : Mode.USER, t0: c.regs[Reg.T0]! };
+    const last = this.traps[this.traps.length - 1];
+    if (last === undefined || last.tick < this.tick) {
+      this.traps.push(trap);
+      if (this.traps.length > TRAP_LOG_SIZE) this.traps.shift();
+    }
+    return trap;
   }
 
   // ---- going back ---------------------------------------------------------------

@@ -71,6 +71,16 @@ export class Stops {
     return new Set(this.breakpoints.flatMap((b) => (b.what.kind === 'code' ? [b.what.addr] : [])));
   }
 
+  /**
+   * Where a run may go several ticks between tests (see DebugTarget.run):
+   * every code breakpoint's address plus `extra`; undefined while a
+   * watchpoint needs a look after every tick.
+   */
+  batchStops(extra: readonly number[]): ReadonlySet<number> | undefined {
+    if (this.watchpoints.length > 0) return undefined;
+    return new Set([...this.codeAddresses(), ...extra]);
+  }
+
   showDisplays(): void {
     for (const d of this.displays) {
       const v = this.view.evaluate(d.expr);

@@ -13,7 +13,7 @@
  * which is all reverse execution needs (time is virtual: instructions
  * retired plus idle time skipped in wfi).
  */
-import type { CpuState } from '../cpu.js';
+import type { CpuState, Mode } from '../cpu.js';
 import type { PhysicalMemory } from '../memory.js';
 
 export type TargetKind = 'bare' | 'native' | 'hosted';
@@ -52,4 +52,18 @@ export interface DebugTarget {
   vmInfo(): readonly string[] | undefined;
   /** The real TLB's entries that map this guest, for `info tlb`. */
   tlbLines(): readonly string[];
+  /**
+   * For a target where each tick is costly (a vCPU on another thread): up to
+   * `limit` ticks in one go, ending after a tick that entered a trap, changed
+   * the mode, or left pc in `stopAt` — every place a breakpoint could hit.
+   */
+  run?(limit: number, stopAt: ReadonlySet<number>): BatchEnd;
+}
+
+export interface BatchEnd {
+  readonly ticks: number;
+  /** The mode before the last tick. */
+  readonly modeBefore: Mode;
+  /** How the last tick went. */
+  readonly end: TickEnd;
 }
