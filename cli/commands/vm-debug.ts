@@ -27,9 +27,10 @@ export function registerVmDebug(vm: Command): void {
 The debugger shows the guest's view — its mode, CSRs and page tables — and
 takes the same commands as typevisor boot --debug (type help): break, watch,
 step/next/finish/continue, bt, x/NFU, print, set, translate, info traps|tlb|
-pagetable|vm. Reverse execution works from the moment of attaching (that is
-where the recorded history starts). VMs on the native monitor only: a hosted
-VM's vCPU thread cannot be single-stepped from the daemon.
+pagetable|vm. On the native monitor reverse execution works from the moment
+of attaching (that is where the recorded history starts); on the hosted
+monitor time follows the host clock, so it cannot replay, and the daemon
+steps the VM's vCPU thread in runs that end wherever a breakpoint could hit.
 
 Commands come from --batch FILE, from stdin when it is not a terminal (each
 echoed as "(tvdb) CMD"), or from a (tvdb) prompt.

@@ -12,7 +12,10 @@
  *                              quit. Cancelling it interrupts a long run.
  *
  * One debugger per VM at a time. Reverse execution starts from the moment of
- * attaching: that is where the recorded history begins.
+ * attaching (that is where the recorded history begins) on the native
+ * monitor; on the hosted one it is not available (time follows the host
+ * clock), and each run of ticks blocks the daemon's thread briefly (a batch
+ * of at most 32768 ticks) while the vCPU thread answers.
  */
 import { KernelDebugger } from '../../vm/debug/kernel-debugger.js';
 import { ControlError } from './control-error.js';
@@ -37,7 +40,7 @@ export class DebugSessions {
     const rec = this.host.record(name);
     const guest = this.host.guest(rec);
     if (!guest) throw new ControlError('bad-state', `${name} is not running here (it is ${this.host.info(name).state})`);
-    if (guest.debugTarget === undefined) throw new ControlError('bad-state', `${name} runs on the ${guest.monitor} monitor, whose vCPU thread cannot be single-stepped from the daemon; debug a VM on the native monitor (vm start --monitor native)`);
+    if (guest.debugTarget === undefined) throw new ControlError('bad-state', `${name} runs on the ${guest.monitor} monitor, which cannot be stepped from the daemon`);
     const wasRunning = this.host.info(name).state === 'running';
     await this.host.pause(name);
     const target = guest.debugTarget();

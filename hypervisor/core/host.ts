@@ -118,7 +118,7 @@ export interface Guest {
   /**
    * A target for the kernel debugger (`typevisor vm debug`), taken while the
    * guest is paused; release() it to let the guest run whole slices again.
-   * Absent where the vCPU cannot be stepped from here (hosted: another thread).
+   * Absent where the vCPU cannot be stepped from here.
    */
   readonly debugTarget?: (() => DebugTarget & { release(): void }) | undefined;
 }

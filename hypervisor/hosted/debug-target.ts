@@ -32,6 +32,9 @@ export class HostedDebugTarget implements DebugTarget {
     this.cpu.restore(guest.stepSync(0).state.cpu);
   }
 
+  /** The debugger let go (nothing to undo: steps happen only while it holds the guest). */
+  release(): void {}
+
   tick(): TickEnd {
     return this.steps(1, undefined).end;
   }

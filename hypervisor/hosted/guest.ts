@@ -29,6 +29,7 @@ import { Doorbell, VcpuRun, VmStatus, type FromVcpu, type StepOutcome, type ToVc
 /** Something to wait on for a few microseconds between looks at the port. */
 const NAP = new Int32Array(new SharedArrayBuffer(4));
 import { VcpuThread } from './vcpu-thread.js';
+import { HostedDebugTarget } from './debug-target.js';
 
 export interface HostedGuestConfig {
   readonly name: string;
@@ -67,6 +68,8 @@ export class HostedGuest implements Guest {
   readonly pages: number;
   readonly ram: Uint8Array;
   onMissingPage: ((page: number) => void) | undefined;
+  /** The kernel debugger steps this VM from the main thread (while paused): see debug-target.ts. */
+  readonly debugTarget = (): HostedDebugTarget => new HostedDebugTarget(this);
   /** Resolves once the vCPU thread has ended (remove, or a crash). */
   readonly threadEnded: Promise<void>;
 

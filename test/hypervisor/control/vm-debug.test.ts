@@ -1,8 +1,8 @@
 /**
  * `typevisor vm debug NAME` against a real daemon: attaching pauses the VM,
  * a command script runs the kernel debugger there (breakpoint, bt, reverse,
- * forward again), detaching resumes it; a hosted VM and a missing one are
- * refused in one line.
+ * forward again), detaching resumes it; a hosted VM is stepped on its
+ * vCPU thread; a missing one is refused in one line.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,14 +41,21 @@ describe('vm debug', () => {
     expect(list.stdout).toMatch(/^t\s+running/m);
   }, 60_000);
 
-  test('a hosted VM and a missing one: one line each', async () => {
+  test('a hosted VM: stepped on its vCPU thread from the daemon; going back refused in one line; it resumes', async () => {
     expect((await cli(['vm', 'start', 'guests/tour/ticker.s', '--name', 'h', '--monitor', 'hosted', '--mem', '4M', ...at()])).status).toBe(0);
-    const hosted = await cli(['vm', 'debug', 'h', ...at()], { input: 'quit\n' });
-    expect(hosted.status).toBe(1);
-    expect(hosted.stderr.trim().split('\n')).toHaveLength(1);
-    expect(hosted.stderr).toMatch(/hosted monitor.*cannot be single-stepped/);
+    const r = await cli(['vm', 'debug', 'h', ...at()], { input: 'break tick\ncontinue\nbt\nreverse-step\nquit\n' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^h on the hosted monitor, paused by the debugger/);
+    expect(r.stdout).toMatch(/\(tvdb\) continue\nbreakpoint 1, 80000[0-9a-f]{3} <tick>\n/);
+    expect(r.stdout).toMatch(/\(tvdb\) reverse-step\nreverse execution is not available: under the hosted monitor[^\n]*\n\(tvdb\) quit/);
+    await new Promise((res) => setTimeout(res, 200));
+    expect((await cli(['vm', 'list', ...at()])).stdout).toMatch(/^h\s+running/m);
+  }, 60_000);
+
+  test('a missing VM: one line', async () => {
     const missing = await cli(['vm', 'debug', 'nosuch', ...at()], { input: 'quit\n' });
     expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toMatch(/no VM named nosuch/);
   }, 60_000);
 });
