@@ -28,7 +28,7 @@ export function tlbEntries(mmu: Mmu, size: number, toPa: (ramOffset: number) => 
   if (rows.size === 0) return ['the TLB is empty'];
   const sorted = [...rows.values()].sort((a, b) => a.va - b.va || Number(a.user) - Number(b.user));
   return [
-    `${sorted.length} entries (virtual page → physical page, cached for r/w/x, mode)`,
+    `${sorted.length} ${sorted.length === 1 ? 'entry' : 'entries'} (virtual page → physical page, cached for r/w/x, mode)`,
     ...sorted.map((e) => `  ${bare8(e.va)} → ${bare8(e.pa)}  ${e.r ? 'r' : '-'}${e.w ? 'w' : '-'}${e.x ? 'x' : '-'}  ${e.user ? 'user' : 'supervisor'}`),
   ];
 }
