@@ -26,6 +26,8 @@ export const FIRST_INTERVAL = 4096;
 export const MAX_CHECKPOINTS = 64;
 /** Ticks between the host's chances to interrupt a long run. */
 const TICKS_PER_PAUSE = 1 << 15;
+/** A page of zeros, shared by every checkpoint page that is all zeros when first taken. */
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 /** Traps kept for `info traps`. */
 export const TRAP_LOG_SIZE = 64;
 
@@ -256,8 +258,19 @@ export class RunControl {
     const dirty = mem.takeDirtyPages();
     let pages: Uint8Array[];
     if (this.base.length === 0) {
+      // The first one holds all of RAM; pages of zeros (most of it, at boot) share one copy.
       pages = [];
-      for (let p = 0; p < mem.pages; p++) pages.push(mem.u8.slice(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT));
+      const words = new Int32Array(mem.u8.buffer, mem.u8.byteOffset, mem.size >>> 2);
+      for (let p = 0; p < mem.pages; p++) {
+        let zero = true;
+        for (let i = p << (PAGE_SHIFT - 2), end = i + (PAGE_SIZE >>> 2); i < end; i++) {
+          if (words[i] !== 0) {
+            zero = false;
+            break;
+          }
+        }
+        pages.push(zero ? ZERO_PAGE : mem.u8.slice(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT));
+      }
     } else {
       pages = this.base.slice();
       for (const p of dirty) pages[p] = mem.u8.slice(p << PAGE_SHIFT, (p + 1) << PAGE_SHIFT);
