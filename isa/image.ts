@@ -58,13 +58,14 @@
  *   - symbol kinds are 1 (label) or 2 (const). Label values are addresses,
  *     read back unsigned; const values (`.equ`) are read back as signed 32-bit.
  */
-import { readFileSync } from 'node:fs';
+import type * as fs from 'node:fs';
 // binary-parser's package.json `exports` hides its type declarations from
 // NodeNext resolution of the bare specifier; its CommonJS build, reached
 // through the `./*` export, carries them.
 import { Parser } from 'binary-parser/dist/binary_parser.js';
 import { crc32 } from './crc32.js';
 import { hex8 } from './hex.js';
+import { nodeBuiltin } from './host-builtin.js';
 
 export { crc32 };
 
@@ -448,7 +449,7 @@ export function readImage(bytes: Uint8Array): Image {
 export function loadImageFile(path: string): Image {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = nodeBuiltin<typeof fs>('fs', 'reading an image file').readFileSync(path);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new ImageError('file', 0, `${path}: cannot read: ${reason}`, { cause: err });

@@ -10,8 +10,10 @@ import { registerMigrateCompare } from './migrate-compare.js';
 import { registerMkdisk } from './mkdisk.js';
 import { registerServe } from './serve.js';
 import { registerVm } from './vm.js';
+import { registerVolume } from './volume.js';
 import { registerRun } from './run.js';
 import { registerSpec } from './spec.js';
+import { registerWeb } from './web.js';
 
 export function registerCommands(program: Command): void {
   registerAsm(program);
@@ -22,8 +24,10 @@ export function registerCommands(program: Command): void {
   registerMkdisk(program);
   registerServe(program);
   registerVm(program);
+  registerVolume(program);
   registerMigrate(program);
   registerMigrateCompare(program);
   registerSpec(program);
   registerDemo(program);
+  registerWeb(program);
 }

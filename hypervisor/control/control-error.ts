@@ -13,7 +13,12 @@ export type ControlErrorCode = ErrorCode | 'no-daemon' | 'refused' | 'connection
 
 export class ControlError extends Error {
   override readonly name = 'ControlError';
-  constructor(readonly code: ControlErrorCode, message: string) {
+  constructor(
+    readonly code: ControlErrorCode,
+    message: string,
+    /** With `moved`: the daemon the VM went to. */
+    readonly movedTo?: string,
+  ) {
     super(message);
   }
 }

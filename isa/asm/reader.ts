@@ -4,7 +4,6 @@
  * statements in reading order, each knowing its own line, the line a
  * diagnostic should show, and how it got there (notes).
  */
-import * as path from 'node:path';
 import { opByName } from '../opcodes.js';
 import { lex, type Token } from './lexer.js';
 import { EMBED_DIRECTIVES } from './directives.js';
@@ -12,6 +11,7 @@ import { embed, type FileOperand } from './embed.js';
 import { describeParams, expandLine, type Macro } from './macro.js';
 import { Budget, DEFAULT_LIMITS, MAX_EXPANDED_LINE, tooLarge } from './limits.js';
 import { isPseudo } from './pseudo.js';
+import { dirname, isAbsolute, joinPath, relativeToCwd, resolvePath } from './paths.js';
 import type { Reporter } from './reporter.js';
 import { SourceLine, type Origin } from './source-line.js';
 import { parseLine, type Call, type Head, type LabelDef } from './statement.js';
@@ -72,7 +72,7 @@ export class Reader {
   private readSource(file: string): string {
     const text = this.readFile(file);
     const max = this.budget.limits.fileSize;
-    if (text.length > max) throw new Error(tooLarge(Buffer.byteLength(text), max));
+    if (text.length > max) throw new Error(tooLarge(new TextEncoder().encode(text).length, max));
     return text;
   }
 
@@ -265,7 +265,7 @@ export class Reader {
       return undefined;
     }
     const name = new TextDecoder().decode(t.bytes);
-    const target = path.isAbsolute(name) ? name : path.join(path.dirname(line.origin.file), name);
+    const target = isAbsolute(name) ? name : joinPath(dirname(line.origin.file), name);
     return { token: t, name, target };
   }
 
@@ -273,10 +273,10 @@ export class Reader {
     const file = this.fileOperand(line, head);
     if (!file) return;
     const { token: t, name, target } = file;
-    const resolved = path.resolve(target);
+    const resolved = resolvePath(target);
     const cycle = stack.indexOf(resolved);
     if (cycle >= 0) {
-      const chain = [...stack.slice(cycle), resolved].map((p) => path.relative(process.cwd(), p) || p);
+      const chain = [...stack.slice(cycle), resolved].map(relativeToCwd);
       this.reporter.error(line, t.start, t.end, `'${name}' is already being included: the includes form a cycle (${chain.join(' → ')})`);
       return;
     }
