@@ -89,8 +89,10 @@ export function run(m: Machine, budget: number): Exit {
     if (irq >= 0) {
       m.raise(INTERRUPT_BIT | irq, 0, pc);
       m.trapped = false;
-      if (m.pendingExit >= 0) continue;
+      // Where the trap put the CPU (the vector; in trapToHost mode the same pc), also
+      // when an observer asked for an exit right after it (a debugger stepping).
       pc = cpu.pc | 0;
+      if (m.pendingExit >= 0) continue;
       key = cpu.mode === Mode.USER ? UKEY : 0;
       codeTag = -1;
     }

@@ -19,6 +19,7 @@ import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
 import { diskOptions, diskRequest, type DiskOptions } from '../control/disk-options.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
 import { registerVmSnapshots, startFromSnapshot, type RestoreOptions } from './vm-snapshot.js';
+import { registerVmDebug } from './vm-debug.js';
 
 interface StartOptions extends ConnectOptions, DiskOptions {
   readonly name?: string;
@@ -46,6 +47,7 @@ Examples:
   typevisor vm start guests/kernel/kernel.s --name web --mem 8M
   typevisor vm list
   typevisor vm console web                  (Ctrl-] detaches on a terminal)
+  typevisor vm debug web                    (the kernel debugger; the VM pauses)
   typevisor vm stats web --json
   typevisor vm stop web
   typevisor vm list --connect 127.0.0.1:7481`;
@@ -174,6 +176,8 @@ Examples:
   typevisor vm console web --no-input > web.log
   typevisor vm console web --connect 127.0.0.1:7480 --follow   (it may have left)`)
     .action((name: string, opts: ConsoleFollowOptions) => withVmDaemon(opts, (c) => followConsole(c, name, opts)));
+
+  registerVmDebug(vm);
 }
 
 function describe(v: VmInfo): string {

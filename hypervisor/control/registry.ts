@@ -68,6 +68,8 @@ export interface VmRecord {
   /** Counts kept when the VM leaves the monitor but the record stays (lost). */
   lastInstructions: number;
   lastVirtualTime: number;
+  /** The kernel it booted here, for the debugger's symbols (none when it arrived by migration). */
+  image?: Image;
 }
 
 /** Source-side phases in which the guest is still running here. */
@@ -135,6 +137,7 @@ export class VmRegistry {
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
     const host = this.hostFor(spec.monitor);
     const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
+    rec.image = spec.image;
     if (spec.disk && !this.disks) throw new ControlError('bad-request', 'this daemon gives its VMs no disks');
     const disk = spec.disk ? this.disks!.open(name, spec.disk) : undefined;
     try {
