@@ -1,8 +1,8 @@
 /** Every section of `npm run bench`, in the order they run. Later issues add theirs here. */
 import type { BenchSection } from '../section.js';
-import { interpreterSection } from './interpreter.js';
+import { interpreterSection, programsSection } from './interpreter.js';
 import { migrationSection } from './migration.js';
 import { migrationThroughputSection } from './migration-throughput.js';
 import { monitorsSection } from './monitors.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, programsSection, monitorsSection, migrationSection, migrationThroughputSection];
