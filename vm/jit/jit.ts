@@ -139,11 +139,19 @@ export class Jit {
   entry(pc: number, off: number, key: number, now = 0): RegionFn | undefined {
     const page = off >>> PAGE_SHIFT;
     const vbase = (pc & ~0xfff) >>> 0;
-    let list = this.pages.get(page);
+    // The page entered last is the likeliest (a handover inside a page, a
+    // return into it): no map lookup then. `current` is dropped with its page.
+    const cur = this.current;
     let t: Translation | undefined;
-    if (list) for (const x of list) if (x.vbase === vbase && x.key === key) t = x;
+    let list: Translation[] | undefined;
+    if (cur !== undefined && cur.page === page && cur.vbase === vbase && cur.key === key) t = cur;
+    else {
+      list = this.pages.get(page);
+      if (list) for (const x of list) if (x.vbase === vbase && x.key === key) t = x;
+    }
     const k = (pc & 0xfff) >>> 2;
     if (!t) {
+      list = this.pages.get(page);
       t = { page, vbase, key, fns: [], regionAt: new Int8Array(0), covered: new Uint8Array(0), interpreted: new Uint8Array(0), midBlock: new Int32Array(0), entries: new Set(), heat: 0, translations: 0, shape: 'split', splitNests: false, calls: 0, windowStart: now };
       if (!list) this.pages.set(page, (list = []));
       list.push(t);
