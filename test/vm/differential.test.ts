@@ -411,4 +411,40 @@ describe('interpreter and translation tier against the reference interpreter', (
     expect(m.jit!.stats.translations).toBeGreaterThan(0);
     expect(m.jit!.stats.handovers).toBeGreaterThan(0);
   });
+  test('a split loop nest whose regions hand over all the time is translated again whole, and stays exact', () => {
+    // outer: { A: { innermost } ; B } — A holds a loop, so the nest is split into
+    // A, B and the rest, which then hand over four times per outer iteration.
+    const prog = [
+      I(Op.ADDI, Reg.A0, 0, 0, 2000),
+      I(Op.ADDI, Reg.A1, 0, 0, 2), //            outer:
+      I(Op.ADDI, Reg.A2, 0, 0, 2), //            A:
+      I(Op.ADD, Reg.T1, Reg.T1, Reg.A2), //      innermost:
+      I(Op.ADDI, Reg.A2, Reg.A2, 0, -1),
+      I(Op.BNE, 0, Reg.A2, 0, -8),
+      I(Op.ADDI, Reg.A1, Reg.A1, 0, -1),
+      I(Op.BNE, 0, Reg.A1, 0, -20),
+      I(Op.ADDI, Reg.A3, 0, 0, 3),
+      I(Op.XOR, Reg.T1, Reg.T1, Reg.A3), //      B:
+      I(Op.ADDI, Reg.A3, Reg.A3, 0, -1),
+      I(Op.BNE, 0, Reg.A3, 0, -8),
+      I(Op.ADDI, Reg.A0, Reg.A0, 0, -1),
+      I(Op.BNE, 0, Reg.A0, 0, -48),
+      I(Op.HALT),
+    ];
+    for (const chunk of [1, 37, 300]) agree({ program: prog, regs: new Array(16).fill(0), paging: false, user: false, flags: [], chunks: [chunk], start: 0 });
+    const run = (tier: Tier): Machine => {
+      const m = new Machine({ memSize: MEM, trapToHost: true, tier });
+      if (m.jit) m.jit.hotEntries = 1;
+      prog.forEach((w, i) => m.memory.writeWord(CODE + 4 * i, w));
+      m.reset(CODE, Mode.SUPERVISOR);
+      while (m.run(5000) === Exit.BUDGET);
+      return m;
+    };
+    const jit = run('jit');
+    const interp = run('interp');
+    expect(jit.halted).toBe(true);
+    expect(jit.jit!.stats.wholeNestRetranslations).toBe(1);
+    expect(jit.cpu.instret).toBe(interp.cpu.instret);
+    expect(Array.from(jit.cpu.regs)).toEqual(Array.from(interp.cpu.regs));
+  });
 });
