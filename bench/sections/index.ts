@@ -4,5 +4,6 @@ import { interpreterSection } from './interpreter.js';
 import { migrationSection } from './migration.js';
 import { migrationThroughputSection } from './migration-throughput.js';
 import { monitorsSection } from './monitors.js';
+import { startupSection } from './startup.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection, startupSection];
