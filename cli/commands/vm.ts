@@ -80,27 +80,32 @@ Examples:
     .action((kernel: string, opts: StartOptions) => start(kernel, opts));
 
   connectOptions(vm.command('list').description('the daemon\'s VMs: state, memory, instructions, and what is happening to them').option('--json', 'print them as JSON'))
+    .addHelpText('after', examples('vm list', 'vm list --json', 'vm list --connect 127.0.0.1:7481'))
     .action((opts: JsonOption) => withDaemon(opts, async (c) => {
       const vms = await c.list();
       writeOut(1, opts.json ? JSON.stringify({ daemon: c.address, vms }) + '\n' : formatVmTable(vms, paint()));
     }));
 
   connectOptions(vm.command('stats').description('a VM\'s counts: instructions, traps, emulated instructions, interrupts, time').argument('<name>').option('--json', 'print them as JSON'))
+    .addHelpText('after', examples('vm stats web', 'vm stats web --json'))
     .action((name: string, opts: JsonOption) => withDaemon(opts, async (c) => {
       const s: VmStatsInfo = await c.stats(name);
       writeOut(1, opts.json ? JSON.stringify(s) + '\n' : formatVmStats(s, paint()));
     }));
 
   connectOptions(vm.command('stop').description('power a VM off and forget it (its console history goes with it)').argument('<name>'))
+    .addHelpText('after', examples('vm stop web', 'vm stop web --connect 127.0.0.1:7481'))
     .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => {
       const info = await c.stop(name);
       writeOut(1, `stopped ${info.name} after ${info.instructions} instructions\n`);
     }));
 
   connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>'))
+    .addHelpText('after', examples('vm pause web', 'vm resume web'))
     .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`)));
 
   connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>'))
+    .addHelpText('after', examples('vm pause web', 'vm resume web'))
     .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`)));
 
   connectOptions(
@@ -122,6 +127,11 @@ Examples:
   echo "hello" | typevisor vm console web
   typevisor vm console web --no-input > web.log`)
     .action((name: string, opts: ConsoleOptions) => withDaemon(opts, (c) => followConsole(c, name, opts)));
+}
+
+/** An Examples: block for a subcommand's --help. */
+function examples(...commands: string[]): string {
+  return `\nExamples:\n${commands.map((c) => `  typevisor ${c}`).join('\n')}`;
 }
 
 function describe(v: VmInfo): string {
