@@ -21,7 +21,7 @@
  * and keeps the guest only if it already has every page.
  */
 import type { Socket } from 'node:net';
-import { formatAddress, parseAddress, AddressError, type Address } from './address.js';
+import { formatAddress, parseAddress, sameEndpoint, AddressError, type Address } from './address.js';
 import { ControlClient } from './client.js';
 import type { OpContext } from './daemon.js';
 import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
@@ -63,7 +63,7 @@ export class MigrationDriver {
   async migrate(p: MigrateParams, ctx: OpContext): Promise<MigrationOutcome> {
     const to = this.peerAddress(p.to);
     const peer = formatAddress(to);
-    if (peer === this.self) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
+    if (sameEndpoint(to, parseAddress(this.self))) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
     const rec = this.host.record(p.name);
     const state = this.host.stateOf(rec);
     if (rec.migration) throw new ControlError('bad-state', `${p.name} is already migrating (${rec.migration.phase} to ${rec.migration.peer})`);

@@ -96,6 +96,10 @@ describe('typevisor migrate', () => {
     expect((await migrate('ghost')).stderr).toMatch(/^error: no VM named ghost on this daemon/);
     const self = await cli(['migrate', 'ghost', '--connect', a.address, '--to', a.address]);
     expect(self.stderr).toBe(`error: ${a.address} is this daemon: migrate to another one\n`);
+    // localhost names the same listener as 127.0.0.1.
+    const local = a.address.replace('127.0.0.1', 'localhost');
+    const viaName = await cli(['migrate', 'ghost', '--connect', a.address, '--to', local]);
+    expect(viaName.stderr).toBe(`error: ${local} is this daemon: migrate to another one\n`);
   });
 
   test('--help explains strategies, Ctrl-C, --recover and the exit statuses', async () => {
