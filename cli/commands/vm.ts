@@ -12,7 +12,7 @@ import type { VmInfo, VmStatsInfo } from '../../hypervisor/control/protocol.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { MAX_SHARE } from '../../hypervisor/control/params.js';
 import { paint, paintErr } from '../color.js';
-import { attachConsole } from '../console.js';
+import { attachConsole, attachHint } from '../console.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
 import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
@@ -164,6 +164,8 @@ async function followConsole(c: ControlClient, name: string, opts: ConsoleOption
   let detach: (() => void) | undefined;
   const call = c.console(name, opts.history, (bytes) => writeOut(1, bytes));
   if (opts.input) {
+    const hint = attachHint(name, process.stdin.isTTY === true);
+    if (hint) writeOut(2, `${paintErr().dim(hint)}\r\n`);
     detach = attachConsole(
       {
         input: (bytes) => void c.input(name, bytes).catch(() => {}),
