@@ -13,7 +13,12 @@ export type ControlErrorCode = ErrorCode | 'no-daemon' | 'refused' | 'connection
 
 export class ControlError extends Error {
   override readonly name = 'ControlError';
-  constructor(readonly code: ControlErrorCode, message: string) {
+  constructor(
+    readonly code: ControlErrorCode,
+    message: string,
+    /** For `refused`: the daemon's reason code (bad-token, …), for a caller that words it for its own user. */
+    readonly refusal?: string,
+  ) {
     super(message);
   }
 }

@@ -207,7 +207,17 @@ export class MigrationDriver {
   }
 
   private async openChannel(to: Address, token: string, params: IncomingParams): Promise<Socket> {
-    const client = await this.connect(to, token);
+    let client: ControlClient;
+    try {
+      client = await this.connect(to, token);
+    } catch (e) {
+      // The destination's refusal speaks to whoever connects to it ("give --token"); here
+      // that is this daemon, and the token is the one the user gave with --to-token.
+      if (e instanceof ControlError && e.refusal === 'bad-token') {
+        throw new ControlError('refused', `the destination ${formatAddress(to)} refused the token: give its token with --to-token (without it, --token's is used)`, e.refusal);
+      }
+      throw e;
+    }
     this.peerTokens.set(formatAddress(to), token);
     try {
       return await client.openMigrationChannel(params);

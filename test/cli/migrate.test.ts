@@ -72,7 +72,8 @@ describe('typevisor migrate', () => {
     await startPages(ca, 'stay');
     const r = await migrate('stay', '--to-token', 'wrong');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`error: the daemon at ${b.address} refused the connection: wrong token (give the daemon's token with --token or TYPEVISOR_TOKEN)\n`);
+    // Worded for the migrate command's user: the token to fix is --to-token's, not --token's.
+    expect(r.stderr).toBe(`error: the destination ${b.address} refused the token: give its token with --to-token (without it, --token's is used)\n`);
     expect((await states(ca))['stay']).toBe('running');
     expect((await states(cb))['stay']).toBeUndefined();
     await ca.stop('stay');
