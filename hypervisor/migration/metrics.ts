@@ -133,7 +133,8 @@ export class SourceRecorder {
       postcopy,
       progress: {
         beforeMips: this.beforeMips,
-        duringMips: d && outcome === 'completed' && d.completedAt > this.startAt ? (d.guestAtComplete - this.guestAtStart) / (d.completedAt - this.startAt) / 1000 : null,
+        // Stop-and-copy pauses the guest for the whole migration: there is no "during" to measure.
+        duringMips: d && outcome === 'completed' && this.finishedAs !== 'stop-and-copy' && d.completedAt > this.startAt ? (d.guestAtComplete - this.guestAtStart) / (d.completedAt - this.startAt) / 1000 : null,
         afterMips: d?.afterMips ?? null,
       },
       timeline,
