@@ -119,7 +119,7 @@ function progressChart(c: Comparison, unit: string): string {
   const body = series
     .map((s, i) => `<polyline fill="none" stroke="${s.color}" stroke-width="${2.5 - i * 0.4}" stroke-dasharray="${DASHES[i % DASHES.length]}" points="${s.points.map((p) => `${x(p.atMs).toFixed(1)},${y(p.guestMs).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`)
     .join('');
-  const xAxis = xt.map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(t)}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">time since the migration started (${esc(unit)}); flat = the guest is not running</text>`;
+  const xAxis = xt.map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(t)}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">time since the migration started (${esc(unit)}); flat = the guest is not running (paused, or finished)</text>`;
   return frame('Guest progress over time', `guest time (ms at 100 MIPS)`, yt, y, body + legend(series.map((s) => [s.name, s.color] as const), PAD.left + 10, PAD.top + 8), xAxis);
 }
 

@@ -41,4 +41,9 @@ describe('the HTML report', () => {
     const ticks = [...progress.matchAll(/<text x="[\d.]+" y="232" text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]);
     expect(ticks.length).toBeGreaterThanOrEqual(3);
   });
+
+  test('a flat line is explained as paused or finished, not only "not running"', () => {
+    const progress = charts(renderHtml(c)).find((s) => s.includes('Guest progress over time'))!;
+    expect(progress).toContain('flat = the guest is not running (paused, or finished)');
+  });
 });
