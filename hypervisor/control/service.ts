@@ -49,6 +49,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.tls ? { tls: options.tls } : {}),
     },
     (address, info): OpHandlers => {
+    host.address = address;
     const migrations = new MigrationDriver(host, address, log, options.tls);
     return {
       'daemon.info': () => info(),
