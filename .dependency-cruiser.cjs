@@ -4,6 +4,8 @@
  *   isa → vm → hypervisor/core → {hypervisor/native, hypervisor/hosted,
  *   hypervisor/migration, hypervisor/control} → hypervisor/lab → cli
  *
+ * web/ (the browser playground) sits on the layers that run in a page.
+ *
  * Data flows down; nothing imports upward. bench/ sits beside cli and may use
  * the layers; test/ may import anything, and nothing else may import test/.
  *
@@ -126,6 +128,25 @@ module.exports = {
       to: { path: '^cli/', pathNot: '^cli/(color|table|control/tour-daemons)\\.ts$' },
     },
     {
+      name: 'web-uses-only-the-browser-safe-layers',
+      severity: 'error',
+      comment:
+        'web/ is the browser playground: it bundles isa, vm, hypervisor/core, the native monitor, migration ' +
+        'and the lab (what runs in a page), never the hosted monitor (worker threads, files, sockets), the ' +
+        'daemon, the CLI or the bench. web/build.mjs is the Node script that bundles it, not part of the page.',
+      from: { path: '^web/', pathNot: '^web/build\\.mjs$' },
+      to: { pathNot: '^((isa|vm|hypervisor/(core|native|migration|lab)|web)/|virtual:guest-sources$)', ...notProject },
+    },
+    {
+      name: 'web-imports-no-node-built-in',
+      severity: 'error',
+      comment:
+        'A browser has no fs, net or worker_threads. This catches web/\'s own imports; one reached through a ' +
+        'layer fails `npm run web` itself (esbuild bundles for the browser platform and refuses Node built-ins).',
+      from: { path: '^web/', pathNot: '^web/build\\.mjs$' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'production-does-not-import-test',
       severity: 'error',
       comment:
@@ -152,8 +173,9 @@ module.exports = {
       comment:
         'An import depcruise cannot resolve is an import none of the rules above can see; it must resolve ' +
         'so the layering is checked on every edge.',
+      // (virtual:guest-sources is made by web/build.mjs: the guest sources as text)
       from: {},
-      to: { couldNotResolve: true },
+      to: { couldNotResolve: true, pathNot: '^virtual:guest-sources$' },
     },
   ],
   options: {

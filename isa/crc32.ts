@@ -4,7 +4,7 @@
  * Node's zlib computes it natively (20.15 on); the table below is the same
  * function for a Node without it — and the definition.
  */
-import * as zlib from 'node:zlib';
+import { optionalBuiltin } from './host-builtin.js';
 
 const CRC_TABLE = new Uint32Array(256);
 for (let n = 0; n < 256; n++) {
@@ -20,7 +20,8 @@ export function crc32Table(bytes: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+// Node's zlib where there is one (a browser has none: the table it is).
+const native = optionalBuiltin<{ crc32?: (data: Uint8Array, value?: number) => number }>('zlib')?.crc32;
 
 /** CRC-32 of `bytes`, continuing from `crc` (the CRC of what came before). */
 export const crc32: (bytes: Uint8Array, crc?: number) => number = native ? (bytes, crc = 0) => native(bytes, crc) >>> 0 : crc32Table;

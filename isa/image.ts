@@ -58,14 +58,14 @@
  *   - symbol kinds are 1 (label) or 2 (const). Label values are addresses,
  *     read back unsigned; const values (`.equ`) are read back as signed 32-bit.
  */
-import { readFileSync } from 'node:fs';
+import type * as fs from 'node:fs';
 // binary-parser's package.json `exports` hides its type declarations from
 // NodeNext resolution of the bare specifier; its CommonJS build, reached
 // through the `./*` export, carries them.
-import { createRequire } from 'node:module';
-import type { Parser as ParserType } from 'binary-parser/dist/binary_parser.js';
+import { Parser } from 'binary-parser/dist/binary_parser.js';
 import { crc32 } from './crc32.js';
 import { hex8 } from './hex.js';
+import { nodeBuiltin } from './host-builtin.js';
 
 export { crc32 };
 
@@ -196,53 +196,40 @@ const HEADER_FIELDS: readonly (readonly [string, number, number])[] = [
   ['header.checksum', CHECKSUM_OFFSET, 4],
 ];
 
-/**
- * The parsers, built on first use. binary-parser is loaded then too: most
- * commands never read an image (`typevisor run prog.s` assembles in memory,
- * `asm` only writes one), and loading it took 40+ ms of their startup.
- */
-let parsers: { readonly header: ParserType; readonly layout: ParserType } | undefined;
+const headerParser = new Parser()
+  .endianness('little')
+  .buffer('magic', { length: 4 })
+  .uint16('major')
+  .uint16('minor')
+  .uint32('flags')
+  .uint32('entry')
+  .uint32('fileSize')
+  .uint32('sectionCount')
+  .uint32('symbolCount')
+  .uint32('strtabOffset')
+  .uint32('strtabSize')
+  .uint32('checksum');
 
-function imageParsers(): { readonly header: ParserType; readonly layout: ParserType } {
-  if (parsers) return parsers;
-  const { Parser } = createRequire(import.meta.url)('binary-parser/dist/binary_parser.js') as { Parser: typeof ParserType };
-  const headerParser = new Parser()
-    .endianness('little')
-    .buffer('magic', { length: 4 })
-    .uint16('major')
-    .uint16('minor')
-    .uint32('flags')
-    .uint32('entry')
-    .uint32('fileSize')
-    .uint32('sectionCount')
-    .uint32('symbolCount')
-    .uint32('strtabOffset')
-    .uint32('strtabSize')
-    .uint32('checksum');
+const sectionEntryParser = new Parser()
+  .endianness('little')
+  .uint32('name')
+  .uint32('addr')
+  .uint32('size')
+  .uint32('flags')
+  .uint32('fileOffset')
+  .uint32('fileSize');
 
-  const sectionEntryParser = new Parser()
-    .endianness('little')
-    .uint32('name')
-    .uint32('addr')
-    .uint32('size')
-    .uint32('flags')
-    .uint32('fileOffset')
-    .uint32('fileSize');
+const symbolEntryParser = new Parser()
+  .endianness('little')
+  .uint32('name')
+  .uint32('value')
+  .uint32('kind');
 
-  const symbolEntryParser = new Parser()
-    .endianness('little')
-    .uint32('name')
-    .uint32('value')
-    .uint32('kind');
-
-  const layoutParser = new Parser()
-    .endianness('little')
-    .nest('header', { type: headerParser })
-    .array('sections', { type: sectionEntryParser, length: 'header.sectionCount' })
-    .array('symbols', { type: symbolEntryParser, length: 'header.symbolCount' });
-  parsers = { header: headerParser, layout: layoutParser };
-  return parsers;
-}
+const layoutParser = new Parser()
+  .endianness('little')
+  .nest('header', { type: headerParser })
+  .array('sections', { type: sectionEntryParser, length: 'header.sectionCount' })
+  .array('symbols', { type: symbolEntryParser, length: 'header.symbolCount' });
 
 // ---------------------------------------------------------------------------
 // One validated model shared by the reader and the writer, so both enforce the
@@ -388,7 +375,7 @@ function readHeader(bytes: Uint8Array): RawHeader {
       fail(field, offset, `is cut off: the file ends inside the ${HEADER_SIZE}-byte header`, bytes.length === 0 ? 'the file is empty' : `file is ${bytes.length} bytes`);
     }
   }
-  return imageParsers().header.parse(bytes) as RawHeader;
+  return headerParser.parse(bytes) as RawHeader;
 }
 
 /** Parse and validate an image. Throws ImageError naming the field and its offset. */
@@ -427,7 +414,7 @@ export function readImage(bytes: Uint8Array): Image {
   const expected = imageChecksum(bytes);
   if (expected !== h.checksum) fail('header.checksum', CHECKSUM_OFFSET, `mismatch: expected ${hex8(expected)} (CRC-32 of the file), found ${hex8(h.checksum)}: the file is corrupt`);
 
-  const layout = imageParsers().layout.parse(bytes) as RawLayout;
+  const layout = layoutParser.parse(bytes) as RawLayout;
   const strtab = bytes.subarray(h.strtabOffset, h.strtabOffset + h.strtabSize);
   const sections: CheckedSection[] = layout.sections.map((e, i) => {
     const name = readName(strtab, h.strtabOffset, e.name, `section[${i}].name`, sectionField(i, 0));
@@ -458,7 +445,6 @@ export function readImage(bytes: Uint8Array): Image {
   };
 }
 
-/** Read an image file; errors (unreadable file, malformed image) name the path. */
 /** Why a file could not be read, in words (Node's message names the syscall: "ENOENT: no such file or directory, open 'x'"). */
 function readFailure(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -468,10 +454,11 @@ function readFailure(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Read an image file; errors (unreadable file, malformed image) name the path. */
 export function loadImageFile(path: string): Image {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = nodeBuiltin<typeof fs>('fs', 'reading an image file').readFileSync(path);
   } catch (err) {
     throw new ImageError('file', 0, `${path}: cannot read: ${readFailure(err)}`, { cause: err });
   }

@@ -38,6 +38,10 @@ const FILES: Record<string, string> = {
   'vm/owner.ts': `import { engine } from './engine.js';\nexport class Owner { run = engine; }\n`,
   'vm/engine.ts': `import type { Owner } from './owner.js';\nexport const engine = (o: Owner): Owner => o;\n`,
   'test/helper.ts': `export const helper = 1;\n`,
+  // The playground: the browser-safe layers and its bundled guest sources; its build script is Node.
+  'web/ok.ts':
+    `import { lab } from '../hypervisor/lab/ok.js';\nimport { native } from '../hypervisor/native/ok.js';\nimport sources from 'virtual:guest-sources';\nexport const web = [lab, native, sources];\n`,
+  'web/build.mjs': `import { readFileSync } from 'node:fs';\nexport const build = readFileSync;\n`,
 
   // One violation each.
   'isa/up.ts': `import { vm } from '../vm/ok.js';\nexport const up = vm;\n`,
@@ -57,6 +61,8 @@ const FILES: Record<string, string> = {
   'vm/ping.ts': `import { pong } from './pong.js';\nexport const ping = (): number => pong();\n`,
   'vm/pong.ts': `import { ping } from './ping.js';\nexport const pong = (): number => ping();\n`,
   'cli/missing.ts': `import { nothing } from './nowhere.js';\nexport const m = nothing;\n`,
+  'web/hosted.ts': `import { hosted } from '../hypervisor/hosted/ok.js';\nexport const h = hosted;\n`,
+  'web/fs.ts': `import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n`,
 };
 
 /** rule: from → to, as the check must report them (and nothing else). */
@@ -76,6 +82,8 @@ const EXPECTED = [
   'production-does-not-import-test: cli/test.ts → test/helper.ts',
   'no-circular: vm/ping.ts → vm/pong.ts', // a cycle is reported once
   'not-to-unresolvable: cli/missing.ts → ./nowhere.js',
+  'web-uses-only-the-browser-safe-layers: web/hosted.ts → hypervisor/hosted/ok.ts',
+  'web-imports-no-node-built-in: web/fs.ts → fs',
 ].sort();
 
 interface Violation {

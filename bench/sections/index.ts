@@ -4,6 +4,7 @@ import { interpreterSection } from './interpreter.js';
 import { migrationSection } from './migration.js';
 import { migrationThroughputSection } from './migration-throughput.js';
 import { monitorsSection } from './monitors.js';
+import { netRelaySection } from './net-relay.js';
 import { startupSection } from './startup.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection, startupSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, startupSection];

@@ -27,10 +27,12 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   diskcat: disks,
   serve: async () => (await import('./serve.js')).registerServe,
   vm: async () => (await import('./vm.js')).registerVm,
+  volume: async () => (await import('./volume.js')).registerVolume,
   migrate: async () => (await import('./migrate.js')).registerMigrate,
   'migrate-compare': async () => (await import('./migrate-compare.js')).registerMigrateCompare,
   spec: async () => (await import('./spec.js')).registerSpec,
   demo: async () => (await import('./demo.js')).registerDemo,
+  web: async () => (await import('./web.js')).registerWeb,
 };
 
 /**

@@ -5,7 +5,14 @@
  * terminal, plain lines otherwise, the MigrationReport as a table at the end,
  * or with --json a stream of JSON events — and makes Ctrl-C a cancel.
  *
- * Exit status: 0 migrated; 1 aborted (the guest runs on the source) or lost,
+ * Network: a VM started with --net-listen keeps its address. The connection
+open at the move stays on the source daemon, which relays its bytes to the
+destination (a home agent) until it closes; new peers may connect to the old
+address (relayed too) or to the destination's own (--net-listen); the report
+says how many connections were relayed. Consoles attached to the source follow
+the VM to the destination by themselves.
+
+Exit status: 0 migrated; 1 aborted (the guest runs on the source) or lost,
  * or an error; 130 cancelled with Ctrl-C (the guest runs on the source);
  * 75 interrupted after switchover (run again with --recover to finish it or learn how it ended).
  */
@@ -34,6 +41,7 @@ interface MigrateOptions extends ConnectOptions {
   readonly onStall?: string;
   readonly json?: boolean;
   readonly recover?: boolean;
+  readonly netListen?: string;
 }
 
 export const EXIT_INTERRUPTED = 75;
@@ -61,7 +69,8 @@ export function registerMigrate(program: Command): void {
       .option('--max-rounds <n>', 'pre-copy: at most this many rounds of dirty pages')
       .option('--on-stall <policy>', `pre-copy that cannot converge: ${STALL_POLICIES.join(' | ')}`)
       .option('--json', 'print a JSON event per line (status, phases, rounds, progress) and the outcome with its report last')
-      .option('--recover', 'finish a migration whose link broke after the switchover, or learn how it ended (completed there, or lost)'),
+      .option('--recover', 'finish a migration whose link broke after the switchover, or learn how it ended (completed there, or lost)')
+      .option('--net-listen <host:port>', 'a VM with --net-listen: where the destination listens for its new connections (default: 127.0.0.1, a free port; the old address keeps forwarding too)'),
   )
     .addHelpText('after', `
 Strategies:
@@ -92,7 +101,8 @@ Examples:
   typevisor migrate vm1 --to 127.0.0.1:7481 --monitor hosted
   typevisor migrate vm1 --to 127.0.0.1:7481 --bandwidth 20M --downtime-limit 10 --on-stall post-copy
   typevisor migrate vm1 --to 127.0.0.1:7481 --json | jq -c .
-  typevisor migrate vm1 --to 127.0.0.1:7481 --recover`)
+  typevisor migrate vm1 --to 127.0.0.1:7481 --recover
+  typevisor migrate web --to 127.0.0.1:7481 --net-listen 127.0.0.1:7001`)
     .action((vm: string, opts: MigrateOptions) => migrate(vm, opts));
 }
 
@@ -104,6 +114,14 @@ function parseParams(vm: string, opts: MigrateOptions, token: string): MigratePa
     if (e instanceof AddressError) return void fail(`--to: ${e.message}`);
     throw e;
   }
+  if (opts.netListen !== undefined) {
+    try {
+      parseAddress(opts.netListen, true);
+    } catch (e) {
+      if (e instanceof AddressError) return void fail(`--net-listen: ${e.message}`);
+      throw e;
+    }
+  }
   const strategy = canonical(opts.strategy);
   if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) return void fail(`--strategy ${JSON.stringify(opts.strategy)}: choose ${STRATEGY_NAMES.join(', ')}`);
   const options = parseMigrationOptions(opts);
@@ -114,6 +132,7 @@ function parseParams(vm: string, opts: MigrateOptions, token: string): MigratePa
     toToken: opts.toToken ?? token,
     strategy: strategy as StrategyName,
     ...(opts.monitor !== undefined ? { monitor: opts.monitor } : {}),
+    ...(opts.netListen !== undefined ? { netListen: opts.netListen } : {}),
     ...options,
   };
 }

@@ -5,6 +5,8 @@
  * connection authenticated by the shared token.
  */
 import { lookup } from 'node:dns/promises';
+import { resolve } from 'node:path';
+import { STATE_DIR_ENV } from '../../hypervisor/control/state-dir.js';
 import type { Command } from 'commander';
 import { AddressError, isLoopback, parseAddress, type Address } from '../../hypervisor/control/address.js';
 import { DEFAULT_CAPACITY } from '../../hypervisor/control/registry.js';
@@ -24,6 +26,7 @@ interface ServeOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly tlsCa?: string;
+  readonly stateDir?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -34,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--token <token>', `the shared token clients must present (default: $${TOKEN_ENV}; if neither, one is generated and printed)`)
     .option('--capacity <size>', 'RAM for each monitor\'s VMs (native and hosted), shadow page tables included', `${DEFAULT_CAPACITY / 1024 / 1024}M`)
     .option('--quiet', 'print only the listening line, not a line per event')
+    .option('--state-dir <dir>', `where volumes and transient disks live (default: $${STATE_DIR_ENV}, else $XDG_DATA_HOME/typevisor, else ~/.local/share/typevisor); one daemon at a time`)
     .option('--tls-cert <file>', 'require TLS: this daemon\'s certificate (PEM); also its client certificate towards other daemons')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM; mutual TLS); also checks the daemons it migrates to')
@@ -59,6 +63,13 @@ Its VMs run on two monitors (typevisor vm start --monitor): native, one
 simulated machine whose VMs share the daemon's thread in virtual time, and
 hosted, a worker thread per VM in host time. --capacity bounds each.
 
+Volumes (typevisor volume) and the VMs' transient disks (vm start --scratch)
+live in the state directory. The daemon takes it (a lock file naming it) the
+first time a VM or a command needs it; a second live daemon is then refused
+it, saying which daemon holds it. Volumes outlive the daemon: a new daemon
+on the same directory finds them, none attached; transient disks left by a
+daemon that was killed are deleted.
+
 It prints "listening on HOST:PORT" first, then a line per event (VMs started
 and stopped, migrations, refused connections). Ctrl-C or SIGTERM stops it,
 and its VMs with it.
@@ -67,7 +78,8 @@ Examples:
   export ${TOKEN_ENV}=$(openssl rand -hex 16)
   typevisor serve                                   (${DEFAULT_HOST}:${DEFAULT_PORT})
   typevisor serve --listen 127.0.0.1:7481           (a second daemon, to migrate to)
-  typevisor serve --listen 127.0.0.1:0 --capacity 64M`)
+  typevisor serve --listen 127.0.0.1:0 --capacity 64M
+  typevisor serve --state-dir /var/lib/typevisor`)
     .action((opts: ServeOptions) => serve(opts));
 }
 
@@ -117,6 +129,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       token,
       hosts: daemonHosts({ capacity }),
       ...(tls ? { tls } : {}),
+      ...(opts.stateDir !== undefined ? { stateDir: resolve(opts.stateDir) } : {}),
       log: (line) => {
         if (line.startsWith('listening on ')) return;
         if (!opts.quiet) writeOut(1, `${c.dim(stamp())} ${line}\n`);

@@ -7,32 +7,34 @@ import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { writeImage } from '../../isa/image.js';
-import type { ControlClient } from '../../hypervisor/control/client.js';
 import type { VmInfo, VmStatsInfo } from '../../hypervisor/control/protocol.js';
+import { describeDisk } from '../../hypervisor/control/vm-disks.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { MAX_SHARE } from '../../hypervisor/control/params.js';
-import { paint, paintErr } from '../color.js';
-import { attachConsole, attachHint } from '../console.js';
+import { paint } from '../color.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
+import { followConsole, withVmDaemon, type ConsoleFollowOptions, type FollowOptions } from '../control/follow.js';
+import { netSpec } from '../control/net-options.js';
 import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
+import { diskOptions, diskRequest, type DiskOptions } from '../control/disk-options.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
 
-interface StartOptions extends ConnectOptions {
+interface StartOptions extends ConnectOptions, DiskOptions {
   readonly name?: string;
   readonly monitor: MonitorKind;
   readonly mem: string;
   readonly share: string;
   readonly json?: boolean;
+  readonly netListen?: string;
+  readonly netConnect?: string;
+  readonly netPublic?: boolean;
 }
 
-interface JsonOption extends ConnectOptions {
+interface JsonOption extends FollowOptions {
   readonly json?: boolean;
 }
 
-interface ConsoleOptions extends ConnectOptions {
-  readonly history: boolean;
-  readonly input: boolean;
-}
+const FOLLOW_HELP = 'if the VM migrated away, ask the daemon it went to (the one asked says where)';
 
 const EXAMPLES = `
 Examples:
@@ -50,7 +52,7 @@ export function registerVm(program: Command): void {
     .description('start, list, watch and stop the VMs a daemon (typevisor serve) hosts')
     .addHelpText('after', EXAMPLES);
 
-  connectOptions(
+  connectOptions(diskOptions(
     vm
       .command('start')
       .description('start a VM running KERNEL on the daemon')
@@ -59,8 +61,11 @@ export function registerVm(program: Command): void {
       .option('--mem <size>', 'guest RAM (K, M suffixes)', '16M')
       .addOption(new Option('--monitor <kind>', 'native: on the daemon\'s shared machine, deterministic virtual time; hosted: on a thread of its own, host time').choices([...MONITORS]).default('native'))
       .option('--share <n>', 'relative CPU share against the daemon\'s other native VMs', '1')
-      .option('--json', 'print the VM as JSON'),
-  )
+      .option('--json', 'print the VM as JSON')
+      .option('--net-listen <host:port>', 'cable its network device: listen there for one peer at a time (a bare PORT is 127.0.0.1; port 0 picks one)')
+      .option('--net-connect <host:port>', 'cable its network device: connect there once, at start')
+      .option('--net-public', 'let --net-listen take an address that is not loopback'),
+  ))
     .addHelpText('after', `
 The kernel is assembled (or read) here and sent to the daemon, so the daemon
 needs no access to your files. The VM starts at once; its console output is
@@ -71,12 +76,33 @@ machine, shared with its other native VMs in slices weighted by --share, in
 virtual time (instruction counts: a run is reproducible). hosted: a worker
 thread of its own over RAM the daemon shares with it, in host time (one tick
 is 10 ns). Either can be paused, resumed and migrated — to a daemon's other
-kind too (typevisor migrate --monitor).
+kind too (typevisor migrate --monitor); for a VM with a disk, see below.
+
+A disk (one at most) is the guest's block device, under either monitor:
+--disk FILE a file the daemon opens (a loopback daemon only; the path is
+made absolute here); --volume NAME a volume of the daemon's (typevisor
+volume), attached to this VM until it is stopped and kept afterwards;
+--scratch SIZE transient instance storage, created empty with the VM and
+deleted by vm stop. Writes to a file or volume are on the host's disk
+(fdatasync) before the guest sees them complete. migrate carries a
+transient disk by value (the guest is paused from the disk copy until it
+resumes at the destination) and refuses a VM on a file or a volume, which
+would arrive without it.
+
+--net-listen / --net-connect give it a network device on a host socket, under
+either monitor, as boot --monitor hosted has them: the guest sees one byte
+stream at a time (guests/workloads/echo.s serves it). The socket is the
+daemon's: when the VM migrates, the connection stays reachable where it was
+(typevisor migrate --help).
 
 Examples:
   typevisor vm start guests/kernel/kernel.s
   typevisor vm start guests/kernel/kernel.s --monitor hosted --name fast
-  typevisor vm start mykernel.img --name db --mem 32M --share 2`)
+  typevisor vm start guests/workloads/echo.s --name echo --net-listen 7000
+  typevisor vm start mykernel.img --name db --mem 32M --share 2
+  typevisor vm start guests/kernel/kernel.s --name db --volume data
+  typevisor vm start guests/kernel/kernel.s --disk disk.img --monitor hosted
+  typevisor vm start mykernel.img --scratch 4M`)
     .action((kernel: string, opts: StartOptions) => start(kernel, opts));
 
   connectOptions(vm.command('list').description('the daemon\'s VMs: state, memory, instructions, and what is happening to them').option('--json', 'print them as JSON'))
@@ -86,27 +112,27 @@ Examples:
       writeOut(1, opts.json ? JSON.stringify({ daemon: c.address, vms }) + '\n' : formatVmTable(vms, paint()));
     }));
 
-  connectOptions(vm.command('stats').description('a VM\'s counts: instructions, traps, emulated instructions, interrupts, time').argument('<name>').option('--json', 'print them as JSON'))
+  connectOptions(vm.command('stats').description('a VM\'s counts: instructions, traps, emulated instructions, interrupts, time').argument('<name>').option('--json', 'print them as JSON').option('--follow', FOLLOW_HELP))
     .addHelpText('after', examples('vm stats web', 'vm stats web --json'))
-    .action((name: string, opts: JsonOption) => withDaemon(opts, async (c) => {
+    .action((name: string, opts: JsonOption) => withVmDaemon(opts, async (c) => {
       const s: VmStatsInfo = await c.stats(name);
       writeOut(1, opts.json ? JSON.stringify(s) + '\n' : formatVmStats(s, paint()));
     }));
 
-  connectOptions(vm.command('stop').description('power a VM off and forget it (its console history goes with it)').argument('<name>'))
+  connectOptions(vm.command('stop').description('power a VM off and forget it (its console history goes with it)').argument('<name>').option('--follow', FOLLOW_HELP))
     .addHelpText('after', examples('vm stop web', 'vm stop web --connect 127.0.0.1:7481'))
-    .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => {
+    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => {
       const info = await c.stop(name);
       writeOut(1, `stopped ${info.name} after ${info.instructions} instructions\n`);
     }));
 
-  connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>'))
+  connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>').option('--follow', FOLLOW_HELP))
     .addHelpText('after', examples('vm pause web', 'vm resume web'))
-    .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`)));
+    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`)));
 
-  connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>'))
+  connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>').option('--follow', FOLLOW_HELP))
     .addHelpText('after', examples('vm pause web', 'vm resume web'))
-    .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`)));
+    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`)));
 
   connectOptions(
     vm
@@ -114,19 +140,23 @@ Examples:
       .description('follow a VM\'s console live (its output so far first) and type into it')
       .argument('<name>')
       .option('--no-history', 'only what the VM writes from now on')
-      .option('--no-input', 'do not forward stdin (watch only)'),
+      .option('--no-input', 'do not forward stdin (watch only)')
+      .option('--follow', FOLLOW_HELP),
   )
     .addHelpText('after', `
-Output streams until the VM powers off, is stopped, or migrates away; the
-command then says why and exits (0). On a terminal, keys go to the guest
+Output streams until the VM powers off or is stopped; the command then says
+why and exits (0). When the VM migrates, the console follows it: the daemon it
+left says where it went, and the stream goes on from there, nothing shown
+twice or skipped (with the token you gave; a daemon that refuses it is named). On a terminal, keys go to the guest
 (raw mode) and Ctrl-] detaches, leaving the VM running. From a pipe, stdin's
 bytes go to the guest and its end ends the guest's console input.
 
 Examples:
   typevisor vm console web
   echo "hello" | typevisor vm console web
-  typevisor vm console web --no-input > web.log`)
-    .action((name: string, opts: ConsoleOptions) => withDaemon(opts, (c) => followConsole(c, name, opts)));
+  typevisor vm console web --no-input > web.log
+  typevisor vm console web --connect 127.0.0.1:7480 --follow   (it may have left)`)
+    .action((name: string, opts: ConsoleFollowOptions) => withVmDaemon(opts, (c) => followConsole(c, name, opts)));
 }
 
 /** An Examples: block for a subcommand's --help. */
@@ -144,6 +174,10 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
   const share = parseCount(opts.share, '--share');
   if (share === null) return;
   if (share > MAX_SHARE) return fail(`--share: at most ${MAX_SHARE}`);
+  const net = netSpec(opts);
+  if (net === null) return;
+  const disk = diskRequest(opts);
+  if (disk === null) return;
   const image = loadProgram(kernel, { defaultTextBase: RAM_BASE });
   if (!image) return;
   await withDaemon(opts, async (c) => {
@@ -154,30 +188,10 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
       memSize,
       share,
       monitor: opts.monitor,
+      ...(net ? { net } : {}),
+      ...(disk ? { disk } : {}),
     });
     if (opts.json) writeOut(1, JSON.stringify(info) + '\n');
-    else writeOut(1, `started ${paint().bold(info.name)} (${info.kernel}, ${mib(info.memSize)}, ${info.monitor} monitor) on ${c.address}\n`);
+    else writeOut(1, `started ${paint().bold(info.name)} (${info.kernel}, ${mib(info.memSize)}, ${info.monitor} monitor${info.disk ? `, ${describeDisk(info.disk)}` : ''}) on ${c.address}\n${info.net ? `net: ${info.net}\n` : ''}`);
   });
-}
-
-async function followConsole(c: ControlClient, name: string, opts: ConsoleOptions): Promise<void> {
-  let detach: (() => void) | undefined;
-  const call = c.console(name, opts.history, (bytes) => writeOut(1, bytes));
-  if (opts.input) {
-    const hint = attachHint(name, process.stdin.isTTY === true);
-    if (hint) writeOut(2, `${paintErr().dim(hint)}\r\n`);
-    detach = attachConsole(
-      {
-        input: (bytes) => void c.input(name, bytes).catch(() => {}),
-        expectInput: () => {},
-      },
-      () => call.cancel(),
-    );
-  }
-  try {
-    const end = await call.result;
-    if (end.reason !== 'detached') writeOut(2, `${paintErr().dim(`[${name}: ${end.reason}]`)}\n`);
-  } finally {
-    detach?.();
-  }
 }

@@ -1,7 +1,9 @@
 /** `vm list` and `vm stats` as people read them. */
 import type { ChalkInstance } from 'chalk';
 import type { VmInfo, VmState, VmStatsInfo } from '../../hypervisor/control/protocol.js';
+import { basename } from 'node:path';
 import { vmCountLines } from '../boot/boot-report.js';
+import { describeDisk } from '../../hypervisor/control/vm-disks.js';
 
 export const mib = (bytes: number): string => (bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${(bytes / 1024).toFixed(0)} KiB`);
 
@@ -30,10 +32,19 @@ export function vmNote(v: VmInfo): string {
   return parts.join('; ');
 }
 
+/** A VM's disk in a table cell: the volume, "transient" or the file's name. */
+export function diskCell(v: VmInfo): string {
+  const d = v.disk;
+  if (!d) return '-';
+  return d.kind === 'volume' ? `volume ${d.name}` : d.kind === 'transient' ? 'transient' : `file ${basename(d.path)}`;
+}
+
 export function formatVmTable(vms: readonly VmInfo[], c: ChalkInstance): string {
   if (vms.length === 0) return 'no VMs (start one: typevisor vm start KERNEL)\n';
-  const rows = vms.map((v) => [v.name, v.state, v.monitor, v.kernel, mib(v.memSize), String(v.instructions), vmNote(v)]);
-  const head = ['NAME', 'STATE', 'MONITOR', 'KERNEL', 'MEMORY', 'INSTRUCTIONS', ''];
+  // The DISK column only when some VM has one: tables of disk-less VMs read as before.
+  const disks = vms.some((v) => v.disk);
+  const rows = vms.map((v) => [v.name, v.state, v.monitor, v.kernel, mib(v.memSize), String(v.instructions), ...(disks ? [diskCell(v)] : []), vmNote(v)]);
+  const head = ['NAME', 'STATE', 'MONITOR', 'KERNEL', 'MEMORY', 'INSTRUCTIONS', ...(disks ? ['DISK'] : []), ''];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: readonly string[], paintState: (s: string) => string = (s) => s): string =>
     r.map((cell, i) => {
@@ -51,8 +62,10 @@ export function formatVmStats(s: VmStatsInfo, c: ChalkInstance): string {
     `  kernel            ${s.kernel}, ${mib(s.memSize)}, ${s.monitor} monitor${s.monitor === 'native' ? `, share ${s.share}` : ''}`,
     `  lifecycle         ${s.lifecycle}`,
     `  instructions      ${s.instructions} (virtual time ${s.virtualTime})`,
+    ...(s.disk ? [`  disk              ${describeDisk(s.disk)}${s.disk.kind === 'transient' ? `: ${s.disk.path}` : ''}`] : []),
     ...lines.slice(0, -1),
     `  console           ${s.consoleBytes} bytes written, ${s.consoleFollowers} following`,
+    ...(s.net ? [`  net               ${s.net}`] : []),
     `  dirty pages       ${s.dirtyPages}`,
     lines.at(-1)!,
   ].join('\n') + '\n';

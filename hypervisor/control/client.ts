@@ -86,7 +86,7 @@ export class ControlClient {
           if (settled) return;
           const m = parseServerMessage(line);
           if (typeof m === 'string') return fail(new ControlError('protocol', `${where} does not speak the typevisor control protocol (${m})`));
-          if (m.type === 'refused') return fail(new ControlError('refused', `the daemon at ${where} refused the connection: ${m.reason}`, m.code));
+          if (m.type === 'refused') return fail(new ControlError('refused', `the daemon at ${where} refused the connection: ${m.reason}`, undefined, m.code));
           if (m.type !== 'welcome') return fail(new ControlError('protocol', `${where} answered the hello with a ${m.type}`));
           settled = true;
           clearTimeout(timer);
@@ -131,7 +131,7 @@ export class ControlClient {
     this.pending.delete(m.id);
     if (m.ok && p.becomesChannel) this.handOver();
     if (m.ok) p.resolve(m.result);
-    else p.reject(new ControlError(m.error.code, m.error.message));
+    else p.reject(new ControlError(m.error.code, m.error.message, m.error.movedTo));
   }
 
   private end(error: ControlError): void {
@@ -188,10 +188,10 @@ export class ControlClient {
     return this.request('vm.resume', { name });
   }
 
-  /** Follow a VM's console; `onData` gets its output bytes. */
-  console(name: string, history: boolean, onData: (bytes: Uint8Array) => void): Call<'vm.console'> {
-    return this.call('vm.console', { name, history }, (e) => {
-      if (e.kind === 'console') onData(Buffer.from(e.data, 'base64'));
+  /** Follow a VM's console; `onData` gets its output bytes (and their offset, when the daemon says). */
+  console(name: string, history: boolean, onData: (bytes: Uint8Array, at: number | undefined) => void, since?: number): Call<'vm.console'> {
+    return this.call('vm.console', { name, history, ...(since !== undefined ? { since } : {}) }, (e) => {
+      if (e.kind === 'console') onData(Buffer.from(e.data, 'base64'), e.at);
     });
   }
 
@@ -216,11 +216,28 @@ export class ControlClient {
    * succeeds, the socket is the engine's. The client is done.
    */
   async openMigrationChannel(params: Params<'migration.incoming'>): Promise<Socket> {
+    return this.openChannel('migration.incoming', params);
+  }
+
+  /**
+   * Hand a migrated guest's connection events to the daemon it went to; with
+   * a socket (`carried`, `new`), this connection then carries that
+   * connection's bytes and the client is done.
+   */
+  async attachNet(params: Params<'vm.net.attach'>): Promise<Socket | undefined> {
+    if (params.socket === 'none') {
+      await this.request('vm.net.attach', params);
+      return undefined;
+    }
+    return this.openChannel('vm.net.attach', params);
+  }
+
+  private async openChannel<K extends 'migration.incoming' | 'vm.net.attach'>(op: K, params: Params<K>): Promise<Socket> {
     await new Promise<unknown>((resolve, reject) => {
       if (this.closedWith) return reject(this.closedWith);
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject, onEvent: undefined, becomesChannel: true });
-      sendLine(this.socket, { type: 'request', id, op: 'migration.incoming', params });
+      sendLine(this.socket, { type: 'request', id, op, params });
     });
     return this.socket;
   }

@@ -11,7 +11,8 @@
 /** Console bytes kept per VM for `vm console` to replay. */
 export const CONSOLE_LOG_BYTES = 1024 * 1024;
 
-export type ConsoleFollower = (bytes: Uint8Array) => void;
+/** `at`: where the chunk starts in everything ever written (a client following across a migration resumes from there). */
+export type ConsoleFollower = (bytes: Uint8Array, at: number) => void;
 
 export class ConsoleLog {
   private chunks: Uint8Array[] = [];
@@ -38,19 +39,33 @@ export class ConsoleLog {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
     const chunk = Uint8Array.from(this.pending);
+    const at = this.total - chunk.length;
     this.pending = [];
     this.chunks.push(chunk);
     this.kept += chunk.length;
     while (this.kept > this.limit && this.chunks.length > 1) this.kept -= this.chunks.shift()!.length;
-    for (const f of this.followers) f(chunk);
+    for (const f of this.followers) f(chunk, at);
   }
 
-  /** Output that came before this log started (a migrated guest's past), put in front. */
-  prepend(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.chunks.unshift(bytes.slice());
+  /**
+   * Output that came before this log started (a migrated guest's past), put
+   * in front. `total`: how many bytes that past had in all (its window may
+   * have dropped the oldest), so offsets mean the same here as there.
+   */
+  prepend(bytes: Uint8Array, total = bytes.length): void {
+    if (bytes.length === 0 && total === 0) return;
+    if (bytes.length > 0) this.chunks.unshift(bytes.slice());
     this.kept += bytes.length;
-    this.total += bytes.length;
+    this.total += Math.max(total, bytes.length);
+  }
+
+  /** What is kept from offset `since` on, and where that starts (later than `since` if the window dropped it). */
+  since(since: number): { readonly bytes: Uint8Array; readonly at: number } {
+    this.flush();
+    const start = this.total - this.kept;
+    const all = Buffer.concat(this.chunks);
+    const from = Math.min(Math.max(since, start), this.total);
+    return { bytes: all.subarray(from - start), at: from };
   }
 
   /** Everything kept, oldest first. */

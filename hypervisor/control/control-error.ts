@@ -16,6 +16,8 @@ export class ControlError extends Error {
   constructor(
     readonly code: ControlErrorCode,
     message: string,
+    /** With `moved`: the daemon the VM went to. */
+    readonly movedTo?: string,
     /** For `refused`: the daemon's reason code (bad-token, …), for a caller that words it for its own user. */
     readonly refusal?: string,
   ) {

@@ -272,5 +272,5 @@ const CLIENT_SIDE: ReadonlySet<ControlErrorCode> = new Set<ControlErrorCode>(['n
 /** An error as a response carries it: a client-side failure (reaching another daemon) is `unreachable` here. */
 function wireError(e: unknown): ControlFailure {
   if (!(e instanceof ControlError)) return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
-  return { code: CLIENT_SIDE.has(e.code) ? 'unreachable' : (e.code as ErrorCode), message: e.message };
+  return { code: CLIENT_SIDE.has(e.code) ? 'unreachable' : (e.code as ErrorCode), message: e.message, ...(e.movedTo !== undefined ? { movedTo: e.movedTo } : {}) };
 }

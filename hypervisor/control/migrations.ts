@@ -19,16 +19,24 @@
  * destination daemon is gone, the guest is lost (its CPU state was there); if
  * the source daemon is gone, the destination is told (`migration.abandon`)
  * and keeps the guest only if it already has every page.
+ *
+ * A VM's disk: a transient one goes ahead of the memory, by value, the guest
+ * paused from then on (sendTransientDisk; the destination plugs it into the
+ * VM the engine creates, disk-host.ts); one on a file or a volume is refused.
  */
 import type { Socket } from 'node:net';
 import { formatAddress, parseAddress, sameEndpoint, AddressError, type Address } from './address.js';
 import { ControlClient } from './client.js';
+import { DiskGivingHost } from './disk-host.js';
 import type { OpContext } from './daemon.js';
 import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
 import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
+import type { NetPlane } from './net-plane.js';
+import type { Forwarding } from './forwarding.js';
 import { migrateRequestOptions, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
+import { describeDisk } from './vm-disks.js';
 
 interface Outgoing {
   readonly migration: OutgoingMigration;
@@ -44,6 +52,10 @@ export class MigrationDriver {
   private readonly resumeAs = new Map<string, 'running' | 'paused'>();
   /** The token each destination took (for the console hand-over after a completed migration). */
   private readonly peerTokens = new Map<string, string>();
+  /** VMs leaving: their connection events held since the switchover (net-plane.ts). */
+  private readonly netHeld = new Map<string, Promise<void>>();
+  /** VMs gone: their connections handed to a home agent (at the first sign the guest runs at the destination). */
+  private readonly netLeft = new Map<string, Promise<{ relayed: number; listen: string | undefined } | undefined>>();
 
   constructor(
     private readonly host: VmRegistry,
@@ -52,6 +64,10 @@ export class MigrationDriver {
     private readonly log: (line: string) => void,
     /** A daemon with TLS reaches other daemons with it: its certificate as the client's, its CA to check theirs. */
     private readonly tls?: ClientTls,
+    /** The VMs' connections: held at the switchover, relayed once the guest runs elsewhere, released if it stays. */
+    private readonly net?: NetPlane,
+    /** Where VMs that left went (for clients that ask here later). */
+    private readonly forwarding?: Forwarding,
   ) {}
 
   private connect(address: Address, token: string): Promise<ControlClient> {
@@ -68,11 +84,27 @@ export class MigrationDriver {
     const state = this.host.stateOf(rec);
     if (rec.migration) throw new ControlError('bad-state', `${p.name} is already migrating (${rec.migration.phase} to ${rec.migration.peer})`);
     if (state !== 'running' && state !== 'paused') throw new ControlError('bad-state', `${p.name} is ${state}: only a running or paused VM can migrate`);
+    // The engine moves memory and CPU state only. A transient disk goes by value, ahead of it,
+    // the guest paused from then on (sendTransientDisk); a file or a volume would be left
+    // behind: refuse rather than let the guest arrive without its disk.
+    const disk = this.host.disks?.info(p.name);
+    if (disk && disk.kind !== 'transient') throw new ControlError('bad-state', `${p.name} has a disk (${describeDisk(disk)}), and a migration moves no file or volume yet: the guest would lose it. Stop it instead (a volume keeps its data) and start it where you want it`);
 
     ctx.emit({ kind: 'status', message: `connecting to ${peer}` });
-    const socket = await this.openChannel(to, p.toToken, {
-      name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: false,
-    });
+    const netSpec = this.net?.specFor(p.name, p.netListen);
+    let socket: Socket;
+    try {
+      if (disk) await this.sendTransientDisk(rec, to, p.toToken, ctx);
+      socket = await this.openChannel(to, p.toToken, {
+        name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: false,
+        ...(netSpec ? { net: netSpec } : {}),
+        ...(disk ? { transientDisk: disk.sectors } : {}),
+      });
+    } catch (e) {
+      // Nothing has moved: the guest goes on here, with its disk (paused only if it was before).
+      if (disk && rec.lifecycle !== 'paused') this.host.guest(rec)?.resume();
+      throw e;
+    }
     ctx.emit({ kind: 'status', message: `${peer} accepted ${p.name}; ${p.strategy} begins` });
     this.log(`${p.name}: ${p.strategy} to ${peer}`);
 
@@ -88,7 +120,7 @@ export class MigrationDriver {
       strategy: p.strategy,
       options: migrateRequestOptions(p),
       clock: new WallClock(),
-      onEvent: (e) => this.sourceEvent(rec, e, ctx),
+      onEvent: (e) => this.sourceEvent(rec, e, ctx, peer, p.toToken),
     });
     this.outgoing.set(p.name, { migration: out, peer });
     ctx.onCancel((why) => {
@@ -134,9 +166,28 @@ export class MigrationDriver {
     return this.settleOut(rec, entry.migration.recover(channel(socket)), peer);
   }
 
-  private sourceEvent(rec: VmRecord, e: MigrationEvent, ctx: OpContext): void {
-    if (e.kind === 'phase') this.phaseChanged(rec, e.phase);
+  private sourceEvent(rec: VmRecord, e: MigrationEvent, ctx: OpContext, peer: string, token: string): void {
+    if (e.kind === 'phase') {
+      this.phaseChanged(rec, e.phase);
+      // Paused here for the last time: its connection events wait for the outcome.
+      const guest = this.host.guest(rec);
+      if (e.phase === 'switchover' && guest && this.net && !this.netHeld.has(rec.name)) this.netHeld.set(rec.name, this.net.hold(rec.name, guest));
+      // Post-copy: the guest runs at the destination from now on; so do its connections.
+      if (e.phase === 'post-copy') this.leaveNet(rec.name, peer, token);
+    }
     ctx.emit({ kind: 'migration', event: e });
+  }
+
+  /** Hand the VM's connections to a home agent relaying them to `peer` (once). */
+  private leaveNet(name: string, peer: string, token: string): Promise<{ relayed: number; listen: string | undefined } | undefined> {
+    let left = this.netLeft.get(name);
+    if (!left) {
+      const held = this.netHeld.get(name) ?? Promise.resolve();
+      left = held.then(() => this.net?.handOff(name, peer, token));
+      left.catch((e: unknown) => this.log(`${name}: net: ${(e as Error).message}`));
+      this.netLeft.set(name, left);
+    }
+    return left;
   }
 
   private async settleOut(rec: VmRecord, running: Promise<MigrationOutcome>, peer: string): Promise<MigrationOutcome> {
@@ -152,14 +203,25 @@ export class MigrationDriver {
     }
     const name = rec.name;
     switch (outcome.kind) {
-      case 'completed':
+      case 'completed': {
         this.outgoing.delete(name);
         this.log(`${name}: migrated to ${peer}`);
+        // A VM with a network device: its connections go to a home agent, and the report says how many.
+        const net = this.net ? await this.leaveNet(name, peer, this.peerTokens.get(peer) ?? '').catch(() => undefined) : undefined;
+        if (net) outcome = { ...outcome, report: { ...outcome.report, network: { relayedConnections: net.relayed, listen: net.listen ?? null } } };
+        this.netHeld.delete(name);
+        this.netLeft.delete(name);
         await this.sendConsole(rec, peer); // before migrate answers: a console opened there next has the history
+        this.forwarding?.remember(name, peer); // before the console ends: a follower is told where it went
         this.host.forget(name, `migrated to ${peer} (follow it there: typevisor vm console ${name} --connect ${peer})`);
         break;
+      }
       case 'aborted':
         this.outgoing.delete(name);
+        // The guest stays: what its connections said meanwhile goes to it, in order.
+        await this.netHeld.get(name)?.catch(() => undefined);
+        this.netHeld.delete(name);
+        this.net?.release(name, this.host.guest(rec));
         rec.migration = undefined;
         // The engine resumed the guest it had paused; one paused before the migration stays paused.
         this.host.setLifecycle(rec, this.resumeAs.get(name) ?? 'running');
@@ -174,6 +236,37 @@ export class MigrationDriver {
         break;
     }
     return outcome;
+  }
+
+  /**
+   * A transient disk goes by value, before the memory: the guest is paused
+   * first and stays paused (the engine moves a paused guest as it moves a
+   * running one, and resumes it at the destination after the switchover, or
+   * here if the migration aborts), so the copy is the disk as the guest
+   * leaves it. Every strategy then moves it as stop-and-copy would: the
+   * downtime holds the disk copy and the whole memory copy.
+   */
+  private async sendTransientDisk(rec: VmRecord, to: Address, token: string, ctx: OpContext): Promise<void> {
+    const guest = this.host.guest(rec);
+    if (!guest) throw new ControlError('bad-state', `${rec.name} is not running here`);
+    await guest.pause();
+    const t0 = performance.now();
+    const c = await this.connect(to, token);
+    try {
+      let sent = 0;
+      let size = 0;
+      for (const piece of this.host.disks!.transientPieces(rec.name)) {
+        size = piece.size;
+        await c.request('migration.disk', { name: rec.name, size: piece.size, offset: piece.offset, data: Buffer.from(piece.bytes).toString('base64') });
+        sent += piece.bytes.length;
+      }
+      // Not in the engine's report (it starts after): its downtime leaves this out.
+      const ms = (performance.now() - t0).toFixed(1);
+      ctx.emit({ kind: 'status', message: `${rec.name} paused: its transient disk sent by value in ${ms} ms (${sent} of ${size} bytes; the rest is zeros)` });
+      this.log(`${rec.name}: transient disk sent to ${formatAddress(to)} in ${ms} ms (${sent} of ${size} bytes)`);
+    } finally {
+      c.close();
+    }
   }
 
   /** Best effort, a few tries while the destination notices the broken link: its copy of an aborted migration goes. */
@@ -200,7 +293,7 @@ export class MigrationDriver {
     if (token === undefined) return;
     try {
       const c = await this.connect(parseAddress(peer), token);
-      await c.request('migration.finish', { name: rec.name, console: Buffer.from(bytes).toString('base64') }).finally(() => c.close());
+      await c.request('migration.finish', { name: rec.name, console: Buffer.from(bytes).toString('base64'), consoleTotal: rec.console.total }).finally(() => c.close());
     } catch (e) {
       this.log(`${rec.name}: could not hand its console history to ${peer}: ${(e as Error).message}`);
     }
@@ -214,7 +307,7 @@ export class MigrationDriver {
       // The destination's refusal speaks to whoever connects to it ("give --token"); here
       // that is this daemon, and the token is the one the user gave with --to-token.
       if (e instanceof ControlError && e.refusal === 'bad-token') {
-        throw new ControlError('refused', `the destination ${formatAddress(to)} refused the token: give its token with --to-token (without it, --token's is used)`, e.refusal);
+        throw new ControlError('refused', `the destination ${formatAddress(to)} refused the token: give its token with --to-token (without it, --token's is used)`, undefined, e.refusal);
       }
       throw e;
     }
@@ -238,7 +331,7 @@ export class MigrationDriver {
 
   // ---- destination side ----------------------------------------------------------------
 
-  incomingChannel(p: IncomingParams, ctx: OpContext): Record<string, never> {
+  async incomingChannel(p: IncomingParams, ctx: OpContext): Promise<Record<string, never>> {
     if (p.recover) {
       const inc = this.incoming.get(p.name);
       const rec = this.host.has(p.name) ? this.host.record(p.name) : undefined;
@@ -257,13 +350,34 @@ export class MigrationDriver {
       return {};
     }
     const rec = this.host.expectIncoming(p.name, p.monitor, p.kernel, p.memSize, p.share, { role: 'destination', peer: p.from, strategy: p.strategy, phase: 'setup' });
+    this.forwarding?.forget(p.name);
+    try {
+      // Its listener is bound before the source is told yes: one that cannot bind fails the migration at once.
+      await this.net?.arriving(p.name, p.net);
+    } catch (e) {
+      this.host.forget(p.name, 'its network could not be set up here');
+      throw e;
+    }
+    let host = this.host.hostFor(rec.monitor);
+    if (p.transientDisk !== undefined) {
+      // Its disk arrived ahead (migration.disk): the VM the engine creates here gets it.
+      try {
+        const disk = this.host.disks!.adoptTransient(p.name);
+        if (disk.info.sectors !== p.transientDisk) throw new ControlError('bad-request', `${p.name}: its transient disk arrived with ${disk.info.sectors} sectors, not ${p.transientDisk}`);
+        host = new DiskGivingHost(host, p.name, disk.backend);
+      } catch (e) {
+        this.host.forget(p.name, 'its disk did not arrive whole');
+        throw e;
+      }
+    }
     ctx.handOver();
     ctx.after(() => {
       this.log(`${p.name}: arriving from ${p.from} (${p.strategy})`);
       const inc = new IncomingMigration({
-        host: this.host.hostFor(rec.monitor),
+        host,
         clock: new WallClock(),
         output: (b) => rec.console.write(b),
+        ...(this.net?.has(p.name) ? { netOutput: this.net.sink(p.name) } : {}),
         onEvent: (e) => {
           if (e.kind === 'phase') this.phaseChanged(rec, e.phase);
         },
@@ -320,6 +434,8 @@ export class MigrationDriver {
     setPhase(rec, kind);
     if (kind === 'interrupted') return this.log(`${rec.name}: ${what} interrupted: ${reason}; waiting for --recover`);
     registry.delete(rec.name);
+    this.netHeld.delete(rec.name);
+    this.netLeft.delete(rec.name);
     this.host.markLost(rec.name, reason);
   }
 
@@ -335,7 +451,7 @@ export class MigrationDriver {
   }
 
   finish(p: FinishParams): Record<string, never> {
-    if (this.host.has(p.name) && p.console) this.host.record(p.name).console.prepend(Buffer.from(p.console, 'base64'));
+    if (this.host.has(p.name) && p.console) this.host.record(p.name).console.prepend(Buffer.from(p.console, 'base64'), p.consoleTotal);
     return {};
   }
 }

@@ -8,7 +8,10 @@ import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 
-type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | readonly string[];
+type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'offset?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'net?' | 'netEvents' | 'disk?' | 'index' | readonly string[];
+
+/** The most connection events one vm.net.attach may carry (a device queue's worth of bytes and then some). */
+export const MAX_NET_EVENTS = 4096;
 
 /**
  * The largest CPU share a VM may have. A native VM's turn is `slice × share`
@@ -32,19 +35,26 @@ const MIGRATE_OPTION_RULES: { readonly [K in keyof Required<MigrateRequestOption
 
 const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule } } = {
   'daemon.info': {},
-  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'memSize', share: 'share', monitor: [...MONITORS, '?'] },
+  'vm.start': { name: 'name?', kernel: 'string', image: 'string', memSize: 'memSize', share: 'share', monitor: [...MONITORS, '?'], net: 'net?', disk: 'disk?' },
   'vm.list': {},
   'vm.stats': { name: 'name' },
   'vm.stop': { name: 'name' },
   'vm.pause': { name: 'name' },
   'vm.resume': { name: 'name' },
-  'vm.console': { name: 'name', history: 'bool' },
+  'vm.console': { name: 'name', history: 'bool', since: 'offset?' },
   'vm.input': { name: 'name', data: 'bytes?' },
-  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], ...MIGRATE_OPTION_RULES },
+  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], netListen: 'string?', ...MIGRATE_OPTION_RULES },
   'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
-  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool' },
+  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool', net: 'net?', transientDisk: 'count?' },
   'migration.abandon': { name: 'name', reason: 'string' },
-  'migration.finish': { name: 'name', console: 'bytes?' },
+  'migration.finish': { name: 'name', console: 'bytes?', consoleTotal: 'offset?' },
+  'vm.net.attach': { name: 'name', events: 'netEvents', socket: ['carried', 'new', 'none'] },
+  'migration.disk': { name: 'name', size: 'count', offset: 'index', data: 'bytes?' },
+  'volume.create': { name: 'name', size: 'count', from: 'bytes?' },
+  'volume.list': {},
+  'volume.rm': { name: 'name' },
+  'volume.attach': { name: 'name', vm: 'name' },
+  'volume.detach': { name: 'name' },
 };
 
 /** Why the request's parameters are unacceptable, or undefined when they are fine. */
@@ -84,11 +94,61 @@ function check(v: unknown, rule: Rule): string | undefined {
       return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number ≥ 0';
     case 'bool':
       return typeof v === 'boolean' ? undefined : 'must be true or false';
+    case 'disk':
+      return checkDisk(v);
+    case 'index':
+      return Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'must be a whole number ≥ 0';
     case 'bytes':
       return v === null || (typeof v === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(v)) ? undefined : 'must be base64 or null';
+    case 'offset':
+      return Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'must be a whole number ≥ 0';
+    case 'net':
+      return checkNet(v);
+    case 'netEvents':
+      return checkNetEvents(v);
     default:
       return 'has no rule';
   }
 }
 
 export const VM_NAME_RULE = NAME;
+
+function checkNet(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object {mode, address, public?}';
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['mode', 'address', 'public'].includes(k)) return `has an unknown field ${JSON.stringify(k)}`;
+  if (o['mode'] !== 'listen' && o['mode'] !== 'connect') return '.mode must be listen or connect';
+  if (typeof o['address'] !== 'string' || o['address'].length > 300) return '.address must be a HOST:PORT string';
+  if (o['public'] !== undefined && typeof o['public'] !== 'boolean') return '.public must be true or false';
+  return undefined;
+}
+
+function checkNetEvents(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return 'must be an array';
+  if (v.length > MAX_NET_EVENTS) return `has more than ${MAX_NET_EVENTS} events`;
+  for (let i = 0; i < v.length; i++) {
+    const e = v[i] as Record<string, unknown> | null;
+    if (typeof e !== 'object' || e === null) return `[${i}] must be an object`;
+    if (e['kind'] === 'connected' || e['kind'] === 'closed') continue;
+    if (e['kind'] !== 'data' || typeof e['data'] !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(e['data'])) return `[${i}] must be {kind: connected|closed} or {kind: data, data: base64}`;
+  }
+  return undefined;
+}
+
+/** A vm.start disk request (vm-disks.ts DiskRequest): exactly one kind, its one field. */
+function checkDisk(v: unknown): string | undefined {
+  const want = 'must be {kind:"file",path}, {kind:"volume",name} or {kind:"scratch",size}';
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return want;
+  const d = v as Record<string, unknown>;
+  const only = (keys: readonly string[]): boolean => Object.keys(d).every((k) => keys.includes(k));
+  switch (d['kind']) {
+    case 'file':
+      return only(['kind', 'path']) && typeof d['path'] === 'string' && d['path'].startsWith('/') ? undefined : 'file: path must be an absolute path (and nothing else)';
+    case 'volume':
+      return only(['kind', 'name']) && typeof d['name'] === 'string' && NAME.test(d['name']) ? undefined : 'volume: name must be a volume name (and nothing else)';
+    case 'scratch':
+      return only(['kind', 'size']) && Number.isSafeInteger(d['size']) && (d['size'] as number) > 0 ? undefined : 'scratch: size must be a positive whole number of bytes (and nothing else)';
+    default:
+      return want;
+  }
+}

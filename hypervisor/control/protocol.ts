@@ -18,6 +18,8 @@
  * daemon; after its ok response both ends stop reading lines and the socket
  * carries the migration engine's binary frames instead.
  */
+import type { DiskInfo, DiskRequest } from './vm-disks.js';
+import type { DamagedVolume, Volume } from './volume-store.js';
 import type { MonitorKind } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmStatsRecord } from '../core/stats.js';
@@ -102,6 +104,10 @@ export interface VmInfo {
   /** Why it is paused, off, failed or lost. */
   readonly reason?: string;
   readonly migration?: VmMigrationInfo;
+  /** Its network device's host end, for people: `listening on 127.0.0.1:7000, 1 connection…`. */
+  readonly net?: string;
+  /** Its disk and what it is bound to (none: no disk). */
+  readonly disk?: DiskInfo;
 }
 
 export interface VmStatsInfo extends VmInfo {
@@ -110,6 +116,36 @@ export interface VmStatsInfo extends VmInfo {
   readonly consoleFollowers: number;
   readonly counts: VmStatsRecord;
   readonly dirtyPages: number;
+}
+
+// ---- the network -------------------------------------------------------------------
+
+/**
+ * A VM's network device cabled to the host: listening on ADDRESS (one peer at
+ * a time; loopback unless `public`) or connecting to it once at start.
+ */
+export interface NetSpec {
+  readonly mode: 'listen' | 'connect';
+  /** HOST:PORT (port 0 when listening: any free one). */
+  readonly address: string;
+  readonly public?: boolean;
+}
+
+/** A connection event on the wire (control/vm-net.ts): bytes are base64. */
+export type NetEventWire = { readonly kind: 'connected' } | { readonly kind: 'data'; readonly data: string } | { readonly kind: 'closed' };
+
+/**
+ * Sent by the daemon a VM left to the daemon it went to (or on to where it
+ * went next): connection events for the guest's device, and perhaps a
+ * connection. `socket`: `carried`, the connection open at the move (the
+ * guest already sees it connected), `new`, a peer that connected to the old
+ * address since, or `none`, only the events. With a socket, once answered ok
+ * the channel carries that connection's bytes, raw, both ways.
+ */
+export interface NetAttachParams {
+  readonly name: string;
+  readonly events: readonly NetEventWire[];
+  readonly socket: 'carried' | 'new' | 'none';
 }
 
 // ---- migration ------------------------------------------------------------------
@@ -141,6 +177,8 @@ export interface MigrateParams extends MigrateRequestOptions {
   readonly strategy: StrategyName;
   /** The monitor it runs on at the destination; absent: the same as here. */
   readonly monitor?: MonitorKind;
+  /** Where the destination listens for the guest's new connections (a VM with --net-listen); absent: 127.0.0.1, any free port. */
+  readonly netListen?: string;
 }
 
 export interface RecoverParams {
@@ -162,6 +200,20 @@ export interface IncomingParams {
   readonly share: number;
   /** Resume an interrupted post-copy migration of this VM instead of starting one. */
   readonly recover: boolean;
+  /** Its network device's host end at the destination (absent: not cabled). */
+  readonly net?: NetSpec;
+  /** It has a transient disk of this many sectors, sent ahead (migration.disk): the arriving VM gets it. */
+  readonly transientDisk?: number;
+}
+
+/** A piece of a migrating VM's transient disk, sent by the source daemon before migration.incoming. */
+export interface DiskPieceParams {
+  readonly name: string;
+  /** The whole disk, bytes. */
+  readonly size: number;
+  readonly offset: number;
+  /** base64 */
+  readonly data: string;
 }
 
 /**
@@ -178,6 +230,8 @@ export interface FinishParams {
   readonly name: string;
   /** base64 */
   readonly console: string;
+  /** Bytes the console had ever written on the source (its window may have dropped the oldest): offsets stay the same there. */
+  readonly consoleTotal?: number;
 }
 
 // ---- the operations ---------------------------------------------------------------
@@ -186,7 +240,7 @@ export interface FinishParams {
 export interface Ops {
   'daemon.info': { params: Record<string, never>; result: DaemonInfo };
   'vm.start': {
-    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number; readonly monitor?: MonitorKind };
+    params: { readonly name?: string; readonly kernel: string; readonly image: string; readonly memSize: number; readonly share: number; readonly monitor?: MonitorKind; readonly net?: NetSpec; readonly disk?: DiskRequest };
     result: VmInfo;
   };
   'vm.list': { params: Record<string, never>; result: { readonly vms: readonly VmInfo[] } };
@@ -194,8 +248,12 @@ export interface Ops {
   'vm.stop': { params: { readonly name: string }; result: VmInfo };
   'vm.pause': { params: { readonly name: string }; result: VmInfo };
   'vm.resume': { params: { readonly name: string }; result: VmInfo };
-  /** Streams console events (history first when asked); ends when the VM does, or on cancel. */
-  'vm.console': { params: { readonly name: string; readonly history: boolean }; result: { readonly reason: string } };
+  /**
+   * Streams console events (history first when asked, or from byte `since`
+   * of everything it ever wrote); ends when the VM does, on cancel, or when
+   * it migrates away (`movedTo`: where it went, to follow it there from `offset`).
+   */
+  'vm.console': { params: { readonly name: string; readonly history: boolean; readonly since?: number }; result: ConsoleEnd };
   /** Bytes for the VM's console input (base64); null ends its input. */
   'vm.input': { params: { readonly name: string; readonly data: string | null }; result: Record<string, never> };
   /** Streams migration events; cancel aborts before switchover. */
@@ -204,6 +262,26 @@ export interface Ops {
   'migration.incoming': { params: IncomingParams; result: Record<string, never> };
   'migration.abandon': { params: AbandonParams; result: VmInfo };
   'migration.finish': { params: FinishParams; result: Record<string, never> };
+  /** Daemon to daemon: a migrated guest's connection events (and connection); see NetAttachParams. */
+  'vm.net.attach': { params: NetAttachParams; result: Record<string, never> };
+  'migration.disk': { params: DiskPieceParams; result: Record<string, never> };
+  /** A new volume of `size` bytes; its first bytes from `from` (base64) when given. */
+  'volume.create': { params: { readonly name: string; readonly size: number; readonly from?: string }; result: Volume };
+  'volume.list': { params: Record<string, never>; result: { readonly volumes: readonly Volume[]; readonly damaged: readonly DamagedVolume[] } };
+  'volume.rm': { params: { readonly name: string }; result: Volume };
+  /** Attach a volume to a VM of this daemon that has no disk (hot: see volume-store.ts). */
+  'volume.attach': { params: { readonly name: string; readonly vm: string }; result: VmInfo };
+  /** Detach a volume from its VM (which must not be running). */
+  'volume.detach': { params: { readonly name: string }; result: Volume };
+}
+
+/** How a console stream ended. */
+export interface ConsoleEnd {
+  readonly reason: string;
+  /** The VM migrated: the daemon it went to (HOST:PORT). */
+  readonly movedTo?: string;
+  /** Bytes of console output up to the end of this stream (where to go on from there). */
+  readonly offset?: number;
 }
 
 export type OpName = keyof Ops;
@@ -226,12 +304,19 @@ export type ErrorCode =
   | 'bad-state'
   | 'bad-image'
   | 'no-room'
+  | 'no-such-volume'
+  /** A volume's metadata is damaged (the message names the file and the field). */
+  | 'bad-volume'
   | 'unreachable'
+  /** Not here any more: it migrated to `movedTo` (the daemon remembers for a while; control/forwarding.ts). */
+  | 'moved'
   | 'internal';
 
 export interface ControlFailure {
   readonly code: ErrorCode;
   readonly message: string;
+  /** With `moved`: the daemon it went to. */
+  readonly movedTo?: string;
 }
 
 export type Response =
@@ -240,7 +325,8 @@ export type Response =
 
 /** What a stream sends before its response. */
 export type StreamEvent =
-  | { readonly kind: 'console'; readonly data: string }
+  /** `at`: the offset of its first byte in everything the console ever wrote. */
+  | { readonly kind: 'console'; readonly data: string; readonly at?: number }
   /** The control plane's own steps (connecting, accepted…), for people. */
   | { readonly kind: 'status'; readonly message: string }
   /** The engine's events, as it emits them. */
@@ -258,7 +344,8 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
-  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish',
+  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach', 'migration.disk',
+  'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

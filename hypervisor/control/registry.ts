@@ -19,6 +19,7 @@ import { ConsoleLog } from './console-log.js';
 import type { MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
 import type { VmInfo, VmMigrationInfo, VmState, VmStatsInfo } from './protocol.js';
+import { describeDisk, type DiskRequest, type VmDisks } from './vm-disks.js';
 
 /** Machine RAM a daemon reserves for its VMs, per monitor (shadow tables included). */
 export const DEFAULT_CAPACITY = 256 * 1024 * 1024;
@@ -28,6 +29,10 @@ export type Hosts = Readonly<Partial<Record<MonitorKind, VmHost>>>;
 
 export interface RegistryOptions {
   readonly log?: (line: string) => void;
+  /** A VM left this daemon's books (stopped, migrated away, discarded, lost): what else it held here goes. */
+  readonly onGone?: (name: string) => void;
+  /** Where VMs' disks come from (none: VMs get no disk). */
+  readonly disks?: VmDisks;
 }
 
 export interface StartSpec {
@@ -37,6 +42,9 @@ export interface StartSpec {
   readonly memSize: number;
   readonly share: number;
   readonly monitor: MonitorKind;
+  /** Where its network device's bytes go (control/vm-net.ts). */
+  readonly netOutput?: (bytes: Uint8Array) => void;
+  readonly disk?: DiskRequest;
 }
 
 /** What the control plane keeps for one VM. */
@@ -70,6 +78,9 @@ const DEST_ARRIVING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['set
 export class VmRegistry {
   private readonly records = new Map<string, VmRecord>();
   private readonly log: (line: string) => void;
+  private readonly onGone: (name: string) => void;
+  /** Each VM's disk, opened at start and released when the VM is forgotten. */
+  readonly disks: VmDisks | undefined;
   private serving: Promise<void> | undefined;
 
   /**
@@ -84,6 +95,8 @@ export class VmRegistry {
     options: RegistryOptions = {},
   ) {
     this.log = options.log ?? (() => {});
+    this.onGone = options.onGone ?? (() => {});
+    this.disks = options.disks;
     for (const host of Object.values(hosts)) host.onVmEnd = (name, outcome) => this.ended(name, outcome);
   }
 
@@ -113,6 +126,7 @@ export class VmRegistry {
   async close(): Promise<void> {
     for (const rec of this.records.values()) this.endConsole(rec, 'the daemon is shutting down');
     await Promise.all(Object.values(this.hosts).map((h) => h.close()));
+    this.disks?.releaseAll();
     await this.serving;
   }
 
@@ -128,16 +142,23 @@ export class VmRegistry {
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
     const host = this.hostFor(spec.monitor);
     const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
+    if (spec.disk && !this.disks) throw new ControlError('bad-request', 'this daemon gives its VMs no disks');
+    const disk = spec.disk ? this.disks!.open(name, spec.disk) : undefined;
     try {
-      host.add({ name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
+      host.add({
+        name, image: spec.image, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b),
+        ...(spec.netOutput ? { netOutput: spec.netOutput } : {}),
+        ...(disk ? { disk: disk.backend } : {}),
+      });
     } catch (e) {
+      this.disks?.release(name);
       if (e instanceof MonitorConfigError) throw new ControlError('no-room', e.message);
       if (e instanceof BootError) throw new ControlError('bad-image', e.message);
       throw e;
     }
     this.setLifecycle(rec, 'running');
     this.records.set(name, rec);
-    this.log(`${name}: started (${spec.kernel}, ${spec.memSize / 1024} KiB, ${spec.monitor} monitor)`);
+    this.log(`${name}: started (${spec.kernel}, ${spec.memSize / 1024} KiB, ${spec.monitor} monitor${disk ? `, ${describeDisk(disk.info)}` : ''})`);
     return this.info(name);
   }
 
@@ -166,9 +187,11 @@ export class VmRegistry {
     const rec = this.records.get(name);
     if (!rec) return;
     if (this.guest(rec)) this.hostFor(rec.monitor).remove(name);
+    this.disks?.release(name); // after the guest is off its host: no request of its can reach the disk now
     if (rec.lifecycle !== 'lost') this.setLifecycle(rec, 'stopped');
     this.endConsole(rec, consoleReason);
     this.records.delete(name);
+    this.onGone(name);
   }
 
   async pause(name: string): Promise<VmInfo> {
@@ -194,6 +217,33 @@ export class VmRegistry {
     guest.input(bytes);
   }
 
+  /**
+   * Plug a disk into a VM that has none, as it runs (hot-plug: its device's
+   * CAPACITY changes from 0; a guest kernel that looks for its disk only at
+   * boot will not see it).
+   */
+  attachDisk(name: string, req: DiskRequest): VmInfo {
+    const rec = this.record(name);
+    const guest = this.settled(rec, 'attach a disk to');
+    if (!this.disks) throw new ControlError('bad-request', 'this daemon gives its VMs no disks');
+    const disk = this.disks.open(name, req);
+    guest.setDisk(disk.backend);
+    this.log(`${name}: disk attached (${req.kind === 'volume' ? `volume ${req.name}` : req.kind})`);
+    return this.info(name);
+  }
+
+  /** Pull a VM's disk out; only while it does not run (paused or off), so no write of its is cut short. */
+  detachDisk(name: string): void {
+    const rec = this.record(name);
+    const state = this.stateOf(rec);
+    if (state !== 'paused' && state !== 'off') {
+      throw new ControlError('bad-state', `${name} is ${state}: pulling its disk out now could cut a write short; pause it first (typevisor vm pause ${name}) or stop it`);
+    }
+    this.guest(rec)?.setDisk(undefined);
+    this.disks?.release(name);
+    this.log(`${name}: disk detached`);
+  }
+
   /** Keep the VM's counts in its record, for when the engine discards the VM but the record stays (lost). */
   remember(rec: VmRecord): void {
     const guest = this.guest(rec);
@@ -211,6 +261,7 @@ export class VmRegistry {
     this.setLifecycle(rec, 'lost');
     rec.lost = reason;
     this.endConsole(rec, `lost: ${reason}`);
+    this.onGone(name);
     this.log(`${name}: LOST: ${reason}`);
   }
 
@@ -236,6 +287,7 @@ export class VmRegistry {
     const outcome = guest?.outcome();
     const state = this.stateOf(rec);
     const reason = rec.lost ?? outcomeReason(outcome) ?? this.pauseReason(rec, state) ?? rec.note;
+    const disk = this.disks?.info(name);
     return {
       name,
       state,
@@ -249,6 +301,7 @@ export class VmRegistry {
       ...(outcome?.kind === 'poweroff' ? { status: outcome.status } : {}),
       ...(reason !== undefined ? { reason } : {}),
       ...(rec.migration ? { migration: rec.migration } : {}),
+      ...(disk ? { disk } : {}),
     };
   }
 
@@ -266,22 +319,26 @@ export class VmRegistry {
     };
   }
 
-  /** Follow a VM's console. `onEnd` is called once, with why, when it will say no more here. */
-  follow(name: string, history: boolean, onData: (b: Uint8Array) => void, onEnd: (reason: string) => void): () => void {
+  /**
+   * Follow a VM's console (`at`: each chunk's offset in all it ever wrote).
+   * History: what is kept, or from offset `since` on. `onEnd` is called once,
+   * with why and the offset reached, when it will say no more here.
+   */
+  follow(name: string, history: boolean, onData: (b: Uint8Array, at: number) => void, onEnd: (reason: string, offset: number) => void, since?: number): () => void {
     const rec = this.record(name);
-    if (history) {
-      const past = rec.console.contents();
-      if (past.length > 0) onData(past);
+    if (history || since !== undefined) {
+      const past = rec.console.since(since ?? 0);
+      if (past.bytes.length > 0) onData(past.bytes, past.at);
     }
     const ended = this.endedReason(rec);
     if (ended !== undefined) {
-      onEnd(ended);
+      onEnd(ended, rec.console.total);
       return () => {};
     }
     const unfollow = rec.console.follow(onData);
     const ender = (reason: string): void => {
       unfollow();
-      onEnd(reason);
+      onEnd(reason, rec.console.total);
     };
     rec.consoleEnders.add(ender);
     return () => {
@@ -371,7 +428,8 @@ export class VmRegistry {
     return { name, monitor, lifecycle: 'created', kernel, memSize, share, console: new ConsoleLog(), consoleEnders: new Set(), migration: undefined, note: undefined, lost: undefined, lastInstructions: 0, lastVirtualTime: 0 };
   }
 
-  private freeName(): string {
+  /** The name a VM started without one gets: vm1, vm2, … (the first free). */
+  freeName(): string {
     for (let i = 1; ; i++) if (!this.records.has(`vm${i}`)) return `vm${i}`;
   }
 }

@@ -13,6 +13,13 @@ import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
+import { NetPlane } from './net-plane.js';
+import { Forwarding } from './forwarding.js';
+import { servingHere } from './moved.js';
+import { isLoopback } from './address.js';
+import { defaultStateDir, StateDir } from './state-dir.js';
+import { VolumeStore } from './volume-store.js';
+import { VmDisks } from './vm-disks.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -26,6 +33,8 @@ export interface ServiceOptions {
   readonly maxUnauthenticated?: number;
   /** Require TLS; migrations to other daemons then use it too, with these credentials. */
   readonly tls?: ServerTls;
+  /** Where volumes and transient disks live (state-dir.ts; default defaultStateDir()). */
+  readonly stateDir?: string;
 }
 
 export interface Service {
@@ -38,7 +47,17 @@ export interface Service {
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const log = options.log ?? (() => {});
-  const host = new VmRegistry(options.hosts, { log });
+  // The address is known only once listening; the lock is taken later still (state-dir.ts).
+  let listening = '';
+  const stateDir = new StateDir(options.stateDir ?? defaultStateDir(), () => listening, log);
+  const volumes = new VolumeStore(stateDir);
+  // The registry tells the network side when a VM is gone; the network side finds VMs in the registry.
+  let net: NetPlane | undefined;
+  const host = new VmRegistry(options.hosts, { log, onGone: (name) => net?.drop(name), disks: new VmDisks(stateDir, volumes) });
+  net = new NetPlane((name) => (host.has(name) ? host.guest(host.record(name)) : undefined), log, options.tls);
+  const plane = net;
+  const forwarding = new Forwarding();
+  const here = servingHere(host, forwarding);
   const daemon = await ControlDaemon.start(
     {
       listen: options.listen,
@@ -50,10 +69,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     (address, info): OpHandlers => {
     host.address = address;
-    const migrations = new MigrationDriver(host, address, log, options.tls);
+    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
     return {
       'daemon.info': () => info(),
-      'vm.start': (p) => {
+      'vm.start': async (p) => {
         let image;
         try {
           image = readImage(Buffer.from(p.image, 'base64'));
@@ -61,20 +80,43 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           if (e instanceof ImageError) throw new ControlError('bad-image', `${p.kernel}: ${e.message}`);
           throw e;
         }
-        return host.start({ ...(p.name !== undefined ? { name: p.name } : {}), kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' });
+        if (p.disk?.kind === 'file' && !isLoopback(options.listen.host)) {
+          throw new ControlError('bad-request', `this daemon listens on ${options.listen.host}, which other machines can reach: it opens no file a client names (use --volume or --scratch)`);
+        }
+        const name = p.name ?? host.freeName();
+        if (host.has(name)) return host.start({ name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' }); // refused: name taken
+        // Cabled before it starts: a listener that cannot bind refuses the start.
+        if (p.net) await plane.open(name, p.net);
+        try {
+          const info = host.start({
+            name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native',
+            ...(p.net ? { netOutput: plane.sink(name) } : {}),
+            ...(p.disk ? { disk: p.disk } : {}),
+          });
+          forwarding.forget(name);
+          return withNet(info);
+        } catch (e) {
+          plane.drop(name);
+          throw e;
+        }
       },
-      'vm.list': () => ({ vms: host.list() }),
-      'vm.stats': (p) => host.stats(p.name),
-      'vm.stop': (p) => host.stop(p.name),
-      'vm.pause': (p) => host.pause(p.name),
-      'vm.resume': (p) => host.resume(p.name),
+      'vm.list': () => ({ vms: host.list().map(withNet) }),
+      'vm.stats': (p) => withNet(host.stats(here(p.name))),
+      'vm.stop': (p) => host.stop(here(p.name)),
+      'vm.pause': (p) => host.pause(here(p.name)),
+      'vm.resume': (p) => host.resume(here(p.name)),
       'vm.console': (p, ctx) =>
         new Promise((resolve) => {
           const unfollow = host.follow(
-            p.name,
+            here(p.name),
             p.history,
-            (bytes) => ctx.emit({ kind: 'console', data: Buffer.from(bytes).toString('base64') }),
-            (reason) => resolve({ reason }),
+            (bytes, at) => ctx.emit({ kind: 'console', data: Buffer.from(bytes).toString('base64'), at }),
+            (reason, offset) => {
+              // Migrated away: the client is told where, and from which byte to go on there.
+              const moved = forwarding.where(p.name);
+              resolve(moved ? { reason, movedTo: moved.to, offset } : { reason });
+            },
+            p.since,
           );
           ctx.onCancel(() => {
             unfollow();
@@ -82,7 +124,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           });
         }),
       'vm.input': (p) => {
-        host.input(p.name, p.data === null ? null : Buffer.from(p.data, 'base64'));
+        host.input(here(p.name), p.data === null ? null : Buffer.from(p.data, 'base64'));
         return {};
       },
       migrate: (p, ctx) => migrations.migrate(p, ctx),
@@ -90,10 +132,49 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
       'migration.abandon': (p) => migrations.abandon(p),
       'migration.finish': (p) => migrations.finish(p),
+      'vm.net.attach': (p, ctx) => {
+        const take = plane.attach(p);
+        if (p.socket === 'none') {
+          take(undefined);
+          return {};
+        }
+        ctx.handOver();
+        ctx.after(() => take(ctx.socket));
+        return {};
+      },
+      'migration.disk': (p) => {
+        if (host.has(p.name)) throw new ControlError('name-taken', `a VM named ${p.name} already exists on the destination daemon`);
+        host.disks!.receiveTransient(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'));
+        return {};
+      },
+      'volume.create': (p) => {
+        const v = volumes.create(p.name, p.size, p.from ? Buffer.from(p.from, 'base64') : undefined);
+        log(`volume ${v.name}: created (${v.size} bytes)`);
+        return v;
+      },
+      'volume.list': () => volumes.list(),
+      'volume.rm': (p) => {
+        const v = volumes.remove(p.name);
+        log(`volume ${v.name}: removed`);
+        return v;
+      },
+      'volume.attach': (p) => host.attachDisk(p.vm, { kind: 'volume', name: p.name }),
+      'volume.detach': (p) => {
+        const v = volumes.get(p.name);
+        if (v.attachedTo === null) throw new ControlError('bad-state', `volume ${p.name} is not attached to a VM`);
+        if (host.has(v.attachedTo)) host.detachDisk(v.attachedTo);
+        else volumes.detach(p.name, v.attachedTo); // its VM is gone: only the mark is left to clear
+        return volumes.get(p.name);
+      },
     };
+    function withNet<T extends { readonly name: string }>(info: T): T {
+      const d = plane.describe(info.name);
+      return d ? { ...info, net: d } : info;
+    }
   });
   // The first migration's switchover would otherwise run cold, inside a guest's downtime.
   warmUpSwitchover();
+  listening = daemon.address;
   const done = host.serve();
   log(`listening on ${daemon.address}`);
   let closing: Promise<void> | undefined;
@@ -103,7 +184,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     done,
     close: () => (closing ??= (async () => {
       await daemon.close();
+      plane.close();
       await host.close();
+      stateDir.release();
     })()),
   };
 }

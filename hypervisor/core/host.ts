@@ -18,13 +18,16 @@
  * instructions, so a state saved after it is exact.
  */
 import type { Image } from '../../isa/image.js';
+import type { DiskBackend } from '../../vm/devices/disk.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
+import type { NetEvent } from '../../vm/devices/net-feeder.js';
 import type { VmOutcome } from './monitor-run.js';
 import type { VmStats } from './stats.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { MonitorKind, VmState } from './state.js';
 
 export { MONITORS, type MonitorKind } from './state.js';
+export type { NetEvent };
 
 /** A host cannot do what it was asked (no room, a name taken, a bad size). */
 export class MonitorConfigError extends Error {
@@ -46,6 +49,14 @@ export interface GuestConfig {
   readonly share?: number;
   /** Its console output. */
   readonly output?: (bytes: Uint8Array) => void;
+  /** What its network device transmits (the host end of its connection: control/vm-net.ts). */
+  readonly netOutput?: (bytes: Uint8Array) => void;
+  /**
+   * Its block device's sectors. The caller opened it and closes it after
+   * remove(); the host only serves the guest's requests from it (native: on
+   * its thread; hosted: the vCPU's requests, on the main thread).
+   */
+  readonly disk?: DiskBackend;
 }
 
 /** One VM on a host. */
@@ -79,6 +90,27 @@ export interface Guest {
   input(bytes: Uint8Array | null): void;
   /** Re-bind the console output (a console attaches or detaches, the VM moves in). */
   setOutput(sink: ((bytes: Uint8Array) => void) | undefined): void;
+  /**
+   * Plug a disk into its block device, or pull it out (undefined): the
+   * device's CAPACITY reads the new size from the guest's next access, and a
+   * command then goes to the new disk (none: a device error). Hot-plug as the
+   * hardware sees it; whether the guest notices is its driver's business.
+   * The caller closes a disk it pulled out.
+   */
+  setDisk(disk: DiskBackend | undefined): void;
+
+  /**
+   * The host end of its network device: a connection event for the device
+   * (delivered in order, as the device can take them; held while paused).
+   */
+  netEvent(e: NetEvent): void;
+  /**
+   * Events given to netEvent that have not reached the device yet, oldest
+   * first; they are the caller's again (a VM leaving: they go where it goes).
+   */
+  takeNetPending(): Promise<NetEvent[]>;
+  /** Re-bind where its network device's bytes go. */
+  setNetOutput(sink: ((bytes: Uint8Array) => void) | undefined): void;
 
   /** Start logging writes: forget what was logged so far. */
   startDirtyLog(): Promise<void>;

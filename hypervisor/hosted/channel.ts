@@ -22,12 +22,15 @@ import type { VmState } from '../core/state.js';
 import type { VmEvent } from '../core/vm.js';
 import type { Tier } from '../../vm/machine.js';
 import type { Image } from '../../isa/image.js';
+import type { NetEvent } from '../../vm/devices/net-feeder.js';
 
 /** Main thread → vCPU. */
 export type ToVcpu =
   | { readonly kind: 'console-input'; readonly bytes: Uint8Array }
   | { readonly kind: 'console-end' }
   | { readonly kind: 'disk-done'; readonly id: number; readonly error: string | null; readonly data?: Uint8Array }
+  /** A disk of this many sectors was plugged in (0: pulled out); the main thread serves it. */
+  | { readonly kind: 'disk-attach'; readonly sectors: number }
   | { readonly kind: 'net-connected' }
   | { readonly kind: 'net-data'; readonly bytes: Uint8Array }
   /** `final`: no connection can ever come again (a --net-connect peer hung up). */
@@ -43,6 +46,8 @@ export type ToVcpu =
   /** The VM's state (reply with it); replace it (reply once done). */
   | { readonly kind: 'save'; readonly id: number; readonly lifecycle: Lifecycle }
   | { readonly kind: 'restore'; readonly id: number; readonly state: VmState }
+  /** Network events not yet delivered to the device: reply with them (they leave with the VM). */
+  | { readonly kind: 'net-take'; readonly id: number }
   /** The main thread wrote these pages (writePage): drop translated code, log them dirty. */
   | { readonly kind: 'written'; readonly pages: readonly number[] }
   /** Pages were marked missing again: forget every shadow entry, consult the bitmap again. */
@@ -57,7 +62,7 @@ export type FromVcpu =
   | { readonly kind: 'exit'; readonly exit: VcpuExit }
   // ---- a VM on a host ----
   /** The answer to request `id` (pause, dirty-start, restore: nothing; dirty-take: pages; save: state). */
-  | { readonly kind: 'reply'; readonly id: number; readonly pages?: readonly number[]; readonly state?: VmState }
+  | { readonly kind: 'reply'; readonly id: number; readonly pages?: readonly number[]; readonly state?: VmState; readonly netEvents?: readonly NetEvent[] }
   /** The vCPU stalled on a page still missing; it sleeps until the page's mark is cleared. */
   | { readonly kind: 'missing-page'; readonly page: number }
   /** VmStats.toRecord(), now and then while it runs, on a pause, at the end. */

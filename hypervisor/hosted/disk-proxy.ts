@@ -15,7 +15,8 @@ export class DiskProxy implements DiskBackend {
   private readonly waiting = new Map<number, DiskDone>();
   private nextId = 1;
 
-  constructor(readonly sectors: number, private readonly send: (message: FromVcpu, transfer?: ArrayBuffer[]) => void) {}
+  /** `sectors` changes when another disk is plugged in (HostedGuest.setDisk). */
+  constructor(public sectors: number, private readonly send: (message: FromVcpu, transfer?: ArrayBuffer[]) => void) {}
 
   read(sector: number, count: number, done: DiskDone): void {
     const id = this.nextId++;

@@ -10,7 +10,9 @@
  *   missing  one byte per page not here yet; the main thread clears a mark
  *            (after writing the page) and rings the doorbell
  * Everything else is a request on the channel, answered by the vCPU between
- * two slices: pause, the dirty log, save and restore return promises.
+ * two slices: pause, the dirty log, save and restore return promises. The
+ * other way, the vCPU's disk requests are answered here, from the disk the
+ * host was given (GuestConfig.disk; setDisk plugs in another).
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Image } from '../../isa/image.js';
@@ -18,7 +20,8 @@ import { BootError, loadImageIntoRam } from '../../vm/bare.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import { PhysicalMemory } from '../../vm/memory.js';
 import type { Tier } from '../../vm/machine.js';
-import type { Guest, RunState } from '../core/host.js';
+import type { DiskBackend } from '../../vm/devices/disk.js';
+import type { Guest, NetEvent, RunState } from '../core/host.js';
 import { pageView } from '../core/host.js';
 import type { VmOutcome } from '../core/monitor-run.js';
 import { VmStats } from '../core/stats.js';
@@ -34,6 +37,10 @@ export interface HostedGuestConfig {
   readonly image?: Image;
   readonly paused?: boolean;
   readonly output?: (bytes: Uint8Array) => void;
+  /** What its network device transmits. */
+  readonly netOutput?: (bytes: Uint8Array) => void;
+  /** Its disk: the vCPU's requests are served from it here, on the main thread. */
+  readonly disk?: DiskBackend;
   readonly shadowPages: number;
   readonly slice: number;
   readonly tier: Tier | undefined;
@@ -74,7 +81,9 @@ export class HostedGuest implements Guest {
   private readonly missingBits: Uint8Array;
   private missingPages: number;
   private sink: ((bytes: Uint8Array) => void) | undefined;
+  private netSink: ((bytes: Uint8Array) => void) | undefined;
   private readonly onEnd: (outcome: VmOutcome) => void;
+  private disk: DiskBackend | undefined;
   private ended: VmOutcome | undefined;
   /** The vCPU no longer answers (removed, crashed). */
   private gone: string | undefined;
@@ -92,7 +101,9 @@ export class HostedGuest implements Guest {
     this.memSize = c.memSize;
     this.pages = c.memSize >>> PAGE_SHIFT;
     this.sink = c.output;
+    this.netSink = c.netOutput;
     this.onEnd = c.onEnd;
+    this.disk = c.disk;
     const shadowBytes = c.shadowPages * PAGE_SIZE;
     const ram = new SharedArrayBuffer(shadowBytes + c.memSize);
     this.ram = new Uint8Array(ram, shadowBytes, c.memSize);
@@ -119,8 +130,9 @@ export class HostedGuest implements Guest {
       trace: false,
       // On a host a console can attach at any time: waiting for input is not being stuck.
       consoleOpen: true,
-      diskSectors: 0,
-      net: false,
+      diskSectors: c.disk?.sectors ?? 0,
+      // Its network device has a host end (the daemon's, control/vm-net.ts), cabled or not.
+      net: true,
       host: { paused: this.pausedFlag, status: this.status.buffer, missing },
     };
     this.thread = c.thread;
@@ -197,6 +209,26 @@ export class HostedGuest implements Guest {
 
   setOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
     this.sink = sink;
+  }
+
+  netEvent(e: NetEvent): void {
+    if (e.kind === 'data') this.post({ kind: 'net-data', bytes: e.bytes.slice() });
+    else if (e.kind === 'connected') this.post({ kind: 'net-connected' });
+    else this.post({ kind: 'net-closed', final: false });
+  }
+
+  takeNetPending(): Promise<NetEvent[]> {
+    return this.request((id) => ({ kind: 'net-take', id }), (r) => [...(r.netEvents ?? [])]);
+  }
+
+  setNetOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
+    this.netSink = sink;
+  }
+
+  /** Requests the vCPU made of the old disk are answered from the new one (none: an error), in order. */
+  setDisk(disk: DiskBackend | undefined): void {
+    this.disk = disk;
+    this.post({ kind: 'disk-attach', sectors: disk?.sectors ?? 0 });
   }
 
   startDirtyLog(): Promise<void> {
@@ -287,10 +319,10 @@ export class HostedGuest implements Guest {
   }
 
   /** A message for the vCPU, and the doorbell so a sleeping vCPU wakes for it. */
-  private post(m: ToVcpu): void {
+  private post(m: ToVcpu, transfer: ArrayBuffer[] = []): void {
     if (this.gone !== undefined) return;
     this.flushWritten();
-    this.channel.port1.postMessage(m);
+    this.channel.port1.postMessage(m, transfer);
     this.bell.ring();
   }
 
@@ -306,6 +338,7 @@ export class HostedGuest implements Guest {
     switch (m.kind) {
       case 'output':
         if (m.console) this.sink?.(m.console);
+        if (m.net) this.netSink?.(m.net);
         break;
       case 'reply': {
         const w = this.waiting.get(m.id);
@@ -331,8 +364,34 @@ export class HostedGuest implements Guest {
         this.end({ kind: 'failed', reason: `the vCPU thread failed: ${m.message}` });
         this.lose(`the vCPU thread failed: ${m.message}`);
         break;
+      case 'disk-read':
+      case 'disk-write':
+        this.serveDisk(m);
+        break;
       default:
-        break; // disk and network requests: no such devices on a host yet
+        break;
+    }
+  }
+
+  /**
+   * A disk request from the vCPU, answered when the backend completes it
+   * (a file disk: at once, the bytes on the file). A request arriving after
+   * remove() is dropped: the caller may have closed the backend already.
+   */
+  private serveDisk(m: Extract<FromVcpu, { kind: 'disk-read' | 'disk-write' }>): void {
+    if (this.gone !== undefined) return;
+    const answer = (error: Error | null, data?: Uint8Array): void => {
+      if (error) return this.post({ kind: 'disk-done', id: m.id, error: error.message });
+      const own = data !== undefined && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+      this.post({ kind: 'disk-done', id: m.id, error: null, ...(data ? { data } : {}) }, own ? [data.buffer as ArrayBuffer] : []);
+    };
+    const disk = this.disk;
+    if (!disk) return answer(new Error('no disk'));
+    try {
+      if (m.kind === 'disk-read') disk.read(m.sector, m.count, answer);
+      else disk.write(m.sector, m.data, answer);
+    } catch (e) {
+      answer(e instanceof Error ? e : new Error(String(e)));
     }
   }
 

@@ -96,6 +96,8 @@ export class HostedHost implements VmHost {
       ...(c.image ? { image: c.image } : {}),
       ...(c.paused !== undefined ? { paused: c.paused } : {}),
       ...(c.output ? { output: c.output } : {}),
+      ...(c.netOutput ? { netOutput: c.netOutput } : {}),
+      ...(c.disk ? { disk: c.disk } : {}),
       shadowPages: this.shadowPages,
       slice: o.slice ?? HOSTED_SLICE,
       tier: o.tier,

@@ -37,7 +37,7 @@ import { VcpuRun, VmStatus, type Doorbell, type FromVcpu, type ToVcpu, type Vcpu
 import { DiskProxy } from './disk-proxy.js';
 import { HostClock } from './host-clock.js';
 import { HostedVm } from './hosted-vm.js';
-import { NetFeeder } from './net-feeder.js';
+import { NetFeeder } from '../../vm/devices/net-feeder.js';
 
 /** How the vCPU reaches the main thread. */
 export interface VcpuLink {
@@ -60,7 +60,7 @@ export class HostedVcpu {
   private readonly clock: HostClock;
   private readonly consoleFeeder: ConsoleFeeder;
   private readonly netFeeder: NetFeeder;
-  private readonly disk: DiskProxy | undefined;
+  private disk: DiskProxy | undefined;
   private consoleOut: number[] = [];
   private netOut: number[] = [];
   private events: VmEvent[] = [];
@@ -217,6 +217,12 @@ export class HostedVcpu {
         case 'console-input': this.consoleFeeder.push(m.bytes); break;
         case 'console-end': this.consoleFeeder.push(null); break;
         case 'disk-done': this.disk?.complete(m.id, m.error, m.data); break;
+        case 'disk-attach':
+          // One proxy for every disk plugged in: a completion still due for the old one finds its request.
+          if (this.disk) this.disk.sectors = m.sectors;
+          else this.disk = new DiskProxy(m.sectors, (msg, t) => this.link.send(msg, t));
+          this.vm.disk.setBackend(m.sectors > 0 ? this.disk : undefined);
+          break;
         case 'net-connected': this.netFeeder.push({ kind: 'connected' }); break;
         case 'net-data': this.netFeeder.push({ kind: 'data', bytes: m.bytes }); break;
         case 'net-closed':
@@ -227,14 +233,16 @@ export class HostedVcpu {
         default: this.request(m);
       }
     }
-    // The guest may have made room since the last round.
+    // The guest may have made room since the last round. A paused VM's network
+    // events stay in the feeder: if it leaves, they are taken back (net-take).
     this.consoleFeeder.pump();
+    this.netFeeder.frozen = this.paused;
     this.netFeeder.pump();
     if (this.status) this.settle();
   }
 
   /** A host's request, between two slices. */
-  private request(m: Extract<ToVcpu, { kind: 'pause' | 'resume' | 'dirty-start' | 'dirty-take' | 'save' | 'restore' | 'written' | 'marked' }>): void {
+  private request(m: Extract<ToVcpu, { kind: 'pause' | 'resume' | 'dirty-start' | 'dirty-take' | 'save' | 'restore' | 'net-take' | 'written' | 'marked' }>): void {
     const vm = this.vm;
     switch (m.kind) {
       case 'pause':
@@ -269,6 +277,9 @@ export class HostedVcpu {
         this.asked = -1;
         this.publish(this.paused ? VcpuRun.PAUSED : VcpuRun.RUNNING);
         this.reply(m.id);
+        break;
+      case 'net-take':
+        this.link.send({ kind: 'reply', id: m.id, netEvents: this.netFeeder.take() });
         break;
       case 'written':
         // Drops translated code for the page; the dirty log sees it.

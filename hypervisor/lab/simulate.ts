@@ -6,7 +6,6 @@
  * hash at the end. Reproducible to the tick. The comparison, the benchmark
  * and the tests are all built on this; so is the baseline that never migrates.
  */
-import { createHash } from 'node:crypto';
 import type { Image } from '../../isa/image.js';
 import type { Tier } from '../../vm/machine.js';
 import { DEFAULT_SHADOW_PAGES, NativeMonitor } from '../native/native-monitor.js';
@@ -19,6 +18,7 @@ import type { MigrationOptions, StrategyName } from '../migration/options.js';
 import { OutgoingMigration } from '../migration/outgoing.js';
 import { SimulatedLink, type FrameOnWire, type LinkSpec, type Tampering } from '../migration/transports/simulated.js';
 import { VirtualClock } from '../migration/virtual-clock.js';
+import { memoryDigest } from './memory-digest.js';
 
 export interface SimulationSpec {
   readonly image: Image;
@@ -66,13 +66,19 @@ export interface SimulationResult extends GuestEnd {
 
 const NAME = 'guest';
 const hostCapacity = (memSize: number): number => memSize + DEFAULT_SHADOW_PAGES * PAGE_SIZE;
-const hash = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const hash = memoryDigest;
+/** One char per byte, as Buffer's latin1 decodes (a browser's TextDecoder('latin1') is windows-1252). */
+const latin1 = (b: Uint8Array): string => {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
+  return s;
+};
 
 /** The same workload on one host, never migrated: the reference a migration must match. */
 export async function runBaseline(image: Image, memSize: number, tier?: Tier): Promise<GuestEnd> {
   let output = '';
   const host = new NativeMonitor([], { capacity: hostCapacity(memSize), ...(tier ? { tier } : {}) });
-  const vm = host.addVm({ name: NAME, memSize, image, output: (b) => (output += Buffer.from(b).toString('latin1')) });
+  const vm = host.addVm({ name: NAME, memSize, image, output: (b) => (output += latin1(b)) });
   const clock = new VirtualClock();
   clock.drive(host);
   await runToEnd(clock, [host], 3_600_000);
@@ -86,7 +92,7 @@ export async function simulateMigration(spec: SimulationSpec): Promise<Simulatio
   const tier = spec.tier ? { tier: spec.tier } : {};
   const src = new NativeMonitor([], { capacity: hostCapacity(spec.memSize), ...tier });
   const dst = new NativeMonitor([], { capacity: hostCapacity(spec.memSize), ...tier });
-  src.addVm({ name: NAME, memSize: spec.memSize, image: spec.image, output: (b) => (srcOut += Buffer.from(b).toString('latin1')) });
+  src.addVm({ name: NAME, memSize: spec.memSize, image: spec.image, output: (b) => (srcOut += latin1(b)) });
   const clock = new VirtualClock();
   clock.drive(src);
   clock.drive(dst);
@@ -101,7 +107,7 @@ export async function simulateMigration(spec: SimulationSpec): Promise<Simulatio
     spec.onEvent?.(e);
   };
   const out = new OutgoingMigration({ host: src, vm: NAME, strategy: spec.strategy, clock, onEvent: onOut, ...(spec.options ? { options: spec.options } : {}) });
-  const inc = new IncomingMigration({ host: dst, clock, output: (b) => (dstOut += Buffer.from(b).toString('latin1')), ...(spec.onEvent ? { onEvent: spec.onEvent } : {}) });
+  const inc = new IncomingMigration({ host: dst, clock, output: (b) => (dstOut += latin1(b)), ...(spec.onEvent ? { onEvent: spec.onEvent } : {}) });
   const limitMs = spec.limitMs ?? 3_600_000;
   let [outgoing, incoming] = await clock.run(Promise.all([out.run(link.source), inc.run(link.destination)]), limitMs);
   const recoveries: MigrationOutcome[] = [];

@@ -8,12 +8,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assemble, formatDiagnostic } from '../../isa/asm/index.js';
 import type { Image } from '../../isa/image.js';
-import { RAM_BASE } from '../../vm/memmap.js';
 import { MigrationError } from '../migration/migration-error.js';
+import { assembleWorkload, paramsInSource, WORKLOAD_NAMES } from './workload-source.js';
 
-export const WORKLOAD_NAMES = ['idle', 'cpu', 'writes', 'incrementer', 'fill'] as const;
+export { WORKLOAD_NAMES };
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface Workload {
@@ -34,29 +33,16 @@ export function workloadFile(dir: string, name: WorkloadName): string {
   return file;
 }
 
-const PARAM_LINE = /^([A-Z][A-Z0-9_]*)(\s*=\s*)(-?\d+)(\s*(;.*)?)$/gm;
-
 /** The workload's parameters and their defaults, as its source states them. */
 export function workloadParams(dir: string, name: WorkloadName): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of readFileSync(workloadFile(dir, name), 'utf8').matchAll(PARAM_LINE)) out[m[1]!] = Number(m[3]);
-  return out;
+  return paramsInSource(readFileSync(workloadFile(dir, name), 'utf8'));
 }
 
 /** Assemble a workload with some parameters changed. */
 export function loadWorkload(dir: string, name: WorkloadName, overrides: Readonly<Record<string, number>> = {}): Workload {
   if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) throw new MigrationError(`no workload named ${name} (${WORKLOAD_NAMES.join(', ')})`);
   const file = workloadFile(dir, name);
-  const defaults = workloadParams(dir, name);
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!(k in defaults)) throw new MigrationError(`workload ${name} has no parameter ${k} (it has ${Object.keys(defaults).join(', ')})`);
-    if (!Number.isInteger(v)) throw new MigrationError(`workload ${name}: ${k} must be an integer, got ${v}`);
-  }
-  const params = { ...defaults, ...overrides };
-  const text = readFileSync(file, 'utf8').replace(PARAM_LINE, (line, key: string, eq: string, _v: string, rest: string) => (key in overrides ? `${key}${eq}${overrides[key]}${rest}` : line));
-  const r = assemble(text, { filename: file, defaultTextBase: RAM_BASE });
-  if (!r.ok) throw new MigrationError(`${file} does not assemble:\n${r.diagnostics.map((d) => formatDiagnostic(d)).join('\n')}`);
-  return { name, params, image: r.image };
+  return assembleWorkload({ name, file, text: readFileSync(file, 'utf8') }, overrides);
 }
 
 /** `WS_PAGES=128,SPIN=0` → { WS_PAGES: 128, SPIN: 0 }. */

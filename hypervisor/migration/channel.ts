@@ -77,8 +77,8 @@ export class Channel {
         return b;
       }
     }
-    // Not zeroed: every byte of the frame is written before it is sent.
-    return Buffer.allocUnsafeSlow(size);
+    // Not zeroed: every byte of the frame is written before it is sent (a browser has no Buffer: zeroed there).
+    return typeof Buffer === 'function' ? Buffer.allocUnsafeSlow(size) : new Uint8Array(size);
   }
 
   private give(buffer: Uint8Array): void {

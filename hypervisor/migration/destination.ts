@@ -16,8 +16,9 @@ export class MigrationDestination {
     readonly name: string,
     memSize: number,
     output?: (bytes: Uint8Array) => void,
+    netOutput?: (bytes: Uint8Array) => void,
   ) {
-    this.guest = host.add({ name, memSize, ...(output ? { output } : {}) });
+    this.guest = host.add({ name, memSize, ...(output ? { output } : {}), ...(netOutput ? { netOutput } : {}) });
   }
 
   get pages(): number {

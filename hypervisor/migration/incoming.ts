@@ -34,6 +34,8 @@ export interface IncomingConfig {
   readonly rename?: string;
   /** Its console output here. */
   readonly output?: (bytes: Uint8Array) => void;
+  /** What its network device sends here (bound before its first instruction here, as the console is). */
+  readonly netOutput?: (bytes: Uint8Array) => void;
 }
 
 export type IncomingOutcome =
@@ -79,7 +81,7 @@ export class IncomingMigration {
       this.vmName = this.config.rename ?? hello.name;
       this.observeMs = hello.observeMs;
       this.setPhase('setup');
-      this.dest = new MigrationDestination(this.config.host, this.vmName, hello.memSize, this.config.output);
+      this.dest = new MigrationDestination(this.config.host, this.vmName, hello.memSize, this.config.output, this.config.netOutput);
       this.requested = new Uint8Array(this.dest.pages);
       await ch.send({ type: FrameType.WELCOME });
       await this.untilGo(ch);

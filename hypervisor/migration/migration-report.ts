@@ -115,6 +115,12 @@ export interface MigrationReport {
   readonly progress: ProgressReport;
   readonly timeline: readonly ProgressSample[];
   readonly phases: readonly { readonly phase: MigrationPhase; readonly atMs: number }[];
+  /**
+   * Set by whoever moved the guest's network (the daemons, not the engine):
+   * connections open at the move, now relayed by the source (its home agent),
+   * and the old address the source keeps forwarding new peers from (null: none).
+   */
+  readonly network?: { readonly relayedConnections: number; readonly listen: string | null };
 }
 
 // ---- the table ---------------------------------------------------------------------
@@ -182,6 +188,7 @@ const mips = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
 /** One report as a two-column table (what `typevisor migrate` prints at the end). */
 export function renderReport(r: MigrationReport): string {
   const rows = reportRows([r]);
+  if (r.network) rows.push(['connections relayed', String(r.network.relayedConnections)], ['  forwarded from', r.network.listen ?? '—']);
   const w = Math.max(...rows.map((x) => x[0]!.length));
   const head = `${r.vm}: ${r.strategy} over ${r.link}, ${formatBytes(r.memBytes)} of guest memory${r.reason ? ` — ${r.reason}` : ''}`;
   const notes = r.clock === 'virtual' ? ['times are virtual: 1 ms = 100 000 guest instructions (a nominal 100 MIPS)'] : [];

@@ -11,7 +11,6 @@
  * destination: a broken link then leaves both sides paused ('interrupted')
  * until recover() reconnects — never running on two sides.
  */
-import { randomBytes } from 'node:crypto';
 import type { VmHost } from '../core/host.js';
 import { encodeVmState } from '../core/state-format.js';
 import { Channel } from './channel.js';
@@ -75,7 +74,7 @@ export class OutgoingMigration {
   private lastPass = 0;
 
   constructor(private readonly config: OutgoingConfig) {
-    this.id = config.id ?? randomBytes(16).toString('hex');
+    this.id = config.id ?? randomId();
     this.clock = config.clock;
     this.options = withDefaults(config.options);
     this.source = new MigrationSource(config.host, config.vm);
@@ -363,4 +362,9 @@ export class OutgoingMigration {
     const ch = this.channel;
     return this.metrics.build(outcome, reason, this.link, this.bytesBefore + (ch?.bytesSent ?? 0), this.framesBefore + (ch?.framesSent ?? 0), this.busyBefore + (ch?.busyMs ?? 0));
   }
+}
+
+/** 16 random bytes in hex: Web Crypto, which Node (globalThis.crypto, 19 on) and browsers share. */
+function randomId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -5,7 +5,8 @@
  * the state are read in place.
  */
 import type { VmOutcome } from '../core/monitor-run.js';
-import type { Guest, RunState } from '../core/host.js';
+import type { DiskBackend } from '../../vm/devices/disk.js';
+import type { Guest, NetEvent, RunState } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';
 import type { VmStats } from '../core/stats.js';
@@ -21,6 +22,9 @@ export interface NativeSlotView {
   outcome(name: string): VmOutcome | undefined;
   inputTo(name: string, bytes: Uint8Array | null): void;
   setOutput(name: string, sink: ((bytes: Uint8Array) => void) | undefined): void;
+  netEventTo(name: string, e: NetEvent): void;
+  takeNetPending(name: string): NetEvent[];
+  setNetOutput(name: string, sink: ((bytes: Uint8Array) => void) | undefined): void;
   poke(): void;
 }
 
@@ -89,6 +93,22 @@ export class NativeGuest implements Guest {
 
   setOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
     this.host.setOutput(this.name, sink);
+  }
+
+  netEvent(e: NetEvent): void {
+    this.host.netEventTo(this.name, e);
+  }
+
+  takeNetPending(): Promise<NetEvent[]> {
+    return Promise.resolve(this.host.takeNetPending(this.name));
+  }
+
+  setNetOutput(sink: ((bytes: Uint8Array) => void) | undefined): void {
+    this.host.setNetOutput(this.name, sink);
+  }
+
+  setDisk(disk: DiskBackend | undefined): void {
+    this.vm.disk.setBackend(disk);
   }
 
   startDirtyLog(): Promise<void> {

@@ -32,6 +32,7 @@ import { Machine, type JitDump, type Tier } from '../../vm/machine.js';
 import { PAGE_SIZE, RAM_BASE, RAM_MAX } from '../../vm/memmap.js';
 import type { DiskBackend } from '../../vm/devices/disk.js';
 import { ConsoleFeeder } from '../../vm/devices/console-feeder.js';
+import { NetFeeder, type NetEvent } from '../../vm/devices/net-feeder.js';
 import type { Monitor, MonitorResult, VmOutcome } from '../core/monitor-run.js';
 import type { GuestConfig, RunState, VmHost } from '../core/host.js';
 import { checkMemSize, MonitorConfigError } from '../core/host.js';
@@ -64,6 +65,8 @@ export interface HostVmConfig {
   readonly paused?: boolean;
   /** Its console output. */
   readonly output?: (bytes: Uint8Array) => void;
+  /** What its network device transmits. */
+  readonly netOutput?: (bytes: Uint8Array) => void;
 }
 
 /** Where a VM is, as `vm list` shows it. */
@@ -104,6 +107,11 @@ interface Slot {
   readonly feeder: ConsoleFeeder;
   paused: boolean;
   sink: ((bytes: Uint8Array) => void) | undefined;
+  /** The network's events on their way to its device (held while paused). */
+  readonly netFeeder: NetFeeder;
+  /** Bytes its network device sent during the current slice, and where they go after it. */
+  netOut: number[];
+  netSink: ((bytes: Uint8Array) => void) | undefined;
   /** RAM extent (offset, size) holding its shadow frames and window. */
   readonly extent: readonly [number, number];
 }
@@ -177,10 +185,11 @@ export class NativeMonitor implements Monitor, VmHost {
     this.machine.memory.fill(RAM_BASE + at, size, 0); // a reused extent starts as fresh RAM
     const slot = this.place(c.name, c.memSize, at, at + this.shadowBytes, [at, size], c.disk, c.share);
     slot.sink = c.output;
+    slot.netSink = c.netOutput;
     slot.feeder.closed = false; // a console can attach later
     if (c.image) slot.vm.boot(c.image);
     else slot.guest = new NativeGuest(slot.vm, this, true);
-    slot.paused = !c.image || c.paused === true;
+    slot.paused = slot.netFeeder.frozen = !c.image || c.paused === true;
     this.wake?.();
     return slot.vm;
   }
@@ -225,11 +234,15 @@ export class NativeMonitor implements Monitor, VmHost {
 
   /** Stop running a VM (between two of its instructions); idempotent. */
   pause(name: string): void {
-    this.slots[this.index(name)]!.paused = true;
+    const slot = this.slots[this.index(name)]!;
+    slot.paused = true;
+    slot.netFeeder.frozen = true; // its network events wait: a VM leaving takes them along
   }
 
   resume(name: string): void {
-    this.slots[this.index(name)]!.paused = false;
+    const slot = this.slots[this.index(name)]!;
+    slot.paused = false;
+    slot.netFeeder.frozen = false;
     this.wake?.();
   }
 
@@ -257,6 +270,21 @@ export class NativeMonitor implements Monitor, VmHost {
     this.wake?.();
   }
 
+  /** A network event for a VM's device (queued while it is paused). */
+  netEventTo(name: string, e: NetEvent): void {
+    this.slots[this.index(name)]!.netFeeder.push(e);
+    this.wake?.();
+  }
+
+  /** Network events not yet delivered to a VM's device: they are the caller's now. */
+  takeNetPending(name: string): NetEvent[] {
+    return this.slots[this.index(name)]!.netFeeder.take();
+  }
+
+  setNetOutput(name: string, sink: ((bytes: Uint8Array) => void) | undefined): void {
+    this.slots[this.index(name)]!.netSink = sink;
+  }
+
   /** Re-bind a VM's console output (a console attaches or detaches). */
   setOutput(name: string, sink: ((bytes: Uint8Array) => void) | undefined): void {
     this.slots[this.index(name)]!.sink = sink;
@@ -278,10 +306,16 @@ export class NativeMonitor implements Monitor, VmHost {
   runSlice(vm: VirtualMachine, budget: number, until?: number): SliceEnd {
     const slot = this.slots[this.index(vm.name)]!;
     slot.feeder.pump();
+    this.pumpNet(slot);
     loadVm(vm, this.machine, this.lastRun === vm);
     this.lastRun = vm;
     const end = runVm(vm, this.machine, budget, until);
     unloadVm(vm, this.machine);
+    if (slot.netOut.length > 0) {
+      const bytes = Uint8Array.from(slot.netOut);
+      slot.netOut = [];
+      slot.netSink?.(bytes);
+    }
     const limit = this.options.maxInstructions ?? Infinity;
     if (end === SliceEnd.HALTED) this.finish(slot, { kind: 'poweroff', status: vm.exitStatus });
     else if (end === SliceEnd.FAILED) this.finish(slot, { kind: 'failed', reason: vm.failure ?? 'failed' });
@@ -318,6 +352,7 @@ export class NativeMonitor implements Monitor, VmHost {
           if (slot.outcome || slot.paused || !this.slots.includes(slot)) break;
           const vm = slot.vm;
           slot.feeder.pump();
+          this.pumpNet(slot);
           if (vm.shadow.waitingFor >= 0 && vm.shadow.missing?.[vm.shadow.waitingFor] === 1) break;
           if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) break;
           const instret = vm.cpu.instret;
@@ -363,6 +398,12 @@ export class NativeMonitor implements Monitor, VmHost {
     return i;
   }
 
+  /** A paused VM's network events wait in its feeder (a VM leaving takes them along). */
+  private pumpNet(slot: Slot): void {
+    slot.netFeeder.frozen = slot.paused;
+    slot.netFeeder.pump();
+  }
+
   private finish(slot: Slot, outcome: VmOutcome): void {
     if (slot.outcome) return;
     slot.outcome = outcome;
@@ -376,10 +417,12 @@ export class NativeMonitor implements Monitor, VmHost {
     const vm = new VirtualMachine(name, window, shadow, {
       console: (b) => slot?.sink?.(Uint8Array.of(b)),
       ...(disk ? { disk } : {}),
+      // Gathered per slice; a VM nobody cabled is never connected, so it sends nothing.
+      net: { transmit: (b) => void slot?.netOut.push(b) },
     });
     if (this.options.onEvent) vm.onEvent = this.options.onEvent;
     vm.onWake = () => this.wake?.();
-    slot = { vm, guest: new NativeGuest(vm, this, false), share: Math.max(1, Math.floor(share ?? 1)), owed: 0, outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, extent };
+    slot = { vm, guest: new NativeGuest(vm, this, false), share: Math.max(1, Math.floor(share ?? 1)), owed: 0, outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, netFeeder: new NetFeeder(vm.net), netOut: [], netSink: undefined, extent };
     this.slots.push(slot);
     this.vms.push(vm);
     return slot;

@@ -17,11 +17,11 @@
  * Problems inside the embedded program are reported as its own diagnostics
  * (its file, line and column) with a note pointing at the `.image` line.
  */
-import * as path from 'node:path';
 import { ImageError, writeImage } from '../image.js';
 import { USER_TEXT_BASE } from '../syscalls.js';
 import { Assembler } from './assembler.js';
 import { readRegularFile } from './limits.js';
+import { resolvePath } from './paths.js';
 import type { Statement } from './reader.js';
 import { Reporter } from './reporter.js';
 import type { SourceLine } from './source-line.js';
@@ -82,7 +82,7 @@ export function embed(line: SourceLine, head: Call, file: FileOperand, ctx: Embe
     }
   }
 
-  const resolved = path.resolve(target);
+  const resolved = resolvePath(target);
   if (ctx.stack.includes(resolved)) {
     ctx.reporter.error(line, t.start, t.end, `'${name}' is already being read: a program cannot embed itself, or a file that includes it`);
     return undefined;

@@ -12,9 +12,9 @@
  *
  * An absolute path is only ever itself.
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type * as fs from 'node:fs';
+import { optionalBuiltin } from '../host-builtin.js';
+import { dirname, isAbsolute, joinPath, resolvePath } from './paths.js';
 
 /** The environment variable holding extra include directories, separated like PATH. */
 export const INCLUDE_ENV = 'TYPEVISOR_INCLUDE';
@@ -29,22 +29,27 @@ let shipped: string | null | undefined;
 export function shippedIncludeDir(): string | undefined {
   if (shipped === undefined) {
     shipped = null;
-    let dir = path.dirname(fileURLToPath(import.meta.url));
-    for (let up = 0; up < 5; up++) {
-      const candidate = path.join(dir, 'guests', 'include');
-      if (existsSync(path.join(candidate, 'sys.inc'))) {
-        shipped = candidate;
-        break;
+    // Only on a host with a file system, and a module loaded from a file (not a browser's bundle).
+    const files = optionalBuiltin<typeof fs>('fs');
+    const url = new URL(import.meta.url);
+    if (files && url.protocol === 'file:') {
+      let dir = dirname(decodeURIComponent(url.pathname));
+      for (let up = 0; up < 5; up++) {
+        const candidate = joinPath(dir, 'guests', 'include');
+        if (files.existsSync(joinPath(candidate, 'sys.inc'))) {
+          shipped = candidate;
+          break;
+        }
+        dir = dirname(dir);
       }
-      dir = path.dirname(dir);
     }
   }
   return shipped ?? undefined;
 }
 
-/** The directories in an include variable's value (PATH-style: ':' on POSIX, ';' on Windows); empty entries are skipped. */
+/** The directories in an include variable's value (PATH-style, ':'-separated, as the assembler's paths are POSIX); empty entries are skipped. */
 export function includeDirsFromEnv(value: string | undefined): string[] {
-  return (value ?? '').split(path.delimiter).filter((d) => d.length > 0);
+  return (value ?? '').split(':').filter((d) => d.length > 0);
 }
 
 /**
@@ -53,15 +58,15 @@ export function includeDirsFromEnv(value: string | undefined): string[] {
  * line), `writtenIn` the file the line's text comes from.
  */
 export function candidatePaths(name: string, usedIn: string, writtenIn: string, includeDirs: readonly string[]): string[] {
-  if (path.isAbsolute(name)) return [name];
-  const dirs = [path.dirname(usedIn), path.dirname(writtenIn), ...includeDirs];
+  if (isAbsolute(name)) return [name];
+  const dirs = [dirname(usedIn), dirname(writtenIn), ...includeDirs];
   const fallback = shippedIncludeDir();
   if (fallback) dirs.push(fallback);
   const out: string[] = [];
   const seen = new Set<string>();
   for (const d of dirs) {
-    const p = d === '.' ? name : path.join(d, name);
-    const key = path.resolve(p);
+    const p = d === '.' ? name : joinPath(d, name);
+    const key = resolvePath(p);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(p);

@@ -5,13 +5,13 @@
  *   const r = assemble(text, { filename: 'prog.s' });
  *   if (!r.ok) for (const d of r.diagnostics) console.error(formatDiagnostic(d));
  */
-import * as path from 'node:path';
 import { USER_TEXT_BASE } from '../syscalls.js';
 import { Assembler, type AssembleResult } from './assembler.js';
 import type { Diagnostic } from './diagnostic.js';
 import { Budget, DEFAULT_LIMITS, readRegularFile, type AssemblerLimits } from './limits.js';
 import { Reader, whyUnreadable } from './reader.js';
 import { Reporter } from './reporter.js';
+import { resolvePath } from './paths.js';
 
 export type { AssembleResult } from './assembler.js';
 export { formatDiagnostic, summarize, type Diagnostic } from './diagnostic.js';
@@ -37,13 +37,14 @@ export interface AssembleOptions {
 }
 
 /** A regular file's text; anything else (a device, a FIFO, a directory) or a file past the size limit is refused. */
-const readUtf8 = (p: string, maxBytes: number): string => readRegularFile(p, maxBytes).toString('utf8');
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const readUtf8 = (p: string, maxBytes: number): string => utf8.decode(readRegularFile(p, maxBytes));
 
 export function assemble(source: string, options: AssembleOptions): AssembleResult {
   const reporter = new Reporter();
   const limits: AssemblerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const reader = new Reader(reporter, options.readFile ?? ((p) => readUtf8(p, limits.fileSize)), new Budget(limits), options.includeDirs ?? []);
-  reader.readText(options.filename, source, [], [path.resolve(options.filename)], false);
+  reader.readText(options.filename, source, [], [resolvePath(options.filename)], false);
   // What was read before a budget ran out is not the program: say only why it stopped.
   if (reader.exhausted) return { ok: false, diagnostics: reporter.all() };
   const assembler = new Assembler(reporter, options.defaultTextBase ?? USER_TEXT_BASE, reader.macroNames());

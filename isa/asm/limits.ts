@@ -5,7 +5,10 @@
  * reader keeps a budget and refuses, with a diagnostic at the line that ran
  * past it, rather than running out of time or memory.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import type * as fs from 'node:fs';
+import { nodeBuiltin } from '../host-builtin.js';
+
+type Stats = fs.Stats;
 
 export interface AssemblerLimits {
   /** Lines read on top of the program's own: every file it includes or embeds with `.image`, and every line a macro expands to. */
@@ -81,7 +84,9 @@ export function tooLarge(size: number, maxBytes: number): string {
  * stat by name first, and the non-blocking open in case the name changed).
  * The error's message says why, in words.
  */
-export function readRegularFile(file: string, maxBytes: number): Buffer {
+export function readRegularFile(file: string, maxBytes: number): Uint8Array {
+  // A browser has no files: the playground hands the assembler its own readFile.
+  const { closeSync, constants, fstatSync, openSync, readFileSync, statSync } = nodeBuiltin<typeof fs>('fs', `reading '${file}'`);
   check(statSync(file), maxBytes);
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {

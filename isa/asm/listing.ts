@@ -8,8 +8,8 @@
  *   00001004  16785644                       ori a0, a0, 0x5678
  *   00002000  68 65 6c 6c 6f 0a         9  msg:    .ascii "hello\n"
  */
-import * as path from 'node:path';
 import { shippedIncludeDir } from './include-path.js';
+import { dirname, isAbsolute } from './paths.js';
 import { opByName } from '../opcodes.js';
 import { EMBED_DIRECTIVES } from './directives.js';
 import { lex } from './lexer.js';
@@ -113,7 +113,7 @@ function isEmbedLine(source: string): boolean {
  */
 function shownName(file: string): string {
   const shipped = shippedIncludeDir();
-  if (shipped !== undefined && path.isAbsolute(file) && path.dirname(file) === shipped) return `guests/include/${path.basename(file)}`;
+  if (shipped !== undefined && isAbsolute(file) && dirname(file) === shipped) return `guests/include/${file.slice(shipped.length + 1)}`;
   return file;
 }
 

@@ -4,7 +4,6 @@
  * statements in reading order, each knowing its own line, the line a
  * diagnostic should show, and how it got there (notes).
  */
-import * as path from 'node:path';
 import { opByName } from '../opcodes.js';
 import { lex, type Token } from './lexer.js';
 import { EMBED_DIRECTIVES } from './directives.js';
@@ -13,6 +12,7 @@ import { candidatePaths, shippedIncludeDir } from './include-path.js';
 import { describeParams, expandLine, type Macro } from './macro.js';
 import { Budget, DEFAULT_LIMITS, MAX_EXPANDED_LINE, tooLarge } from './limits.js';
 import { isPseudo } from './pseudo.js';
+import { dirname, relativeToCwd, resolvePath } from './paths.js';
 import type { Reporter } from './reporter.js';
 import { SourceLine, type Origin } from './source-line.js';
 import { parseLine, type Call, type Head, type LabelDef } from './statement.js';
@@ -80,7 +80,7 @@ export class Reader {
     if (cached !== undefined) this.probed.delete(file);
     const text = cached ?? this.readFile(file);
     const max = this.budget.limits.fileSize;
-    if (text.length > max) throw new Error(tooLarge(Buffer.byteLength(text), max));
+    if (text.length > max) throw new Error(tooLarge(new TextEncoder().encode(text).length, max));
     return text;
   }
 
@@ -278,7 +278,7 @@ export class Reader {
     const target = candidates.find((c) => this.readable(c)) ?? candidates[0]!;
     // The message leaves out the shipped folder: it holds only sys.inc and lib.inc, and its path says nothing about the user's mistake.
     const shipped = shippedIncludeDir();
-    return { token: t, name, target, searched: candidates.filter((c) => shipped === undefined || path.dirname(path.resolve(c)) !== shipped) };
+    return { token: t, name, target, searched: candidates.filter((c) => shipped === undefined || dirname(resolvePath(c)) !== shipped) };
   }
 
   /** Whether a file can be read (its text is kept for the read that follows). */
@@ -296,10 +296,10 @@ export class Reader {
     const file = this.fileOperand(line, head);
     if (!file) return;
     const { token: t, name, target } = file;
-    const resolved = path.resolve(target);
+    const resolved = resolvePath(target);
     const cycle = stack.indexOf(resolved);
     if (cycle >= 0) {
-      const chain = [...stack.slice(cycle), resolved].map((p) => path.relative(process.cwd(), p) || p);
+      const chain = [...stack.slice(cycle), resolved].map(relativeToCwd);
       this.reporter.error(line, t.start, t.end, `'${name}' is already being included: the includes form a cycle (${chain.join(' → ')})`);
       return;
     }

@@ -42,12 +42,6 @@ describe('commands load lazily', () => {
     expect(run.filter((f) => /^(hypervisor\/(control|migration|native|hosted|lab)|bench)\/|debugger/.test(f))).toEqual([]);
   });
 
-  test('binary-parser is loaded only to read an image, not to assemble or run a source file', () => {
-    const staticImports = (f: string): string[] =>
-      [...readFileSync(join(DIST, f), 'utf8').matchAll(/^import\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
-    for (const f of staticGraph('cli/commands/run.js')) expect(staticImports(f).filter((m) => m.startsWith('binary-parser')), f).toEqual([]);
-  });
-
   test('which commands a command line registers', () => {
     const all = Object.keys(COMMANDS);
     expect(commandsNeeded(['--version'])).toEqual([]);

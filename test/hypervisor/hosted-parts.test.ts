@@ -20,7 +20,7 @@ import { DiskProxy } from '../../hypervisor/hosted/disk-proxy.js';
 import { HostClock, TICKS_PER_MS } from '../../hypervisor/hosted/host-clock.js';
 import { HostedVm } from '../../hypervisor/hosted/hosted-vm.js';
 import { HostNet, isLoopback, NetAddressError, parseNetAddress, type NetPeer } from '../../hypervisor/hosted/net-backend.js';
-import { NetFeeder } from '../../hypervisor/hosted/net-feeder.js';
+import { NetFeeder } from '../../vm/devices/net-feeder.js';
 import { HostedMonitor } from '../../hypervisor/hosted/hosted-monitor.js';
 import { HostedVcpu, type VcpuLink } from '../../hypervisor/hosted/vcpu.js';
 import { VcpuThread } from '../../hypervisor/hosted/vcpu-thread.js';

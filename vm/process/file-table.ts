@@ -8,10 +8,14 @@
  * closes fd 1 and opens a file gets fd 1 back, and its writes to "stdout" go
  * to that file, as they would on Unix.
  */
-import { closeSync, fstatSync, readSync, writeSync } from 'node:fs';
+import type * as fs from 'node:fs';
+import { hostModule } from '../../isa/host-builtin.js';
 import { ERRNO, SEEK_CUR, SEEK_END, SEEK_SET } from '../../isa/syscalls.js';
 import { hostErrno } from './fs-sandbox.js';
 import { emit, take, type InputSource, type OutputSink } from './host-io.js';
+
+// Only files the --fs sandbox opened use these: a browser has none.
+const { closeSync, fstatSync, readSync, writeSync } = hostModule<typeof fs>('fs', 'a host file');
 
 /** At most this many descriptors, the standard three included; the next open fails with EMFILE. */
 export const MAX_OPEN_FILES = 32;

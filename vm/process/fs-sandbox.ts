@@ -35,9 +35,15 @@
  * O_CREAT or O_TRUNC has already acted on the file in it. Without /proc (not Linux) the resolved path is opened whole, with
  * O_NOFOLLOW on its last component only.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import type * as fs from 'node:fs';
+import type * as nodePath from 'node:path';
+import { hostModule } from '../../isa/host-builtin.js';
 import { ERRNO, OPEN_FLAGS } from '../../isa/syscalls.js';
+
+// Node's, through the one door to the host (a browser bundle has neither; --fs is refused there).
+const { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync } = hostModule<typeof fs>('fs', 'the --fs sandbox');
+const { join, relative, sep } = hostModule<typeof nodePath>('path', 'the --fs sandbox');
+type Stats = fs.Stats;
 
 export class SandboxError extends Error {
   override readonly name = 'SandboxError';

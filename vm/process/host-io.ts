@@ -4,17 +4,23 @@
  * reads and writes is exactly the order they reach the terminal or pipe, or a
  * callback (tests, `--json`, a debugger capture output in-process).
  */
-import { readSync, writeSync } from 'node:fs';
+import type * as fs from 'node:fs';
+import { hostModule } from '../../isa/host-builtin.js';
+
+// Only a stream given as a host fd uses these (the playground gives callbacks).
+const { readSync, writeSync } = hostModule<typeof fs>('fs', 'a stream on a host fd');
 
 /** Where a program's output goes: a host fd, or a function handed each write's bytes. */
 export type OutputSink = number | ((bytes: Uint8Array) => void);
 /** Where a program's input comes from: a host fd, or a function returning up to `max` bytes (none at end of input). */
 export type InputSource = number | ((max: number) => Uint8Array);
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
+/** Made on first use: a page that is not cross-origin isolated has no SharedArrayBuffer (and never sleeps here). */
+let pause: Int32Array | undefined;
 
 /** Block the thread briefly: a non-blocking pipe said "try again". */
 export function sleepMs(ms: number): void {
+  pause ??= new Int32Array(new SharedArrayBuffer(4));
   Atomics.wait(pause, 0, 0, ms);
 }
 

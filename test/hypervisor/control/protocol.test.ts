@@ -55,6 +55,21 @@ describe('parameters are checked before anything acts on them', () => {
     expect(checkParams(req('migration.incoming', { ...incoming, share: 1, memSize: 2 ** 40 }))).toMatch(/^memSize must be/);
   });
 
+  test('a VM\'s disk request is one kind with its one field: an absolute file, a volume name or a size', () => {
+    const start = (disk: unknown): Request => req('vm.start', { kernel: 'k', image: 'AAAA', memSize: 4096, share: 1, disk });
+    expect(checkParams(start({ kind: 'file', path: '/tmp/d.img' }))).toBeUndefined();
+    expect(checkParams(start({ kind: 'volume', name: 'data' }))).toBeUndefined();
+    expect(checkParams(start({ kind: 'scratch', size: 65536 }))).toBeUndefined();
+    expect(checkParams(start({ kind: 'file', path: 'd.img' }))).toBe('disk file: path must be an absolute path (and nothing else)');
+    expect(checkParams(start({ kind: 'file', path: '/d.img', name: 'x' }))).toBe('disk file: path must be an absolute path (and nothing else)');
+    expect(checkParams(start({ kind: 'volume', name: '../x' }))).toBe('disk volume: name must be a volume name (and nothing else)');
+    expect(checkParams(start({ kind: 'scratch', size: -1 }))).toBe('disk scratch: size must be a positive whole number of bytes (and nothing else)');
+    expect(checkParams(start({ kind: 'nfs' }))).toBe('disk must be {kind:"file",path}, {kind:"volume",name} or {kind:"scratch",size}');
+    expect(checkParams(start('disk.img'))).toBe('disk must be {kind:"file",path}, {kind:"volume",name} or {kind:"scratch",size}');
+    expect(checkParams(req('volume.create', { name: 'v', size: 0 }))).toBe('size must be a positive whole number');
+    expect(checkParams(req('volume.attach', { name: 'v' }))).toBe('vm is missing');
+  });
+
   test('good parameters pass, optional ones may be left out', () => {
     expect(checkParams(req('vm.start', { kernel: 'k.s', image: 'AAAA', memSize: 4096, share: 1 }))).toBeUndefined();
     expect(checkParams(req('migrate', { name: 'a', to: 'h:1', toToken: 't', strategy: 'post-copy', onStall: 'cancel' }))).toBeUndefined();

@@ -8,8 +8,13 @@
  * old one and seen it close (read STATUS): otherwise the new peer's bytes
  * would run on from the old peer's and the guest would never see the end of
  * the first stream.
+ *
+ * What waits here is not part of the device's state (a snapshot of the VM
+ * does not have it): a monitor stops pumping while its VM is paused, so that
+ * the events still here when the VM leaves can be taken back (`take`) and
+ * handed, in order, to wherever the VM goes next.
  */
-import type { NetDevice } from '../../vm/devices/net.js';
+import type { NetDevice } from './net.js';
 
 export type NetEvent =
   | { readonly kind: 'connected' }
@@ -18,6 +23,8 @@ export type NetEvent =
 
 export class NetFeeder {
   private readonly queue: NetEvent[] = [];
+  /** Set while the VM is paused: events queue up, none reach the device. */
+  frozen = false;
 
   constructor(private readonly net: NetDevice) {}
 
@@ -28,6 +35,7 @@ export class NetFeeder {
 
   /** Deliver what the device can take now. */
   pump(): void {
+    if (this.frozen) return;
     while (this.queue.length > 0) {
       const e = this.queue[0]!;
       if (e.kind === 'data') {
@@ -49,5 +57,10 @@ export class NetFeeder {
   /** Events are still waiting for the device. */
   get pending(): boolean {
     return this.queue.length > 0;
+  }
+
+  /** Every event not yet delivered, oldest first; none wait here afterwards. */
+  take(): NetEvent[] {
+    return this.queue.splice(0).map((e) => (e.kind === 'data' ? { kind: 'data', bytes: e.bytes.slice() } : e));
   }
 }
