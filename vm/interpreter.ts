@@ -178,6 +178,11 @@ export function run(m: Machine, budget: number): Exit {
             pc = cpu.pc | 0;
             key = cpu.mode === Mode.USER ? UKEY : 0;
             codeTag = -1;
+            // The delivery spends the budget though nothing retired: a vector that
+            // itself faults (no kernel there: stvec 0) would otherwise loop here
+            // forever, n never reaching the budget, run() never returning.
+            m.fetchFaults++;
+            budget--;
             break;
           }
           codeTag = page;

@@ -6,5 +6,6 @@ import { migrationThroughputSection } from './migration-throughput.js';
 import { monitorsSection } from './monitors.js';
 import { netRelaySection } from './net-relay.js';
 import { snapshotSection } from './snapshot.js';
+import { startupSection } from './startup.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, programsSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, snapshotSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, programsSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, snapshotSection, startupSection];

@@ -16,6 +16,7 @@ import { bootHosted, type HostedSetup } from '../boot/hosted.js';
 import { isLoopback, NetAddressError, notLoopback, parseNetAddress } from '../../hypervisor/hosted/net-backend.js';
 import type { BootSettings } from '../boot/settings.js';
 import { fail, loadProgram, parseCount, parseMem, tierOption } from '../load.js';
+import { includeOption } from '../include-dirs.js';
 import type { Tier } from '../../vm/machine.js';
 import { bootAndSnapshot, restoreAndRun } from '../boot/snapshot.js';
 import { bootWithDebugger } from '../boot/debug-options.js';
@@ -42,6 +43,7 @@ interface BootOptions {
   readonly lazy?: boolean;
   readonly debug?: boolean;
   readonly batch?: string;
+  readonly include: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -60,6 +62,7 @@ export function registerBoot(program: Command): void {
     .option('--disk-size <size>', 'create a missing --disk file at this size (e.g. 4M)')
     .option('--mem <size>', 'RAM size, per VM under a monitor (K, M, G suffixes)', '16M')
     .addOption(tierOption())
+    .addOption(includeOption())
     .option('--trace-traps', 'print every trap and interrupt as it happens, and under a monitor what it did with each (stderr)')
     .option('--stats', 'print counts at the end: instructions, traps, interrupts; per VM under a monitor (stderr)')
     .option('--json', 'print the result and counts as JSON on stdout (console output goes to stderr)')
@@ -167,7 +170,7 @@ async function bootOnBare(file: string | undefined, opts: BootOptions, s: BootSe
   if (!file) return fail('name a kernel to boot (e.g. guests/kernel/kernel.s)');
   if (opts.vm.length > 0 || opts.vms !== undefined) return fail('--vm and --vms need a monitor: add --monitor native');
   if (opts.disk.length > 1) return fail('the bare machine has one disk: give --disk once');
-  const image = loadProgram(file, { defaultTextBase: RAM_BASE });
+  const image = loadProgram(file, { defaultTextBase: RAM_BASE, include: opts.include });
   if (!image) return;
   const disk = opts.disk[0] === undefined ? undefined : openDisk(opts.disk[0], opts.diskSize);
   if (opts.disk[0] !== undefined && !disk) return;
@@ -194,7 +197,7 @@ async function bootUnderNative(file: string | undefined, opts: BootOptions, s: B
 
   const images = new Map<string, Image>();
   for (const f of new Set(files)) {
-    const image = loadProgram(f, { defaultTextBase: RAM_BASE });
+    const image = loadProgram(f, { defaultTextBase: RAM_BASE, include: opts.include });
     if (!image) return;
     images.set(f, image);
   }
@@ -254,7 +257,7 @@ async function bootUnderHosted(file: string | undefined, opts: BootOptions, s: B
     if (!(e instanceof NetAddressError)) throw e;
     return fail(`${opts.netListen !== undefined ? '--net-listen' : '--net-connect'}: ${e.message}`);
   }
-  const image = loadProgram(kernel, { defaultTextBase: RAM_BASE });
+  const image = loadProgram(kernel, { defaultTextBase: RAM_BASE, include: opts.include });
   if (!image) return;
   await bootHosted({ name: 'vm1', image, memSize: s.memSize }, s, {
     ...(opts.disk[0] !== undefined ? { disk: { path: opts.disk[0], createSize } } : {}),

@@ -85,6 +85,13 @@ export class VmRegistry {
   readonly disks: VmDisks | undefined;
   private serving: Promise<void> | undefined;
 
+  /**
+   * This daemon's HOST:PORT once it listens (set by the service): the
+   * recovery command a paused source VM shows must name it with --connect,
+   * or pasted elsewhere it would ask the default daemon.
+   */
+  address: string | undefined;
+
   constructor(
     readonly hosts: Hosts,
     options: RegistryOptions = {},
@@ -437,7 +444,7 @@ export class VmRegistry {
     if (state !== 'paused' || !m) return undefined;
     if (m.phase === 'interrupted') {
       return m.role === 'source'
-        ? `${m.strategy} link to ${m.peer} lost; finish with: typevisor migrate ${rec.name} --recover --to ${m.peer}`
+        ? `${m.strategy} link to ${m.peer} lost; finish with: typevisor migrate ${rec.name} --recover --to ${m.peer}${this.address ? ` --connect ${this.address}` : ''}`
         : `${m.strategy} link to ${m.peer} lost; waiting for the source to reconnect (typevisor migrate ${rec.name} --recover)`;
     }
     if (m.role === 'source') return `switched over to ${m.peer}; serving its remaining pages`;

@@ -70,6 +70,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.tls ? { tls: options.tls } : {}),
     },
     (address, info): OpHandlers => {
+    host.address = address;
     const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
     const snapshots = new SnapshotDriver(host, log);
     const debuggers = new DebugSessions(host);

@@ -56,6 +56,12 @@ describe('npm run bench', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toHaveLength(1);
   });
 
+  test('--only alone runs the interpreter section only, not the monitors and migration sections', () => {
+    const r = bench(['--json', '--quick', '--small', '--only', 'fib', '--peers', 'js', '--results-dir', dir]);
+    expect(r.status).toBe(0);
+    expect(Object.keys((JSON.parse(r.stdout) as { sections: object }).sections)).toEqual(['interpreter']);
+  });
+
   test('--json prints the whole result, and only that, on stdout', () => {
     const r = bench(['--json', '--quick', '--small', '--only', 'tight', '--peers', 'js', '--results-dir', dir]);
     expect(r.status).toBe(0);
