@@ -30,9 +30,11 @@ export function shippedIncludeDir(): string | undefined {
   if (shipped === undefined) {
     shipped = null;
     // Only on a host with a file system, and a module loaded from a file (not a browser's bundle).
+    // (A browser bundle has no import.meta.url at all: ask for fs first, and parse the URL only then.)
     const files = optionalBuiltin<typeof fs>('fs');
-    const url = new URL(import.meta.url);
-    if (files && url.protocol === 'file:') {
+    const here = files ? (import.meta.url as string | undefined) : undefined;
+    const url = here ? new URL(here) : undefined;
+    if (files && url && url.protocol === 'file:') {
       let dir = dirname(decodeURIComponent(url.pathname));
       for (let up = 0; up < 5; up++) {
         const candidate = joinPath(dir, 'guests', 'include');
