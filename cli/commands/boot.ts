@@ -62,7 +62,7 @@ export function registerBoot(program: Command): void {
     .option('--console-dir <dir>', 'write each VM\'s console to DIR/NAME.log instead of prefixed lines on stdout')
     .option('--disk <file>', 'disk image file (repeat: one per VM; one file with several VMs is split into equal regions)', collect, [])
     .option('--disk-size <size>', 'create a missing --disk file at this size (e.g. 4M)')
-    .option('--init <name>', 'start this program first instead of the kernel\'s boot programs: one linked into the kernel (e.g. sh, the shell) or a file on its --disk (see "Programs from the disk" below)')
+    .option('--init <name>', 'start this program first instead of the kernel\'s boot programs: a program on its --disk, or one linked into it (sh: the shell); see "Programs from the disk" below')
     .option('--mem <size>', 'RAM size, per VM under a monitor (K, M, G suffixes)', '16M')
     .addOption(tierOption())
     .addOption(includeOption())
@@ -98,8 +98,8 @@ follows the host clock (one tick = 10 ns). SIGTERM or Ctrl-C stops it cleanly.
 Console input comes from stdin (raw mode on a terminal: Ctrl-] ends the session).
 
 Programs from the disk: guests/kernel/kernel.s starts a program by name from
-its linked-in table or, failing that, from a file of that name on its --disk
-(a TVIM image: typevisor mkdisk assembles .s files for it). --init NAME starts
+the file of that name on its --disk (a program image: typevisor mkdisk
+assembles .s files for it) or, failing that, from its linked-in programs. --init NAME starts
 NAME instead of the boot programs; --init sh is a shell (ls, cat, echo, exit,
 or a program's name and arguments). The name is written into the kernel image
 at its symbol boot_init before it boots.

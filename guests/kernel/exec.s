@@ -2,8 +2,8 @@
 ; program table (programs.s) and loading a TVIM image into a fresh address
 ; space.
 ;
-; There is no filesystem to load programs from at boot, so each program is
-; assembled on its own (`.image`, isa/asm/embed.ts) and its complete image
+; The boot programs cannot come from a disk (a kernel may have none), so each
+; is assembled on its own (`.image`, isa/asm/embed.ts) and its complete image
 ; file embedded in the kernel. exec reads the image as any loader would
 ; (isa/image.ts documents the format) and maps it exactly as the process VM
 ; does (vm/process/loader.ts): the same program runs the same under both.

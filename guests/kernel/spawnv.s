@@ -3,8 +3,10 @@
 ;
 ; A program started by name gets a kernel page of its own (ENT_*,
 ; memlayout.inc): a program entry, its name and its argument strings. The
-; name is looked up in the linked-in program table first, then on the tvfs
-; disk (diskexec.s loads it from there). The process owns the page
+; name is looked up on the tvfs disk first (diskexec.s loads it from there),
+; then in the linked-in program table: a disk program named `hello` is what
+; the shell's `hello` runs. (The boot programs are started from the table
+; itself, so a disk cannot replace them.) The process owns the page
 ; (P_ENTPAGE) and freeproc gives it back, so argc/argv and the kill message
 ; read the entry as they read a table entry.
 
@@ -13,8 +15,8 @@
 ; spawn(name) → the new pid: spawnv with the program's own arguments
 sys_spawn:
     li   a1, 0
-; spawnv(name, args) → the new pid; -ENOENT if no program and no disk file
-; has that name. args: 0 (a linked-in program's own arguments; none for one
+; spawnv(name, args) → the new pid; -ENOENT if no disk file and no linked-in
+; program has that name. args: 0 (a linked-in program's own arguments; none for one
 ; from the disk), or argv[1..] as NUL-terminated strings one after another,
 ; ended by an empty one, at most ARGS_MAX bytes in all (else -ENAMETOOLONG)
 sys_spawnv:
@@ -78,19 +80,17 @@ spawn_entry:
     sw   t0, PROG_NAME(s0)
     addi t0, s0, ENT_ARGS
     sw   t0, PROG_ARGS(s0)
+    addi a0, s0, ENT_NAME       ; the disk first, as a PATH would have it:
+    call fs_find_file           ; a program of yours there shadows the kernel's
+    bnez a0, .go                ; PROG_IMAGE stays 0: exec reads the file
     addi a0, s0, ENT_NAME
     call find_program
-    beqz a0, .disk
+    beqz a0, .noent
     lw   t0, PROG_IMAGE(a0)     ; linked in: its image, and its own
     sw   t0, PROG_IMAGE(s0)     ; arguments unless some were given
     bnez s2, .go
     lw   t0, PROG_ARGS(a0)
     sw   t0, PROG_ARGS(s0)
-    j    .go
-.disk:
-    addi a0, s0, ENT_NAME       ; PROG_IMAGE stays 0: exec reads the file
-    call fs_find_file
-    beqz a0, .noent
 .go:
     mv   a0, s0
     mv   a1, s1

@@ -76,15 +76,16 @@ describe('boot --init sh, with programs from a mkdisk disk', () => {
     expect(out).toMatch(/^ +2 +greet +exit 3 /m);
   });
 
-  test('arguments typed at the prompt reach the disk program as its argv (property)', () => {
+  test('arguments typed at the prompt reach the disk program as its argv, line after line (property)', () => {
     const word = fc.stringMatching(/^[a-z0-9.-]{1,12}$/);
     fc.assert(
-      fc.property(fc.array(word, { minLength: 0, maxLength: 6 }), (words) => {
-        const r = shell(`greet ${words.join(' ')}\n`);
+      fc.property(fc.array(fc.array(word, { maxLength: 6 }), { minLength: 1, maxLength: 5 }), (lines) => {
+        const r = shell(lines.map((words) => `greet ${words.join('  ')}\n`).join(''));
         expect(r.status).toBe(0);
-        expect(r.stdout).toContain(`$ greetings:${words.map((w) => ` ${w}`).join('')}\n`);
+        const said = r.stdout.split('\n').filter((l) => l.startsWith('$ greetings:'));
+        expect(said).toEqual(lines.map((words) => `$ greetings:${words.map((w) => ` ${w}`).join('')}`));
       }),
-      { numRuns: 4 },
+      { numRuns: 3 },
     );
   });
 
@@ -117,5 +118,17 @@ describe('boot --init sh, with programs from a mkdisk disk', () => {
     const r = runCli(['mkdisk', '-o', join(dir, 'x.img'), bad]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/bad\.img: not a program image: /);
+  });
+});
+
+describe('a disk program shadows the linked-in one of the same name', () => {
+  test('hello on the disk is what the shell runs as hello', () => {
+    const mine = join(dir, 'hello.s');
+    writeFileSync(mine, '.include "sys.inc"\n.include "lib.inc"\n_start:\n    print m\n    exit 0\n.data\nm: .asciz "my own hello\\n"\n');
+    const disk = join(dir, 'hello-disk.img');
+    expect(runCli(['mkdisk', '-o', disk, '--size', '32K', mine]).status).toBe(0);
+    const r = shell('hello\nexit\n', disk);
+    expect(r.stdout).toContain('$ my own hello\n');
+    expect(r.stdout).not.toContain('Hello, world!');
   });
 });
