@@ -132,3 +132,12 @@ describe('a disk program shadows the linked-in one of the same name', () => {
     expect(r.stdout).not.toContain('Hello, world!');
   });
 });
+
+describe('--init under the monitors', () => {
+  // The name travels inside the kernel image, so every monitor boots it alike.
+  test.each(['native', 'hosted'])('--monitor %s: the shell runs the disk program', (monitor) => {
+    const r = runCli(['boot', KERNEL, '--monitor', monitor, '--disk', DISK, '--init', 'sh'], { input: 'greet from the monitor\nexit\n' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('$ greetings: from the monitor\n');
+  });
+});
