@@ -99,10 +99,10 @@ Console input comes from stdin (raw mode on a terminal: Ctrl-] ends the session)
 
 Programs from the disk: guests/kernel/kernel.s starts a program by name from
 the file of that name on its --disk (a program image: typevisor mkdisk
-assembles .s files for it) or, failing that, from its linked-in programs. --init NAME starts
-NAME instead of the boot programs; --init sh is a shell (ls, cat, echo, exit,
-or a program's name and arguments). The name is written into the kernel image
-at its symbol boot_init before it boots.
+assembles .s files for it) or, failing that, from its linked-in programs.
+--init NAME starts NAME instead of the boot programs; --init sh is a shell
+(ls, cat, echo, exit, or a program's name and arguments). The name is written
+into the kernel image at its symbol boot_init before it boots.
 
 Examples:
   typevisor boot guests/kernel/kernel.s
