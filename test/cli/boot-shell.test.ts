@@ -141,3 +141,61 @@ describe('--init under the monitors', () => {
     expect(r.stdout).toContain('$ greetings: from the monitor\n');
   });
 });
+
+describe('spawnv and readdir refuse bad arguments with an errno, never hurting the kernel', () => {
+  test('bad pointers, short buffers and indexes past the end', () => {
+    const probe = join(dir, 'probe.s');
+    writeFileSync(probe, `.include "sys.inc"
+.include "lib.inc"
+.macro show
+    call print_dec
+    call print_nl
+.endm
+_start:
+    la   a0, greet
+    li   a1, 16                 ; args in the unmapped page 0
+    sys  SYS_SPAWNV
+    show
+    li   a0, 16                 ; the name there
+    li   a1, 0
+    sys  SYS_SPAWNV
+    show
+    li   a0, 0
+    la   a1, buf
+    li   a2, 4                  ; shorter than a name may be
+    sys  SYS_READDIR
+    show
+    li   a0, 99
+    la   a1, buf
+    li   a2, 20
+    sys  SYS_READDIR
+    show
+    li   a0, 0
+    li   a1, 0x80000000         ; the kernel's memory
+    li   a2, 20
+    sys  SYS_READDIR
+    show
+    la   a0, greet              ; and a good one still works
+    la   a1, args
+    sys  SYS_SPAWNV
+    la   a0, 0
+    sys  SYS_WAIT
+    exit 0
+.data
+greet: .asciz "greet"
+args:  .asciz "still"
+       .asciz "fine"
+       .byte 0
+.bss
+buf:   .space 20
+`);
+    const disk = join(dir, 'probe-disk.img');
+    expect(runCli(['mkdisk', '-o', disk, '--size', '64K', probe, GREET]).status).toBe(0);
+    const r = runCli(['boot', KERNEL, '--disk', disk, '--init', 'probe']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l === '-14');
+    expect(lines.slice(at, at + 5)).toEqual(['-14', '-14', '-22', '-2', '-14']);
+    expect(r.stdout).toContain('greetings: still fine\n');
+  });
+});
