@@ -20,6 +20,7 @@ import { includeOption } from '../include-dirs.js';
 import type { Tier } from '../../vm/machine.js';
 import { bootAndSnapshot, restoreAndRun } from '../boot/snapshot.js';
 import { bootWithDebugger } from '../boot/debug-options.js';
+import { withInit } from '../boot/init-arg.js';
 
 interface BootOptions {
   readonly monitor: 'none' | 'native' | 'hosted';
@@ -44,6 +45,7 @@ interface BootOptions {
   readonly debug?: boolean;
   readonly batch?: string;
   readonly include: string[];
+  readonly init?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -60,6 +62,7 @@ export function registerBoot(program: Command): void {
     .option('--console-dir <dir>', 'write each VM\'s console to DIR/NAME.log instead of prefixed lines on stdout')
     .option('--disk <file>', 'disk image file (repeat: one per VM; one file with several VMs is split into equal regions)', collect, [])
     .option('--disk-size <size>', 'create a missing --disk file at this size (e.g. 4M)')
+    .option('--init <name>', 'start this program first instead of the kernel\'s boot programs: a program on its --disk, or one linked into it (sh: the shell); see "Programs from the disk" below')
     .option('--mem <size>', 'RAM size, per VM under a monitor (K, M, G suffixes)', '16M')
     .addOption(tierOption())
     .addOption(includeOption())
@@ -94,8 +97,16 @@ follows the host clock (one tick = 10 ns). SIGTERM or Ctrl-C stops it cleanly.
 
 Console input comes from stdin (raw mode on a terminal: Ctrl-] ends the session).
 
+Programs from the disk: guests/kernel/kernel.s starts a program by name from
+the file of that name on its --disk (a program image: typevisor mkdisk
+assembles .s files for it) or, failing that, from its linked-in programs.
+--init NAME starts NAME instead of the boot programs; --init sh is a shell
+(ls, cat, echo, exit, or a program's name and arguments). The name is written
+into the kernel image at its symbol boot_init before it boots.
+
 Examples:
   typevisor boot guests/kernel/kernel.s
+  typevisor mkdisk -o my.img hello.s && typevisor boot guests/kernel/kernel.s --disk my.img --init sh
   typevisor boot guests/kernel/kernel.s --stats --trace-traps 2>traps.log
   typevisor boot guests/kernel/kernel.s --monitor native --vms 3 --stats
   typevisor boot --monitor native --vm a.img --vm b.img --share 2:1
@@ -154,6 +165,18 @@ function parseSettings(opts: BootOptions): BootSettings | undefined {
   return { memSize, maxInstructions: max, traceTraps: opts.traceTraps === true, stats: opts.stats === true, json: opts.json === true, consoleDir: opts.consoleDir, shares, tier: opts.tier };
 }
 
+/** The kernel's image, with --init's name written in (init-arg.ts); undefined after reporting why not. */
+function loadKernel(file: string, opts: BootOptions): Image | undefined {
+  const image = loadProgram(file, { defaultTextBase: RAM_BASE, include: opts.include });
+  if (!image || opts.init === undefined) return image;
+  try {
+    return withInit(image, opts.init);
+  } catch (e) {
+    fail((e as Error).message);
+    return undefined;
+  }
+}
+
 function openDisk(path: string, sizeText: string | undefined): FileDisk | undefined {
   const size = sizeText === undefined ? undefined : parseMem(sizeText, '--disk-size');
   if (sizeText !== undefined && size === undefined) return undefined;
@@ -170,7 +193,7 @@ async function bootOnBare(file: string | undefined, opts: BootOptions, s: BootSe
   if (!file) return fail('name a kernel to boot (e.g. guests/kernel/kernel.s)');
   if (opts.vm.length > 0 || opts.vms !== undefined) return fail('--vm and --vms need a monitor: add --monitor native');
   if (opts.disk.length > 1) return fail('the bare machine has one disk: give --disk once');
-  const image = loadProgram(file, { defaultTextBase: RAM_BASE, include: opts.include });
+  const image = loadKernel(file, opts);
   if (!image) return;
   const disk = opts.disk[0] === undefined ? undefined : openDisk(opts.disk[0], opts.diskSize);
   if (opts.disk[0] !== undefined && !disk) return;
@@ -197,7 +220,7 @@ async function bootUnderNative(file: string | undefined, opts: BootOptions, s: B
 
   const images = new Map<string, Image>();
   for (const f of new Set(files)) {
-    const image = loadProgram(f, { defaultTextBase: RAM_BASE, include: opts.include });
+    const image = loadKernel(f, opts);
     if (!image) return;
     images.set(f, image);
   }
@@ -257,7 +280,7 @@ async function bootUnderHosted(file: string | undefined, opts: BootOptions, s: B
     if (!(e instanceof NetAddressError)) throw e;
     return fail(`${opts.netListen !== undefined ? '--net-listen' : '--net-connect'}: ${e.message}`);
   }
-  const image = loadProgram(kernel, { defaultTextBase: RAM_BASE, include: opts.include });
+  const image = loadKernel(kernel, opts);
   if (!image) return;
   await bootHosted({ name: 'vm1', image, memSize: s.memSize }, s, {
     ...(opts.disk[0] !== undefined ? { disk: { path: opts.disk[0], createSize } } : {}),

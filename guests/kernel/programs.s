@@ -25,4 +25,5 @@ programs:
     program "evil-kmem", "tests/evil-kmem.s",        PROG_BOOT,  ""
     program "collatz",   "../programs/collatz.s",    PROG_BOOT,  ""
     program "spin",      "../programs/spin.s",       PROG_SPAWN, ""
+    program "sh",        "user/sh.s",                PROG_SPAWN, ""
 program_table_end
