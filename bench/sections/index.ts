@@ -3,8 +3,9 @@ import type { BenchSection } from '../section.js';
 import { interpreterSection } from './interpreter.js';
 import { migrationSection } from './migration.js';
 import { migrationThroughputSection } from './migration-throughput.js';
+import { diskMigrationSection } from './disk-migration.js';
 import { monitorsSection } from './monitors.js';
 import { netRelaySection } from './net-relay.js';
 import { snapshotSection } from './snapshot.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, snapshotSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, diskMigrationSection, snapshotSection];
