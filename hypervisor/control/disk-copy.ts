@@ -24,6 +24,12 @@ export const PIECE_SECTORS = 512;
 export const STOP_BELOW = 256;
 /** … or after this many rounds after the first (a guest that writes faster than the link never converges). */
 export const MAX_LIVE_ROUNDS = 8;
+/**
+ * Pieces on the wire at once: one at a time waits a round trip per piece
+ * (64 MiB went at 7 MB/s on 127.0.0.1). Each round drains them before the
+ * next, so a sector sent again always lands after its earlier copy.
+ */
+export const WINDOW = 8;
 
 export interface DiskPiece {
   readonly offset: number;
@@ -56,6 +62,10 @@ export async function copyDisk(o: {
   const rounds: number[] = [];
   let bytesSent = 0;
   let first = true;
+  const inflight: Promise<void>[] = [];
+  const drain = async (): Promise<void> => {
+    while (inflight.length > 0) await inflight.shift();
+  };
   const sendRun = async (sector: number, count: number, skipZeros: boolean): Promise<number> => {
     const bytes = new Uint8Array(count * SECTOR_SIZE);
     for (let got = 0; got < bytes.length; ) {
@@ -64,7 +74,13 @@ export async function copyDisk(o: {
       got += n;
     }
     if (skipZeros && !first && bytes.every((x) => x === 0)) return 0;
-    await o.send({ offset: sector * SECTOR_SIZE, bytes, fresh: first });
+    if (first) await o.send({ offset: 0, bytes, fresh: true }); // the destination starts over before any other piece comes
+    else {
+      const sending = o.send({ offset: sector * SECTOR_SIZE, bytes, fresh: false });
+      sending.catch(() => {}); // awaited below (drain); a failure must not go unhandled meanwhile
+      inflight.push(sending);
+      if (inflight.length >= WINDOW) await inflight.shift();
+    }
     first = false;
     bytesSent += bytes.length;
     return count;
@@ -75,12 +91,14 @@ export async function copyDisk(o: {
     o.log.clearAll();
     let sent = 0;
     for (let s = 0; s < sectors; s += PIECE_SECTORS) sent += await sendRun(s, Math.min(PIECE_SECTORS, sectors - s), true);
+    await drain();
     rounds.push(sent);
     o.onRound?.(0, sent, false);
     // Dirty rounds while the guest runs (a sector written back to zeros is sent too).
     while (rounds.length <= MAX_LIVE_ROUNDS && o.log.dirtyCount > STOP_BELOW) {
       sent = 0;
       for (const [s, n] of o.log.takeRuns(PIECE_SECTORS)) sent += await sendRun(s, n, false);
+      await drain();
       rounds.push(sent);
       o.onRound?.(rounds.length - 1, sent, false);
     }
@@ -89,10 +107,12 @@ export async function copyDisk(o: {
     const pausedAt = performance.now();
     sent = 0;
     for (const [s, n] of o.log.takeRuns(PIECE_SECTORS)) sent += await sendRun(s, n, false);
+    await drain();
     rounds.push(sent);
     o.onRound?.(rounds.length - 1, sent, true);
     return { rounds, bytesSent, sectorsSent: bytesSent / SECTOR_SIZE, liveMs, pausedAt };
   } finally {
+    await Promise.allSettled(inflight); // nothing left on the wire once the copy has failed
     closeSync(fd);
   }
 }
