@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import { copyDisk, PIECE_SECTORS } from '../../../hypervisor/control/disk-copy.js';
 import { DirtySectorLog } from '../../../hypervisor/control/dirty-sectors.js';
-import { SECTOR_SIZE } from '../../../vm/devices/disk.js';
+import { MemoryDisk, SECTOR_SIZE } from '../../../vm/devices/disk.js';
 import { FileDisk } from '../../../vm/devices/file-disk.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'tv-disk-copy-'));
@@ -28,6 +28,31 @@ const write = (sectors: number): fc.Arbitrary<Write> =>
   fc.record({ sector: fc.nat(sectors - 1), count: fc.integer({ min: 1, max: 40 }), byte: fc.integer({ min: 0, max: 255 }) }).map((w) => ({ ...w, count: Math.min(w.count, sectors - w.sector) }));
 
 let n = 0;
+
+describe('DirtySectorLog', () => {
+  test('takeRuns gives every sector written since, once, in runs of at most the size asked, and clears them', () => {
+    fc.assert(
+      fc.property(fc.array(write(300), { maxLength: 30 }), fc.integer({ min: 1, max: 64 }), (writes, maxRun) => {
+        const log = new DirtySectorLog(new MemoryDisk(new Uint8Array(300 * SECTOR_SIZE)));
+        const want = new Set<number>();
+        for (const w of writes) {
+          log.write(w.sector, new Uint8Array(w.count * SECTOR_SIZE), () => {});
+          for (let s = w.sector; s < w.sector + w.count; s++) want.add(s);
+        }
+        expect(log.dirtyCount).toBe(want.size);
+        const got: number[] = [];
+        for (const [first, n] of log.takeRuns(maxRun)) {
+          expect(n).toBeGreaterThan(0);
+          expect(n).toBeLessThanOrEqual(maxRun);
+          for (let s = first; s < first + n; s++) got.push(s);
+        }
+        expect(got).toEqual([...want].sort((a, b) => a - b));
+        expect(log.dirtyCount).toBe(0);
+        expect(log.takeRuns(maxRun)).toEqual([]);
+      }),
+    );
+  });
+});
 
 describe('copyDisk', () => {
   test('the destination ends with the source\'s bytes, whatever the guest writes while the copy runs', async () => {
