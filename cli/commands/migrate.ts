@@ -27,6 +27,7 @@ import { paint, paintErr } from '../color.js';
 import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { clientTls, connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
 import { ProgressView } from '../control/progress.js';
+import { recoveryCommand } from '../control/recovery.js';
 import { fail, parseCount, writeOut } from '../load.js';
 
 interface MigrateOptions extends ConnectOptions {
@@ -347,7 +348,7 @@ class Reporter {
         writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${to} discarded its copy\n`);
         break;
       case 'interrupted':
-        writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused, running nowhere, until you finish it:\n  typevisor migrate ${name} --recover --to ${to}\n`);
+        writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused, running nowhere, until you finish it:\n  ${recoveryCommand(name, source, to)}\n`);
         break;
       case 'lost':
         writeOut(2, `${err.red.bold('LOST:')} ${name} cannot be completed anywhere: ${o.reason}\n`);

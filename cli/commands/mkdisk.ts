@@ -136,6 +136,10 @@ Examples:
     .command('diskls')
     .description('list the files on a tvfs disk image')
     .argument('<disk>', 'the disk image')
+    .addHelpText('after', `
+Examples:
+  typevisor mkdisk -o disk.img notes.txt log:4K
+  typevisor diskls disk.img`)
     .action((file: string) => {
       const d = open(file);
       if (d) writeOut(1, describe(file, d.fs, d.installed));
@@ -146,6 +150,10 @@ Examples:
     .description('write a file from a tvfs disk image to stdout')
     .argument('<disk>', 'the disk image')
     .argument('<name>', 'the file on the disk')
+    .addHelpText('after', `
+Examples:
+  typevisor diskcat disk.img notes.txt
+  typevisor diskcat disk.img log > log.txt     what the guest wrote there`)
     .action((file: string, name: string) => {
       const d = open(file);
       if (!d) return;

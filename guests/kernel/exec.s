@@ -15,8 +15,8 @@
 
 ; program NAME, FILE, FLAGS, ARGS — one entry of the program table: the
 ; name (argv[0], and what spawn looks for), the program's source (embedded
-; as its assembled image; a relative path is relative to this folder, where
-; the `.image` line is written, whichever file calls the macro), PROG_BOOT or
+; as its assembled image; a relative path is relative to the file that calls
+; the macro, then to this folder, then the include path), PROG_BOOT or
 ; PROG_SPAWN, and argv[1..] as one string with "\0" between arguments ("" for
 ; none). The entries follow one another in .data after the `programs:` label;
 ; what they point at goes in .text after the kernel's code (etext), on pages

@@ -6,7 +6,7 @@
 ;
 ; NAME is argv[0] and what spawn looks for; FILE is assembled as a program
 ; of its own and embedded whole (its TVIM image) — the path is relative to
-; this folder; FLAGS is PROG_BOOT (started at boot, in this order) or
+; this file; FLAGS is PROG_BOOT (started at boot, in this order) or
 ; PROG_SPAWN (started only when a process spawns it); ARGS is argv[1..], one
 ; string with "\0" between arguments ("" for none).
 ;

@@ -31,7 +31,7 @@ import type { Socket } from 'node:net';
 import { statSync } from 'node:fs';
 import { copyDisk } from './disk-copy.js';
 import { SECTOR_SIZE as SECTOR_BYTES } from '../../vm/devices/disk.js';
-import { formatAddress, parseAddress, AddressError, type Address } from './address.js';
+import { formatAddress, parseAddress, sameEndpoint, AddressError, type Address } from './address.js';
 import { ControlClient } from './client.js';
 import { DiskGivingHost } from './disk-host.js';
 import type { OpContext } from './daemon.js';
@@ -88,7 +88,7 @@ export class MigrationDriver {
   async migrate(p: MigrateParams, ctx: OpContext): Promise<MigrationOutcome> {
     const to = this.peerAddress(p.to);
     const peer = formatAddress(to);
-    if (peer === this.self) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
+    if (sameEndpoint(to, parseAddress(this.self))) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
     const rec = this.host.record(p.name);
     const state = this.host.stateOf(rec);
     if (rec.migration) throw new ControlError('bad-state', `${p.name} is already migrating (${rec.migration.phase} to ${rec.migration.peer})`);
@@ -338,7 +338,17 @@ export class MigrationDriver {
   }
 
   private async openChannel(to: Address, token: string, params: IncomingParams): Promise<Socket> {
-    const client = await this.connect(to, token);
+    let client: ControlClient;
+    try {
+      client = await this.connect(to, token);
+    } catch (e) {
+      // The destination's refusal speaks to whoever connects to it ("give --token"); here
+      // that is this daemon, and the token is the one the user gave with --to-token.
+      if (e instanceof ControlError && e.refusal === 'bad-token') {
+        throw new ControlError('refused', `the destination ${formatAddress(to)} refused the token: give its token with --to-token (without it, --token's is used)`, undefined, e.refusal);
+      }
+      throw e;
+    }
     this.peerTokens.set(formatAddress(to), token);
     try {
       return await client.openMigrationChannel(params);

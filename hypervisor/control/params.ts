@@ -43,6 +43,8 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'vm.resume': { name: 'name' },
   'vm.console': { name: 'name', history: 'bool', since: 'offset?' },
   'vm.input': { name: 'name', data: 'bytes?' },
+  'vm.debug': { name: 'name' },
+  'vm.debug.command': { name: 'name', line: 'string' },
   migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], netListen: 'string?', diskMode: ['copy', 'shared', '?'], ...MIGRATE_OPTION_RULES },
   'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
   'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool', net: 'net?', disk: 'movingDisk?' },

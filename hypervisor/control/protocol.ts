@@ -315,6 +315,10 @@ export interface Ops {
   'vm.console': { params: { readonly name: string; readonly history: boolean; readonly since?: number }; result: ConsoleEnd };
   /** Bytes for the VM's console input (base64); null ends its input. */
   'vm.input': { params: { readonly name: string; readonly data: string | null }; result: Record<string, never> };
+  /** Attach the kernel debugger (pauses the VM); streams its first lines; cancel detaches (it resumes). */
+  'vm.debug': { params: { readonly name: string }; result: { readonly reason: string } };
+  /** One debugger command: its output lines; quit ends the session. Cancel interrupts a long run. */
+  'vm.debug.command': { params: { readonly name: string; readonly line: string }; result: { readonly lines: readonly string[]; readonly quit: boolean } };
   /** Streams migration events; cancel aborts before switchover. */
   migrate: { params: MigrateParams; result: MigrationOutcome };
   'migrate.recover': { params: RecoverParams; result: MigrationOutcome };
@@ -392,6 +396,8 @@ export type StreamEvent =
   | { readonly kind: 'console'; readonly data: string; readonly at?: number }
   /** The control plane's own steps (connecting, accepted…), for people. */
   | { readonly kind: 'status'; readonly message: string }
+  /** Lines from the kernel debugger (vm.debug). */
+  | { readonly kind: 'debug'; readonly lines: readonly string[] }
   /** The engine's events, as it emits them. */
   | { readonly kind: 'migration'; readonly event: MigrationEvent };
 
@@ -407,6 +413,7 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
+  'vm.debug', 'vm.debug.command',
   'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach', 'migration.disk',
   'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
   'vm.snapshot', 'vm.restore',
