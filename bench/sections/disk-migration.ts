@@ -51,10 +51,12 @@ interface Outcome {
 const MiB = 1024 * 1024;
 
 /** The writer: 512 blocks of 8 sectors (2 MiB at the disk's start), at a rate that keeps it writing through the move. */
-function writerImage(dir: string): string {
+const WRITER = { BLOCKS: 512, SPIN: 200_000 };
+
+function writerImage(dir: string, params: { readonly BLOCKS: number; readonly SPIN: number }): string {
   const workloads = join(REPO_ROOT, 'guests', 'workloads');
   let text = readFileSync(join(workloads, 'disk-writer.s'), 'utf8');
-  for (const [k, v] of Object.entries({ BLOCKS: 512, SECTORS: 8, SPIN: 200_000, PRINT_EVERY: 1 })) text = text.replace(new RegExp(`^${k}( *)= *\\d+`, 'm'), `${k}$1= ${v}`);
+  for (const [k, v] of Object.entries({ ...params, SECTORS: 8, PRINT_EVERY: 1 })) text = text.replace(new RegExp(`^${k}( *)= *\\d+`, 'm'), `${k}$1= ${v}`);
   const path = join(dir, 'writer.s');
   writeFileSync(path, text.replace(/^\.include "([^"]+)"/m, (_, inc: string) => `.include "${join(workloads, inc)}"`));
   const r = assembleFile(path, { defaultTextBase: RAM_BASE });
@@ -62,7 +64,7 @@ function writerImage(dir: string): string {
   return Buffer.from(writeImage(r.image)).toString('base64');
 }
 
-export async function measureDiskMigration(o: { memBytes: number; diskBytes: number; strategies: readonly StrategyName[]; modes: readonly DiskMode[]; progress?: (m: string) => void }): Promise<DiskMigrationRun[]> {
+export async function measureDiskMigration(o: { memBytes: number; diskBytes: number; strategies: readonly StrategyName[]; modes: readonly DiskMode[]; progress?: (m: string) => void; writer?: { readonly BLOCKS: number; readonly SPIN: number } }): Promise<DiskMigrationRun[]> {
   const progress = o.progress ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'tv-bench-diskmig-'));
   // (A file disk needs no state directory: neither daemon takes one.)
@@ -70,7 +72,7 @@ export async function measureDiskMigration(o: { memBytes: number; diskBytes: num
   const [a, b] = daemons.daemons;
   const client = (address: string): Promise<ControlClient> => ControlClient.connect({ address: parseAddress(address), token: daemons.token, client: 'bench' });
   const runs: DiskMigrationRun[] = [];
-  const image = writerImage(dir);
+  const image = writerImage(dir, o.writer ?? WRITER);
   const original = join(dir, 'original.disk');
   writeFileSync(original, randomBytes(o.diskBytes));
   const src = await client(a!.address);
