@@ -150,7 +150,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
       'migration.disk': (p) => {
         if (host.has(p.name)) throw new ControlError('name-taken', `a VM named ${p.name} already exists on the destination daemon`);
-        host.disks!.receiveTransient(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'));
+        host.disks!.receiveDisk(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'), p.fresh ?? p.offset === 0, p.disk);
         return {};
       },
       'volume.create': (p) => {
