@@ -43,12 +43,15 @@ function bundledSources(files: readonly string[]): string[] {
   return [...sources].sort();
 }
 
-/** The chunk the bundled entry imports when the command line names `command`. */
+/** The chunk the bundled entry imports when the command line names `command` (directly, or through a loader shared by several: `mkdisk: disks`). */
 function commandChunk(command: string): string {
   const entry = readFileSync(join(DIST, 'cli', 'main.js'), 'utf8');
-  const m = new RegExp(`^\\s*'?${command}'?: async \\(\\) => \\(await import\\("\\./(chunks/[^"]+)"\\)\\)`, 'm').exec(entry);
-  if (!m) throw new Error(`no chunk for ${command} in dist/cli/main.js`);
-  return join('cli', m[1]!);
+  const load = String.raw`async \(\) => \(await import\("\./(chunks/[^"]+)"\)\)`;
+  const m = new RegExp(String.raw`^\s*['"]?${command}['"]?: (?:${load}|(\w+),)`, 'm').exec(entry);
+  const shared = m?.[2] !== undefined ? new RegExp(String.raw`^var ${m[2]} = ${load}`, 'm').exec(entry) : undefined;
+  const chunk = m?.[1] ?? shared?.[1];
+  if (chunk === undefined) throw new Error(`no chunk for ${command} in dist/cli/main.js`);
+  return join('cli', chunk);
 }
 
 describe('commands load lazily', () => {
@@ -70,6 +73,16 @@ describe('commands load lazily', () => {
       expect(sources).toContain('isa/asm/assembler.ts');
       expect(sources.filter((f) => /^(hypervisor\/(control|migration|native|hosted|lab)|bench)\/|debugger/.test(f))).toEqual([]);
     }
+  });
+
+  test('bundled: a command line reads three files — the entry, the shared chunk, the command — and commander and the colour state exist once', () => {
+    for (const command of Object.keys(COMMANDS)) {
+      const files = [...new Set([...staticGraph('cli/main.js'), ...staticGraph(commandChunk(command))])].sort();
+      expect(files).toEqual(['cli/chunks/shared.js', commandChunk(command), 'cli/main.js'].sort());
+      // A second copy of cli/color.ts would miss --no-color; a second commander would hold options main's Command never sees.
+      expect(bundledSources([commandChunk(command)]).filter((f) => f === 'cli/color.ts' || f.startsWith('node_modules/commander/'))).toEqual([]);
+    }
+    expect(bundledSources(['cli/chunks/shared.js'])).toContain('cli/color.ts');
   });
 
   test('assembling a file loads neither the monitors, the daemon, migration, the debugger nor the bench', () => {
