@@ -1,23 +1,41 @@
 /**
- * `npm run build`, second step: bundle the command line into dist/cli/main.js
- * (the package's `bin`) — one ES module for the entry, commander, chalk and
- * what every command shares, plus one chunk per command that
- * cli/commands/index.ts imports when the command line names it.
+ * `npm run build`, second step: bundle the command line — dist/cli/main.js
+ * (the package's `bin`), dist/cli/chunks/shared.js (commander and the colour,
+ * which the entry and every command share) and dist/cli/chunks/NAME.js, one
+ * file per command with all it uses, which cli/commands/index.ts imports when
+ * the command line names it. A command line reads three files.
  *
- * Why: tsc's output is ~200 modules, and Node loads an ES module graph one
- * file at a time (resolve, read, compile, link each). `typevisor run hello.s`
- * loaded ~70 of them before assembling a byte. Bundled, `--version` reads one
- * file and `run` three or four. Measured with `npm run bench -- --sections
- * startup` (whole process, median of interleaved rounds, loaded 2-core machine):
+ * Why: tsc's output is ~200 ES modules and Node loads a module graph one file
+ * at a time (resolve, read, compile, link each); `typevisor run hello.s`
+ * loaded ~70 of them, and commander and binary-parser as CommonJS through a
+ * second loader and a lexer pass per file. esbuild's own code splitting cut
+ * the CLI into ~85 chunks, 14 of them for `run`: better, not enough.
  *
- *   before (tsc modules): see the README's Startup section for the table
- *   after (this bundle):  ditto — the figures are regenerated from a real run
+ * Measured with `npm run bench -- --sections startup` (whole process, median
+ * of 16 rounds interleaved with `node -e 0` and with the unbundled CLI, kept
+ * by this script as dist/cli/main-modules.js; 2 cores, load 12.7):
+ *
+ *                          bundled            unbundled (tsc's modules)
+ *   node -e 0              164.7 ms
+ *   typevisor --version    217.4 ms  1.32×    302.3 ms  1.83×
+ *   typevisor run hello.s  360.8 ms  2.19×    552.2 ms  3.35×
+ *   typevisor asm hello.s  325.0 ms  1.97×    499.0 ms  3.03×
+ *
+ * What is left of `run` is the assembler and the VM running cold and parsing
+ * the ~440 KB of its two chunks (minifying them measured no clear gain, and
+ * would cost readable stack traces).
+ *
+ * Code the commands share is copied into each command's file: disk, not time,
+ * as one command runs per process (`--help` loads them all, once each). What
+ * must exist once is in the shared chunk: a command's `new Option` joins the
+ * entry's `Command`, and `--no-color`, seen by the entry, must reach the
+ * colour a command paints with (test/cli/lazy-commands.test.ts checks both).
  *
  * What stays tsc's: everything else in dist/ — the library entry
  * (`exports`: dist/cli/library.js and its .d.ts), the benchmarks, the hosted
  * monitor's worker (dist/hypervisor/hosted/vcpu-worker.js, started by URL).
- * Source maps point into the .ts sources, so `--enable-source-maps` stack
- * traces name the real files.
+ * The bundle is not minified, and its source maps point into the .ts
+ * sources (`node --enable-source-maps`).
  *
  * `import.meta.url` in a bundled module would name the chunk, not the module:
  * the few modules that find a file beside themselves (the worker, the shipped
