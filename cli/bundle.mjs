@@ -104,6 +104,24 @@ const shareWith = (from) => ({
   },
 });
 
+/**
+ * commander requires node:child_process when it loads, for executable subcommands (`git-style`), which typevisor
+ * has none of; loading child_process costs every command line ~10 ms (loaded machine). Inside commander it is
+ * loaded at its first use instead.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (a) =>
+      a.importer.includes(`${join('node_modules', 'commander')}`) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   format: 'esm',
@@ -126,6 +144,7 @@ await build({
   ...common,
   stdin: { contents: "export { Command, Option } from 'commander';\nexport * from './color.ts';\n", resolveDir: join(root, 'cli'), sourcefile: 'cli/shared.ts', loader: 'ts' },
   outfile: join(chunkDir, SHARED_FILE),
+  plugins: [lazyChildProcess],
 });
 
 // 2. The entry: main.ts and the command table; each command's import() goes to its chunk.
