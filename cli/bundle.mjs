@@ -13,13 +13,13 @@
  *
  * Measured with `npm run bench -- --sections startup` (whole process, median
  * of 16 rounds interleaved with `node -e 0` and with the unbundled CLI, kept
- * by this script as dist/cli/main-modules.js; 2 cores, load 12.7):
+ * by this script as dist/cli/main-modules.js; 2 cores, load 8.2):
  *
  *                          bundled            unbundled (tsc's modules)
- *   node -e 0              164.7 ms
- *   typevisor --version    217.4 ms  1.32×    302.3 ms  1.83×
- *   typevisor run hello.s  360.8 ms  2.19×    552.2 ms  3.35×
- *   typevisor asm hello.s  325.0 ms  1.97×    499.0 ms  3.03×
+ *   node -e 0              101.1 ms
+ *   typevisor --version    119.3 ms  1.18×    164.0 ms  1.62×
+ *   typevisor run hello.s  206.3 ms  2.04×    361.4 ms  3.57×
+ *   typevisor asm hello.s  217.6 ms  2.15×    324.9 ms  3.21×
  *
  * What is left of `run` is the assembler and the VM running cold and parsing
  * the ~440 KB of its two chunks (minifying them measured no clear gain, and
