@@ -20,8 +20,15 @@ export function crc32Table(bytes: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-// Node's zlib where there is one (a browser has none: the table it is).
-const native = optionalBuiltin<{ crc32?: (data: Uint8Array, value?: number) => number }>('zlib')?.crc32;
+type NativeCrc32 = (data: Uint8Array, value?: number) => number;
+
+// Node's zlib where there is one (a browser has none: the table it is). Asked
+// for at the first checksum, not at import: loading zlib costs a command that
+// never checksums (`typevisor run file.s`) ~10 ms of its start.
+let native: NativeCrc32 | null | undefined;
 
 /** CRC-32 of `bytes`, continuing from `crc` (the CRC of what came before). */
-export const crc32: (bytes: Uint8Array, crc?: number) => number = native ? (bytes, crc = 0) => native(bytes, crc) >>> 0 : crc32Table;
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  if (native === undefined) native = optionalBuiltin<{ crc32?: NativeCrc32 }>('zlib')?.crc32 ?? null;
+  return native ? native(bytes, crc) >>> 0 : crc32Table(bytes, crc);
+}

@@ -7,9 +7,11 @@
 import type * as nodeCrypto from 'node:crypto';
 import { optionalBuiltin } from '../../isa/host-builtin.js';
 
-const native = optionalBuiltin<typeof nodeCrypto>('crypto');
+// Asked for at the first digest, not at import (loading crypto is a cost to every command that imports the lab).
+let native: typeof nodeCrypto | null | undefined;
 
 export function memoryDigest(bytes: Uint8Array): string {
+  if (native === undefined) native = optionalBuiltin<typeof nodeCrypto>('crypto') ?? null;
   return native ? native.createHash('sha256').update(bytes).digest('hex') : sha256Hex(bytes);
 }
 

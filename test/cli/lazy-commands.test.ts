@@ -3,6 +3,10 @@
  * dependencies, nothing else. Checked on the built files by following their
  * static imports (what Node loads before the first line runs); the dynamic
  * import() of each command in commands/index.ts is not followed.
+ *
+ * dist/cli/main.js is an esbuild bundle (cli/bundle.mjs): the entry and its
+ * chunks. What a bundled file holds is read from its source map's `sources`,
+ * the .ts files (and packages) it was made of.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -28,11 +32,57 @@ function staticGraph(entry: string): string[] {
   return [...seen].map((f) => relative(DIST, f)).sort();
 }
 
+/** The sources (repo-relative .ts files, node_modules/… for packages) of the bundled files `files` (relative to dist/) load. */
+function bundledSources(files: readonly string[]): string[] {
+  const sources = new Set<string>();
+  for (const file of files) {
+    const path = join(DIST, file);
+    const map = JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sources: string[] };
+    for (const s of map.sources) sources.add(relative(REPO_ROOT, resolve(dirname(path), s)));
+  }
+  return [...sources].sort();
+}
+
+/** The chunk the bundled entry imports when the command line names `command` (directly, or through a loader shared by several: `mkdisk: disks`). */
+function commandChunk(command: string): string {
+  const entry = readFileSync(join(DIST, 'cli', 'main.js'), 'utf8');
+  const load = String.raw`async \(\) => \(await import\("\./(chunks/[^"]+)"\)\)`;
+  const m = new RegExp(String.raw`^\s*['"]?${command}['"]?: (?:${load}|(\w+),)`, 'm').exec(entry);
+  const shared = m?.[2] !== undefined ? new RegExp(String.raw`^var ${m[2]} = ${load}`, 'm').exec(entry) : undefined;
+  const chunk = m?.[1] ?? shared?.[1];
+  if (chunk === undefined) throw new Error(`no chunk for ${command} in dist/cli/main.js`);
+  return join('cli', chunk);
+}
+
 describe('commands load lazily', () => {
-  test('the entry point loads no command at all', () => {
+  test('the entry point is one bundle that holds no command at all', () => {
     const graph = staticGraph('cli/main.js');
-    expect(graph.filter((f) => f.startsWith('cli/commands/') && f !== 'cli/commands/index.js')).toEqual([]);
-    expect(graph.some((f) => f.startsWith('hypervisor/') || f.startsWith('vm/') || f.startsWith('isa/'))).toBe(false);
+    expect(graph.every((f) => f === 'cli/main.js' || f.startsWith('cli/chunks/'))).toBe(true);
+    const sources = bundledSources(graph);
+    expect(sources).toContain('cli/main.ts');
+    expect(sources).toContain('cli/commands/index.ts');
+    expect(sources.filter((f) => f.startsWith('cli/commands/') && f !== 'cli/commands/index.ts')).toEqual([]);
+    expect(sources.some((f) => /^(hypervisor|vm|isa)\//.test(f))).toBe(false);
+  });
+
+  test('bundled: assembling or running a file loads neither the monitors, the daemon, migration, the debugger nor the bench', () => {
+    const entry = staticGraph('cli/main.js');
+    for (const command of ['asm', 'run']) {
+      const sources = bundledSources([...new Set([...entry, ...staticGraph(commandChunk(command))])]);
+      expect(sources).toContain(`cli/commands/${command}.ts`);
+      expect(sources).toContain('isa/asm/assembler.ts');
+      expect(sources.filter((f) => /^(hypervisor\/(control|migration|native|hosted|lab)|bench)\/|debugger/.test(f))).toEqual([]);
+    }
+  });
+
+  test('bundled: a command line reads three files — the entry, the shared chunk, the command — and commander and the colour state exist once', () => {
+    for (const command of Object.keys(COMMANDS)) {
+      const files = [...new Set([...staticGraph('cli/main.js'), ...staticGraph(commandChunk(command))])].sort();
+      expect(files).toEqual(['cli/chunks/shared.js', commandChunk(command), 'cli/main.js'].sort());
+      // A second copy of cli/color.ts would miss --no-color; a second commander would hold options main's Command never sees.
+      expect(bundledSources([commandChunk(command)]).filter((f) => f === 'cli/color.ts' || f.startsWith('node_modules/commander/'))).toEqual([]);
+    }
+    expect(bundledSources(['cli/chunks/shared.js'])).toContain('cli/color.ts');
   });
 
   test('assembling a file loads neither the monitors, the daemon, migration, the debugger nor the bench', () => {
