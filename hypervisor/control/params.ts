@@ -8,7 +8,7 @@ import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 
-type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'offset?' | 'bool' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'net?' | 'netEvents' | 'disk?' | 'index' | readonly string[];
+type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'offset?' | 'bool' | 'bool?' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'net?' | 'netEvents' | 'disk?' | 'index' | readonly string[];
 
 /** The most connection events one vm.net.attach may carry (a device queue's worth of bytes and then some). */
 export const MAX_NET_EVENTS = 4096;
@@ -56,7 +56,7 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'volume.attach': { name: 'name', vm: 'name' },
   'volume.detach': { name: 'name' },
   'vm.snapshot': { name: 'name', path: 'string', live: 'bool', stop: 'bool' },
-  'vm.restore': { path: 'string', name: 'name?', lazy: 'bool', monitor: [...MONITORS, '?'], share: 'share' },
+  'vm.restore': { path: 'string', name: 'name?', lazy: 'bool', monitor: [...MONITORS, '?'], share: 'share', force: 'bool?', instances: 'count?' },
 };
 
 /** Why the request's parameters are unacceptable, or undefined when they are fine. */
