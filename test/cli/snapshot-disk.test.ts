@@ -72,7 +72,7 @@ describe('a snapshot carries its VM\'s disk', () => {
     const inspect = await cli(['image', 'inspect', snap]);
     expect(inspect.stdout).toMatch(/disk\s+transient, 64 KiB by value/);
 
-    const r = await tv('vm', 'start', '--from', snap, '--count', '2', '--name', 'inst');
+    const r = await tv('vm', 'start', '--from', snap, '--count', '2', '--name', 'inst', '--lazy'); // lazy: memory on demand, the disk loaded before it runs
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^restored inst-1 \(dw-mid\.s, 2 MiB, native monitor, its own transient disk \(128 sectors\)\) at instruction \d+/);
     const [a, b] = [await info('inst-1'), await info('inst-2')];
@@ -147,6 +147,10 @@ describe('a snapshot carries its VM\'s disk', () => {
     expect((await info('goes-on')).disk).toMatchObject({ kind: 'volume', name: 'on', generation: 2 });
     await tv('vm', 'stop', 'goes-on');
     expect((await tv('vm', 'restore', snap)).stderr).toMatch(/at generation 2 now/);
+    // A local boot has no volumes: it refuses rather than run the guest without its disk.
+    const local = await cli(['boot', '--restore', snap]);
+    expect(local.status).toBe(1);
+    expect(local.stderr).toBe(`error: ${snap} carries a disk (volume on, by reference): restore it on a daemon (typevisor vm restore ${snap})\n`);
 
     const file = join(temp, 'plain.img');
     expect((await cli(['mkdisk', '-o', file, '--size', '16K'])).status).toBe(0);
