@@ -24,6 +24,7 @@
  * guest runs (only memory is loaded on demand).
  */
 import type { DiskBinding } from '../snapshot/snapshot.js';
+import { isZeros } from '../snapshot/zeros.js';
 import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
 import { ControlError } from './control-error.js';
 import type { SnapshotDiskInfo } from './protocol.js';
@@ -64,7 +65,7 @@ export function diskWords(d: SnapshotDiskInfo): string {
 /** Sectors that are not all zeros (the ones a snapshot stores). */
 export function storedSectors(bytes: Uint8Array): number {
   let n = 0;
-  for (let at = 0; at < bytes.length; at += SECTOR_SIZE) if (bytes.subarray(at, at + SECTOR_SIZE).some((x) => x !== 0)) n++;
+  for (let at = 0; at < bytes.length; at += SECTOR_SIZE) if (!isZeros(bytes.subarray(at, at + SECTOR_SIZE))) n++;
   return n;
 }
 

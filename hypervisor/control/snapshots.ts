@@ -51,6 +51,7 @@ export class SnapshotDriver {
     }
     // The disk as it was at the pause (captureGuest leaves the guest paused, after a live copy too).
     let disk;
+    const diskT0 = performance.now();
     try {
       disk = bindingOf(this.host.disks, p.name);
       // A VM that goes on may write its volume past what this snapshot saw: a new generation from here.
@@ -59,6 +60,8 @@ export class SnapshotDriver {
       if (!p.stop && wasRunning) this.host.resume(p.name);
       throw e;
     }
+    // (the disk is read with the guest paused: that is paused time too)
+    const pausedMs = capture.pausedMs + (disk?.kind === 'transient' ? performance.now() - diskT0 : 0);
     const encoded = encodeSnapshot({ info: { takenOn: guest.monitor, kernel: rec.kernel, memSize: guest.memSize }, state: { ...capture.state, name: p.name }, memory: capture.memory, ...(disk ? { disk } : {}) });
     // The guest may go on before the file is written: the pieces are views of the copy, not of its RAM.
     if (!p.stop && wasRunning) this.host.resume(p.name);
@@ -81,7 +84,7 @@ export class SnapshotDriver {
       instructions: capture.state.cpu.instret,
       rounds: capture.rounds,
       pagesCopied: capture.pagesCopied,
-      pausedMs: round2(capture.pausedMs),
+      pausedMs: round2(pausedMs),
       totalMs: round2(totalMs),
       stopped: p.stop,
       ...(diskInfo ? { disk: diskInfo } : {}),

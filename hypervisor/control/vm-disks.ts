@@ -21,6 +21,7 @@ import { closeSync, ftruncateSync, openSync, readSync, realpathSync, rmSync, wri
 import { join, sep } from 'node:path';
 import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';
+import { isZeros } from '../snapshot/zeros.js';
 import { ControlError } from './control-error.js';
 import type { StateDir } from './state-dir.js';
 import type { VolumeStore } from './volume-store.js';
@@ -167,7 +168,7 @@ export class VmDisks {
       ftruncateSync(fd, bytes.length);
       for (let at = 0; at < bytes.length; at += SECTOR_SIZE) {
         const sector = bytes.subarray(at, at + SECTOR_SIZE);
-        if (!sector.some((x) => x !== 0)) continue; // a hole reads as zeros
+        if (isZeros(sector)) continue; // a hole reads as zeros
         for (let put = 0; put < SECTOR_SIZE; ) put += writeSync(fd, sector, put, SECTOR_SIZE - put, at + put);
       }
     } catch (e) {
