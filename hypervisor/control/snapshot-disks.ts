@@ -21,7 +21,10 @@
  *              user's back. Put its bytes on a volume (volume create --from).
  *
  * A lazy restore loads the disk eagerly: its bytes are in the file before the
- * guest runs (only memory is loaded on demand).
+ * guest runs (only memory is loaded on demand). A transient disk passes
+ * through memory whole (the snapshot record holds its bytes): simple, and
+ * fine for the disks tests and demos use; a streaming copy would be the next
+ * step for disks near the 1 GiB limit.
  */
 import type { DiskBinding } from '../snapshot/snapshot.js';
 import { isZeros } from '../snapshot/zeros.js';
