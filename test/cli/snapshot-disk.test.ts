@@ -113,6 +113,8 @@ describe('a snapshot carries its VM\'s disk', () => {
     expect(two.status).toBe(1);
     expect(two.stderr).toBe(`error: ${snap} records volume data (generation 1), and a volume is attached to one VM at a time: it can be restored once, not as 2 instances (typevisor vm restore ${snap}; instances need a snapshot of a VM on a transient disk, --scratch)\n`);
     expect(await names('db')).toEqual([]);
+    const other = await tv('vm', 'start', '--from', snap, '--scratch', '8K');
+    expect(other.stderr).toBe("error: --disk, --volume and --scratch go with a kernel: with --from, the disk is the snapshot's\n");
 
     const r = await tv('vm', 'restore', snap);
     expect(r.stderr).toBe('');
@@ -143,7 +145,7 @@ describe('a snapshot carries its VM\'s disk', () => {
     await tv('vm', 'start', writer, '--name', 'goes-on', '--mem', '2M', '--volume', 'on');
     await held('goes-on');
     const snap = join(temp, 'on.snap');
-    expect((await tv('vm', 'snapshot', 'goes-on', snap)).stdout).toMatch(/; disk: volume on at generation 1, by reference\n$/);
+    expect((await tv('vm', 'snapshot', 'goes-on', snap, '--live')).stdout).toMatch(/\(live: .*; disk: volume on at generation 1, by reference\n$/);
     expect((await info('goes-on')).disk).toMatchObject({ kind: 'volume', name: 'on', generation: 2 });
     await tv('vm', 'stop', 'goes-on');
     expect((await tv('vm', 'restore', snap)).stderr).toMatch(/at generation 2 now/);
