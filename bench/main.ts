@@ -35,6 +35,9 @@ interface CliOptions {
   readonly resultsDir: string;
   readonly color: boolean;
   readonly sections: string;
+  /** Whether --only / --sections were on the command line (not defaults): set by the action. */
+  readonly onlyGiven?: boolean;
+  readonly sectionsGiven?: boolean;
 }
 
 function out(text: string): void {
@@ -83,6 +86,9 @@ async function bench(o: CliOptions): Promise<void> {
   const sections: Record<string, unknown> = {};
   let failed = false;
   const chosen = parseSections(o.sections);
+  // --only names interpreter benchmarks: alone, it asks for them, not for the monitors and migration too.
+  const onlyInterpreter = o.onlyGiven === true && o.sectionsGiven !== true;
+  if (onlyInterpreter) chosen.splice(0, chosen.length, 'interpreter');
   for (const section of SECTIONS.filter((s) => chosen.includes(s.name))) {
     const run = await section.run(ctx);
     progress.clear();
@@ -132,10 +138,11 @@ const program = new Command()
   .option('--budget <seconds>', 'stop timing a slow peer once its runs add up to this (after 3 runs, or 1 if its warm-up alone took longer)', '10')
   .option('--compare', 'compare typevisor\'s times and MIPS with the last saved run of the same size and tier')
   .option('--results-dir <dir>', 'where runs are saved and --compare looks', RESULTS_DIR)
-  .option('--sections <list>', `parts of the suite to run, comma-separated: ${SECTIONS.map((s) => s.name).join(', ')}`, SECTIONS.map((s) => s.name).join(','))
+  .option('--sections <list>', `parts of the suite to run, comma-separated: ${SECTIONS.map((s) => s.name).join(', ')} (with --only and no --sections: interpreter alone)`, SECTIONS.map((s) => s.name).join(','))
   .option('--no-color', 'plain output even on a terminal (NO_COLOR is honoured too)')
   .showHelpAfterError('(run with --help for usage)')
-  .action((o: CliOptions) => bench(o));
+  .action((o: CliOptions, cmd: Command) =>
+    bench({ ...o, onlyGiven: cmd.getOptionValueSource('only') === 'cli', sectionsGiven: cmd.getOptionValueSource('sections') === 'cli' }));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   progressLine().clear();

@@ -1,5 +1,9 @@
 /**
- * The interpreter suite: five algorithms, each defined exactly so that every
+ * The benchmarks, in two families: the loops (five kernels, each one hot loop
+ * or one recursion) and real programs (recursive sorts and searches, trees on
+ * a heap, a hash table, bignums, an interpreter — calls and returns,
+ * data-dependent branches, indirect jumps, memory spread over many pages).
+ * Each is an algorithm defined exactly so that every
  * implementation — the guest program and each peer's script — computes the
  * same checksum. The definitions are repeated in a header comment in every
  * implementation; this table is what the harness and the tests check against.
@@ -10,7 +14,13 @@
  * by the JS version and agreed by Lua and Python), for the tests and --small.
  */
 
-export type BenchName = 'fib' | 'sieve' | 'tight' | 'crc32' | 'matmul';
+export type BenchName =
+  | 'fib' | 'sieve' | 'tight' | 'crc32' | 'matmul'
+  | 'qsort' | 'queens' | 'bintree' | 'ackermann' | 'wordfreq' | 'bignum' | 'bytecode';
+
+/** Which table a benchmark is reported in. */
+export type Family = 'loops' | 'programs';
+export const FAMILIES: readonly Family[] = ['loops', 'programs'];
 
 /** Size parameters by name, in argument order. */
 export type Params = Readonly<Record<string, number>>;
@@ -23,6 +33,7 @@ export interface Sized {
 
 export interface Benchmark extends Sized {
   readonly name: BenchName;
+  readonly family: Family;
   /** What it exercises, in a few words. */
   readonly stresses: string;
   readonly small: Sized;
@@ -31,6 +42,7 @@ export interface Benchmark extends Sized {
 export const BENCHMARKS: readonly Benchmark[] = [
   {
     name: 'fib',
+    family: 'loops',
     stresses: 'calls and returns, stack traffic',
     params: { N: 32 },
     expected: '2178309',
@@ -38,6 +50,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'sieve',
+    family: 'loops',
     stresses: 'byte loads and stores over 2 MB',
     params: { N: 2_000_000, REPS: 3 },
     expected: '148933',
@@ -45,6 +58,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'tight',
+    family: 'loops',
     stresses: 'ALU loop, no memory',
     params: { ITERATIONS: 50_000_000 },
     expected: 'e63a9c2c',
@@ -52,6 +66,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'crc32',
+    family: 'loops',
     stresses: 'bit twiddling, short inner loop',
     params: { SIZE: 1_048_576, PASSES: 4 },
     expected: '13e98207',
@@ -59,10 +74,67 @@ export const BENCHMARKS: readonly Benchmark[] = [
   },
   {
     name: 'matmul',
+    family: 'loops',
     stresses: 'word loads, mul-add',
     params: { N: 64, REPS: 50 },
     expected: '0ae60000',
     small: { params: { N: 12, REPS: 3 }, expected: '01a16630' },
+  },
+  {
+    name: 'qsort',
+    family: 'programs',
+    stresses: 'recursive calls, data-dependent branches',
+    params: { N: 32768, ROUNDS: 10 },
+    expected: '79a25a82',
+    small: { params: { N: 500, ROUNDS: 3 }, expected: '76250f71' },
+  },
+  {
+    name: 'queens',
+    family: 'programs',
+    stresses: 'backtracking: a call per placement',
+    params: { N: 11 },
+    expected: '2680',
+    small: { params: { N: 6 }, expected: '4' },
+  },
+  {
+    name: 'bintree',
+    family: 'programs',
+    stresses: 'heap (brk, free list), pointer chasing',
+    params: { MAXD: 12 },
+    expected: '649904',
+    small: { params: { MAXD: 6 }, expected: '4016' },
+  },
+  {
+    name: 'ackermann',
+    family: 'programs',
+    stresses: 'deep recursion, tail calls',
+    params: { M: 3, N: 8 },
+    expected: '2045',
+    small: { params: { M: 2, N: 20 }, expected: '43' },
+  },
+  {
+    name: 'wordfreq',
+    family: 'programs',
+    stresses: 'hash table over half a megabyte',
+    params: { WORDS: 200_000 },
+    expected: '11034 278557674',
+    small: { params: { WORDS: 2_000 }, expected: '998 26030' },
+  },
+  {
+    name: 'bignum',
+    family: 'programs',
+    stresses: 'multiply, divide, remainder per limb',
+    params: { N: 3000 },
+    expected: '37602',
+    small: { params: { N: 100 }, expected: '648' },
+  },
+  {
+    name: 'bytecode',
+    family: 'programs',
+    stresses: 'an interpreter: indirect jumps',
+    params: { ITERATIONS: 300_000 },
+    expected: '1e6036d4',
+    small: { params: { ITERATIONS: 1_000 }, expected: '6d68965f' },
   },
 ];
 

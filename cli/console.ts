@@ -13,6 +13,15 @@ export interface ConsoleTarget {
   expectInput(): void;
 }
 
+/**
+ * The line to print on attaching to a VM's console: on a terminal, how to
+ * get out (every other key, Ctrl-C included, goes to the guest); from a pipe
+ * there is nothing to type, so nothing to say.
+ */
+export function attachHint(name: string, tty: boolean): string | undefined {
+  return tty ? `[attached to ${name}'s console: keys go to the guest; Ctrl-] detaches and leaves it running]` : undefined;
+}
+
 /** Connect stdin to a console. Returns the function that disconnects it. */
 export function attachConsole(target: ConsoleTarget | BareMachine, onEscape: () => void = () => process.exit(130)): () => void {
   const stdin = process.stdin;

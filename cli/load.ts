@@ -12,6 +12,7 @@ import { DEFAULT_TIER, TIERS } from '../vm/machine.js';
 import { parseSize } from '../vm/memmap.js';
 import { writeAllSync } from '../vm/process/host-io.js';
 import { colorEnabled, paintErr } from './color.js';
+import { includeDirs } from './include-dirs.js';
 
 export const SOURCE_EXTENSIONS = new Set(['.s', '.asm', '.S']);
 
@@ -30,6 +31,8 @@ export function fail(message: string, code = 1): void {
 export interface LoadOptions {
   /** Where `.text` goes when the source has no `.org` (kernels: RAM_BASE). */
   readonly defaultTextBase?: number;
+  /** `-I` directories (TYPEVISOR_INCLUDE is added after them). */
+  readonly include?: readonly string[];
 }
 
 /** The image for FILE.s (assembled in memory) or FILE.img, or undefined after reporting why not. */
@@ -42,7 +45,7 @@ export function loadProgram(file: string, options: LoadOptions = {}): Image | un
       fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
       return undefined;
     }
-    const result = assemble(source, { filename: file, ...(options.defaultTextBase !== undefined ? { defaultTextBase: options.defaultTextBase } : {}) });
+    const result = assemble(source, { filename: file, includeDirs: includeDirs(options.include), ...(options.defaultTextBase !== undefined ? { defaultTextBase: options.defaultTextBase } : {}) });
     const color = colorEnabled(process.stderr);
     for (const d of result.ok ? result.warnings : result.diagnostics) writeOut(2, `${formatDiagnostic(d, color)}\n`);
     if (!result.ok) {

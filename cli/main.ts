@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `typevisor` command. Thin: each subcommand lives in cli/commands/ and
- * calls into the layers; nothing here knows how a machine works.
+ * calls into the layers; nothing here knows how a machine works. Commands
+ * are imported only when the command line needs them (commands/index.ts).
  */
 import { Command } from 'commander';
 import { disableColor } from './color.js';
@@ -27,9 +28,9 @@ program
     if (cmd.opts()['color'] === false) disableColor();
   });
 
-registerCommands(program);
-
-program.parseAsync(process.argv).catch((err: unknown) => {
+registerCommands(program, process.argv.slice(2))
+  .then(() => program.parseAsync(process.argv))
+  .catch((err: unknown) => {
   process.stderr.write(`typevisor: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 2;
 });

@@ -192,9 +192,9 @@ function cutsAt(addr: number, size: number, labels: ReadonlyMap<number, readonly
 /**
  * Assembly source for a whole image. Feeding it to the assembler gives back
  * the same sections (names, addresses, flags, bytes), entry point and
- * symbols, for any image the assembler can produce. (Symbols come back as the
- * same set; their order follows the disassembly: constants first, then labels
- * by address.)
+ * symbols, for any image the assembler can produce — and, as the assembler
+ * writes symbols in one canonical order (constants, then labels by address),
+ * the identical image file.
  *
  * Every section starts with its directive and an explicit `.org`, so order and
  * addresses do not depend on the assembler's placement rules. Which directive
@@ -225,8 +225,7 @@ export function disassembleImage(img: Image): string {
     }
   };
   // Only labels that will be defined may stand for branch targets.
-  const placeable = (addr: number): boolean =>
-    img.sections.some((s) => addr >= s.addr && addr <= s.addr + s.size && (s.flags & SECTION_EXEC ? (addr - s.addr) % 4 === 0 : true));
+  const placeable = (addr: number): boolean => img.sections.some((s) => addr >= s.addr && addr <= s.addr + s.size);
   const symbolAt: SymbolLookup = (addr) => (placeable(addr) ? labels.get(addr)?.[0] : undefined);
 
   for (const s of img.sections) {
@@ -236,8 +235,21 @@ export function disassembleImage(img: Image): string {
     body.push(`.org ${hex8(s.addr)}`);
     if (s.flags & SECTION_EXEC && !(s.flags & SECTION_ZERO)) {
       const view = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
-      for (let off = 0; off + 4 <= s.data.length; off += 4) {
+      for (let off = 0; off < s.data.length; off += 4) {
         const pc = s.addr + off;
+        const end = Math.min(pc + 4, s.addr + s.data.length);
+        const cuts = cutsAt(pc, end - pc, labels);
+        if (cuts.length > 2 || end - pc < 4) {
+          // A label inside the word (data the program keeps in its code, e.g. a
+          // string the kernel's `program` macro places in .text), or a short tail:
+          // the word's bytes as data, cut at each label, so every label is defined
+          // where it was and the bytes stay the same.
+          for (let k = 0; k + 1 < cuts.length; k++) {
+            emitLabels(cuts[k]!);
+            for (const l of dataLines(s.data.subarray(cuts[k]! - s.addr, cuts[k + 1]! - s.addr), cuts[k]!)) body.push(l);
+          }
+          continue;
+        }
         emitLabels(pc);
         const word = view.getUint32(off, true);
         body.push(line(formatInstruction(word, pc, symbolAt), `${bare8(pc)}: ${bare8(word)}`));

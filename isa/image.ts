@@ -445,14 +445,22 @@ export function readImage(bytes: Uint8Array): Image {
   };
 }
 
+/** Why a file could not be read, in words (Node's message names the syscall: "ENOENT: no such file or directory, open 'x'"). */
+function readFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Read an image file; errors (unreadable file, malformed image) name the path. */
 export function loadImageFile(path: string): Image {
   let bytes: Uint8Array;
   try {
     bytes = nodeBuiltin<typeof fs>('fs', 'reading an image file').readFileSync(path);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ImageError('file', 0, `${path}: cannot read: ${reason}`, { cause: err });
+    throw new ImageError('file', 0, `${path}: cannot read: ${readFailure(err)}`, { cause: err });
   }
   try {
     return readImage(bytes);

@@ -22,6 +22,8 @@ export const enum Sys {
   GETPID = 12,
   WAIT = 13,
   SPAWN = 14,
+  SPAWNV = 15,
+  READDIR = 16,
 }
 
 export interface SyscallInfo {
@@ -46,7 +48,9 @@ export const SYSCALLS: readonly SyscallInfo[] = [
   { num: Sys.YIELD, name: 'yield', args: [], returns: '0', doc: 'Give up the CPU to the next runnable process.' },
   { num: Sys.GETPID, name: 'getpid', args: [], returns: 'the process id', doc: 'The process VM runs one process, pid 1.' },
   { num: Sys.WAIT, name: 'wait', args: ['status_ptr'], returns: 'pid of an exited child, or −ECHILD', doc: 'Wait for a child process to exit; store its status at status_ptr unless it is 0.' },
-  { num: Sys.SPAWN, name: 'spawn', args: ['name'], returns: 'the new process id', doc: 'Start another process running the program with this NUL-terminated name (the guest kernel: one of the programs linked into it, else −ENOENT). The process VM runs a single process: −ENOSYS.' },
+  { num: Sys.SPAWN, name: 'spawn', args: ['name'], returns: 'the new process id', doc: 'Start another process running the program with this NUL-terminated name (the guest kernel: a file of that name on its tvfs disk holding a program image, else one of the programs linked into it, else −ENOENT; a file that is not an image is −EINVAL). The process VM runs a single process: −ENOSYS.' },
+  { num: Sys.SPAWNV, name: 'spawnv', args: ['name', 'args'], returns: 'the new process id', doc: 'spawn, with arguments: args is 0 (the program\'s own) or argv[1..] as NUL-terminated strings one after another, ended by an empty string (at most 4048 bytes, else −ENAMETOOLONG); the child reads them with argc/argv. Guest kernel only: the process VM answers −ENOSYS.' },
+  { num: Sys.READDIR, name: 'readdir', args: ['i', 'buf', 'len'], returns: 'the size of file i in bytes, −ENOENT past the last', doc: 'Copy the name of the i-th file (from 0) of the disk, NUL-terminated, into buf; len must be at least 20 (names have at most 19 bytes), else −EINVAL; −EACCES without a tvfs disk. Guest kernel only: the process VM answers −ENOSYS.' },
 ];
 
 /** Error numbers (Linux values, so they read familiarly). */

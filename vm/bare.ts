@@ -63,6 +63,25 @@ export function loadImageIntoRam(memory: PhysicalMemory, image: Image): void {
   }
 }
 
+/** Fetch faults in a row, with not one instruction retired between them, that make a trap loop. */
+const TRAP_LOOP = 64;
+
+/**
+ * Why a guest whose fetches keep faulting is stuck: the trap vector itself
+ * cannot be fetched (stvec 0 before a kernel sets it), so each delivery
+ * faults again at once. The usual cause is booting a user program, whose
+ * first system call traps to a vector nobody set.
+ */
+function trapLoop(m: Machine, before: Float64Array): string {
+  let cause = 0;
+  m.trapCounts.forEach((n, c) => {
+    if (n - before[c]! > m.trapCounts[cause]! - before[cause]!) cause = c;
+  });
+  const pc = `0x${m.cpu.pc.toString(16).padStart(8, '0')}`;
+  return `the guest is in a trap loop: fetching its trap vector at ${pc} faults (${causeName(cause)}) again and again, and not one instruction retires. ` +
+    'A kernel sets stvec before anything can trap; a user program (one that makes system calls) runs with `typevisor run FILE`, or under the kernel from its disk.';
+}
+
 export class BareMachine {
   readonly machine: Machine;
   readonly console: ConsoleDevice;
@@ -134,10 +153,15 @@ export class BareMachine {
     this.pump();
     try {
       for (;;) {
-        const left = limit - m.cpu.instret;
+        // Trap deliveries that retire nothing (a faulting fetch) spend the budget too.
+        const left = limit - (m.cpu.instret + m.fetchFaults);
         if (left <= 0) return { kind: 'budget', instructions: m.cpu.instret };
+        const retired = m.cpu.instret;
+        const faults = m.fetchFaults;
+        const counts = m.trapCounts.slice();
         const e = m.run(Math.min(slice, left));
         this.flush();
+        if (m.cpu.instret === retired && m.fetchFaults - faults >= TRAP_LOOP) return { kind: 'stuck', reason: trapLoop(m, counts) };
         if (e === Exit.HALT) return { kind: 'poweroff', status: m.exitStatus };
         if (e === Exit.WFI) {
           this.pump();

@@ -87,6 +87,13 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   /** Traps taken, by exception cause; interrupts by line. */
   readonly trapCounts = new Float64Array(EXCEPTION_COUNT);
   readonly interruptCounts = new Float64Array(4);
+  /**
+   * Traps taken by a fetch that faulted: a delivery that retires nothing (the
+   * trapping instruction was never fetched), so instret does not see it. A
+   * run's budget counts these too (interpreter.ts), and a bare machine that
+   * sees only these for a whole slice knows the guest is in a trap loop.
+   */
+  fetchFaults = 0;
 
   // Interpreter ↔ slow-path handshake: set by raise(), read by the loop.
   /** @internal a trap was raised during the current instruction */

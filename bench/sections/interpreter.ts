@@ -1,5 +1,6 @@
 /**
- * The interpreter hot-loop suite: each benchmark as a guest program in the
+ * The two benchmark tables — the loops and the real programs — are two
+ * sections built here: each benchmark of the family as a guest program in the
  * process VM, timed against the same algorithm in plain JS (cold and warm),
  * the same guest image on a bare switch loop (the ceiling of the approach),
  * fengari, QuickJS, and native Lua 5.4 and CPython when installed. Every
@@ -21,7 +22,7 @@ import type { PeerId, PeerRunner } from '../runners/runner.js';
 import { measureGuest, TICK } from '../runners/typevisor.js';
 import type { BenchSection, Comparison, SectionContext, SectionRun } from '../section.js';
 import { geomean, median } from '../stats.js';
-import { BENCHMARKS, sized, type Benchmark } from '../suite.js';
+import { BENCHMARKS, sized, type Benchmark, type Family } from '../suite.js';
 import type { RunPlan } from '../timing.js';
 
 /** Warm-up before timing, in seconds of running (at least one run). */
@@ -75,8 +76,10 @@ function against(cell: PeerCell, own: TypevisorCell): PeerCell {
 }
 
 /** Every tier asked for, each against the same peer runs (peers are measured once). */
-async function runSuite(ctx: SectionContext): Promise<InterpreterOutcome[]> {
+async function runSuite(ctx: SectionContext, family: Family): Promise<InterpreterOutcome[]> {
   const options = ctx.options;
+  const chosen = BENCHMARKS.filter((b) => b.family === family && options.only.includes(b.name));
+  if (chosen.length === 0) return [];
   const plan = runPlan(options);
   const runners = makeRunners(options);
   const peers: PeerStatus[] = [];
@@ -87,7 +90,7 @@ async function runSuite(ctx: SectionContext): Promise<InterpreterOutcome[]> {
   }
   try {
     const rowsByTier = new Map<Tier, BenchRow[]>(options.tiers.map((t) => [t, []]));
-    for (const bench of BENCHMARKS.filter((b) => options.only.includes(b.name))) {
+    for (const bench of chosen) {
       const own = new Map<Tier, TypevisorCell>();
       for (const tier of options.tiers) {
         ctx.progress(`${bench.name}: typevisor (${tier})`);
@@ -145,28 +148,37 @@ function isOutcome(x: unknown): x is InterpreterOutcome {
     o.rows.every((r: unknown) => typeof r === 'object' && r !== null && typeof (r as BenchRow).name === 'string' && typeof (r as BenchRow).typevisor === 'object');
 }
 
-export const interpreterSection: BenchSection = {
-  name: 'interpreter',
-  title: 'interpreter hot loop: typevisor against its peers',
+/** A section running one family's table for every tier asked for. */
+function familySection(family: Family, name: string, title: string): BenchSection {
+  return {
+    name,
+    title,
 
-  async run(ctx: SectionContext): Promise<SectionRun> {
-    const outcomes = await runSuite(ctx);
-    const failed = outcomes.some((o) => o.rows.some((r) => r.typevisor.kind === 'failed' || Object.values(r.peers).some((c) => c.kind === 'failed')));
-    return { data: { tiers: outcomes }, text: outcomes.map((o) => renderInterpreter(o, ctx.paint)).join('\n'), failed };
-  },
+    async run(ctx: SectionContext): Promise<SectionRun> {
+      const outcomes = await runSuite(ctx, family);
+      if (outcomes.length === 0) return { data: { tiers: [] }, text: ctx.paint.dim(`no ${family} benchmark chosen (--only)`), failed: false };
+      const failed = outcomes.some((o) => o.rows.some((r) => r.typevisor.kind === 'failed' || Object.values(r.peers).some((c) => c.kind === 'failed')));
+      return { data: { tiers: outcomes }, text: outcomes.map((o) => renderInterpreter(o, ctx.paint)).join('\n'), failed };
+    },
 
-  compare(previous: unknown, current: unknown, paint: ChalkInstance): Comparison | undefined {
-    const before = tiersOf(previous);
-    const after = tiersOf(current);
-    const changes = after.flatMap((cur) => {
-      const old = before.find((b) => b.tier === cur.tier && b.size === cur.size);
-      if (!old) return [];
-      return compareInterpreter(old, cur).map((c) => (after.length > 1 ? { ...c, name: `${c.name} (${cur.tier})` } : c));
-    });
-    if (changes.length === 0) return undefined;
-    return { lines: renderChanges(changes, paint), changes };
-  },
-};
+    compare(previous: unknown, current: unknown, paint: ChalkInstance): Comparison | undefined {
+      const before = tiersOf(previous);
+      const after = tiersOf(current);
+      const changes = after.flatMap((cur) => {
+        const old = before.find((b) => b.tier === cur.tier && b.size === cur.size);
+        if (!old) return [];
+        return compareInterpreter(old, cur).map((c) => (after.length > 1 ? { ...c, name: `${c.name} (${cur.tier})` } : c));
+      });
+      if (changes.length === 0) return undefined;
+      return { lines: renderChanges(changes, paint), changes };
+    },
+  };
+}
+
+/** The loop family: the section is still called "interpreter", so saved runs compare across versions. */
+export const interpreterSection = familySection('loops', 'interpreter', 'loops: typevisor against its peers');
+/** The real-program family. */
+export const programsSection = familySection('programs', 'programs', 'real programs: typevisor against its peers');
 
 /** The per-tier outcomes of a saved run (older runs saved one outcome, not a list). */
 function tiersOf(data: unknown): InterpreterOutcome[] {

@@ -44,7 +44,7 @@ export async function bootHosted(config: HostedVmConfig, s: BootSettings, setup:
   };
   try {
     if (setup.disk) disk = await HostDisk.open(setup.disk.path, setup.disk.createSize);
-    if (setup.net) net = setup.net.mode === 'listen' ? await HostNet.listen(setup.net.address, log, setup.net.public) : HostNet.connect(setup.net.address, log);
+    if (setup.net) net = setup.net.mode === 'listen' ? await HostNet.listen(setup.net.address, log, setup.net.public) : await HostNet.connectFirst(setup.net.address, log);
   } catch (e) {
     if (!(e instanceof HostDiskError) && !(e instanceof NetAddressError)) throw e;
     await release();

@@ -11,12 +11,14 @@ import { assembleFile, formatDiagnostic, formatListing, summarize } from '../../
 import { ImageError, writeImage } from '../../isa/image.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { colorEnabled, paintErr } from '../color.js';
+import { includeDirs, includeOption } from '../include-dirs.js';
 
 interface AsmOptions {
   readonly output?: string;
   readonly listing?: boolean;
   readonly base?: string;
   readonly kernel?: boolean;
+  readonly include: string[];
 }
 
 /** `--base`: a number the assembler would accept (0x…, decimal), 4-aligned. */
@@ -62,7 +64,7 @@ function run(file: string, opts: AsmOptions): void {
       return;
     }
   }
-  const result = assembleFile(file, base === undefined ? {} : { defaultTextBase: base });
+  const result = assembleFile(file, { includeDirs: includeDirs(opts.include), ...(base === undefined ? {} : { defaultTextBase: base }) });
   const color = colorEnabled(process.stderr);
   const diagnostics = result.ok ? result.warnings : result.diagnostics;
   for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d, color)}\n`);
@@ -100,11 +102,18 @@ export function registerAsm(program: Command): void {
     .option('--listing', 'print a listing to stdout: address, bytes, source line, and what each pseudo-instruction or macro expanded to')
     .option('--base <addr>', 'where .text starts when the source has no .org (default 0x1000, where user programs link)')
     .option('--kernel', 'link at RAM (0x80000000), as typevisor boot does for a kernel without .org')
+    .addOption(includeOption())
     .addHelpText('after', `
 Examples:
   $ typevisor asm hello.s                 writes hello.img
   $ typevisor asm hello.s -o out/a.img --listing
   $ typevisor asm guests/kernel/kernel.s --kernel --listing
+  $ typevisor asm prog.s -I ../mylib      .include "util.inc" from ../mylib
+
+\`.include "sys.inc"\` and "lib.inc" work from any folder: a name not found
+beside the file using it is looked for in each -I DIR, then in
+$TYPEVISOR_INCLUDE (DIR:DIR…), then in the guests/include shipped with
+typevisor.
 
 Every error in the program (and the files it includes) is reported as
 FILE:LINE:COL with the line and a caret under the fault; then the command

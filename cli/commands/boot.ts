@@ -16,8 +16,11 @@ import { bootHosted, type HostedSetup } from '../boot/hosted.js';
 import { isLoopback, NetAddressError, notLoopback, parseNetAddress } from '../../hypervisor/hosted/net-backend.js';
 import type { BootSettings } from '../boot/settings.js';
 import { fail, loadProgram, parseCount, parseMem, tierOption } from '../load.js';
+import { includeOption } from '../include-dirs.js';
 import type { Tier } from '../../vm/machine.js';
 import { bootAndSnapshot, restoreAndRun } from '../boot/snapshot.js';
+import { bootWithDebugger } from '../boot/debug-options.js';
+import { withInit } from '../boot/init-arg.js';
 
 interface BootOptions {
   readonly monitor: 'none' | 'native' | 'hosted';
@@ -39,6 +42,10 @@ interface BootOptions {
   readonly snapshotAt?: string[];
   readonly restore?: string;
   readonly lazy?: boolean;
+  readonly debug?: boolean;
+  readonly batch?: string;
+  readonly include: string[];
+  readonly init?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -55,8 +62,10 @@ export function registerBoot(program: Command): void {
     .option('--console-dir <dir>', 'write each VM\'s console to DIR/NAME.log instead of prefixed lines on stdout')
     .option('--disk <file>', 'disk image file (repeat: one per VM; one file with several VMs is split into equal regions)', collect, [])
     .option('--disk-size <size>', 'create a missing --disk file at this size (e.g. 4M)')
+    .option('--init <name>', 'start this program first instead of the kernel\'s boot programs: a program on its --disk, or one linked into it (sh: the shell); see "Programs from the disk" below')
     .option('--mem <size>', 'RAM size, per VM under a monitor (K, M, G suffixes)', '16M')
     .addOption(tierOption())
+    .addOption(includeOption())
     .option('--trace-traps', 'print every trap and interrupt as it happens, and under a monitor what it did with each (stderr)')
     .option('--stats', 'print counts at the end: instructions, traps, interrupts; per VM under a monitor (stderr)')
     .option('--json', 'print the result and counts as JSON on stdout (console output goes to stderr)')
@@ -67,6 +76,8 @@ export function registerBoot(program: Command): void {
     .option('--snapshot-at <n-and-file...>', 'N FILE: stop the guest after exactly N instructions and save it to FILE (bare machine or --monitor native, one VM)')
     .option('--restore <file>', 'run a snapshot (instead of booting a kernel) to its end: on the bare machine, or --monitor native|hosted')
     .option('--lazy', 'with --restore under a monitor: resume at once, reading memory from the file as the guest touches it')
+    .option('--debug', 'stop before the first instruction with the kernel debugger (commands on stdin; see "Debugging" below)')
+    .option('--batch <file>', 'with --debug: read the debugger\'s commands from FILE (one per line), then end')
     .addHelpText('after', `
 Bare machine: the kernel is loaded at its link address in RAM (0x${RAM_BASE.toString(16)} upward)
 and started in supervisor mode with paging off, a0 = RAM size. The exit status is
@@ -86,8 +97,16 @@ follows the host clock (one tick = 10 ns). SIGTERM or Ctrl-C stops it cleanly.
 
 Console input comes from stdin (raw mode on a terminal: Ctrl-] ends the session).
 
+Programs from the disk: guests/kernel/kernel.s starts a program by name from
+the file of that name on its --disk (a program image: typevisor mkdisk
+assembles .s files for it) or, failing that, from its linked-in programs.
+--init NAME starts NAME instead of the boot programs; --init sh is a shell
+(ls, cat, echo, exit, or a program's name and arguments). The name is written
+into the kernel image at its symbol boot_init before it boots.
+
 Examples:
   typevisor boot guests/kernel/kernel.s
+  typevisor mkdisk -o my.img hello.s && typevisor boot guests/kernel/kernel.s --disk my.img --init sh
   typevisor boot guests/kernel/kernel.s --stats --trace-traps 2>traps.log
   typevisor boot guests/kernel/kernel.s --monitor native --vms 3 --stats
   typevisor boot --monitor native --vm a.img --vm b.img --share 2:1
@@ -100,12 +119,30 @@ Examples:
 
 --snapshot-at N FILE runs in virtual time (the bare machine, or the native
 monitor), so the same N gives the same file byte for byte. Its console output
-up to N goes to stdout; --restore prints the rest.`)
+up to N goes to stdout; --restore prints the rest.
+
+Debugging (--debug): the kernel stops before its first instruction and the
+kernel debugger reads commands — from --batch FILE, from stdin when it is not a
+terminal (each echoed as "(tvdb) CMD", so the output is a transcript), or at a
+(tvdb) prompt with history. gdb's habits: step/next/finish/until/continue,
+break LOC [if EXPR], break trap CAUSE, break syscall N, break mode-switch,
+watch ADDR [LEN], bt, x/NFU, print EXPR, set, display; and the kernel's own:
+translate VA, info traps|tlb|pagetable|vm. Virtual time makes the run
+deterministic, so reverse-step, reverse-next, reverse-continue and goto N work
+(bare machine and native monitor; the hosted monitor follows the host clock, so
+it cannot replay: everything else works there). Type help in the debugger for
+every command.
+
+  typevisor boot guests/kernel/kernel.s --debug
+  typevisor boot guests/kernel/kernel.s --monitor native --debug --batch session.gdb
+  printf 'break syscall\ncontinue\nbt\nreverse-step 3\n' | typevisor boot guests/kernel/kernel.s --debug`)
     .action(async (file: string | undefined, opts: BootOptions) => {
       const settings = parseSettings(opts);
       if (!settings) return;
       if (opts.restore !== undefined || opts.snapshotAt !== undefined || opts.lazy) return snapshotBoot(file, opts, settings);
       if (opts.monitor !== 'hosted' && (opts.netListen !== undefined || opts.netConnect !== undefined)) return fail('--net-listen and --net-connect need the hosted monitor: add --monitor hosted');
+      if (opts.batch !== undefined && opts.debug !== true) return fail('--batch gives the debugger its commands: add --debug');
+      if (opts.debug === true) return bootWithDebugger(file, opts, settings);
       if (opts.monitor === 'none') return bootOnBare(file, opts, settings);
       if (opts.monitor === 'native') return bootUnderNative(file, opts, settings);
       return bootUnderHosted(file, opts, settings);
@@ -128,6 +165,18 @@ function parseSettings(opts: BootOptions): BootSettings | undefined {
   return { memSize, maxInstructions: max, traceTraps: opts.traceTraps === true, stats: opts.stats === true, json: opts.json === true, consoleDir: opts.consoleDir, shares, tier: opts.tier };
 }
 
+/** The kernel's image, with --init's name written in (init-arg.ts); undefined after reporting why not. */
+function loadKernel(file: string, opts: BootOptions): Image | undefined {
+  const image = loadProgram(file, { defaultTextBase: RAM_BASE, include: opts.include });
+  if (!image || opts.init === undefined) return image;
+  try {
+    return withInit(image, opts.init);
+  } catch (e) {
+    fail((e as Error).message);
+    return undefined;
+  }
+}
+
 function openDisk(path: string, sizeText: string | undefined): FileDisk | undefined {
   const size = sizeText === undefined ? undefined : parseMem(sizeText, '--disk-size');
   if (sizeText !== undefined && size === undefined) return undefined;
@@ -144,7 +193,7 @@ async function bootOnBare(file: string | undefined, opts: BootOptions, s: BootSe
   if (!file) return fail('name a kernel to boot (e.g. guests/kernel/kernel.s)');
   if (opts.vm.length > 0 || opts.vms !== undefined) return fail('--vm and --vms need a monitor: add --monitor native');
   if (opts.disk.length > 1) return fail('the bare machine has one disk: give --disk once');
-  const image = loadProgram(file, { defaultTextBase: RAM_BASE });
+  const image = loadKernel(file, opts);
   if (!image) return;
   const disk = opts.disk[0] === undefined ? undefined : openDisk(opts.disk[0], opts.diskSize);
   if (opts.disk[0] !== undefined && !disk) return;
@@ -171,7 +220,7 @@ async function bootUnderNative(file: string | undefined, opts: BootOptions, s: B
 
   const images = new Map<string, Image>();
   for (const f of new Set(files)) {
-    const image = loadProgram(f, { defaultTextBase: RAM_BASE });
+    const image = loadKernel(f, opts);
     if (!image) return;
     images.set(f, image);
   }
@@ -231,7 +280,7 @@ async function bootUnderHosted(file: string | undefined, opts: BootOptions, s: B
     if (!(e instanceof NetAddressError)) throw e;
     return fail(`${opts.netListen !== undefined ? '--net-listen' : '--net-connect'}: ${e.message}`);
   }
-  const image = loadProgram(kernel, { defaultTextBase: RAM_BASE });
+  const image = loadKernel(kernel, opts);
   if (!image) return;
   await bootHosted({ name: 'vm1', image, memSize: s.memSize }, s, {
     ...(opts.disk[0] !== undefined ? { disk: { path: opts.disk[0], createSize } } : {}),

@@ -188,7 +188,9 @@ ${commandList()}
 
 ADDR and LOC are numbers (0x2000, 64), registers (sp, a0), pc or labels,
 joined by + and - without spaces: sp+16, loop+8, msg. FILE:LINE works for
-programs given as source. An empty line repeats the last step or next.
+programs given as source. print takes any expression, spaces allowed: *sp,
+buf[2], (a0 + 3) & ~3 (the kernel debugger's grammar: typevisor boot --debug).
+An empty line repeats the last step or next.
 
 On a terminal you get a prompt, line editing and history; Ctrl-C interrupts
 continue. With commands piped in, each is echoed as "(tvdb) CMD" so the

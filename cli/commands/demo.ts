@@ -118,6 +118,14 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('a guided tour: runs programs, boots the kernel, runs VMs — each step as the command you would type')
+    .addHelpText('after', `
+Run from the repository (it uses guests/); takes about a minute. Each step
+prints the command it runs, why, and its output; the daemons it starts for
+the migration steps listen on 127.0.0.1 and are stopped at the end.
+
+Examples:
+  typevisor demo
+  npm start                       the same`)
     .action(async () => {
       const c = paint();
       const steps = STEPS.filter((s) => (s.needs ?? []).every((f) => existsSync(join(root, f))));

@@ -12,16 +12,24 @@ import { paintErr } from '../color.js';
 
 const SOURCE_EXTENSIONS = new Set(['.s', '.asm', '.S']);
 
-/** Assembly source handed to disasm by mistake: by its name, or by a first line of text where the magic should be. */
-function looksLikeSource(path: string): boolean {
-  if (SOURCE_EXTENSIONS.has(extname(path))) return true;
-  try {
-    const head = readFileSync(path).subarray(0, 64);
-    if (head.length === 0 || new TextDecoder().decode(head.subarray(0, 4)) === IMAGE_MAGIC) return false;
-    return head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f));
-  } catch {
-    return false;
+/**
+ * A file that is plainly not an image: assembly source by its name, or text
+ * where the magic should be — which may be source or anything else
+ * (/etc/passwd), so only the name says "source".
+ */
+function notAnImage(path: string): string | undefined {
+  if (SOURCE_EXTENSIONS.has(extname(path))) {
+    return `${path} looks like assembly source; disasm reads assembled images: run \`typevisor asm ${path}\` first, then disassemble the .img it writes`;
   }
+  let head: Uint8Array;
+  try {
+    head = readFileSync(path).subarray(0, 64);
+  } catch {
+    return undefined; // loadImageFile says why it cannot be read
+  }
+  if (head.length === 0 || new TextDecoder().decode(head.subarray(0, 4)) === IMAGE_MAGIC) return undefined;
+  if (!head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f))) return undefined;
+  return `${path} is a text file, not a typevisor image (an image starts with "${IMAGE_MAGIC}"); if it is assembly source, assemble it first: typevisor asm ${path} -o FILE.img`;
 }
 
 function complain(message: string): void {
@@ -34,9 +42,21 @@ export function registerDisasm(program: Command): void {
     .command('disasm')
     .description('print an image as assembly source that re-assembles to the same image')
     .argument('<image>', 'an image file written by the assembler')
+    .addHelpText('after', `
+Examples:
+  typevisor asm hello.s && typevisor disasm hello.img
+  typevisor disasm hello.img > again.s && typevisor asm again.s -o again.img
+  cmp hello.img again.img                identical, byte for byte
+
+Each instruction line ends with a comment giving its address and word. The
+output re-assembles to the identical image file: the same sections, entry,
+symbols and symbol order. A malformed image is reported with the field and
+file offset at fault (exit status 1).
+`)
     .action((file: string) => {
-      if (looksLikeSource(file)) {
-        complain(`${file} looks like assembly source; disasm reads assembled images: run \`typevisor asm ${file}\` first, then disassemble the .img it writes`);
+      const why = notAnImage(file);
+      if (why !== undefined) {
+        complain(why);
         return;
       }
       try {

@@ -21,12 +21,13 @@ import { AddressError, formatAddress, parseAddress } from '../../hypervisor/cont
 import { ControlClient } from '../../hypervisor/control/client.js';
 import { renderReport, STALL_POLICIES, STRATEGY_NAMES, type MigrationPhase, type StallPolicy, type StrategyName } from '../../hypervisor/control/engine.js';
 import { ControlError } from '../../hypervisor/control/control-error.js';
-import type { MigrateParams, MigrateRequestOptions, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
+import type { DiskMode, MigrateParams, MigrateRequestOptions, MigrationOutcome, StreamEvent } from '../../hypervisor/control/protocol.js';
 import { parseSize } from '../../vm/memmap.js';
 import { paint, paintErr } from '../color.js';
 import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
 import { clientTls, connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
 import { ProgressView } from '../control/progress.js';
+import { recoveryCommand } from '../control/recovery.js';
 import { fail, parseCount, writeOut } from '../load.js';
 
 interface MigrateOptions extends ConnectOptions {
@@ -41,6 +42,7 @@ interface MigrateOptions extends ConnectOptions {
   readonly json?: boolean;
   readonly recover?: boolean;
   readonly netListen?: string;
+  readonly diskMode?: string;
 }
 
 export const EXIT_INTERRUPTED = 75;
@@ -69,7 +71,8 @@ export function registerMigrate(program: Command): void {
       .option('--on-stall <policy>', `pre-copy that cannot converge: ${STALL_POLICIES.join(' | ')}`)
       .option('--json', 'print a JSON event per line (status, phases, rounds, progress) and the outcome with its report last')
       .option('--recover', 'finish a migration whose link broke after the switchover, or learn how it ended (completed there, or lost)')
-      .option('--net-listen <host:port>', 'a VM with --net-listen: where the destination listens for its new connections (default: 127.0.0.1, a free port; the old address keeps forwarding too)'),
+      .option('--net-listen <host:port>', 'a VM with --net-listen: where the destination listens for its new connections (default: 127.0.0.1, a free port; the old address keeps forwarding too)')
+      .option('--disk-mode <mode>', 'a VM with a disk: copy (its sectors go with it; the default) | shared (a --disk FILE the destination sees too: only its ownership moves)'),
   )
     .addHelpText('after', `
 Strategies:
@@ -84,6 +87,18 @@ Monitors: a guest moves between any two daemons, and between monitors too:
 --monitor hosted takes a VM from the deterministic native monitor to a thread
 of its own on the destination (--monitor native brings it back). What moves is
 the VM's state — CPU, devices, memory — in one versioned format either reads.
+
+Disks (--disk-mode): copy, the default, works whatever the destination sees:
+the disk's sectors go ahead of the memory while the guest runs, in rounds from
+a log of the sectors it writes, then with the guest paused what it wrote
+during the last round; the memory follows with the guest still paused. A
+transient disk goes with the VM; a volume arrives as a volume of the same name
+(the source keeps its own, detached, as it was at the move); a file arrives at
+the same path (the destination's file there, if it is the same file, is
+replaced at the commit point). shared sends no sector: for a --disk FILE both
+daemons see (one machine, or shared storage), the destination opens the same
+file and the guest writes it from there once it runs there. Volumes and
+transient disks live in one daemon's state directory: they can only be copied.
 
 Ctrl-C cancels a migration that has not switched over: the guest keeps running
 on the source. After switchover (post-copy) there is nothing to cancel: the
@@ -101,7 +116,8 @@ Examples:
   typevisor migrate vm1 --to 127.0.0.1:7481 --bandwidth 20M --downtime-limit 10 --on-stall post-copy
   typevisor migrate vm1 --to 127.0.0.1:7481 --json | jq -c .
   typevisor migrate vm1 --to 127.0.0.1:7481 --recover
-  typevisor migrate web --to 127.0.0.1:7481 --net-listen 127.0.0.1:7001`)
+  typevisor migrate web --to 127.0.0.1:7481 --net-listen 127.0.0.1:7001
+  typevisor migrate db --to 127.0.0.1:7481 --disk-mode shared`)
     .action((vm: string, opts: MigrateOptions) => migrate(vm, opts));
 }
 
@@ -121,6 +137,7 @@ function parseParams(vm: string, opts: MigrateOptions, token: string): MigratePa
       throw e;
     }
   }
+  if (opts.diskMode !== undefined && opts.diskMode !== 'copy' && opts.diskMode !== 'shared') return void fail(`--disk-mode ${JSON.stringify(opts.diskMode)}: choose copy or shared`);
   const strategy = canonical(opts.strategy);
   if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) return void fail(`--strategy ${JSON.stringify(opts.strategy)}: choose ${STRATEGY_NAMES.join(', ')}`);
   const options = parseMigrationOptions(opts);
@@ -132,6 +149,7 @@ function parseParams(vm: string, opts: MigrateOptions, token: string): MigratePa
     strategy: strategy as StrategyName,
     ...(opts.monitor !== undefined ? { monitor: opts.monitor } : {}),
     ...(opts.netListen !== undefined ? { netListen: opts.netListen } : {}),
+    ...(opts.diskMode !== undefined ? { diskMode: opts.diskMode as DiskMode } : {}),
     ...options,
   };
 }
@@ -330,7 +348,7 @@ class Reporter {
         writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${to} discarded its copy\n`);
         break;
       case 'interrupted':
-        writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused, running nowhere, until you finish it:\n  typevisor migrate ${name} --recover --to ${to}\n`);
+        writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused, running nowhere, until you finish it:\n  ${recoveryCommand(name, source, to)}\n`);
         break;
       case 'lost':
         writeOut(2, `${err.red.bold('LOST:')} ${name} cannot be completed anywhere: ${o.reason}\n`);

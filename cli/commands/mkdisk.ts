@@ -20,16 +20,19 @@ import { fileBytes, installLog, makeTvfs, readTvfs, TvfsError, type Tvfs, type T
 import { parseSize } from '../../vm/memmap.js';
 import { paint } from '../color.js';
 import { fail, writeOut } from '../load.js';
+import { diskProgram } from '../disk-program.js';
+import { includeOption } from '../include-dirs.js';
 
 interface MkdiskOptions {
   readonly output: string;
   readonly size: string;
+  readonly include: string[];
 }
 
 const SPEC = /^(.*):(\d+\s*[kmg]?i?b?)$/i;
 
 /** `FILE[:CAPACITY]` → what goes on the disk, or a message for the user. */
-function parseSpec(spec: string): TvfsInput | string {
+function parseSpec(spec: string, include: readonly string[]): TvfsInput | string {
   const m = SPEC.exec(spec);
   const file = m ? m[1]! : spec;
   const capacity = m ? parseSize(m[2]!) : undefined;
@@ -45,6 +48,9 @@ function parseSpec(spec: string): TvfsInput | string {
   } catch (e) {
     return `${file}: cannot read: ${(e as Error).message}`;
   }
+  const prog = diskProgram(file, data, include);
+  if (typeof prog === 'string') return prog;
+  if (prog) return capacity === undefined ? prog : { ...prog, capacity };
   return capacity === undefined ? { name, data } : { name, data, capacity };
 }
 
@@ -56,7 +62,7 @@ function mkdisk(specs: readonly string[], opts: MkdiskOptions): void {
   }
   const files: TvfsInput[] = [];
   for (const spec of specs) {
-    const f = parseSpec(spec);
+    const f = parseSpec(spec, opts.include);
     if (typeof f === 'string') return fail(f);
     files.push(f);
   }
@@ -117,6 +123,7 @@ export function registerMkdisk(program: Command): void {
     .description('make a tvfs disk image for the guest kernel, holding host files')
     .requiredOption('-o, --output <disk.img>', 'the disk image to write')
     .option('--size <size>', 'disk size (K, M suffixes)', '1M')
+    .addOption(includeOption())
     .argument('[files...]', 'FILE or FILE:CAPACITY (room to grow, e.g. poem.txt:4K); a missing FILE with a CAPACITY is created empty')
     .addHelpText('after', `
 tvfs is flat: up to 15 files, names of at most 19 bytes, each file one run of
@@ -125,8 +132,15 @@ guest kernel's open/read/write/seek/close work on it (typevisor boot --disk).
 Sectors 1..19 are the kernel's write-ahead log: each write (at most 8 KiB)
 lands whole or not at all, even if the VM is killed; files follow it.
 
+Programs: a FILE.s is assembled (as typevisor asm would, -I adds include
+directories) and goes on the disk as FILE, its program image; a FILE.img
+image goes on as FILE. The kernel's spawn, and its shell (boot --init sh),
+run it by that name.
+
 Examples:
   typevisor mkdisk -o disk.img test/fixtures/fs/text/poem.txt out.txt:4K
+  typevisor mkdisk -o my.img hello.s        then at the shell's prompt: hello
+  typevisor boot guests/kernel/kernel.s --disk my.img --init sh
   typevisor boot guests/kernel/kernel.s --disk disk.img
   typevisor diskls disk.img
   typevisor diskcat disk.img out.txt`)
@@ -136,6 +150,10 @@ Examples:
     .command('diskls')
     .description('list the files on a tvfs disk image')
     .argument('<disk>', 'the disk image')
+    .addHelpText('after', `
+Examples:
+  typevisor mkdisk -o disk.img notes.txt log:4K
+  typevisor diskls disk.img`)
     .action((file: string) => {
       const d = open(file);
       if (d) writeOut(1, describe(file, d.fs, d.installed));
@@ -146,6 +164,10 @@ Examples:
     .description('write a file from a tvfs disk image to stdout')
     .argument('<disk>', 'the disk image')
     .argument('<name>', 'the file on the disk')
+    .addHelpText('after', `
+Examples:
+  typevisor diskcat disk.img notes.txt
+  typevisor diskcat disk.img log > log.txt     what the guest wrote there`)
     .action((file: string, name: string) => {
       const d = open(file);
       if (!d) return;

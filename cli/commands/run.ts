@@ -15,6 +15,7 @@ import { paintErr } from '../color.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut, tierOption } from '../load.js';
 import { hex8 } from '../../isa/hex.js';
 import { jitDumpOption } from '../jit-dump.js';
+import { includeOption } from '../include-dirs.js';
 
 interface RunOptions {
   readonly tier: Tier;
@@ -24,6 +25,7 @@ interface RunOptions {
   readonly trace?: boolean;
   readonly stats?: boolean;
   readonly json?: boolean;
+  readonly include: string[];
 }
 
 function formatStats(s: ProcessStats): string {
@@ -59,7 +61,7 @@ function run(file: string, args: readonly string[], opts: RunOptions): void {
     if (n === null) return;
     maxInstructions = n;
   }
-  const image = loadProgram(file);
+  const image = loadProgram(file, { include: opts.include });
   if (image === undefined) return;
 
   const output: Uint8Array[] = [];
@@ -111,6 +113,7 @@ export function registerRun(program: Command): void {
     .option('--fs <dir>', 'grant the program this directory: open() paths resolve inside it; nothing outside is reachable')
     .option('--mem <size>', 'RAM for the machine, e.g. 16M, 512K, 1G', '16M')
     .addOption(tierOption())
+    .addOption(includeOption())
     .option('--max-instructions <n>', 'stop after n instructions (exit status 124)')
     .option('--trace', 'print every instruction to stderr: address, disassembly, the register it wrote; and each system call')
     .option('--stats', 'print instructions, wall time, MIPS and traps by cause to stderr at the end')

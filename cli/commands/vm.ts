@@ -19,6 +19,7 @@ import { formatVmTable, formatVmStats, mib } from '../control/vm-table.js';
 import { diskOptions, diskRequest, type DiskOptions } from '../control/disk-options.js';
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
 import { registerVmSnapshots, startFromSnapshot, type RestoreOptions } from './vm-snapshot.js';
+import { registerVmDebug } from './vm-debug.js';
 
 interface StartOptions extends ConnectOptions, DiskOptions {
   readonly name?: string;
@@ -47,6 +48,7 @@ Examples:
   typevisor vm start guests/kernel/kernel.s --name web --mem 8M
   typevisor vm list
   typevisor vm console web                  (Ctrl-] detaches on a terminal)
+  typevisor vm debug web                    (the kernel debugger; the VM pauses)
   typevisor vm stats web --json
   typevisor vm stop web
   typevisor vm list --connect 127.0.0.1:7481`;
@@ -133,27 +135,32 @@ Examples:
   registerVmSnapshots(vm);
 
   connectOptions(vm.command('list').description('the daemon\'s VMs: state, memory, instructions, and what is happening to them').option('--json', 'print them as JSON'))
+    .addHelpText('after', examples('vm list', 'vm list --json', 'vm list --connect 127.0.0.1:7481'))
     .action((opts: JsonOption) => withDaemon(opts, async (c) => {
       const vms = await c.list();
       writeOut(1, opts.json ? JSON.stringify({ daemon: c.address, vms }) + '\n' : formatVmTable(vms, paint()));
     }));
 
   connectOptions(vm.command('stats').description('a VM\'s counts: instructions, traps, emulated instructions, interrupts, time').argument('<name>').option('--json', 'print them as JSON').option('--follow', FOLLOW_HELP))
+    .addHelpText('after', examples('vm stats web', 'vm stats web --json'))
     .action((name: string, opts: JsonOption) => withVmDaemon(opts, async (c) => {
       const s: VmStatsInfo = await c.stats(name);
       writeOut(1, opts.json ? JSON.stringify(s) + '\n' : formatVmStats(s, paint()));
     }));
 
   connectOptions(vm.command('stop').description('power a VM off and forget it (its console history goes with it)').argument('<name>').option('--follow', FOLLOW_HELP))
+    .addHelpText('after', examples('vm stop web', 'vm stop web --connect 127.0.0.1:7481'))
     .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => {
       const info = await c.stop(name);
       writeOut(1, `stopped ${info.name} after ${info.instructions} instructions\n`);
     }));
 
   connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>').option('--follow', FOLLOW_HELP))
+    .addHelpText('after', examples('vm pause web', 'vm resume web'))
     .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`)));
 
   connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>').option('--follow', FOLLOW_HELP))
+    .addHelpText('after', examples('vm pause web', 'vm resume web'))
     .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`)));
 
   connectOptions(
@@ -179,6 +186,13 @@ Examples:
   typevisor vm console web --no-input > web.log
   typevisor vm console web --connect 127.0.0.1:7480 --follow   (it may have left)`)
     .action((name: string, opts: ConsoleFollowOptions) => withVmDaemon(opts, (c) => followConsole(c, name, opts)));
+
+  registerVmDebug(vm);
+}
+
+/** An Examples: block for a subcommand's --help. */
+function examples(...commands: string[]): string {
+  return `\nExamples:\n${commands.map((c) => `  typevisor ${c}`).join('\n')}`;
 }
 
 function describe(v: VmInfo): string {

@@ -63,6 +63,10 @@ Examples:
     .action((name: string, opts: CreateOptions) => create(name, opts));
 
   connectOptions(volume.command('ls').description('the daemon\'s volumes: size, generation, the VM each is attached to').option('--json', 'print them as JSON'))
+    .addHelpText('after', `
+Examples:
+  typevisor volume ls
+  typevisor volume ls --json --connect 127.0.0.1:7481`)
     .action((opts: ListOptions) => withDaemon(opts, async (c) => {
       const r = await c.request('volume.list', {});
       if (opts.json) writeOut(1, JSON.stringify(r) + '\n');
@@ -71,6 +75,9 @@ Examples:
     }));
 
   connectOptions(volume.command('rm').description('delete a volume and its data (refused while a VM has it)').argument('<name>'))
+    .addHelpText('after', `
+Example:
+  typevisor volume rm data`)
     .action((name: string, opts: ConnectOptions) => withDaemon(opts, async (c) => {
       const v = await c.request('volume.rm', { name });
       writeOut(1, `removed volume ${v.name} (${size(v.size)})\n`);

@@ -17,7 +17,7 @@ import { ControlError } from '../../hypervisor/control/control-error.js';
 import type { ConsoleEnd } from '../../hypervisor/control/protocol.js';
 import { resolveToken } from '../../hypervisor/control/token.js';
 import { paintErr } from '../color.js';
-import { attachConsole } from '../console.js';
+import { attachConsole, attachHint } from '../console.js';
 import { writeOut } from '../load.js';
 import { clientTls, connectDaemon, reportControlError, type ConnectOptions } from './connect.js';
 
@@ -80,6 +80,8 @@ export async function followConsole(first: ControlClient, name: string, opts: Co
   };
   let call = client.console(name, opts.history, show);
   let detached = false;
+  const hint = opts.input ? attachHint(name, process.stdin.isTTY === true) : undefined;
+  if (hint) writeOut(2, `${paintErr().dim(hint)}\r\n`);
   const detach = opts.input
     ? attachConsole({ input: (bytes) => void client.input(name, bytes).catch(() => {}), expectInput: () => {} }, () => {
         detached = true;

@@ -53,7 +53,7 @@ _start:
     call console_init
     call fs_init                ; reads the disk's directory, if there is a disk
     call banner
-    call start_boot_programs
+    call start_first            ; --init NAME, or the boot programs (spawnv.s)
     j    scheduler              ; never returns
 
 ; banner() — "typevisor kernel: 16384 KiB RAM, N programs, ..." and the disk

@@ -20,6 +20,8 @@
 .include "syscall.s"
 .include "proc.s"
 .include "exec.s"
+.include "spawnv.s"
+.include "diskexec.s"
 .include "vm.s"
 .include "console.s"
 .include "disk.s"

@@ -2,8 +2,8 @@
 ; program table (programs.s) and loading a TVIM image into a fresh address
 ; space.
 ;
-; There is no filesystem to load programs from at boot, so each program is
-; assembled on its own (`.image`, isa/asm/embed.ts) and its complete image
+; The boot programs cannot come from a disk (a kernel may have none), so each
+; is assembled on its own (`.image`, isa/asm/embed.ts) and its complete image
 ; file embedded in the kernel. exec reads the image as any loader would
 ; (isa/image.ts documents the format) and maps it exactly as the process VM
 ; does (vm/process/loader.ts): the same program runs the same under both.
@@ -15,8 +15,8 @@
 
 ; program NAME, FILE, FLAGS, ARGS — one entry of the program table: the
 ; name (argv[0], and what spawn looks for), the program's source (embedded
-; as its assembled image; a relative path is relative to this folder, where
-; the `.image` line is written, whichever file calls the macro), PROG_BOOT or
+; as its assembled image; a relative path is relative to the file that calls
+; the macro, then to this folder, then the include path), PROG_BOOT or
 ; PROG_SPAWN, and argv[1..] as one string with "\0" between arguments ("" for
 ; none). The entries follow one another in .data after the `programs:` label;
 ; what they point at goes in .text after the kernel's code (etext), on pages
@@ -87,6 +87,7 @@ start_boot_programs:
     beqz t0, .skip
     mv   a0, s0
     li   a1, 0                  ; no parent: nobody waits for it
+    li   a2, 0                  ; its entry is the table's
     call proc_spawn
     bgez a0, .skip
     mv   a1, a0
@@ -128,12 +129,16 @@ say_not_started:
 ; The image came from our own assembler, so only what would hurt the kernel
 ; is checked: the magic, the version, and that sections stay in user space.
 
-; exec(a0 = proc, a1 = table entry) → a0 = 0, -EINVAL or -ENOMEM
+; exec(a0 = proc, a1 = program entry) → a0 = 0, -EINVAL, -ENOMEM, or
+; -ENOENT/-EIO for a program on the disk. An entry without an image is a
+; program on the disk: diskexec.s loads it.
 exec:
+    sw   a1, P_PROG(a0)
+    lw   t0, PROG_IMAGE(a1)
+    beqz t0, exec_disk
     push ra, s0, s1, s2, s3
     mv   s0, a0
-    sw   a1, P_PROG(s0)
-    lw   s1, PROG_IMAGE(a1)     ; s1 = the image
+    mv   s1, t0                 ; s1 = the image
     lw   t0, 0(s1)
     li   t1, IMG_MAGIC
     bne  t0, t1, .bad
@@ -155,6 +160,22 @@ exec:
     addi s3, s3, SEC_ENTRY_SIZE
     j    .section
 .stack:
+    mv   a0, s0
+    mv   a1, s1
+    call exec_finish
+.out:
+    pop  ra, s0, s1, s2, s3
+    ret
+.bad:
+    li   a0, -EINVAL
+    j    .out
+
+; exec_finish(a0 = proc, a1 = image header) → a0 = 0 or -ENOMEM: the
+; stack, the heap's start, the entry point — once the sections are mapped
+exec_finish:
+    push ra, s0, s1
+    mv   s0, a0
+    mv   s1, a1
     lw   a0, P_PT(s0)
     li   a1, STACK_BOTTOM
     li   a2, USER_STACK_TOP
@@ -173,18 +194,21 @@ exec:
     sw   t0, P_TF + TF_SP(s0)
     li   a0, 0
 .out:
-    pop  ra, s0, s1, s2, s3
+    pop  ra, s0, s1
     ret
-.bad:
-    li   a0, -EINVAL
-    j    .out
 
 ; load_section(a0 = proc, a1 = image, a2 = section entry) → a0 = 0, -EINVAL, -ENOMEM
 load_section:
-    push ra, s0, s1, s2, s3
+    li   a3, 0                  ; the bytes are in memory, at image + offset
+; map_section(a0 = proc, a1 = image header, a2 = section entry, a3 = 0, or
+; the directory entry of the disk file the bytes are in) → a0 = 0, -EINVAL,
+; -ENOMEM, -EIO
+map_section:
+    push ra, s0, s1, s2, s3, fp
     mv   s0, a0
     mv   s1, a1
     mv   s2, a2
+    mv   fp, a3
     lw   t0, SEC_SIZE(s2)
     beqz t0, .ok                ; nothing to map
     lw   t1, SEC_ADDR(s2)
@@ -213,6 +237,7 @@ load_section:
     lw   t0, SEC_FLAGS(s2)
     andi t0, t0, SECF_ZERO
     bnez t0, .ok                ; bss: the fresh pages are zero already
+    bnez fp, .from_disk
     lw   a0, P_PT(s0)
     lw   a1, SEC_ADDR(s2)
     lw   a2, SEC_OFFSET(s2)
@@ -222,8 +247,25 @@ load_section:
 .ok:
     li   a0, 0
 .out:
-    pop  ra, s0, s1, s2, s3
+    pop  ra, s0, s1, s2, s3, fp
     ret
+.from_disk:                     ; straight from the file into the pages
+    lw   t0, SEC_FILESIZE(s2)
+    lw   t1, SEC_SIZE(s2)
+    bltu t1, t0, .bad           ; more bytes than the section holds
+    lw   t1, SEC_OFFSET(s2)
+    add  t2, t1, t0
+    bltu t2, t1, .bad
+    lw   t3, DE_BYTES(fp)
+    bltu t3, t2, .bad           ; past the end of the file
+    mv   a0, fp
+    lw   a1, SEC_OFFSET(s2)
+    lw   a2, SEC_ADDR(s2)
+    mv   a3, t0
+    lw   t3, P_PT(s0)
+    call fs_pread
+    bnez a0, .out
+    j    .ok
 .bad:
     li   a0, -EINVAL
     j    .out

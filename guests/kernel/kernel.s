@@ -2,8 +2,10 @@
 ;
 ; A small Unix-like kernel in the spirit of xv6: preemptive round-robin
 ; processes in their own address spaces, the process VM's system calls,
-; a console, and a flat filesystem on the disk. Its user programs are linked
-; into it (programs.s): there is nothing to load them from at boot.
+; a console, and a flat filesystem on the disk. Its boot programs are linked
+; into it (programs.s); spawn by name also loads programs from the disk
+; (spawnv.s, diskexec.s), and `typevisor boot --init sh` starts the shell
+; (user/sh.s) instead of the boot programs.
 ;
 ; Read in this order:
 ;   memlayout.inc  the machine, the memory maps, every constant
@@ -11,6 +13,8 @@
 ;   trap.s         into the kernel and back out to user mode
 ;   proc.s         processes: the scheduler, sleep/wakeup, exit/kill/wait
 ;   exec.s         the program table, and loading a program's image
+;   spawnv.s       starting a program by name, with arguments; --init
+;   diskexec.s     loading a program's image from the disk
 ;   syscall.s      the system-call table and the simple calls
 ;   vm.s           the page pool, page tables, checking user pointers
 ;   console.s      console input and output for processes

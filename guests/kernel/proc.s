@@ -25,15 +25,19 @@
 ; ---------------------------------------------------------------------------
 ; Creating a process.
 
-; proc_spawn(a0 = table entry, a1 = parent proc or 0) → a0 = pid, or -ENOMEM
-; (no free slot or memory), or -EINVAL (a malformed image)
+; proc_spawn(a0 = table entry, a1 = parent proc or 0, a2 = a page the
+; process owns from now on (ENT_*, spawnv.s) or 0) → a0 = pid, or -ENOMEM
+; (no free slot or memory), -EINVAL (a malformed image), -EIO (the disk);
+; the page is freed if the process could not be made
 proc_spawn:
-    push ra, s0, s1, s2
+    push ra, s0, s1, s2, s3
     mv   s1, a0
     mv   s2, a1
+    mv   s3, a2
     call allocproc
     beqz a0, .nomem
     mv   s0, a0
+    sw   s3, P_ENTPAGE(s0)
     mv   a1, s1
     call exec
     bltz a0, .failed
@@ -41,7 +45,7 @@ proc_spawn:
     li   t0, RUNNABLE
     sw   t0, P_STATE(s0)
     lw   a0, P_PID(s0)
-    pop  ra, s0, s1, s2
+    pop  ra, s0, s1, s2, s3
     ret
 .failed:
     mv   s1, a0
@@ -50,11 +54,14 @@ proc_spawn:
     mv   a0, s0
     call freeproc
     mv   a0, s1
-    pop  ra, s0, s1, s2
+    pop  ra, s0, s1, s2, s3
     ret
 .nomem:
-    li   a0, -ENOMEM
-    pop  ra, s0, s1, s2
+    beqz s3, 1f
+    mv   a0, s3
+    call kfree
+1:  li   a0, -ENOMEM
+    pop  ra, s0, s1, s2, s3
     ret
 
 ; allocproc() → a0 = a cleared process with a pid, a kernel stack and an
@@ -116,6 +123,11 @@ freeproc:
     mv   s0, a0
     lw   a0, P_KSTACK(s0)
     call kfree
+    lw   a0, P_ENTPAGE(s0)
+    beqz a0, 1f
+    call kfree
+    sw   zero, P_ENTPAGE(s0)
+1:
     sw   zero, P_PARENT(s0)     ; no longer anyone's child
     sw   zero, P_STATE(s0)      ; UNUSED
     pop  ra, s0
@@ -335,6 +347,19 @@ exit:
     sw   s1, LOG_CAUSE(t1)
     lw   t2, P_UTIME(s0)
     sw   t2, LOG_UTIME(t1)
+    lw   t2, P_PROG(s0)         ; its name, copied: a program from the disk's
+    lw   t2, PROG_NAME(t2)      ; entry goes with its slot
+    addi t1, t1, LOG_NAME
+    li   t3, LOG_NAME_MAX - 1
+1:  lbu  t0, 0(t2)
+    beqz t0, 2f
+    beqz t3, 2f
+    sb   t0, 0(t1)
+    addi t1, t1, 1
+    addi t2, t2, 1
+    addi t3, t3, -1
+    j    1b
+2:  sb   zero, 0(t1)
 .logged:
     mv   a0, s0
     call fs_closeall            ; sizes of written files go back to the disk
@@ -522,8 +547,7 @@ print_log_line:
     call kputdec_w
     li   a0, COL_GAP
     call kspaces
-    lw   t0, LOG_PROG(s0)
-    lw   a0, PROG_NAME(t0)
+    addi a0, s0, LOG_NAME
     li   a1, COL_NAME
     call kputs_w
     mv   a0, sp

@@ -6,7 +6,7 @@
 ;
 ; NAME is argv[0] and what spawn looks for; FILE is assembled as a program
 ; of its own and embedded whole (its TVIM image) — the path is relative to
-; this folder; FLAGS is PROG_BOOT (started at boot, in this order) or
+; this file; FLAGS is PROG_BOOT (started at boot, in this order) or
 ; PROG_SPAWN (started only when a process spawns it); ARGS is argv[1..], one
 ; string with "\0" between arguments ("" for none).
 ;
@@ -25,4 +25,5 @@ programs:
     program "evil-kmem", "tests/evil-kmem.s",        PROG_BOOT,  ""
     program "collatz",   "../programs/collatz.s",    PROG_BOOT,  ""
     program "spin",      "../programs/spin.s",       PROG_SPAWN, ""
+    program "sh",        "user/sh.s",                PROG_SPAWN, ""
 program_table_end

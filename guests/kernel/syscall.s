@@ -273,32 +273,59 @@ sys_getpid:
 sys_wait:
     j    wait
 
-; spawn(name) → the new pid; -ENOENT if no program in the table has that name
-sys_spawn:
-    push ra, s0
-    addi sp, sp, -NAME_MAX
-    mv   a1, sp
-    call fetchname
-    bltz a0, .out
-    mv   a0, sp
-    call find_program
-    beqz a0, .noent
-    la   t0, curproc
-    lw   a1, 0(t0)              ; the caller is the parent: it may wait
-    call proc_spawn
+; readdir(i, buf, len) → the size in bytes of the disk's i-th file, its
+; name copied NUL-terminated into buf (len ≥ DE_NAME_MAX: names are at most
+; 19 bytes, else -EINVAL); -ENOENT past the last file, -EACCES without a
+; tvfs disk
+sys_readdir:
+    push ra, s0, s1
+    mv   s1, a1
+    li   t0, DE_NAME_MAX
+    bltu a2, t0, .inval
+    la   t0, fs_ok
+    lw   t0, 0(t0)
+    beqz t0, .noacc
+    la   s0, fs_sb + FS_DIR
+    li   t1, FS_MAX_FILES
+.next:
+    beqz t1, .noent
+    lbu  t2, DE_NAME(s0)
+    beqz t2, .skip              ; a free slot
+    beqz a0, .found
+    addi a0, a0, -1
+.skip:
+    addi s0, s0, DE_SIZE
+    addi t1, t1, -1
+    j    .next
+.found:
+    addi a0, s0, DE_NAME
+    call strlen
+    addi a3, a0, 1
+    call cur_pt
+    mv   a1, s1
+    addi a2, s0, DE_NAME
+    call copyout
+    bnez a0, .out
+    lw   a0, DE_BYTES(s0)
 .out:
-    addi sp, sp, NAME_MAX
-    pop  ra, s0
+    pop  ra, s0, s1
     ret
+.inval:
+    li   a0, -EINVAL
+    j    .out
+.noacc:
+    li   a0, -EACCES
+    j    .out
 .noent:
     li   a0, -ENOENT
     j    .out
 
 .data
 .align 4
-; The table, by number (1..14).
+; The table, by number (1..16).
 syscalls:
     .word sys_exit, sys_read, sys_write, file_open, fs_close, file_seek, sys_brk
     .word sys_clock, sys_argc, sys_argv, sys_yield, sys_getpid, sys_wait, sys_spawn
+    .word sys_spawnv, sys_readdir
 zero_byte: .byte 0
 .text

@@ -38,6 +38,20 @@ export function formatAddress(a: Address): string {
   return isIP(a.host) === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
+/**
+ * Whether two addresses reach the same listener: the same port, and the same
+ * host — where `localhost` is the loopback address it names, and a daemon
+ * listening on every interface (0.0.0.0, ::) is reached by any loopback one.
+ * (A daemon asked to migrate to `localhost:PORT` must see itself there.)
+ */
+export function sameEndpoint(a: Address, b: Address): boolean {
+  if (a.port !== b.port) return false;
+  if (a.host === b.host) return true;
+  const everywhere = (h: string): boolean => h === '0.0.0.0' || h === '::';
+  if ((everywhere(a.host) && isLoopback(b.host)) || (everywhere(b.host) && isLoopback(a.host))) return true;
+  return (a.host === 'localhost' && isLoopback(b.host)) || (b.host === 'localhost' && isLoopback(a.host));
+}
+
 /** A loopback address: only processes on this machine can reach it. */
 export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;

@@ -86,7 +86,7 @@ export class ControlClient {
           if (settled) return;
           const m = parseServerMessage(line);
           if (typeof m === 'string') return fail(new ControlError('protocol', `${where} does not speak the typevisor control protocol (${m})`));
-          if (m.type === 'refused') return fail(new ControlError('refused', `the daemon at ${where} refused the connection: ${m.reason}`));
+          if (m.type === 'refused') return fail(new ControlError('refused', `the daemon at ${where} refused the connection: ${m.reason}`, undefined, m.code));
           if (m.type !== 'welcome') return fail(new ControlError('protocol', `${where} answered the hello with a ${m.type}`));
           settled = true;
           clearTimeout(timer);

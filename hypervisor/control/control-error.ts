@@ -18,6 +18,8 @@ export class ControlError extends Error {
     message: string,
     /** With `moved`: the daemon the VM went to. */
     readonly movedTo?: string,
+    /** For `refused`: the daemon's reason code (bad-token, …), for a caller that words it for its own user. */
+    readonly refusal?: string,
   ) {
     super(message);
   }

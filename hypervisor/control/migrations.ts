@@ -20,12 +20,18 @@
  * the source daemon is gone, the destination is told (`migration.abandon`)
  * and keeps the guest only if it already has every page.
  *
- * A VM's disk: a transient one goes ahead of the memory, by value, the guest
- * paused from then on (sendTransientDisk; the destination plugs it into the
- * VM the engine creates, disk-host.ts); one on a file or a volume is refused.
+ * A VM's disk (--disk-mode): copied ahead of the memory, live rounds from
+ * its dirty-sector log and a last one with the guest paused, the guest paused
+ * from then on (sendDisk, disk-copy.ts); or, a file both daemons see, shared:
+ * nothing is sent, the destination opens the same file. The destination plugs
+ * it into the VM the engine creates (disk-host.ts); a copied volume or file
+ * becomes the destination's at the commit point (VmDisks.commitArrival).
  */
 import type { Socket } from 'node:net';
-import { formatAddress, parseAddress, AddressError, type Address } from './address.js';
+import { statSync } from 'node:fs';
+import { copyDisk } from './disk-copy.js';
+import { SECTOR_SIZE as SECTOR_BYTES } from '../../vm/devices/disk.js';
+import { formatAddress, parseAddress, sameEndpoint, AddressError, type Address } from './address.js';
 import { ControlClient } from './client.js';
 import { DiskGivingHost } from './disk-host.js';
 import type { OpContext } from './daemon.js';
@@ -35,8 +41,9 @@ import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
 import type { NetPlane } from './net-plane.js';
 import type { Forwarding } from './forwarding.js';
-import { migrateRequestOptions, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
-import { describeDisk } from './vm-disks.js';
+import { migrateRequestOptions, type DiskMode, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
+import { describeDisk, type DiskInfo, type MovingDisk } from './vm-disks.js';
+import type { DiskReport, MigrationReport } from '../migration/migration-report.js';
 
 interface Outgoing {
   readonly migration: OutgoingMigration;
@@ -56,6 +63,8 @@ export class MigrationDriver {
   private readonly netHeld = new Map<string, Promise<void>>();
   /** VMs gone: their connections handed to a home agent (at the first sign the guest runs at the destination). */
   private readonly netLeft = new Map<string, Promise<{ relayed: number; listen: string | undefined } | undefined>>();
+  /** VMs leaving with a disk: what was sent, for the report (and when the guest was paused for it). */
+  private readonly diskSent = new Map<string, { report: Omit<DiskReport, 'downtimeMs'>; pausedAt: number | null; engineAt: number }>();
 
   constructor(
     private readonly host: VmRegistry,
@@ -79,7 +88,7 @@ export class MigrationDriver {
   async migrate(p: MigrateParams, ctx: OpContext): Promise<MigrationOutcome> {
     const to = this.peerAddress(p.to);
     const peer = formatAddress(to);
-    if (peer === this.self) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
+    if (sameEndpoint(to, parseAddress(this.self))) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
     const rec = this.host.record(p.name);
     const state = this.host.stateOf(rec);
     if (rec.migration) throw new ControlError('bad-state', `${p.name} is already migrating (${rec.migration.phase} to ${rec.migration.peer})`);
@@ -87,27 +96,31 @@ export class MigrationDriver {
     // (a VM restored lazily: the pages not read from its snapshot yet would leave as zeros)
     const loading = this.host.guest(rec)?.missingCount ?? 0;
     if (loading > 0) throw new ControlError('bad-state', `${p.name} still has ${loading} pages to load from its snapshot; migrate it once they are here`);
-    // The engine moves memory and CPU state only. A transient disk goes by value, ahead of it,
-    // the guest paused from then on (sendTransientDisk); a file or a volume would be left
-    // behind: refuse rather than let the guest arrive without its disk.
+    // The engine moves memory and CPU state only; the disk goes ahead of it, copied (the guest
+    // paused from the copy's last round on) or shared (nothing sent: the same file there).
     const disk = this.host.disks?.info(p.name);
-    if (disk && disk.kind !== 'transient') throw new ControlError('bad-state', `${p.name} has a disk (${describeDisk(disk)}), and a migration moves no file or volume yet: the guest would lose it. Stop it instead (a volume keeps its data) and start it where you want it`);
+    const diskMode: DiskMode = p.diskMode ?? 'copy';
+    const moving = disk ? movingDisk(p.name, disk, diskMode) : undefined;
 
     ctx.emit({ kind: 'status', message: `connecting to ${peer}` });
     const netSpec = this.net?.specFor(p.name, p.netListen);
     let socket: Socket;
     try {
-      if (disk) await this.sendTransientDisk(rec, to, p.toToken, ctx);
+      this.diskSent.delete(p.name);
+      if (moving) await this.sendDisk(rec, to, p.toToken, ctx, moving, diskMode);
       socket = await this.openChannel(to, p.toToken, {
         name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: false,
         ...(netSpec ? { net: netSpec } : {}),
-        ...(disk ? { transientDisk: disk.sectors } : {}),
+        ...(moving ? { disk: { ...moving, mode: diskMode } } : {}),
       });
     } catch (e) {
-      // Nothing has moved: the guest goes on here, with its disk (paused only if it was before).
-      if (disk && rec.lifecycle !== 'paused') this.host.guest(rec)?.resume();
+      // Nothing has moved: the guest goes on here, with its disk as it was (paused only if it was before).
+      if (this.diskSent.get(p.name)?.pausedAt != null && rec.lifecycle !== 'paused') this.host.guest(rec)?.resume();
+      this.diskSent.delete(p.name);
       throw e;
     }
+    const sentDisk = this.diskSent.get(p.name);
+    if (sentDisk) sentDisk.engineAt = performance.now();
     ctx.emit({ kind: 'status', message: `${peer} accepted ${p.name}; ${p.strategy} begins` });
     this.log(`${p.name}: ${p.strategy} to ${peer}`);
 
@@ -212,6 +225,9 @@ export class MigrationDriver {
         // A VM with a network device: its connections go to a home agent, and the report says how many.
         const net = this.net ? await this.leaveNet(name, peer, this.peerTokens.get(peer) ?? '').catch(() => undefined) : undefined;
         if (net) outcome = { ...outcome, report: { ...outcome.report, network: { relayedConnections: net.relayed, listen: net.listen ?? null } } };
+        const sent = this.diskSent.get(name);
+        if (sent) outcome = { ...outcome, report: { ...outcome.report, disk: diskReport(sent, outcome.report) } };
+        this.diskSent.delete(name);
         this.netHeld.delete(name);
         this.netLeft.delete(name);
         await this.sendConsole(rec, peer); // before migrate answers: a console opened there next has the history
@@ -221,6 +237,7 @@ export class MigrationDriver {
       }
       case 'aborted':
         this.outgoing.delete(name);
+        this.diskSent.delete(name);
         // The guest stays: what its connections said meanwhile goes to it, in order.
         await this.netHeld.get(name)?.catch(() => undefined);
         this.netHeld.delete(name);
@@ -242,31 +259,49 @@ export class MigrationDriver {
   }
 
   /**
-   * A transient disk goes by value, before the memory: the guest is paused
-   * first and stays paused (the engine moves a paused guest as it moves a
-   * running one, and resumes it at the destination after the switchover, or
-   * here if the migration aborts), so the copy is the disk as the guest
-   * leaves it. Every strategy then moves it as stop-and-copy would: the
-   * downtime holds the disk copy and the whole memory copy.
+   * The disk goes ahead of the memory. Copy: live rounds from its dirty-sector
+   * log, then the guest is paused for the last one and stays paused (the
+   * engine moves a paused guest as it moves a running one, and resumes it at
+   * the destination after the switchover, or here if the migration aborts):
+   * whatever the strategy, the downtime holds the disk's last round and the
+   * whole memory copy. Shared: nothing to send (the file's writes are
+   * fdatasync'd before the guest sees them complete); the destination opens
+   * the same file, and the guest runs from it there once it runs there.
    */
-  private async sendTransientDisk(rec: VmRecord, to: Address, token: string, ctx: OpContext): Promise<void> {
+  private async sendDisk(rec: VmRecord, to: Address, token: string, ctx: OpContext, disk: MovingDisk, mode: DiskMode): Promise<void> {
     const guest = this.host.guest(rec);
-    if (!guest) throw new ControlError('bad-state', `${rec.name} is not running here`);
-    await guest.pause();
-    const t0 = performance.now();
+    const src = this.host.disks?.forCopy(rec.name);
+    if (!guest || !src) throw new ControlError('bad-state', `${rec.name} is not running here`);
+    const diskBytes = disk.sectors * SECTOR_BYTES;
+    const entry: { report: Omit<DiskReport, 'downtimeMs'>; pausedAt: number | null; engineAt: number } = {
+      report: { mode, kind: disk.kind, diskBytes, bytesSent: 0, sectorsSent: 0, rounds: [], liveMs: 0, pausedMs: 0 },
+      pausedAt: null,
+      engineAt: 0,
+    };
+    this.diskSent.set(rec.name, entry);
+    if (mode === 'shared') {
+      ctx.emit({ kind: 'status', message: `${rec.name}'s disk ${describeDisk(src.info)} is shared: the destination opens the same file` });
+      return;
+    }
     const c = await this.connect(to, token);
     try {
-      let sent = 0;
-      let size = 0;
-      for (const piece of this.host.disks!.transientPieces(rec.name)) {
-        size = piece.size;
-        await c.request('migration.disk', { name: rec.name, size: piece.size, offset: piece.offset, data: Buffer.from(piece.bytes).toString('base64') });
-        sent += piece.bytes.length;
-      }
-      // Not in the engine's report (it starts after): its downtime leaves this out.
-      const ms = (performance.now() - t0).toFixed(1);
-      ctx.emit({ kind: 'status', message: `${rec.name} paused: its transient disk sent by value in ${ms} ms (${sent} of ${size} bytes; the rest is zeros)` });
-      this.log(`${rec.name}: transient disk sent to ${formatAddress(to)} in ${ms} ms (${sent} of ${size} bytes)`);
+      const result = await copyDisk({
+        file: src.file,
+        log: src.log,
+        send: async (piece) => {
+          await c.request('migration.disk', { name: rec.name, size: diskBytes, offset: piece.offset, data: Buffer.from(piece.bytes).toString('base64'), fresh: piece.fresh, ...(piece.fresh ? { disk } : {}) });
+        },
+        pause: async () => {
+          await guest.pause();
+          entry.pausedAt = performance.now();
+        },
+        onRound: (round, sectors, paused) => ctx.emit({ kind: 'status', message: `disk round ${round}: ${sectors} sectors${paused ? ' (guest paused)' : ''}` }),
+      });
+      const pausedMs = performance.now() - result.pausedAt;
+      entry.report = { ...entry.report, bytesSent: result.bytesSent, sectorsSent: result.sectorsSent, rounds: result.rounds, liveMs: result.liveMs, pausedMs };
+      const ms = (result.liveMs + pausedMs).toFixed(1);
+      ctx.emit({ kind: 'status', message: `${rec.name} paused: its ${disk.kind} disk copied in ${ms} ms (${result.bytesSent} bytes sent for ${diskBytes}, in ${result.rounds.length} rounds; pieces of zeros left out)` });
+      this.log(`${rec.name}: ${disk.kind} disk copied to ${formatAddress(to)} in ${ms} ms (${result.bytesSent} bytes, rounds ${result.rounds.join(' ')})`);
     } finally {
       c.close();
     }
@@ -303,7 +338,17 @@ export class MigrationDriver {
   }
 
   private async openChannel(to: Address, token: string, params: IncomingParams): Promise<Socket> {
-    const client = await this.connect(to, token);
+    let client: ControlClient;
+    try {
+      client = await this.connect(to, token);
+    } catch (e) {
+      // The destination's refusal speaks to whoever connects to it ("give --token"); here
+      // that is this daemon, and the token is the one the user gave with --to-token.
+      if (e instanceof ControlError && e.refusal === 'bad-token') {
+        throw new ControlError('refused', `the destination ${formatAddress(to)} refused the token: give its token with --to-token (without it, --token's is used)`, undefined, e.refusal);
+      }
+      throw e;
+    }
     this.peerTokens.set(formatAddress(to), token);
     try {
       return await client.openMigrationChannel(params);
@@ -352,13 +397,15 @@ export class MigrationDriver {
       throw e;
     }
     let host = this.host.hostFor(rec.monitor);
-    if (p.transientDisk !== undefined) {
-      // Its disk arrived ahead (migration.disk): the VM the engine creates here gets it.
+    if (p.disk !== undefined) {
+      // Its disk arrived ahead (migration.disk), or is the file both daemons see: the VM the engine creates here gets it.
       try {
-        const disk = this.host.disks!.adoptTransient(p.name);
-        if (disk.info.sectors !== p.transientDisk) throw new ControlError('bad-request', `${p.name}: its transient disk arrived with ${disk.info.sectors} sectors, not ${p.transientDisk}`);
+        if (!this.host.disks) throw new ControlError('bad-request', 'this daemon gives its VMs no disks');
+        const disk = this.host.disks.adoptArrival(p.name, p.disk);
+        if (disk.info.sectors !== p.disk.sectors) throw new ControlError('bad-request', `${p.name}: its disk arrived with ${disk.info.sectors} sectors, not ${p.disk.sectors}`);
         host = new DiskGivingHost(host, p.name, disk.backend);
       } catch (e) {
+        this.host.disks?.dropPending(p.name);
         this.host.forget(p.name, 'its disk did not arrive whole');
         throw e;
       }
@@ -396,6 +443,12 @@ export class MigrationDriver {
         // Kept (not deleted): if the source never heard COMPLETE, its --recover asks us again.
         if (!rec.migration) break; // told a recovering source it had completed: nothing changes here
         rec.migration = undefined;
+        // The commit point: a copied volume or file becomes this daemon's.
+        try {
+          this.host.disks?.commitArrival(name);
+        } catch (e) {
+          this.log(`${name}: its disk could not be put in place: ${(e as Error).message}`);
+        }
         if (rec.lifecycle === 'arriving') this.host.setLifecycle(rec, 'running');
         rec.note = `migrated here from ${from}`;
         this.log(`${name}: arrived from ${from}, running`);
@@ -458,4 +511,37 @@ function channel(socket: Socket): TcpTransport {
   const t = new TcpTransport(socket);
   socket.resume();
   return t;
+}
+
+/** What the destination is told of a disk, checked against the mode first. */
+function movingDisk(vm: string, disk: DiskInfo, mode: DiskMode): MovingDisk {
+  if (mode === 'shared' && disk.kind !== 'file') {
+    const why = disk.kind === 'volume'
+      ? `its disk is volume ${disk.name}, in this daemon's state directory, which no other daemon uses`
+      : 'its disk is transient, in this daemon\'s state directory';
+    throw new ControlError('bad-request', `--disk-mode shared: ${vm} cannot share its disk: ${why}; use --disk-mode copy (the default)`);
+  }
+  switch (disk.kind) {
+    case 'transient':
+      return { kind: 'transient', sectors: disk.sectors };
+    case 'volume':
+      return { kind: 'volume', name: disk.name, sectors: disk.sectors };
+    case 'file': {
+      const st = statSync(disk.path);
+      return { kind: 'file', path: disk.path, sectors: disk.sectors, dev: st.dev, ino: st.ino };
+    }
+  }
+}
+
+/**
+ * The disk's part of the report: the guest was paused for the disk's last
+ * round, before the memory migration began, so its whole pause runs from
+ * then to its resume at the destination — the start of post-copy, or the
+ * completion (the engine measures no downtime of its own for a guest it
+ * found paused).
+ */
+function diskReport(sent: { report: Omit<DiskReport, 'downtimeMs'>; pausedAt: number | null; engineAt: number }, r: MigrationReport): DiskReport {
+  if (sent.pausedAt === null) return { ...sent.report, downtimeMs: r.downtimeMs };
+  const resumedAt = (r.phases.find((x) => x.phase === 'post-copy') ?? r.phases.find((x) => x.phase === 'completed'))?.atMs;
+  return { ...sent.report, downtimeMs: resumedAt === undefined ? null : sent.engineAt - sent.pausedAt + resumedAt };
 }

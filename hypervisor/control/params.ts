@@ -8,7 +8,7 @@ import { MONITORS } from '../core/host.js';
 import { STALL_POLICIES, STRATEGY_NAMES } from './engine.js';
 import { PAGE_SIZE, RAM_MAX } from '../../vm/memmap.js';
 
-type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'offset?' | 'bool' | 'bool?' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'net?' | 'netEvents' | 'disk?' | 'index' | readonly string[];
+type Rule = 'string' | 'string?' | 'name' | 'name?' | 'count' | 'count?' | 'offset?' | 'bool' | 'bool?' | 'number?' | 'bytes?' | 'share' | 'memSize' | 'net?' | 'netEvents' | 'disk?' | 'movingDisk?' | 'index' | readonly string[];
 
 /** The most connection events one vm.net.attach may carry (a device queue's worth of bytes and then some). */
 export const MAX_NET_EVENTS = 4096;
@@ -43,13 +43,15 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'vm.resume': { name: 'name' },
   'vm.console': { name: 'name', history: 'bool', since: 'offset?' },
   'vm.input': { name: 'name', data: 'bytes?' },
-  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], netListen: 'string?', ...MIGRATE_OPTION_RULES },
+  'vm.debug': { name: 'name' },
+  'vm.debug.command': { name: 'name', line: 'string' },
+  migrate: { name: 'name', to: 'string', toToken: 'string', strategy: STRATEGY_NAMES, monitor: [...MONITORS, '?'], netListen: 'string?', diskMode: ['copy', 'shared', '?'], ...MIGRATE_OPTION_RULES },
   'migrate.recover': { name: 'name', to: 'string', toToken: 'string' },
-  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool', net: 'net?', transientDisk: 'count?' },
+  'migration.incoming': { name: 'name', from: 'string', strategy: STRATEGY_NAMES, monitor: MONITORS, kernel: 'string', memSize: 'memSize', share: 'share', recover: 'bool', net: 'net?', disk: 'movingDisk?' },
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?', consoleTotal: 'offset?' },
   'vm.net.attach': { name: 'name', events: 'netEvents', socket: ['carried', 'new', 'none'] },
-  'migration.disk': { name: 'name', size: 'count', offset: 'index', data: 'bytes?' },
+  'migration.disk': { name: 'name', size: 'count', offset: 'index', data: 'bytes?', fresh: 'bool?', disk: 'movingDisk?' },
   'volume.create': { name: 'name', size: 'count', from: 'bytes?' },
   'volume.list': {},
   'volume.rm': { name: 'name' },
@@ -98,6 +100,8 @@ function check(v: unknown, rule: Rule): string | undefined {
       return typeof v === 'boolean' ? undefined : 'must be true or false';
     case 'disk':
       return checkDisk(v);
+    case 'movingDisk':
+      return checkMovingDisk(v);
     case 'index':
       return Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'must be a whole number ≥ 0';
     case 'bytes':
@@ -135,6 +139,27 @@ function checkNetEvents(v: unknown): string | undefined {
     if (e['kind'] !== 'data' || typeof e['data'] !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(e['data'])) return `[${i}] must be {kind: connected|closed} or {kind: data, data: base64}`;
   }
   return undefined;
+}
+
+/** A disk moving with its VM (vm-disks.ts MovingDisk), with `mode` in migration.incoming. */
+function checkMovingDisk(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'must be an object {kind, sectors, …}';
+  const d = v as Record<string, unknown>;
+  const only = (keys: readonly string[]): boolean => Object.keys(d).every((k) => [...keys, 'kind', 'sectors', 'mode'].includes(k));
+  if (!Number.isSafeInteger(d['sectors']) || (d['sectors'] as number) <= 0) return '.sectors must be a positive whole number';
+  if (d['mode'] !== undefined && d['mode'] !== 'copy' && d['mode'] !== 'shared') return '.mode must be copy or shared';
+  switch (d['kind']) {
+    case 'transient':
+      return only([]) ? undefined : 'transient: only kind, sectors and mode';
+    case 'volume':
+      return only(['name']) && typeof d['name'] === 'string' && NAME.test(d['name']) ? undefined : 'volume: name must be a volume name';
+    case 'file':
+      return only(['path', 'dev', 'ino']) && typeof d['path'] === 'string' && d['path'].startsWith('/') && Number.isSafeInteger(d['dev']) && Number.isSafeInteger(d['ino'])
+        ? undefined
+        : 'file: path must be absolute, dev and ino whole numbers';
+    default:
+      return '.kind must be transient, volume or file';
+  }
 }
 
 /** A vm.start disk request (vm-disks.ts DiskRequest): exactly one kind, its one field. */

@@ -18,7 +18,7 @@
  * daemon; after its ok response both ends stop reading lines and the socket
  * carries the migration engine's binary frames instead.
  */
-import type { DiskInfo, DiskRequest } from './vm-disks.js';
+import type { DiskInfo, DiskRequest, MovingDisk } from './vm-disks.js';
 import type { DamagedVolume, Volume } from './volume-store.js';
 import type { MonitorKind } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
@@ -179,7 +179,12 @@ export interface MigrateParams extends MigrateRequestOptions {
   readonly monitor?: MonitorKind;
   /** Where the destination listens for the guest's new connections (a VM with --net-listen); absent: 127.0.0.1, any free port. */
   readonly netListen?: string;
+  /** A VM with a disk: copy its sectors (the default) or hand over the file both daemons see (shared). */
+  readonly diskMode?: DiskMode;
 }
+
+/** How a VM's disk goes with it (migrate --disk-mode). */
+export type DiskMode = 'copy' | 'shared';
 
 export interface RecoverParams {
   readonly name: string;
@@ -202,11 +207,11 @@ export interface IncomingParams {
   readonly recover: boolean;
   /** Its network device's host end at the destination (absent: not cabled). */
   readonly net?: NetSpec;
-  /** It has a transient disk of this many sectors, sent ahead (migration.disk): the arriving VM gets it. */
-  readonly transientDisk?: number;
+  /** Its disk: copied ahead (migration.disk) or shared (the same file); the arriving VM gets it. */
+  readonly disk?: MovingDisk & { readonly mode: DiskMode };
 }
 
-/** A piece of a migrating VM's transient disk, sent by the source daemon before migration.incoming. */
+/** A piece of a migrating VM's disk (copy mode), sent by the source daemon before migration.incoming. */
 export interface DiskPieceParams {
   readonly name: string;
   /** The whole disk, bytes. */
@@ -214,6 +219,10 @@ export interface DiskPieceParams {
   readonly offset: number;
   /** base64 */
   readonly data: string;
+  /** The first piece: the destination starts the disk over (absent: as the first piece at offset 0). */
+  readonly fresh?: boolean;
+  /** What the disk is (with the first piece). */
+  readonly disk?: MovingDisk;
 }
 
 /**
@@ -317,6 +326,10 @@ export interface Ops {
   'vm.console': { params: { readonly name: string; readonly history: boolean; readonly since?: number }; result: ConsoleEnd };
   /** Bytes for the VM's console input (base64); null ends its input. */
   'vm.input': { params: { readonly name: string; readonly data: string | null }; result: Record<string, never> };
+  /** Attach the kernel debugger (pauses the VM); streams its first lines; cancel detaches (it resumes). */
+  'vm.debug': { params: { readonly name: string }; result: { readonly reason: string } };
+  /** One debugger command: its output lines; quit ends the session. Cancel interrupts a long run. */
+  'vm.debug.command': { params: { readonly name: string; readonly line: string }; result: { readonly lines: readonly string[]; readonly quit: boolean } };
   /** Streams migration events; cancel aborts before switchover. */
   migrate: { params: MigrateParams; result: MigrationOutcome };
   'migrate.recover': { params: RecoverParams; result: MigrationOutcome };
@@ -394,6 +407,8 @@ export type StreamEvent =
   | { readonly kind: 'console'; readonly data: string; readonly at?: number }
   /** The control plane's own steps (connecting, accepted…), for people. */
   | { readonly kind: 'status'; readonly message: string }
+  /** Lines from the kernel debugger (vm.debug). */
+  | { readonly kind: 'debug'; readonly lines: readonly string[] }
   /** The engine's events, as it emits them. */
   | { readonly kind: 'migration'; readonly event: MigrationEvent };
 
@@ -409,6 +424,7 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
+  'vm.debug', 'vm.debug.command',
   'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach', 'migration.disk',
   'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
   'vm.snapshot', 'vm.restore',

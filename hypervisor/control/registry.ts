@@ -69,6 +69,8 @@ export interface VmRecord {
   /** Counts kept when the VM leaves the monitor but the record stays (lost). */
   lastInstructions: number;
   lastVirtualTime: number;
+  /** The kernel it booted here, for the debugger's symbols (none when it arrived by migration). */
+  image?: Image;
 }
 
 /** Source-side phases in which the guest is still running here. */
@@ -83,6 +85,13 @@ export class VmRegistry {
   /** Each VM's disk, opened at start and released when the VM is forgotten. */
   readonly disks: VmDisks | undefined;
   private serving: Promise<void> | undefined;
+
+  /**
+   * This daemon's HOST:PORT once it listens (set by the service): the
+   * recovery command a paused source VM shows must name it with --connect,
+   * or pasted elsewhere it would ask the default daemon.
+   */
+  address: string | undefined;
 
   constructor(
     readonly hosts: Hosts,
@@ -136,6 +145,7 @@ export class VmRegistry {
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
     const host = this.hostFor(spec.monitor);
     const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
+    rec.image = spec.image;
     if (spec.disk && !this.disks) throw new ControlError('bad-request', 'this daemon gives its VMs no disks');
     const disk = spec.disk ? this.disks!.open(name, spec.disk) : undefined;
     try {
@@ -443,7 +453,7 @@ export class VmRegistry {
     if (state !== 'paused' || !m) return undefined;
     if (m.phase === 'interrupted') {
       return m.role === 'source'
-        ? `${m.strategy} link to ${m.peer} lost; finish with: typevisor migrate ${rec.name} --recover --to ${m.peer}`
+        ? `${m.strategy} link to ${m.peer} lost; finish with: typevisor migrate ${rec.name} --recover --to ${m.peer}${this.address ? ` --connect ${this.address}` : ''}`
         : `${m.strategy} link to ${m.peer} lost; waiting for the source to reconnect (typevisor migrate ${rec.name} --recover)`;
     }
     if (m.role === 'source') return `switched over to ${m.peer}; serving its remaining pages`;

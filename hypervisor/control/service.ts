@@ -12,6 +12,7 @@ import { ControlError } from './control-error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { SnapshotDriver } from './snapshots.js';
+import { DebugSessions } from './debug-sessions.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
 import { NetPlane } from './net-plane.js';
@@ -69,8 +70,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(options.tls ? { tls: options.tls } : {}),
     },
     (address, info): OpHandlers => {
+    host.address = address;
     const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
     const snapshots = new SnapshotDriver(host, log);
+    const debuggers = new DebugSessions(host);
     return {
       'daemon.info': () => info(),
       'vm.start': async (p) => {
@@ -128,6 +131,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         host.input(here(p.name), p.data === null ? null : Buffer.from(p.data, 'base64'));
         return {};
       },
+      'vm.debug': (p, ctx) => debuggers.attach(p.name, ctx),
+      'vm.debug.command': (p, ctx) => debuggers.command(p.name, p.line, ctx),
       migrate: (p, ctx) => migrations.migrate(p, ctx),
       'migrate.recover': (p, ctx) => migrations.recover(p, ctx),
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
@@ -145,7 +150,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
       'migration.disk': (p) => {
         if (host.has(p.name)) throw new ControlError('name-taken', `a VM named ${p.name} already exists on the destination daemon`);
-        host.disks!.receiveTransient(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'));
+        host.disks!.receiveDisk(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'), p.fresh ?? p.offset === 0, p.disk);
         return {};
       },
       'volume.create': (p) => {

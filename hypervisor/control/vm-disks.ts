@@ -17,12 +17,13 @@
  * the guest's requests from it (core's GuestConfig.disk).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, openSync, readSync, realpathSync, rmSync, writeSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
 import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';
 import { isZeros } from '../snapshot/zeros.js';
 import { ControlError } from './control-error.js';
+import { DirtySectorLog } from './dirty-sectors.js';
 import type { StateDir } from './state-dir.js';
 import type { VolumeStore } from './volume-store.js';
 
@@ -39,8 +40,29 @@ export type DiskInfo =
   | { readonly kind: 'transient'; readonly path: string; readonly sectors: number };
 
 interface Bound {
-  readonly info: DiskInfo;
+  info: DiskInfo;
   readonly backend: FileDisk;
+  /** What the guest is given: the backend, its writes logged (a live disk copy reads the log). */
+  readonly log: DirtySectorLog;
+  /** The file that holds the sectors. */
+  readonly file: string;
+}
+
+/**
+ * A disk that moves with its VM, as the source describes it to the
+ * destination. A file names the file (device and inode) so the destination
+ * can tell whether the path it sees is the same file (shared storage).
+ */
+export type MovingDisk =
+  | { readonly kind: 'transient'; readonly sectors: number }
+  | { readonly kind: 'volume'; readonly name: string; readonly sectors: number }
+  | { readonly kind: 'file'; readonly path: string; readonly sectors: number; readonly dev: number; readonly ino: number };
+
+/** A disk copied in (copy mode), not yet the destination's: its bytes in `path` until the migration commits. */
+interface Pending {
+  readonly path: string;
+  readonly size: number;
+  readonly disk: MovingDisk;
 }
 
 /** The largest transient disk (a sparse file: only what the guest writes takes room). */
@@ -49,7 +71,9 @@ export const SCRATCH_MAX_SIZE = 1024 ** 3;
 export class VmDisks {
   private readonly bound = new Map<string, Bound>();
   /** Transient disks that arrived with a migrating VM, not yet taken by it. */
-  private readonly pending = new Map<string, { readonly path: string; readonly size: number }>();
+  private readonly pending = new Map<string, Pending>();
+  /** VMs whose disk arrived by copy and runs from a file that becomes theirs at the commit point (commitArrival). */
+  private readonly arriving = new Map<string, Pending>();
 
   constructor(
     private readonly dir: StateDir,
@@ -61,33 +85,45 @@ export class VmDisks {
     if (this.bound.has(vm)) throw new ControlError('bad-state', `${vm} has a disk already (${describeDisk(this.bound.get(vm)!.info)})`);
     const b = this.bind(vm, req);
     this.bound.set(vm, b);
-    return { backend: b.backend, info: b.info };
+    return { backend: b.log, info: b.info };
+  }
+
+  /** A VM's disk for a live copy: its dirty-sector log and the file holding its sectors. */
+  forCopy(vm: string): { readonly log: DirtySectorLog; readonly file: string; readonly info: DiskInfo } | undefined {
+    const b = this.bound.get(vm);
+    return b ? { log: b.log, file: b.file, info: b.info } : undefined;
   }
 
   // ---- a transient disk that moves with its VM (migrations.ts) --------------------------
 
   /**
-   * Bytes of a transient disk arriving with a migrating VM, `size` bytes in
-   * all: written into a file of its own in the state directory until the VM
-   * that arrives takes it (adoptTransient). Pieces may come in any order;
-   * what no piece covers reads as zeros.
+   * Bytes of a disk arriving with a migrating VM by copy, `size` bytes in
+   * all: written into a file of its own until the VM that arrives takes it
+   * (adoptArrival) — in the state directory for a transient disk or a
+   * volume, beside the path for a file (a rename makes it the file at the
+   * commit point). `fresh` (the first piece, with `disk`) starts it over; a
+   * sector may come again in a later round (the guest wrote it since); what
+   * no piece covers reads as zeros.
    */
-  receiveTransient(vm: string, size: number, offset: number, bytes: Uint8Array): void {
+  receiveDisk(vm: string, size: number, offset: number, bytes: Uint8Array, fresh: boolean, disk?: MovingDisk): void {
     if (this.bound.has(vm)) throw new ControlError('name-taken', `a VM named ${vm} already has a disk on this daemon`);
-    if (!Number.isSafeInteger(size) || size < SECTOR_SIZE || size % SECTOR_SIZE !== 0 || size > SCRATCH_MAX_SIZE) throw new ControlError('bad-request', `a transient disk of ${size} bytes: not a whole number of sectors up to ${SCRATCH_MAX_SIZE / 1024 ** 3} GiB`);
+    if (!Number.isSafeInteger(size) || size < SECTOR_SIZE || size % SECTOR_SIZE !== 0 || size > SCRATCH_MAX_SIZE) throw new ControlError('bad-request', `a disk of ${size} bytes: not a whole number of sectors up to ${SCRATCH_MAX_SIZE / 1024 ** 3} GiB`);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + bytes.length > size) throw new ControlError('bad-request', `a piece at ${offset} of ${bytes.length} bytes is outside the ${size}-byte disk`);
     let pending = this.pending.get(vm);
-    if (!pending || pending.size !== size || offset === 0) {
+    if (fresh || !pending || pending.size !== size) {
       if (pending) rmSync(pending.path, { force: true });
-      this.dir.acquire();
-      pending = { path: join(this.dir.scratch, `${vm}.${randomBytes(4).toString('hex')}.disk`), size };
-      const fd = openSync(pending.path, 'w');
+      this.pending.delete(vm);
+      const d: MovingDisk = disk ?? { kind: 'transient', sectors: size / SECTOR_SIZE };
+      if (d.sectors * SECTOR_SIZE !== size) throw new ControlError('bad-request', `a disk of ${d.sectors} sectors sent as ${size} bytes`);
+      const created: Pending = { path: this.pendingPath(vm, d), size, disk: d };
+      const fd = openSync(created.path, 'w');
       try {
         ftruncateSync(fd, size);
       } finally {
         closeSync(fd);
       }
-      this.pending.set(vm, pending);
+      this.pending.set(vm, created);
+      pending = created;
     }
     const fd = openSync(pending.path, 'r+');
     try {
@@ -97,39 +133,91 @@ export class VmDisks {
     }
   }
 
-  /** The transient disk that arrived for `vm` becomes its disk (released, and deleted, with it). */
-  adoptTransient(vm: string): { backend: DiskBackend; info: DiskInfo } {
-    const pending = this.pending.get(vm);
-    if (!pending) throw new ControlError('bad-state', `no transient disk arrived for ${vm}`);
+  /** A disk copy that never became a VM's (its migration failed before the channel opened): deleted. */
+  dropPending(vm: string): void {
+    const p = this.pending.get(vm);
+    if (!p) return;
     this.pending.delete(vm);
-    const backend = openFile(pending.path, () => new FileDisk(pending.path));
-    const info: DiskInfo = { kind: 'transient', path: pending.path, sectors: backend.sectors };
-    this.bound.set(vm, { info, backend });
-    return { backend, info };
+    rmSync(p.path, { force: true });
+  }
+
+  /** Where an arriving disk's bytes wait, after checking it may arrive at all. */
+  private pendingPath(vm: string, d: MovingDisk): string {
+    const tag = randomBytes(4).toString('hex');
+    switch (d.kind) {
+      case 'transient':
+        this.dir.acquire();
+        return join(this.dir.scratch, `${vm}.${tag}.disk`);
+      case 'volume':
+        if (this.volumes.list().volumes.some((v) => v.name === d.name)) throw new ControlError('name-taken', `the destination has a volume named ${d.name} already: copying ${vm}'s over it would destroy it (remove it there first)`);
+        this.dir.acquire();
+        return join(this.dir.scratch, `${vm}.${tag}.volume-${d.name}.disk`);
+      case 'file':
+        if (!sameFileOrAbsent(d)) throw new ControlError('name-taken', `${d.path} exists on the destination and is another file: copying ${vm}'s disk over it would destroy it (remove it there first)`);
+        return join(dirname(d.path), `.${basename(d.path)}.arriving-${tag}`);
+    }
   }
 
   /**
-   * A transient disk's bytes as they are now (read while its VM is paused),
-   * in pieces of `piece` bytes; pieces of zeros are left out (the receiver's
-   * file reads zeros where none came) but for the first, which always comes.
+   * The disk that arrived for `vm` becomes its disk. Copy mode: the VM runs
+   * from the copy; a transient disk is its at once, a volume or a file only
+   * at the commit point (commitArrival: the volume is created, or the file
+   * renamed into place) — an aborted migration deletes the copy with the VM.
+   * Shared mode (a file): the destination opens the same file, checked to be
+   * the one the source has (device and inode).
    */
-  *transientPieces(vm: string, piece = 256 * 1024): Generator<{ readonly offset: number; readonly bytes: Uint8Array; readonly size: number }> {
+  adoptArrival(vm: string, disk: MovingDisk & { readonly mode: 'copy' | 'shared' }): { backend: DiskBackend; info: DiskInfo } {
+    if (disk.mode === 'shared') {
+      if (disk.kind !== 'file') throw new ControlError('bad-request', `${vm}: only a file disk can be shared`);
+      if (!sameFile(disk)) throw new ControlError('bad-state', `--disk-mode shared: the destination does not see ${vm}'s disk ${disk.path} as the same file the source has (use --disk-mode copy)`);
+      return this.open(vm, { kind: 'file', path: disk.path });
+    }
+    const pending = this.pending.get(vm);
+    if (!pending) throw new ControlError('bad-state', `no disk arrived for ${vm}`);
+    this.pending.delete(vm);
+    if (pending.disk.kind !== disk.kind || pending.size !== disk.sectors * SECTOR_SIZE) {
+      rmSync(pending.path, { force: true });
+      throw new ControlError('bad-request', `${vm}: its disk arrived as ${pending.disk.kind} of ${pending.size / SECTOR_SIZE} sectors, not ${disk.kind} of ${disk.sectors}`);
+    }
+    const backend = openFile(pending.path, () => new FileDisk(pending.path, { durable: disk.kind !== 'transient' }));
+    const info: DiskInfo =
+      disk.kind === 'transient' ? { kind: 'transient', path: pending.path, sectors: backend.sectors }
+      : disk.kind === 'volume' ? { kind: 'volume', name: disk.name, generation: 0, sectors: backend.sectors }
+      : { kind: 'file', path: disk.path, sectors: backend.sectors };
+    const log = new DirtySectorLog(backend);
+    this.bound.set(vm, { info, backend, log, file: pending.path });
+    if (disk.kind !== 'transient') this.arriving.set(vm, pending);
+    return { backend: log, info };
+  }
+
+  /**
+   * The migration committed: a copied volume or file becomes the
+   * destination's. The copy is fsync'd, then renamed into place (the VM's
+   * open file follows it): a volume of the same name is created here and
+   * attached to the VM; a file replaces whatever is at the path (the source's
+   * own file, if both see one: its daemon closes it as it forgets the VM).
+   */
+  commitArrival(vm: string): void {
+    const a = this.arriving.get(vm);
     const b = this.bound.get(vm);
-    if (b?.info.kind !== 'transient') throw new ControlError('bad-state', `${vm} has no transient disk`);
-    const size = b.info.sectors * SECTOR_SIZE;
-    const fd = openSync(b.info.path, 'r');
+    if (!a || !b) return;
+    this.arriving.delete(vm);
+    const fd = openSync(a.path, 'r+');
     try {
-      for (let offset = 0; offset < size; offset += piece) {
-        const bytes = new Uint8Array(Math.min(piece, size - offset));
-        for (let got = 0; got < bytes.length; ) {
-          const n = readSync(fd, bytes, got, bytes.length - got, offset + got);
-          if (n === 0) break;
-          got += n;
-        }
-        if (offset === 0 || bytes.some((x) => x !== 0)) yield { offset, bytes, size };
-      }
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
+    }
+    if (a.disk.kind === 'file') {
+      renameSync(a.path, a.disk.path);
+      syncDir(dirname(a.disk.path));
+      b.info = { kind: 'file', path: a.disk.path, sectors: b.info.sectors };
+    } else if (a.disk.kind === 'volume') {
+      this.volumes.create(a.disk.name, a.size);
+      renameSync(a.path, this.volumes.diskPath(a.disk.name));
+      syncDir(dirname(this.volumes.diskPath(a.disk.name)));
+      const v = this.volumes.attach(a.disk.name, vm);
+      b.info = { kind: 'volume', name: v.name, generation: v.generation, sectors: b.info.sectors };
     }
   }
 
@@ -178,9 +266,9 @@ export class VmDisks {
     }
     closeSync(fd);
     const backend = openFile(path, () => new FileDisk(path));
-    const info: DiskInfo = { kind: 'transient', path, sectors: backend.sectors };
-    this.bound.set(vm, { info, backend });
-    return { backend, info };
+    const b: Bound = { backend, log: new DirtySectorLog(backend), file: path, info: { kind: 'transient', path, sectors: backend.sectors } };
+    this.bound.set(vm, b);
+    return { backend: b.log, info: b.info };
   }
 
   /**
@@ -192,9 +280,8 @@ export class VmDisks {
     const b = this.bound.get(vm);
     if (b?.info.kind !== 'volume') throw new ControlError('bad-state', `${vm} has no volume`);
     const v = this.volumes.advance(b.info.name, vm);
-    const info: DiskInfo = { ...b.info, generation: v.generation };
-    this.bound.set(vm, { info, backend: b.backend });
-    return info;
+    b.info = { ...b.info, generation: v.generation };
+    return b.info;
   }
 
   info(vm: string): DiskInfo | undefined {
@@ -207,6 +294,13 @@ export class VmDisks {
     if (!b) return;
     this.bound.delete(vm);
     b.backend.close();
+    const uncommitted = this.arriving.get(vm);
+    if (uncommitted) {
+      // Arrived by copy, never committed (the migration aborted or the guest was lost): the copy goes.
+      this.arriving.delete(vm);
+      rmSync(uncommitted.path, { force: true });
+      return;
+    }
     if (b.info.kind === 'volume') this.volumes.detach(b.info.name, vm);
     if (b.info.kind === 'transient') rmSync(b.info.path, { force: true });
   }
@@ -216,6 +310,8 @@ export class VmDisks {
     for (const vm of [...this.bound.keys()]) this.release(vm);
     for (const p of this.pending.values()) rmSync(p.path, { force: true });
     this.pending.clear();
+    for (const p of this.arriving.values()) rmSync(p.path, { force: true });
+    this.arriving.clear();
   }
 
   /**
@@ -245,13 +341,13 @@ export class VmDisks {
       case 'file': {
         this.checkFree(req.path);
         const backend = openFile(req.path, () => new FileDisk(req.path, { durable: true }));
-        return { backend, info: { kind: 'file', path: req.path, sectors: backend.sectors } };
+        return { backend, log: new DirtySectorLog(backend), file: req.path, info: { kind: 'file', path: req.path, sectors: backend.sectors } };
       }
       case 'volume': {
         const v = this.volumes.attach(req.name, vm);
         try {
           const backend = openFile(this.volumes.diskPath(req.name), () => new FileDisk(this.volumes.diskPath(req.name), { durable: true }));
-          return { backend, info: { kind: 'volume', name: v.name, generation: v.generation, sectors: backend.sectors } };
+          return { backend, log: new DirtySectorLog(backend), file: this.volumes.diskPath(req.name), info: { kind: 'volume', name: v.name, generation: v.generation, sectors: backend.sectors } };
         } catch (e) {
           this.volumes.detach(req.name, vm);
           throw e;
@@ -264,9 +360,38 @@ export class VmDisks {
         this.dir.acquire();
         const path = join(this.dir.scratch, `${vm}.${randomBytes(4).toString('hex')}.disk`);
         const backend = openFile(path, () => new FileDisk(path, { createSize: req.size }));
-        return { backend, info: { kind: 'transient', path, sectors: backend.sectors } };
+        return { backend, log: new DirtySectorLog(backend), file: path, info: { kind: 'transient', path, sectors: backend.sectors } };
       }
     }
+  }
+}
+
+/** The file the source has (same device and inode), or nothing at that path. */
+function sameFileOrAbsent(d: { readonly path: string; readonly dev: number; readonly ino: number }): boolean {
+  try {
+    const st = statSync(d.path);
+    return st.dev === d.dev && st.ino === d.ino;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+function sameFile(d: { readonly path: string; readonly dev: number; readonly ino: number }): boolean {
+  try {
+    const st = statSync(d.path);
+    return st.dev === d.dev && st.ino === d.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** A rename is durable once its directory is. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

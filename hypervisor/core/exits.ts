@@ -52,6 +52,7 @@ export function reflect(vm: VirtualMachine, machine: Machine, cause: number, bad
   syncOut(vm, machine);
   const before = vm.cpu.mode;
   enterTrap(vm.cpu, cause, badaddr, pc);
+  vm.trapsEntered++;
   syncIn(vm, machine, before);
 }
 

@@ -18,6 +18,7 @@
  * instructions, so a state saved after it is exact.
  */
 import type { Image } from '../../isa/image.js';
+import type { DebugTarget } from '../../vm/debug/target.js';
 import type { DiskBackend } from '../../vm/devices/disk.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import type { NetEvent } from '../../vm/devices/net-feeder.js';
@@ -146,6 +147,12 @@ export interface Guest {
   markMissing(n: number): void;
   /** The vCPU stalled on this missing page (post-copy pulls it). */
   onMissingPage: ((page: number) => void) | undefined;
+  /**
+   * A target for the kernel debugger (`typevisor vm debug`), taken while the
+   * guest is paused; release() it to let the guest run whole slices again.
+   * Absent where the vCPU cannot be stepped from here.
+   */
+  readonly debugTarget?: (() => DebugTarget & { release(): void }) | undefined;
 }
 
 export interface VmHost {

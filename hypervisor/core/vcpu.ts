@@ -60,6 +60,7 @@ export function runVm(vm: VirtualMachine, machine: Machine, budget: number, unti
   const shadow = vm.shadow;
   let left = budget;
   let noProgress = 0;
+  const entered = vm.trapsEntered;
   while (left > 0) {
     if (vm.halted) return SliceEnd.HALTED;
     if (vm.failure !== undefined) return SliceEnd.FAILED;
@@ -77,6 +78,7 @@ export function runVm(vm: VirtualMachine, machine: Machine, budget: number, unti
       else return SliceEnd.WAITING;
     }
     injectInterrupt(vm, machine);
+    if (vm.stopOnTrap && vm.trapsEntered !== entered) return SliceEnd.BUDGET;
     if (vm.addressSpaceChanged) {
       const root = vm.shadow.activate(cpu.csr[Csr.PTBASE]!, cpu.mode);
       machine.csrWrite(Csr.PTBASE, root); // also flushes the real TLB

@@ -69,6 +69,15 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
   /** Set when the virtual address space or mode changed: the real ptbase must follow. */
   addressSpaceChanged = true;
 
+  /** Traps and interrupts delivered into the guest so far (a debugger tells trap entries apart by it). */
+  trapsEntered = 0;
+  /**
+   * A debugger steps the guest: runVm returns as soon as a trap or interrupt
+   * has been delivered, so the guest stops on the first instruction of its
+   * handler (as it would on the bare machine), not one instruction into it.
+   */
+  stopOnTrap = false;
+
   onEvent: ((e: VmEvent) => void) | undefined;
   /** Called when a device raises a line (a waiting VM may have work again). */
   onWake: (() => void) | undefined;

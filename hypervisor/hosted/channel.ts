@@ -51,7 +51,25 @@ export type ToVcpu =
   /** The main thread wrote these pages (writePage): drop translated code, log them dirty. */
   | { readonly kind: 'written'; readonly pages: readonly number[] }
   /** Pages were marked missing again: forget every shadow entry, consult the bitmap again. */
-  | { readonly kind: 'marked' };
+  | { readonly kind: 'marked' }
+  /**
+   * The debugger steps the paused guest: `cpu` first replaces its registers
+   * (a debugger's set), then `ticks` ticks — an instruction, or a trap
+   * entered — in virtual time; the reply carries the state and how it went.
+   * With `stopAt`, the ticks also end after one that entered a trap, changed
+   * the mode or left pc at one of those addresses (where a breakpoint may hit).
+   */
+  | { readonly kind: 'step'; readonly id: number; readonly ticks: number; readonly cpu?: VmState['cpu']; readonly stopAt?: readonly number[] };
+
+/** How a debugger's step went: ticks run, a trap entered on the last, how the guest stands. */
+export interface StepOutcome {
+  readonly ticks: number;
+  readonly trapped: boolean;
+  /** The guest's mode before the last tick (0 user, 1 supervisor). */
+  readonly modeBefore: number;
+  readonly end: 'ticked' | 'halted' | 'waiting' | 'failed';
+  readonly reason?: string;
+}
 
 /** vCPU → main thread. */
 export type FromVcpu =
@@ -62,7 +80,7 @@ export type FromVcpu =
   | { readonly kind: 'exit'; readonly exit: VcpuExit }
   // ---- a VM on a host ----
   /** The answer to request `id` (pause, dirty-start, restore: nothing; dirty-take: pages; save: state). */
-  | { readonly kind: 'reply'; readonly id: number; readonly pages?: readonly number[]; readonly state?: VmState; readonly netEvents?: readonly NetEvent[] }
+  | { readonly kind: 'reply'; readonly id: number; readonly pages?: readonly number[]; readonly state?: VmState; readonly netEvents?: readonly NetEvent[]; readonly stepped?: StepOutcome }
   /** The vCPU stalled on a page still missing; it sleeps until the page's mark is cleared. */
   | { readonly kind: 'missing-page'; readonly page: number }
   /** VmStats.toRecord(), now and then while it runs, on a pause, at the end. */

@@ -27,8 +27,12 @@ import type { VmOutcome } from '../core/monitor-run.js';
 import { VmStats } from '../core/stats.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';
-import { Doorbell, VcpuRun, VmStatus, type FromVcpu, type ToVcpu, type VcpuConfig } from './channel.js';
+import { Doorbell, VcpuRun, VmStatus, type FromVcpu, type StepOutcome, type ToVcpu, type VcpuConfig } from './channel.js';
+
+/** Something to wait on for a few microseconds between looks at the port. */
+const NAP = new Int32Array(new SharedArrayBuffer(4));
 import { VcpuThread } from './vcpu-thread.js';
+import { HostedDebugTarget } from './debug-target.js';
 
 export interface HostedGuestConfig {
   readonly name: string;
@@ -71,6 +75,8 @@ export class HostedGuest implements Guest {
   readonly pages: number;
   readonly ram: Uint8Array;
   onMissingPage: ((page: number) => void) | undefined;
+  /** The kernel debugger steps this VM from the main thread (while paused): see debug-target.ts. */
+  readonly debugTarget = (): HostedDebugTarget => new HostedDebugTarget(this);
   /** Resolves once the vCPU thread has ended (remove, or a crash). */
   readonly threadEnded: Promise<void>;
 
@@ -319,6 +325,29 @@ export class HostedGuest implements Guest {
   }
 
   /** A message for the vCPU, and the doorbell so a sleeping vCPU wakes for it. */
+  /**
+   * The debugger's step, synchronously: post it, then wait on the port
+   * itself (other messages — console output — are handled as they come).
+   * Only while paused; the main thread blocks for as long as the ticks take.
+   */
+  stepSync(ticks: number, cpu?: VmState['cpu'], stopAt?: readonly number[]): { readonly state: VmState; readonly stepped: StepOutcome } {
+    if (this.gone !== undefined) throw new GuestGoneError(`${this.name}: ${this.gone}`);
+    const id = this.nextId++;
+    let reply: Reply | undefined;
+    let failure: Error | undefined;
+    this.waiting.set(id, { done: (r) => (reply = r), fail: (e) => (failure = e) });
+    this.post({ kind: 'step', id, ticks, ...(cpu ? { cpu } : {}), ...(stopAt ? { stopAt } : {}) });
+    const port = this.channel.port1;
+    while (reply === undefined && failure === undefined) {
+      const r = receiveMessageOnPort(port);
+      if (r) this.receive(r.message as FromVcpu);
+      else Atomics.wait(NAP, 0, 0, 0.05);
+      if (this.gone !== undefined) failure ??= new GuestGoneError(`${this.name}: ${this.gone}`);
+    }
+    if (failure) throw failure;
+    return { state: reply!.state!, stepped: reply!.stepped! };
+  }
+
   private post(m: ToVcpu, transfer: ArrayBuffer[] = []): void {
     if (this.gone !== undefined) return;
     this.flushWritten();

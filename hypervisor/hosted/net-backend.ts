@@ -114,6 +114,27 @@ export class HostNet {
     return net;
   }
 
+  /**
+   * Connect to `addr` and resolve once connected; reject with NetAddressError
+   * when the peer cannot be reached. For `boot --net-connect`: a guest booted
+   * toward a closed port would only ever see a closed connection, so the
+   * command says so and boots nothing.
+   */
+  static async connectFirst(addr: NetAddress, log: (line: string) => void): Promise<HostNet> {
+    const net = new HostNet('connect', addr, log);
+    const s = connect({ host: addr.host, port: addr.port, allowHalfOpen: false });
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () => resolve());
+      s.once('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'ECONNREFUSED' ? 'connection refused (is anything listening there?)' : code ?? e.message;
+        reject(new NetAddressError(`cannot connect to ${formatAddress(addr)}: ${why}`));
+      });
+    });
+    net.take(s, true);
+    return net;
+  }
+
   /** Start delivering events to the monitor (those that came before first). */
   attach(peer: NetPeer): void {
     this.peer = peer;

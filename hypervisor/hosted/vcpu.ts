@@ -33,7 +33,8 @@ import { jitDumpToDirectory } from '../core/jit-dump.js';
 import { placeVm } from '../core/layout.js';
 import { loadVm, runVm, SliceEnd, unloadVm } from '../core/vcpu.js';
 import type { VmEvent } from '../core/vm.js';
-import { VcpuRun, VmStatus, type Doorbell, type FromVcpu, type ToVcpu, type VcpuConfig, type VcpuExit } from './channel.js';
+import { VcpuRun, VmStatus, type Doorbell, type FromVcpu, type StepOutcome, type ToVcpu, type VcpuConfig, type VcpuExit } from './channel.js';
+import type { VmState } from '../core/state.js';
 import { DiskProxy } from './disk-proxy.js';
 import { HostClock } from './host-clock.js';
 import { HostedVm } from './hosted-vm.js';
@@ -242,7 +243,7 @@ export class HostedVcpu {
   }
 
   /** A host's request, between two slices. */
-  private request(m: Extract<ToVcpu, { kind: 'pause' | 'resume' | 'dirty-start' | 'dirty-take' | 'save' | 'restore' | 'net-take' | 'written' | 'marked' }>): void {
+  private request(m: Extract<ToVcpu, { kind: 'pause' | 'resume' | 'dirty-start' | 'dirty-take' | 'save' | 'restore' | 'net-take' | 'written' | 'marked' | 'step' }>): void {
     const vm = this.vm;
     switch (m.kind) {
       case 'pause':
@@ -290,7 +291,55 @@ export class HostedVcpu {
         vm.addressSpaceChanged = true;
         vm.shadow.missing = this.missing;
         break;
+      case 'step':
+        this.step(m.id, m.ticks, m.cpu, m.stopAt);
+        break;
     }
+  }
+
+  /**
+   * The debugger's ticks (only while paused): one guest instruction each, or
+   * one trap entered (stopOnTrap). The host clock is not consulted: while a
+   * debugger steps, time is what the guest retires.
+   */
+  private step(id: number, ticks: number, cpu: VmState['cpu'] | undefined, stopAt: readonly number[] | undefined): void {
+    const vm = this.vm;
+    let outcome: StepOutcome = { ticks: 0, trapped: false, modeBefore: vm.cpu.mode, end: 'ticked' };
+    if (!this.paused) outcome = { ...outcome, end: 'failed', reason: 'the guest is not paused' };
+    else {
+      this.unload();
+      if (cpu) {
+        vm.cpu.restore(cpu);
+        vm.addressSpaceChanged = true;
+      }
+      loadVm(vm, this.machine);
+      this.loaded = true;
+      vm.stopOnTrap = true;
+      const stops = stopAt === undefined ? undefined : new Set(stopAt);
+      let trapped = false;
+      let modeBefore = vm.cpu.mode;
+      let n = 0;
+      let end = SliceEnd.BUDGET;
+      while (n < ticks) {
+        const entered = vm.trapsEntered;
+        modeBefore = vm.cpu.mode;
+        end = runVm(vm, this.machine, 1);
+        trapped = vm.trapsEntered !== entered;
+        if (end !== SliceEnd.BUDGET) break;
+        n++;
+        // runVm leaves the registers on the real CPU: pc is the machine's.
+        if (stops !== undefined && (trapped || vm.cpu.mode !== modeBefore || stops.has(this.machine.cpu.pc >>> 0))) break;
+      }
+      vm.stopOnTrap = false;
+      this.unload();
+      this.flush();
+      const base = { ticks: n, trapped, modeBefore };
+      outcome = end === SliceEnd.HALTED ? { ...base, end: 'halted' }
+        : end === SliceEnd.FAILED ? { ...base, end: 'failed', reason: vm.failure ?? 'failed' }
+        : end === SliceEnd.WAITING ? { ...base, end: 'waiting' }
+        : { ...base, end: 'ticked' };
+    }
+    this.link.send({ kind: 'reply', id, state: vm.save('hosted', 'paused'), stepped: outcome });
   }
 
   /** After a drain: answer pauses once stopped; drop the missing bitmap once nothing is. */

@@ -51,7 +51,8 @@ interface Bar {
 
 function barChart(title: string, yLabel: string, bars: readonly Bar[]): string {
   const max = Math.max(...bars.map((b) => b.parts.reduce((n, p) => n + p[0], 0)), 0);
-  const yt = ticks(max);
+  // Headroom above the tallest bar for its value label, which would otherwise run into the title.
+  const yt = ticks(max * 1.15);
   const top = yt[yt.length - 1]!;
   const y = (v: number): number => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * v) / top;
   const slot = (W - PAD.left - PAD.right) / Math.max(1, bars.length);
@@ -105,9 +106,11 @@ function progressChart(c: Comparison, unit: string): string {
   const series = c.runs.map((r, i) => ({ name: r.strategy, color: COLORS[i % COLORS.length]!, points: [...r.report.timeline].sort((a, b) => a.atMs - b.atMs) }));
   const xs = series.flatMap((s) => s.points.map((p) => p.atMs));
   const ys = series.flatMap((s) => s.points.map((p) => p.guestMs));
-  const x0 = Math.min(0, ...xs);
-  const x1 = Math.max(1e-9, ...xs);
-  const xt = ticksIn(x0, x1).filter((t) => t >= x0 && t <= x1);
+  // The axis spans its round ticks (as the y axis does), so it always has several: cutting the
+  // ticks to the data instead left as few as two.
+  const xt = ticksIn(Math.min(0, ...xs), Math.max(1e-9, ...xs));
+  const x0 = xt[0]!;
+  const x1 = xt[xt.length - 1]!;
   const yt = ticksIn(Math.min(...ys), Math.max(...ys));
   const y0 = yt[0]!;
   const y1 = yt[yt.length - 1]!;
@@ -116,7 +119,7 @@ function progressChart(c: Comparison, unit: string): string {
   const body = series
     .map((s, i) => `<polyline fill="none" stroke="${s.color}" stroke-width="${2.5 - i * 0.4}" stroke-dasharray="${DASHES[i % DASHES.length]}" points="${s.points.map((p) => `${x(p.atMs).toFixed(1)},${y(p.guestMs).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`)
     .join('');
-  const xAxis = xt.map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(t)}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">time since the migration started (${esc(unit)}); flat = the guest is not running</text>`;
+  const xAxis = xt.map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${num(t)}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">time since the migration started (${esc(unit)}); flat = the guest is not running (paused, or finished)</text>`;
   return frame('Guest progress over time', `guest time (ms at 100 MIPS)`, yt, y, body + legend(series.map((s) => [s.name, s.color] as const), PAD.left + 10, PAD.top + 8), xAxis);
 }
 

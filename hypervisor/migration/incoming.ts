@@ -321,6 +321,9 @@ export class IncomingMigration {
       await clock.sleep(ms / 10);
       this.sample();
     }
+    // A guest that finished meanwhile has no rate after: it stopped running, and its
+    // instructions over the whole window would read as a slow guest (0.0 when it was already done).
+    if (vm.outcome() !== undefined) return null;
     return (vm.time - g0) / (clock.now() - t0) / 1000;
   }
 

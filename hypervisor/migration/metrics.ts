@@ -70,8 +70,12 @@ export class SourceRecorder {
     this.phases.push({ phase, atMs: this.now() - this.startAt });
   }
 
+  /** When the first page copy went out (undefined: none yet). */
+  private firstPageAt: number | undefined;
+
   /** A page copy is on its way. */
   page(n: number, zero: boolean): void {
+    this.firstPageAt ??= this.now();
     if (this.sent[n]! < 0xffff) this.sent[n]!++;
     this.pagesSent++;
     if (zero) this.zeroPages++;
@@ -95,6 +99,11 @@ export class SourceRecorder {
         ? { finalCopyMs: this.stateAt - this.pauseAt, stateMs: this.ackAt - this.stateAt, resumeMs: resumedAt - this.ackAt }
         : null;
     const copyMs = this.rounds.reduce((n, r) => n + r.durationMs, 0) + (this.postcopy && this.switchAt !== undefined ? end - this.switchAt : 0);
+    // The time the bytes took. The finished rounds' time — unless the migration ended in the
+    // middle of one (cancelled, aborted): that round's bytes went out too, so count from the
+    // first page on (without it a Ctrl-C showed 32 MB/s for a 500 KB/s link).
+    const unfinished = outcome !== 'completed' && this.firstPageAt !== undefined ? end - this.firstPageAt : 0;
+    const sendingMs = Math.max(copyMs > 0 ? copyMs : busyMs, unfinished);
     const postcopy: PostcopyReport | null = this.postcopy
       ? { faults: d?.faults ?? 0, stallMs: d?.stallMs ?? 0, requested: this.requested, pushed: this.pushed, durationMs: this.switchAt !== undefined ? end - this.switchAt : 0 }
       : null;
@@ -128,12 +137,13 @@ export class SourceRecorder {
       converged: this.converged,
       stopRule: this.stopRule,
       stopReason: this.stopReason,
-      bandwidth: (bytesSent / Math.max(copyMs > 0 ? copyMs : busyMs, 1e-9)) * 1000,
+      bandwidth: (bytesSent / Math.max(sendingMs, 1e-9)) * 1000,
       dirtyRate: runningMs > 0 ? (running.reduce((n, r) => n + r.dirtied, 0) / runningMs) * 1000 : 0,
       postcopy,
       progress: {
         beforeMips: this.beforeMips,
-        duringMips: d && outcome === 'completed' && d.completedAt > this.startAt ? (d.guestAtComplete - this.guestAtStart) / (d.completedAt - this.startAt) / 1000 : null,
+        // Stop-and-copy pauses the guest for the whole migration: there is no "during" to measure.
+        duringMips: d && outcome === 'completed' && this.finishedAs !== 'stop-and-copy' && d.completedAt > this.startAt ? (d.guestAtComplete - this.guestAtStart) / (d.completedAt - this.startAt) / 1000 : null,
         afterMips: d?.afterMips ?? null,
       },
       timeline,

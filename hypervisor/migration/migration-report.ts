@@ -121,6 +121,33 @@ export interface MigrationReport {
    * and the old address the source keeps forwarding new peers from (null: none).
    */
   readonly network?: { readonly relayedConnections: number; readonly listen: string | null };
+  /** Set by whoever moved the guest's disk (the daemons, not the engine): counted apart from memory. */
+  readonly disk?: DiskReport;
+}
+
+/**
+ * A disk that went with its guest. Copy mode: rounds of sectors — the whole
+ * disk (but zero pieces) while the guest runs, then what it wrote since, and
+ * last, with the guest paused, what it wrote during the last round; the
+ * memory moves after that, the guest still paused. Shared mode: nothing is
+ * sent, only the file's ownership moves at the commit point.
+ */
+export interface DiskReport {
+  readonly mode: 'copy' | 'shared';
+  readonly kind: 'file' | 'volume' | 'transient';
+  /** The disk's size. */
+  readonly diskBytes: number;
+  /** Sector bytes sent (each round's; a sector sent again counts again). */
+  readonly bytesSent: number;
+  readonly sectorsSent: number;
+  /** Sectors sent per round; the last one with the guest paused. */
+  readonly rounds: readonly number[];
+  /** The rounds while the guest ran. */
+  readonly liveMs: number;
+  /** From the guest's pause for the disk's last round to the memory migration's start (the engine's downtime does not hold it). */
+  readonly pausedMs: number;
+  /** The guest's whole pause: pausedMs, then the memory migration up to its resume at the destination. */
+  readonly downtimeMs: number | null;
 }
 
 // ---- the table ---------------------------------------------------------------------
@@ -189,10 +216,19 @@ const mips = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
 export function renderReport(r: MigrationReport): string {
   const rows = reportRows([r]);
   if (r.network) rows.push(['connections relayed', String(r.network.relayedConnections)], ['  forwarded from', r.network.listen ?? '—']);
+  if (r.disk) {
+    const d = r.disk;
+    rows.push([`disk (${d.kind}, ${d.mode})`, formatBytes(d.diskBytes)]);
+    if (d.mode === 'copy') {
+      rows.push(['  disk bytes sent', formatBytes(d.bytesSent)], ['  sectors sent', String(d.sectorsSent)], ['  disk rounds', d.rounds.map((n, i) => `${n}${i === d.rounds.length - 1 ? '*' : ''}`).join(' ')]);
+      rows.push([`  live copy (${timeUnit(r)})`, ms(d.liveMs)], [`  paused for disk (${timeUnit(r)})`, ms(d.pausedMs)]);
+    }
+    rows.push([`guest downtime (${timeUnit(r)})`, ms(d.downtimeMs)]);
+  }
   const w = Math.max(...rows.map((x) => x[0]!.length));
   const head = `${r.vm}: ${r.strategy} over ${r.link}, ${formatBytes(r.memBytes)} of guest memory${r.reason ? ` — ${r.reason}` : ''}`;
   const notes = r.clock === 'virtual' ? ['times are virtual: 1 ms = 100 000 guest instructions (a nominal 100 MIPS)'] : [];
   if (r.stopReason) notes.push(`pre-copy stopped: ${r.stopReason}`);
-  if (r.rounds.some((x) => x.paused)) notes.push('* = sent with the guest paused');
+  if (r.rounds.some((x) => x.paused) || r.disk?.mode === 'copy') notes.push('* = sent with the guest paused');
   return [head, ...rows.map(([k, v]) => `  ${k!.padEnd(w)}  ${v}`), ...notes.map((n) => `  ${n}`)].join('\n');
 }

@@ -220,8 +220,8 @@ export class OutgoingMigration {
     // once it has GO and every page — with a complete switchover that may well be so already.
     const lacking = this.switchover?.kind === 'post-copy' && (this.push === undefined || this.push.unsentCount > 0);
     const reason = lacking
-      ? `${why}; after the switchover: both sides paused until recover()`
-      : `${why}; after the switchover: the guest is the destination's (it has every page), this side's copy is paused; recover() learns how it ended there`;
+      ? `${why}; after the switchover: both sides paused until the migration is recovered`
+      : `${why}; after the switchover: the guest is the destination's (it has every page), this side's copy is paused; recovering learns how it ended there`;
     return { kind: 'interrupted', reason, report: this.report('interrupted', reason) };
   }
 

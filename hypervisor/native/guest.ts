@@ -11,6 +11,7 @@ import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmState } from '../core/state.js';
 import type { VmStats } from '../core/stats.js';
 import type { VirtualMachine } from '../core/vm.js';
+import type { DebugTarget } from '../../vm/debug/target.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 
 /** What the guest needs of its monitor (the monitor's own bookkeeping per VM). */
@@ -37,6 +38,8 @@ export class NativeGuest implements Guest {
   missing: Uint8Array | undefined;
   missingCount = 0;
   onMissingPage: ((page: number) => void) | undefined;
+  /** Set by the monitor that runs it (core/host.ts). */
+  debugTarget: (() => DebugTarget & { release(): void }) | undefined;
 
   constructor(
     readonly vm: VirtualMachine,

@@ -40,6 +40,7 @@ import { DEFAULT_SHADOW_PAGES, placeVm } from '../core/layout.js';
 import { loadVm, runVm, SliceEnd, unloadVm } from '../core/vcpu.js';
 import { VirtualMachine, type VmEvent } from '../core/vm.js';
 import { NativeGuest } from './guest.js';
+import { NativeDebugTarget } from './debug-target.js';
 import { RamPartition } from './partition.js';
 
 export { DEFAULT_SHADOW_PAGES, MonitorConfigError };
@@ -188,7 +189,7 @@ export class NativeMonitor implements Monitor, VmHost {
     slot.netSink = c.netOutput;
     slot.feeder.closed = false; // a console can attach later
     if (c.image) slot.vm.boot(c.image);
-    else slot.guest = new NativeGuest(slot.vm, this, true);
+    else slot.guest = this.guestFor(slot.vm, true);
     slot.paused = slot.netFeeder.frozen = !c.image || c.paused === true;
     this.wake?.();
     return slot.vm;
@@ -268,6 +269,11 @@ export class NativeMonitor implements Monitor, VmHost {
   inputTo(name: string, bytes: Uint8Array | null): void {
     this.slots[this.index(name)]!.feeder.push(bytes);
     this.wake?.();
+  }
+
+  /** Where a VM's console output goes now (a debugger unplugs it while it replays). */
+  outputOf(name: string): ((bytes: Uint8Array) => void) | undefined {
+    return this.slots[this.index(name)]!.sink;
   }
 
   /** A network event for a VM's device (queued while it is paused). */
@@ -422,10 +428,16 @@ export class NativeMonitor implements Monitor, VmHost {
     });
     if (this.options.onEvent) vm.onEvent = this.options.onEvent;
     vm.onWake = () => this.wake?.();
-    slot = { vm, guest: new NativeGuest(vm, this, false), share: Math.max(1, Math.floor(share ?? 1)), owed: 0, outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, netFeeder: new NetFeeder(vm.net), netOut: [], netSink: undefined, extent };
+    slot = { vm, guest: this.guestFor(vm, false), share: Math.max(1, Math.floor(share ?? 1)), owed: 0, outcome: undefined, feeder: new ConsoleFeeder(vm.console), paused: false, sink: undefined, netFeeder: new NetFeeder(vm.net), netOut: [], netSink: undefined, extent };
     this.slots.push(slot);
     this.vms.push(vm);
     return slot;
+  }
+
+  private guestFor(vm: VirtualMachine, arriving: boolean): NativeGuest {
+    const guest = new NativeGuest(vm, this, arriving);
+    guest.debugTarget = () => new NativeDebugTarget(this, vm);
+    return guest;
   }
 
   async run(): Promise<MonitorResult> {

@@ -468,13 +468,22 @@ export class Assembler {
   }
 
   /** Labels (addresses, unsigned) and constants (signed), in definition order. */
+  /**
+   * The image's symbol table in one canonical order: constants in the order
+   * they were defined, then labels by address (labels at one address in the
+   * order they were defined). It is the order a disassembly defines them in
+   * (isa/disasm.ts: `.equ`s first, then the code and data in address order),
+   * so `disasm` then `asm` writes back the identical file.
+   */
   private exportedSymbols(): ImageSymbol[] {
-    const out: ImageSymbol[] = [];
+    const consts: ImageSymbol[] = [];
+    const labels: ImageSymbol[] = [];
     for (const sym of this.symbols.all()) {
-      if (sym.kind === 'label') out.push({ name: sym.name, value: (sym.section.base + sym.offset) >>> 0, kind: 'label' });
-      else if (sym.state === 'done') out.push({ name: sym.name, value: sym.value | 0, kind: 'const' });
+      if (sym.kind === 'label') labels.push({ name: sym.name, value: (sym.section.base + sym.offset) >>> 0, kind: 'label' });
+      else if (sym.state === 'done') consts.push({ name: sym.name, value: sym.value | 0, kind: 'const' });
     }
-    return out;
+    // Array.prototype.sort is stable: ties keep their definition order.
+    return [...consts, ...labels.sort((a, b) => a.value - b.value)];
   }
 }
 

@@ -54,13 +54,21 @@ export interface FileOperand {
   readonly token: Token;
   readonly name: string;
   readonly target: string;
+  /** Every path tried, in order (include-path.ts), for the message when none could be read. */
+  readonly searched: readonly string[];
+}
+
+/** " (looked for …)" after a failed read: where the name was looked for, when that is not just the name. */
+export function lookedFor(file: FileOperand): string {
+  if (file.searched.length > 1) return ` (looked for ${file.searched.map((p) => `'${p}'`).join(', ')})`;
+  return file.target === file.name ? '' : ` (looked for '${file.target}')`;
 }
 
 /** The bytes an `.incbin` or `.image` line places, or undefined after reporting why there are none. */
 export function embed(line: SourceLine, head: Call, file: FileOperand, ctx: EmbedContext): Uint8Array | undefined {
   const directive = head.name.text.toLowerCase();
   const { token: t, name, target } = file;
-  const looked = target === name ? '' : ` (looked for '${target}')`;
+  const looked = lookedFor(file);
   const cannot = (e: unknown): undefined => {
     ctx.reporter.error(line, t.start, t.end, `cannot ${directive === '.image' ? 'assemble' : 'read'} '${name}': ${ctx.whyUnreadable(e)}${looked}`);
     return undefined;

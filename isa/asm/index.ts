@@ -17,6 +17,7 @@ export type { AssembleResult } from './assembler.js';
 export { formatDiagnostic, summarize, type Diagnostic } from './diagnostic.js';
 export { formatListing, type ListingEntry } from './listing.js';
 export { DEFAULT_LIMITS, type AssemblerLimits } from './limits.js';
+export { INCLUDE_ENV, includeDirsFromEnv, shippedIncludeDir } from './include-path.js';
 
 export interface AssembleOptions {
   /** Used in diagnostics and to resolve `.include`. */
@@ -27,6 +28,12 @@ export interface AssembleOptions {
   readonly defaultTextBase?: number;
   /** How much the assembler reads before refusing (limits.ts); each one left out keeps its default. */
   readonly limits?: Partial<AssemblerLimits>;
+  /**
+   * Where a relative `.include`/`.incbin`/`.image` name is looked for when it
+   * is not beside the file using it, before the shipped guests/include
+   * (include-path.ts). The CLI passes `-I` and TYPEVISOR_INCLUDE here.
+   */
+  readonly includeDirs?: readonly string[];
 }
 
 /** A regular file's text; anything else (a device, a FIFO, a directory) or a file past the size limit is refused. */
@@ -36,7 +43,7 @@ const readUtf8 = (p: string, maxBytes: number): string => utf8.decode(readRegula
 export function assemble(source: string, options: AssembleOptions): AssembleResult {
   const reporter = new Reporter();
   const limits: AssemblerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const reader = new Reader(reporter, options.readFile ?? ((p) => readUtf8(p, limits.fileSize)), new Budget(limits));
+  const reader = new Reader(reporter, options.readFile ?? ((p) => readUtf8(p, limits.fileSize)), new Budget(limits), options.includeDirs ?? []);
   reader.readText(options.filename, source, [], [resolvePath(options.filename)], false);
   // What was read before a budget ran out is not the program: say only why it stopped.
   if (reader.exhausted) return { ok: false, diagnostics: reporter.all() };

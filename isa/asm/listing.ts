@@ -8,6 +8,8 @@
  *   00001004  16785644                       ori a0, a0, 0x5678
  *   00002000  68 65 6c 6c 6f 0a         9  msg:    .ascii "hello\n"
  */
+import { shippedIncludeDir } from './include-path.js';
+import { dirname, isAbsolute } from './paths.js';
 import { opByName } from '../opcodes.js';
 import { EMBED_DIRECTIVES } from './directives.js';
 import { lex } from './lexer.js';
@@ -104,9 +106,20 @@ function isEmbedLine(source: string): boolean {
   return parsed.head?.kind === 'directive' && EMBED_DIRECTIVES.includes(parsed.head.name.text.toLowerCase());
 }
 
+/**
+ * How a listing names a file: a file of the shipped guests/include as
+ * `guests/include/NAME` (its path inside typevisor) rather than wherever the
+ * package happens to be installed, which would also set the column's width.
+ */
+function shownName(file: string): string {
+  const shipped = shippedIncludeDir();
+  if (shipped !== undefined && isAbsolute(file) && dirname(file) === shipped) return `guests/include/${file.slice(shipped.length + 1)}`;
+  return file;
+}
+
 export function formatListing(listing: readonly ListingEntry[]): string {
   const files = new Set(listing.map((e) => e.file));
-  const where = (e: ListingEntry): string => (files.size > 1 ? `${e.file}:${e.line}` : String(e.line));
+  const where = (e: ListingEntry): string => (files.size > 1 ? `${shownName(e.file)}:${e.line}` : String(e.line));
   // A loop, not Math.max(...): a listing can have more entries than a call takes arguments.
   const whereWidth = listing.reduce((w, e) => Math.max(w, where(e).length), 4);
   const row = (addr: number | undefined, data: string, line: string, text: string): string =>

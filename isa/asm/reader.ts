@@ -7,11 +7,12 @@
 import { opByName } from '../opcodes.js';
 import { lex, type Token } from './lexer.js';
 import { EMBED_DIRECTIVES } from './directives.js';
-import { embed, type FileOperand } from './embed.js';
+import { embed, lookedFor, type FileOperand } from './embed.js';
+import { candidatePaths, shippedIncludeDir } from './include-path.js';
 import { describeParams, expandLine, type Macro } from './macro.js';
 import { Budget, DEFAULT_LIMITS, MAX_EXPANDED_LINE, tooLarge } from './limits.js';
 import { isPseudo } from './pseudo.js';
-import { dirname, isAbsolute, joinPath, relativeToCwd, resolvePath } from './paths.js';
+import { dirname, relativeToCwd, resolvePath } from './paths.js';
 import type { Reporter } from './reporter.js';
 import { SourceLine, type Origin } from './source-line.js';
 import { parseLine, type Call, type Head, type LabelDef } from './statement.js';
@@ -61,7 +62,12 @@ export class Reader {
     private readonly readFile: (path: string) => string,
     /** Shared with the programs this one embeds, so `.image` cannot multiply the work either. */
     private readonly budget: Budget = new Budget(DEFAULT_LIMITS),
+    /** Searched after the using file's folder, before the shipped guests/include (include-path.ts). */
+    private readonly includeDirs: readonly string[] = [],
   ) {}
+
+  /** Text read while looking for a file, kept so the read that follows does not repeat it. */
+  private readonly probed = new Map<string, string>();
 
   /** A budget ran out: the reading stopped there, and the program must not be assembled. */
   get exhausted(): boolean {
@@ -70,7 +76,9 @@ export class Reader {
 
   /** readFile, refusing text past the file size limit (readFile may be the caller's own). */
   private readSource(file: string): string {
-    const text = this.readFile(file);
+    const cached = this.probed.get(file);
+    if (cached !== undefined) this.probed.delete(file);
+    const text = cached ?? this.readFile(file);
     const max = this.budget.limits.fileSize;
     if (text.length > max) throw new Error(tooLarge(new TextEncoder().encode(text).length, max));
     return text;
@@ -167,7 +175,7 @@ export class Reader {
           readFile: (p) => this.readSource(p),
           fileSize: this.budget.limits.fileSize,
           stack,
-          newReader: (r) => new Reader(r, this.readFile, this.budget),
+          newReader: (r) => new Reader(r, this.readFile, this.budget, this.includeDirs),
           whyUnreadable,
         });
         this.statements.push({ line, labels, head, broken: embedded === undefined, embedded });
@@ -265,8 +273,23 @@ export class Reader {
       return undefined;
     }
     const name = new TextDecoder().decode(t.bytes);
-    const target = isAbsolute(name) ? name : joinPath(dirname(line.origin.file), name);
-    return { token: t, name, target };
+    const candidates = candidatePaths(name, line.listedUnder.file, line.origin.file, this.includeDirs);
+    // The first that can be read; when none can, the first, so the error names what was wrong there.
+    const target = candidates.find((c) => this.readable(c)) ?? candidates[0]!;
+    // The message leaves out the shipped folder: it holds only sys.inc and lib.inc, and its path says nothing about the user's mistake.
+    const shipped = shippedIncludeDir();
+    return { token: t, name, target, searched: candidates.filter((c) => shipped === undefined || dirname(resolvePath(c)) !== shipped) };
+  }
+
+  /** Whether a file can be read (its text is kept for the read that follows). */
+  private readable(file: string): boolean {
+    if (this.probed.has(file)) return true;
+    try {
+      this.probed.set(file, this.readFile(file));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private include(line: SourceLine, head: Call, stack: readonly string[]): void {
@@ -288,8 +311,7 @@ export class Reader {
     try {
       text = this.readSource(target);
     } catch (e) {
-      const looked = target === name ? '' : ` (looked for '${target}')`;
-      this.reporter.error(line, t.start, t.end, `cannot include '${name}': ${whyUnreadable(e)}${looked}`);
+      this.reporter.error(line, t.start, t.end, `cannot include '${name}': ${whyUnreadable(e)}${lookedFor(file)}`);
       return;
     }
     const lines = splitLines(text);

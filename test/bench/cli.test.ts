@@ -56,6 +56,12 @@ describe('npm run bench', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toHaveLength(1);
   });
 
+  test('--only alone runs the interpreter section only, not the monitors and migration sections', () => {
+    const r = bench(['--json', '--quick', '--small', '--only', 'fib', '--peers', 'js', '--results-dir', dir]);
+    expect(r.status).toBe(0);
+    expect(Object.keys((JSON.parse(r.stdout) as { sections: object }).sections)).toEqual(['interpreter']);
+  });
+
   test('--json prints the whole result, and only that, on stdout', () => {
     const r = bench(['--json', '--quick', '--small', '--only', 'tight', '--peers', 'js', '--results-dir', dir]);
     expect(r.status).toBe(0);
@@ -82,6 +88,31 @@ describe('npm run bench', () => {
     expect(Object.keys(row.peers).sort()).toEqual(['js', 'js-cold']);
     expect(row.peers['js']!.kind).toBe('ok');
     expect(row.peers['js']!.ratio).toBeGreaterThan(0);
+  });
+
+  test('the real programs are a table of their own, both tiers, each row checked and with its MIPS', () => {
+    const r = bench(['--json', '--quick', '--small', '--only', 'fib,qsort,bytecode', '--peers', 'js', '--sections', 'interpreter,programs', '--results-dir', dir]);
+    expect(r.status).toBe(0);
+    type Tiers = { tiers: { tier: string; rows: { name: string; expected: string; typevisor: { kind: string; instructions: number; mips: number } }[]; geomean: Record<string, number | null> }[] };
+    const j = JSON.parse(r.stdout) as { sections: { interpreter: Tiers; programs: Tiers } };
+    expect(j.sections.interpreter.tiers[0]!.rows.map((x) => x.name)).toEqual(['fib']);
+    const programs = j.sections.programs.tiers;
+    expect(programs.map((t) => t.tier)).toEqual(['interp', 'jit']);
+    for (const t of programs) {
+      expect(t.rows.map((x) => x.name)).toEqual(['qsort', 'bytecode']);
+      for (const row of t.rows) {
+        expect(row.typevisor.kind).toBe('ok');
+        expect(row.typevisor.mips).toBeGreaterThan(0);
+      }
+      expect(t.geomean['js']).toBeGreaterThan(0);
+    }
+    // Both tiers retire exactly the same instructions.
+    expect(programs[1]!.rows.map((x) => x.typevisor.instructions)).toEqual(programs[0]!.rows.map((x) => x.typevisor.instructions));
+
+    const text = bench(['--quick', '--small', '--only', 'fib', '--peers', '', '--sections', 'interpreter,programs', '--results-dir', dir]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('real programs: typevisor against its peers');
+    expect(text.stdout).toContain('no programs benchmark chosen (--only)');
   });
 
   test('--compare: says when there is nothing to compare with, then compares with the last run', () => {

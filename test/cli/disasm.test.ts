@@ -84,12 +84,12 @@ describe('typevisor disasm', () => {
     expect(r.stderr).toMatch(/prog\.s looks like assembly source; disasm reads assembled images/);
   });
 
-  test('a text file under another name is recognised as source too', () => {
+  test('a text file under another name is called a text file, with the way to assemble it if it is source', () => {
     const path = join(dir, 'notes.txt');
     writeFileSync(path, '; just some text\n');
     const r = runCli(['disasm', path]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/looks like assembly source/);
+    expect(r.stderr).toMatch(/is a text file, not a typevisor image .*if it is assembly source, assemble it first: typevisor asm/);
   });
 
   test('a binary file that is not an image: bad magic, exit 1', () => {

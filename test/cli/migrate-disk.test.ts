@@ -1,87 +1,208 @@
 /**
- * A daemon VM's disk when it migrates, through the real CLI between real
- * daemons on 127.0.0.1 (each with a state directory of its own):
+ * A daemon VM's disk when it migrates (`migrate --disk-mode copy|shared`),
+ * through the real CLI between real daemons on 127.0.0.1 (each with a state
+ * directory of its own). The disk writer is moved while it writes its disk
+ * (after its first blocks, long before its last) and finishes on the
+ * destination; its disk must then be byte for byte the disk of the same guest
+ * never migrated:
  *
- *   - a transient disk goes by value: the disk writer, held between its
- *     writes and its check, is moved (native to hosted, hosted to native) and
- *     checks on the destination every block it wrote on the source; the
- *     source's copy is deleted, the destination's goes with vm stop;
- *   - a VM on a volume or a file is refused, and stays running; one whose
- *     destination cannot be reached goes on where it is, with its disk.
+ *   - copy, every strategy, a file (on one machine the copy replaces the
+ *     source's file at the commit point), a volume (arrives as a volume of
+ *     the same name; the source keeps its own, detached) and a transient disk;
+ *   - shared, a file both daemons see: nothing sent, ownership moves;
+ *   - refusals (shared for a volume or a transient disk, a copy onto a volume
+ *     the destination has already) leave the guest running where it was;
+ *   - the destination killed in the middle of a disk copy leaves the guest on
+ *     the source with its disk intact.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { MonitorKind } from '../../hypervisor/core/host.js';
 import type { VmStatsInfo } from '../../hypervisor/control/protocol.js';
-import { cleanup, cli, spawnDaemon, waitFor, type Daemon } from '../hypervisor/control/daemons.js';
-import { closeClients, diskWriter as writeDiskWriter, vmInfo } from '../helpers/disk-vms.js';
+import { cleanup, cli, spawnDaemon, startCli, waitFor, type Daemon } from '../hypervisor/control/daemons.js';
+import { closeClients, diskWriter as writeDiskWriter, poweredOff, vmInfo } from '../helpers/disk-vms.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'tv-migrate-disk-'));
 const diskWriter = (label: string, params: Readonly<Record<string, number>>): string => writeDiskWriter(temp, label, params);
 
-let d: Daemon;
-const tv = (...args: string[]) => cli([...args, '--connect', d.address], { timeoutMs: 30_000 });
-const info = (name: string, daemon = d): Promise<VmStatsInfo> => vmInfo(daemon, name);
+/**
+ * 64 blocks of 8 sectors (256 KiB), slowly enough to be moved while it
+ * writes: it says so after its first block (the migration starts then) and
+ * takes seconds for the rest.
+ */
+const WRITER = { BLOCKS: 64, SPIN: 1_500_000, PRINT_EVERY: 1 };
+const DISK_SIZE = 64 * 8 * 512;
+
+let a: Daemon; // the source
+let b: Daemon; // the destination
+let writer: string;
+/** The disk the writer leaves when it is never migrated. */
+let reference: Buffer;
+
+const on = (d: Daemon, ...args: string[]) => cli([...args, '--connect', d.address], { timeoutMs: 30_000 });
+const info = (d: Daemon, name: string): Promise<VmStatsInfo> => vmInfo(d, name);
+const blank = (name: string, size = DISK_SIZE): string => {
+  const path = join(temp, name);
+  writeFileSync(path, Buffer.alloc(size));
+  return path;
+};
+
+/** Start the writer on `a` and wait for its first blocks: it is writing when the migration starts. */
+async function startWriting(name: string, disk: string[], monitor: MonitorKind = 'native'): Promise<void> {
+  const r = await on(a, 'vm', 'start', writer, '--name', name, '--mem', '2M', '--monitor', monitor, ...disk);
+  expect(r.stderr).toBe('');
+  await waitFor(`${name} to write its first blocks`, async () => (await info(a, name)).consoleBytes > 0, 30_000);
+}
+
+/** Migrate from a to b; the run's output. */
+async function migrate(name: string, ...args: string[]) {
+  return cli(['migrate', name, '--to', b.address, ...args, '--connect', a.address], { timeoutMs: 60_000 });
+}
 
 beforeAll(async () => {
-  d = await spawnDaemon(['--state-dir', join(temp, 'state')]);
-});
+  [a, b] = await Promise.all([spawnDaemon(['--state-dir', join(temp, 'state-a')]), spawnDaemon(['--state-dir', join(temp, 'state-b')])]);
+  writer = diskWriter('writer', WRITER);
+  const ref = blank('reference.disk');
+  await on(a, 'vm', 'start', writer, '--name', 'reference', '--mem', '2M', '--disk', ref);
+  expect((await poweredOff(a, 'reference')).status).toBe(0);
+  await on(a, 'vm', 'stop', 'reference');
+  reference = readFileSync(ref);
+  expect(reference.some((x) => x !== 0)).toBe(true);
+}, 60_000);
+
 afterAll(async () => {
   closeClients();
   await cleanup();
   rmSync(temp, { recursive: true, force: true });
 });
 
-describe('a migrating VM\'s disk', () => {
+describe('migrate --disk-mode copy: the disk\'s sectors go with the guest', () => {
+  test.each<[string, MonitorKind, MonitorKind]>([
+    ['stop-and-copy', 'native', 'native'],
+    ['pre-copy', 'native', 'hosted'],
+    ['post-copy', 'hosted', 'native'],
+    ['hybrid', 'native', 'native'],
+  ])('%s (%s to %s): a file written during the move ends as the same guest never migrated leaves it', async (strategy, from, to) => {
+    const vm = `file-${strategy}`;
+    const path = blank(`${vm}.disk`);
+    await startWriting(vm, ['--disk', path], from);
+    const m = await migrate(vm, '--strategy', strategy, '--monitor', to);
+    expect(m.stderr).toBe('');
+    expect(m.status).toBe(0);
+    expect(m.stdout).toMatch(/\ndisk round 0: \d+ sectors\n/);
+    expect(m.stdout).toMatch(/ {2}disk \(file, copy\) +256\.0 KiB\n/);
+    expect(m.stdout).toMatch(/ {4}disk rounds +(\d+ )*\d+\*\n/);
+    expect(m.stdout).toMatch(/ {2}guest downtime \(ms\) +[\d.]+\n/);
+    expect((await info(b, vm)).disk).toMatchObject({ kind: 'file', path, sectors: 512 });
+    expect((await poweredOff(b, vm)).status).toBe(0);
+    expect(readFileSync(path).equals(reference)).toBe(true);
+    expect(readdirSync(temp).filter((f) => f.includes('.arriving-'))).toEqual([]);
+    await on(b, 'vm', 'stop', vm);
+  }, 90_000);
+
+  test('a volume arrives as a volume of the same name, its bytes those of the guest never migrated; the source keeps its own, detached', async () => {
+    await on(a, 'volume', 'create', 'data', '--size', String(DISK_SIZE));
+    await startWriting('vol', ['--volume', 'data']);
+    const m = await migrate('vol');
+    expect(m.stderr).toBe('');
+    expect(m.status).toBe(0);
+    expect(m.stdout).toMatch(/ {2}disk \(volume, copy\) +256\.0 KiB\n/);
+    expect((await info(b, 'vol')).disk).toMatchObject({ kind: 'volume', name: 'data', sectors: 512 });
+    expect((await poweredOff(b, 'vol')).status).toBe(0);
+    expect(readFileSync(join(temp, 'state-b', 'volumes', 'data.disk')).equals(reference)).toBe(true);
+    expect((await on(a, 'volume', 'ls')).stdout).toMatch(/\ndata +256 KiB +1 +-\n/);
+    await on(b, 'vm', 'stop', 'vol');
+    expect((await on(b, 'volume', 'ls')).stdout).toMatch(/\ndata +256 KiB +\d+ +-\n/);
+
+    // Again, from a: b has a volume of that name now. Copying over it is refused; the guest goes on at a.
+    await on(a, 'vm', 'start', 'test/fixtures/control/pages.s', '--name', 'vol2', '--mem', '2M', '--volume', 'data');
+    const n = await migrate('vol2');
+    expect(n.status).toBe(1);
+    expect(n.stderr).toBe('error: the destination has a volume named data already: copying vol2\'s over it would destroy it (remove it there first)\n');
+    expect((await info(a, 'vol2')).state).toBe('running');
+    await on(a, 'vm', 'stop', 'vol2');
+  }, 90_000);
+
   test.each<[MonitorKind, MonitorKind]>([
     ['native', 'hosted'],
     ['hosted', 'native'],
-  ])('migrate carries a transient disk by value (%s to %s): the guest checks on the destination what it wrote on the source', async (from, to) => {
-    const other = await spawnDaemon(['--state-dir', join(temp, `other-${from}`)]);
-    const vm = `mover-${from}`;
-    await tv('vm', 'start', diskWriter('dw-hold', { BLOCKS: 8, SPIN: 0, HOLD: 1 }), '--name', vm, '--mem', '2M', '--monitor', from, '--scratch', '64K');
-    const held = 'disk-writer: written; a key on the console starts the check\n';
-    await waitFor(`${vm} to have written its blocks`, async () => (await info(vm)).consoleBytes === held.length, 30_000);
-    const source = (await info(vm)).disk;
+  ])('a transient disk goes with the VM (%s to %s); the source\'s copy is deleted, the destination\'s goes with vm stop', async (from, to) => {
+    const vm = `scratch-${from}`;
+    await startWriting(vm, ['--scratch', String(DISK_SIZE)], from);
+    const source = (await info(a, vm)).disk;
     const sourcePath = source?.kind === 'transient' ? source.path : '';
     expect(existsSync(sourcePath)).toBe(true);
-
-    const m = await cli(['migrate', vm, '--to', other.address, '--monitor', to, '--connect', d.address], { timeoutMs: 30_000 });
+    const m = await migrate(vm, '--monitor', to);
     expect(m.stderr).toBe('');
-    expect(m.stdout).toMatch(new RegExp(`\\n${vm} paused: its transient disk sent by value in [\\d.]+ ms \\(65536 of 65536 bytes; the rest is zeros\\)\\n`));
     expect(m.status).toBe(0);
-    expect(existsSync(sourcePath)).toBe(false); // the source's copy went with the VM
-    const arrived = await info(vm, other);
-    expect(arrived.disk).toMatchObject({ kind: 'transient', sectors: 128 });
+    expect(m.stdout).toMatch(new RegExp(`\\n${vm} paused: its transient disk copied in [\\d.]+ ms \\(\\d+ bytes sent for ${DISK_SIZE}, in \\d+ rounds; pieces of zeros left out\\)\\n`));
+    expect(existsSync(sourcePath)).toBe(false);
+    const arrived = await poweredOff(b, vm);
+    expect(arrived.status).toBe(0);
+    const destPath = arrived.disk?.kind === 'transient' ? arrived.disk.path : '';
+    expect(readFileSync(destPath).equals(reference)).toBe(true);
+    await on(b, 'vm', 'stop', vm);
+    expect(existsSync(destPath)).toBe(false);
+  }, 90_000);
+});
 
-    // A key lets it check: every block as written, read from the destination's disk.
-    const r = await cli(['vm', 'console', vm, '--connect', other.address], { input: 'x', timeoutMs: 30_000 });
-    expect(r.stdout).toMatch(/disk-writer: read back 8 blocks, checksum \d+, differing 0\n$/);
-    expect((await info(vm, other)).status).toBe(0);
-    await cli(['vm', 'stop', vm, '--connect', other.address]);
-    expect(existsSync(arrived.disk?.kind === 'transient' ? arrived.disk.path : '')).toBe(false);
-    await other.kill('SIGTERM');
-  });
+describe('migrate --disk-mode shared: only the file\'s ownership moves', () => {
+  test.each(['pre-copy', 'post-copy'])('%s: no sector is sent; the destination writes the same file on, which ends as the guest never migrated leaves it', async (strategy) => {
+    const vm = `shared-${strategy}`;
+    const path = blank(`${vm}.disk`);
+    await startWriting(vm, ['--disk', path]);
+    const m = await migrate(vm, '--strategy', strategy, '--disk-mode', 'shared');
+    expect(m.stderr).toBe('');
+    expect(m.status).toBe(0);
+    expect(m.stdout).toContain(`\n${vm}'s disk file ${path} (512 sectors) is shared: the destination opens the same file\n`);
+    expect(m.stdout).toMatch(/ {2}disk \(file, shared\) +256\.0 KiB\n/);
+    expect(m.stdout).not.toMatch(/disk bytes sent/);
+    expect((await poweredOff(b, vm)).status).toBe(0);
+    expect(readFileSync(path).equals(reference)).toBe(true);
+    await on(b, 'vm', 'stop', vm);
+  }, 90_000);
 
-  test('migrate refuses a VM whose disk is a volume or a file rather than move it without one; one it cannot move goes on here', async () => {
-    await tv('volume', 'create', 'stays', '--size', '8K');
-    await tv('vm', 'start', 'test/fixtures/control/pages.s', '--name', 'anchored', '--mem', '2M', '--volume', 'stays');
-    const m = await cli(['migrate', 'anchored', '--to', '127.0.0.1:1', '--connect', d.address]);
+  test('a volume or a transient disk cannot be shared: refused, the guest goes on where it is', async () => {
+    await on(a, 'volume', 'create', 'mine', '--size', '8K');
+    await on(a, 'vm', 'start', 'test/fixtures/control/pages.s', '--name', 'held', '--mem', '2M', '--volume', 'mine');
+    const m = await migrate('held', '--disk-mode', 'shared');
     expect(m.status).toBe(1);
-    expect(m.stderr).toBe('error: anchored has a disk (volume stays (generation 1, 16 sectors)), and a migration moves no file or volume yet: the guest would lose it. Stop it instead (a volume keeps its data) and start it where you want it\n');
-    expect((await info('anchored')).state).toBe('running');
-    await tv('vm', 'stop', 'anchored');
-    await tv('volume', 'rm', 'stays');
+    expect(m.stderr).toBe('error: --disk-mode shared: held cannot share its disk: its disk is volume mine, in this daemon\'s state directory, which no other daemon uses; use --disk-mode copy (the default)\n');
+    expect((await info(a, 'held')).state).toBe('running');
+    await on(a, 'vm', 'stop', 'held');
+    await on(a, 'vm', 'start', 'test/fixtures/control/pages.s', '--name', 'held2', '--mem', '2M', '--scratch', '8K');
+    const n = await migrate('held2', '--disk-mode', 'shared');
+    expect(n.stderr).toBe('error: --disk-mode shared: held2 cannot share its disk: its disk is transient, in this daemon\'s state directory; use --disk-mode copy (the default)\n');
+    expect((await info(a, 'held2')).state).toBe('running');
+    await on(a, 'vm', 'stop', 'held2');
+    const bad = await migrate('held2', '--disk-mode', 'mirror');
+    expect(bad.stderr).toBe('error: --disk-mode "mirror": choose copy or shared\n');
+  }, 60_000);
+});
 
-    // A transient disk's VM whose destination cannot be reached: paused for the copy, running again after, its disk kept.
-    await tv('vm', 'start', 'test/fixtures/control/pages.s', '--name', 'stranded', '--mem', '2M', '--scratch', '8K');
-    const n = await cli(['migrate', 'stranded', '--to', '127.0.0.1:1', '--connect', d.address]);
-    expect(n.status).toBe(1);
-    const s = await info('stranded');
-    expect(s.state).toBe('running');
-    expect(existsSync(s.disk?.kind === 'transient' ? s.disk.path : '')).toBe(true);
-    await tv('vm', 'stop', 'stranded');
-  });
+describe('a disk copy that fails', () => {
+  test('the destination killed in the middle of the copy: the guest goes on at the source, its disk intact, and finishes as if never moved', async () => {
+    const c = await spawnDaemon(['--state-dir', join(temp, 'state-c')]);
+    // 32 MiB: the writer's blocks at the start, random bytes after them (so every piece is sent: the copy takes a while).
+    const tail = randomBytes(32 * 1024 * 1024 - DISK_SIZE);
+    const path = join(temp, 'big.disk');
+    writeFileSync(path, Buffer.concat([Buffer.alloc(DISK_SIZE), tail]));
+    await startWriting('survivor', ['--disk', path]);
+    const m = startCli(['migrate', 'survivor', '--to', c.address, '--connect', a.address], { timeoutMs: 60_000 });
+    await waitFor('the disk copy to begin', () => readdirSync(temp).some((f) => f.startsWith('.big.disk.arriving-')), 30_000);
+    await c.kill('SIGKILL');
+    const r = await m.done;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: /);
+    expect(r.stdout).not.toMatch(/disk round \d+: \d+ sectors \(guest paused\)/); // killed during the live copy
+    expect(['running', 'off']).toContain((await info(a, 'survivor')).state);
+    expect((await poweredOff(a, 'survivor')).status).toBe(0);
+    const after = readFileSync(path);
+    expect(after.subarray(0, DISK_SIZE).equals(reference)).toBe(true);
+    expect(after.subarray(DISK_SIZE).equals(tail)).toBe(true);
+    await on(a, 'vm', 'stop', 'survivor');
+  }, 90_000);
 });

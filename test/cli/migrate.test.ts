@@ -72,7 +72,8 @@ describe('typevisor migrate', () => {
     await startPages(ca, 'stay');
     const r = await migrate('stay', '--to-token', 'wrong');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`error: the daemon at ${b.address} refused the connection: wrong token (give the daemon's token with --token or TYPEVISOR_TOKEN)\n`);
+    // Worded for the migrate command's user: the token to fix is --to-token's, not --token's.
+    expect(r.stderr).toBe(`error: the destination ${b.address} refused the token: give its token with --to-token (without it, --token's is used)\n`);
     expect((await states(ca))['stay']).toBe('running');
     expect((await states(cb))['stay']).toBeUndefined();
     await ca.stop('stay');
@@ -96,6 +97,10 @@ describe('typevisor migrate', () => {
     expect((await migrate('ghost')).stderr).toMatch(/^error: no VM named ghost on this daemon/);
     const self = await cli(['migrate', 'ghost', '--connect', a.address, '--to', a.address]);
     expect(self.stderr).toBe(`error: ${a.address} is this daemon: migrate to another one\n`);
+    // localhost names the same listener as 127.0.0.1.
+    const local = a.address.replace('127.0.0.1', 'localhost');
+    const viaName = await cli(['migrate', 'ghost', '--connect', a.address, '--to', local]);
+    expect(viaName.stderr).toBe(`error: ${local} is this daemon: migrate to another one\n`);
   });
 
   test('--help explains strategies, Ctrl-C, --recover and the exit statuses', async () => {

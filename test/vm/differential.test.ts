@@ -4,11 +4,18 @@
  * stores and page-table edits must end in the same registers, memory,
  * instruction count and trap sequence on all three. The machine runs them in
  * slices of random sizes, so slice boundaries land everywhere.
+ *
+ * A second family of programs has structure, as compiled code does: functions
+ * with frames on a stack, direct calls, calls through a jump table in memory
+ * (jalr), a recursive function, and a loop in main around the calls — spread
+ * over two pages, with the same random straight-line code in between (which
+ * may overwrite ra, the stack, the jump table or the code itself: the tiers
+ * must then go wrong in exactly the reference's way).
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Csr } from '../../isa/csr.js';
-import { encode } from '../../isa/encoding.js';
+import { decode, encode } from '../../isa/encoding.js';
 import { Op } from '../../isa/opcodes.js';
 import { Reg } from '../../isa/registers.js';
 import { Mode } from '../../vm/cpu.js';
@@ -85,6 +92,10 @@ interface Scenario {
   readonly chunks: readonly number[];
   /** Where the program starts in its first page: near the end, it runs on into the next. */
   readonly start: number;
+  /** Words written over the initial data (address, value): a structured program's jump table. */
+  readonly extra?: readonly (readonly [number, number])[];
+  /** The stack pointer at the start (structured programs). */
+  readonly sp?: number;
 }
 
 const scenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenario> =>
@@ -104,6 +115,7 @@ function memoryOf(s: Scenario): Uint8Array {
   const dv = new DataView(mem.buffer);
   s.program.forEach((w, i) => dv.setUint32(CODE - RAM + s.start + 4 * i, w >>> 0, true));
   for (let i = 0; i < 1024; i++) dv.setUint32(DATA - RAM + 4 * i, Math.imul(i, 0x9e3779b1) >>> 0, true);
+  for (const [addr, w] of s.extra ?? []) dv.setUint32(addr - RAM, w >>> 0, true);
   if (s.paging) {
     dv.setUint32(ROOT - RAM + (RAM >>> 22) * 4, (L0 | 1) >>> 0, true);
     // Pages 0..15 of RAM identity-mapped with the scenario's flags; the code pages and
@@ -133,11 +145,12 @@ function initialRegs(s: Scenario): number[] {
   r[Reg.S1] = CODE;
   r[Reg.S2] = L0;
   r[Reg.S3] = DATA; // a page address for tlbflush rs1
+  if (s.sp !== undefined) r[Reg.SP] = s.sp;
   return r;
 }
 
 /** Translation work done across all runs, so the suite can show the tier was really exercised. */
-const jitWork = { translations: 0, regionCalls: 0, invalidations: 0 };
+const jitWork = { translations: 0, regionCalls: 0, invalidations: 0, handovers: 0 };
 
 function onMachine(s: Scenario, tier: Tier): Outcome {
   const m = new Machine({ memSize: MEM, trapToHost: true, tier });
@@ -160,6 +173,7 @@ function onMachine(s: Scenario, tier: Tier): Outcome {
     jitWork.translations += m.jit.stats.translations;
     jitWork.regionCalls += m.jit.stats.regionCalls;
     jitWork.invalidations += m.jit.stats.invalidations;
+    jitWork.handovers += m.jit.stats.handovers;
   }
   return { regs: Array.from(m.cpu.regs), pc: m.cpu.pc >>> 0, instret: m.cpu.instret, traps, mem: Array.from(m.memory.u8) };
 }
@@ -191,6 +205,135 @@ function agree(s: Scenario): void {
   }
 }
 
+
+// ---- structured programs: functions, calls, recursion, indirect jumps ------
+
+/** The main loop's counter and the recursion's depth: straight-line code leaves them alone. */
+const LOOP_REG = Reg.FP;
+const DEPTH_REG = Reg.T0;
+const TABLE = DATA + 0x800;
+const STACK_TOP = DATA + 0xf00;
+
+/** Whether a word (not a store or a branch) writes register r. */
+function writes(w: number, r: number): boolean {
+  const d = decode(w);
+  if (!d || STORES.includes(d.op) || BRANCHES.includes(d.op)) return false;
+  return d.rd === r;
+}
+const isControl = (w: number): boolean => {
+  const d = decode(w);
+  return d !== undefined && (BRANCHES.includes(d.op) || d.op === Op.JAL || d.op === Op.JALR);
+};
+
+/**
+ * Straight-line code: the random instructions without control flow, sparing
+ * the loop and depth registers. No page-table edits: in user mode the flush
+ * after one traps, and the stack's page would then be used through a TLB entry
+ * the reference (which has no TLB) does not have.
+ */
+const straight = (): fc.Arbitrary<number[]> =>
+  fc.array(instruction(false).filter((ws) => !ws.some((w) => isControl(w) || writes(w, LOOP_REG) || writes(w, DEPTH_REG))), { maxLength: 5 }).map((xs) => xs.flat());
+
+/** How a call site reaches its callee. */
+type Call = { readonly kind: 'direct' | 'table'; readonly to: number } | { readonly kind: 'recurse'; readonly depth: number };
+
+interface Fn {
+  readonly before: readonly number[];
+  readonly call: Call | null;
+  readonly after: readonly number[];
+}
+
+interface Structured {
+  readonly loops: number;
+  readonly main: readonly Call[];
+  readonly fns: readonly Fn[];
+  /** The recursive function's body, on the way down and on the way back. */
+  readonly down: readonly number[];
+  readonly up: readonly number[];
+}
+
+const FNS = 4;
+const call = (from: number): fc.Arbitrary<Call> =>
+  fc.oneof(
+    fc.record({ kind: fc.constantFrom('direct' as const, 'table' as const), to: fc.integer({ min: from, max: FNS - 1 }) }),
+    fc.record({ kind: fc.constant('recurse' as const), depth: fc.integer({ min: 0, max: 6 }) }),
+  );
+
+const structured = (): fc.Arbitrary<Structured> =>
+  fc.record({
+    loops: fc.integer({ min: 1, max: 6 }),
+    main: fc.array(call(0), { minLength: 1, maxLength: 3 }),
+    fns: fc.tuple(...Array.from({ length: FNS }, (_, i) =>
+      fc.record({ before: straight(), call: i === FNS - 1 ? fc.constant(null) : fc.option(call(i + 1), { nil: null }), after: straight() }))),
+    down: straight(),
+    up: straight(),
+  });
+
+/** The program's words at `base`, and its jump table (one entry per function). */
+function layOut(p: Structured, base: number): { words: number[]; table: [number, number][] } {
+  const callWords = (c: Call | null): number => (c === null ? 0 : c.kind === 'direct' ? 1 : c.kind === 'table' ? 4 : 2);
+  const mainLen = 1 + p.main.reduce((n, c) => n + callWords(c), 0) + 2 + 2;
+  const fnLen = (f: Fn): number => 2 + f.before.length + callWords(f.call) + f.after.length + 3;
+  const starts: number[] = [];
+  let at = base + mainLen * 4;
+  for (const f of p.fns) {
+    starts.push(at);
+    at += fnLen(f) * 4;
+  }
+  const recurse = at;
+  const words: number[] = [];
+  const here = (): number => base + words.length * 4;
+  const emitCall = (c: Call | null): void => {
+    if (c === null) return;
+    if (c.kind === 'direct') words.push(I(Op.JAL, Reg.RA, 0, 0, starts[c.to]! - here()));
+    else if (c.kind === 'table') {
+      const slot = TABLE + 4 * c.to;
+      words.push(I(Op.LUI, Reg.T3, 0, 0, slot >>> 16), I(Op.ORI, Reg.T3, Reg.T3, 0, slot & 0xffff), I(Op.LW, Reg.T3, Reg.T3, 0, 0), I(Op.JALR, Reg.RA, Reg.T3, 0, 0));
+    } else {
+      words.push(I(Op.ADDI, DEPTH_REG, 0, 0, c.depth));
+      words.push(I(Op.JAL, Reg.RA, 0, 0, recurse - here()));
+    }
+  };
+  // main: for (loops) { calls }; halt; then spin (user mode: halt traps and execution goes on)
+  words.push(I(Op.ADDI, LOOP_REG, 0, 0, p.loops));
+  const loop = here();
+  for (const c of p.main) emitCall(c);
+  words.push(I(Op.ADDI, LOOP_REG, LOOP_REG, 0, -1));
+  words.push(I(Op.BNE, 0, LOOP_REG, 0, loop - here()));
+  words.push(I(Op.HALT));
+  words.push(I(Op.JAL, 0, 0, 0, 0));
+  // each function: push ra; body; maybe a call; body; pop ra; ret
+  for (const f of p.fns) {
+    words.push(I(Op.ADDI, Reg.SP, Reg.SP, 0, -8), I(Op.SW, 0, Reg.SP, Reg.RA, 0));
+    words.push(...f.before);
+    emitCall(f.call);
+    words.push(...f.after);
+    words.push(I(Op.LW, Reg.RA, Reg.SP, 0, 0), I(Op.ADDI, Reg.SP, Reg.SP, 0, 8), I(Op.JALR, 0, Reg.RA, 0, 0));
+  }
+  // recurse(depth): if depth = 0 return; push ra; depth−1; body; recurse; body; depth+1; pop ra; ret
+  const downLen = 3 + p.down.length + 1 + p.up.length + 4; // the words after the beq, up to the base case's ret
+  words.push(I(Op.BEQ, 0, DEPTH_REG, 0, (downLen + 1) * 4));
+  words.push(I(Op.ADDI, Reg.SP, Reg.SP, 0, -8), I(Op.SW, 0, Reg.SP, Reg.RA, 0), I(Op.ADDI, DEPTH_REG, DEPTH_REG, 0, -1));
+  words.push(...p.down);
+  words.push(I(Op.JAL, Reg.RA, 0, 0, recurse - here()));
+  words.push(...p.up);
+  words.push(I(Op.ADDI, DEPTH_REG, DEPTH_REG, 0, 1), I(Op.LW, Reg.RA, Reg.SP, 0, 0), I(Op.ADDI, Reg.SP, Reg.SP, 0, 8), I(Op.JALR, 0, Reg.RA, 0, 0));
+  words.push(I(Op.JALR, 0, Reg.RA, 0, 0)); // the base case returns here
+  return { words, table: starts.map((a, i) => [TABLE + 4 * i, a]) };
+}
+
+const structuredScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenario> =>
+  fc.record({
+    p: structured(),
+    regs: fc.array(fc.integer({ min: -0x80000000, max: 0x7fffffff }), { minLength: 16, maxLength: 16 }),
+    flags: fc.array(fc.constantFrom(0x1f, 0x1f, 0x1f, 0x1f, 0x17, 0x1b, 0x7f), { minLength: 16, maxLength: 16 }),
+    chunks: fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 8 }),
+    start: fc.constantFrom(0, 4096 - 64, 4096 - 200),
+  }).map(({ p, regs, flags, chunks, start }) => {
+    const { words, table } = layOut(p, CODE + start);
+    return { program: words, regs, paging, user, flags, chunks, start, extra: table, sp: STACK_TOP };
+  });
+
 describe('interpreter and translation tier against the reference interpreter', () => {
   test('paging off, supervisor mode: ALU, memory, branches, calls, traps, self-modifying code', () => {
     fc.assert(fc.property(scenario(false, false), agree), { numRuns: 100 });
@@ -221,5 +364,87 @@ describe('interpreter and translation tier against the reference interpreter', (
     expect(m.cpu.regs[Reg.A0]).toBe((999 * 1000) / 2);
     expect(m.jit!.stats.translations).toBeGreaterThan(0);
     expect(m.jit!.stats.regionCalls).toBeGreaterThan(0);
+  });
+  test('structured programs: calls, recursion and calls through a jump table, paging off', () => {
+    const before = { ...jitWork };
+    fc.assert(fc.property(structuredScenario(false, false), agree), { numRuns: 60 });
+    // The translated path really ran, region to region without the interpreter between.
+    expect(jitWork.regionCalls - before.regionCalls).toBeGreaterThan(500);
+    expect(jitWork.handovers - before.handovers).toBeGreaterThan(100);
+  });
+
+  test('structured programs under paging, in user mode', () => {
+    const before = { ...jitWork };
+    fc.assert(fc.property(structuredScenario(true, true), agree), { numRuns: 40 });
+    expect(jitWork.regionCalls - before.regionCalls).toBeGreaterThan(200);
+  });
+
+  test('a function called through a jump table from a loop, recursing: translated, chained, exact', () => {
+    const p: Structured = {
+      loops: 6,
+      main: [{ kind: 'table', to: 0 }, { kind: 'recurse', depth: 5 }, { kind: 'direct', to: 2 }],
+      fns: [
+        { before: [I(Op.ADDI, Reg.A0, Reg.A0, 0, 3)], call: { kind: 'direct', to: 1 }, after: [I(Op.XOR, Reg.A1, Reg.A1, Reg.A0)] },
+        { before: [I(Op.SW, 0, Reg.S0, Reg.A0, 16)], call: { kind: 'recurse', depth: 3 }, after: [I(Op.LW, Reg.A2, Reg.S0, 0, 16)] },
+        { before: [], call: { kind: 'table', to: 3 }, after: [I(Op.ADD, Reg.A3, Reg.A3, Reg.A2)] },
+        { before: [I(Op.MUL, Reg.A1, Reg.A1, Reg.A0)], call: null, after: [] },
+      ],
+      down: [I(Op.ADDI, Reg.A0, Reg.A0, 0, 1)],
+      up: [I(Op.SLLI, Reg.A1, Reg.A1, 0, 1), I(Op.XOR, Reg.A1, Reg.A1, Reg.A0)],
+    };
+    for (const start of [0, 4096 - 64]) {
+      for (const chunk of [1, 13, 400]) {
+        const { words, table } = layOut(p, CODE + start);
+        agree({ program: words, regs: new Array(16).fill(0), paging: false, user: false, flags: [], chunks: [chunk], start, extra: table, sp: STACK_TOP });
+      }
+    }
+    const { words, table } = layOut(p, CODE);
+    const m = new Machine({ memSize: MEM, trapToHost: true, tier: 'jit' });
+    m.jit!.hotEntries = 1;
+    words.forEach((w, i) => m.memory.writeWord(CODE + 4 * i, w));
+    for (const [a, w] of table) m.memory.writeWord(a, w);
+    m.reset(CODE, Mode.SUPERVISOR);
+    m.cpu.regs[Reg.SP] = STACK_TOP;
+    m.cpu.regs[Reg.S0] = DATA;
+    while (m.run(100_000) === Exit.BUDGET && m.cpu.instret < 100_000);
+    expect(m.halted).toBe(true);
+    expect(m.jit!.stats.translations).toBeGreaterThan(0);
+    expect(m.jit!.stats.handovers).toBeGreaterThan(0);
+  });
+  test('a split loop nest whose regions hand over all the time is translated again whole, and stays exact', () => {
+    // outer: { A: { innermost } ; B } — A holds a loop, so the nest is split into
+    // A, B and the rest, which then hand over four times per outer iteration.
+    const prog = [
+      I(Op.ADDI, Reg.A0, 0, 0, 2000),
+      I(Op.ADDI, Reg.A1, 0, 0, 2), //            outer:
+      I(Op.ADDI, Reg.A2, 0, 0, 2), //            A:
+      I(Op.ADD, Reg.T1, Reg.T1, Reg.A2), //      innermost:
+      I(Op.ADDI, Reg.A2, Reg.A2, 0, -1),
+      I(Op.BNE, 0, Reg.A2, 0, -8),
+      I(Op.ADDI, Reg.A1, Reg.A1, 0, -1),
+      I(Op.BNE, 0, Reg.A1, 0, -20),
+      I(Op.ADDI, Reg.A3, 0, 0, 3),
+      I(Op.XOR, Reg.T1, Reg.T1, Reg.A3), //      B:
+      I(Op.ADDI, Reg.A3, Reg.A3, 0, -1),
+      I(Op.BNE, 0, Reg.A3, 0, -8),
+      I(Op.ADDI, Reg.A0, Reg.A0, 0, -1),
+      I(Op.BNE, 0, Reg.A0, 0, -48),
+      I(Op.HALT),
+    ];
+    for (const chunk of [1, 37, 300]) agree({ program: prog, regs: new Array(16).fill(0), paging: false, user: false, flags: [], chunks: [chunk], start: 0 });
+    const run = (tier: Tier): Machine => {
+      const m = new Machine({ memSize: MEM, trapToHost: true, tier });
+      if (m.jit) m.jit.hotEntries = 1;
+      prog.forEach((w, i) => m.memory.writeWord(CODE + 4 * i, w));
+      m.reset(CODE, Mode.SUPERVISOR);
+      while (m.run(5000) === Exit.BUDGET);
+      return m;
+    };
+    const jit = run('jit');
+    const interp = run('interp');
+    expect(jit.halted).toBe(true);
+    expect(jit.jit!.stats.wholeNestRetranslations).toBe(1);
+    expect(jit.cpu.instret).toBe(interp.cpu.instret);
+    expect(Array.from(jit.cpu.regs)).toEqual(Array.from(interp.cpu.regs));
   });
 });

@@ -17,13 +17,49 @@
  * Hotness: a page is translated after the interpreter has entered it HOT_ENTRIES
  * times. Only the region reachable from the entry points seen is translated; a
  * new entry point re-translates the page (a few times, then the region is kept).
+ *
+ * Chatty regions: a loop holding several loops is first translated as one
+ * function per inner loop (translator.ts: phases of a program — clear, sieve,
+ * count — each get a function V8 optimizes for that phase alone), unless its
+ * inner loops are all short innermost loops (translator.ts, SHORT_LOOP: a
+ * partition's two scans take turns, they are not phases). When the functions
+ * of a split nest still hand over to each other every few instructions — a
+ * hash lookup's probe and compare loops inside the scan over the text — the
+ * page is translated again with each loop nest whole. The test: a window of
+ * CHATTY_WINDOW handovers (a region left for another translated region,
+ * which then ran) that retired fewer than CHATTY_WINDOW × CHATTY_RUN
+ * instructions. Exits to the interpreter (a TLB miss, a trap) are not
+ * handovers: a sieve touching 489 fresh pages is not chatty.
+ *
+ * Measured (CPU time of the process, so the other tenants of this 2-core
+ * machine count less; base and change interleaved, 3 processes each, median):
+ * - whole nests everywhere against split: qsort 0.49×, wordfreq 0.51×,
+ *   bignum 0.67×, queens 0.82× — but sieve 1.41× and matmul 1.47× (their
+ *   phase loops, kept whole, deoptimize at each phase change; they enter
+ *   their regions every 38,000–190,000 instructions, far above CHATTY_RUN).
+ * - one function for the whole page: worse still (wordfreq and bignum 4×
+ *   slower than whole nests).
+ * - a page still chatty with its nests whole (calls and returns between a
+ *   loop and the function around it) made one function: qsort 0.67× the
+ *   tier before instead of 0.46×, bintree 1.58×, queens 0.85× instead of
+ *   0.88×. Not done: calls and returns across regions stay handovers.
+ * - deciding late costs: bignum whole from the first translation 0.62× the
+ *   time of bignum made whole after a window (the first optimized code is
+ *   thrown away), hence the static SHORT_LOOP rule for the common shape.
+ * - the result, with chaining in interpreter.ts, against the tier before:
+ *   qsort 0.46×, wordfreq 0.70×, bignum 0.80×, queens 0.88×, the loop
+ *   family unchanged within noise (0.99–1.13×, run-to-run spread ±15%).
  */
 import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';
 import { PAGE_SHIFT } from '../memmap.js';
-import { generate } from './translator.js';
+import { generate, type Shape } from './translator.js';
 
 export const HOT_ENTRIES = 24;
+/** Handovers into a page's translated regions per chattiness check. */
+export const CHATTY_WINDOW = 64;
+/** Fewer instructions than this per handover, on average over a window, is chatty. */
+export const CHATTY_RUN = 8192;
 
 /**
  * Told the JavaScript of every translation, for reading what the tier
@@ -38,6 +74,8 @@ type RegionFn = (n: number, limit: number, pc: number) => number;
 type Factory = (...args: unknown[]) => RegionFn;
 
 interface Translation {
+  /** The RAM page it translates. */
+  readonly page: number;
   readonly vbase: number;
   readonly key: number;
   /** The page's region functions (loops, then the rest); empty until translated. */
@@ -49,6 +87,13 @@ interface Translation {
   readonly entries: Set<number>;
   heat: number;
   translations: number;
+  /** How much of the page one function holds (see "Chatty regions"). */
+  shape: Shape;
+  /** The last translation split some loop nest: translating it whole would differ. */
+  splitNests: boolean;
+  /** Handovers into this page's regions in the current window, and the instruction count when it opened. */
+  calls: number;
+  windowStart: number;
 }
 
 export interface JitStats {
@@ -56,6 +101,10 @@ export interface JitStats {
   invalidations: number;
   instructionsTranslated: number;
   regionCalls: number;
+  /** Pages translated again with their loop nests whole (see "Chatty regions"). */
+  wholeNestRetranslations: number;
+  /** Regions entered straight from another region, without the interpreter between them. */
+  handovers: number;
 }
 
 export class Jit {
@@ -67,7 +116,9 @@ export class Jit {
    * brings execution to a block leader. 0: no advice.
    */
   interpretFor = 0;
-  readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0 };
+  /** The translation entry() last returned a region of. */
+  private current: Translation | undefined;
+  readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0, wholeNestRetranslations: 0, handovers: 0 };
   /** Entries into a page before it is translated (tests set 1 to translate at once). */
   hotEntries = HOT_ENTRIES;
 
@@ -82,17 +133,26 @@ export class Jit {
 
   /**
    * The region function to enter at pc, or undefined (interpret instead).
-   * `off` is the RAM offset pc maps to (from the execute TLB), `key` the mode key.
+   * `off` is the RAM offset pc maps to (from the execute TLB), `key` the mode key,
+   * `now` the instructions retired so far (it opens the first chattiness window).
    */
-  entry(pc: number, off: number, key: number): RegionFn | undefined {
+  entry(pc: number, off: number, key: number, now = 0): RegionFn | undefined {
     const page = off >>> PAGE_SHIFT;
     const vbase = (pc & ~0xfff) >>> 0;
-    let list = this.pages.get(page);
+    // The page entered last is the likeliest (a handover inside a page, a
+    // return into it): no map lookup then. `current` is dropped with its page.
+    const cur = this.current;
     let t: Translation | undefined;
-    if (list) for (const x of list) if (x.vbase === vbase && x.key === key) t = x;
+    let list: Translation[] | undefined;
+    if (cur !== undefined && cur.page === page && cur.vbase === vbase && cur.key === key) t = cur;
+    else {
+      list = this.pages.get(page);
+      if (list) for (const x of list) if (x.vbase === vbase && x.key === key) t = x;
+    }
     const k = (pc & 0xfff) >>> 2;
     if (!t) {
-      t = { vbase, key, fns: [], regionAt: new Int8Array(0), covered: new Uint8Array(0), interpreted: new Uint8Array(0), midBlock: new Int32Array(0), entries: new Set(), heat: 0, translations: 0 };
+      list = this.pages.get(page);
+      t = { page, vbase, key, fns: [], regionAt: new Int8Array(0), covered: new Uint8Array(0), interpreted: new Uint8Array(0), midBlock: new Int32Array(0), entries: new Set(), heat: 0, translations: 0, shape: 'split', splitNests: false, calls: 0, windowStart: now };
       if (!list) this.pages.set(page, (list = []));
       list.push(t);
     }
@@ -107,28 +167,55 @@ export class Jit {
 
   private enter(t: Translation, k: number): RegionFn | undefined {
     const r = t.regionAt[k]!;
-    if (r >= 0) return t.fns[r];
+    if (r >= 0) {
+      this.current = t;
+      return t.fns[r];
+    }
     // Inside a block (or at an instruction only the interpreter runs): finish the block there.
     this.interpretFor = t.midBlock[k]!;
     return undefined;
   }
 
+  /**
+   * The region entry() last returned ran, made progress and was itself entered
+   * straight from another region (the interpreter's chain): one handover.
+   * `now` is the instruction count.
+   */
+  handedOver(now: number): void {
+    this.stats.handovers++;
+    const t = this.current;
+    if (t !== undefined && ++t.calls >= CHATTY_WINDOW) this.checkChatty(t, now);
+  }
+
+  /** End of a window of handovers: if they were chatty and a nest was split, translate the page again with its nests whole. */
+  private checkChatty(t: Translation, now: number): void {
+    const chatty = now - t.windowStart < CHATTY_WINDOW * CHATTY_RUN;
+    t.calls = 0;
+    t.windowStart = now;
+    if (!chatty || t.shape !== 'split' || !t.splitNests) return;
+    t.shape = 'nests';
+    this.stats.wholeNestRetranslations++;
+    this.translate(t, t.page);
+  }
+
   /** Drop every translation of a RAM page (its bytes changed). */
   invalidate(page: number): void {
     if (this.pages.delete(page)) this.stats.invalidations++;
+    if (this.current?.page === page) this.current = undefined;
     this.m.memory.code![page] = 0;
   }
 
   /** Drop everything (restore, reset). */
   reset(): void {
     this.pages.clear();
+    this.current = undefined;
     this.m.memory.code!.fill(0);
   }
 
   private translate(t: Translation, page: number): void {
     const mem = this.m.memory;
     const words = mem.i32.subarray(page << 10, (page + 1) << 10);
-    const gen = generate({ vbase: t.vbase, key: t.key, words, entries: t.entries });
+    const gen = generate({ vbase: t.vbase, key: t.key, words, entries: t.entries, shape: t.shape });
     const m = this.m;
     const mmu = m.mmu;
     const dump = this.dump;
@@ -155,6 +242,7 @@ export class Jit {
     t.covered = gen.covered;
     t.interpreted = gen.interpreted;
     t.midBlock = gen.midBlock;
+    t.splitNests = gen.splitNests;
     t.translations++;
     t.heat = 0;
     this.stats.translations++;

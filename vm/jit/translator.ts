@@ -40,6 +40,8 @@
 import { decode } from '../../isa/encoding.js';
 import { Op, opInfo } from '../../isa/opcodes.js';
 
+export type Shape = 'split' | 'nests';
+
 /** What the generator needs to know about a page. */
 export interface PageCode {
   /** Virtual address of the page. */
@@ -50,6 +52,11 @@ export interface PageCode {
   readonly words: Int32Array;
   /** Word indexes execution is known to enter at. */
   readonly entries: Iterable<number>;
+  /**
+   * How much goes into one function: 'split' (the default) splits a loop that
+   * holds several loops into its children; 'nests' keeps every loop nest whole.
+   */
+  readonly shape?: Shape;
 }
 
 /** One generated function: a loop of the page, or the page's code outside its loops. */
@@ -73,7 +80,12 @@ export interface GeneratedPage {
    * execution is at a leader. 0 for leaders.
    */
   readonly midBlock: Int32Array;
+  /** Some loop nest was split into its children (so shape 'nests' would translate differently). */
+  readonly splitNests: boolean;
 }
+
+/** An innermost loop shorter than this (in words) is a step of its parent loop, not a phase (see generate()). */
+const SHORT_LOOP = 16;
 
 const enum Kind {
   PLAIN = 0,
@@ -218,13 +230,24 @@ export function generate(page: PageCode): GeneratedPage {
   }
   // A loop nest is a region when it is a single chain (each loop holds at most
   // one loop): its inner loops run inside it, and it holds one phase of the
-  // program. A loop holding several loops (phases) is split into its children.
+  // program. So is a loop whose inner loops are all short innermost loops
+  // (fewer than SHORT_LOOP words: a partition's two scans, a bignum's multiply
+  // and carry), which take turns every few iterations rather than being phases.
+  // Any other loop holding several loops (phases) is split into its children
+  // — unless the page is translated with shape 'nests', which the tier asks
+  // for when the split regions turn out to hand over to each other all the
+  // time (see jit.ts, "chatty regions").
   type Loop = (typeof all)[number];
-  const simple = (L: Loop): boolean => L.children.length === 0 || (L.children.length === 1 && simple(L.children[0] as Loop));
+  const simple = (L: Loop): boolean =>
+    L.children.length === 0 || (L.children.length === 1 && simple(L.children[0] as Loop)) || L.children.every((c) => (c as Loop).children.length === 0 && c.b - c.a < SHORT_LOOP);
   const chosen: Loop[] = [];
+  let splitNests = false;
   const choose = (L: Loop): void => {
-    if (simple(L)) chosen.push(L);
-    else for (const c of L.children) choose(c as Loop);
+    if (simple(L) || page.shape === 'nests') chosen.push(L);
+    else {
+      splitNests = true;
+      for (const c of L.children) choose(c as Loop);
+    }
   };
   top.forEach(choose);
   let regions = 0;
@@ -252,7 +275,7 @@ export function generate(page: PageCode): GeneratedPage {
     if (leader[k] && !interpreted[k]) regionAt[k] = regionOf[k]!;
     else if (!interpreted[k]) midBlock[k] = rem[k]!;
   }
-  return { regions: out, regionAt, covered, interpreted, midBlock };
+  return { regions: out, regionAt, covered, interpreted, midBlock, splitNests };
 }
 
 function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Array, interpreted: Uint8Array, rem: Int32Array, vb: number, key: number): GeneratedRegion {

@@ -1,9 +1,9 @@
 /**
- * The debugger's addresses: `0x2000`, `64`, `sp`, `pc`, `msg`, `loop+8`,
- * `sp-4+a0` — numbers, registers and symbols joined by + and -, in 32-bit
- * arithmetic. Nothing fancier: an address is what people type here.
+ * The debugger's addresses and values: `0x2000`, `64`, `sp`, `pc`, `msg`,
+ * `loop+8`, `sp-4+a0`, `*sp`, `buf[2]`, `(a0+3) & ~3` — one grammar with the
+ * kernel debugger's (vm/debug/expression.ts), in 32-bit arithmetic.
  */
-import { registerNumber } from '../../isa/registers.js';
+import { evaluateExpression } from '../debug/expression.js';
 
 export type Evaluated = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: string };
 
@@ -13,6 +13,8 @@ export interface ExpressionScope {
   readonly pc: number;
   /** Labels and constants of the image. */
   readonly symbols: ReadonlyMap<string, number>;
+  /** A word of the program's memory, or undefined where it cannot read. */
+  readonly load?: (va: number) => number | undefined;
 }
 
 /** A whole number for a count argument: decimal or 0x hex, `_` allowed; undefined unless positive. */
@@ -22,35 +24,16 @@ export function parsePositive(text: string): number | undefined {
   return n > 0 && Number.isSafeInteger(n) ? n : undefined;
 }
 
-function term(text: string, scope: ExpressionScope): Evaluated {
-  const clean = text.replace(/_/g, '');
-  if (/^0x[0-9a-f]+$/i.test(clean)) return { ok: true, value: Number.parseInt(clean.slice(2), 16) };
-  if (/^\d+$/.test(clean)) return { ok: true, value: Number(clean) };
-  const reg = registerNumber(text);
-  if (reg !== undefined) return { ok: true, value: scope.regs[reg]! >>> 0 };
-  if (text.toLowerCase() === 'pc') return { ok: true, value: scope.pc >>> 0 };
-  const sym = scope.symbols.get(text);
-  if (sym !== undefined) return { ok: true, value: sym >>> 0 };
-  return { ok: false, error: `'${text}' is not a number, a register or a label` };
-}
-
+/**
+ * The value of an expression, in the grammar the kernel debugger uses
+ * (vm/debug/expression.ts): besides sums, `*ADDR` and `p[i]` load a word as
+ * the program would (when the scope can load), and C's operators work.
+ */
 export function evaluate(text: string, scope: ExpressionScope): Evaluated {
-  const parts = text.split(/([+-])/);
-  let total = 0;
-  let sign = 1;
-  for (let i = 0; i < parts.length; i += 2) {
-    const t = parts[i]!.trim();
-    if (t === '' && i === 0 && parts.length > 1) {
-      // A leading sign: `-4`.
-      sign = parts[1] === '-' ? -1 : 1;
-      continue;
-    }
-    if (t === '') return { ok: false, error: `'${text}' is not an expression: a term is missing` };
-    const v = term(t, scope);
-    if (!v.ok) return v;
-    if (v.value > 0xffffffff) return { ok: false, error: `${t} does not fit in 32 bits` };
-    total += sign * v.value;
-    sign = parts[i + 1] === '-' ? -1 : 1;
-  }
-  return { ok: true, value: total >>> 0 };
+  return evaluateExpression(text, {
+    reg: (n) => scope.regs[n]!,
+    pc: scope.pc,
+    symbol: (name) => scope.symbols.get(name),
+    load: scope.load ?? (() => undefined),
+  });
 }

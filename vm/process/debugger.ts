@@ -136,7 +136,7 @@ export const DEBUGGER_COMMANDS: readonly DebuggerCommand[] = [
   { name: 'regs', aliases: ['r', 'registers'], usage: 'regs', help: 'registers in hex and decimal, and pc; * marks what changed since the previous stop' },
   { name: 'mem', aliases: ['m', 'x'], usage: 'mem ADDR [LEN]', help: `hex dump of LEN bytes (default ${DEFAULT_DUMP}) from ADDR` },
   { name: 'disasm', aliases: [], usage: 'disasm [ADDR] [N]', help: `N instructions (default ${DEFAULT_DISASM}) from ADDR (default pc), marking pc and breakpoints` },
-  { name: 'print', aliases: ['p'], usage: 'print EXPR', help: 'the value of an expression in hex and decimal' },
+  { name: 'print', aliases: ['p'], usage: 'print EXPR', help: 'the value of an expression in hex and decimal: registers, labels, *ADDR, p[i], arithmetic' },
   { name: 'info', aliases: ['i'], usage: 'info [breakpoints|registers]', help: 'alone: same as where' },
   { name: 'where', aliases: ['bt'], usage: 'where', help: 'pc, the instruction, the nearest label, instructions retired' },
   { name: 'run', aliases: ['restart'], usage: 'run', help: 'start the program again from the beginning (breakpoints stay)' },
@@ -746,11 +746,11 @@ export class Debugger {
   }
 
   private cmdPrint(args: readonly string[]): void {
-    if (args.length !== 1) {
-      this.print('usage: print EXPR   (numbers, registers, labels, + and -; no spaces)');
+    if (args.length === 0) {
+      this.print('usage: print EXPR   (numbers, registers, labels, *ADDR, p[i], + - * / & | ^ << >> ( ))');
       return;
     }
-    const v = this.address('print', args[0]!);
+    const v = this.address('print', args.join(' '));
     if (v === undefined) return;
     const near = this.vm.symbols.near(v);
     this.print(`${hex8(v)}  ${v}  ${v | 0}${near === undefined ? '' : `  <${near}>`}`);
@@ -812,7 +812,7 @@ export class Debugger {
 
   private evaluate(text: string): Evaluated {
     const cpu = this.vm.machine.cpu;
-    return evaluate(text, { regs: cpu.regs, pc: cpu.pc, symbols: this.labels });
+    return evaluate(text, { regs: cpu.regs, pc: cpu.pc, symbols: this.labels, load: (va) => ((va & 3) === 0 ? this.readWord(va) : undefined) });
   }
 
   /** The value of an address argument, or undefined after saying what is wrong with it. */

@@ -124,7 +124,7 @@ describe('after switchover (post-copy), nothing runs twice and nothing is silent
     expect(resultOf(r).kind).toBe('interrupted');
     await waitFor('both sides paused', async () => (await states(s.cb))['vm'] === 'paused');
     const [onA] = await s.ca.list();
-    expect(onA).toMatchObject({ state: 'paused', reason: `post-copy link to ${s.relay.address} lost; finish with: typevisor migrate vm --recover --to ${s.relay.address}` });
+    expect(onA).toMatchObject({ state: 'paused', reason: `post-copy link to ${s.relay.address} lost; finish with: typevisor migrate vm --recover --to ${s.relay.address} --connect ${s.a.address}` });
     const text = await cli(['vm', 'list', '--connect', s.b.address]);
     expect(text.stdout).toMatch(/\nvm +paused .*post-copy link to .* lost; waiting for the source to reconnect/);
 

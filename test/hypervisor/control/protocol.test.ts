@@ -41,6 +41,20 @@ describe('parameters are checked before anything acts on them', () => {
     expect(checkParams(req('vm.input', { name: 'a', data: 'not base64!' }))).toBe('data must be base64 or null');
   });
 
+  test('a moving disk (migrate --disk-mode, migration.disk, migration.incoming) is checked field by field', () => {
+    const piece = (disk: object) => req('migration.disk', { name: 'a', size: 512, offset: 0, data: '', fresh: true, disk });
+    expect(checkParams(req('migrate', { name: 'a', to: 'h:1', toToken: 't', strategy: 'pre-copy', diskMode: 'mirror' }))).toBe('diskMode must be one of copy, shared');
+    expect(checkParams(piece({ kind: 'transient', sectors: 1 }))).toBeUndefined();
+    expect(checkParams(piece({ kind: 'volume', name: 'data', sectors: 1 }))).toBeUndefined();
+    expect(checkParams(piece({ kind: 'file', path: '/d.img', sectors: 1, dev: 2049, ino: 12 }))).toBeUndefined();
+    expect(checkParams(piece({ kind: 'file', path: 'd.img', sectors: 1, dev: 2049, ino: 12 }))).toBe('disk file: path must be absolute, dev and ino whole numbers');
+    expect(checkParams(piece({ kind: 'volume', name: '../x', sectors: 1 }))).toBe('disk volume: name must be a volume name');
+    expect(checkParams(piece({ kind: 'transient', sectors: 0 }))).toBe('disk .sectors must be a positive whole number');
+    expect(checkParams(piece({ kind: 'tape', sectors: 1 }))).toBe('disk .kind must be transient, volume or file');
+    expect(checkParams(piece({ kind: 'transient', sectors: 1, path: '/x' }))).toBe('disk transient: only kind, sectors and mode');
+    expect(checkParams(req('migration.disk', { name: 'a', size: 512, offset: 0, data: '', fresh: 'yes' }))).toBe('fresh must be true or false');
+  });
+
   test('a VM\'s share and memory are bounded by the daemon, not only by the CLI', () => {
     const start = (memSize: number, share: number): Request => req('vm.start', { kernel: 'k', image: 'AAAA', memSize, share });
     expect(checkParams(start(4096, 1e9))).toBe('share must be a whole number from 1 to 1000');

@@ -23,13 +23,18 @@ describe('labels and forward references', () => {
     expect(symbol(r.image, 'size')).toBe(8);
   });
 
-  test('every label is exported; constants as const', () => {
+  test('every label is exported; constants as const, first (the order disasm reproduces)', () => {
     const r = ok('main: nop\n.loop: nop\nK = 3\n1: nop');
     expect(r.image.symbols).toEqual([
+      { name: 'K', value: 3, kind: 'const' },
       { name: 'main', value: 0x1000, kind: 'label' },
       { name: 'main.loop', value: 0x1004, kind: 'label' },
-      { name: 'K', value: 3, kind: 'const' },
     ]);
+  });
+
+  test('labels come out by address, whatever order the source defines them in; ties keep source order', () => {
+    const r = ok('.data\nd: .word 1\n.text\nb: a: nop\nc: nop');
+    expect(r.image.symbols.map((s) => s.name)).toEqual(['b', 'a', 'c', 'd']);
   });
 });
 

@@ -413,7 +413,7 @@ describe('looking at the program', () => {
   test('mem: bad arguments are explained', async () => {
     const s = new Session(LOOP);
     expect(await s.do('mem')).toEqual(['usage: mem ADDR [LEN]   (default 64 bytes; ADDR like sp, msg, sp+16, 0x2000 — no spaces)']);
-    expect(await s.do('mem sp+')).toEqual(["mem: 'sp+' is not an expression: a term is missing"]);
+    expect(await s.do('mem sp+')).toEqual(['mem: an operand is missing at the end']);
     expect(await s.do('mem sp 0')).toEqual(["mem: the length must be a whole number from 1 to 65536, got '0'"]);
     expect(await s.do('mem sp 100000')).toEqual(["mem: the length must be a whole number from 1 to 65536, got '100000'"]);
     expect(await s.do('mem 0x100000000')).toEqual(['mem: 0x100000000 does not fit in 32 bits']);
@@ -454,6 +454,12 @@ describe('looking at the program', () => {
     expect(await s.do('p loop+8')).toEqual(['0x00001014  4116  4116  <loop+0x8>']);
     expect(await s.do('p -1')).toEqual(['0xffffffff  4294967295  -1']);
     expect(await s.do('p sp-0x10+4')).toEqual(['0x7fffeff4  2147479540  2147479540']);
+    // The kernel debugger's grammar: loads through the program's memory, C's operators, spaces.
+    await s.do('break loop+8');
+    await s.do('continue');
+    expect(await s.do('p *total')).toEqual(['0x00000001  1  1']);
+    expect(await s.do('p total[0] * 2 + (1 << 4)')).toEqual(['0x00000012  18  18']);
+    expect(await s.do('p *0')).toEqual(['print: cannot read the word at 0x00000000: nothing maps it']);
   });
 });
 

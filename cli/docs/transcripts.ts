@@ -1,0 +1,214 @@
+/**
+ * The README's console transcripts, produced by the real commands.
+ *
+ *   npm run docs                          rewrite every marked transcript
+ *   node dist/cli/docs/transcripts.js --check    exit 1 if one no longer matches
+ *
+ * Markers (HTML comments, invisible on GitHub), each on the line right before
+ * a fenced block:
+ *
+ *   <!-- file: hello.s -->
+ *   ```asm            the block's text is written to hello.s in the scratch
+ *   …                 folder before any command runs
+ *   ```
+ *
+ *   <!-- transcript: typevisor run hello.s --stats -->
+ *   ```console        replaced by "$ COMMAND" and what the command printed
+ *   ```               (stdout and stderr, interleaved as written)
+ *
+ *   <!-- transcript: typevisor boot guests/kernel/kernel.s (lines 1-12, last 4) -->
+ *                     only those lines of the output; "…" stands for each gap.
+ *                     Items: N, A-B, last N.
+ *
+ * Commands run with `sh` in order, all in one scratch folder that holds the
+ * `file:` blocks and links to the repository's guests/ and test/fixtures/, with
+ * `typevisor` on PATH meaning this checkout's dist/cli/main.js, NO_COLOR=1 and
+ * no terminal. So `typevisor asm hello.s` in one transcript leaves hello.img
+ * for the next. Markers are free to add anywhere in the README: one line each.
+ *
+ * --check compares after a normalisation that forgives what legitimately
+ * varies from run to run and machine to machine, and nothing else:
+ *   - a time (`1.06 ms`, `3.2 s`) → `#time`, a rate (`500 KB/s`, `32 MB/s`) →
+ *     `#rate`, and the number after "MIPS" or before it ("12.5 MIPS") → `#`
+ *   - a port after 127.0.0.1: or localhost: → `PORT`
+ *   - runs of spaces → one space (columns widen with those numbers)
+ * Instruction counts, virtual times, addresses and every word stay exact.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the nearest folder above this module with a package.json (from cli/docs/ or dist/cli/docs/). */
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('no package.json above the transcripts script');
+    dir = up;
+  }
+  return dir;
+}
+
+export const REPO_ROOT = findRoot();
+const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+export interface Block {
+  readonly kind: 'file' | 'transcript';
+  /** The file name, or the command. */
+  readonly what: string;
+  /** Which output lines to show (transcripts); undefined: all. */
+  readonly keep: readonly KeepItem[] | undefined;
+  /** Line indices (0-based) of the opening and closing fence. */
+  readonly open: number;
+  readonly close: number;
+  /** The block's text as the README has it now. */
+  readonly body: string;
+}
+
+export type KeepItem = { readonly from: number; readonly to: number } | { readonly last: number };
+
+const MARKER = /^<!-- (file|transcript): (.+?) -->$/;
+
+/** `1-12, 30, last 4` → items; throws on anything else. */
+export function parseKeep(text: string): KeepItem[] {
+  return text.split(',').map((raw) => {
+    const s = raw.trim();
+    let m = /^last (\d+)$/.exec(s);
+    if (m) return { last: Number(m[1]) };
+    m = /^(\d+)(?:-(\d+))?$/.exec(s);
+    if (m) return { from: Number(m[1]), to: Number(m[2] ?? m[1]) };
+    throw new Error(`cannot read '${s}' in (lines …): give N, A-B or last N`);
+  });
+}
+
+/** Every marked block of a Markdown text. */
+export function findBlocks(markdown: string): Block[] {
+  const lines = markdown.split('\n');
+  const blocks: Block[] = [];
+  lines.forEach((line, i) => {
+    const m = MARKER.exec(line);
+    if (!m) return;
+    if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: a ${m[1]} marker must stand right before a fenced block`);
+    const close = lines.findIndex((l, k) => k > i + 1 && l === '```');
+    if (close < 0) throw new Error(`README line ${i + 2}: the fenced block is never closed`);
+    let what = m[2]!;
+    let keep: KeepItem[] | undefined;
+    const k = /^(.*?)\s+\(lines ([^()]+)\)$/.exec(what);
+    if (m[1] === 'transcript' && k) {
+      what = k[1]!;
+      keep = parseKeep(k[2]!);
+    }
+    blocks.push({ kind: m[1] as Block['kind'], what, keep, open: i + 1, close, body: lines.slice(i + 2, close).join('\n') });
+  });
+  return blocks;
+}
+
+/** The output lines to show: all of them, or the kept ones with "…" for each gap. */
+export function keepLines(lines: readonly string[], keep: readonly KeepItem[] | undefined): string[] {
+  if (!keep) return [...lines];
+  const wanted = new Set<number>();
+  for (const item of keep) {
+    if ('last' in item) for (let i = Math.max(0, lines.length - item.last); i < lines.length; i++) wanted.add(i);
+    else for (let i = item.from - 1; i < Math.min(item.to, lines.length); i++) wanted.add(i);
+  }
+  const out: string[] = [];
+  let gap = false;
+  lines.forEach((l, i) => {
+    if (wanted.has(i)) {
+      if (gap) out.push('…');
+      gap = false;
+      out.push(l);
+    } else gap = true;
+  });
+  if (gap) out.push('…');
+  return out;
+}
+
+/** What --check forgives (see the top of this file). */
+export function normalise(text: string): string {
+  return text
+    .split('\n')
+    .map((l) =>
+      l
+        .replace(/\d+(?:\.\d+)?\s*(?:ms|s|µs)(?![\w/])/g, '#time')
+        .replace(/\d+(?:\.\d+)?\s*[KMG]?B\/s\b/g, '#rate')
+        .replace(/\d+(?:\.\d+)?(\s*)MIPS\b/g, '#$1MIPS')
+        .replace(/\bMIPS(\s+)\d+(?:\.\d+)?/g, 'MIPS$1#')
+        .replace(/\b(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
+        .replace(/ {2,}/g, ' ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** A scratch folder to run the commands in: the file blocks, links to guests/ and test/fixtures/, and `typevisor` on PATH. */
+function scratch(blocks: readonly Block[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tv-readme-'));
+  symlinkSync(join(REPO_ROOT, 'guests'), join(dir, 'guests'));
+  symlinkSync(join(REPO_ROOT, 'test'), join(dir, 'test'));
+  for (const b of blocks) if (b.kind === 'file') writeFileSync(join(dir, b.what), `${b.body}\n`);
+  return dir;
+}
+
+/** Run one transcript's command; its output, as the block shows it. */
+export function runTranscript(command: string, cwd: string, bin: string): string {
+  const r = spawnSync('sh', ['-c', `{ ${command}\n} 2>&1`], {
+    cwd,
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.error) throw r.error;
+  return r.stdout.replace(/\n$/, '');
+}
+
+export interface Outcome {
+  readonly markdown: string;
+  /** Transcripts whose output differs beyond the normalisation: the command, and both texts. */
+  readonly drifted: readonly { readonly command: string; readonly readme: string; readonly now: string }[];
+}
+
+/** Run every transcript of a Markdown text; the text with each replaced by what the command prints now. */
+export function regenerate(markdown: string): Outcome {
+  const blocks = findBlocks(markdown);
+  const dir = scratch(blocks);
+  try {
+    const bin = mkdtempSync(join(dir, '.bin-'));
+    writeFileSync(join(bin, 'typevisor'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+    chmodSync(join(bin, 'typevisor'), 0o755);
+    const lines = markdown.split('\n');
+    const drifted: { command: string; readme: string; now: string }[] = [];
+    // Replace from the end so earlier indices stay valid; run in README order.
+    const bodies = new Map<Block, string>();
+    for (const b of blocks) {
+      if (b.kind !== 'transcript') continue;
+      const shown = keepLines(runTranscript(b.what, dir, bin).split('\n'), b.keep);
+      const body = [`$ ${b.what}`, ...shown].join('\n');
+      bodies.set(b, body);
+      if (normalise(body) !== normalise(b.body)) drifted.push({ command: b.what, readme: b.body, now: body });
+    }
+    for (const [b, body] of [...bodies].reverse()) lines.splice(b.open + 1, b.close - b.open - 1, ...body.split('\n'));
+    return { markdown: lines.join('\n'), drifted };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(): void {
+  const check = process.argv.includes('--check');
+  const readmePath = join(REPO_ROOT, 'README.md');
+  const before = readFileSync(readmePath, 'utf8');
+  const { markdown, drifted } = regenerate(before);
+  if (check) {
+    for (const d of drifted) process.stderr.write(`README transcript drifted: $ ${d.command}\n--- README\n${d.readme}\n--- now\n${d.now}\n\n`);
+    if (drifted.length > 0) process.exitCode = 1;
+    else process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript').length} transcripts match\n`);
+    return;
+  }
+  writeFileSync(readmePath, markdown);
+  process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript').length} transcripts regenerated\n`);
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
