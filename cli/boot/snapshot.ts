@@ -114,6 +114,12 @@ export async function restoreAndRun(file: string, on: 'none' | 'native' | 'hoste
     if (e instanceof SnapshotError) return fail(`${file}: ${e.message}`);
     return fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+  if (f.contents.disk) {
+    // A local boot has no volumes, and runs no transient disk for a restored guest: it would run on without its disk.
+    const d = f.contents.disk;
+    f.close();
+    return fail(`${file} carries a disk (${d.kind === 'volume' ? `volume ${d.name}, by reference` : 'a transient disk, by value'}): restore it on a daemon (typevisor vm restore ${file})`);
+  }
   const out = (b: Uint8Array): void => writeOut(s.json ? 2 : 1, b);
   const report = on === 'none' ? await runBare(f, s, out) : await runOnHost(f, on, lazy, s, out);
   if (!report) return;

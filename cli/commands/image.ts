@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { openSnapshotFile, isTempName } from '../../hypervisor/snapshot/snapshot-file.js';
 import { readMemory, SNAPSHOT_MAGIC, SnapshotError, type SnapshotContents } from '../../hypervisor/snapshot/snapshot-format.js';
 import type { DiskBinding } from '../../hypervisor/snapshot/snapshot.js';
+import { storedSectors } from '../../hypervisor/control/snapshot-disks.js';
+import { SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { paint } from '../color.js';
 import { renderTable } from '../table.js';
 import { fail, writeOut } from '../load.js';
@@ -17,7 +19,9 @@ const mibText = (bytes: number): string => (bytes >= 1 << 20 && bytes % (1 << 20
 
 function diskText(d: DiskBinding | undefined): string {
   if (!d) return 'none';
-  return d.kind === 'volume' ? `volume ${d.name} (generation ${d.generation})` : `transient, ${mibText(d.bytes.length)} by value`;
+  return d.kind === 'volume'
+    ? `volume ${d.name} (generation ${d.generation}), by reference`
+    : `transient, ${mibText(d.bytes.length)} by value (${storedSectors(d.bytes)} of ${d.bytes.length / SECTOR_SIZE} sectors stored)`;
 }
 
 /** The summary `image inspect --json` prints (and ls, one row each). */

@@ -12,6 +12,7 @@ import { paint } from '../color.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
 import { mib } from '../control/vm-table.js';
 import { fail, parseCount, writeOut } from '../load.js';
+import { diskWords } from '../../hypervisor/control/snapshot-disks.js';
 
 interface SnapshotOptions extends ConnectOptions {
   readonly live?: boolean;
@@ -24,6 +25,7 @@ export interface RestoreOptions extends ConnectOptions {
   readonly lazy?: boolean;
   readonly monitor?: MonitorKind;
   readonly share: string;
+  readonly force?: boolean;
   readonly json?: boolean;
 }
 
@@ -46,6 +48,14 @@ pauses it only for the pages it dirtied meanwhile and its CPU state. The file
 appears under its name only once it is complete and synced: an interrupted
 snapshot leaves the old file (or none), never a broken one.
 
+A VM's disk goes with it by its binding: a volume (--volume) by reference —
+its name and generation; restoring attaches that volume again — and a
+transient disk (--scratch) by value: its bytes, read while the VM is paused
+(with --live too), in the file. Unless --stop, a VM on a volume goes on with
+the volume's next generation: what it writes from now on is not what the
+snapshot saw, and a restore will say so. A VM whose disk is a file (--disk)
+is refused: put the file on a volume (volume create NAME --from FILE).
+
 Examples:
   typevisor vm snapshot web web.snap
   typevisor vm snapshot web web.snap --live
@@ -56,7 +66,7 @@ Examples:
         const r: SnapshotResult = await c.request('vm.snapshot', { name, path: resolve(file), live: opts.live === true, stop: opts.stop === true });
         if (opts.json) return void writeOut(1, JSON.stringify(r) + '\n');
         const how = r.rounds > 0 ? `live: ${r.rounds} round${r.rounds === 1 ? '' : 's'}, paused ${r.pausedMs} ms` : `paused ${r.pausedMs} ms`;
-        writeOut(1, `saved ${paint().bold(r.name)} to ${file}: ${r.bytes} bytes, ${r.pagesPresent} of ${r.pages} pages stored, at instruction ${r.instructions} (${how}, ${r.totalMs} ms in all)${r.stopped ? '; stopped' : ''}\n`);
+        writeOut(1, `saved ${paint().bold(r.name)} to ${file}: ${r.bytes} bytes, ${r.pagesPresent} of ${r.pages} pages stored, at instruction ${r.instructions} (${how}, ${r.totalMs} ms in all)${r.disk ? `; disk: ${diskWords(r.disk)}` : ''}${r.stopped ? '; stopped' : ''}\n`);
       }),
     );
 
@@ -68,10 +78,17 @@ wrong. With --lazy the guest resumes before its memory is loaded: a page it
 touches is read from the file then (checked against its own checksum), and the
 rest is read in the background.
 
+A snapshot with a transient disk gives the VM a transient disk of its own
+with the saved bytes (loaded before the guest resumes, --lazy too). One
+with a volume attaches that volume again: refused if another VM holds it
+(stop that VM first), and if the volume has moved on since the snapshot
+(another VM had it, or the saved one went on writing) unless --force.
+
 Examples:
   typevisor vm restore web.snap
   typevisor vm restore web.snap --name web2 --lazy
-  typevisor vm restore boot.snap --monitor hosted`)
+  typevisor vm restore boot.snap --monitor hosted
+  typevisor vm restore db.snap --force        # its volume moved on: attach it anyway`)
     .action((file: string, opts: RestoreOptions) => withDaemon(opts, async (c) => {
       const share = checkShare(opts.share);
       if (share === undefined) return;
@@ -87,6 +104,7 @@ export function restoreOptions(cmd: Command): Command {
     .option('--lazy', 'resume at once and read memory from the file as the guest touches it')
     .addOption(new Option('--monitor <kind>', 'the monitor to run it on (default: the one it was saved on)').choices([...MONITORS]))
     .option('--share <n>', 'relative CPU share against the daemon\'s other native VMs', '1')
+    .option('--force', 'attach the snapshot\'s volume even if it has moved on (a newer generation) since')
     .option('--json', 'print the VM as JSON');
 }
 
@@ -97,9 +115,11 @@ function checkShare(text: string): number | undefined {
   return share;
 }
 
-function restoreParams(file: string, name: string | undefined, opts: RestoreOptions, share: number) {
+function restoreParams(file: string, name: string | undefined, opts: RestoreOptions, share: number, instances = 1) {
   return {
     path: resolve(file),
+    ...(opts.force === true ? { force: true } : {}),
+    ...(instances > 1 ? { instances } : {}),
     ...(name !== undefined ? { name } : {}),
     lazy: opts.lazy === true,
     ...(opts.monitor !== undefined ? { monitor: opts.monitor } : {}),
@@ -108,7 +128,18 @@ function restoreParams(file: string, name: string | undefined, opts: RestoreOpti
 }
 
 function describeRestore(r: RestoreResult, address: string, lazy: boolean): string {
-  return `restored ${paint().bold(r.name)} (${r.kernel}, ${mib(r.memSize)}, ${r.monitor} monitor) at instruction ${r.savedAt} on ${address} in ${r.restoreMs} ms${lazy ? ', memory loading lazily' : ''}\n`;
+  return `restored ${paint().bold(r.name)} (${r.kernel}, ${mib(r.memSize)}, ${r.monitor} monitor${r.disk ? `, ${restoredDisk(r.disk)}` : ''}) at instruction ${r.savedAt} on ${address} in ${r.restoreMs} ms${lazy ? ', memory loading lazily' : ''}\n`;
+}
+
+function restoredDisk(d: NonNullable<RestoreResult['disk']>): string {
+  switch (d.kind) {
+    case 'volume':
+      return `volume ${d.name} (generation ${d.generation})`;
+    case 'transient':
+      return `its own transient disk (${d.sectors} sectors)`;
+    case 'file':
+      return `disk ${d.path}`;
+  }
 }
 
 /**
@@ -128,7 +159,7 @@ export async function startFromSnapshot(file: string, countText: string, opts: R
   if (bad) return fail(`${bad} is not a VM name: give --name (letters, digits, ".", "_" or "-")`);
   await withDaemon(opts, async (c) => {
     const out: RestoreResult[] = [];
-    for (const n of names) out.push(await c.request('vm.restore', restoreParams(file, n, opts, share)));
+    for (const n of names) out.push(await c.request('vm.restore', restoreParams(file, n, opts, share, count)));
     if (opts.json) writeOut(1, JSON.stringify(out) + '\n');
     else for (const r of out) writeOut(1, describeRestore(r, c.address, opts.lazy === true));
   });

@@ -26,6 +26,7 @@ interface StartOptions extends ConnectOptions, DiskOptions {
   readonly monitor?: MonitorKind;
   readonly from?: string;
   readonly count?: string;
+  readonly force?: boolean;
   readonly lazy?: boolean;
   readonly mem: string;
   readonly share: string;
@@ -70,6 +71,7 @@ export function registerVm(program: Command): void {
       .option('--from <file>', 'launch instances of this snapshot (an image, in the cloud\'s sense) instead of booting a kernel')
       .option('--count <n>', 'with --from: how many instances (named NAME-1..N)', '1')
       .option('--lazy', 'with --from: resume each at once, reading its memory from the file as it touches it')
+      .option('--force', 'with --from: attach the snapshot\'s volume even if it has moved on since')
       .option('--json', 'print the VM as JSON')
       .option('--net-listen <host:port>', 'cable its network device: listen there for one peer at a time (a bare PORT is 127.0.0.1; port 0 picks one)')
       .option('--net-connect <host:port>', 'cable its network device: connect there once, at start')
@@ -106,7 +108,9 @@ daemon's: when the VM migrates, the connection stays reachable where it was
 
 --from FILE launches instances of a snapshot (typevisor vm snapshot) instead:
 each is an independent VM with its own copy of the saved memory, so they
-diverge from there and none sees another's writes.
+diverge from there and none sees another's writes. A snapshot's transient
+disk is copied for each instance (they diverge on disk too); a snapshot on a
+volume can start one VM only (the volume goes to one VM at a time).
 
 Examples:
   typevisor vm start guests/kernel/kernel.s
@@ -120,10 +124,11 @@ Examples:
     .action((kernel: string | undefined, opts: StartOptions) => {
       if (opts.from !== undefined) {
         if (kernel !== undefined) return fail('give a kernel or --from FILE, not both');
+        if (opts.disk !== undefined || opts.volume !== undefined || opts.scratch !== undefined) return fail('--disk, --volume and --scratch go with a kernel: with --from, the disk is the snapshot\'s');
         return startFromSnapshot(opts.from, opts.count ?? '1', opts as StartOptions & RestoreOptions);
       }
       if (kernel === undefined) return fail('name a kernel to boot (typevisor vm start KERNEL), or a snapshot to launch (--from FILE)');
-      if (opts.count !== '1' || opts.lazy) return fail('--count and --lazy go with --from FILE');
+      if (opts.count !== '1' || opts.lazy || opts.force) return fail('--count, --lazy and --force go with --from FILE');
       return start(kernel, opts);
     });
 

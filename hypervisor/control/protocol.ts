@@ -271,7 +271,14 @@ export interface SnapshotResult {
   readonly pausedMs: number;
   readonly totalMs: number;
   readonly stopped: boolean;
+  /** The disk the snapshot carries (snapshot-disks.ts): none, a volume by reference, or a transient disk by value. */
+  readonly disk?: SnapshotDiskInfo;
 }
+
+/** A snapshot's disk, for people: which volume and generation, or how much of a transient disk it holds. */
+export type SnapshotDiskInfo =
+  | { readonly kind: 'volume'; readonly name: string; readonly generation: number }
+  | { readonly kind: 'transient'; readonly sectors: number; readonly sectorsStored: number };
 
 export interface RestoreParams {
   /** The snapshot file: an absolute path on the daemon's machine. */
@@ -283,6 +290,10 @@ export interface RestoreParams {
   /** The monitor to run it on; absent: the one it was saved on (native for a bare-machine snapshot). */
   readonly monitor?: MonitorKind;
   readonly share: number;
+  /** Attach the snapshot's volume even if its generation has moved on since (another VM had it, or this one went on). */
+  readonly force?: boolean;
+  /** How many instances of this snapshot the client is starting (vm start --from --count): a volume can go to one only. */
+  readonly instances?: number;
 }
 
 export interface RestoreResult extends VmInfo {

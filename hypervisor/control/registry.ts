@@ -11,6 +11,7 @@
  */
 import type { Image } from '../../isa/image.js';
 import { BootError } from '../../vm/bare.js';
+import type { DiskBackend } from '../../vm/devices/disk.js';
 import { MonitorConfigError, type Guest, type MonitorKind, type VmHost } from '../core/host.js';
 import { transition, type Lifecycle } from '../core/lifecycle.js';
 import type { VmOutcome } from '../core/monitor-run.js';
@@ -19,7 +20,7 @@ import { ConsoleLog } from './console-log.js';
 import type { MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
 import type { VmInfo, VmMigrationInfo, VmState, VmStatsInfo } from './protocol.js';
-import { describeDisk, type DiskRequest, type VmDisks } from './vm-disks.js';
+import { describeDisk, type DiskInfo, type DiskRequest, type VmDisks } from './vm-disks.js';
 
 /** Machine RAM a daemon reserves for its VMs, per monitor (shadow tables included). */
 export const DEFAULT_CAPACITY = 256 * 1024 * 1024;
@@ -170,15 +171,22 @@ export class VmRegistry {
    * on its host (arriving, every page missing), filled by `fill`, then
    * running. If `fill` fails the VM goes and nothing is left of it.
    */
-  async startRestored(spec: Omit<StartSpec, 'image'> & { readonly name: string }, fill: (guest: Guest) => Promise<void>): Promise<VmRecord> {
+  async startRestored(
+    spec: Omit<StartSpec, 'image' | 'disk'> & { readonly name: string; readonly disk?: (name: string) => { readonly backend: DiskBackend; readonly info: DiskInfo } },
+    fill: (guest: Guest) => Promise<void>,
+  ): Promise<VmRecord> {
     const { name } = spec;
     if (this.records.has(name)) throw new ControlError('name-taken', `a VM named ${name} already exists on this daemon (pick another --name)`);
     const host = this.hostFor(spec.monitor);
     const rec = this.newRecord(name, spec.monitor, spec.kernel, spec.memSize, spec.share);
+    if (spec.disk && !this.disks) throw new ControlError('bad-request', 'this daemon gives its VMs no disks');
+    // (the disk is opened, and a transient one filled, before the guest exists: it is there at its first instruction)
+    const disk = spec.disk?.(name);
     let guest: Guest;
     try {
-      guest = host.add({ name, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b) });
+      guest = host.add({ name, memSize: spec.memSize, share: spec.share, output: (b) => rec.console.write(b), ...(disk ? { disk: disk.backend } : {}) });
     } catch (e) {
+      this.disks?.release(name);
       if (e instanceof MonitorConfigError) throw new ControlError('no-room', e.message);
       throw e;
     }
@@ -189,11 +197,12 @@ export class VmRegistry {
     } catch (e) {
       this.records.delete(name);
       if (host.find(name) === guest) host.remove(name);
+      this.disks?.release(name);
       throw e;
     }
     this.setLifecycle(rec, 'running');
     guest.resume();
-    this.log(`${name}: restored (${spec.kernel}, ${spec.memSize / 1024} KiB, ${spec.monitor} monitor)`);
+    this.log(`${name}: restored (${spec.kernel}, ${spec.memSize / 1024} KiB, ${spec.monitor} monitor${disk ? `, ${describeDisk(disk.info)}` : ''})`);
     return rec;
   }
 

@@ -15,6 +15,7 @@ import { encodeSnapshot, SnapshotError } from '../snapshot/snapshot-format.js';
 import { openSnapshotFile, writeFileAtomic, type SnapshotFile } from '../snapshot/snapshot-file.js';
 import { fillEager, startLazy, type LazyLoad } from '../snapshot/restore.js';
 import { ControlError } from './control-error.js';
+import { bindingOf, checkSavable, describeBinding, diskWords, restoreDisk } from './snapshot-disks.js';
 import type { RestoreParams, RestoreResult, SnapshotParams, SnapshotResult } from './protocol.js';
 import type { VmRegistry } from './registry.js';
 
@@ -38,7 +39,9 @@ export class SnapshotDriver {
     if (rec.lost !== undefined) throw new ControlError('bad-state', `${p.name} is lost (${rec.lost}): nothing to save`);
     const guest = this.host.guest(rec);
     if (!guest) throw new ControlError('bad-state', `${p.name} is not on its host here`);
+    checkSavable(p.name, this.host.disks?.info(p.name));
     const wasRunning = rec.lifecycle === 'running';
+    const goesOn = !p.stop && (rec.lifecycle === 'running' || rec.lifecycle === 'paused');
     let capture;
     try {
       capture = await captureGuest(guest, { live: p.live, pause: () => this.host.pause(p.name).then(() => undefined) });
@@ -46,7 +49,20 @@ export class SnapshotDriver {
       if (e instanceof CaptureError) throw new ControlError('bad-state', e.message);
       throw e;
     }
-    const encoded = encodeSnapshot({ info: { takenOn: guest.monitor, kernel: rec.kernel, memSize: guest.memSize }, state: { ...capture.state, name: p.name }, memory: capture.memory });
+    // The disk as it was at the pause (captureGuest leaves the guest paused, after a live copy too).
+    let disk;
+    const diskT0 = performance.now();
+    try {
+      disk = bindingOf(this.host.disks, p.name);
+      // A VM that goes on may write its volume past what this snapshot saw: a new generation from here.
+      if (disk?.kind === 'volume' && goesOn) this.host.disks!.advanceVolume(p.name);
+    } catch (e) {
+      if (!p.stop && wasRunning) this.host.resume(p.name);
+      throw e;
+    }
+    // (the disk is read with the guest paused: that is paused time too)
+    const pausedMs = capture.pausedMs + (disk?.kind === 'transient' ? performance.now() - diskT0 : 0);
+    const encoded = encodeSnapshot({ info: { takenOn: guest.monitor, kernel: rec.kernel, memSize: guest.memSize }, state: { ...capture.state, name: p.name }, memory: capture.memory, ...(disk ? { disk } : {}) });
     // The guest may go on before the file is written: the pieces are views of the copy, not of its RAM.
     if (!p.stop && wasRunning) this.host.resume(p.name);
     let bytes: number;
@@ -55,9 +71,10 @@ export class SnapshotDriver {
     } catch (e) {
       throw new ControlError('bad-request', `cannot write ${path}: ${(e as Error).message}`);
     }
-        if (p.stop) this.host.stop(p.name);
+    if (p.stop) this.host.stop(p.name);
     const totalMs = performance.now() - t0;
-    this.log(`${p.name}: saved to ${path} (${bytes} bytes, ${p.live ? `live, ${capture.rounds} round${capture.rounds === 1 ? '' : 's'}` : 'paused'}${p.stop ? ', stopped' : ''})`);
+    const diskInfo = disk ? describeBinding(disk) : undefined;
+    this.log(`${p.name}: saved to ${path} (${bytes} bytes, ${p.live ? `live, ${capture.rounds} round${capture.rounds === 1 ? '' : 's'}` : 'paused'}${diskInfo ? `, ${diskWords(diskInfo)}` : ''}${p.stop ? ', stopped' : ''})`);
     return {
       name: p.name,
       path,
@@ -67,9 +84,10 @@ export class SnapshotDriver {
       instructions: capture.state.cpu.instret,
       rounds: capture.rounds,
       pagesCopied: capture.pagesCopied,
-      pausedMs: round2(capture.pausedMs),
+      pausedMs: round2(pausedMs),
       totalMs: round2(totalMs),
       stopped: p.stop,
+      ...(diskInfo ? { disk: diskInfo } : {}),
     };
   }
 
@@ -89,7 +107,9 @@ export class SnapshotDriver {
     const monitor = p.monitor ?? (s.info.takenOn === 'hosted' ? 'hosted' : 'native');
     let lazyStop: (() => void) | undefined;
     try {
-      await this.host.startRestored({ name, monitor, kernel: s.info.kernel, memSize: s.info.memSize, share: p.share }, async (guest: Guest) => {
+      // Checked before anything starts: a volume held elsewhere, or moved on, refuses the restore.
+      const disk = restoreDisk(this.host.disks, s.disk, { path, force: p.force === true, instances: p.instances ?? 1 });
+      await this.host.startRestored({ name, monitor, kernel: s.info.kernel, memSize: s.info.memSize, share: p.share, ...(disk ? { disk } : {}) }, async (guest: Guest) => {
         if (!p.lazy) return fillEager(guest, file);
         const here = (): boolean => this.host.has(name) && this.host.guest(this.host.record(name)) === guest;
         const load = await startLazy(

@@ -17,10 +17,11 @@
  * the guest's requests from it (core's GuestConfig.disk).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, ftruncateSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';
+import { isZeros } from '../snapshot/zeros.js';
 import { ControlError } from './control-error.js';
 import { DirtySectorLog } from './dirty-sectors.js';
 import type { StateDir } from './state-dir.js';
@@ -76,7 +77,7 @@ export class VmDisks {
 
   constructor(
     private readonly dir: StateDir,
-    private readonly volumes: VolumeStore,
+    readonly volumes: VolumeStore,
   ) {}
 
   /** Open the disk a VM asked for; release(vm) gives it back. Throws ControlError. */
@@ -218,6 +219,69 @@ export class VmDisks {
       const v = this.volumes.attach(a.disk.name, vm);
       b.info = { kind: 'volume', name: v.name, generation: v.generation, sectors: b.info.sectors };
     }
+  }
+
+  // ---- a disk a snapshot carries (snapshot-disks.ts) ------------------------------------
+
+  /** A transient disk's whole bytes as they are now: read while its VM is paused (a snapshot's disk, by value). */
+  transientBytes(vm: string): Uint8Array {
+    const b = this.bound.get(vm);
+    if (b?.info.kind !== 'transient') throw new ControlError('bad-state', `${vm} has no transient disk`);
+    const bytes = new Uint8Array(b.info.sectors * SECTOR_SIZE);
+    const fd = openSync(b.info.path, 'r');
+    try {
+      for (let got = 0; got < bytes.length; ) {
+        const n = readSync(fd, bytes, got, bytes.length - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return bytes;
+  }
+
+  /**
+   * A new transient disk for `vm` holding `bytes` (a restored snapshot's disk,
+   * by value): a sparse file of the state directory with the sectors that are
+   * not zeros written in, released (and deleted) with the VM like any other.
+   */
+  openTransientFrom(vm: string, bytes: Uint8Array): { backend: DiskBackend; info: DiskInfo } {
+    if (this.bound.has(vm)) throw new ControlError('bad-state', `${vm} has a disk already (${describeDisk(this.bound.get(vm)!.info)})`);
+    if (bytes.length < SECTOR_SIZE || bytes.length % SECTOR_SIZE !== 0 || bytes.length > SCRATCH_MAX_SIZE) throw new ControlError('bad-request', `a transient disk of ${bytes.length} bytes: not a whole number of sectors up to ${SCRATCH_MAX_SIZE / 1024 ** 3} GiB`);
+    this.dir.acquire();
+    const path = join(this.dir.scratch, `${vm}.${randomBytes(4).toString('hex')}.disk`);
+    const fd = openSync(path, 'w');
+    try {
+      ftruncateSync(fd, bytes.length);
+      for (let at = 0; at < bytes.length; at += SECTOR_SIZE) {
+        const sector = bytes.subarray(at, at + SECTOR_SIZE);
+        if (isZeros(sector)) continue; // a hole reads as zeros
+        for (let put = 0; put < SECTOR_SIZE; ) put += writeSync(fd, sector, put, SECTOR_SIZE - put, at + put);
+      }
+    } catch (e) {
+      closeSync(fd);
+      rmSync(path, { force: true });
+      throw e;
+    }
+    closeSync(fd);
+    const backend = openFile(path, () => new FileDisk(path));
+    const b: Bound = { backend, log: new DirtySectorLog(backend), file: path, info: { kind: 'transient', path, sectors: backend.sectors } };
+    this.bound.set(vm, b);
+    return { backend: b.log, info: b.info };
+  }
+
+  /**
+   * The volume `vm` holds moves to its next generation while it stays
+   * attached: the VM goes on past a snapshot that recorded the generation it
+   * had, so what it writes from now on is not what that snapshot saw.
+   */
+  advanceVolume(vm: string): DiskInfo {
+    const b = this.bound.get(vm);
+    if (b?.info.kind !== 'volume') throw new ControlError('bad-state', `${vm} has no volume`);
+    const v = this.volumes.advance(b.info.name, vm);
+    b.info = { ...b.info, generation: v.generation };
+    return b.info;
   }
 
   info(vm: string): DiskInfo | undefined {

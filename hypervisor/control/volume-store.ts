@@ -130,6 +130,16 @@ export class VolumeStore {
     return next;
   }
 
+  /** The next generation of a volume `vm` keeps attached (it went on past a snapshot: vm-disks.ts advanceVolume). */
+  advance(name: string, vm: string): Volume {
+    this.ready();
+    const v = this.read(name);
+    if (v.attachedTo !== vm) throw new ControlError('bad-state', `volume ${name} is not attached to ${vm}`);
+    const next = { ...v, generation: v.generation + 1 };
+    this.write(next);
+    return next;
+  }
+
   /** Free a volume from its VM (nothing if it is not attached to `vm`). */
   detach(name: string, vm: string): void {
     this.ready();

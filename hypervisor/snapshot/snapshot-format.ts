@@ -38,6 +38,7 @@ import { decodeVmState, encodeVmState, VmStateError } from '../core/state-format
 import type { VmState } from '../core/state.js';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../vm/memmap.js';
 import { SECTOR_SIZE } from '../../vm/devices/disk.js';
+import { isZeros } from './zeros.js';
 import { TAKEN_ON, type DiskBinding, type Snapshot, type SnapshotInfo } from './snapshot.js';
 
 export const SNAPSHOT_MAGIC = 'TVSN';
@@ -188,7 +189,7 @@ function encodeDisk(d: DiskBinding): Uint8Array[] {
   const head = new Uint8Array(5);
   head[0] = 1;
   new DataView(head.buffer).setUint32(1, d.bytes.length / SECTOR_SIZE, true);
-  const { flags, blocks } = elideZeros(d.bytes, SECTOR_SIZE, (n) => d.bytes.subarray(n * SECTOR_SIZE, (n + 1) * SECTOR_SIZE).every((b) => b === 0));
+  const { flags, blocks } = elideZeros(d.bytes, SECTOR_SIZE, (n) => isZeros(d.bytes.subarray(n * SECTOR_SIZE, (n + 1) * SECTOR_SIZE)));
   return [head, flags, ...blocks];
 }
 
