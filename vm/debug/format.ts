@@ -80,3 +80,8 @@ export function addressLabel(addr: number, near: (a: number) => string | undefin
   const n = near(addr);
   return n === undefined ? bare8(addr) : `${bare8(addr)} <${n}>`;
 }
+
+/** A `display` line at a stop, in both debuggers: `1: a0 = 0x0000002a (42)`, or why it has no value now. */
+export function displayLine(id: number, expr: string, v: { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: string }): string {
+  return `${id}: ${expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`;
+}
