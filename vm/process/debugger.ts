@@ -732,7 +732,7 @@ export class Debugger {
     }
     const bp: Breakpoint = { id: this.nextId++, addr: a.value, cond, temporary, hits: 0 };
     this.breakpoints.set(bp.id, bp);
-    this.print(`${temporary ? 'temporary breakpoint' : 'breakpoint'} ${bp.id} at ${this.instructionLine(bp.addr)}${cond === undefined ? '' : ` if ${cond}`}`);
+    this.print(`${temporary ? 'temporary breakpoint' : 'breakpoint'} ${bp.id}${cond === undefined ? '' : ` (if ${cond})`} at ${this.instructionLine(bp.addr)}`);
   }
 
   /** Does a breakpoint's condition hold (no condition: yes)? One that cannot be evaluated stops, saying why. */

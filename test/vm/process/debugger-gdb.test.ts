@@ -118,7 +118,7 @@ describe('conditional and temporary breakpoints', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 40 }), async (k) => {
         const s = new Session(COUNT(40));
-        expect(await s.do(`break loop+4 if s0 == ${k}`)).toEqual([`breakpoint 1 at loop+0x4 (${hex8(s.label('loop') + 4)}): sw s0, 0(s2) if s0 == ${k}`]);
+        expect(await s.do(`break loop+4 if s0 == ${k}`)).toEqual([`breakpoint 1 (if s0 == ${k}) at loop+0x4 (${hex8(s.label('loop') + 4)}): sw s0, 0(s2)`]);
         const out = await s.do('continue');
         expect(out[0]).toBe('breakpoint 1 hit (1 time)');
         expect(s.cpu.regs[Reg.S0]).toBe(k);
