@@ -19,8 +19,17 @@
  *   each watched word after every instruction: the instruction that changed
  *   it is then known exactly. Measured: a 10-million-instruction loop runs to
  *   a late breakpoint in ~0.1 s, and in ~1.5–2.5 s with a watchpoint set.
+ *   The patches stay in for the whole run and are written as the host
+ *   writes memory (markDirty), so the translation tier drops the page's
+ *   translated code and re-translates it with the patch in.
+ * - A breakpoint whose condition is false (`break LOC if EXPR`) is stepped
+ *   past unpatched; when that happens often, the run walks a stretch one
+ *   instruction at a time instead of patching and re-translating each time.
  * - Long runs pause between slices (`pause`), so a host with an event loop
  *   can deliver an interrupt (Ctrl-C) to interrupt().
+ * - The command language, x/NFU, print/F, displays and the frame chain for
+ *   finish are the kernel debugger's (vm/debug/: commands.ts, format.ts,
+ *   unwind.ts, expression.ts).
  */
 import { formatInstruction, writtenRegister } from '../../isa/disasm.js';
 import { decode } from '../../isa/encoding.js';
