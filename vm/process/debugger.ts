@@ -46,8 +46,8 @@ import { hexDump, registerSnapshot, registerTable } from './debug-views.js';
 import { formatSyscall, traceLine } from './trace.js';
 import { bare8, hex8 } from '../../isa/hex.js';
 import { helpFor, resolveIn, type CommandSpec } from '../debug/commands.js';
-import { addressLabel, displayLine, parseExamine, unitText, type ExamineFormat } from '../debug/format.js';
-import { unwind } from '../debug/unwind.js';
+import { addressLabel, displayLine, frameLine, parseExamine, unitText, type ExamineFormat } from '../debug/format.js';
+import { unwind, type Frame } from '../debug/unwind.js';
 
 /** How the host paints a few things; identity functions when colour is off. */
 export interface DebuggerStyle {
@@ -125,7 +125,7 @@ interface ReturnTarget {
 
 type CommandName =
   | 'step' | 'next' | 'finish' | 'until' | 'continue' | 'break' | 'tbreak' | 'watch' | 'delete' | 'breakpoints'
-  | 'display' | 'undisplay' | 'regs' | 'mem' | 'disasm' | 'print' | 'info' | 'where' | 'run' | 'help' | 'quit';
+  | 'display' | 'undisplay' | 'regs' | 'mem' | 'disasm' | 'print' | 'info' | 'where' | 'backtrace' | 'run' | 'help' | 'quit';
 
 /** A command of the table (parsed by the debuggers' shared resolver, vm/debug/commands.ts). */
 export interface DebuggerCommand extends CommandSpec {
@@ -165,7 +165,8 @@ export const DEBUGGER_COMMANDS: readonly DebuggerCommand[] = [
   { name: 'disasm', aliases: ['dis', 'disas', 'disassemble'], usage: 'disasm [ADDR] [N]', help: `N instructions (default ${DEFAULT_DISASM}) from ADDR (default pc), marking pc and breakpoints` },
   { name: 'print', aliases: ['p'], usage: 'print[/x|d|u|c] EXPR', help: 'the value of an expression in hex and decimal: registers, labels, *ADDR, p[i], arithmetic' },
   { name: 'info', aliases: ['i'], usage: 'info [breakpoints|registers]', help: 'alone: same as where' },
-  { name: 'where', aliases: ['bt'], usage: 'where', help: 'pc, the instruction, the nearest label, instructions retired' },
+  { name: 'where', aliases: [], usage: 'where', help: 'pc, the instruction, the nearest label, instructions retired' },
+  { name: 'backtrace', aliases: ['bt'], usage: 'backtrace', help: "the frame chain, read from each function's prologue (saved ra, sp)" },
   { name: 'run', aliases: ['restart'], usage: 'run', help: 'start the program again from the beginning (breakpoints stay)' },
   { name: 'help', aliases: ['h', '?'], usage: 'help', help: 'this list' },
   { name: 'quit', aliases: ['q', 'exit'], usage: 'quit', help: 'leave (so does end of input)' },
@@ -301,6 +302,7 @@ export class Debugger {
       print: (a, f) => this.cmdPrint(a, f),
       info: (a) => this.cmdInfo(a),
       where: (a) => this.cmdWhere(a),
+      backtrace: (a) => this.cmdBacktrace(a),
       run: (a) => this.cmdRun(a),
       help: () => this.cmdHelp(),
       // execute() ends the session on quit before any handler runs.
@@ -382,9 +384,7 @@ export class Debugger {
 
   private async cmdFinish(args: readonly string[]): Promise<void> {
     if (!this.noArgs('finish', args) || this.notRunning()) return;
-    const cpu = this.vm.machine.cpu;
-    const load = (va: number): number | undefined => ((va & 3) === 0 ? this.readWord(va) : undefined);
-    const { frames } = unwind({ pc: cpu.pc, sp: cpu.regs[Reg.SP]!, ra: cpu.regs[Reg.RA]!, functionAt: this.functionAt, load });
+    const { frames } = this.frames();
     if (frames.length < 2) {
       this.print('finish: there is no caller to return to (the frame chain ends here — try until LOC)');
       return;
@@ -392,6 +392,19 @@ export class Debugger {
     const caller = frames[1]!;
     this.print(`run till exit from ${frames[0]!.fn ?? this.where(frames[0]!.pc)}, back to ${this.where(caller.pc)}`);
     this.reportStop(await this.resume({ addr: caller.pc, sp: caller.sp }));
+  }
+
+  private frames(): { readonly frames: Frame[]; readonly end: string | undefined } {
+    const cpu = this.vm.machine.cpu;
+    const load = (va: number): number | undefined => ((va & 3) === 0 ? this.readWord(va) : undefined);
+    return unwind({ pc: cpu.pc, sp: cpu.regs[Reg.SP]!, ra: cpu.regs[Reg.RA]!, functionAt: this.functionAt, load });
+  }
+
+  private cmdBacktrace(args: readonly string[]): void {
+    if (!this.noArgs('backtrace', args)) return;
+    const { frames, end } = this.frames();
+    frames.forEach((f, i) => this.print(frameLine(f, i)));
+    if (end !== undefined) this.print(`(${end})`);
   }
 
   private async cmdUntil(args: readonly string[]): Promise<void> {
@@ -410,13 +423,13 @@ export class Debugger {
     this.reportStop(await this.resume({ addr: a.value, sp: 0 }));
   }
 
-  /** The function holding addr: the nearest label at or before it that is not local (`.loop`), in code. */
+  /** The function holding addr: the nearest label at or before it that is not local (`.loop`, named `fn.loop`), in code. */
   private readonly functionAt = (addr: number): { readonly name: string; readonly addr: number } | undefined => {
     if (this.codeSection(addr >>> 0) === undefined) return undefined;
     let best: { readonly name: string; readonly addr: number } | undefined;
     for (const s of this.vm.image.symbols) {
       const a = s.value >>> 0;
-      if (s.kind !== 'label' || s.name.startsWith('.') || a > addr >>> 0 || this.codeSection(a) === undefined) continue;
+      if (s.kind !== 'label' || s.name.includes('.') || a > addr >>> 0 || this.codeSection(a) === undefined) continue;
       if (best === undefined || a > best.addr) best = { name: s.name, addr: a };
     }
     return best;

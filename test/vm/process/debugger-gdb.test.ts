@@ -191,6 +191,20 @@ describe('until and finish', () => {
     );
   });
 
+  test('bt names each frame of the recursion, innermost first, back to _start', async () => {
+    // Local labels (.base, named fact.base) are not functions: the frames are fact's.
+    const s = new Session(FACT.replace(/^base:/m, '.base:').replace(/^inner:/m, '.inner:').replace('ble  a0, t1, base', 'ble  a0, t1, .base'));
+    await s.do('break fact.base');
+    await s.do('continue');
+    const lines = await s.do('bt');
+    // fact(5) → fact(4) → … → fact(1) at base: five frames of fact, then _start.
+    expect(lines.slice(6)).toEqual(['(_start keeps no saved ra)']);
+    expect(lines[0]).toMatch(/^#0 {2}fact\+0x\w+ \(0x[0-9a-f]{8}\) {2}sp 0x[0-9a-f]{8}$/);
+    for (let i = 1; i < 5; i++) expect(lines[i]).toMatch(new RegExp(`^#${i}  fact\\+0x\\w+ \\(${hex8(s.label('fact.inner') + 4)}\\)  sp `));
+    expect(lines[5]).toMatch(new RegExp(`^#5  _start\\+0x4 \\(${hex8(s.label('after'))}\\)  sp `));
+    expect(await s.do('where')).toHaveLength(3);
+  });
+
   test('finish where there is no caller says so', async () => {
     const s = new Session(COUNT(3));
     expect(await s.do('finish')).toEqual(['finish: there is no caller to return to (the frame chain ends here — try until LOC)']);
