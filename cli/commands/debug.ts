@@ -190,7 +190,9 @@ ADDR and LOC are numbers (0x2000, 64), registers (sp, a0), pc or labels,
 joined by + and - without spaces: sp+16, loop+8, msg. FILE:LINE works for
 programs given as source. print takes any expression, spaces allowed: *sp,
 buf[2], (a0 + 3) & ~3 (the kernel debugger's grammar: typevisor boot --debug).
-An empty line repeats the last step or next.
+break LOC if EXPR stops only where EXPR is not 0; x/NFU, print/F, until,
+finish, tbreak and display work as in gdb and in the kernel debugger.
+An empty line repeats the last step or next (and an x/NFU goes on).
 
 On a terminal you get a prompt, line editing and history; Ctrl-C interrupts
 continue. With commands piped in, each is echoed as "(tvdb) CMD" so the
@@ -202,6 +204,7 @@ Exit status: 0, or once the program has ended what \`run\` would give.
 Examples:
   $ typevisor debug prog.s
   $ printf 'break loop\\ncontinue\\nregs\\nstep 3\\nmem sp 16\\n' | typevisor debug prog.s
+  $ printf 'break loop if t1 == 5\\ncontinue\\nx/4dw sp\\nfinish\\n' | typevisor debug prog.s
   $ typevisor debug cat.s --fs ./data --stdin input.txt -- notes.txt
 `,
     )

@@ -1,7 +1,9 @@
 /**
- * The kernel debugger's command language: the table `help` prints, and
+ * The debuggers' command language: the kernel debugger's table, and what
+ * both debuggers (this one and the process VM's, `typevisor debug`) share —
  * turning a typed word into a command the way gdb does (an exact name or
- * alias, else a unique prefix; `x/4xw` carries its format after a slash).
+ * alias, else a unique prefix; `x/4xw` carries its format after a slash),
+ * `help` with one line a command, one line of usage for a malformed use.
  * Parsing only: what a command does is the engine's business.
  */
 
@@ -40,37 +42,65 @@ export const KERNEL_COMMANDS: readonly CommandSpec[] = [
   { name: 'quit', aliases: ['q', 'exit', 'detach'], usage: 'quit', help: 'leave the debugger (a daemon VM resumes)' },
 ];
 
-export type Resolved =
-  | { readonly ok: true; readonly spec: CommandSpec; readonly format: string | undefined }
+export type Resolved<C extends CommandSpec = CommandSpec> =
+  | { readonly ok: true; readonly spec: C; readonly format: string | undefined }
   | { readonly ok: false; readonly error: string };
 
-/** The command a typed word names: `x/4xw` → x with format `4xw`, `p/x` → print with `x`. */
-export function resolveCommand(word: string): Resolved {
+/**
+ * The command a typed word names in a table, gdb's way: an exact name or
+ * alias, else a unique prefix of a name or of an alias longer than two
+ * letters (`regi` for registers; `s` is only ever step's own alias). A format
+ * after a slash rides along: `x/4xw` → x with `4xw`, `p/x` → print with `x`.
+ * Shared by both debuggers, so they abbreviate alike.
+ */
+export function resolveIn<C extends CommandSpec>(table: readonly C[], word: string): Resolved<C> {
   const slash = word.indexOf('/');
   const head = (slash >= 0 ? word.slice(0, slash) : word).toLowerCase();
   const format = slash >= 0 ? word.slice(slash + 1) : undefined;
-  const exact = KERNEL_COMMANDS.find((c) => c.name === head || c.aliases.includes(head));
+  const exact = table.find((c) => c.name === head || c.aliases.includes(head));
   if (exact) return { ok: true, spec: exact, format };
-  const matches = KERNEL_COMMANDS.filter((c) => head !== '' && [c.name, ...c.aliases].some((n) => n.startsWith(head)));
-  if (matches.length === 1) return { ok: true, spec: matches[0]!, format };
-  if (matches.length > 1) return { ok: false, error: `ambiguous command '${head}': ${matches.map((c) => c.name).join(', ')}` };
+  // One word per command: the first of its name and longer aliases that the typed word begins.
+  const matches = new Map<C, string>();
+  for (const c of table) {
+    const hit = head === '' ? undefined : [c.name, ...c.aliases.filter((a) => a.length > 2)].find((n) => n.startsWith(head));
+    if (hit !== undefined) matches.set(c, hit);
+  }
+  if (matches.size === 1) return { ok: true, spec: [...matches.keys()][0]!, format };
+  if (matches.size > 1) return { ok: false, error: `ambiguous command '${head}': ${[...matches.values()].join(', ')}` };
   return { ok: false, error: `unknown command '${head}' — type help` };
+}
+
+/** `help` for a table: a heading, one line a command (usage, short forms, what it does), then `notes`. */
+export function helpFor(table: readonly CommandSpec[], width: number, notes: readonly string[]): string[] {
+  return [
+    'commands (a unique prefix will do; short forms in brackets):',
+    ...table.map((c) => `  ${(c.usage + (c.aliases.length > 0 ? ` [${c.aliases.join(', ')}]` : '')).padEnd(width)} ${c.help}`),
+    ...notes,
+  ];
+}
+
+/** One line of usage for a command of a table, for a malformed use. */
+export function usageIn(table: readonly CommandSpec[], name: string): string {
+  const c = table.find((k) => k.name === name)!;
+  return `usage: ${c.usage} — ${c.help}`;
+}
+
+/** The kernel debugger's command a typed word names. */
+export function resolveCommand(word: string): Resolved {
+  return resolveIn(KERNEL_COMMANDS, word);
 }
 
 /** `help` as lines. */
 export function helpLines(): string[] {
-  return [
-    'commands (a unique prefix will do; short forms in brackets):',
-    ...KERNEL_COMMANDS.map((c) => `  ${(c.usage + (c.aliases.length > 0 ? ` [${c.aliases.join(', ')}]` : '')).padEnd(44)} ${c.help}`),
+  return helpFor(KERNEL_COMMANDS, 44, [
     'LOC, ADDR and EXPR: 0x80001000, 42, registers (a0, sp), pc, $csr ($cause, $epc), symbols, *ADDR, p[i], arithmetic',
     'an empty line repeats the last step, next or x; lines starting with # are ignored',
-  ];
+  ]);
 }
 
 /** One line of usage for a command, for a malformed use. */
 export function usageOf(name: string): string {
-  const c = KERNEL_COMMANDS.find((k) => k.name === name)!;
-  return `usage: ${c.usage} — ${c.help}`;
+  return usageIn(KERNEL_COMMANDS, name);
 }
 
 /** A count argument: decimal or 0x hex, positive. */

@@ -8,6 +8,7 @@ import { Csr, CSRS, CSR_COUNT } from '../../isa/csr.js';
 import { bare8, hex8 } from '../../isa/hex.js';
 import { Mode, type CpuState } from '../cpu.js';
 import { causeName, isInterrupt } from '../trap.js';
+import type { Frame } from './unwind.js';
 
 export const modeName = (m: Mode): string => (m === Mode.USER ? 'user' : 'supervisor');
 
@@ -79,4 +80,21 @@ export function unitText(value: number, f: ExamineFormat): string {
 export function addressLabel(addr: number, near: (a: number) => string | undefined): string {
   const n = near(addr);
   return n === undefined ? bare8(addr) : `${bare8(addr)} <${n}>`;
+}
+
+/** A `display` line at a stop, in both debuggers: `1: a0 = 0x0000002a (42)`, or why it has no value now. */
+export function displayLine(id: number, expr: string, v: { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: string }): string {
+  return `${id}: ${expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`;
+}
+
+/** A frame of `bt`, in both debuggers: its function and offset (an outer frame's at its call), and pc. */
+export function frameName(f: Frame, depth: number): string {
+  const at = depth === 0 ? f.pc : (f.pc - 4) >>> 0;
+  const off = f.fnAddr === undefined ? '' : at - f.fnAddr === 0 ? '' : `+0x${(at - f.fnAddr).toString(16)}`;
+  return `${f.fn === undefined ? '??' : `${f.fn}${off}`} (${hex8(f.pc)})`;
+}
+
+/** `#1  fact+0x14 (0x00001030)  sp 0x7fffefe8`. */
+export function frameLine(f: Frame, depth: number): string {
+  return `#${depth}  ${frameName(f, depth)}  sp ${hex8(f.sp)}`;
 }

@@ -23,7 +23,7 @@ import { hex8 } from '../../isa/hex.js';
 import { causeName } from '../trap.js';
 import { Mode } from '../cpu.js';
 import { helpLines, KERNEL_COMMANDS, parseCount, resolveCommand, usageOf } from './commands.js';
-import { addressLabel, describeTrap, modeName, parseExamine, registerLines, registerSnapshot, unitText, type ExamineFormat } from './format.js';
+import { addressLabel, describeTrap, frameLine, frameName, modeName, parseExamine, registerLines, registerSnapshot, unitText, type ExamineFormat } from './format.js';
 import { mappings, pagingRoot, walk } from './page-walk.js';
 import { RunControl, type RunEnd, type TickInfo } from './run-control.js';
 import type { DebugTarget } from './target.js';
@@ -428,15 +428,13 @@ export class KernelDebugger {
   }
 
   private frameName(f: Frame, depth: number): string {
-    const at = depth === 0 ? f.pc : (f.pc - 4) >>> 0;
-    const off = f.fnAddr === undefined ? '' : at - f.fnAddr === 0 ? '' : `+0x${(at - f.fnAddr).toString(16)}`;
-    return `${f.fn === undefined ? '??' : `${f.fn}${off}`} (${hex8(f.pc)})`;
+    return frameName(f, depth);
   }
 
   private cmdBacktrace(): void {
     const cpu = this.target.cpu;
     const { frames, end, trapAt } = this.view.frames();
-    frames.forEach((f, i) => this.print(`#${i}  ${this.frameName(f, i)}  sp ${hex8(f.sp)}`));
+    frames.forEach((f, i) => this.print(frameLine(f, i)));
     if (trapAt !== undefined) {
       const from = (cpu.csr[Csr.STATUS]! & 4) !== 0 ? 'supervisor' : 'user';
       this.print(`#${frames.length}  <trap from ${from} mode: ${causeName(cpu.csr[Csr.CAUSE]! >>> 0)} at ${hex8(cpu.csr[Csr.EPC]!)}>`);

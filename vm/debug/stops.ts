@@ -9,7 +9,7 @@ import { hex8 } from '../../isa/hex.js';
 import { CAUSES, Cause, causeName } from '../trap.js';
 import { IRQ_NAMES } from '../../isa/csr.js';
 import { parseCount, usageOf } from './commands.js';
-import { addressLabel } from './format.js';
+import { addressLabel, displayLine } from './format.js';
 import type { GuestView } from './guest-view.js';
 import type { TickInfo } from './run-control.js';
 import type { DebugTarget } from './target.js';
@@ -83,8 +83,7 @@ export class Stops {
 
   showDisplays(): void {
     for (const d of this.displays) {
-      const v = this.view.evaluate(d.expr);
-      this.print(`${d.id}: ${d.expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`);
+      this.print(displayLine(d.id, d.expr, this.view.evaluate(d.expr)));
     }
   }
 
@@ -244,7 +243,7 @@ export class Stops {
     if (!v.ok && !/cannot read/.test(v.error)) return this.print(`display: ${v.error}`);
     const d = { id: this.nextDisplay++, expr: args };
     this.displays.push(d);
-    this.print(`${d.id}: ${d.expr} = ${v.ok ? `${hex8(v.value)} (${v.value | 0})` : `<${v.error}>`}`);
+    this.print(displayLine(d.id, d.expr, v));
   }
 
   undisplay(args: string): void {

@@ -19,8 +19,17 @@
  *   each watched word after every instruction: the instruction that changed
  *   it is then known exactly. Measured: a 10-million-instruction loop runs to
  *   a late breakpoint in ~0.1 s, and in ~1.5–2.5 s with a watchpoint set.
+ *   The patches stay in for the whole run and are written as the host
+ *   writes memory (markDirty), so the translation tier drops the page's
+ *   translated code and re-translates it with the patch in.
+ * - A breakpoint whose condition is false (`break LOC if EXPR`) is stepped
+ *   past unpatched; when that happens often, the run walks a stretch one
+ *   instruction at a time instead of patching and re-translating each time.
  * - Long runs pause between slices (`pause`), so a host with an event loop
  *   can deliver an interrupt (Ctrl-C) to interrupt().
+ * - The command language, x/NFU, print/F, displays and the frame chain for
+ *   finish are the kernel debugger's (vm/debug/: commands.ts, format.ts,
+ *   unwind.ts, expression.ts).
  */
 import { formatInstruction, writtenRegister } from '../../isa/disasm.js';
 import { decode } from '../../isa/encoding.js';
@@ -36,6 +45,9 @@ import { evaluate, parsePositive, type Evaluated } from './debug-expression.js';
 import { hexDump, registerSnapshot, registerTable } from './debug-views.js';
 import { formatSyscall, traceLine } from './trace.js';
 import { bare8, hex8 } from '../../isa/hex.js';
+import { helpFor, resolveIn, type CommandSpec } from '../debug/commands.js';
+import { addressLabel, displayLine, frameLine, parseExamine, unitText, type ExamineFormat } from '../debug/format.js';
+import { unwind, type Frame } from '../debug/unwind.js';
 
 /** How the host paints a few things; identity functions when colour is off. */
 export interface DebuggerStyle {
@@ -67,6 +79,10 @@ export interface DebuggerOptions {
 interface Breakpoint {
   readonly id: number;
   readonly addr: number;
+  /** `break LOC if EXPR`: stops only where EXPR is not 0. */
+  readonly cond: string | undefined;
+  /** `tbreak`: deleted when it stops the program. */
+  readonly temporary: boolean;
   hits: number;
 }
 
@@ -94,6 +110,13 @@ type Stop =
   | { readonly kind: 'ended'; readonly result: ProcessResult }
   | { readonly kind: 'interrupted' };
 
+/** The words runPatched replaced with `break`: the addresses, and each host offset's original word. */
+interface Patches {
+  readonly addrs: ReadonlySet<number>;
+  readonly saved: ReadonlyMap<number, number>;
+}
+const NO_PATCHES: Patches = { addrs: new Set(), saved: new Map() };
+
 /** `next` runs a call until it comes back here with the stack where it was. */
 interface ReturnTarget {
   readonly addr: number;
@@ -101,15 +124,12 @@ interface ReturnTarget {
 }
 
 type CommandName =
-  | 'step' | 'next' | 'continue' | 'break' | 'watch' | 'delete' | 'breakpoints' | 'regs' | 'mem'
-  | 'disasm' | 'print' | 'info' | 'where' | 'run' | 'help' | 'quit';
+  | 'step' | 'next' | 'finish' | 'until' | 'continue' | 'break' | 'tbreak' | 'watch' | 'delete' | 'breakpoints'
+  | 'display' | 'undisplay' | 'regs' | 'mem' | 'disasm' | 'print' | 'info' | 'where' | 'backtrace' | 'run' | 'help' | 'quit';
 
-export interface DebuggerCommand {
+/** A command of the table (parsed by the debuggers' shared resolver, vm/debug/commands.ts). */
+export interface DebuggerCommand extends CommandSpec {
   readonly name: CommandName;
-  /** Short forms, matched before prefixes (`s`, `x`…). */
-  readonly aliases: readonly string[];
-  readonly usage: string;
-  readonly help: string;
 }
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -119,6 +139,8 @@ const plain: DebuggerStyle = { changed: (s) => s, alert: (s) => s };
 const DISASM_COLUMN = 24;
 /** Instructions between pauses when going one at a time (watchpoints). */
 const STEPS_PER_PAUSE = 1 << 16;
+/** A breakpoint passed again within this many instructions: walk a stretch instead of patching (runPatched). */
+const WALK_IF_PASSED_WITHIN = 50_000;
 const DEFAULT_DUMP = 64;
 const MAX_DUMP = 64 * 1024;
 const DEFAULT_DISASM = 8;
@@ -128,17 +150,23 @@ const MAX_DISASM = 4096;
 export const DEBUGGER_COMMANDS: readonly DebuggerCommand[] = [
   { name: 'step', aliases: ['s', 'si', 'stepi'], usage: 'step [N]', help: 'execute N instructions (default 1), showing each, then the next one' },
   { name: 'next', aliases: ['n', 'ni', 'nexti'], usage: 'next [N]', help: 'like step, but a call runs until it returns' },
+  { name: 'finish', aliases: ['fin'], usage: 'finish', help: "run until the current function returns to its caller (read from the function's prologue)" },
+  { name: 'until', aliases: ['u', 'advance'], usage: 'until LOC', help: 'run until pc reaches LOC (or a breakpoint, a watchpoint, exit or a fault)' },
   { name: 'continue', aliases: ['c', 'cont'], usage: 'continue', help: 'run until a breakpoint, a watchpoint, exit or a fault' },
-  { name: 'break', aliases: ['b', 'br'], usage: 'break [LOC]', help: 'breakpoint at a label, address, sum (loop+8) or FILE:LINE; default pc' },
+  { name: 'break', aliases: ['b', 'br'], usage: 'break [LOC] [if EXPR]', help: 'breakpoint at a label, address, sum (loop+8) or FILE:LINE; default pc; with if, only where EXPR is not 0' },
+  { name: 'tbreak', aliases: ['tb'], usage: 'tbreak [LOC] [if EXPR]', help: 'a breakpoint that is deleted when it stops the program' },
   { name: 'watch', aliases: ['w'], usage: 'watch ADDR', help: 'stop when the 32-bit word at ADDR changes' },
   { name: 'delete', aliases: ['d'], usage: 'delete N...|all', help: 'remove breakpoints or watchpoints by number, or all' },
   { name: 'breakpoints', aliases: [], usage: 'breakpoints', help: 'list breakpoints and watchpoints (also: info breakpoints)' },
+  { name: 'display', aliases: ['disp'], usage: 'display [EXPR]', help: 'print EXPR at every stop; alone: list the displays' },
+  { name: 'undisplay', aliases: [], usage: 'undisplay [N...]', help: 'stop displaying (all when none given)' },
   { name: 'regs', aliases: ['r', 'registers'], usage: 'regs', help: 'registers in hex and decimal, and pc; * marks what changed since the previous stop' },
-  { name: 'mem', aliases: ['m', 'x'], usage: 'mem ADDR [LEN]', help: `hex dump of LEN bytes (default ${DEFAULT_DUMP}) from ADDR` },
-  { name: 'disasm', aliases: [], usage: 'disasm [ADDR] [N]', help: `N instructions (default ${DEFAULT_DISASM}) from ADDR (default pc), marking pc and breakpoints` },
-  { name: 'print', aliases: ['p'], usage: 'print EXPR', help: 'the value of an expression in hex and decimal: registers, labels, *ADDR, p[i], arithmetic' },
+  { name: 'mem', aliases: ['m', 'x'], usage: 'mem ADDR [LEN] | x/NFU ADDR', help: `hex dump of LEN bytes (default ${DEFAULT_DUMP}) from ADDR; x/NFU as gdb: N units, format x d u c s i, unit b h w` },
+  { name: 'disasm', aliases: ['dis', 'disas', 'disassemble'], usage: 'disasm [ADDR] [N]', help: `N instructions (default ${DEFAULT_DISASM}) from ADDR (default pc), marking pc and breakpoints` },
+  { name: 'print', aliases: ['p'], usage: 'print[/x|d|u|c] EXPR', help: 'the value of an expression in hex and decimal: registers, labels, *ADDR, p[i], arithmetic' },
   { name: 'info', aliases: ['i'], usage: 'info [breakpoints|registers]', help: 'alone: same as where' },
-  { name: 'where', aliases: ['bt'], usage: 'where', help: 'pc, the instruction, the nearest label, instructions retired' },
+  { name: 'where', aliases: [], usage: 'where', help: 'pc, the instruction, the nearest label, instructions retired' },
+  { name: 'backtrace', aliases: ['bt'], usage: 'backtrace', help: "the frame chain, read from each function's prologue (saved ra, sp)" },
   { name: 'run', aliases: ['restart'], usage: 'run', help: 'start the program again from the beginning (breakpoints stay)' },
   { name: 'help', aliases: ['h', '?'], usage: 'help', help: 'this list' },
   { name: 'quit', aliases: ['q', 'exit'], usage: 'quit', help: 'leave (so does end of input)' },
@@ -159,6 +187,12 @@ export class Debugger {
   private readonly breakpoints = new Map<number, Breakpoint>();
   private readonly watchpoints = new Map<number, Watchpoint>();
   private nextId = 1;
+  /** `display` expressions, printed at every stop. */
+  private readonly displays: { readonly id: number; readonly expr: string }[] = [];
+  private nextDisplay = 1;
+  /** The last x/NFU format and where the next x without an address goes on, as gdb keeps them. */
+  private examine: ExamineFormat = { count: 1, letter: 'x', size: 4 };
+  private examineNext: number | undefined;
   /** Registers and pc at the previous stop and at this one: `regs` marks the difference. */
   private before: Int32Array;
   private atStop: Int32Array;
@@ -171,7 +205,7 @@ export class Debugger {
   private busy = false;
   /** The last step/next, repeated by an empty line. */
   private repeatable: string | undefined;
-  private readonly handle: Readonly<Record<CommandName, (args: readonly string[]) => void | Promise<void>>>;
+  private readonly handle: Readonly<Record<CommandName, (args: readonly string[], format: string | undefined) => void | Promise<void>>>;
   private readonly launch: () => ProcessVM;
   private labels: ReadonlyMap<string, number>;
 
@@ -224,15 +258,21 @@ export class Debugger {
       text = this.repeatable;
     }
     const [word = '', ...args] = text.split(/\s+/);
-    const found = this.resolve(word.toLowerCase());
-    if (typeof found === 'string') {
-      this.print(found);
+    const r = resolveIn(DEBUGGER_COMMANDS, word);
+    if (!r.ok) {
+      this.print(r.error);
       return false;
     }
+    const found = r.spec;
     if (found.name === 'quit') return true;
-    this.repeatable = found.name === 'step' || found.name === 'next' ? text : undefined;
+    if (r.format !== undefined && found.name !== 'mem' && found.name !== 'print') {
+      this.print(`${found.name} takes no /FORMAT (only x/NFU and print/F do)`);
+      return false;
+    }
+    // Enter repeats a step or next, and an x/NFU goes on from where the last one ended.
+    this.repeatable = found.name === 'step' || found.name === 'next' ? text : found.name === 'mem' && r.format !== undefined ? 'x/' : undefined;
     try {
-      await this.handle[found.name](args);
+      await this.handle[found.name](args, r.format);
     } catch (err) {
       // A bug here must not end the session: say so and keep the prompt.
       this.print(this.style.alert(`internal error in the debugger: ${err instanceof Error ? err.message : String(err)}`));
@@ -242,35 +282,27 @@ export class Debugger {
 
   // ---- command table --------------------------------------------------------
 
-  private resolve(word: string): DebuggerCommand | string {
-    const exact = DEBUGGER_COMMANDS.find((c) => c.name === word || c.aliases.includes(word));
-    if (exact) return exact;
-    // Prefixes of names and of the longer aliases (registers, restart…), one word per command.
-    const matches = new Map<DebuggerCommand, string>();
-    for (const c of DEBUGGER_COMMANDS) {
-      const hit = [c.name, ...c.aliases.filter((a) => a.length > 2)].find((n) => n.startsWith(word));
-      if (hit !== undefined) matches.set(c, hit);
-    }
-    if (matches.size === 1) return [...matches.keys()][0]!;
-    if (matches.size > 1) return `ambiguous command '${word}': ${[...matches.values()].join(', ')}`;
-    return `unknown command '${word}' — type help`;
-  }
-
-  private handlers(): Readonly<Record<CommandName, (args: readonly string[]) => void | Promise<void>>> {
+  private handlers(): Readonly<Record<CommandName, (args: readonly string[], format: string | undefined) => void | Promise<void>>> {
     return {
       step: (a) => this.cmdStep(a),
       next: (a) => this.cmdNext(a),
+      finish: (a) => this.cmdFinish(a),
+      until: (a) => this.cmdUntil(a),
       continue: (a) => this.cmdContinue(a),
-      break: (a) => this.cmdBreak(a),
+      break: (a) => this.cmdBreak(a, false),
+      tbreak: (a) => this.cmdBreak(a, true),
       watch: (a) => this.cmdWatch(a),
       delete: (a) => this.cmdDelete(a),
       breakpoints: (a) => this.cmdBreakpoints(a),
+      display: (a) => this.cmdDisplay(a),
+      undisplay: (a) => this.cmdUndisplay(a),
       regs: (a) => this.cmdRegs(a),
-      mem: (a) => this.cmdMem(a),
+      mem: (a, f) => (f === undefined ? this.cmdMem(a) : this.cmdExamine(a, f)),
       disasm: (a) => this.cmdDisasm(a),
-      print: (a) => this.cmdPrint(a),
+      print: (a, f) => this.cmdPrint(a, f),
       info: (a) => this.cmdInfo(a),
       where: (a) => this.cmdWhere(a),
+      backtrace: (a) => this.cmdBacktrace(a),
       run: (a) => this.cmdRun(a),
       help: () => this.cmdHelp(),
       // execute() ends the session on quit before any handler runs.
@@ -285,13 +317,11 @@ export class Debugger {
   }
 
   private cmdHelp(): void {
-    this.print('commands (a unique prefix will do; short forms in brackets):');
-    for (const c of DEBUGGER_COMMANDS) {
-      const short = c.aliases.length > 0 ? ` [${c.aliases.join(', ')}]` : '';
-      this.print(`  ${(c.usage + short).padEnd(34)} ${c.help}`);
-    }
-    this.print('ADDR and LOC: numbers (0x2000, 64), registers (sp, a0), pc, labels, joined by + and - without spaces (sp+16, loop+8)');
-    this.print('an empty line repeats the last step or next; lines starting with # are ignored');
+    const notes = [
+      'ADDR and LOC: numbers (0x2000, 64), registers (sp, a0), pc, labels, joined by + and - without spaces (sp+16, loop+8)',
+      'an empty line repeats the last step or next (and x/NFU goes on); lines starting with # are ignored',
+    ];
+    for (const line of helpFor(DEBUGGER_COMMANDS, 38, notes)) this.print(line);
   }
 
   // ---- running --------------------------------------------------------------
@@ -352,6 +382,59 @@ export class Debugger {
     this.reportStop(await this.resume(undefined));
   }
 
+  private async cmdFinish(args: readonly string[]): Promise<void> {
+    if (!this.noArgs('finish', args) || this.notRunning()) return;
+    const { frames } = this.frames();
+    if (frames.length < 2) {
+      this.print('finish: there is no caller to return to (the frame chain ends here — try until LOC)');
+      return;
+    }
+    const caller = frames[1]!;
+    this.print(`run till exit from ${frames[0]!.fn ?? this.where(frames[0]!.pc)}, back to ${this.where(caller.pc)}`);
+    this.reportStop(await this.resume({ addr: caller.pc, sp: caller.sp }));
+  }
+
+  private frames(): { readonly frames: Frame[]; readonly end: string | undefined } {
+    const cpu = this.vm.machine.cpu;
+    const load = (va: number): number | undefined => ((va & 3) === 0 ? this.readWord(va) : undefined);
+    return unwind({ pc: cpu.pc, sp: cpu.regs[Reg.SP]!, ra: cpu.regs[Reg.RA]!, functionAt: this.functionAt, load });
+  }
+
+  private cmdBacktrace(args: readonly string[]): void {
+    if (!this.noArgs('backtrace', args)) return;
+    const { frames, end } = this.frames();
+    frames.forEach((f, i) => this.print(frameLine(f, i)));
+    if (end !== undefined) this.print(`(${end})`);
+  }
+
+  private async cmdUntil(args: readonly string[]): Promise<void> {
+    if (args.length === 0) return this.cmdNext(args);
+    if (args.length > 1) {
+      this.print('usage: until LOC   (a label, an address, loop+8, FILE:LINE; no spaces)');
+      return;
+    }
+    const a = this.codeAddress(args[0]!);
+    if (!a.ok) {
+      this.print(`until: ${a.error}`);
+      return;
+    }
+    if (this.notRunning()) return;
+    // A return target whose stack test always holds: the first arrival at LOC stops.
+    this.reportStop(await this.resume({ addr: a.value, sp: 0 }));
+  }
+
+  /** The function holding addr: the nearest label at or before it that is not local (`.loop`, named `fn.loop`), in code. */
+  private readonly functionAt = (addr: number): { readonly name: string; readonly addr: number } | undefined => {
+    if (this.codeSection(addr >>> 0) === undefined) return undefined;
+    let best: { readonly name: string; readonly addr: number } | undefined;
+    for (const s of this.vm.image.symbols) {
+      const a = s.value >>> 0;
+      if (s.kind !== 'label' || s.name.includes('.') || a > addr >>> 0 || this.codeSection(a) === undefined) continue;
+      if (best === undefined || a > best.addr) best = { name: s.name, addr: a };
+    }
+    return best;
+  };
+
   /** Execute the instruction at pc (stepping over the program's own `break` if it stopped there). */
   private execOne(): StepResult {
     const pc = this.vm.machine.cpu.pc;
@@ -403,8 +486,10 @@ export class Debugger {
   private arrivedAt(pc: number, target: ReturnTarget | undefined): Stop | undefined {
     if (target !== undefined && pc === target.addr && this.vm.machine.cpu.regs[Reg.SP]! >>> 0 >= target.sp) return { kind: 'done' };
     for (const bp of this.breakpoints.values()) {
-      if (bp.addr === pc) {
+      // A false condition goes on: runPatched steps past the patched word and resumes.
+      if (bp.addr === pc && this.conditionHolds(bp)) {
         bp.hits++;
+        if (bp.temporary) this.breakpoints.delete(bp.id);
         return { kind: 'breakpoint', bp };
       }
     }
@@ -420,14 +505,15 @@ export class Debugger {
     this.interruptRequested = false;
     try {
       // Leave the current instruction unpatched, so a breakpoint right here does not fire again.
-      let stop = this.stepOne(false, true, target);
-      while (stop === undefined) {
-        stop = this.watchpoints.size > 0 ? this.walk(target) : this.runPatched(target);
-        if (stop !== undefined) break;
+      const first = this.stepOne(false, true, target);
+      if (first !== undefined) return first;
+      if (this.watchpoints.size === 0) return await this.runPatched(target);
+      for (;;) {
+        const stop = this.walk(target);
+        if (stop !== undefined) return stop;
         if (this.pause) await this.pause();
-        if (this.interruptRequested) stop = { kind: 'interrupted' };
+        if (this.interruptRequested) return { kind: 'interrupted' };
       }
-      return stop;
     } finally {
       this.busy = false;
       this.interruptRequested = false;
@@ -445,8 +531,56 @@ export class Debugger {
     return undefined;
   }
 
-  /** Without watchpoints: one slice at full speed with `break` patched in at every breakpoint (and the return target). */
-  private runPatched(target: ReturnTarget | undefined): Stop | undefined {
+  /**
+   * Without watchpoints: slices at full speed with `break` patched in at every
+   * breakpoint (and the return target). The patches stay in for the whole run
+   * — through the pauses between slices, when no command runs — and come out
+   * when it stops: each patch or restore makes the translation tier drop the
+   * page's translated code, so doing it once a run rather than once a slice
+   * keeps a long loop translated (measured in bench/debug-continue.ts).
+   */
+  private async runPatched(target: ReturnTarget | undefined): Promise<Stop> {
+    const m = this.vm.machine;
+    let patched = this.patch(target);
+    let lastPassed = -Infinity;
+    try {
+      for (;;) {
+        const r = this.vm.step(SLICE);
+        if (r.kind === 'stepped') {
+          if (this.pause) await this.pause();
+          if (this.interruptRequested) return { kind: 'interrupted' };
+          continue;
+        }
+        const ours = r.kind === 'breakpoint' && patched.addrs.has(r.pc) ? r.pc : undefined;
+        this.unpatch(patched);
+        patched = NO_PATCHES;
+        if (ours === undefined) return this.afterStep(r, m.cpu.pc, false, target)!;
+        // One of ours: stop, or (a condition that does not hold, a deeper
+        // return of a recursive call) step past it unpatched and go on.
+        let stop = this.arrivedAt(ours, target) ?? this.stepOne(false, true, target);
+        if (stop !== undefined) return stop;
+        // Passing a breakpoint costs two patches, and the translation of its
+        // page with them: when they come often (a condition tested every
+        // round of a loop), going one instruction at a time for a while is
+        // far cheaper (bench/debug-continue.ts: 20,000 false hits 15 s that
+        // way against well under a second walking).
+        const sinceLast = m.cpu.instret - lastPassed;
+        lastPassed = m.cpu.instret;
+        if (sinceLast < WALK_IF_PASSED_WITHIN) {
+          stop = this.walk(target);
+          if (stop !== undefined) return stop;
+          if (this.pause) await this.pause();
+          if (this.interruptRequested) return { kind: 'interrupted' };
+        }
+        patched = this.patch(target);
+      }
+    } finally {
+      this.unpatch(patched);
+    }
+  }
+
+  /** Write `break` over the word at every breakpoint and at the return target. */
+  private patch(target: ReturnTarget | undefined): Patches {
     const m = this.vm.machine;
     const addrs = new Set([...this.breakpoints.values()].map((b) => b.addr));
     if (target !== undefined) addrs.add(target.addr);
@@ -456,22 +590,23 @@ export class Debugger {
       if (off < 0) continue;
       saved.set(off, m.memory.i32[off >>> 2]!);
       m.memory.i32[off >>> 2] = Op.BREAK;
+      // The translation tier keeps decoded copies of hot code pages: a patch
+      // written behind its back is not seen once the loop holding it is
+      // translated (a breakpoint in a hot loop stopped 12 times, then never).
+      m.memory.markDirty(off, 4);
     }
-    let r: StepResult;
-    try {
-      r = this.vm.step(SLICE);
-    } finally {
-      for (const [off, word] of saved) {
-        // A program that rewrote its own code there keeps what it wrote.
-        if (m.memory.i32[off >>> 2] === Op.BREAK) m.memory.i32[off >>> 2] = word;
+    return { addrs, saved };
+  }
+
+  private unpatch(p: Patches): void {
+    const m = this.vm.machine;
+    for (const [off, word] of p.saved) {
+      // A program that rewrote its own code there keeps what it wrote.
+      if (m.memory.i32[off >>> 2] === Op.BREAK) {
+        m.memory.i32[off >>> 2] = word;
+        m.memory.markDirty(off, 4);
       }
     }
-    if (r.kind === 'stepped') return undefined;
-    if (r.kind === 'breakpoint' && addrs.has(r.pc)) {
-      // One of ours: stop, or (a deeper return of a recursive call) step past it and go on.
-      return this.arrivedAt(r.pc, target) ?? this.stepOne(false, true, target);
-    }
-    return this.afterStep(r, m.cpu.pc, false, target);
   }
 
   // ---- reporting stops ------------------------------------------------------
@@ -481,7 +616,7 @@ export class Debugger {
       case 'done':
         break;
       case 'breakpoint':
-        this.print(`breakpoint ${stop.bp.id} hit (${plural(stop.bp.hits, 'time')})`);
+        this.print(stop.bp.temporary ? `temporary breakpoint ${stop.bp.id} hit (now deleted)` : `breakpoint ${stop.bp.id} hit (${plural(stop.bp.hits, 'time')})`);
         break;
       case 'watch':
         for (const h of stop.hits) {
@@ -504,6 +639,7 @@ export class Debugger {
     }
     this.noteStop();
     this.printWhere();
+    this.showDisplays();
   }
 
   private reportEnd(r: ProcessResult): void {
@@ -589,14 +725,26 @@ export class Debugger {
     return { ok: true, value: Math.min(...exact.map((l) => l.addr)) };
   }
 
-  private cmdBreak(args: readonly string[]): void {
-    if (args.length > 1) {
-      this.print('usage: break [LOC]   (LOC: a label, an address, loop+8, FILE:LINE; no spaces)');
+  private cmdBreak(args: readonly string[], temporary: boolean): void {
+    const name = temporary ? 'tbreak' : 'break';
+    const ifAt = args.findIndex((w) => w.toLowerCase() === 'if');
+    const loc = ifAt < 0 ? args : args.slice(0, ifAt);
+    const cond = ifAt < 0 ? undefined : args.slice(ifAt + 1).join(' ');
+    if (loc.length > 1 || cond === '') {
+      this.print(`usage: ${name} [LOC]${ifAt < 0 ? '' : ' [if EXPR]'}   (LOC: a label, an address, loop+8, FILE:LINE; no spaces)`);
       return;
     }
-    const a = args.length === 0 ? ({ ok: true, value: this.vm.machine.cpu.pc } as const) : this.codeAddress(args[0]!);
+    if (cond !== undefined) {
+      // A condition that cannot be parsed is refused now; one that reads memory not yet mapped may work later.
+      const v = this.evaluate(cond);
+      if (!v.ok && !v.error.startsWith('cannot read')) {
+        this.print(`${name}: the condition: ${v.error}`);
+        return;
+      }
+    }
+    const a = loc.length === 0 ? ({ ok: true, value: this.vm.machine.cpu.pc } as const) : this.codeAddress(loc[0]!);
     if (!a.ok) {
-      this.print(`break: ${a.error}`);
+      this.print(`${name}: ${a.error}`);
       return;
     }
     const existing = [...this.breakpoints.values()].find((b) => b.addr === a.value);
@@ -604,9 +752,54 @@ export class Debugger {
       this.print(`breakpoint ${existing.id} is already at ${this.where(a.value)}`);
       return;
     }
-    const bp: Breakpoint = { id: this.nextId++, addr: a.value, hits: 0 };
+    const bp: Breakpoint = { id: this.nextId++, addr: a.value, cond, temporary, hits: 0 };
     this.breakpoints.set(bp.id, bp);
-    this.print(`breakpoint ${bp.id} at ${this.instructionLine(bp.addr)}`);
+    this.print(`${temporary ? 'temporary breakpoint' : 'breakpoint'} ${bp.id}${cond === undefined ? '' : ` (if ${cond})`} at ${this.instructionLine(bp.addr)}`);
+  }
+
+  /** Does a breakpoint's condition hold (no condition: yes)? One that cannot be evaluated stops, saying why. */
+  private conditionHolds(bp: Breakpoint): boolean {
+    if (bp.cond === undefined) return true;
+    const v = this.evaluate(bp.cond);
+    if (v.ok) return v.value !== 0;
+    this.print(`breakpoint ${bp.id}: the condition cannot be evaluated (${v.error}); stopping`);
+    return true;
+  }
+
+  // ---- displays -------------------------------------------------------------
+
+  private cmdDisplay(args: readonly string[]): void {
+    if (args.length === 0) {
+      if (this.displays.length === 0) this.print('no displays');
+      for (const d of this.displays) this.print(`${d.id}: ${d.expr}`);
+      return;
+    }
+    const expr = args.join(' ');
+    const v = this.evaluate(expr);
+    if (!v.ok && !v.error.startsWith('cannot read')) {
+      this.print(`display: ${v.error}`);
+      return;
+    }
+    const d = { id: this.nextDisplay++, expr };
+    this.displays.push(d);
+    this.print(displayLine(d.id, d.expr, v));
+  }
+
+  private cmdUndisplay(args: readonly string[]): void {
+    if (args.length === 0) {
+      this.displays.length = 0;
+      this.print('no displays');
+      return;
+    }
+    for (const a of args) {
+      const i = this.displays.findIndex((d) => d.id === parsePositive(a));
+      if (i < 0) this.print(`undisplay: there is no display '${a}'`);
+      else this.displays.splice(i, 1);
+    }
+  }
+
+  private showDisplays(): void {
+    for (const d of this.displays) this.print(displayLine(d.id, d.expr, this.evaluate(d.expr)));
   }
 
   /** The word at a (4-aligned) address as the program would load it, or undefined if it cannot. */
@@ -674,7 +867,8 @@ export class Debugger {
     if (!this.noArgs('breakpoints', args)) return;
     const rows: [number, string][] = [];
     for (const b of this.breakpoints.values()) {
-      rows.push([b.id, `${String(b.id).padStart(3)}  breakpoint  ${hex8(b.addr)}  ${(this.vm.symbols.near(b.addr) ?? '').padEnd(16)} hit ${plural(b.hits, 'time')}`]);
+      const extra = `${b.temporary ? ', temporary' : ''}${b.cond === undefined ? '' : `, if ${b.cond}`}`;
+      rows.push([b.id, `${String(b.id).padStart(3)}  breakpoint  ${hex8(b.addr)}  ${(this.vm.symbols.near(b.addr) ?? '').padEnd(16)} hit ${plural(b.hits, 'time')}${extra}`]);
     }
     for (const w of this.watchpoints.values()) {
       rows.push([w.id, `${String(w.id).padStart(3)}  watchpoint  ${hex8(w.addr)}  ${(this.vm.symbols.near(w.addr) ?? '').padEnd(16)} ${this.wordText(w.value)}, changed ${plural(w.hits, 'time')}`]);
@@ -707,6 +901,87 @@ export class Debugger {
       return;
     }
     for (const line of hexDump(this.vm.machine, addr, len)) this.print(line);
+  }
+
+  /** gdb's x/NFU, with the kernel debugger's units and formats (vm/debug/format.ts). */
+  private cmdExamine(args: readonly string[], format: string): void {
+    const f = parseExamine(format, this.examine);
+    if (typeof f === 'string') {
+      this.print(`x: ${f}`);
+      return;
+    }
+    let addr: number | undefined;
+    if (args.length === 0) {
+      addr = this.examineNext;
+      if (addr === undefined) {
+        this.print('usage: x/NFU ADDR   (N a count, F one of x d u c s i, U one of b h w; e.g. x/4xw sp)');
+        return;
+      }
+    } else addr = this.address('x', args.join(' '));
+    if (addr === undefined) return;
+    this.examine = f;
+    const near = (a: number): string | undefined => this.vm.symbols.near(a);
+    if (f.letter === 'i') {
+      for (let i = 0; i < f.count; i++) {
+        const pc = (addr + 4 * i) >>> 0;
+        this.print(`${pc === this.vm.machine.cpu.pc ? '=> ' : '   '}${this.instructionLine(pc)}`);
+      }
+      this.examineNext = (addr + 4 * f.count) >>> 0;
+      return;
+    }
+    if (f.letter === 's') {
+      let a = addr;
+      for (let i = 0; i < f.count; i++) {
+        const start = a;
+        const bytes: number[] = [];
+        for (; bytes.length < 256; a = (a + 1) >>> 0) {
+          const b = this.readByte(a);
+          if (b === undefined) {
+            this.print(`${addressLabel(a, near)}: <not mapped>`);
+            return;
+          }
+          if (b === 0) break;
+          bytes.push(b);
+        }
+        this.print(`${addressLabel(start, near)}: ${JSON.stringify(String.fromCharCode(...bytes))}`);
+        a = (a + 1) >>> 0;
+      }
+      this.examineNext = a;
+      return;
+    }
+    const perLine = f.size === 1 ? 8 : 4;
+    for (let i = 0; i < f.count; i += perLine) {
+      const cells: string[] = [];
+      for (let j = i; j < Math.min(f.count, i + perLine); j++) {
+        const a = (addr + j * f.size) >>> 0;
+        if ((a & (f.size - 1)) !== 0) {
+          this.print(`x: ${hex8(a)} is not aligned to ${f.size} bytes`);
+          return;
+        }
+        let v = 0;
+        let mapped = true;
+        for (let k = f.size - 1; k >= 0; k--) {
+          const b = this.readByte((a + k) >>> 0);
+          if (b === undefined) mapped = false;
+          v = (v << 8) | (b ?? 0);
+        }
+        if (!mapped) {
+          cells.push('<not mapped>');
+          break;
+        }
+        cells.push(unitText(v, f));
+      }
+      this.print(`${addressLabel((addr + i * f.size) >>> 0, near)}:  ${cells.join('  ')}`);
+      if (cells[cells.length - 1] === '<not mapped>') break;
+    }
+    this.examineNext = (addr + f.count * f.size) >>> 0;
+  }
+
+  /** A byte as the program would load it, or undefined if it cannot. */
+  private readByte(addr: number): number | undefined {
+    const m = this.vm.machine;
+    const off = m.hostOffset(addr >>> 0, Mode.USER, PTE_R);
+    return off < 0 ? undefined : m.memory.u8[off]!;
   }
 
   private cmdDisasm(args: readonly string[]): void {
@@ -745,13 +1020,21 @@ export class Debugger {
     }
   }
 
-  private cmdPrint(args: readonly string[]): void {
+  private cmdPrint(args: readonly string[], format: string | undefined): void {
+    if (format !== undefined && !/^[xduc]$/.test(format)) {
+      this.print(`print: bad format '/${format}': one of x d u c`);
+      return;
+    }
     if (args.length === 0) {
       this.print('usage: print EXPR   (numbers, registers, labels, *ADDR, p[i], + - * / & | ^ << >> ( ))');
       return;
     }
     const v = this.address('print', args.join(' '));
     if (v === undefined) return;
+    if (format !== undefined) {
+      this.print(unitText(v, { count: 1, letter: format, size: 4 }));
+      return;
+    }
     const near = this.vm.symbols.near(v);
     this.print(`${hex8(v)}  ${v}  ${v | 0}${near === undefined ? '' : `  <${near}>`}`);
   }
