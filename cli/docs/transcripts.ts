@@ -20,6 +20,20 @@
  *                     only those lines of the output; "…" stands for each gap.
  *                     Items: N, A-B, last N.
  *
+ *   <!-- daemons: A=7480 B=7481 -->
+ *                     a line of its own: before the next transcript, start one
+ *                     `typevisor serve` per name (quiet, a fixed token, its
+ *                     --state-dir in the scratch folder), each on a free port;
+ *                     the port written stands for it. In the commands that
+ *                     follow, `127.0.0.1:7481` means B's real address, the first
+ *                     daemon is the default one (TYPEVISOR_DAEMON) and
+ *                     TYPEVISOR_TOKEN is set; in their output each real address
+ *                     is written back as the README's. They stop at
+ *                     `<!-- daemons: stop -->` or at the end of the README.
+ *                     Free ports keep two runs (and a daemon of yours on 7480)
+ *                     from colliding. To wait for a VM to end, run
+ *                     `typevisor vm console NAME --no-input >/dev/null`.
+ *
  * Commands run with `sh` in order, all in one scratch folder that holds the
  * `file:` blocks and links to the repository's guests/ and test/fixtures/, with
  * `typevisor` on PATH meaning this checkout's dist/cli/main.js, NO_COLOR=1 and
@@ -39,6 +53,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { README_TOKEN, startDaemons, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
 
 /** The repository root: the nearest folder above this module with a package.json (from cli/docs/ or dist/cli/docs/). */
 function findRoot(): string {
@@ -55,12 +70,14 @@ export const REPO_ROOT = findRoot();
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 export interface Block {
-  readonly kind: 'file' | 'transcript';
+  readonly kind: 'file' | 'transcript' | 'daemons';
   /** The file name, or the command. */
   readonly what: string;
   /** Which output lines to show (transcripts); undefined: all. */
   readonly keep: readonly KeepItem[] | undefined;
-  /** Line indices (0-based) of the opening and closing fence. */
+  /** Daemons: name → the port the README writes for it; empty: stop them. */
+  readonly daemons?: ReadonlyMap<string, number>;
+  /** Line indices (0-based) of the opening and closing fence (daemons: the marker's line, twice). */
   readonly open: number;
   readonly close: number;
   /** The block's text as the README has it now. */
@@ -70,6 +87,19 @@ export interface Block {
 export type KeepItem = { readonly from: number; readonly to: number } | { readonly last: number };
 
 const MARKER = /^<!-- (file|transcript): (.+?) -->$/;
+const DAEMONS = /^<!-- daemons: (.+?) -->$/;
+
+/** `A=7480 B=7481` → name → port; `stop` → empty; throws on anything else. */
+export function parseDaemons(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (text.trim() === 'stop') return out;
+  for (const item of text.trim().split(/\s+/)) {
+    const m = /^([A-Za-z]\w*)=(\d{1,5})$/.exec(item);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`cannot read '${item}' in a daemons marker: give NAME=PORT ... or stop`);
+    out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
 
 /** `1-12, 30, last 4` → items; throws on anything else. */
 export function parseKeep(text: string): KeepItem[] {
@@ -88,6 +118,11 @@ export function findBlocks(markdown: string): Block[] {
   const lines = markdown.split('\n');
   const blocks: Block[] = [];
   lines.forEach((line, i) => {
+    const d = DAEMONS.exec(line);
+    if (d) {
+      blocks.push({ kind: 'daemons', what: d[1]!, keep: undefined, daemons: parseDaemons(d[1]!), open: i, close: i, body: '' });
+      return;
+    }
     const m = MARKER.exec(line);
     if (!m) return;
     if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: a ${m[1]} marker must stand right before a fenced block`);
@@ -153,15 +188,16 @@ function scratch(blocks: readonly Block[]): string {
 }
 
 /** Run one transcript's command; its output, as the block shows it. */
-export function runTranscript(command: string, cwd: string, bin: string): string {
-  const r = spawnSync('sh', ['-c', `{ ${command}\n} 2>&1`], {
+export function runTranscript(command: string, cwd: string, bin: string, daemons: readonly Daemon[] = []): string {
+  const toDaemons = daemons.length === 0 ? {} : { TYPEVISOR_DAEMON: daemons[0]!.real, TYPEVISOR_TOKEN: README_TOKEN };
+  const r = spawnSync('sh', ['-c', `{ ${toReal(command, daemons)}\n} 2>&1`], {
     cwd,
-    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '' },
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '', ...toDaemons },
     encoding: 'utf8',
     timeout: 120_000,
   });
   if (r.error) throw r.error;
-  return r.stdout.replace(/\n$/, '');
+  return toShown(r.stdout.replace(/\n$/, ''), daemons);
 }
 
 export interface Outcome {
@@ -182,12 +218,22 @@ export function regenerate(markdown: string): Outcome {
     const drifted: { command: string; readme: string; now: string }[] = [];
     // Replace from the end so earlier indices stay valid; run in README order.
     const bodies = new Map<Block, string>();
-    for (const b of blocks) {
-      if (b.kind !== 'transcript') continue;
-      const shown = keepLines(runTranscript(b.what, dir, bin).split('\n'), b.keep);
-      const body = [`$ ${b.what}`, ...shown].join('\n');
-      bodies.set(b, body);
-      if (normalise(body) !== normalise(b.body)) drifted.push({ command: b.what, readme: b.body, now: body });
+    let daemons: Daemon[] = [];
+    try {
+      for (const b of blocks) {
+        if (b.kind === 'daemons') {
+          stopDaemons(daemons);
+          daemons = [];
+          daemons = startDaemons(b.daemons!, dir, CLI);
+        }
+        if (b.kind !== 'transcript') continue;
+        const shown = keepLines(runTranscript(b.what, dir, bin, daemons).split('\n'), b.keep);
+        const body = [`$ ${b.what}`, ...shown].join('\n');
+        bodies.set(b, body);
+        if (normalise(body) !== normalise(b.body)) drifted.push({ command: b.what, readme: b.body, now: body });
+      }
+    } finally {
+      stopDaemons(daemons);
     }
     for (const [b, body] of [...bodies].reverse()) lines.splice(b.open + 1, b.close - b.open - 1, ...body.split('\n'));
     return { markdown: lines.join('\n'), drifted };

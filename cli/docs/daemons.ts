@@ -1,0 +1,93 @@
+/**
+ * The daemons a README transcript section talks to (`<!-- daemons: A=7480 -->`,
+ * see transcripts.ts): real `typevisor serve` processes on free ports, started
+ * and stopped synchronously because the transcripts run one after another.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The token every README daemon and command shares: fixed, so transcripts that print it stay the same. */
+export const README_TOKEN = 'readme-token';
+
+export interface Daemon {
+  readonly name: string;
+  readonly pid: number;
+  /** The address the README writes (127.0.0.1:7480) and the one it really has. */
+  readonly shown: string;
+  readonly real: string;
+}
+
+/** Block the thread for ms (nothing else runs meanwhile: the script is sequential). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Start one quiet daemon per name, each on a free port with its state under dir; returns once all listen. */
+export function startDaemons(ports: ReadonlyMap<string, number>, dir: string, cli: string): Daemon[] {
+  const started: Daemon[] = [];
+  try {
+    for (const [name, port] of ports) {
+      // A fresh state folder per start: a section's volumes do not leak into the next one's.
+      const state = mkdtempSync(join(dir, `.daemon-${name}-`));
+      const log = join(state, 'serve.log');
+      const fd = openSync(log, 'w');
+      const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--quiet', '--state-dir', state], {
+        cwd: dir,
+        env: { ...process.env, TYPEVISOR_TOKEN: README_TOKEN, NO_COLOR: '1' },
+        stdio: ['ignore', fd, fd],
+        detached: true,
+      });
+      closeSync(fd);
+      child.unref();
+      if (child.pid === undefined) throw new Error(`daemon ${name} did not start`);
+      const real = waitForListening(log, child.pid, name);
+      started.push({ name, pid: child.pid, shown: `127.0.0.1:${port}`, real });
+    }
+    return started;
+  } catch (e) {
+    stopDaemons(started);
+    throw e;
+  }
+}
+
+/** The address a daemon prints in its first line ("listening on 127.0.0.1:N"); throws if it exits or takes over 20 s. */
+function waitForListening(log: string, pid: number, name: string): string {
+  for (let waited = 0; waited < 20_000; waited += 20) {
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    const m = /listening on (127\.0\.0\.1:\d+)/.exec(text);
+    if (m) return m[1]!;
+    if (!alive(pid)) throw new Error(`daemon ${name} exited before listening:\n${text}`);
+    sleep(20);
+  }
+  process.kill(pid, 'SIGKILL');
+  throw new Error(`daemon ${name} did not listen within 20 s`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM each daemon and wait (up to 10 s, then SIGKILL) until it is gone. */
+export function stopDaemons(daemons: readonly Daemon[]): void {
+  for (const d of daemons) if (alive(d.pid)) process.kill(d.pid, 'SIGTERM');
+  for (const d of daemons) {
+    for (let waited = 0; alive(d.pid) && waited < 10_000; waited += 20) sleep(20);
+    if (alive(d.pid)) process.kill(d.pid, 'SIGKILL');
+  }
+}
+
+/** A command as the README writes it → as it must run: each README address becomes the real one. */
+export function toReal(text: string, daemons: readonly Daemon[]): string {
+  return daemons.reduce((t, d) => t.split(d.shown).join(d.real), text);
+}
+
+/** Output as it really came → as the README shows it: each real address becomes the README's. */
+export function toShown(text: string, daemons: readonly Daemon[]): string {
+  return daemons.reduce((t, d) => t.replace(new RegExp(`${d.real.replace(/\./g, '\\.')}(?!\\d)`, 'g'), d.shown), text);
+}
