@@ -47,6 +47,22 @@
  *   - a port after 127.0.0.1: or localhost: → `PORT`
  *   - runs of spaces → one space (columns widen with those numbers)
  * Instruction counts, virtual times, addresses and every word stay exact.
+ *
+ * The README's other console blocks are typed by hand, each under a one-line
+ * note that says so, because no run can repeat them:
+ *   - `npm run web` / `typevisor web`, and the daemons started with `serve &`:
+ *     servers that run until stopped, their pids in the output;
+ *   - `boot --monitor hosted --stats` and the netecho session: host time
+ *     decides preemption and interleaving, and `nc` types in a second terminal;
+ *   - TLS daemons: certificates made with openssl;
+ *   - migrations (pre-copy rounds, post-copy fetches, disk migration): what is
+ *     dirtied or fetched depends on how fast the guest runs in host time;
+ *   - failures (Ctrl-C, a killed daemon) and the three-terminal network
+ *     migration: hand-made events in other terminals;
+ *   - `vm stats` of a migrated VM: "3 s ago" is host time;
+ *   - volumes and disk snapshots: a guest waiting for the host's disk runs a
+ *     varying number of instructions (so do `vm list`'s and `vm stop`'s
+ *     counts), and a running VM is snapshotted wherever it has got to.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

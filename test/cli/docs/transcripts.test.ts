@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { findBlocks, keepLines, normalise, parseKeep, regenerate } from '../../../cli/docs/transcripts.js';
+import fc from 'fast-check';
+import { type Daemon, toReal, toShown } from '../../../cli/docs/daemons.js';
+import { findBlocks, keepLines, normalise, parseDaemons, parseKeep, regenerate } from '../../../cli/docs/transcripts.js';
 import { REPO_ROOT } from '../../helpers/cli.js';
 
 describe('README transcripts', () => {
@@ -44,5 +46,33 @@ describe('the transcript script', () => {
     expect(normalise('instructions  10')).not.toBe(normalise('instructions  11'));
     expect(normalise('ra=0x00001284')).not.toBe(normalise('ra=0x000012ec'));
     expect(normalise('status 0')).not.toBe(normalise('status 1'));
+  });
+});
+
+describe('daemons markers', () => {
+  test('a daemons marker names daemons and their README ports, or stops them', () => {
+    const md = ['<!-- daemons: A=7480 B=7481 -->', '<!-- transcript: typevisor vm list -->', '```console', '```', '<!-- daemons: stop -->'].join('\n');
+    const blocks = findBlocks(md);
+    expect(blocks.map((b) => b.kind)).toEqual(['daemons', 'transcript', 'daemons']);
+    expect([...blocks[0]!.daemons!]).toEqual([['A', 7480], ['B', 7481]]);
+    expect(blocks[2]!.daemons!.size).toBe(0);
+    expect(() => parseDaemons('A=70000')).toThrow(/NAME=PORT/);
+    expect(() => parseDaemons('A:7480')).toThrow(/NAME=PORT/);
+  });
+
+  test('README addresses map to the real ones and back, whatever the ports', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1024, max: 65535 }), fc.integer({ min: 1024, max: 65535 }), (ra, rb) => {
+        fc.pre(ra !== rb && ![7480, 7481].includes(ra) && ![7480, 7481].includes(rb) && !String(rb).startsWith(String(ra)) && !String(ra).startsWith(String(rb)));
+        const ds: Daemon[] = [
+          { name: 'A', pid: 0, shown: '127.0.0.1:7480', real: `127.0.0.1:${ra}` },
+          { name: 'B', pid: 0, shown: '127.0.0.1:7481', real: `127.0.0.1:${rb}` },
+        ];
+        const cmd = 'typevisor migrate web --to 127.0.0.1:7481';
+        expect(toReal(cmd, ds)).toBe(`typevisor migrate web --to 127.0.0.1:${rb}`);
+        const out = `started web on 127.0.0.1:${ra}\n127.0.0.1:${rb} accepted web`;
+        expect(toShown(out, ds)).toBe('started web on 127.0.0.1:7480\n127.0.0.1:7481 accepted web');
+      }),
+    );
   });
 });
