@@ -142,7 +142,8 @@ export class RunControl {
   /**
    * run() on a target that takes ticks in batches: each batch ends wherever
    * the test could say stop (a pc in stopAt, a trap, a mode switch), and the
-   * test sees the state there. Only where nothing is replayed (the hosted monitor).
+   * test sees the state there. Only where nothing is replayed (the hosted
+   * monitor, the process VM).
    */
   private async runBatched<S>(test: (info: TickInfo) => S | undefined, limit: number, stopAt: ReadonlySet<number>): Promise<RunEnd<S>> {
     const t = this.target;
@@ -151,7 +152,7 @@ export class RunControl {
         await this.pause();
         if (this.interruptRequested) return { kind: 'interrupted' };
       }
-      const r = t.run!(Math.min(limit - n, TICKS_PER_PAUSE), stopAt);
+      const r = t.run!(Math.min(limit - n, t.batchTicks ?? TICKS_PER_PAUSE), stopAt);
       n += r.ticks;
       this.tick += r.ticks;
       if (this.tick > this.highWater) this.highWater = this.tick;

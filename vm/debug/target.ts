@@ -16,7 +16,8 @@
 import type { CpuState, Mode } from '../cpu.js';
 import type { PhysicalMemory } from '../memory.js';
 
-export type TargetKind = 'bare' | 'native' | 'hosted';
+/** `process`: a user program in the process VM (`typevisor debug`, vm/process/debug-target.ts). */
+export type TargetKind = 'bare' | 'native' | 'hosted' | 'process';
 
 export type TickEnd =
   /** One instruction retired or one trap entered (`trapped`). */
@@ -58,6 +59,8 @@ export interface DebugTarget {
    * the mode, or left pc in `stopAt` — every place a breakpoint could hit.
    */
   run?(limit: number, stopAt: ReadonlySet<number>): BatchEnd;
+  /** Ticks run() takes at most between the host's chances to interrupt (default: run-control's TICKS_PER_PAUSE). */
+  readonly batchTicks?: number;
 }
 
 export interface BatchEnd {

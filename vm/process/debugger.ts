@@ -5,25 +5,25 @@
  * program's own output goes wherever its ProcessVM sends it — so the REPL in
  * cli/commands/debug.ts is a thin loop and tests drive this in-process.
  *
- * How it runs the program, and why:
+ * How it runs the program, and why: through the kernel debugger's run
+ * control (vm/debug/run-control.ts) over the process as a debug target
+ * (./debug-target.ts), so both debuggers go forward the same way.
  * - Breakpoints are software breakpoints, as gdb does it: while the program
- *   runs free, each breakpoint's word in memory is replaced by `break`, and
- *   the machine runs at full speed in slices of SLICE instructions; the
- *   ProcessVM comes back with a `breakpoint` stop at the patched address.
- *   The original words go back as soon as the program stops, so `mem`,
- *   `disasm` and fault reports never see a patch. (The interpreter fetches
- *   every word from memory, it keeps no decoded copy, so a patch takes effect
- *   at once.) Leaving a breakpoint goes one instruction unpatched first.
+ *   runs free, `break` is written over each breakpoint's word (and the word
+ *   `next`, `finish` or `until` waits for), and the machine runs at full
+ *   speed in slices; the target comes back at the patched address. The
+ *   original words go back as soon as the program stops, so `mem`, `disasm`
+ *   and fault reports never see a patch. Leaving a breakpoint goes one
+ *   instruction unpatched first. The patches are written as the host writes
+ *   memory (markDirty), so the translation tier drops the page's translated
+ *   code and re-translates it with the patch in.
  * - Watchpoints have no such trick (no write-protect hook in the MMU), so
- *   while any is set the program goes one instruction at a time, comparing
+ *   while any is set run control goes one instruction at a time, comparing
  *   each watched word after every instruction: the instruction that changed
  *   it is then known exactly. Measured: a 10-million-instruction loop runs to
  *   a late breakpoint in ~0.1 s, and in ~1.5–2.5 s with a watchpoint set.
- *   The patches stay in for the whole run and are written as the host
- *   writes memory (markDirty), so the translation tier drops the page's
- *   translated code and re-translates it with the patch in.
  * - A breakpoint whose condition is false (`break LOC if EXPR`) is stepped
- *   past unpatched; when that happens often, the run walks a stretch one
+ *   past unpatched; when that happens often, the target walks a stretch one
  *   instruction at a time instead of patching and re-translating each time.
  * - Long runs pause between slices (`pause`), so a host with an event loop
  *   can deliver an interrupt (Ctrl-C) to interrupt().
@@ -37,9 +37,11 @@ import { SECTION_EXEC, type Section } from '../../isa/image.js';
 import { Op } from '../../isa/opcodes.js';
 import { Reg } from '../../isa/registers.js';
 import { Mode } from '../cpu.js';
-import { PTE_R, PTE_X } from '../mmu.js';
+import { PTE_R } from '../mmu.js';
 import { instructionAt } from './fault.js';
-import { exitCode, SLICE, type ProcessResult, type ProcessVM, type StepResult } from './runtime.js';
+import { exitCode, type ProcessResult, type ProcessVM } from './runtime.js';
+import { ProcessTarget } from './debug-target.js';
+import { RunControl, type RunEnd } from '../debug/run-control.js';
 import type { SyscallEvent } from './syscalls.js';
 import { evaluate, parsePositive, type Evaluated } from './debug-expression.js';
 import { hexDump, registerSnapshot, registerTable } from './debug-views.js';
@@ -110,13 +112,6 @@ type Stop =
   | { readonly kind: 'ended'; readonly result: ProcessResult }
   | { readonly kind: 'interrupted' };
 
-/** The words runPatched replaced with `break`: the addresses, and each host offset's original word. */
-interface Patches {
-  readonly addrs: ReadonlySet<number>;
-  readonly saved: ReadonlyMap<number, number>;
-}
-const NO_PATCHES: Patches = { addrs: new Set(), saved: new Map() };
-
 /** `next` runs a call until it comes back here with the stack where it was. */
 interface ReturnTarget {
   readonly addr: number;
@@ -137,10 +132,6 @@ const plain: DebuggerStyle = { changed: (s) => s, alert: (s) => s };
 
 /** The disassembly takes this many columns in a trace line, as in `run --trace`. */
 const DISASM_COLUMN = 24;
-/** Instructions between pauses when going one at a time (watchpoints). */
-const STEPS_PER_PAUSE = 1 << 16;
-/** A breakpoint passed again within this many instructions: walk a stretch instead of patching (runPatched). */
-const WALK_IF_PASSED_WITHIN = 50_000;
 const DEFAULT_DUMP = 64;
 const MAX_DUMP = 64 * 1024;
 const DEFAULT_DISASM = 8;
@@ -196,12 +187,12 @@ export class Debugger {
   /** Registers and pc at the previous stop and at this one: `regs` marks the difference. */
   private before: Int32Array;
   private atStop: Int32Array;
-  /** The program stopped at its own `break` here; going on steps over it. */
-  private programBreakAt: number | undefined;
+  /** The process as run control's target, and the run control driving it (both new on `run`). */
+  private target!: ProcessTarget;
+  private control!: RunControl;
   /** System calls served during the instruction being traced. */
   private readonly calls: SyscallEvent[] = [];
   private tracing = false;
-  private interruptRequested = false;
   private busy = false;
   /** The last step/next, repeated by an empty line. */
   private repeatable: string | undefined;
@@ -241,7 +232,7 @@ export class Debugger {
 
   /** Ask a run in progress to stop at the next pause. */
   interrupt(): void {
-    if (this.busy) this.interruptRequested = true;
+    if (this.busy) this.control.interrupt();
   }
 
   /** Print where the program stands: `stopped at _start (0x00001000): li a0, 1`. */
@@ -346,12 +337,12 @@ export class Debugger {
     return n;
   }
 
-  private cmdStep(args: readonly string[]): void {
+  private async cmdStep(args: readonly string[]): Promise<void> {
     const n = this.countArg('step', args);
     if (n === undefined || this.notRunning()) return;
     let stop: Stop = { kind: 'done' };
     for (let i = 0; i < n; i++) {
-      stop = this.stepOne(true, i < n - 1, undefined) ?? { kind: 'done' };
+      stop = (await this.stepOne(true, i < n - 1, undefined)) ?? { kind: 'done' };
       if (stop.kind !== 'done') break;
     }
     this.reportStop(stop);
@@ -364,14 +355,14 @@ export class Debugger {
     for (let i = 0; i < n && stop.kind === 'done'; i++) {
       const cpu = this.vm.machine.cpu;
       const pc = cpu.pc;
-      if (this.programBreakAt !== pc && isCall(instructionAt(this.vm.machine, pc))) {
+      if (this.target.programBreakAt !== pc && isCall(instructionAt(this.vm.machine, pc))) {
         const target = { addr: (pc + 4) >>> 0, sp: cpu.regs[Reg.SP]! >>> 0 };
         const start = cpu.instret;
         // A breakpoint at the callee's first instruction stops there.
-        stop = this.stepOne(true, true, undefined) ?? (await this.resume(target));
+        stop = (await this.stepOne(true, true, undefined)) ?? (await this.resume(target));
         if (stop.kind === 'done') this.print(`  (returned after ${plural(cpu.instret - start, 'instruction')})`);
       } else {
-        stop = this.stepOne(true, i < n - 1, undefined) ?? { kind: 'done' };
+        stop = (await this.stepOne(true, i < n - 1, undefined)) ?? { kind: 'done' };
       }
     }
     this.reportStop(stop);
@@ -435,21 +426,13 @@ export class Debugger {
     return best;
   };
 
-  /** Execute the instruction at pc (stepping over the program's own `break` if it stopped there). */
-  private execOne(): StepResult {
-    const pc = this.vm.machine.cpu.pc;
-    if (this.programBreakAt !== pc) return this.vm.step(1);
-    this.programBreakAt = undefined;
-    this.vm.skipBreakpoint();
-    return { kind: 'stepped' };
-  }
-
   /**
-   * One instruction, unpatched. `trace` prints it as `run --trace` does;
-   * `more` says whether arriving at a breakpoint (or the target of a next)
-   * should stop a longer walk. Undefined when the program simply goes on.
+   * One instruction, unpatched, through run control. `trace` prints it as
+   * `run --trace` does; `more` says whether arriving at a breakpoint (or the
+   * target of a next) should stop a longer walk. Undefined when the program
+   * simply goes on.
    */
-  private stepOne(trace: boolean, more: boolean, target: ReturnTarget | undefined): Stop | undefined {
+  private async stepOne(trace: boolean, more: boolean, target: ReturnTarget | undefined): Promise<Stop | undefined> {
     const m = this.vm.machine;
     const pc = m.cpu.pc;
     const word = instructionAt(m, pc);
@@ -457,36 +440,47 @@ export class Debugger {
     const rd = word === undefined ? undefined : writtenRegister(word);
     // A line without a register goes out first, so a syscall's output follows its instruction.
     if (trace && rd === undefined) this.print(traceLine(pc, text));
-    let r: StepResult;
+    let end: RunEnd<Stop>;
     this.tracing = trace;
     try {
-      r = this.execOne();
+      end = await this.control.run(() => this.tested(more, target), 1);
     } finally {
       this.tracing = false;
     }
-    if (trace && rd !== undefined) this.print(r.kind === 'stepped' ? traceLine(pc, text, { reg: rd, value: m.cpu.regs[rd]! }) : traceLine(pc, text));
+    const stepped = this.target.programBreak === undefined && this.vm.result === undefined;
+    if (trace && rd !== undefined) this.print(stepped ? traceLine(pc, text, { reg: rd, value: m.cpu.regs[rd]! }) : traceLine(pc, text));
     for (const e of this.calls) this.print(`  -> ${formatSyscall(e)}`);
     this.calls.length = 0;
-    return this.afterStep(r, pc, more, target);
+    return end.kind === 'limit' ? undefined : this.stopOf(end);
   }
 
-  /** What one executed instruction (at `pc`) means for a run in progress. */
-  private afterStep(r: StepResult, pc: number, more: boolean, target: ReturnTarget | undefined): Stop | undefined {
-    if (r.kind === 'breakpoint') {
-      this.programBreakAt = r.pc;
-      return { kind: 'program-break', pc: r.pc };
-    }
-    if (r.kind !== 'stepped') return { kind: 'ended', result: r };
+  /** The stop test run control applies after each tick (or batch): the program's own break, watchpoints, arrivals. */
+  private tested(more: boolean, target: ReturnTarget | undefined): Stop | undefined {
+    const t = this.target;
+    if (t.programBreak !== undefined) return { kind: 'program-break', pc: t.programBreak };
     const hits = this.checkWatches();
-    if (hits.length > 0) return { kind: 'watch', pc, hits };
+    if (hits.length > 0) return { kind: 'watch', pc: t.previousPc, hits };
     return more ? this.arrivedAt(this.vm.machine.cpu.pc, target) : undefined;
+  }
+
+  private stopOf(end: RunEnd<Stop>): Stop {
+    switch (end.kind) {
+      case 'stop':
+        return end.stop;
+      case 'interrupted':
+        return { kind: 'interrupted' };
+      case 'limit':
+        return { kind: 'done' };
+      case 'ended':
+        return { kind: 'ended', result: this.vm.result! };
+    }
   }
 
   /** A stop for arriving at `pc` (a breakpoint, or the place `next` waits for), else undefined. */
   private arrivedAt(pc: number, target: ReturnTarget | undefined): Stop | undefined {
     if (target !== undefined && pc === target.addr && this.vm.machine.cpu.regs[Reg.SP]! >>> 0 >= target.sp) return { kind: 'done' };
     for (const bp of this.breakpoints.values()) {
-      // A false condition goes on: runPatched steps past the patched word and resumes.
+      // A false condition goes on: the target steps past the patched word and resumes.
       if (bp.addr === pc && this.conditionHolds(bp)) {
         bp.hits++;
         if (bp.temporary) this.breakpoints.delete(bp.id);
@@ -498,114 +492,25 @@ export class Debugger {
 
   /**
    * Run until something stops the program: a breakpoint, a watchpoint, the
-   * return `target` (for next), exit, a fault, or interrupt().
+   * return `target` (for next), exit, a fault, or interrupt(). Without
+   * watchpoints run control takes the target's fast path (software
+   * breakpoints at every breakpoint and the return target, ProcessTarget.run);
+   * with any, it goes one instruction at a time comparing each watched word.
    */
   private async resume(target: ReturnTarget | undefined): Promise<Stop> {
     this.busy = true;
-    this.interruptRequested = false;
     try {
       // Leave the current instruction unpatched, so a breakpoint right here does not fire again.
-      const first = this.stepOne(false, true, target);
+      const first = await this.stepOne(false, true, target);
       if (first !== undefined) return first;
-      if (this.watchpoints.size === 0) return await this.runPatched(target);
-      for (;;) {
-        const stop = this.walk(target);
-        if (stop !== undefined) return stop;
-        if (this.pause) await this.pause();
-        if (this.interruptRequested) return { kind: 'interrupted' };
-      }
+      const test = (): Stop | undefined => this.tested(true, target);
+      if (this.watchpoints.size > 0) return this.stopOf(await this.control.run(test));
+      const stopAt = new Set([...this.breakpoints.values()].map((b) => b.addr));
+      if (target !== undefined) stopAt.add(target.addr);
+      return this.stopOf(await this.control.run(test, Infinity, stopAt));
     } finally {
       this.busy = false;
-      this.interruptRequested = false;
-    }
-  }
-
-  /** With watchpoints: one instruction at a time, STEPS_PER_PAUSE of them. */
-  private walk(target: ReturnTarget | undefined): Stop | undefined {
-    const m = this.vm.machine;
-    for (let i = 0; i < STEPS_PER_PAUSE; i++) {
-      const pc = m.cpu.pc;
-      const stop = this.afterStep(this.execOne(), pc, true, target);
-      if (stop !== undefined) return stop;
-    }
-    return undefined;
-  }
-
-  /**
-   * Without watchpoints: slices at full speed with `break` patched in at every
-   * breakpoint (and the return target). The patches stay in for the whole run
-   * — through the pauses between slices, when no command runs — and come out
-   * when it stops: each patch or restore makes the translation tier drop the
-   * page's translated code, so doing it once a run rather than once a slice
-   * keeps a long loop translated (measured in bench/debug-continue.ts).
-   */
-  private async runPatched(target: ReturnTarget | undefined): Promise<Stop> {
-    const m = this.vm.machine;
-    let patched = this.patch(target);
-    let lastPassed = -Infinity;
-    try {
-      for (;;) {
-        const r = this.vm.step(SLICE);
-        if (r.kind === 'stepped') {
-          if (this.pause) await this.pause();
-          if (this.interruptRequested) return { kind: 'interrupted' };
-          continue;
-        }
-        const ours = r.kind === 'breakpoint' && patched.addrs.has(r.pc) ? r.pc : undefined;
-        this.unpatch(patched);
-        patched = NO_PATCHES;
-        if (ours === undefined) return this.afterStep(r, m.cpu.pc, false, target)!;
-        // One of ours: stop, or (a condition that does not hold, a deeper
-        // return of a recursive call) step past it unpatched and go on.
-        let stop = this.arrivedAt(ours, target) ?? this.stepOne(false, true, target);
-        if (stop !== undefined) return stop;
-        // Passing a breakpoint costs two patches, and the translation of its
-        // page with them: when they come often (a condition tested every
-        // round of a loop), going one instruction at a time for a while is
-        // far cheaper (bench/debug-continue.ts: 20,000 false hits 15 s that
-        // way against well under a second walking).
-        const sinceLast = m.cpu.instret - lastPassed;
-        lastPassed = m.cpu.instret;
-        if (sinceLast < WALK_IF_PASSED_WITHIN) {
-          stop = this.walk(target);
-          if (stop !== undefined) return stop;
-          if (this.pause) await this.pause();
-          if (this.interruptRequested) return { kind: 'interrupted' };
-        }
-        patched = this.patch(target);
-      }
-    } finally {
-      this.unpatch(patched);
-    }
-  }
-
-  /** Write `break` over the word at every breakpoint and at the return target. */
-  private patch(target: ReturnTarget | undefined): Patches {
-    const m = this.vm.machine;
-    const addrs = new Set([...this.breakpoints.values()].map((b) => b.addr));
-    if (target !== undefined) addrs.add(target.addr);
-    const saved = new Map<number, number>();
-    for (const a of addrs) {
-      const off = m.hostOffset(a, Mode.USER, PTE_X);
-      if (off < 0) continue;
-      saved.set(off, m.memory.i32[off >>> 2]!);
-      m.memory.i32[off >>> 2] = Op.BREAK;
-      // The translation tier keeps decoded copies of hot code pages: a patch
-      // written behind its back is not seen once the loop holding it is
-      // translated (a breakpoint in a hot loop stopped 12 times, then never).
-      m.memory.markDirty(off, 4);
-    }
-    return { addrs, saved };
-  }
-
-  private unpatch(p: Patches): void {
-    const m = this.vm.machine;
-    for (const [off, word] of p.saved) {
-      // A program that rewrote its own code there keeps what it wrote.
-      if (m.memory.i32[off >>> 2] === Op.BREAK) {
-        m.memory.i32[off >>> 2] = word;
-        m.memory.markDirty(off, 4);
-      }
+      this.target.settle();
     }
   }
 
@@ -1070,7 +975,6 @@ export class Debugger {
     this.vm.close();
     this.vm = this.adopt(vm);
     this.labels = this.symbolTable();
-    this.programBreakAt = undefined;
     for (const w of this.watchpoints.values()) w.value = this.readWord(w.addr);
     this.atStop = registerSnapshot(this.vm.machine);
     this.before = this.atStop;
@@ -1082,6 +986,8 @@ export class Debugger {
     vm.syscall.subscribe((e) => {
       if (this.tracing) this.calls.push(e);
     });
+    this.target = new ProcessTarget(vm);
+    this.control = new RunControl(this.target, this.pause);
     return vm;
   }
 
