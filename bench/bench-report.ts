@@ -152,3 +152,13 @@ export function renderChanges(changes: readonly Change[], paint: ChalkInstance):
   return renderTable([{ align: 'left' }, { align: 'right' }, { align: 'left' }, { align: 'left' }, { align: 'left' }], rows);
 }
 
+/**
+ * A section's table as the sections print it: a bold title (and any lines
+ * under it), a blank line, the header row in bold, the rows, then dim notes.
+ * The first `leftColumns` columns are labels, aligned left; the rest are
+ * figures, aligned right.
+ */
+export function renderTitledTable(paint: ChalkInstance, title: readonly string[], rows: readonly (readonly string[])[], leftColumns: number, notes: readonly string[] = []): string[] {
+  const lines = renderTable(rows[0]!.map((_, i) => ({ align: i < leftColumns ? ('left' as const) : ('right' as const) })), rows);
+  return [paint.bold(title[0]!), ...title.slice(1), '', paint.bold(lines[0]!), ...lines.slice(1), ...notes.map((n) => paint.dim(n))];
+}

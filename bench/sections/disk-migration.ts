@@ -18,7 +18,7 @@ import type { ChalkInstance } from 'chalk';
 import { writeImage } from '../../isa/image.js';
 import { assembleFile } from '../../isa/asm/index.js';
 import { daemonCapacity, startTourDaemons } from '../../cli/control/tour-daemons.js';
-import { renderTable } from '../../cli/table.js';
+import { renderTitledTable } from '../bench-report.js';
 import { parseAddress } from '../../hypervisor/control/address.js';
 import { ControlClient } from '../../hypervisor/control/client.js';
 import type { DiskMode } from '../../hypervisor/control/protocol.js';
@@ -129,14 +129,9 @@ function render(o: Outcome, paint: ChalkInstance): string {
     ['strategy', '--disk-mode', 'total (ms)', 'guest downtime (ms)', 'memory bytes', 'disk bytes', 'disk rounds (sectors)', 'guest check'],
     ...o.runs.map((r) => [r.strategy, r.mode, ms(r.totalMs), ms(r.downtimeMs), formatBytes(r.memBytesSent), formatBytes(r.diskBytesSent), r.diskRounds.length ? r.diskRounds.map((n, i) => `${n}${i === r.diskRounds.length - 1 ? '*' : ''}`).join(' ') : '—', r.verified ? 'ok' : 'WRONG']),
   ];
-  const lines = renderTable(rows[0]!.map((_, i) => ({ align: i < 2 ? ('left' as const) : ('right' as const) })), rows);
-  return [
-    paint.bold(`a ${formatBytes(o.memBytes)} guest with a ${formatBytes(o.diskBytes)} disk file, writing it, migrated between two typevisor serve daemons on 127.0.0.1 (wall time)`),
-    '',
-    paint.bold(lines[0]!),
-    ...lines.slice(1),
-    paint.dim('total: the migrate request, disk copy included; downtime: the guest\'s whole pause (copy: from the pause for the disk\'s last round, * in the rounds, to its resume there)'),
-  ].join('\n');
+  return renderTitledTable(paint, [`a ${formatBytes(o.memBytes)} guest with a ${formatBytes(o.diskBytes)} disk file, writing it, migrated between two typevisor serve daemons on 127.0.0.1 (wall time)`], rows, 2, [
+    'total: the migrate request, disk copy included; downtime: the guest\'s whole pause (copy: from the pause for the disk\'s last round, * in the rounds, to its resume there)',
+  ]).join('\n');
 }
 
 export const diskMigrationSection: BenchSection = {

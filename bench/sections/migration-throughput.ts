@@ -23,7 +23,7 @@ import { loadWorkload } from '../../hypervisor/lab/workloads.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import type { BenchSection, Comparison as Changes, SectionContext, SectionRun } from '../section.js';
 import { REPO_ROOT } from '../sources.js';
-import { renderTable } from '../../cli/table.js';
+import { renderTitledTable } from '../bench-report.js';
 
 const MiB = 1024 * 1024;
 /** fill.s: its pattern starts here and runs to the end of RAM. */
@@ -154,14 +154,10 @@ interface Outcome extends FilledMigration {
 
 function render(o: Outcome, paint: ChalkInstance): string {
   const rows = filledRows(o);
-  const lines = renderTable(rows[0]!.map((_, i) => ({ align: i === 0 ? ('left' as const) : ('right' as const) })), rows);
-  const out = [
-    paint.bold(`fill.s, ${formatBytes(o.memSize)} of non-zero guest memory, two typevisor serve daemons over TCP on 127.0.0.1 (wall time)`),
+  const out = renderTitledTable(paint, [
+    `fill.s, ${formatBytes(o.memSize)} of non-zero guest memory, two typevisor serve daemons over TCP on 127.0.0.1 (wall time)`,
     `raw loopback TCP on this machine: ${formatRate(o.loopback.rate)} (${formatBytes(o.loopback.bytes)} in ${o.loopback.ms.toFixed(0)} ms, one connection, 1 MiB writes)`,
-    '',
-    paint.bold(lines[0]!),
-    ...lines.slice(1),
-  ];
+  ], rows, 1);
   for (const r of o.runs) if (!r.verified) out.push(paint.red(`${r.label}: the guest's checksum on arrival is ${r.after ?? 'missing'}, expected ${fillChecksum(o.memSize)} (printed ${r.before} on the source)`));
   out.push(
     paint.dim('times are wall time and vary from run to run; setup = HELLO until the copy starts (the destination creates the VM); copy = the rounds (and post-copy) on the wire'),

@@ -21,7 +21,7 @@ import { assembleFile } from '../../isa/asm/index.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import type { BenchSection, Comparison as Changes, SectionContext, SectionRun } from '../section.js';
 import { REPO_ROOT } from '../sources.js';
-import { renderTable } from '../../cli/table.js';
+import { renderTitledTable } from '../bench-report.js';
 
 /** One round trip: 8 bytes, no newline (the service counts lines on its console; these stay off it). */
 const PING = Buffer.from('pingpong');
@@ -152,14 +152,9 @@ function render(o: Outcome, paint: ChalkInstance): string {
     row('  relayed ÷ direct', (r) => `${(r.relayed.medianMs / r.direct.medianMs).toFixed(2)}×`),
     row('replies checked', (r) => (r.verified ? 'ok' : 'WRONG')),
   ];
-  const lines = renderTable(rows[0]!.map((_, i) => ({ align: i === 0 ? ('left' as const) : ('right' as const) })), rows);
-  return [
-    paint.bold('echo.s over a connection kept across a migration: two typevisor serve daemons on 127.0.0.1 (wall time)'),
-    '',
-    paint.bold(lines[0]!),
-    ...lines.slice(1),
-    paint.dim('a round trip: 8 bytes to the guest and back; relayed = the connection open at the move, its bytes relayed by the source daemon (home agent)'),
-  ].join('\n');
+  return renderTitledTable(paint, ['echo.s over a connection kept across a migration: two typevisor serve daemons on 127.0.0.1 (wall time)'], rows, 1, [
+    'a round trip: 8 bytes to the guest and back; relayed = the connection open at the move, its bytes relayed by the source daemon (home agent)',
+  ]).join('\n');
 }
 
 export const netRelaySection: BenchSection = {
