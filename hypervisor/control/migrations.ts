@@ -41,6 +41,7 @@ import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
 import type { NetPlane } from './net-plane.js';
 import type { Forwarding } from './forwarding.js';
+import type { FleetHooks } from './fleet-hooks.js';
 import { migrateRequestOptions, type DiskMode, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
 import { describeDisk, type DiskInfo, type MovingDisk } from './vm-disks.js';
 import type { DiskReport, MigrationReport } from '../migration/migration-report.js';
@@ -77,6 +78,8 @@ export class MigrationDriver {
     private readonly net?: NetPlane,
     /** Where VMs that left went (for clients that ask here later). */
     private readonly forwarding?: Forwarding,
+    /** In a fleet: the directory entry moves at the commit point, or the migration aborts. */
+    private readonly fleet?: FleetHooks,
   ) {}
 
   private connect(address: Address, token: string): Promise<ControlClient> {
@@ -102,6 +105,7 @@ export class MigrationDriver {
     const diskMode: DiskMode = p.diskMode ?? 'copy';
     const moving = disk ? movingDisk(p.name, disk, diskMode) : undefined;
 
+    await this.fleet?.prepare(p.name, peer);
     ctx.emit({ kind: 'status', message: `connecting to ${peer}` });
     const netSpec = this.net?.specFor(p.name, p.netListen);
     let socket: Socket;
@@ -137,6 +141,7 @@ export class MigrationDriver {
       options: migrateRequestOptions(p),
       clock: new WallClock(),
       onEvent: (e) => this.sourceEvent(rec, e, ctx, peer, p.toToken),
+      ...(this.fleet ? { beforeCommit: (id: string) => this.fleet!.commit(p.name, id, peer) } : {}),
     });
     this.outgoing.set(p.name, { migration: out, peer });
     ctx.onCancel((why) => {

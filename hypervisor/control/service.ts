@@ -22,6 +22,8 @@ import { isLoopback } from './address.js';
 import { defaultStateDir, StateDir } from './state-dir.js';
 import { VolumeStore } from './volume-store.js';
 import { VmDisks } from './vm-disks.js';
+import type { FleetHooks } from './fleet-hooks.js';
+import type { RestoreParams, RestoreResult } from './protocol.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -37,6 +39,8 @@ export interface ServiceOptions {
   readonly tls?: ServerTls;
   /** Where volumes and transient disks live (state-dir.ts; default defaultStateDir()). */
   readonly stateDir?: string;
+  /** A daemon of a fleet (serve --cluster): names claimed, stops and commit points told to it. */
+  readonly fleet?: FleetHooks;
 }
 
 export interface Service {
@@ -44,6 +48,8 @@ export interface Service {
   readonly host: VmRegistry;
   /** Resolves when the daemon has stopped (after close()). */
   readonly done: Promise<void>;
+  /** Start a VM from a snapshot file here (what vm.restore does; a fleet's failover calls it). */
+  restore(p: RestoreParams): Promise<RestoreResult>;
   close(): Promise<void>;
 }
 
@@ -60,6 +66,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const plane = net;
   const forwarding = new Forwarding();
   const here = servingHere(host, forwarding);
+  const fleet = options.fleet;
+  let restore: ((p: RestoreParams) => Promise<RestoreResult>) | undefined;
   const daemon = await ControlDaemon.start(
     {
       listen: options.listen,
@@ -71,8 +79,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     (address, info): OpHandlers => {
     host.address = address;
-    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
+    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding, fleet);
     const snapshots = new SnapshotDriver(host, log);
+    restore = (p) => restored(snapshots.restore(p));
     const debuggers = new DebugSessions(host);
     return {
       'daemon.info': () => info(),
@@ -89,8 +98,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         }
         const name = p.name ?? host.freeName();
         if (host.has(name)) return host.start({ name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' }); // refused: name taken
+        await fleet?.claim({ name, kernel: p.kernel, memSize: p.memSize, share: p.share });
         // Cabled before it starts: a listener that cannot bind refuses the start.
-        if (p.net) await plane.open(name, p.net);
+        if (p.net) await plane.open(name, p.net).catch((e: unknown) => {
+          fleet?.released(name);
+          throw e;
+        });
         try {
           const info = host.start({
             name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native',
@@ -101,12 +114,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return withNet(info);
         } catch (e) {
           plane.drop(name);
+          fleet?.released(name);
           throw e;
         }
       },
       'vm.list': () => ({ vms: host.list().map(withNet) }),
       'vm.stats': (p) => withNet(host.stats(here(p.name))),
-      'vm.stop': (p) => host.stop(here(p.name)),
+      'vm.stop': (p) => {
+        const info = host.stop(here(p.name));
+        fleet?.released(p.name);
+        return info;
+      },
       'vm.pause': (p) => host.pause(here(p.name)),
       'vm.resume': (p) => host.resume(here(p.name)),
       'vm.console': (p, ctx) =>
@@ -173,9 +191,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         return volumes.get(p.name);
       },
       'vm.snapshot': (p) => snapshots.snapshot(p),
-      'vm.restore': (p) => snapshots.restore(p),
+      'vm.restore': (p) => restore!(p),
     };
-    function withNet<T extends { readonly name: string }>(info: T): T {
+    /** In a fleet, a restored VM claims its name once the file has said it; refused, it stops again. */
+    async function restored(running: Promise<RestoreResult>): Promise<RestoreResult> {
+      const info = await running;
+      if (!fleet) return info;
+      try {
+        await fleet.claim({ name: info.name, kernel: info.kernel, memSize: info.memSize, share: info.share });
+      } catch (e) {
+        host.stop(info.name);
+        throw e;
+      }
+      return info;
+    }
+        function withNet<T extends { readonly name: string }>(info: T): T {
       const d = plane.describe(info.name);
       return d ? { ...info, net: d } : info;
     }
@@ -190,6 +220,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     address: daemon.address,
     host,
     done,
+    restore: (p) => restore!(p),
     close: () => (closing ??= (async () => {
       await daemon.close();
       plane.close();

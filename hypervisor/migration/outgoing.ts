@@ -39,6 +39,12 @@ export interface OutgoingConfig {
   readonly onEvent?: (e: MigrationEvent) => void;
   /** Fixed id (tests); default random. */
   readonly id?: string;
+  /**
+   * Asked after STATE_ACK, before GO: a rejection aborts the migration (the guest
+   * resumes here) instead of committing it. The daemon of a fleet moves the VM's
+   * directory entry here, so the directory changes owner at the commit point.
+   */
+  readonly beforeCommit?: (id: string) => Promise<void>;
 }
 
 /** Progress events at most this often: every so many pages, and no closer than so many ms (the last of a round always). */
@@ -107,6 +113,7 @@ export class OutgoingMigration {
       await expectFrame(ch, 'the switchover', FrameType.STATE_ACK);
       m.ackAt = this.clock.now();
       this.checkCancelled();
+      if (this.config.beforeCommit) await this.config.beforeCommit(this.id);
       // The commit point: from here the guest is the destination's, whatever happens to the link.
       this.committed = true;
       await ch.send({ type: FrameType.GO });
