@@ -6,7 +6,8 @@
  * loaded one's. While the spread is above the threshold, the plan moves one
  * running VM from the most loaded host to the least loaded one that has room
  * for its memory: the VM with the largest share that still narrows the gap
- * (share < gap, so the two hosts do not just swap places). It stops when the
+ * (share < gap, so the two hosts do not just swap places). Ties go by host
+ * name, the first most loaded and the first least loaded. It stops when the
  * spread is within the threshold or no move narrows it. Each step is computed
  * on the loads the previous steps leave, so the plan is what the fleet looks
  * like after each move.
@@ -60,8 +61,9 @@ export function planRebalance(hosts: readonly HostRecord[], vms: readonly VmEntr
     const hi = order[0];
     if (!hi || spread() <= threshold) break;
     let moved = false;
-    // The least loaded first; a host without room for any candidate passes to the next.
-    for (const lo of [...order].reverse()) {
+    // The least loaded first (ties: by name); a host without room for any candidate passes to the next.
+    const lows = [...state].sort((a, b) => a.load - b.load || (a.name < b.name ? -1 : 1));
+    for (const lo of lows) {
       const gap = hi.load - lo.load;
       if (lo === hi || gap <= threshold) break;
       const pick = hi.vms
