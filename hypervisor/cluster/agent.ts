@@ -230,7 +230,8 @@ export class FleetAgent implements FleetHooks {
       }
       const now = Date.now();
       const stale = read.entry.state !== v.state || read.entry.address !== this.address || (v.state === 'running' && now - (this.countedAt.get(v.name) ?? 0) >= COUNT_EVERY_MS);
-      if (stale && (await this.directory.swap(read, { ...read.entry, ...this.entryOf(v), ...(read.entry.restarted ? { restarted: read.entry.restarted } : {}) }))) this.countedAt.set(v.name, now);
+      const kept = { ...(read.entry.restarted ? { restarted: read.entry.restarted } : {}), ...(read.entry.migration ? { migration: read.entry.migration } : {}) };
+      if (stale && (await this.directory.swap(read, { ...this.entryOf(v), ...kept }))) this.countedAt.set(v.name, now);
     }
     // Only now, every stale copy stopped: what fencing paused and this host still owns runs again.
     for (const name of own) this.fencing!.resumeOwn(name);
