@@ -12,6 +12,7 @@ import { ControlError } from './control-error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { SnapshotDriver } from './snapshots.js';
+import { SnapshotSchedule, type ScheduleOptions } from './snapshot-schedule.js';
 import { DebugSessions } from './debug-sessions.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
@@ -37,11 +38,15 @@ export interface ServiceOptions {
   readonly tls?: ServerTls;
   /** Where volumes and transient disks live (state-dir.ts; default defaultStateDir()). */
   readonly stateDir?: string;
+  /** Save every VM live into a snapshot store this often (snapshot-schedule.ts). */
+  readonly snapshotEvery?: ScheduleOptions;
 }
 
 export interface Service {
   readonly address: string;
   readonly host: VmRegistry;
+  /** The periodic snapshots, when asked for. */
+  readonly schedule: SnapshotSchedule | undefined;
   /** Resolves when the daemon has stopped (after close()). */
   readonly done: Promise<void>;
   close(): Promise<void>;
@@ -60,6 +65,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const plane = net;
   const forwarding = new Forwarding();
   const here = servingHere(host, forwarding);
+  let schedule: SnapshotSchedule | undefined;
   const daemon = await ControlDaemon.start(
     {
       listen: options.listen,
@@ -73,6 +79,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     host.address = address;
     const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
     const snapshots = new SnapshotDriver(host, log);
+    if (options.snapshotEvery) schedule = new SnapshotSchedule(host, snapshots, options.snapshotEvery, log);
     const debuggers = new DebugSessions(host);
     return {
       'daemon.info': () => info(),
@@ -105,7 +112,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         }
       },
       'vm.list': () => ({ vms: host.list().map(withNet) }),
-      'vm.stats': (p) => withNet(host.stats(here(p.name))),
+      'vm.stats': (p) => {
+        const stats = withNet(host.stats(here(p.name)));
+        return schedule ? { ...stats, periodicSnapshot: schedule.info(p.name) } : stats;
+      },
       'vm.stop': (p) => host.stop(here(p.name)),
       'vm.pause': (p) => host.pause(here(p.name)),
       'vm.resume': (p) => host.resume(here(p.name)),
@@ -133,7 +143,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
       'vm.debug': (p, ctx) => debuggers.attach(p.name, ctx),
       'vm.debug.command': (p, ctx) => debuggers.command(p.name, p.line, ctx),
-      migrate: (p, ctx) => migrations.migrate(p, ctx),
+      // (not while a snapshot of it is being taken: both read its dirty log)
+      migrate: (p, ctx) => snapshots.migrating(p.name, () => migrations.migrate(p, ctx)),
       'migrate.recover': (p, ctx) => migrations.recover(p, ctx),
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
       'migration.abandon': (p) => migrations.abandon(p),
@@ -185,12 +196,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   listening = daemon.address;
   const done = host.serve();
   log(`listening on ${daemon.address}`);
+  schedule?.start();
   let closing: Promise<void> | undefined;
   return {
     address: daemon.address,
     host,
+    schedule,
     done,
     close: () => (closing ??= (async () => {
+      // A snapshot being written is finished first: the store keeps a whole file either way, but a newer one.
+      await schedule?.close();
       await daemon.close();
       plane.close();
       await host.close();
