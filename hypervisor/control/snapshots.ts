@@ -119,7 +119,8 @@ export class SnapshotDriver {
     try {
       bytes = await writeFileAtomicAsync(path, encoded.pieces);
     } catch (e) {
-      throw new ControlError('bad-request', `cannot write ${path}: ${(e as Error).message}`);
+      // (without the temporary file's name, which changes every time: the same failure reads the same)
+      throw new ControlError('bad-request', `cannot write ${path}: ${(e as Error).message.replace(/, \w+ '.*$/s, '')}`);
     }
     if (p.stop && this.host.has(p.name)) this.host.stop(p.name);
     const totalMs = performance.now() - t0;
