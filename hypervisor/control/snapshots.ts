@@ -11,7 +11,7 @@
 import { isAbsolute } from 'node:path';
 import type { Guest } from '../core/host.js';
 import { captureGuest, CaptureError } from '../snapshot/capture.js';
-import { encodeSnapshot, SnapshotError } from '../snapshot/snapshot-format.js';
+import { encodeSnapshotAsync, SnapshotError } from '../snapshot/snapshot-format.js';
 import { openSnapshotFile, writeFileAtomicAsync, type SnapshotFile } from '../snapshot/snapshot-file.js';
 import { fillEager, startLazy, type LazyLoad } from '../snapshot/restore.js';
 import { ControlError } from './control-error.js';
@@ -112,9 +112,10 @@ export class SnapshotDriver {
     }
     // (the disk is read with the guest paused: that is paused time too)
     const pausedMs = capture.pausedMs + (disk?.kind === 'transient' ? performance.now() - diskT0 : 0);
-    const encoded = encodeSnapshot({ info: { takenOn: guest.monitor, kernel: rec.kernel, memSize: guest.memSize }, state: { ...capture.state, name: p.name }, memory: capture.memory, ...(disk ? { disk } : {}) });
-    // The guest may go on before the file is written: the pieces are views of the copy, not of its RAM.
+    // The guest goes on before its copy is encoded and written: the copy is not its RAM. (It was
+    // resumed after the encoding, which kept a 64 MiB guest paused ~0.2 s longer than pausedMs said.)
     if (!p.stop && wasRunning) this.host.resume(p.name);
+    const encoded = await encodeSnapshotAsync({ info: { takenOn: guest.monitor, kernel: rec.kernel, memSize: guest.memSize }, state: { ...capture.state, name: p.name }, memory: capture.memory, ...(disk ? { disk } : {}) });
     let bytes: number;
     try {
       bytes = await writeFileAtomicAsync(path, encoded.pieces);
