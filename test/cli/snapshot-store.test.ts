@@ -158,7 +158,9 @@ describe('the snapshot store', () => {
     expect(latestSnapshot(store, 'big')!.instructions).toBeGreaterThan(0);
     // (stray temporary files may stay beside it; image ls leaves them out)
     const ls = await cli(['image', 'ls', store]);
-    expect(ls.stdout).toMatch(/\nbig\.tvsn +big\.img +native/);
+    expect(ls.stdout).toMatch(/^FILE +VM +KERNEL +TAKEN ON +MEMORY +PAGES +INSTRUCTIONS +AGE +DISK +SIZE\n/);
+    expect(ls.stdout).toMatch(new RegExp(`\\nbig\\.tvsn +big +big\\.img +native +16 MiB +\\d+/4096 +${latestSnapshot(store, 'big')!.instructions} +\\d+s +none +\\d+ KiB\\n`));
+    expect(ls.stdout).not.toMatch(/tmp-/);
   }, 120_000);
 
   test('a paused VM is not saved again; a VM whose file cannot be written is logged once and runs on, and the others are saved', async () => {
