@@ -7,6 +7,7 @@ import { diskMigrationSection } from './disk-migration.js';
 import { monitorsSection } from './monitors.js';
 import { netRelaySection } from './net-relay.js';
 import { snapshotSection } from './snapshot.js';
+import { snapshotStoreSection } from './snapshot-store.js';
 import { startupSection } from './startup.js';
 
-export const SECTIONS: readonly BenchSection[] = [interpreterSection, programsSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, diskMigrationSection, snapshotSection, startupSection];
+export const SECTIONS: readonly BenchSection[] = [interpreterSection, programsSection, monitorsSection, migrationSection, migrationThroughputSection, netRelaySection, diskMigrationSection, snapshotSection, snapshotStoreSection, startupSection];

@@ -52,6 +52,15 @@ function summary(path: string, s: SnapshotContents, memoryHash?: string) {
   };
 }
 
+/** How long ago, in the largest whole unit: 45s, 12m, 3h, 2d (a snapshot store's files are minutes old, an image's days). */
+function ageText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 120 * 60) return `${Math.floor(s / 60)}m`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
 function isSnapshotFile(path: string): boolean {
   let fd: number | undefined;
   try {
@@ -82,12 +91,18 @@ Examples:
     .argument('[dir]', 'the directory to look in', '.')
     .option('--json', 'print them as JSON')
     .addHelpText('after', `
-Every file whose first bytes are a snapshot's is listed; one that cannot be
-read (cut short, corrupt) is listed with what is wrong. The pages themselves
-are not read here (image inspect checks them).
+Every file whose first bytes are a snapshot's is listed — with the VM it
+holds, the instruction count it was taken at and its age (since the file was
+written) — and one that cannot be read (cut short, corrupt) with what is
+wrong. The pages themselves are not read here (image inspect checks them).
+
+On a snapshot store (serve --snapshot-every D --snapshot-dir DIR) that is each
+VM's latest snapshot, NAME.tvsn: the AGE says how much work a restart from it
+would lose, at most D plus the time to write it while the daemon lives.
 
 Examples:
   typevisor image ls
+  typevisor image ls /srv/typevisor/images        (a snapshot store)
   typevisor image ls /var/snapshots --json`)
     .action((dir: string, opts: { json?: boolean }) => {
       let names: string[];
@@ -96,15 +111,16 @@ Examples:
       } catch (e) {
         return fail(`cannot list ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
       }
-      const rows: ReturnType<typeof summary>[] = [];
+      const rows: (ReturnType<typeof summary> & { modified: string })[] = [];
       const broken: { file: string; error: string }[] = [];
       for (const n of names) {
         const path = join(dir, n);
-        if (isTempName(n) || !statSync(path, { throwIfNoEntry: false })?.isFile() || !isSnapshotFile(path)) continue;
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (isTempName(n) || !st?.isFile() || !isSnapshotFile(path)) continue;
         try {
           const f = openSnapshotFile(path, { pages: false });
           f.close();
-          rows.push(summary(n, f.contents));
+          rows.push({ ...summary(n, f.contents), modified: st.mtime.toISOString() });
         } catch (e) {
           if (!(e instanceof SnapshotError)) throw e;
           broken.push({ file: n, error: e.message });
@@ -113,11 +129,12 @@ Examples:
       if (opts.json) return void writeOut(1, JSON.stringify({ dir, images: rows, broken }) + '\n');
       if (rows.length === 0 && broken.length === 0) return void writeOut(1, `no snapshots in ${dir} (make one: typevisor vm snapshot NAME FILE)\n`);
       const c = paint();
+      const now = Date.now();
       const table = renderTable(
-        [{ align: 'left' }, { align: 'left' }, { align: 'left' }, { align: 'right' }, { align: 'right' }, { align: 'right' }, { align: 'left' }, { align: 'right' }],
+        [{ align: 'left' }, { align: 'left' }, { align: 'left' }, { align: 'left' }, { align: 'right' }, { align: 'right' }, { align: 'right' }, { align: 'right' }, { align: 'left' }, { align: 'right' }],
         [
-          ['FILE', 'KERNEL', 'TAKEN ON', 'MEMORY', 'PAGES', 'INSTRUCTIONS', 'DISK', 'SIZE'].map((h) => c.bold(h)),
-          ...rows.map((r) => [r.file, r.kernel, r.takenOn, mibText(r.memSize), `${r.pagesPresent}/${r.pages}`, String(r.instructions), r.disk === null ? 'none' : r.disk.kind, mibText(r.bytes)]),
+          ['FILE', 'VM', 'KERNEL', 'TAKEN ON', 'MEMORY', 'PAGES', 'INSTRUCTIONS', 'AGE', 'DISK', 'SIZE'].map((h) => c.bold(h)),
+          ...rows.map((r) => [r.file, r.name, r.kernel, r.takenOn, mibText(r.memSize), `${r.pagesPresent}/${r.pages}`, String(r.instructions), ageText(now - Date.parse(r.modified)), r.disk === null ? 'none' : r.disk.kind, mibText(r.bytes)]),
         ],
       );
       writeOut(1, table.join('\n') + '\n' + broken.map((b) => `${c.red(b.file)}: ${b.error}\n`).join(''));

@@ -5,7 +5,10 @@
  * connection authenticated by the shared token.
  */
 import { lookup } from 'node:dns/promises';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseDuration, UnitError } from '../../hypervisor/migration/units.js';
+import { MIN_SNAPSHOT_EVERY_MS, type ScheduleOptions } from '../../hypervisor/control/snapshot-schedule.js';
 import { STATE_DIR_ENV } from '../../hypervisor/control/state-dir.js';
 import type { Command } from 'commander';
 import { AddressError, isLoopback, parseAddress, type Address } from '../../hypervisor/control/address.js';
@@ -28,6 +31,8 @@ interface ServeOptions extends FleetServeOptions {
   readonly tlsKey?: string;
   readonly tlsCa?: string;
   readonly stateDir?: string;
+  readonly snapshotEvery?: string;
+  readonly snapshotDir?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -39,6 +44,8 @@ export function registerServe(program: Command): void {
     .option('--capacity <size>', 'RAM for each monitor\'s VMs (native and hosted), shadow page tables included', `${DEFAULT_CAPACITY / 1024 / 1024}M`)
     .option('--quiet', 'print only the listening line, not a line per event')
     .option('--state-dir <dir>', `where volumes and transient disks live (default: $${STATE_DIR_ENV}, else $XDG_DATA_HOME/typevisor, else ~/.local/share/typevisor); one daemon at a time`)
+    .option('--snapshot-every <duration>', 'save every VM live into the snapshot store this often (10s, 500ms): DIR/NAME.tvsn, replaced atomically')
+    .option('--snapshot-dir <dir>', 'the snapshot store --snapshot-every writes (created if missing; share it between daemons to restart VMs elsewhere)')
     .option('--tls-cert <file>', 'require TLS: this daemon\'s certificate (PEM); also its client certificate towards other daemons')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM; mutual TLS); also checks the daemons it migrates to'))
@@ -71,6 +78,17 @@ it, saying which daemon holds it. Volumes outlive the daemon: a new daemon
 on the same directory finds them, none attached; transient disks left by a
 daemon that was killed are deleted.
 
+With --snapshot-every D --snapshot-dir DIR the daemon saves each of its
+running VMs every D, live (pre-copy rounds while it runs, then a pause of
+about a millisecond for the rest), to DIR/NAME.tvsn, one VM at a time. Each
+file is replaced atomically: a crash, kill -9 included, leaves the previous
+snapshot or the new one under the name, never a torn one. A VM that has not
+run since its last snapshot (paused, powered off) is not saved again; a
+failed save (a full disk, an unwritable directory) is logged and the VM runs
+on. vm stats NAME shows the last one. DIR is an image store: when this host
+dies, its VMs can be started on another daemon from their latest files,
+losing only what they did since (typevisor vm restore DIR/NAME.tvsn --restart).
+
 It prints "listening on HOST:PORT" first, then a line per event (VMs started
 and stopped, migrations, refused connections). Ctrl-C or SIGTERM stops it,
 and its VMs with it.
@@ -81,6 +99,8 @@ Examples:
   typevisor serve --listen 127.0.0.1:7481           (a second daemon, to migrate to)
   typevisor serve --listen 127.0.0.1:0 --capacity 64M
   typevisor serve --state-dir /var/lib/typevisor
+  typevisor serve --snapshot-every 10s --snapshot-dir /srv/typevisor/images
+  typevisor image ls /srv/typevisor/images        (the store: each VM's latest snapshot)
   typevisor serve --cluster http://127.0.0.1:2379 --host-name a   (a host of a fleet)
 ${FLEET_SERVE_HELP}`)
     .action((opts: ServeOptions) => serve(opts));
@@ -98,6 +118,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   const capacity = parseMem(opts.capacity, '--capacity');
   if (capacity === undefined) return;
   if (capacity % 4096 !== 0 || capacity > 1024 ** 3) return fail('--capacity must be a multiple of 4K up to 1G');
+
+  const snapshotEvery = snapshotStore(opts);
+  if (snapshotEvery === null) return;
 
   let tls: ServerTls | undefined;
   try {
@@ -131,7 +154,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   let fleet: Fleet | undefined;
   if (opts.cluster !== undefined) {
-    const opened = await openFleet({ ...opts, cluster: opts.cluster }, { capacity, token, log, ...(tls ? { tls } : {}) });
+    const opened = await openFleet({ ...opts, cluster: opts.cluster }, { capacity, token, log, ...(tls ? { tls } : {}), ...(snapshotEvery ? { snapshotDir: snapshotEvery.dir } : {}) });
     if (typeof opened === 'string') return fail(opened);
     fleet = opened;
   }
@@ -144,6 +167,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(tls ? { tls } : {}),
       ...(opts.stateDir !== undefined ? { stateDir: resolve(opts.stateDir) } : {}),
       ...(fleet ? { fleet: fleet.hooks } : {}),
+      ...(snapshotEvery ? { snapshotEvery } : {}),
       log,
     });
   } catch (e) {
@@ -177,6 +201,30 @@ async function serve(opts: ServeOptions): Promise<void> {
   writeOut(1, `typevisor daemon listening on ${c.bold(service.address)} (${security}pid ${process.pid}, ${capacity / 1024 / 1024} MiB for VMs on each monitor: native, hosted)\n`);
   await service.done;
   process.exit(0);
+}
+
+/** --snapshot-every and --snapshot-dir, checked (undefined: not asked for; null: refused, said why). */
+function snapshotStore(opts: ServeOptions): ScheduleOptions | undefined | null {
+  if (opts.snapshotEvery === undefined && opts.snapshotDir === undefined) return undefined;
+  if (opts.snapshotEvery === undefined) return void fail('--snapshot-dir needs --snapshot-every DURATION (how often to save each VM)'), null;
+  if (opts.snapshotDir === undefined) return void fail('--snapshot-every needs --snapshot-dir DIR (where the snapshots go)'), null;
+  let everyMs: number;
+  try {
+    everyMs = parseDuration(opts.snapshotEvery);
+  } catch (e) {
+    if (e instanceof UnitError) return void fail(`--snapshot-every: ${e.message}`), null;
+    throw e;
+  }
+  if (everyMs < MIN_SNAPSHOT_EVERY_MS) return void fail(`--snapshot-every: at least ${MIN_SNAPSHOT_EVERY_MS}ms (each snapshot copies the VM's memory)`), null;
+  const dir = resolve(opts.snapshotDir);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return void fail(`--snapshot-dir: cannot use ${dir}: ${code === 'EACCES' ? 'not writable' : code === 'ENOTDIR' || code === 'EEXIST' ? 'not a directory' : (e as Error).message}`), null;
+  }
+  return { everyMs, dir };
 }
 
 /** True when every address the host names is loopback. */

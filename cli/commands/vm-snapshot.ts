@@ -27,6 +27,7 @@ export interface RestoreOptions extends ConnectOptions {
   readonly share: string;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly restart?: boolean;
 }
 
 export function registerVmSnapshots(vm: Command): void {
@@ -70,7 +71,10 @@ Examples:
       }),
     );
 
-  connectOptions(restoreOptions(vm.command('restore').description('start a VM from a snapshot file, where it was saved').argument('<file>', 'the snapshot file (typevisor vm snapshot, or boot --snapshot-at)')))
+  connectOptions(
+    restoreOptions(vm.command('restore').description('start a VM from a snapshot file, where it was saved').argument('<file>', 'the snapshot file (typevisor vm snapshot, or boot --snapshot-at)'))
+      .option('--restart', 'it is the VM of a host that died, from the snapshot store (serve --snapshot-dir): keep its name, and show it as restarted'),
+  )
     .addHelpText('after', `
 The daemon reads FILE and checks it whole (every section's checksum) before it
 starts anything; a bad file is refused with the field and offset that are
@@ -88,11 +92,12 @@ Examples:
   typevisor vm restore web.snap
   typevisor vm restore web.snap --name web2 --lazy
   typevisor vm restore boot.snap --monitor hosted
-  typevisor vm restore db.snap --force        # its volume moved on: attach it anyway`)
+  typevisor vm restore db.snap --force        # its volume moved on: attach it anyway
+  typevisor vm restore /srv/store/web.tvsn --restart   # web's host died: bring it back here`)
     .action((file: string, opts: RestoreOptions) => withDaemon(opts, async (c) => {
       const share = checkShare(opts.share);
       if (share === undefined) return;
-      const r: RestoreResult = await c.request('vm.restore', restoreParams(file, opts.name, opts, share));
+      const r: RestoreResult = await c.request('vm.restore', { ...restoreParams(file, opts.name, opts, share), ...(opts.restart === true ? { restart: true } : {}) });
       writeOut(1, opts.json ? JSON.stringify(r) + '\n' : describeRestore(r, c.address, opts.lazy === true));
     }));
 }
@@ -128,7 +133,7 @@ function restoreParams(file: string, name: string | undefined, opts: RestoreOpti
 }
 
 function describeRestore(r: RestoreResult, address: string, lazy: boolean): string {
-  return `restored ${paint().bold(r.name)} (${r.kernel}, ${mib(r.memSize)}, ${r.monitor} monitor${r.disk ? `, ${restoredDisk(r.disk)}` : ''}) at instruction ${r.savedAt} on ${address} in ${r.restoreMs} ms${lazy ? ', memory loading lazily' : ''}\n`;
+  return `${r.restarted ? 'restarted' : 'restored'} ${paint().bold(r.name)} (${r.kernel}, ${mib(r.memSize)}, ${r.monitor} monitor${r.disk ? `, ${restoredDisk(r.disk)}` : ''}) at instruction ${r.savedAt} on ${address} in ${r.restoreMs} ms${lazy ? ', memory loading lazily' : ''}\n`;
 }
 
 function restoredDisk(d: NonNullable<RestoreResult['disk']>): string {

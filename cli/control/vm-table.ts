@@ -1,6 +1,6 @@
 /** `vm list` and `vm stats` as people read them. */
 import type { ChalkInstance } from 'chalk';
-import type { VmInfo, VmState, VmStatsInfo } from '../../hypervisor/control/protocol.js';
+import type { PeriodicSnapshotInfo, VmInfo, VmState, VmStatsInfo } from '../../hypervisor/control/protocol.js';
 import { basename } from 'node:path';
 import { vmCountLines } from '../boot/boot-report.js';
 import { describeDisk } from '../../hypervisor/control/vm-disks.js';
@@ -29,6 +29,7 @@ export function vmNote(v: VmInfo): string {
   // An interrupted or lost migration is told by the reason alone.
   if (v.migration && v.migration.phase !== 'interrupted' && v.migration.phase !== 'lost') parts.push(`${v.migration.strategy} ${v.migration.role === 'source' ? 'to' : 'from'} ${v.migration.peer}: ${v.migration.phase}`);
   if (v.reason) parts.push(v.reason);
+  if (v.restarted) parts.push(`restarted from snapshot at ${v.restarted.instructions} instructions`);
   return parts.join('; ');
 }
 
@@ -67,6 +68,17 @@ export function formatVmStats(s: VmStatsInfo, c: ChalkInstance): string {
     `  console           ${s.consoleBytes} bytes written, ${s.consoleFollowers} following`,
     ...(s.net ? [`  net               ${s.net}`] : []),
     `  dirty pages       ${s.dirtyPages}`,
+    ...(s.restarted ? [`  restarted         from ${s.restarted.file} at ${s.restarted.instructions} instructions`] : []),
+    ...(s.periodicSnapshot ? [`  snapshots         ${periodicLine(s.periodicSnapshot)}`] : []),
     lines.at(-1)!,
   ].join('\n') + '\n';
+}
+
+/** A VM's periodic snapshots in one line: the period, the file, the last one (and a failure since). */
+function periodicLine(p: PeriodicSnapshotInfo): string {
+  const every = p.everyMs % 1000 === 0 ? `${p.everyMs / 1000} s` : `${p.everyMs} ms`;
+  const last = p.last
+    ? `last at ${p.last.takenAt.slice(11, 23)} UTC, instruction ${p.last.instructions}, ${p.last.bytes} bytes, paused ${p.last.pausedMs} ms`
+    : 'none yet';
+  return `every ${every} to ${p.file}: ${last}${p.error !== undefined ? `; the last attempt failed: ${p.error}` : ''}`;
 }

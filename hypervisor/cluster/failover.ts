@@ -108,7 +108,7 @@ export class Failover {
     delete (restarting as { migration?: string }).migration;
     if (!(await this.o.directory.swap(read, restarting))) return undefined; // someone else moved it first
     this.o.log(`cluster: ${name}: its host ${from} is dead; restarting it on ${to.name} from ${file}`);
-    const params: RestoreParams = { path: file, name, lazy: false, share: e.share };
+    const params: RestoreParams = { path: file, name, lazy: false, share: e.share, restart: true };
     let result: RestoreResult;
     try {
       result = to.name === this.o.self().name ? await this.o.restoreHere(params) : await this.restoreOn(to, params);

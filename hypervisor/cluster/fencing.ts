@@ -32,8 +32,10 @@ export class Fencing {
   ) {}
 
   async pauseAll(why: string): Promise<void> {
-    for (const v of this.registry.list()) {
-      if (v.state !== 'running' || v.migration || this.paused.has(v.name)) continue;
+    // All at once: each is marked paused before the first pause is awaited, so no
+    // request served meanwhile lists one of them as running.
+    await Promise.all(this.registry.list().map(async (v) => {
+      if (v.state !== 'running' || v.migration || this.paused.has(v.name)) return;
       this.paused.add(v.name);
       try {
         await this.registry.pause(v.name);
@@ -41,7 +43,7 @@ export class Fencing {
       } catch (e) {
         this.log(`cluster: ${v.name}: could not be paused: ${(e as Error).message}`);
       }
-    }
+    }));
   }
 
   /** The directory gives `name` to `owner`: this copy is stale. */

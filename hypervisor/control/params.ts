@@ -58,7 +58,7 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'volume.attach': { name: 'name', vm: 'name' },
   'volume.detach': { name: 'name' },
   'vm.snapshot': { name: 'name', path: 'string', live: 'bool', stop: 'bool' },
-  'vm.restore': { path: 'string', name: 'name?', lazy: 'bool', monitor: [...MONITORS, '?'], share: 'share', force: 'bool?', instances: 'count?' },
+  'vm.restore': { path: 'string', name: 'name?', lazy: 'bool', monitor: [...MONITORS, '?'], share: 'share', force: 'bool?', instances: 'count?', restart: 'bool?' },
 };
 
 /** Why the request's parameters are unacceptable, or undefined when they are fine. */

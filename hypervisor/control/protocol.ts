@@ -108,6 +108,34 @@ export interface VmInfo {
   readonly net?: string;
   /** Its disk and what it is bound to (none: no disk). */
   readonly disk?: DiskInfo;
+  /** Brought back from a snapshot after its host died (vm restore --restart): which file, and where it resumed. */
+  readonly restarted?: RestartInfo;
+}
+
+/** A VM restarted from a snapshot: the file, and the instruction count the snapshot was taken at. */
+export interface RestartInfo {
+  readonly file: string;
+  readonly instructions: number;
+}
+
+/** The last periodic snapshot of a VM (serve --snapshot-every; snapshot-schedule.ts). */
+export interface PeriodicSnapshotInfo {
+  /** The period, ms. */
+  readonly everyMs: number;
+  /** Where its snapshots go: DIR/NAME.tvsn. */
+  readonly file: string;
+  /** The last one written (none yet: absent). */
+  readonly last?: {
+    /** When it was complete under its name (ISO 8601). */
+    readonly takenAt: string;
+    readonly instructions: number;
+    readonly bytes: number;
+    /** How long the guest was paused for it, ms. */
+    readonly pausedMs: number;
+    readonly totalMs: number;
+  };
+  /** Why the last attempt failed, when it did (the VM ran on). */
+  readonly error?: string;
 }
 
 export interface VmStatsInfo extends VmInfo {
@@ -116,6 +144,8 @@ export interface VmStatsInfo extends VmInfo {
   readonly consoleFollowers: number;
   readonly counts: VmStatsRecord;
   readonly dirtyPages: number;
+  /** Its periodic snapshots, on a daemon started with --snapshot-every. */
+  readonly periodicSnapshot?: PeriodicSnapshotInfo;
 }
 
 // ---- the network -------------------------------------------------------------------
@@ -294,6 +324,8 @@ export interface RestoreParams {
   readonly force?: boolean;
   /** How many instances of this snapshot the client is starting (vm start --from --count): a volume can go to one only. */
   readonly instances?: number;
+  /** It is the VM of a host that died, brought back: keep its name, and mark it restarted (VmInfo.restarted). */
+  readonly restart?: boolean;
 }
 
 export interface RestoreResult extends VmInfo {

@@ -19,7 +19,7 @@ import { VmStats } from '../core/stats.js';
 import { ConsoleLog } from './console-log.js';
 import type { MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
-import type { VmInfo, VmMigrationInfo, VmState, VmStatsInfo } from './protocol.js';
+import type { RestartInfo, VmInfo, VmMigrationInfo, VmState, VmStatsInfo } from './protocol.js';
 import { describeDisk, type DiskInfo, type DiskRequest, type VmDisks } from './vm-disks.js';
 
 /** Machine RAM a daemon reserves for its VMs, per monitor (shadow tables included). */
@@ -71,6 +71,8 @@ export interface VmRecord {
   lastVirtualTime: number;
   /** The kernel it booted here, for the debugger's symbols (none when it arrived by migration). */
   image?: Image;
+  /** Set when it was restarted from a snapshot after its host died (snapshots.ts). */
+  restarted?: RestartInfo;
 }
 
 /** Source-side phases in which the guest is still running here. */
@@ -362,6 +364,7 @@ export class VmRegistry {
       ...(reason !== undefined ? { reason } : {}),
       ...(rec.migration ? { migration: rec.migration } : {}),
       ...(disk ? { disk } : {}),
+      ...(rec.restarted ? { restarted: rec.restarted } : {}),
     };
   }
 

@@ -12,6 +12,7 @@ import { ControlError } from './control-error.js';
 import { VmRegistry, type Hosts } from './registry.js';
 import { MigrationDriver } from './migrations.js';
 import { SnapshotDriver } from './snapshots.js';
+import { SnapshotSchedule, type ScheduleOptions } from './snapshot-schedule.js';
 import { DebugSessions } from './debug-sessions.js';
 import { warmUpSwitchover } from './engine.js';
 import type { ServerTls } from './tls.js';
@@ -41,11 +42,15 @@ export interface ServiceOptions {
   readonly stateDir?: string;
   /** A daemon of a fleet (serve --cluster): names claimed, stops and commit points told to it. */
   readonly fleet?: FleetHooks;
+  /** Save every VM live into a snapshot store this often (snapshot-schedule.ts). */
+  readonly snapshotEvery?: ScheduleOptions;
 }
 
 export interface Service {
   readonly address: string;
   readonly host: VmRegistry;
+  /** The periodic snapshots, when asked for. */
+  readonly schedule: SnapshotSchedule | undefined;
   /** Resolves when the daemon has stopped (after close()). */
   readonly done: Promise<void>;
   /** Start a VM from a snapshot file here (what vm.restore does; a fleet's failover calls it). */
@@ -68,6 +73,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const here = servingHere(host, forwarding);
   const fleet = options.fleet;
   let restore: ((p: RestoreParams) => Promise<RestoreResult>) | undefined;
+  let schedule: SnapshotSchedule | undefined;
   const daemon = await ControlDaemon.start(
     {
       listen: options.listen,
@@ -82,6 +88,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding, fleet);
     const snapshots = new SnapshotDriver(host, log);
     restore = (p) => restored(snapshots.restore(p));
+    if (options.snapshotEvery) schedule = new SnapshotSchedule(host, snapshots, options.snapshotEvery, log);
     const debuggers = new DebugSessions(host);
     return {
       'daemon.info': () => info(),
@@ -119,7 +126,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         }
       },
       'vm.list': () => ({ vms: host.list().map(withNet) }),
-      'vm.stats': (p) => withNet(host.stats(here(p.name))),
+      'vm.stats': (p) => {
+        const stats = withNet(host.stats(here(p.name)));
+        return schedule ? { ...stats, periodicSnapshot: schedule.info(p.name) } : stats;
+      },
       'vm.stop': (p) => {
         const info = host.stop(here(p.name));
         fleet?.released(p.name);
@@ -151,7 +161,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       },
       'vm.debug': (p, ctx) => debuggers.attach(p.name, ctx),
       'vm.debug.command': (p, ctx) => debuggers.command(p.name, p.line, ctx),
-      migrate: (p, ctx) => migrations.migrate(p, ctx),
+      // (not while a snapshot of it is being taken: both read its dirty log)
+      migrate: (p, ctx) => snapshots.migrating(p.name, () => migrations.migrate(p, ctx)),
       'migrate.recover': (p, ctx) => migrations.recover(p, ctx),
       'migration.incoming': (p, ctx) => migrations.incomingChannel(p, ctx),
       'migration.abandon': (p) => migrations.abandon(p),
@@ -215,13 +226,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   listening = daemon.address;
   const done = host.serve();
   log(`listening on ${daemon.address}`);
+  schedule?.start();
   let closing: Promise<void> | undefined;
   return {
     address: daemon.address,
     host,
+    schedule,
     done,
     restore: (p) => restore!(p),
     close: () => (closing ??= (async () => {
+      // A snapshot being written is finished first: the store keeps a whole file either way, but a newer one.
+      await schedule?.close();
       await daemon.close();
       plane.close();
       await host.close();

@@ -201,8 +201,8 @@ describe('images → instances', () => {
   test('image ls and inspect show what a snapshot holds', async () => {
     const ls = await cli(['image', 'ls', dir]);
     expect(ls.status).toBe(0);
-    expect(ls.stdout).toMatch(/^FILE +KERNEL +TAKEN ON +MEMORY +PAGES +INSTRUCTIONS +DISK +SIZE\n/);
-    expect(ls.stdout).toMatch(/\nnotes\.snap +notes\.s +native +1 MiB +\d+\/256 +\d+ +none +\d+ KiB\n/);
+    expect(ls.stdout).toMatch(/^FILE +VM +KERNEL +TAKEN ON +MEMORY +PAGES +INSTRUCTIONS +AGE +DISK +SIZE\n/);
+    expect(ls.stdout).toMatch(/\nnotes\.snap +notes +notes\.s +native +1 MiB +\d+\/256 +\d+ +\d+s +none +\d+ KiB\n/);
     expect(ls.stdout).toMatch(/\nbad\.snap: snapshot: memory\.pages\.length at offset \d+/);
     const inspect = await cli(['image', 'inspect', join(dir, 'notes.snap'), '--json']);
     expect(JSON.parse(inspect.stdout)).toMatchObject({ kernel: 'notes.s', takenOn: 'native', memSize: 1024 * 1024, pages: 256, disk: null, memoryHash: readSnap(join(dir, 'notes.snap')).memoryHash });
