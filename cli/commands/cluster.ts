@@ -208,7 +208,7 @@ async function rebalance(opts: RebalanceOptions): Promise<void> {
   }
   const total = performance.now() - t0;
   if (opts.json) writeOut(1, JSON.stringify({ kind: 'done', moves: plan.moves.length, totalMs: round(total), downtimeMs: round(downtime) }) + '\n');
-  else writeOut(1, `rebalanced: ${plan.moves.length} moves in ${round(total)} ms, ${round(downtime)} ms of downtime in all\n`);
+  else writeOut(1, `rebalanced: ${plan.moves.length} move${plan.moves.length === 1 ? '' : 's'} in ${round(total)} ms, ${round(downtime)} ms of downtime in all\n`);
 }
 
 async function move(
