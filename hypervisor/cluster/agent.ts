@@ -234,6 +234,7 @@ export class FleetAgent implements FleetHooks {
       if (stale && (await this.directory.swap(read, { ...this.entryOf(v), ...kept }))) this.countedAt.set(v.name, now);
     }
     // Only now, every stale copy stopped: what fencing paused and this host still owns runs again.
+    this.fencing!.release();
     for (const name of own) this.fencing!.resumeOwn(name);
     for (const read of entries.values()) {
       const e = read.entry;

@@ -32,10 +32,14 @@ export class Fencing {
   ) {}
 
   async pauseAll(why: string): Promise<void> {
+    // Nothing resumes them from here on: not vm resume, not a periodic snapshot finishing its copy
+    // (which then fails before it writes: a stale copy never replaces the new owner's snapshot).
+    this.registry.holdPaused = `this host lost its lease in the cluster (${why}); it runs nothing until it rejoins`;
     // All at once: each is marked paused before the first pause is awaited, so no
-    // request served meanwhile lists one of them as running.
+    // request served meanwhile lists one of them as running. (Called again on every
+    // pass while the lease is lost: a migration aborted meanwhile resumes its guest.)
     await Promise.all(this.registry.list().map(async (v) => {
-      if (v.state !== 'running' || v.migration || this.paused.has(v.name)) return;
+      if (v.state !== 'running' || v.migration) return;
       this.paused.add(v.name);
       try {
         await this.registry.pause(v.name);
@@ -57,7 +61,12 @@ export class Fencing {
     }
   }
 
-  /** Still this host's: resume it if fencing paused it. */
+  /** Rejoined, every stale copy stopped: VMs may be resumed again. */
+  release(): void {
+    this.registry.holdPaused = undefined;
+  }
+
+  /** Still this host's: resume it if fencing paused it (call release() first). */
   resumeOwn(name: string): void {
     if (!this.paused.delete(name)) return;
     try {
