@@ -32,7 +32,9 @@ interface RebalanceOptions extends ClusterCmdOptions, ConnectOptions {
 
 const EXAMPLES = `
 A fleet is daemons started with --cluster on one etcd (Debian: apt-get install
-etcd-server; it listens on http://127.0.0.1:2379):
+etcd-server; it listens on http://127.0.0.1:2379).
+
+Examples:
   typevisor serve --listen 127.0.0.1:7480 --cluster http://127.0.0.1:2379 --host-name a
   typevisor serve --listen 127.0.0.1:7481 --cluster http://127.0.0.1:2379 --host-name b
   export ${CLUSTER_ENV}=http://127.0.0.1:2379
