@@ -157,6 +157,7 @@ export class FleetAgent implements FleetHooks {
   }
 
   async commit(name: string, migrationId: string, to: string): Promise<void> {
+    const t0 = performance.now();
     this.requireAlive();
     let ready = this.prepared.get(name);
     if (!ready || (ready.dest.address !== to && ready.dest.name !== to)) {
@@ -184,7 +185,8 @@ export class FleetAgent implements FleetHooks {
       }
     }
     if (!swapped) throw new ControlError('bad-state', `the directory entry of ${name} changed during the migration (another host took it over): not committing`);
-    this.o.log(`cluster: ${name}: directory now names ${dest.name} (migration ${migrationId})`);
+    // (the guest is paused for this: it is part of the migration's downtime)
+    this.o.log(`cluster: ${name}: directory now names ${dest.name} (migration ${migrationId}; swapped in ${(performance.now() - t0).toFixed(1)} ms)`);
   }
 
   // ---- the loop ------------------------------------------------------------------------
