@@ -141,8 +141,13 @@ export function renderHtml(c: Comparison): string {
   const bytes = barChart(
     'Bytes sent (MiB)',
     'MiB',
-    c.runs.map((r) => ({ label: r.strategy, parts: [[r.report.bytesSent / 1024 / 1024, '#76b7b2', 'bytes']] })),
+    // A disk copied with the guest is its own part of the bar: counted apart from memory, as the report does.
+    c.runs.map((r) => ({
+      label: r.strategy,
+      parts: [[r.report.bytesSent / 1024 / 1024, '#76b7b2', 'memory'], ...(r.report.disk ? [[r.report.disk.bytesSent / 1024 / 1024, '#edc948', 'disk'] as const] : [])],
+    })),
   );
+  const bytesLegend = c.runs.some((r) => r.report.disk) ? `<p class="legend"><span style="color:#76b7b2">■</span> memory and state <span style="color:#edc948">■</span> disk sectors</p>` : '';
   const rows = comparisonRows(c);
   const table = `<table><thead><tr>${rows[0]!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .slice(1)
@@ -163,7 +168,7 @@ tbody th { text-align: left; font-weight: normal } .legend, .notes { font-size: 
 ${roundsChart(c)}
 <div>${downtime}${downLegend}</div>
 ${progressChart(c, unit)}
-${bytes}
+<div>${bytes}${bytesLegend}</div>
 </div>
 <h2>Side by side</h2>
 ${table}
