@@ -146,6 +146,8 @@ function deviceRows(c: Comparison): string[][] {
     row('  sectors sent', (r) => (r.report.disk ? String(r.report.disk.sectorsSent) : '—'));
     row('  disk rounds', (r) => (r.report.disk && r.report.disk.rounds.length > 0 ? r.report.disk.rounds.map((n, i, all) => `${n}${i === all.length - 1 ? '*' : ''}`).join(' ') : '—'));
     row('bytes sent in all', (r) => formatBytes(r.report.bytesSent + (r.report.disk?.bytesSent ?? 0)));
+    // The engine's total starts with the memory, after the disk's rounds: the whole move holds them.
+    row(`total with the disk (${unit})`, (r) => msText(r.report.totalMs + (r.report.disk ? r.report.disk.liveMs + r.report.disk.pausedMs : 0)));
     row(`guest downtime (${unit})`, (r) => msText(r.report.disk?.downtimeMs ?? r.report.downtimeMs));
   }
   if (c.runs.some((r) => r.report.network)) row('connections relayed', (r) => (r.report.network ? String(r.report.network.relayedConnections) : '—'));

@@ -36,6 +36,8 @@ describe('comparisonRows with devices', () => {
         expect(cells(rows, '  disk rounds')).toEqual([`${sectors} 8*`]);
         expect(cells(rows, 'bytes sent in all')).toEqual([fmt(memBytes + (sectors + 8) * 512)]);
         expect(Number(cells(rows, 'guest downtime (ms)')![0])).toBeCloseTo(down, 0);
+        // The engine's 10 ms of memory after the disk's 5 ms live and 1 ms paused.
+        expect(cells(rows, 'total with the disk (ms)')).toEqual(['16.0']);
         expect(cells(rows, 'checked')).toEqual(['ok']);
       }),
     );
