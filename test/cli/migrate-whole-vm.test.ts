@@ -10,13 +10,18 @@
  *   - a volume copied to the destination keeps counting its generations there:
  *     a snapshot taken on the source before the move does not pass for the
  *     volume that arrived (the guest wrote it since), nor for the stale copy
- *     the source keeps, without --force.
+ *     the source keeps, without --force;
+ *   - the destination killed in the middle of a volume's copy: the guest goes
+ *     on at the source with its volume, still attached at its generation, and
+ *     the volume ends as if never moved; the dead daemon's half copy is
+ *     deleted by the next daemon on its state directory.
  *
  * The two daemons are shared by every case; the guests are small (2 MiB).
  * (migrate-disk.test.ts has copy mode and the failures; vm-net.test.ts the
  * echo service's connections.)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -124,4 +129,44 @@ describe('a volume copied to the destination', () => {
     expect(forced.stdout).toMatch(/^restored gv \(.*volume gen \(generation 4\)\)/);
     await on(b, 'vm', 'stop', 'gv');
   }, 60_000);
+});
+
+describe('a volume copy that fails', () => {
+  test('the destination killed in the middle: the guest goes on at the source with its volume, which ends as if never moved', async () => {
+    const stateC = join(temp, 'state-c');
+    const c = await spawnDaemon(['--state-dir', stateC]);
+    // 48 MiB: the writer's blocks at the start, random bytes after them — every piece is sent, so the copy takes a while.
+    const SIZE = 48 * 1024 * 1024;
+    expect((await on(a, 'volume', 'create', 'big', '--size', String(SIZE))).status).toBe(0);
+    const tail = randomBytes(SIZE - DISK_SIZE);
+    // Its sectors straight into the volume's file, before any VM has it open (a --from of 48 MiB would travel base64 in one line).
+    writeFileSync(join(temp, 'state-a', 'volumes', 'big.disk'), Buffer.concat([Buffer.alloc(DISK_SIZE), tail]));
+    expect((await on(a, 'vm', 'start', writer, '--name', 'stays', '--mem', '2M', '--volume', 'big')).stderr).toBe('');
+    await waitFor('stays to write its first block', async () => (await vmInfo(a, 'stays')).consoleBytes > 0, 30_000);
+    const generation = (await vmInfo(a, 'stays')).disk;
+
+    const m = startCli(['migrate', 'stays', '--to', c.address, '--connect', a.address], { timeoutMs: 60_000 });
+    const scratch = join(stateC, 'scratch');
+    await waitFor('the volume\'s copy to begin at the destination', () => existsSync(scratch) && readdirSync(scratch).some((f) => f.includes('.volume-big.')), 30_000);
+    await c.kill('SIGKILL');
+    const r = await m.done;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: /);
+    expect(r.stdout).not.toMatch(/disk round \d+: \d+ sectors \(guest paused\)/); // killed during the live copy
+
+    // The guest is still the source's, its volume attached as it was.
+    expect((await vmInfo(a, 'stays')).disk).toEqual(generation);
+    expect((await poweredOff(a, 'stays')).status).toBe(0);
+    await on(a, 'vm', 'stop', 'stays');
+    const after = readFileSync(join(temp, 'state-a', 'volumes', 'big.disk'));
+    expect(after.subarray(0, DISK_SIZE).equals(reference.disk)).toBe(true);
+    expect(after.subarray(DISK_SIZE).equals(tail)).toBe(true);
+
+    // The half copy the dead daemon left: the next daemon on its state directory deletes it when it takes the directory over.
+    expect(readdirSync(scratch).some((f) => f.includes('.volume-big.'))).toBe(true);
+    const again = await spawnDaemon(['--state-dir', stateC]);
+    expect((await on(again, 'volume', 'ls')).status).toBe(0);
+    expect(readdirSync(scratch)).toEqual([]);
+    await again.kill('SIGTERM');
+  }, 90_000);
 });
