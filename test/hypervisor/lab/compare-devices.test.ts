@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { comparisonRows, type Comparison, type EchoSeen, type StrategyRun } from '../../../hypervisor/lab/compare.js';
+import { renderHtml } from '../../../hypervisor/lab/html-report.js';
 import type { DiskReport, MigrationReport } from '../../../hypervisor/migration/migration-report.js';
 
 function report(strategy: string, bytesSent: number, extra: Partial<MigrationReport> = {}): MigrationReport {
@@ -65,5 +66,23 @@ describe('comparisonRows with devices', () => {
     expect(cells(rows, '  longest stall (ms)')).toEqual(['40.3', '40.3']);
     expect(cells(rows, '  round trip p50 (ms)')).toEqual(['1.500', '1.500']);
     expect(cells(rows, 'checked')).toEqual(['ok', 'WRONG']);
+  });
+});
+
+describe('the HTML report with a disk', () => {
+  test('a chart of the disk\'s rounds, the guest\'s pause for the disk in the downtime bars, the disk\'s bytes on the memory\'s', () => {
+    // The engine saw a paused guest: no downtime of its own; the disk's report has the whole pause.
+    const paused = report('pre-copy', 2 ** 20, { downtimeMs: null, downtime: null, disk: disk(64 * 512, 123.5) });
+    const page = renderHtml(comparison([{ strategy: 'pre-copy', report: paused, verified: true, verdict: '' }]));
+    expect(page.match(/<svg /g)?.length).toBe(5);
+    expect(page).toContain('Disk sectors per round');
+    expect(page).toContain('<title>pre-copy disk round 0: 56 sectors</title>');
+    expect(page).toContain('<title>pre-copy disk round 1: 8 sectors (guest paused)</title>');
+    expect(page).toContain('<title>pre-copy paused for the disk: 124</title>');
+    expect(page).toContain('<title>pre-copy disk: 0.031</title>');
+    // Without a disk: the four charts as before, no disk legend.
+    const plain = renderHtml(comparison([{ strategy: 'pre-copy', report: report('pre-copy', 2 ** 20), verified: true, verdict: '' }]));
+    expect(plain.match(/<svg /g)?.length).toBe(4);
+    expect(plain).not.toContain('paused for the disk (');
   });
 });
