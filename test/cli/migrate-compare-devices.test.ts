@@ -93,4 +93,11 @@ describe('migrate-compare: device options explained', () => {
     expect(echo.stderr).toBe('error: --workload echo: migrate-compare drives one connection, and the guest powers off after it (CONNECTIONS is 1)\n');
     for (const r of [other, mode, fill, small, echo]) expect(r.status).toBe(1);
   }, 60_000);
+
+  test('a writer that is done before --at is not migrated: the message says what to change', async () => {
+    const r = await cli(['migrate-compare', '--workload', 'disk-writer', '--param', 'BLOCKS=2,SPIN=0', '--mem', '2M', '--at', '100M', '--no-html'], { timeoutMs: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: migrate-compare: the disk writer was off after \d+ instructions, before --at 100000000: give it more to write \(--param BLOCKS=…,SPIN=…\) or a smaller --at\n$/);
+  }, 70_000);
 });
