@@ -113,11 +113,11 @@ their connections move by the daemons' doing, not on a simulated link):
                runs to its end; checked against the same guest never migrated
                on a copy of its own: its output, and its disk byte for byte.
                The table adds the disk's bytes, sectors and rounds, the bytes
-               sent in all and the guest's whole downtime.
+               sent in all, the whole move's time and the guest's whole pause.
   echo         a client sends a line every 2 ms to the guest's echo service
                through a real socket — 100 lines echoed before the move, 100
-               more sent after it (the source relays the connection) — then
-               hangs up. The table adds what the client saw: bytes echoed, in
+               more sent after it (the source relays the connection; --at
+               does not apply) — then hangs up. The table adds what the client saw: bytes echoed, in
                order or not, the longest stall and the round trips (p50, p99,
                max), and the connections relayed. Checked: every byte echoed
                once, in order, and the console counted every line.
