@@ -16,7 +16,8 @@
  *     the volume ends as if never moved; the dead daemon's half copy is
  *     deleted by the next daemon on its state directory.
  *
- * The two daemons are shared by every case; the guests are small (2 MiB).
+ * The two daemons are shared by every case; the guests are small (2 MiB);
+ * the strategies go between the monitors in every pairing.
  * (migrate-disk.test.ts has copy mode and the failures; vm-net.test.ts the
  * echo service's connections.)
  */
@@ -25,6 +26,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { MonitorKind } from '../../hypervisor/core/host.js';
 import { STRATEGY_NAMES } from '../../hypervisor/migration/options.js';
 import { cleanup, cli, spawnDaemon, startCli, waitFor, type Daemon } from '../hypervisor/control/daemons.js';
 import { closeClients, diskWriter, poweredOff, vmInfo } from '../helpers/disk-vms.js';
@@ -72,14 +74,16 @@ afterAll(async () => {
 });
 
 describe('migrate --disk-mode shared, every strategy: the disk and the console go on where the guest went', () => {
-  test.each([...STRATEGY_NAMES])('%s: the file ends as the guest never migrated leaves it; the attached console shows all its output once', async (strategy) => {
+  // Every strategy, and between them every pair of monitors.
+  const MONITORS: readonly (readonly [MonitorKind, MonitorKind])[] = [['native', 'hosted'], ['hosted', 'native'], ['native', 'native'], ['hosted', 'hosted']];
+  test.each(STRATEGY_NAMES.map((s, i) => [s, ...MONITORS[i % MONITORS.length]!] as const))('%s (%s to %s): the file ends as the guest never migrated leaves it; the attached console shows all its output once', async (strategy, from, to) => {
     const vm = `shared-${strategy}`;
     const path = blank(`${vm}.disk`);
-    expect((await on(a, 'vm', 'start', writer, '--name', vm, '--mem', '2M', '--disk', path)).stderr).toBe('');
+    expect((await on(a, 'vm', 'start', writer, '--name', vm, '--mem', '2M', '--disk', path, '--monitor', from)).stderr).toBe('');
     const console = startCli(['vm', 'console', vm, '--connect', a.address, '--no-input'], { timeoutMs: 60_000 });
     // Attached, and the guest writing, before anything moves.
     await waitFor('the console to show the first block', () => console.stdout().startsWith('disk-writer: wrote 1\n'), 30_000);
-    const m = await on(a, 'migrate', vm, '--to', b.address, '--strategy', strategy, '--disk-mode', 'shared');
+    const m = await on(a, 'migrate', vm, '--to', b.address, '--strategy', strategy, '--disk-mode', 'shared', '--monitor', to);
     expect(m.stderr).toBe('');
     expect(m.status).toBe(0);
     expect(m.stdout).toMatch(/ {2}disk \(file, shared\) +64\.0 KiB\n/);
