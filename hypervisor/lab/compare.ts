@@ -176,7 +176,7 @@ export function comparisonNotes(c: Comparison): string[] {
     ...(c.devices?.disk
       ? [
           c.devices.disk.mode === 'copy'
-            ? 'disk rounds: sectors per round of the disk copy, before the memory; the last (*) with the guest paused, which stays paused through the memory copy: guest downtime is that whole pause'
+            ? 'disk rounds: sectors per round of the disk copy; * = sent with the guest paused; guest downtime = the guest\'s whole pause, the disk\'s part in it included'
             : 'disk shared: no sector is sent; the destination opens the same file at the commit point',
         ]
       : []),
