@@ -187,7 +187,9 @@ export class VmDisks {
       : { kind: 'file', path: disk.path, sectors: backend.sectors };
     const log = new DirtySectorLog(backend);
     this.bound.set(vm, { info, backend, log, file: pending.path });
-    if (disk.kind !== 'transient') this.arriving.set(vm, pending);
+    // The volume's generation at the source, as migration.incoming states it (the first piece's word otherwise): the commit goes on from it.
+    const generation = disk.kind === 'volume' && pending.disk.kind === 'volume' ? (disk.generation ?? pending.disk.generation) : undefined;
+    if (disk.kind !== 'transient') this.arriving.set(vm, pending.disk.kind === 'volume' && generation !== undefined ? { ...pending, disk: { ...pending.disk, generation } } : pending);
     return { backend: log, info };
   }
 
