@@ -530,7 +530,7 @@ function movingDisk(vm: string, disk: DiskInfo, mode: DiskMode): MovingDisk {
     case 'transient':
       return { kind: 'transient', sectors: disk.sectors };
     case 'volume':
-      return { kind: 'volume', name: disk.name, sectors: disk.sectors };
+      return { kind: 'volume', name: disk.name, sectors: disk.sectors, generation: disk.generation };
     case 'file': {
       const st = statSync(disk.path);
       return { kind: 'file', path: disk.path, sectors: disk.sectors, dev: st.dev, ino: st.ino };

@@ -152,7 +152,8 @@ function checkMovingDisk(v: unknown): string | undefined {
     case 'transient':
       return only([]) ? undefined : 'transient: only kind, sectors and mode';
     case 'volume':
-      return only(['name']) && typeof d['name'] === 'string' && NAME.test(d['name']) ? undefined : 'volume: name must be a volume name';
+      if (d['generation'] !== undefined && !(Number.isSafeInteger(d['generation']) && (d['generation'] as number) >= 0)) return 'volume: .generation must be a whole number ≥ 0';
+      return only(['name', 'generation']) && typeof d['name'] === 'string' && NAME.test(d['name']) ? undefined : 'volume: name must be a volume name';
     case 'file':
       return only(['path', 'dev', 'ino']) && typeof d['path'] === 'string' && d['path'].startsWith('/') && Number.isSafeInteger(d['dev']) && Number.isSafeInteger(d['ino'])
         ? undefined

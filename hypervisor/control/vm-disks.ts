@@ -55,7 +55,8 @@ interface Bound {
  */
 export type MovingDisk =
   | { readonly kind: 'transient'; readonly sectors: number }
-  | { readonly kind: 'volume'; readonly name: string; readonly sectors: number }
+  /** `generation`: the volume's on the source at the move (absent from an older source: 0). */
+  | { readonly kind: 'volume'; readonly name: string; readonly sectors: number; readonly generation?: number }
   | { readonly kind: 'file'; readonly path: string; readonly sectors: number; readonly dev: number; readonly ino: number };
 
 /** A disk copied in (copy mode), not yet the destination's: its bytes in `path` until the migration commits. */
@@ -186,7 +187,9 @@ export class VmDisks {
       : { kind: 'file', path: disk.path, sectors: backend.sectors };
     const log = new DirtySectorLog(backend);
     this.bound.set(vm, { info, backend, log, file: pending.path });
-    if (disk.kind !== 'transient') this.arriving.set(vm, pending);
+    // The volume's generation at the source, as migration.incoming states it (the first piece's word otherwise): the commit goes on from it.
+    const generation = disk.kind === 'volume' && pending.disk.kind === 'volume' ? (disk.generation ?? pending.disk.generation) : undefined;
+    if (disk.kind !== 'transient') this.arriving.set(vm, pending.disk.kind === 'volume' && generation !== undefined ? { ...pending, disk: { ...pending.disk, generation } } : pending);
     return { backend: log, info };
   }
 
@@ -213,7 +216,11 @@ export class VmDisks {
       syncDir(dirname(a.disk.path));
       b.info = { kind: 'file', path: a.disk.path, sectors: b.info.sectors };
     } else if (a.disk.kind === 'volume') {
-      this.volumes.create(a.disk.name, a.size);
+      // Created at the source's generation, then attached (one more): the guest
+      // has written it past any snapshot that recorded a generation there, and
+      // the source keeps its stale copy at the old one — neither may pass for
+      // the other in a restore without --force.
+      this.volumes.create(a.disk.name, a.size, undefined, a.disk.generation ?? 0);
       renameSync(a.path, this.volumes.diskPath(a.disk.name));
       syncDir(dirname(this.volumes.diskPath(a.disk.name)));
       const v = this.volumes.attach(a.disk.name, vm);
