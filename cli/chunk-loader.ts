@@ -1,0 +1,176 @@
+/**
+ * How the bundled `typevisor` (dist/cli/main.js, see cli/bundle.mjs) loads
+ * its chunks: each is a CommonJS script compiled through `vm.Script` with a
+ * V8 code cache, so a command's code is not parsed and compiled again on
+ * every run.
+ *
+ * Why: what was left of `typevisor run hello.s` after bundling was V8
+ * compiling code, not running it. Profiled (`node --cpu-prof`, 5 runs),
+ * ~30 ms of a ~90 ms process: compiling the three ES modules' top levels
+ * (~10 ms) and then each function of commander, the assembler and the VM at
+ * its first call — assembling hello.s's two include files first-calls most
+ * of the assembler. Node 20 has no compile cache for modules (22's
+ * `module.enableCompileCache`), but `vm.Script` takes `cachedData`, and
+ * `createCachedData()` called after the run holds the bytecode of every
+ * function compiled so far, lazily compiled ones included.
+ *
+ * Measured, median of 16 rounds interleaved with `node -e 0` (2 cores,
+ * shared): the same run path as ES modules 1.80×, as one CommonJS file
+ * 1.61×, through `vm.Script` without a cache 1.65×, with the cache 1.39×.
+ * The bench's startup section keeps the uncached bundle beside it
+ * (TYPEVISOR_CODE_CACHE=off).
+ *
+ * The cache: one file per chunk in $XDG_CACHE_HOME/typevisor (~/.cache
+ * when unset), in a folder named for this installation's path, so two
+ * checkouts keep one each. A file's name carries the chunk's content hash
+ * (written into main.js by the build), Node's version and the architecture;
+ * its content is V8's data behind a header of our own (magic, length,
+ * CRC-32), because V8 in Node 20 does not verify its own checksum: one
+ * flipped bit in the data (found by test/cli/code-cache.test.ts) crashed the
+ * process in V8's deserializer. V8 checks the rest (its version and flags,
+ * the source's length) and rejects what does not fit. Nothing here is
+ * trusted: a missing, truncated, corrupt or stale cache file only means
+ * compiling as without one, and a rejected or missing one is written anew when the
+ * process exits (to a temporary name, then renamed, so two processes never
+ * read half a file), replacing the chunk's older files. A folder that cannot
+ * be written is no error: the run just goes without a cache.
+ *
+ * Where the cache is not used, Node's own `require` loads the chunks:
+ * TYPEVISOR_CODE_CACHE=off, and `node --enable-source-maps` (Node 20 maps
+ * stack traces of modules only, not of `vm.Script`s, and an error's
+ * frames should lead to the .ts sources when asked for).
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as zlib from 'node:zlib';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+
+/** Chunk file name → hash of its content, written into the entry by the build. */
+export type ChunkHashes = Readonly<Record<string, string>>;
+
+interface Module {
+  exports: unknown;
+}
+
+type ModuleFunction = (exports: unknown, require: (id: string) => unknown, module: Module, filename: string, dirname: string) => void;
+
+/** A chunk compiled this run whose cache file is to be (re)written at exit. */
+interface Pending {
+  readonly script: Script;
+  readonly chunk: string;
+  readonly file: string;
+}
+
+/** FNV-1a of a short string, as 8 hex digits: names the installation's cache folder without loading node:crypto. */
+export function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The folder holding this installation's cache files, or undefined when the cache is off. */
+export function codeCacheDir(chunkDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['TYPEVISOR_CODE_CACHE'] === 'off') return undefined;
+  const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+  return join(base, 'typevisor', `code-${shortHash(chunkDir)}`);
+}
+
+/** A chunk's cache file name: the chunk, its content, this Node and this architecture. */
+export function cacheFileName(chunk: string, hash: string): string {
+  return `${chunk}-${hash}-${process.version}-${process.arch}.v8cache`;
+}
+
+/** 'TVC1': a cache file of this format. */
+const MAGIC = 0x31435654;
+/** magic, CRC-32 of the data, length of the data; u32 little-endian each. */
+const HEADER = 12;
+
+/** zlib.crc32 (Node 20.15): native, ~1 ms for a 300 KB file; loaded only when a cache file is read or written. */
+const crc32 = (data: Uint8Array): number => (process.getBuiltinModule('node:zlib') as typeof zlib).crc32(data);
+
+/** V8's data in a cache file: `data` behind the header. */
+export function encodeCache(data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(HEADER + data.length);
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt32LE(crc32(data), 4);
+  out.writeUInt32LE(data.length, 8);
+  out.set(data, HEADER);
+  return out;
+}
+
+/** The V8 data a cache file holds, or undefined when it is not whole and intact. */
+export function decodeCache(file: Uint8Array): Buffer | undefined {
+  if (file.length < HEADER) return undefined;
+  const b = Buffer.from(file.buffer, file.byteOffset, file.length);
+  if (b.readUInt32LE(0) !== MAGIC || b.readUInt32LE(8) !== b.length - HEADER) return undefined;
+  const data = b.subarray(HEADER);
+  return crc32(data) === b.readUInt32LE(4) ? data : undefined;
+}
+
+function readCache(file: string): Buffer | undefined {
+  try {
+    return decodeCache(readFileSync(file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write what V8 made of each pending chunk; any failure (read-only home, full disk) just leaves no cache. */
+function writeCaches(dir: string, pending: readonly Pending[]): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const existing = readdirSync(dir);
+    for (const p of pending) {
+      const target = join(dir, p.file);
+      const temporary = `${target}.${process.pid}.tmp`;
+      writeFileSync(temporary, encodeCache(p.script.createCachedData()));
+      renameSync(temporary, target);
+      // Older builds' files for this chunk: nothing will read them again.
+      for (const old of existing) if (old.startsWith(`${p.chunk}-`) && old !== p.file && old.endsWith('.v8cache')) unlinkSync(join(dir, old));
+    }
+  } catch {
+    // No cache this time: the next run compiles as this one did and tries again.
+  }
+}
+
+/**
+ * Run the chunk `entry` of `chunkDir` (a folder path ending in '/'), each chunk
+ * it requires by './NAME' loaded once from the same folder; other ids (node:fs,
+ * …) go to Node's require.
+ */
+export function launch(chunkDir: string, entry: string, hashes: ChunkHashes): void {
+  const nodeRequire = createRequire(join(chunkDir, entry));
+  const dir = process.sourceMapsEnabled ? undefined : codeCacheDir(chunkDir);
+  if (dir === undefined) {
+    nodeRequire(`./${entry}`);
+    return;
+  }
+  const modules = new Map<string, Module>();
+  const pending: Pending[] = [];
+  const load = (chunk: string): unknown => {
+    const loaded = modules.get(chunk);
+    if (loaded !== undefined) return loaded.exports;
+    const filename = join(chunkDir, chunk);
+    const source = readFileSync(filename, 'utf8');
+    const hash = hashes[chunk];
+    const file = hash === undefined ? undefined : cacheFileName(chunk, hash);
+    const cachedData = file === undefined ? undefined : readCache(join(dir, file));
+    // The wrapper Node puts around a CommonJS module; on the source's first line, so line numbers stay the file's.
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+      filename,
+      ...(cachedData === undefined ? {} : { cachedData }),
+    });
+    if (file !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+      if (pending.length === 0) process.once('exit', () => writeCaches(dir, pending));
+      pending.push({ script, chunk, file });
+    }
+    const module: Module = { exports: {} };
+    modules.set(chunk, module);
+    (script.runInThisContext() as ModuleFunction)(module.exports, require, module, filename, chunkDir);
+    return module.exports;
+  };
+  const require = (id: string): unknown => (id.startsWith('./') ? load(id.slice(2)) : nodeRequire(id));
+  load(entry);
+}
