@@ -11,7 +11,7 @@
  * migration) and `asm hello.s`. The ratio is the command's median ÷ node's;
  * the README quotes it.
  *
- * dist/cli/main.js is an esbuild bundle (cli/bundle.mjs) whose chunks run
+ * `typevisor` is the package's bin, an esbuild bundle (cli/bundle.mjs) whose chunks run
  * with a V8 code cache (cli/chunk-loader.ts). The same rounds time two
  * befores: the bundle without the cache (TYPEVISOR_CODE_CACHE=off, the
  * chunks loaded by Node's require) and tsc's entry, which the build keeps as
@@ -23,7 +23,7 @@
  * `node dist/bench/startup-readme.js` writes a run's table into the README.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
@@ -33,7 +33,8 @@ import type { BenchSection, Comparison, SectionContext, SectionRun } from '../se
 import { REPO_ROOT } from '../sources.js';
 import { median } from '../stats.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** What a user runs as `typevisor`: the package's bin (dist/cli/typevisor.cjs). */
+const CLI = join(REPO_ROOT, (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: { typevisor: string } }).bin.typevisor);
 const CLI_MODULES = join(REPO_ROOT, 'dist', 'cli', 'main-modules.js');
 const HELLO = join(REPO_ROOT, 'guests', 'programs', 'hello.s');
 

@@ -9,6 +9,7 @@
  * chunk loader) and its CommonJS chunks. What a bundled file holds is read
  * from its source map's `sources`, the .ts files (and packages) it was made of.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -59,9 +60,14 @@ function commandChunk(command: string): string {
 }
 
 describe('commands load lazily', () => {
-  test('the entry point is the chunk loader alone, and the shared chunk holds no command at all', () => {
-    expect(staticGraph('cli/main.js')).toEqual(['cli/main.js']);
-    expect(bundledSources(['cli/main.js']).filter((f) => !f.startsWith('cli/entry'))).toEqual(['cli/chunk-loader.ts']);
+  test('the entry points (the bin and main.js) are the chunk loader alone, and the shared chunk holds no command at all', () => {
+    for (const entry of ['cli/main.js', 'cli/typevisor.cjs']) {
+      expect(staticGraph(entry)).toEqual([entry]);
+      expect(bundledSources([entry]).filter((f) => !f.startsWith('cli/entry'))).toEqual(['cli/chunk-loader.ts']);
+    }
+    const bin = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).bin.typevisor as string;
+    expect(bin).toBe('dist/cli/typevisor.cjs');
+    expect(execFileSync(process.execPath, [join(REPO_ROOT, bin), 'run', join(REPO_ROOT, 'guests', 'programs', 'hello.s')], { encoding: 'utf8' })).toBe('Hello, world!\n');
     const graph = staticGraph(SHARED);
     expect(graph).toEqual([SHARED]);
     const sources = bundledSources(graph);
