@@ -125,6 +125,19 @@ const lazyChildProcess = {
 };
 
 /**
+ * chalk works out the terminal's colour support when it loads, for its default instance, which typevisor never
+ * uses: cli/color.ts decides and gives every `Chalk` its level. The detection loads node:tty, and through it net
+ * and Node's streams (~4 ms of CPU per run): it is replaced by "no support", which nothing reads.
+ */
+const noChalkDetection = {
+  name: 'no-chalk-detection',
+  setup(b) {
+    b.onResolve({ filter: /^#supports-color$/ }, (a) => (a.importer.includes(join('node_modules', 'chalk')) ? { path: 'supports-color', namespace: 'no-chalk-detection' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-chalk-detection' }, () => ({ contents: 'export default { stdout: false, stderr: false };', loader: 'js' }));
+  },
+};
+
+/**
  * commands/index.ts's `import('./NAME.js')` becomes `require('./NAME.cjs')` when the command is needed: the
  * command's chunk, which the loader (or Node) runs then. A dynamic `import()` would not do: a `vm.Script` has
  * no module loader behind it.
@@ -166,7 +179,7 @@ await build({
     loader: 'ts',
   },
   outfile: join(chunkDir, SHARED_FILE),
-  plugins: [lazyChildProcess, commandChunks],
+  plugins: [lazyChildProcess, noChalkDetection, commandChunks],
 });
 
 // 2. One file per command, with all it uses but the shared chunk.
