@@ -154,6 +154,14 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already.
+  }
+}
+
 /** Write what V8 made of each pending chunk; any failure (read-only home, full disk) just leaves no cache. */
 function writeCaches(dir: string, pending: readonly Pending[]): void {
   try {
@@ -164,8 +172,8 @@ function writeCaches(dir: string, pending: readonly Pending[]): void {
       const temporary = `${target}.${process.pid}.tmp`;
       writeFileSync(temporary, encodeCache(p.script.createCachedData()));
       renameSync(temporary, target);
-      // Older builds' files for this chunk: nothing will read them again.
-      for (const old of existing) if (old.startsWith(`${p.chunk}-`) && old !== p.file && old.endsWith('.v8cache')) unlinkSync(join(dir, old));
+      // Older builds' files for this chunk: nothing will read them again (another process may be removing them too).
+      for (const old of existing) if (old.startsWith(`${p.chunk}-`) && old !== p.file && old.endsWith('.v8cache')) removeQuietly(join(dir, old));
     }
   } catch {
     // No cache this time: the next run compiles as this one did and tries again.
