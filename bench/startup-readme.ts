@@ -1,8 +1,9 @@
 /**
  * Writes the README's Startup table from a real run of the bench's startup
  * section (bench/sections/startup.ts): the lines between
- * `<!-- startup-table: begin -->` and `<!-- startup-table: end -->` are
- * replaced by the table and a line saying how it was measured.
+ * `<!-- startup-table: begin -->` and `<!-- startup-table: end -->`, each on a
+ * line of its own, are replaced by the table and a line saying how it was
+ * measured.
  *
  *   npm run build && node dist/bench/startup-readme.js [ROUNDS]   (16 by default)
  *
@@ -20,8 +21,10 @@ const END = '<!-- startup-table: end -->';
 
 /** `markdown` with the text between the markers replaced by `data`'s table; throws when the markers are missing. */
 export function withStartupTable(markdown: string, data: StartupData): string {
-  const begin = markdown.indexOf(BEGIN);
-  const end = markdown.indexOf(END);
+  // Markers on lines of their own: the README also names them in its text.
+  const lineOf = (marker: string): number => new RegExp(`^${marker}$`, 'm').exec(markdown)?.index ?? -1;
+  const begin = lineOf(BEGIN);
+  const end = lineOf(END);
   if (begin < 0 || end < begin) throw new Error(`README.md: no '${BEGIN}' … '${END}' pair to write the startup table between`);
   const note = `Whole process, median of ${data.rounds} rounds interleaved in the same run, load average ${data.load.toFixed(1)} at the end.`;
   return `${markdown.slice(0, begin + BEGIN.length)}\n${startupMarkdown(data)}\n\n${note}\n${markdown.slice(end)}`;

@@ -14,15 +14,21 @@
  * cannot on Node 20; what was left of a run after bundling was V8 compiling.
  *
  * Measured with `npm run bench -- --sections startup` (whole process, median
- * of interleaved rounds with `node -e 0`, the same bundle without the code
- * cache, TYPEVISOR_CODE_CACHE=off, and the unbundled CLI, kept by this script
- * as dist/cli/main-modules.js; 2 cores shared with other work):
+ * of 16 rounds interleaved with `node -e 0`; 2 cores shared with other work,
+ * so compare ratios within a column, not times across them):
  *
- *                          before: 3 ES module files   now: CommonJS chunks, code cache
- *   node -e 0              101.1 ms                    see the README's Startup table
- *   typevisor --version    119.3 ms  1.18×
- *   typevisor run hello.s  206.3 ms  2.04×
- *   typevisor asm hello.s  217.6 ms  2.15×
+ *                          before (3 ES module files)   now (bin, code cache)  now, TYPEVISOR_CODE_CACHE=off
+ *                          load 8.2                     load 19.2              same run
+ *   node -e 0              101.1 ms                     225.8 ms
+ *   typevisor --version    119.3 ms  1.18×              258.7 ms  1.15×        268.6 ms  1.19×
+ *   typevisor run hello.s  206.3 ms  2.04×              325.5 ms  1.44×        384.0 ms  1.70×
+ *   typevisor asm hello.s  217.6 ms  2.15×              357.7 ms  1.58×        391.3 ms  1.73×
+ *
+ * The steps, by CPU per run of `run hello.s` (process.resourceUsage, median
+ * of 20 interleaved, node -e 0 ~63 ms): the chunks through the code cache
+ * with an ES module entry 96.9 ms; the bin a CommonJS entry 91.2; no
+ * terminal stream, no chalk detection, no zlib, a faster lexer ~90 — against
+ * 104.3 for the same bin with TYPEVISOR_CODE_CACHE=off in the same rounds.
  *
  * Code the commands share is copied into each command's file: disk, not time,
  * as one command runs per process (`--help` loads them all, once each). What

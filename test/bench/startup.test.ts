@@ -41,5 +41,7 @@ describe('startup section', () => {
     expect(readme).not.toContain('old');
     expect(readme.endsWith('<!-- startup-table: end -->\nafter\n')).toBe(true);
     expect(() => withStartupTable('no markers', data)).toThrow(/startup-table/);
+    // Named in running text is not a marker.
+    expect(() => withStartupTable('see `<!-- startup-table: begin -->` and `<!-- startup-table: end -->`', data)).toThrow(/startup-table/);
   }, 60_000);
 });
