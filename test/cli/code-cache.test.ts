@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cacheFileName, codeCacheDir, decodeCache, encodeCache, shortHash } from '../../cli/chunk-loader.js';
@@ -153,8 +154,8 @@ describe('code cache', () => {
 
 describe('chunk loader', () => {
   /** Chunks in a folder of their own, run by the loader in a child process with a cache home. */
-  function launchChunks(chunks: Record<string, string>, cacheHome: string, nodeOptions = ''): { status: number | null; stdout: string; stderr: string } {
-    const dir = mkdtempSync(join(home, 'chunks-'));
+  function launchChunks(chunks: Record<string, string>, cacheHome: string, nodeOptions = '', into?: string): { status: number | null; stdout: string; stderr: string } {
+    const dir = into ?? mkdtempSync(join(home, 'chunks-'));
     for (const [name, text] of Object.entries(chunks)) writeFileSync(join(dir, name), text);
     const hashes = Object.fromEntries(Object.keys(chunks).map((n) => [n, shortHash(chunks[n]!) + shortHash(`${chunks[n]!}.`)]));
     const loader = join(REPO_ROOT, 'dist', 'cli', 'chunk-loader.js');
@@ -174,6 +175,18 @@ describe('chunk loader', () => {
     const cacheHome = freshHome('once');
     for (let i = 0; i < 2; i++) expect(launchChunks(CHUNKS_ONCE, cacheHome)).toMatchObject({ status: 0, stdout: '42 true function\n' });
     expect(launchChunks(CHUNKS_ONCE, cacheHome, '--enable-source-maps')).toMatchObject({ status: 0, stdout: '42 true function\n' });
+  });
+
+  test('with --enable-source-maps an error\'s stack leads through the source map to the .ts source', () => {
+    const dir = mkdtempSync(join(home, 'mapped-'));
+    writeFileSync(join(dir, 'boom.ts'), 'export function boom(x: number): number {\n  if (x > 1) throw new Error("kaboom");\n  return x;\n}\nboom(2);\n');
+    buildSync({ entryPoints: [join(dir, 'boom.ts')], bundle: true, format: 'cjs', platform: 'node', sourcemap: 'linked', outfile: join(dir, 'b.cjs'), logLevel: 'error' });
+    const chunks = { 'a.cjs': "require('./b.cjs');\n", 'b.cjs': readFileSync(join(dir, 'b.cjs'), 'utf8') };
+    const cacheHome = freshHome('mapped');
+    const mapped = launchChunks(chunks, cacheHome, '--enable-source-maps', dir);
+    expect(mapped.stderr).toMatch(/at (?:Object\.)?boom \(.*boom\.ts:2:20\)/);
+    const unmapped = launchChunks(chunks, cacheHome, '', dir);
+    expect(unmapped.stderr).toMatch(/at (?:Object\.)?boom \(.*b\.cjs:\d+:20\)/);
   });
 
   test("an error's stack names the chunk's file and its real line", () => {
