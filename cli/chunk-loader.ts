@@ -165,7 +165,8 @@ function removeQuietly(file: string): void {
 /** Write what V8 made of each pending chunk; any failure (read-only home, full disk) just leaves no cache. */
 function writeCaches(dir: string, pending: readonly Pending[]): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    // Owner-only: V8's data is code that runs as whoever reads it, so no one else may write there.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const existing = readdirSync(dir);
     for (const p of pending) {
       const target = join(dir, p.file);
@@ -213,7 +214,7 @@ export function launch(chunkDir: string, entry: string, hashes: ChunkHashes): vo
     }
     const module: Module = { exports: {} };
     modules.set(chunk, module);
-    (script.runInThisContext() as ModuleFunction)(module.exports, require, module, filename, chunkDir);
+    (script.runInThisContext() as ModuleFunction).call(module.exports, module.exports, require, module, filename, chunkDir);
     return module.exports;
   };
   const require = (id: string): unknown => (id.startsWith('./') ? load(id.slice(2)) : nodeRequire(id));

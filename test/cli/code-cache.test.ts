@@ -56,6 +56,8 @@ describe('code cache', () => {
     const files = cacheFiles(cacheHome);
     expect([...files.keys()].sort()).toEqual(['run.cjs', 'shared.cjs']);
     for (const file of files.values()) expect(statSync(file).size).toBeGreaterThan(1000);
+    // V8's data runs as code: its folder is the owner's alone.
+    expect(statSync(codeCacheDir(`${CHUNKS}/`, { XDG_CACHE_HOME: cacheHome })!).mode & 0o777).toBe(0o700);
     const written = [...files.values()].map((f) => statSync(f).mtimeMs);
     expect(runHello(cacheHome)).toEqual(HELLO_OUT);
     expect([...cacheFiles(cacheHome).values()].map((f) => statSync(f).mtimeMs)).toEqual(written);
