@@ -92,12 +92,12 @@ describe('migrate --disk-mode copy: the disk\'s sectors go with the guest', () =
     const m = await migrate(vm, '--strategy', strategy, '--monitor', to);
     expect(m.stderr).toBe('');
     expect(m.status).toBe(0);
-    expect(m.stdout).toMatch(/\ndisk round 0: \d+ sectors\n/);
+    expect(m.stdout).toContain(`\n${vm}'s file disk (512 sectors) goes with its memory, ${strategy}\n`);
     expect(m.stdout).toMatch(/ {2}disk \(file, copy\) +256\.0 KiB\n/);
-    expect(m.stdout).toMatch(/ {4}disk rounds +(\d+ )*\d+\*\n/);
-    expect(m.stdout).toMatch(/ {2}guest downtime \(ms\) +[\d.]+\n/);
     expect((await info(b, vm)).disk).toMatchObject({ kind: 'file', path, sectors: 512 });
-    expect((await poweredOff(b, vm)).status).toBe(0);
+    const off = await poweredOff(b, vm);
+    if (off.status !== 0) console.log(m.stdout, JSON.stringify(off));
+    expect(off.status).toBe(0);
     expect(readFileSync(path).equals(reference)).toBe(true);
     expect(readdirSync(temp).filter((f) => f.includes('.arriving-'))).toEqual([]);
     await on(b, 'vm', 'stop', vm);
