@@ -33,7 +33,7 @@
  *   RECOVER_STATE  stage u8 (0 waiting for GO, 1 running) bitmapLen u32 bitmap (pages still missing)
  *   SECTORS        flags u8 (bit 0: answers a fault) round u16 count u16, then per run: sector u32 sectors u16
  *                  kind u8 (0 data: sectors × 512 bytes follow; 1 zero: nothing follows)
- *   SECTOR_REQUEST sector u32 count u16          (post-copy: a guest read of sectors not here yet)
+ *   SECTOR_REQUEST  sector u32 count u16         (post-copy: a guest read of sectors not here yet)
  *   DISK_MAP       sectors u32 bitmapLen u32 bitmap (from the source before a post-copy STATE: bit set = sector
  *                  still on the source; from the destination after RECOVER_STATE: sectors still missing)
  *
