@@ -120,15 +120,46 @@ export class ArrivingDisk implements DiskBackend {
   /**
    * Post-copy: these sectors stay on the source (1 each). A sector already
    * here but marked is stale (the guest wrote it after its last copy) and
-   * missing again until its new copy comes.
+   * missing again until its new copy comes. (Inside the downtime: four
+   * sectors a word where it can; a 64 MiB disk has 131072.)
    */
   markOnSource(onSource: Uint8Array): void {
-    for (let s = 0; s < this.missing.length; s++) {
-      if (onSource[s] === 1 && this.missing[s] === 0) {
-        this.missing[s] = 1;
+    const missing = this.missing;
+    const n = missing.length;
+    const whole = words(missing) && words(onSource) ? n >>> 2 : 0;
+    if (whole > 0) {
+      const m32 = new Uint32Array(missing.buffer, missing.byteOffset, whole);
+      const o32 = new Uint32Array(onSource.buffer, onSource.byteOffset, whole);
+      for (let i = 0; i < whole; i++) {
+        const stale = o32[i]! & ~m32[i]!;
+        if (stale === 0) continue;
+        m32[i] = m32[i]! | stale;
+        for (let k = stale; k !== 0; k >>>= 8) if ((k & 1) !== 0) this.missingLeft++;
+      }
+    }
+    for (let s = whole * 4; s < n; s++) {
+      if (onSource[s] === 1 && missing[s] === 0) {
+        missing[s] = 1;
         this.missingLeft++;
       }
     }
+  }
+
+  /** The first sector missing here and not marked in `onSource` (-1: none): one that can never arrive. */
+  missingNotIn(onSource: Uint8Array): number {
+    const missing = this.missing;
+    const n = missing.length;
+    const whole = words(missing) && words(onSource) ? n >>> 2 : 0;
+    if (whole > 0) {
+      const m32 = new Uint32Array(missing.buffer, missing.byteOffset, whole);
+      const o32 = new Uint32Array(onSource.buffer, onSource.byteOffset, whole);
+      for (let i = 0; i < whole; i++) {
+        if ((m32[i]! & ~o32[i]!) === 0) continue;
+        for (let s = i * 4; s < i * 4 + 4; s++) if (missing[s] === 1 && onSource[s] !== 1) return s;
+      }
+    }
+    for (let s = whole * 4; s < n; s++) if (missing[s] === 1 && onSource[s] !== 1) return s;
+    return -1;
   }
 
   /** Some sector of [from, to) has had bytes written to the file (a zero run over it must be written, not skipped). */
@@ -162,4 +193,9 @@ export class ArrivingDisk implements DiskBackend {
       this.inner.read(w.sector, w.count, w.done);
     }
   }
+}
+
+/** A view whose bytes can be read four at a time (aligned): marks of 0 or 1 only. */
+function words(b: Uint8Array): boolean {
+  return b.byteOffset % 4 === 0;
 }

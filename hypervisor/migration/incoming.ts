@@ -220,7 +220,8 @@ export class IncomingMigration {
             if (f.mode === StateMode.POSTCOPY) {
               // Every sector is here or stays on the source (DISK_MAP); those here but marked are stale.
               const on = this.diskOnSource ?? new Uint8Array(disk.sectors);
-              for (let s = 0; s < disk.sectors; s++) if (disk.missing[s] === 1 && on[s] === 0) throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says post-copy, but disk sector ${s} never arrived and no DISK_MAP says it stays on the source`);
+              const s = disk.missingNotIn(on);
+              if (s >= 0) throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says post-copy, but disk sector ${s} never arrived and no DISK_MAP says it stays on the source`);
               disk.markOnSource(on);
             } else if (disk.missingCount > 0) {
               throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says complete, but ${disk.missingCount} disk sectors never arrived`);
