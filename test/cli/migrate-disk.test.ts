@@ -202,33 +202,35 @@ describe('migrate --disk-mode shared: only the file\'s ownership moves', () => {
 });
 
 describe('post-copy: the guest reads sectors still on the source', () => {
-  test('the link breaks while it reads them: both sides wait; --recover fetches the rest, and the guest reads back every block as written', async () => {
+  test.each<MonitorKind>(['native', 'hosted'])('the link breaks while it reads them (native to %s): both sides wait; --recover fetches the rest, and the guest reads back every block as written', async (monitor) => {
     const relay = await Relay.to(b.address);
+    const vm = `reader-${monitor}`;
     // 1 MiB written (four SECTORS frames' worth), then it holds until a key starts its check.
     const held = writeDiskWriter(temp, 'held', { BLOCKS: 256, SPIN: 0, HOLD: 1, PRINT_EVERY: 256 });
-    const path = blank('held.disk', 256 * 8 * 512);
-    await on(a, 'vm', 'start', held, '--name', 'reader', '--mem', '2M', '--disk', path);
+    const path = blank(`${vm}.disk`, 256 * 8 * 512);
+    await on(a, 'vm', 'start', held, '--name', vm, '--mem', '2M', '--disk', path);
     const HELD = 'disk-writer: wrote 256\ndisk-writer: written; a key on the console starts the check\n';
-    await waitFor('the writer to hold before its check', async () => (await info(a, 'reader')).consoleBytes >= HELD.length, 30_000);
+    await waitFor('the writer to hold before its check', async () => (await info(a, vm)).consoleBytes >= HELD.length, 30_000);
     // Slow enough that the push is still under way when the guest reads its disk there.
-    const m = startCli(['migrate', 'reader', '--to', relay.address, '--strategy', 'post-copy', '--bandwidth', '256K', '--json', '--connect', a.address], { timeoutMs: 60_000 });
+    // The native monitor raises the disk's interrupt when the sectors come; the hosted one's vCPU thread waits for its request's answer.
+    const m = startCli(['migrate', vm, '--to', relay.address, '--strategy', 'post-copy', '--monitor', monitor, '--bandwidth', '256K', '--json', '--connect', a.address], { timeoutMs: 60_000 });
     await waitFor('the guest to run at the destination', () => m.stdout().includes('"phase":"post-copy"'), 30_000);
     // A key: the guest reads every block back, waiting for the sectors not there yet.
-    const check = startCli(['vm', 'console', 'reader', '--connect', b.address], { input: 'x', timeoutMs: 60_000 });
-    await waitFor('the key to be on its way', async () => (await info(b, 'reader')).consoleFollowers > 0, 30_000);
+    const check = startCli(['vm', 'console', vm, '--connect', b.address], { input: 'x', timeoutMs: 60_000 });
+    await waitFor('the key to be on its way', async () => (await info(b, vm)).consoleFollowers > 0, 30_000);
     relay.cut();
     const r = await m.done;
     expect(r.status).toBe(75);
-    await waitFor('both sides to wait', async () => (await info(b, 'reader')).state === 'paused' && (await info(a, 'reader')).state === 'paused', 30_000);
+    await waitFor('both sides to wait', async () => (await info(b, vm)).state === 'paused' && (await info(a, vm)).state === 'paused', 30_000);
 
-    const again = await cli(['migrate', 'reader', '--recover', '--to', relay.address, '--connect', a.address], { timeoutMs: 60_000 });
+    const again = await cli(['migrate', vm, '--recover', '--to', relay.address, '--connect', a.address], { timeoutMs: 60_000 });
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/\n {4}sectors fetched on demand +[1-9]\d*\n/);
     expect(again.stdout).toMatch(/\n {4}reads stalled \(ms\) +[1-9]\d* \(/);
-    expect((await poweredOff(b, 'reader')).status).toBe(0);
+    expect((await poweredOff(b, vm)).status).toBe(0);
     expect((await check.done).stdout).toMatch(/disk-writer: read back 256 blocks, checksum \d+, differing 0\n/);
-    await on(b, 'vm', 'stop', 'reader');
+    await on(b, 'vm', 'stop', vm);
     await relay.close();
   }, 120_000);
 });
