@@ -44,8 +44,8 @@ interface Bound {
   readonly backend: FileDisk;
   /** What the guest is given: the backend, its writes logged (a live disk copy reads the log). */
   readonly log: DirtySectorLog;
-  /** The file that holds the sectors. */
-  readonly file: string;
+  /** The file that holds the sectors (an arrived copy's moves into place at the commit point). */
+  file: string;
 }
 
 /**
@@ -199,11 +199,13 @@ export class VmDisks {
     if (a.disk.kind === 'file') {
       renameSync(a.path, a.disk.path);
       syncDir(dirname(a.disk.path));
+      b.file = a.disk.path; // where the next migration out reads it
       b.info = { kind: 'file', path: a.disk.path, sectors: b.info.sectors };
     } else if (a.disk.kind === 'volume') {
       this.volumes.create(a.disk.name, a.size);
       renameSync(a.path, this.volumes.diskPath(a.disk.name));
       syncDir(dirname(this.volumes.diskPath(a.disk.name)));
+      b.file = this.volumes.diskPath(a.disk.name);
       const v = this.volumes.attach(a.disk.name, vm);
       b.info = { kind: 'volume', name: v.name, generation: v.generation, sectors: b.info.sectors };
     }

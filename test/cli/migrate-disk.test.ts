@@ -120,6 +120,22 @@ describe('migrate --disk-mode copy: the disk\'s sectors go with the guest', () =
     await on(b, 'vm', 'stop', vm);
   }, 90_000);
 
+  test('a file disk goes there and back: after the first move the destination reads it from its place, so a second move sends the bytes the guest wrote', async () => {
+    const vm = 'round-trip';
+    const path = blank(`${vm}.disk`);
+    await on(a, 'vm', 'start', writeDiskWriter(temp, 'held64', { ...WRITER, SPIN: 0, HOLD: 1, PRINT_EVERY: 64 }), '--name', vm, '--mem', '2M', '--disk', path);
+    await waitFor('the writer to hold before its check', async () => (await info(a, vm)).consoleBytes > 'disk-writer: wrote 64\n'.length, 30_000);
+    expect((await migrate(vm, '--strategy', 'pre-copy')).status).toBe(0);
+    const back = await cli(['migrate', vm, '--to', a.address, '--strategy', 'post-copy', '--connect', b.address], { timeoutMs: 60_000 });
+    expect(back.stderr).toBe('');
+    expect(back.status).toBe(0);
+    const check = await cli(['vm', 'console', vm, '--connect', a.address], { input: 'x', timeoutMs: 30_000 });
+    expect(check.stdout).toMatch(/disk-writer: read back 64 blocks, checksum \d+, differing 0\n/);
+    expect((await poweredOff(a, vm)).status).toBe(0);
+    expect(readFileSync(path).equals(reference)).toBe(true);
+    await on(a, 'vm', 'stop', vm);
+  }, 90_000);
+
   test('a volume arrives as a volume of the same name, its bytes those of the guest never migrated; the source keeps its own, detached', async () => {
     await on(a, 'volume', 'create', 'data', '--size', String(DISK_SIZE));
     await startWriting('vol', ['--volume', 'data']);
