@@ -1,13 +1,13 @@
 /**
- * A disk backend that remembers which sectors the guest wrote: the dirty-
- * sector log a migration's disk rounds are taken from (source-disk.ts gives
- * it to the engine), as pre-copy's dirty-page log is for memory. Every VM's disk goes through one
- * (vm-disks.ts), so a migration can start at any time; a write costs one
- * byte store per sector.
+ * A disk backend that remembers which sectors the guest wrote: the
+ * dirty-sector log a migration's disk rounds are taken from (source-disk.ts
+ * gives it to the engine), as pre-copy's dirty-page log is for memory. Every
+ * VM's disk goes through one (vm-disks.ts), so a migration can start at any
+ * time; a write costs one byte store per sector.
  *
- * `takeRuns` clears sectors before the engine reads them: a write
- * that lands after the read marks them again, so the next round sends them
- * again — nothing written is ever missed, at worst sent twice.
+ * `takeRuns` clears sectors before the engine reads them: a write that lands
+ * after the read marks them again, so the next round sends them again —
+ * nothing written is ever missed, at worst sent twice.
  */
 import type { DiskBackend, DiskDone } from '../../vm/devices/disk.js';
 import { SECTOR_SIZE } from '../../vm/devices/disk.js';
