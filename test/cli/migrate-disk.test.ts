@@ -12,8 +12,9 @@
  *     switchover), to a file (on one machine the copy replaces the source's
  *     file at the commit point), a volume (arrives as a volume of the same
  *     name; the source keeps its own, detached) and a transient disk;
- *   - post-copy whose link breaks while the guest reads sectors still on the
- *     source: both sides wait, --recover fetches the rest, nothing is lost;
+ *   - post-copy whose link breaks: both sides wait; after --recover the
+ *     guest's reads of sectors still on the source wait while they are
+ *     fetched, under either monitor, and nothing is lost;
  *   - shared, a file both daemons see: nothing sent, ownership moves;
  *   - refusals (shared for a volume or a transient disk, a copy onto a volume
  *     the destination has already) leave the guest running where it was;
@@ -218,7 +219,7 @@ describe('migrate --disk-mode shared: only the file\'s ownership moves', () => {
 });
 
 describe('post-copy: the guest reads sectors still on the source', () => {
-  test.each<MonitorKind>(['native', 'hosted'])('the link breaks while it reads them (native to %s): both sides wait; --recover fetches the rest, and the guest reads back every block as written', async (monitor) => {
+  test.each<MonitorKind>(['native', 'hosted'])('the link breaks mid-way (native to %s): both sides wait; after --recover the guest\'s reads fetch the sectors not there yet, the rest is pushed, and every block reads back as written', async (monitor) => {
     const relay = await Relay.to(b.address);
     const vm = `reader-${monitor}`;
     // 1 MiB written (four SECTORS frames' worth), then it holds until a key starts its check.
@@ -227,17 +228,18 @@ describe('post-copy: the guest reads sectors still on the source', () => {
     await on(a, 'vm', 'start', held, '--name', vm, '--mem', '2M', '--disk', path);
     const HELD = 'disk-writer: wrote 256\ndisk-writer: written; a key on the console starts the check\n';
     await waitFor('the writer to hold before its check', async () => (await info(a, vm)).consoleBytes >= HELD.length, 30_000);
-    // Slow enough that the push is still under way when the guest reads its disk there.
-    // The native monitor raises the disk's interrupt when the sectors come; the hosted one's vCPU thread waits for its request's answer.
-    const m = startCli(['migrate', vm, '--to', relay.address, '--strategy', 'post-copy', '--monitor', monitor, '--bandwidth', '256K', '--json', '--connect', a.address], { timeoutMs: 60_000 });
+    // Slow enough that the push is still under way when the guest reads its disk there (a frame of
+    // 512 sectors every 2 s). The native monitor raises the disk's interrupt when the sectors come;
+    // the hosted one's vCPU thread waits for its request's answer.
+    const m = startCli(['migrate', vm, '--to', relay.address, '--strategy', 'post-copy', '--monitor', monitor, '--bandwidth', '128K', '--json', '--connect', a.address], { timeoutMs: 60_000 });
     await waitFor('the guest to run at the destination', () => m.stdout().includes('"phase":"post-copy"'), 30_000);
-    // A key: the guest reads every block back, waiting for the sectors not there yet.
-    const check = startCli(['vm', 'console', vm, '--connect', b.address], { input: 'x', timeoutMs: 60_000 });
-    await waitFor('the key to be on its way', async () => (await info(b, vm)).consoleFollowers > 0, 30_000);
     relay.cut();
     const r = await m.done;
     expect(r.status).toBe(75);
     await waitFor('both sides to wait', async () => (await info(b, vm)).state === 'paused' && (await info(a, vm)).state === 'paused', 30_000);
+    // A key, waiting in its console: on --recover the guest reads every block back, most of them not there yet.
+    const check = startCli(['vm', 'console', vm, '--connect', b.address], { input: 'x', timeoutMs: 60_000 });
+    await waitFor('the key to be on its way', async () => (await info(b, vm)).consoleFollowers > 0, 30_000);
 
     const again = await cli(['migrate', vm, '--recover', '--to', relay.address, '--connect', a.address], { timeoutMs: 60_000 });
     expect(again.stderr).toBe('');
