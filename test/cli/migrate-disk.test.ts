@@ -18,8 +18,8 @@
  *   - shared, a file both daemons see: nothing sent, ownership moves;
  *   - refusals (shared for a volume or a transient disk, a copy onto a volume
  *     the destination has already) leave the guest running where it was;
- *   - the destination killed in the middle of a disk copy leaves the guest on
- *     the source with its disk intact.
+ *   - a corrupt SECTORS frame, or the destination killed in the middle of a
+ *     disk copy, leaves the guest on the source with its disk intact.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -254,6 +254,22 @@ describe('post-copy: the guest reads sectors still on the source', () => {
 });
 
 describe('a disk copy that fails', () => {
+  test('a SECTORS frame corrupted on the way: the destination refuses it, the migration aborts, and the guest finishes at the source as if never moved', async () => {
+    const relay = await Relay.to(b.address);
+    relay.strike = { direction: 'forth', frameType: 15, keep: 40, action: 'flip' }; // FrameType.SECTORS
+    const path = blank('corrupt.disk');
+    await startWriting('corrupt', ['--disk', path]);
+    const m = await cli(['migrate', 'corrupt', '--to', relay.address, '--connect', a.address], { timeoutMs: 60_000 });
+    expect(m.status).toBe(1);
+    expect(m.stdout).toMatch(/\n {2}outcome +aborted\n/);
+    expect(m.stdout).toMatch(/the guest runs on the source, unchanged/);
+    expect((await info(a, 'corrupt')).state).not.toBe('lost');
+    expect((await poweredOff(a, 'corrupt')).status).toBe(0);
+    expect(readFileSync(path).equals(reference)).toBe(true);
+    await on(a, 'vm', 'stop', 'corrupt');
+    await relay.close();
+  }, 90_000);
+
   test('the destination killed in the middle of the copy: the guest goes on at the source, its disk intact, and finishes as if never moved', async () => {
     const c = await spawnDaemon(['--state-dir', join(temp, 'state-c')]);
     // 4 MiB: the writer's blocks at the start, random bytes after them (every sector goes as data), over a slow link.
