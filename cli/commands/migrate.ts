@@ -90,9 +90,13 @@ of its own on the destination (--monitor native brings it back). What moves is
 the VM's state — CPU, devices, memory — in one versioned format either reads.
 
 Disks (--disk-mode): copy, the default, works whatever the destination sees:
-the disk's sectors go ahead of the memory while the guest runs, in rounds from
-a log of the sectors it writes, then with the guest paused what it wrote
-during the last round; the memory follows with the guest still paused. A
+the disk's sectors go with the memory, by the strategy's own logic. pre-copy
+sends the whole disk, then the sectors the guest wrote since (a log of them),
+in the same rounds as the pages and while the guest runs, and the last ones
+with it paused; stop-and-copy sends it all paused; post-copy runs the guest
+at the destination at once, a read of a sector still on the source waiting
+while it is fetched (the rest follows; --recover after a broken link fetches
+sectors as it fetches pages); hybrid is pre-copy rounds, then post-copy. A
 transient disk goes with the VM; a volume arrives as a volume of the same name
 (the source keeps its own, detached, as it was at the move); a file arrives at
 the same path (the destination's file there, if it is the same file, is

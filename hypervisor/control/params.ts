@@ -51,7 +51,6 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?', consoleTotal: 'offset?' },
   'vm.net.attach': { name: 'name', events: 'netEvents', socket: ['carried', 'new', 'none'] },
-  'migration.disk': { name: 'name', size: 'count', offset: 'index', data: 'bytes?', fresh: 'bool?', disk: 'movingDisk?' },
   'volume.create': { name: 'name', size: 'count', from: 'bytes?' },
   'volume.list': {},
   'volume.rm': { name: 'name' },

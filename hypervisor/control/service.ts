@@ -177,11 +177,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ctx.after(() => take(ctx.socket));
         return {};
       },
-      'migration.disk': (p) => {
-        if (host.has(p.name)) throw new ControlError('name-taken', `a VM named ${p.name} already exists on the destination daemon`);
-        host.disks!.receiveDisk(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'), p.fresh ?? p.offset === 0, p.disk);
-        return {};
-      },
       'volume.create': (p) => {
         const v = volumes.create(p.name, p.size, p.from ? Buffer.from(p.from, 'base64') : undefined);
         log(`volume ${v.name}: created (${v.size} bytes)`);

@@ -132,9 +132,9 @@ const msText = (v: number | null | undefined): string => (v === null || v === un
 
 /**
  * The disk's and the network's rows, where a run has them: the disk's bytes
- * and sectors apart from memory, and the guest's whole pause (with a disk
- * copied, the engine's downtime does not hold the disk's last round); the
- * connections the source relays; what the echo client saw.
+ * and sectors (the report's totals hold them too), its rounds and its share
+ * of the downtime; the connections the source relays; what the echo client
+ * saw.
  */
 function deviceRows(c: Comparison): string[][] {
   const rows: string[][] = [];
@@ -144,11 +144,9 @@ function deviceRows(c: Comparison): string[][] {
     row('disk', (r) => (r.report.disk ? `${r.report.disk.kind}, ${r.report.disk.mode}` : '—'));
     row('  disk bytes sent', (r) => (r.report.disk ? formatBytes(r.report.disk.bytesSent) : '—'));
     row('  sectors sent', (r) => (r.report.disk ? String(r.report.disk.sectorsSent) : '—'));
-    row('  disk rounds', (r) => (r.report.disk && r.report.disk.rounds.length > 0 ? r.report.disk.rounds.map((n, i, all) => `${n}${i === all.length - 1 ? '*' : ''}`).join(' ') : '—'));
-    row('bytes sent in all', (r) => formatBytes(r.report.bytesSent + (r.report.disk?.bytesSent ?? 0)));
-    // The engine's total starts with the memory, after the disk's rounds: the whole move holds them.
-    row(`total with the disk (${unit})`, (r) => msText(r.report.totalMs + (r.report.disk ? r.report.disk.liveMs + r.report.disk.pausedMs : 0)));
-    row(`guest downtime (${unit})`, (r) => msText(r.report.disk?.downtimeMs ?? r.report.downtimeMs));
+    row('  disk rounds', (r) => (r.report.disk && r.report.disk.rounds.length > 0 ? r.report.disk.rounds.map((x) => `${x.sectors}${x.paused ? '*' : ''}`).join(' ') : '—'));
+    // The engine moves the disk with the memory: its totals and downtime hold the disk already; this is the disk's share of the pause.
+    row(`  disk's share of downtime (${unit})`, (r) => (r.report.disk ? msText(r.report.disk.pausedMs) : '—'));
   }
   if (c.runs.some((r) => r.report.network)) row('connections relayed', (r) => (r.report.network ? String(r.report.network.relayedConnections) : '—'));
   if (c.runs.some((r) => r.echo)) {
@@ -176,7 +174,7 @@ export function comparisonNotes(c: Comparison): string[] {
     ...(c.devices?.disk
       ? [
           c.devices.disk.mode === 'copy'
-            ? 'disk rounds: sectors per round of the disk copy; * = sent with the guest paused; guest downtime = the guest\'s whole pause, the disk\'s part in it included'
+            ? 'disk rounds: sectors per round of the disk copy (none for post-copy: its sectors go after the switchover); * = sent with the guest paused; bytes sent, total time and downtime hold the disk\'s'
             : 'disk shared: no sector is sent; the destination opens the same file at the commit point',
         ]
       : []),

@@ -77,21 +77,13 @@ function legend(items: readonly (readonly [string, string])[], x: number, y: num
   return items.map(([name, color], i) => `<rect x="${x}" y="${y + i * 14 - 9}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${y + i * 14}">${esc(name)}</text>`).join('');
 }
 
-/** The guest's pause beyond the engine's downtime parts: a disk copied before the memory (0: none). */
-function diskPause(r: Comparison['runs'][number]['report']): number {
-  const whole = r.disk?.downtimeMs;
-  if (whole === null || whole === undefined) return 0;
-  const engine = (r.downtime?.finalCopyMs ?? 0) + (r.downtime?.stateMs ?? 0) + (r.downtime?.resumeMs ?? 0);
-  return Math.max(0, whole - engine);
-}
-
 /** Sectors per round of a disk copy, one bar group per round (none: no run copied a disk). */
 function diskRoundsChart(c: Comparison): string {
   const runs = c.runs.filter((r) => (r.report.disk?.rounds.length ?? 0) > 0);
   if (runs.length === 0) return '';
   const bars = runs.map((r) => r.report.disk!.rounds);
   const maxRounds = Math.max(...bars.map((b) => b.length));
-  const yt = ticks(Math.max(1, ...bars.flat()));
+  const yt = ticks(Math.max(1, ...bars.flat().map((x) => x.sectors)));
   const top = yt[yt.length - 1]!;
   const y = (v: number): number => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * v) / top;
   const group = (W - PAD.left - PAD.right) / maxRounds;
@@ -101,15 +93,16 @@ function diskRoundsChart(c: Comparison): string {
       const color = COLORS[c.runs.indexOf(r) % COLORS.length]!;
       const rounds = r.report.disk!.rounds;
       return rounds
-        .map((n, i) => {
-          const paused = i === rounds.length - 1;
+        .map((x, i) => {
+          const n = x.sectors;
+          const paused = x.paused;
           const left = PAD.left + i * group + group * 0.1 + s * bw;
           return `<rect x="${left}" y="${y(n)}" width="${bw}" height="${y(0) - y(n)}" fill="${color}" ${paused ? 'stroke="#000" stroke-dasharray="3 2"' : ''}><title>${esc(`${r.strategy} disk round ${i}: ${n} sectors${paused ? ' (guest paused)' : ''}`)}</title></rect>`;
         })
         .join('');
     })
     .join('');
-  const xAxis = Array.from({ length: maxRounds }, (_, i) => `<text x="${PAD.left + i * group + group / 2}" y="${H - PAD.bottom + 16}" text-anchor="middle">${i}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">disk round (dashed: the last, sent with the guest paused)</text>`;
+  const xAxis = Array.from({ length: maxRounds }, (_, i) => `<text x="${PAD.left + i * group + group / 2}" y="${H - PAD.bottom + 16}" text-anchor="middle">${i}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">disk round (dashed: sent with the guest paused)</text>`;
   const leg = legend(runs.map((r) => [r.strategy, COLORS[c.runs.indexOf(r) % COLORS.length]!] as const), W - PAD.right - 110, PAD.top + 8);
   return frame('Disk sectors per round', 'sectors', yt, y, body + leg, xAxis);
 }
@@ -168,23 +161,21 @@ export function renderHtml(c: Comparison): string {
     c.runs.map((r) => ({
       label: r.strategy,
       parts: [
-        // A disk copied first keeps the guest paused from its last round on: the engine's parts do not hold that.
-        [diskPause(r.report), '#edc948', 'paused for the disk'],
         [r.report.downtime?.finalCopyMs ?? 0, '#e15759', 'final copy'],
         [r.report.downtime?.stateMs ?? 0, '#4e79a7', 'state'],
         [r.report.downtime?.resumeMs ?? 0, '#59a14f', 'resume'],
       ],
     })),
   );
-  const diskLegend = c.runs.some((r) => diskPause(r.report) > 0) ? '<span style="color:#edc948">■</span> paused for the disk (its last round and the memory copy after it) ' : '';
-  const downLegend = `<p class="legend">${diskLegend}<span style="color:#e15759">■</span> final copy (dirty pages, guest stopped) <span style="color:#4e79a7">■</span> state (CPU and devices) <span style="color:#59a14f">■</span> resume (GO to the first instruction)</p>`;
+  const downLegend = `<p class="legend"><span style="color:#e15759">■</span> final copy (dirty pages, guest stopped) <span style="color:#4e79a7">■</span> state (CPU and devices) <span style="color:#59a14f">■</span> resume (GO to the first instruction)</p>`;
   const bytes = barChart(
     'Bytes sent (MiB)',
     'MiB',
     // A disk copied with the guest is its own part of the bar: counted apart from memory, as the report does.
     c.runs.map((r) => ({
       label: r.strategy,
-      parts: [[r.report.bytesSent / 1024 / 1024, '#76b7b2', 'memory'], ...(r.report.disk ? [[r.report.disk.bytesSent / 1024 / 1024, '#edc948', 'disk'] as const] : [])],
+      // The report's bytesSent holds the disk's sectors too: memory is the rest.
+      parts: [[(r.report.bytesSent - (r.report.disk?.bytesSent ?? 0)) / 1024 / 1024, '#76b7b2', 'memory'], ...(r.report.disk ? [[r.report.disk.bytesSent / 1024 / 1024, '#edc948', 'disk'] as const] : [])],
     })),
   );
   const bytesLegend = c.runs.some((r) => r.report.disk) ? `<p class="legend"><span style="color:#76b7b2">■</span> memory and state <span style="color:#edc948">■</span> disk sectors</p>` : '';
