@@ -78,7 +78,17 @@ class ShadowSet {
   readonly entries = new Map<number, ShadowEntry>();
   /** The pager's flush epoch when this set was last checked against the guest's tables. */
   verified = 0;
-  constructor(readonly key: string, readonly table: PageTable, readonly frames: number[]) {}
+  constructor(readonly key: number, readonly table: PageTable, readonly frames: number[]) {}
+}
+
+/**
+ * A shadow's key: the guest root | 2 | mode with paging on, the mode alone
+ * with it off — a number, because a string built per world switch (every
+ * syscall switches twice) showed up in the syscall benchmark's profile. The
+ * other mode's shadow of the same address space is `key ^ 1`.
+ */
+function shadowKey(guestPtbase: number, mode: Mode): number {
+  return (guestPtbase & PTBASE_ENABLE) !== 0 ? ((guestPtbase & ~0xfff) | 2 | mode) : mode;
 }
 
 /** Monitor frames for one shadow table, remembering which it took so they can all go back. */
@@ -95,7 +105,7 @@ class TrackingFrames implements FrameSource {
 }
 
 export class ShadowPager {
-  private readonly sets = new Map<string, ShadowSet>();
+  private readonly sets = new Map<number, ShadowSet>();
   private active: ShadowSet | undefined;
   private readonly walker: PageWalker;
   private epoch = 1;
@@ -137,8 +147,7 @@ export class ShadowPager {
    * building it or checking a cached one. Returns the real ptbase to load.
    */
   activate(guestPtbase: number, mode: Mode): number {
-    const paging = (guestPtbase & PTBASE_ENABLE) !== 0;
-    const key = `${paging ? (guestPtbase & ~0xfff) >>> 0 : 'off'}:${mode}`;
+    const key = shadowKey(guestPtbase, mode);
     let set = this.sets.get(key);
     if (set) {
       this.sets.delete(key); // re-insert: Map order is our LRU order
@@ -206,11 +215,9 @@ export class ShadowPager {
   flushPage(va: number): void {
     const active = this.active;
     if (!active) return;
-    const prefix = active.key.slice(0, active.key.lastIndexOf(':') + 1);
-    for (const mode of [Mode.USER, Mode.SUPERVISOR]) {
-      const set = this.sets.get(prefix + mode);
-      if (set) this.drop(set, va >>> 12);
-    }
+    this.drop(active, va >>> 12);
+    const other = this.sets.get(active.key ^ 1);
+    if (other) this.drop(other, va >>> 12);
   }
 
   /**
@@ -227,11 +234,7 @@ export class ShadowPager {
     this.epoch++;
     const active = this.active;
     if (!active) return;
-    const prefix = active.key.slice(0, active.key.lastIndexOf(':') + 1);
-    for (const mode of [Mode.USER, Mode.SUPERVISOR]) {
-      const set = this.sets.get(prefix + mode);
-      if (set) for (const vpn of [...set.entries.keys()]) this.drop(set, vpn);
-    }
+    for (const set of [active, this.sets.get(active.key ^ 1)]) if (set) for (const vpn of [...set.entries.keys()]) this.drop(set, vpn);
   }
 
   /** Forget every shadow (restore, migration): frames go back to the pool. */
@@ -282,7 +285,7 @@ export class ShadowPager {
     return l0 >= 0 && m[l0 >>> 12] === 1 ? l0 >>> 12 : -1;
   }
 
-  private build(key: string): ShadowSet {
+  private build(key: number): ShadowSet {
     // Keep the cache bounded; evict the least recently used address space.
     while (this.sets.size >= SHADOW_CACHE_SETS) this.evictOldest();
     const taken: number[] = [];

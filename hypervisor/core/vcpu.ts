@@ -15,6 +15,7 @@ import { Mode } from '../../vm/cpu.js';
 import { Exit } from '../../vm/exit.js';
 import type { Machine } from '../../vm/machine.js';
 import { handleTrap, injectInterrupt, syncOut } from './exits.js';
+import { TIME_SAMPLE } from './stats.js';
 import type { VirtualMachine } from './vm.js';
 
 export const enum SliceEnd {
@@ -56,8 +57,22 @@ export function unloadVm(vm: VirtualMachine, machine: Machine): void {
  * driver keeping the guest in step with another clock — a simulated link).
  */
 export function runVm(vm: VirtualMachine, machine: Machine, budget: number, until = Number.MAX_SAFE_INTEGER): SliceEnd {
+  const stats = vm.stats;
+  const monitorBefore = stats.monitorMs;
+  const t0 = performance.now();
+  try {
+    return runPieces(vm, machine, budget, until);
+  } finally {
+    // Guest time is the wall time less the monitor's (sampled) share of it.
+    stats.guestMs += Math.max(0, performance.now() - t0 - (stats.monitorMs - monitorBefore));
+  }
+}
+
+/** runVm's loop: the real CPU in pieces, cut at each exit the monitor must see. */
+function runPieces(vm: VirtualMachine, machine: Machine, budget: number, until: number): SliceEnd {
   const cpu = vm.cpu;
   const shadow = vm.shadow;
+  const stats = vm.stats;
   let left = budget;
   let noProgress = 0;
   const entered = vm.trapsEntered;
@@ -89,16 +104,18 @@ export function runVm(vm: VirtualMachine, machine: Machine, budget: number, unti
     const toTimer = cpu.timerDeadline - cpu.time;
     if (toTimer > 0 && toTimer < b) b = toTimer;
     const before = machine.cpu.instret;
-    const t0 = performance.now();
     const e = machine.run(b);
-    const t1 = performance.now();
-    vm.stats.guestMs += t1 - t0;
     const ran = machine.cpu.instret - before;
     cpu.instret += ran;
     left -= ran;
     if (e === Exit.TRAP) {
+      const timed = --stats.untilTimed === 0;
+      const t1 = timed ? performance.now() : 0;
       const retired = handleTrap(vm, machine, machine.lastTrap);
-      vm.stats.monitorMs += performance.now() - t1;
+      if (timed) {
+        stats.monitorMs += TIME_SAMPLE * (performance.now() - t1);
+        stats.untilTimed = TIME_SAMPLE;
+      }
       if (shadow.waitingFor >= 0) return SliceEnd.MISSING;
       left -= retired;
       if (ran + retired === 0) {
