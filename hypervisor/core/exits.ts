@@ -44,7 +44,7 @@ export function syncIn(vm: VirtualMachine, machine: Machine, modeBefore: Mode): 
   machine.cpu.regs.set(vm.cpu.regs);
   machine.cpu.pc = vm.cpu.pc >>> 0;
   machine.cpu.mode = Mode.USER;
-  if (vm.cpu.mode !== modeBefore) vm.addressSpaceChanged = true;
+  if (vm.cpu.mode !== modeBefore) vm.modeChanged = true;
 }
 
 /** Deliver a trap into the guest kernel, as the hardware would. */

@@ -121,6 +121,9 @@ export class ShadowPager {
   /** The missing page the last MISSING walk needs (the vCPU stalls on it), or -1. */
   waitingFor = -1;
 
+  /** Some shadow entry or whole shadow was given up since the last takeDiscarded(). */
+  private discarded = true;
+
   // statistics
   hidden = 0;
   reflected = 0;
@@ -237,8 +240,19 @@ export class ShadowPager {
     for (const set of [active, this.sets.get(active.key ^ 1)]) if (set) for (const vpn of [...set.entries.keys()]) this.drop(set, vpn);
   }
 
+  /**
+   * Whether any shadow entry (or a whole shadow) was given up since the last
+   * call: the real TLB may still hold what it mapped, and must be flushed.
+   */
+  takeDiscarded(): boolean {
+    const d = this.discarded;
+    this.discarded = false;
+    return d;
+  }
+
   /** Forget every shadow (restore, migration): frames go back to the pool. */
   reset(): void {
+    this.discarded = true;
     for (const set of this.sets.values()) for (const f of set.frames) this.pool.release(f);
     this.sets.clear();
     this.active = undefined;
@@ -299,6 +313,7 @@ export class ShadowPager {
     if (oldest.done) return;
     const set = this.sets.get(oldest.value)!;
     this.sets.delete(oldest.value);
+    this.discarded = true;
     for (const f of set.frames) this.pool.release(f);
     if (this.active === set) this.active = undefined;
   }
@@ -318,6 +333,7 @@ export class ShadowPager {
       } catch (e) {
         if (!(e instanceof OutOfMemoryError) || attempt > 0 || this.sets.size <= 1) throw e;
         // Out of shadow frames: give up every other cached address space, then retry.
+        this.discarded = true;
         for (const k of [...this.sets.keys()]) if (this.sets.get(k) !== set) {
           const other = this.sets.get(k)!;
           this.sets.delete(k);
@@ -340,6 +356,7 @@ export class ShadowPager {
 
   private drop(set: ShadowSet, vpn: number): void {
     if (!set.entries.delete(vpn)) return;
+    this.discarded = true;
     set.table.unmap(vpn * PAGE_SIZE);
     this.dropped++;
   }
