@@ -40,7 +40,8 @@
  * process pairs): see the commit that introduced this file and the head of
  * vcpu.ts.
  */
-import { Csr } from '../../isa/csr.js';
+import { Csr, STATUS_IE } from '../../isa/csr.js';
+import { Reg } from '../../isa/registers.js';
 import { Mode } from '../../vm/cpu.js';
 import { Exit } from '../../vm/exit.js';
 import type { Machine, TrapAssist } from '../../vm/machine.js';
@@ -102,10 +103,13 @@ export class FastPath implements TrapAssist {
     const cpu = vm.cpu;
     const m = this.machine!;
     if (cpu.mode !== Mode.SUPERVISOR || vm.onEvent !== undefined || vm.stopOnTrap) return false;
-    // The virtual CPU as of this instruction: its count (time reads it), registers and pc.
+    // The virtual CPU as of this instruction: its count (time reads it), pc, and
+    // the registers a privileged instruction reads (rs1; a0 for halt) — the
+    // rest stay on the real CPU, as while the guest runs (vcpu.ts).
     cpu.instret = this.vmBase + (m.cpu.instret - this.machineBase);
-    cpu.regs.set(m.cpu.regs);
-    cpu.regs[0] = 0;
+    const rs1 = (word >>> 12) & 15;
+    cpu.regs[rs1] = m.cpu.regs[rs1]!;
+    cpu.regs[Reg.A0] = m.cpu.regs[Reg.A0]!;
     cpu.pc = pc >>> 0;
     const deadline = cpu.timerDeadline;
     // An illegal one is the slow path's (it reflects it, with its event): nothing was changed.
@@ -118,7 +122,7 @@ export class FastPath implements TrapAssist {
     // sret changes the mode, ptbase writes and tlbflush the address space (vm.ts).
     if (cpu.mode !== Mode.SUPERVISOR) vm.modeChanged = true;
     if (vm.addressSpaceChanged || vm.modeChanged) loadShadow(vm, m);
-    if (vm.halted || vm.waiting || cpu.timerDeadline !== deadline || vm.deliverableIrq() >= 0) m.pendingExit = Exit.BUDGET;
+    if (vm.halted || vm.waiting || cpu.timerDeadline !== deadline || ((cpu.csr[Csr.STATUS]! & STATUS_IE) !== 0 && vm.deliverableIrq() >= 0)) m.pendingExit = Exit.BUDGET;
     this.stalled = 0;
     return true;
   }
