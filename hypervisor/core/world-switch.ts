@@ -24,6 +24,12 @@
  *     a ptbase write, an evicted address space (ShadowPager.takeDiscarded).
  * A shadow entry filled in place (a hidden fault, a write permission added
  * once D is set) flushes its own page from the real TLB where it is filled.
+ *
+ * Measured (syscalls workload, one 16 MiB guest): real MMU walks 168,934 →
+ * 8,871 and whole-TLB flushes 44,000 → under 30 per run; native CPU time
+ * 194–213 ms → 187–196 ms against bare 128–147 ms (single-threaded node,
+ * four interleaved pairs) — less than the profile's share suggested, as the
+ * refills were cheap TLB-miss walks of tables already in cache.
  */
 import { Csr } from '../../isa/csr.js';
 import { Mode } from '../../vm/cpu.js';
