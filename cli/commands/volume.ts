@@ -11,6 +11,7 @@ import { SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { paint } from '../color.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
 import { renderTable } from '../table.js';
+import { formatInlineLimit, MAX_INLINE_BYTES } from '../../hypervisor/control/line-budget.js';
 import { fail, parseMem, writeOut } from '../load.js';
 
 interface CreateOptions extends ConnectOptions {
@@ -136,6 +137,9 @@ async function create(name: string, opts: CreateOptions): Promise<void> {
   }
   if (bytes % SECTOR_SIZE !== 0) return fail(`--size must be a whole number of ${SECTOR_SIZE}-byte sectors, got ${opts.size}`);
   if (from && from.length > bytes) return fail(`${opts.from} (${from.length} bytes) does not fit in --size ${opts.size}`);
+  if (from && from.length > MAX_INLINE_BYTES) {
+    return fail(`${opts.from} is ${from.length} bytes; --from sends at most ${formatInlineLimit()} with the request (a bigger disk: vm start --disk FILE, which the daemon reads itself)`);
+  }
   await withDaemon(opts, async (c) => {
     const v = await c.request('volume.create', { name, size: bytes, ...(from ? { from: Buffer.from(from).toString('base64') } : {}) });
     writeOut(1, `created volume ${paint().bold(v.name)} (${size(v.size)}${from ? `, from ${opts.from}` : ''}) on ${c.address}\n`);
