@@ -54,12 +54,17 @@ function parseSpec(spec: string, include: readonly string[]): TvfsInput | string
   return capacity === undefined ? { name, data } : { name, data, capacity };
 }
 
+/** The largest disk image mkdisk builds (as large as a VM's transient disk may be). */
+const MKDISK_MAX_SIZE = 1024 ** 3;
+
 function mkdisk(specs: readonly string[], opts: MkdiskOptions): void {
   const size = parseSize(opts.size);
   if (size === undefined || size < SECTOR_SIZE || size % SECTOR_SIZE !== 0) {
     fail(`--size ${JSON.stringify(opts.size)} is not a disk size: a multiple of ${SECTOR_SIZE} bytes (try 64K, 1M)`);
     return;
   }
+  // The image is built whole in memory before it is written: past this, a typed array cannot hold it (or the host's RAM).
+  if (size > MKDISK_MAX_SIZE) return fail(`--size ${JSON.stringify(opts.size)} is more than mkdisk makes: at most ${MKDISK_MAX_SIZE / 1024 ** 3} GiB (the image is built in memory)`);
   const files: TvfsInput[] = [];
   for (const spec of specs) {
     const f = parseSpec(spec, opts.include);
