@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Volume } from '../../hypervisor/control/volume-store.js';
+import { VOLUME_MAX_SIZE, type Volume } from '../../hypervisor/control/volume-store.js';
 import { SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { paint } from '../color.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
@@ -136,6 +136,7 @@ async function create(name: string, opts: CreateOptions): Promise<void> {
     return fail('give the volume a --size (e.g. --size 16M), or --from a disk image');
   }
   if (bytes % SECTOR_SIZE !== 0) return fail(`--size must be a whole number of ${SECTOR_SIZE}-byte sectors, got ${opts.size}`);
+  if (bytes > VOLUME_MAX_SIZE) return fail(`--size ${opts.size} is more than a volume can be: at most ${VOLUME_MAX_SIZE} bytes (2^32 - 1 sectors of ${SECTOR_SIZE})`);
   if (from && from.length > bytes) return fail(`${opts.from} (${from.length} bytes) does not fit in --size ${opts.size}`);
   if (from && from.length > MAX_INLINE_BYTES) {
     return fail(`${opts.from} is ${from.length} bytes; --from sends at most ${formatInlineLimit()} with the request (a bigger disk: vm start --disk FILE, which the daemon reads itself)`);
