@@ -13,6 +13,7 @@ import { parseSize } from '../vm/memmap.js';
 import { writeAllSync } from '../vm/process/host-io.js';
 import { colorEnabled, paintErr } from './color.js';
 import { includeDirs } from './include-dirs.js';
+import { readProblem } from './fs-problem.js';
 
 export const SOURCE_EXTENSIONS = new Set(['.s', '.asm', '.S']);
 
@@ -42,7 +43,7 @@ export function loadProgram(file: string, options: LoadOptions = {}): Image | un
     try {
       source = readFileSync(file, 'utf8');
     } catch (e) {
-      fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      fail(`cannot read ${file}: ${readProblem(e)}`);
       return undefined;
     }
     const result = assemble(source, { filename: file, includeDirs: includeDirs(options.include), ...(options.defaultTextBase !== undefined ? { defaultTextBase: options.defaultTextBase } : {}) });

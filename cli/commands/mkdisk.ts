@@ -22,6 +22,7 @@ import { paint } from '../color.js';
 import { fail, writeOut } from '../load.js';
 import { diskProgram } from '../disk-program.js';
 import { includeOption } from '../include-dirs.js';
+import { readProblem, writeProblem } from '../fs-problem.js';
 
 interface MkdiskOptions {
   readonly output: string;
@@ -46,7 +47,7 @@ function parseSpec(spec: string, include: readonly string[]): TvfsInput | string
   try {
     data = readFileSync(file);
   } catch (e) {
-    return `${file}: cannot read: ${(e as Error).message}`;
+    return `${file}: cannot read: ${readProblem(e)}`;
   }
   const prog = diskProgram(file, data, include);
   if (typeof prog === 'string') return prog;
@@ -81,7 +82,7 @@ function mkdisk(specs: readonly string[], opts: MkdiskOptions): void {
   try {
     writeFileSync(opts.output, disk);
   } catch (e) {
-    return fail(`cannot write ${opts.output}: ${(e as Error).message}`);
+    return fail(`cannot write ${opts.output}: ${writeProblem(e, opts.output)}`);
   }
   writeOut(1, describe(opts.output, readTvfs(disk), 0));
 }
@@ -109,7 +110,7 @@ function open(file: string): { readonly disk: Uint8Array; readonly fs: Tvfs; rea
   try {
     disk = readFileSync(file);
   } catch (e) {
-    fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    fail(`cannot read ${file}: ${readProblem(e)}`);
     return undefined;
   }
   try {

@@ -13,6 +13,7 @@ import { connectOptions, withDaemon, type ConnectOptions } from '../control/conn
 import { renderTable } from '../table.js';
 import { formatInlineLimit, MAX_INLINE_BYTES } from '../../hypervisor/control/line-budget.js';
 import { fail, parseMem, writeOut } from '../load.js';
+import { readProblem } from '../fs-problem.js';
 
 interface CreateOptions extends ConnectOptions {
   readonly size?: string;
@@ -121,8 +122,7 @@ async function create(name: string, opts: CreateOptions): Promise<void> {
     try {
       from = readFileSync(opts.from);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      return fail(`cannot read ${opts.from}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      return fail(`cannot read ${opts.from}: ${readProblem(e)}`);
     }
   }
   let bytes: number;
