@@ -68,7 +68,12 @@ export function loadProgram(file: string, options: LoadOptions = {}): Image | un
 /** A size like 16M for an option; undefined (after reporting) if malformed. */
 export function parseMem(text: string, option = '--mem'): number | undefined {
   const n = parseSize(text);
-  if (n === undefined || n <= 0) {
+  // 0 is a size, just not one anything can have: say so rather than "not a size".
+  if (n === 0) {
+    fail(`${option} must be more than 0 (try 16M, 512K, 1G)`);
+    return undefined;
+  }
+  if (n === undefined || n < 0) {
     fail(`${option} ${JSON.stringify(text)} is not a size (try 16M, 512K, 1G)`);
     return undefined;
   }

@@ -41,3 +41,16 @@ describe('absurd sizes', () => {
     );
   });
 });
+
+describe('a size of zero', () => {
+  // Was '--mem "0" is not a size', which reads as a parse error.
+  test.each<[string[], string]>([
+    [['run', 'guests/programs/hello.s', '--mem', '0'], '--mem'],
+    [['serve', '--capacity', '0K'], '--capacity'],
+    [['volume', 'create', 'v', '--size', '0', '--connect', '127.0.0.1:1', '--token', 't'], '--size'],
+  ])('%j says the size must be more than 0', (args, option) => {
+    const r = runCli(args);
+    expect(r.stderr).toBe(`error: ${option} must be more than 0 (try 16M, 512K, 1G)\n`);
+    expect(r.status).toBe(1);
+  });
+});
