@@ -13,6 +13,7 @@ import { parseSize } from '../vm/memmap.js';
 import { writeAllSync } from '../vm/process/host-io.js';
 import { colorEnabled, paintErr } from './color.js';
 import { includeDirs } from './include-dirs.js';
+import { readProblem } from '../hypervisor/control/fs-problem.js';
 
 export const SOURCE_EXTENSIONS = new Set(['.s', '.asm', '.S']);
 
@@ -42,7 +43,7 @@ export function loadProgram(file: string, options: LoadOptions = {}): Image | un
     try {
       source = readFileSync(file, 'utf8');
     } catch (e) {
-      fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      fail(`cannot read ${file}: ${readProblem(e)}`);
       return undefined;
     }
     const result = assemble(source, { filename: file, includeDirs: includeDirs(options.include), ...(options.defaultTextBase !== undefined ? { defaultTextBase: options.defaultTextBase } : {}) });
@@ -69,7 +70,12 @@ export function loadProgram(file: string, options: LoadOptions = {}): Image | un
 /** A size like 16M for an option; undefined (after reporting) if malformed. */
 export function parseMem(text: string, option = '--mem'): number | undefined {
   const n = parseSize(text);
-  if (n === undefined || n <= 0) {
+  // 0 is a size, just not one anything can have: say so rather than "not a size".
+  if (n === 0) {
+    fail(`${option} must be more than 0 (try 16M, 512K, 1G)`);
+    return undefined;
+  }
+  if (n === undefined || n < 0) {
     fail(`${option} ${JSON.stringify(text)} is not a size (try 16M, 512K, 1G)`);
     return undefined;
   }

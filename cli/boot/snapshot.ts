@@ -29,6 +29,7 @@ import { paintErr } from '../color.js';
 import { attachConsole } from '../console.js';
 import { fail, writeOut } from '../load.js';
 import type { BootSettings } from './settings.js';
+import { readProblem, writeProblem } from '../../hypervisor/control/fs-problem.js';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -95,7 +96,7 @@ export async function bootAndSnapshot(image: Image, kernel: string, on: 'none' |
   try {
     bytes = writeFileAtomic(resolve(file), encoded.pieces);
   } catch (e) {
-    return fail(`cannot write ${file}: ${(e as Error).message}`);
+    return fail(`cannot write ${file}: ${writeProblem(e, file)}`);
   }
   const report: LocalReport = { outcome: { kind: 'budget', instructions: at }, instructions: state.cpu.instret, memoryHash: sha256(memory), file, bytes };
   if (s.json) writeOut(1, JSON.stringify(report) + '\n');
@@ -112,7 +113,7 @@ export async function restoreAndRun(file: string, on: 'none' | 'native' | 'hoste
     f = openSnapshotFile(file, { pages: !lazy });
   } catch (e) {
     if (e instanceof SnapshotError) return fail(`${file}: ${e.message}`);
-    return fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    return fail(`cannot read ${file}: ${readProblem(e)}`);
   }
   if (f.contents.disk) {
     // A local boot has no volumes, and runs no transient disk for a restored guest: it would run on without its disk.

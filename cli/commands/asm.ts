@@ -12,6 +12,7 @@ import { ImageError, writeImage } from '../../isa/image.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { colorEnabled, paintErr } from '../color.js';
 import { includeDirs, includeOption } from '../include-dirs.js';
+import { writeProblem } from '../../hypervisor/control/fs-problem.js';
 
 interface AsmOptions {
   readonly output?: string;
@@ -84,7 +85,7 @@ function run(file: string, opts: AsmOptions): void {
   try {
     writeAtomically(out, bytes);
   } catch (err) {
-    fail(`cannot write ${out}: ${err instanceof Error ? err.message : String(err)}`);
+    fail(`cannot write ${out}: ${writeProblem(err, out)}`);
     return;
   }
   if (opts.listing) process.stdout.write(formatListing(result.listing));

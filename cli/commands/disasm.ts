@@ -27,7 +27,8 @@ function notAnImage(path: string): string | undefined {
   } catch {
     return undefined; // loadImageFile says why it cannot be read
   }
-  if (head.length === 0 || new TextDecoder().decode(head.subarray(0, 4)) === IMAGE_MAGIC) return undefined;
+  // The magic, or the start of it: an image, maybe cut off (loadImageFile says where), not text.
+  if (IMAGE_MAGIC.startsWith(new TextDecoder().decode(head.subarray(0, 4)))) return undefined;
   if (!head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f))) return undefined;
   return `${path} is a text file, not a typevisor image (an image starts with "${IMAGE_MAGIC}"); if it is assembly source, assemble it first: typevisor asm ${path} -o FILE.img`;
 }

@@ -14,6 +14,7 @@ import { SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { paint } from '../color.js';
 import { renderTable } from '../table.js';
 import { fail, writeOut } from '../load.js';
+import { readProblem } from '../../hypervisor/control/fs-problem.js';
 
 const mibText = (bytes: number): string => (bytes >= 1 << 20 && bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
@@ -109,7 +110,7 @@ Examples:
       try {
         names = readdirSync(dir).sort();
       } catch (e) {
-        return fail(`cannot list ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
+        return fail(`cannot list ${dir}: ${readProblem(e, 'directory')}`);
       }
       const rows: (ReturnType<typeof summary> & { modified: string })[] = [];
       const broken: { file: string; error: string }[] = [];
@@ -158,7 +159,7 @@ Examples:
         f = openSnapshotFile(file, { pages: true });
       } catch (e) {
         if (e instanceof SnapshotError) return fail(`${file}: ${e.message}`);
-        return fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        return fail(`cannot read ${file}: ${readProblem(e)}`);
       }
       const s = f.contents;
       const memoryHash = createHash('sha256').update(readMemory(f.src, s)).digest('hex');

@@ -22,6 +22,7 @@ import { paint } from '../color.js';
 import { fail, writeOut } from '../load.js';
 import { diskProgram } from '../disk-program.js';
 import { includeOption } from '../include-dirs.js';
+import { readProblem, writeProblem } from '../../hypervisor/control/fs-problem.js';
 
 interface MkdiskOptions {
   readonly output: string;
@@ -46,7 +47,7 @@ function parseSpec(spec: string, include: readonly string[]): TvfsInput | string
   try {
     data = readFileSync(file);
   } catch (e) {
-    return `${file}: cannot read: ${(e as Error).message}`;
+    return `${file}: cannot read: ${readProblem(e)}`;
   }
   const prog = diskProgram(file, data, include);
   if (typeof prog === 'string') return prog;
@@ -54,12 +55,17 @@ function parseSpec(spec: string, include: readonly string[]): TvfsInput | string
   return capacity === undefined ? { name, data } : { name, data, capacity };
 }
 
+/** The largest disk image mkdisk builds (as large as a VM's transient disk may be). */
+const MKDISK_MAX_SIZE = 1024 ** 3;
+
 function mkdisk(specs: readonly string[], opts: MkdiskOptions): void {
   const size = parseSize(opts.size);
   if (size === undefined || size < SECTOR_SIZE || size % SECTOR_SIZE !== 0) {
     fail(`--size ${JSON.stringify(opts.size)} is not a disk size: a multiple of ${SECTOR_SIZE} bytes (try 64K, 1M)`);
     return;
   }
+  // The image is built whole in memory before it is written: past this, a typed array cannot hold it (or the host's RAM).
+  if (size > MKDISK_MAX_SIZE) return fail(`--size ${JSON.stringify(opts.size)} is more than mkdisk makes: at most ${MKDISK_MAX_SIZE / 1024 ** 3} GiB (the image is built in memory)`);
   const files: TvfsInput[] = [];
   for (const spec of specs) {
     const f = parseSpec(spec, opts.include);
@@ -76,7 +82,7 @@ function mkdisk(specs: readonly string[], opts: MkdiskOptions): void {
   try {
     writeFileSync(opts.output, disk);
   } catch (e) {
-    return fail(`cannot write ${opts.output}: ${(e as Error).message}`);
+    return fail(`cannot write ${opts.output}: ${writeProblem(e, opts.output)}`);
   }
   writeOut(1, describe(opts.output, readTvfs(disk), 0));
 }
@@ -104,7 +110,7 @@ function open(file: string): { readonly disk: Uint8Array; readonly fs: Tvfs; rea
   try {
     disk = readFileSync(file);
   } catch (e) {
-    fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    fail(`cannot read ${file}: ${readProblem(e)}`);
     return undefined;
   }
   try {

@@ -6,12 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Volume } from '../../hypervisor/control/volume-store.js';
+import { VOLUME_MAX_SIZE, type Volume } from '../../hypervisor/control/volume-store.js';
 import { SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { paint } from '../color.js';
 import { connectOptions, withDaemon, type ConnectOptions } from '../control/connect.js';
 import { renderTable } from '../table.js';
+import { formatInlineLimit, MAX_INLINE_BYTES } from '../../hypervisor/control/line-budget.js';
 import { fail, parseMem, writeOut } from '../load.js';
+import { readProblem } from '../../hypervisor/control/fs-problem.js';
 
 interface CreateOptions extends ConnectOptions {
   readonly size?: string;
@@ -120,8 +122,7 @@ async function create(name: string, opts: CreateOptions): Promise<void> {
     try {
       from = readFileSync(opts.from);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      return fail(`cannot read ${opts.from}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      return fail(`cannot read ${opts.from}: ${readProblem(e)}`);
     }
   }
   let bytes: number;
@@ -135,7 +136,11 @@ async function create(name: string, opts: CreateOptions): Promise<void> {
     return fail('give the volume a --size (e.g. --size 16M), or --from a disk image');
   }
   if (bytes % SECTOR_SIZE !== 0) return fail(`--size must be a whole number of ${SECTOR_SIZE}-byte sectors, got ${opts.size}`);
+  if (bytes > VOLUME_MAX_SIZE) return fail(`--size ${opts.size} is more than a volume can be: at most ${VOLUME_MAX_SIZE} bytes (2^32 - 1 sectors of ${SECTOR_SIZE})`);
   if (from && from.length > bytes) return fail(`${opts.from} (${from.length} bytes) does not fit in --size ${opts.size}`);
+  if (from && from.length > MAX_INLINE_BYTES) {
+    return fail(`${opts.from} is ${from.length} bytes; --from sends at most ${formatInlineLimit()} with the request (a bigger disk: vm start --disk FILE, which the daemon reads itself)`);
+  }
   await withDaemon(opts, async (c) => {
     const v = await c.request('volume.create', { name, size: bytes, ...(from ? { from: Buffer.from(from).toString('base64') } : {}) });
     writeOut(1, `created volume ${paint().bold(v.name)} (${size(v.size)}${from ? `, from ${opts.from}` : ''}) on ${c.address}\n`);

@@ -8,6 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { formatAddress, type Address } from './address.js';
 import { ControlError } from './control-error.js';
 import { LineReader, sendLine } from './lines.js';
+import { lineTooLong } from './line-budget.js';
 import {
   PROTOCOL_VERSION,
   parseServerMessage,
@@ -126,6 +127,8 @@ export class ControlClient {
       return;
     }
     if (m.type !== 'response') return;
+    // id -1: the daemon could not tell which request a line was (it was not one); it says why before it closes.
+    if (m.id === -1 && !m.ok) return this.end(new ControlError(m.error.code, `the daemon at ${this.address} refused a message: ${m.error.message}`));
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -148,8 +151,12 @@ export class ControlClient {
     const id = this.nextId++;
     const result = new Promise<Result<K>>((resolve, reject) => {
       if (this.closedWith) return reject(this.closedWith);
+      // Measured here: the daemon would drop an overlong line and the connection with it.
+      const line = JSON.stringify({ type: 'request', id, op, params });
+      const tooLong = lineTooLong(op, Buffer.byteLength(line) + 1);
+      if (tooLong) return reject(new ControlError('bad-request', tooLong));
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent });
-      sendLine(this.socket, { type: 'request', id, op, params });
+      if (!this.socket.destroyed && this.socket.writable) this.socket.write(line + '\n');
     });
     return { id, result, cancel: () => void sendLine(this.socket, { type: 'cancel', id }) };
   }

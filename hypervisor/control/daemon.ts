@@ -200,9 +200,12 @@ export class ControlDaemon {
       },
       () => {
         if (!authed) return refuse('bad-hello', `more than ${HELLO_MAX_BYTES} bytes before a hello`);
-        sendLine(socket, { type: 'response', id: -1, ok: false, error: { code: 'bad-request', message: 'line too long' } });
+        this.log(`${peer}: a line longer than ${MAX_LINE_BYTES} bytes; connection closed`);
+        sendLine(socket, { type: 'response', id: -1, ok: false, error: { code: 'bad-request', message: `a line longer than ${MAX_LINE_BYTES} bytes; the connection is closed` } });
+        // end, not destroy: destroy would drop the answer before it is written, and the client would only see a closed socket.
         reader.close();
-        socket.destroy();
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
       },
       HELLO_MAX_BYTES,
     );

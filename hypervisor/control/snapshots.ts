@@ -18,6 +18,7 @@ import { ControlError } from './control-error.js';
 import { bindingOf, checkSavable, describeBinding, diskWords, restoreDisk } from './snapshot-disks.js';
 import type { RestoreParams, RestoreResult, SnapshotParams, SnapshotResult } from './protocol.js';
 import type { VmRecord, VmRegistry } from './registry.js';
+import { readProblem, writeProblem } from './fs-problem.js';
 
 /** How a snapshot is asked for: by a client, or by the daemon's own schedule (snapshot-schedule.ts). */
 export interface SnapshotHow {
@@ -120,8 +121,8 @@ export class SnapshotDriver {
     try {
       bytes = await writeFileAtomicAsync(path, encoded.pieces);
     } catch (e) {
-      // (without the temporary file's name, which changes every time: the same failure reads the same)
-      throw new ControlError('bad-request', `cannot write ${path}: ${(e as Error).message.replace(/, \w+ '.*$/s, '')}`);
+      // (in words, without the temporary file's name, which changes every time: the same failure reads the same)
+      throw new ControlError('bad-request', `cannot write ${path}: ${writeProblem(e, path)}`);
     }
     if (p.stop && this.host.has(p.name)) this.host.stop(p.name);
     const totalMs = performance.now() - t0;
@@ -151,8 +152,7 @@ export class SnapshotDriver {
       file = openSnapshotFile(path, { pages: !p.lazy });
     } catch (e) {
       if (e instanceof SnapshotError) throw new ControlError('bad-request', `${path}: ${e.message}`);
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ControlError('bad-request', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw new ControlError('bad-request', `cannot read ${path}: ${readProblem(e)}`);
     }
     const s = file.contents;
     // A restart brings back the VM of a host that died: under its own name, so the fleet finds it.

@@ -78,7 +78,7 @@ export class VolumeStore {
     const dir = this.ready();
     checkName(name);
     if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR_SIZE !== 0 || size > VOLUME_MAX_SIZE) {
-      throw new ControlError('bad-request', `volume ${name}: size must be a positive multiple of ${SECTOR_SIZE} bytes`);
+      throw new ControlError('bad-request', `volume ${name}: size must be a positive multiple of ${SECTOR_SIZE} bytes up to ${VOLUME_MAX_SIZE} (2^32 - 1 sectors), got ${size}`);
     }
     if (from && from.length > size) throw new ControlError('bad-request', `volume ${name}: the image (${from.length} bytes) is larger than --size (${size} bytes)`);
     if (existsSync(join(dir, `${name}.json`))) throw new ControlError('name-taken', `a volume named ${name} already exists (typevisor volume ls)`);
