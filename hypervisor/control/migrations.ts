@@ -430,7 +430,7 @@ export class MigrationDriver {
       case 'aborted':
         this.incoming.delete(name);
         this.host.forget(name, `migration aborted: ${outcome.reason}`);
-        this.log(`${name}: incoming migration from ${from} aborted (${outcome.reason}); copy discarded`);
+        this.log(`${name}: incoming migration from ${from} aborted (${outcome.reason})${/discarded/.test(outcome.reason) ? '' : '; copy discarded'}`);
         break;
       case 'interrupted':
       case 'lost':

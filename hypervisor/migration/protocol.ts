@@ -679,7 +679,11 @@ export class FrameReader {
     if (this.buffered === 0) return;
     const head = this.peek(Math.min(this.buffered, HEADER_SIZE));
     const name = head.length >= 4 ? frameName(head[3]!) : 'frame';
-    const length = head.length >= 8 ? new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true) : undefined;
+    // What is left may be garbage, not a frame cut short: check its header before quoting its length.
+    const dv = new DataView(head.buffer, head.byteOffset, head.length);
+    if (head.length >= 2 && dv.getUint16(0, true) !== PROTOCOL_MAGIC) throw new ProtocolError(name, 'header.magic', 0, `is 0x${dv.getUint16(0, true).toString(16)}, not 0x${PROTOCOL_MAGIC.toString(16)} ("TM"): the stream ended in bytes that are not a frame`);
+    const length = head.length >= 8 ? dv.getUint32(4, true) : undefined;
+    if (length !== undefined && (length < HEADER_SIZE || length > MAX_FRAME)) throw new ProtocolError(name, 'header.length', 4, `is ${length}, outside ${HEADER_SIZE}..${MAX_FRAME}`);
     throw new ProtocolError(name, length === undefined ? 'header' : 'payload', head.length >= 8 ? HEADER_SIZE : 0, `is truncated: the stream ended after ${this.buffered} of ${length ?? HEADER_SIZE} bytes`);
   }
 

@@ -190,6 +190,20 @@ describe('a bad frame is an error naming the frame and the field', () => {
     expect(errorOf(() => r.end()).message).toBe(`frame PAGES: payload is truncated: the stream ended after 100 of ${pages.length} bytes (offset 16)`);
   });
 
+  test('a stream that ends in garbage is named for its header, not read as a frame cut short', () => {
+    const junk = new TextEncoder().encode('GET / HTTP/1.1\r\n');
+    const r = new FrameReader();
+    r.push(junk);
+    expect(errorOf(() => r.next()).message).toMatch(/header\.magic is 0x4547/);
+    const tail = new FrameReader();
+    tail.push(junk.subarray(0, 10)); // under a header's 16 bytes: next() waits, end() must not quote a length
+    expect(tail.next()).toBeUndefined();
+    expect(errorOf(() => tail.end()).message).toMatch(/header\.magic is 0x4547, not 0x4d54 \("TM"\): the stream ended in bytes that are not a frame/);
+    const short = new FrameReader();
+    short.push(reseal(encodeFrame(SAMPLES[1]!, 0), (v) => v.setUint32(4, 3, true)).subarray(0, 12));
+    expect(errorOf(() => short.end()).message).toMatch(/header\.length is 3, outside 16\.\./);
+  });
+
   test('a payload that does not fill the frame', () => {
     const extra = new Uint8Array(pages.length + 3);
     extra.set(pages);
