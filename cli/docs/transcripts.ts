@@ -70,6 +70,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { README_TOKEN, startDaemons, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
+import type { DriveRequest } from './drive.js';
 
 /** The repository root: the nearest folder above this module with a package.json (from cli/docs/ or dist/cli/docs/). */
 function findRoot(): string {
@@ -84,13 +85,19 @@ function findRoot(): string {
 
 export const REPO_ROOT = findRoot();
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The driver for blocks with events (Ctrl-C, a killed daemon): it needs an event loop, so it runs as a child. */
+const DRIVE = join(REPO_ROOT, 'dist', 'cli', 'docs', 'drive.js');
 
 export interface Block {
-  readonly kind: 'file' | 'transcript' | 'daemons';
-  /** The file name, or the command. */
+  readonly kind: 'file' | 'transcript' | 'session' | 'daemons';
+  /** The file name, or the command (a session: its commands are the block's `$ ` lines). */
   readonly what: string;
   /** Which output lines to show (transcripts); undefined: all. */
   readonly keep: readonly KeepItem[] | undefined;
+  /** What varies from run to run, by label (see `vary` in the header); --check masks it. */
+  readonly vary?: readonly string[];
+  /** What happens while the commands run (Ctrl-C, a daemon killed), and when. */
+  readonly events?: readonly BlockEvent[];
   /** Daemons: name → the port the README writes for it; empty: stop them. */
   readonly daemons?: ReadonlyMap<string, number>;
   /** Line indices (0-based) of the opening and closing fence (daemons: the marker's line, twice). */
@@ -100,9 +107,24 @@ export interface Block {
   readonly body: string;
 }
 
+/** `(ctrl-c after: TEXT)` or `(kill NAME after: TEXT)`: NAME is one of the section's daemons. */
+export interface BlockEvent {
+  readonly action: 'ctrl-c' | 'kill';
+  readonly daemon?: string;
+  readonly after: string;
+}
+
+export interface Options {
+  readonly what: string;
+  readonly keep: KeepItem[] | undefined;
+  readonly vary: string[];
+  readonly events: BlockEvent[];
+}
+
 export type KeepItem = { readonly from: number; readonly to: number } | { readonly last: number };
 
 const MARKER = /^<!-- (file|transcript): (.+?) -->$/;
+const SESSION = /^<!-- session((?: \([^()]+\))*) -->$/;
 const DAEMONS = /^<!-- daemons: (.+?) -->$/;
 
 /** `A=7480 B=7481` → name → port; `stop` → empty; throws on anything else. */
@@ -129,6 +151,32 @@ export function parseKeep(text: string): KeepItem[] {
   });
 }
 
+/**
+ * A command's trailing option groups, each in parentheses: `(lines …)`,
+ * `(vary: a, b)`, `(ctrl-c after: TEXT)`, `(kill NAME after: TEXT)`; throws on
+ * a group that starts like an option but is not one.
+ */
+export function parseOptions(text: string): Options {
+  let what = text;
+  let keep: KeepItem[] | undefined;
+  const vary: string[] = [];
+  const events: BlockEvent[] = [];
+  for (;;) {
+    const g = /^(.*?)\s*\((lines |vary: |ctrl-c |kill )([^()]*)\)$/.exec(what);
+    if (!g) break;
+    what = g[1]!;
+    const [head, rest] = [g[2]!, g[3]!];
+    if (head === 'lines ') keep = parseKeep(rest);
+    else if (head === 'vary: ') vary.unshift(...rest.split(',').map((v) => v.trim()).filter((v) => v !== ''));
+    else {
+      const m = head === 'ctrl-c ' ? /^after: (.+)$/.exec(rest) : /^([A-Za-z]\w*) after: (.+)$/.exec(rest);
+      if (!m) throw new Error(`cannot read '(${head}${rest})': give (ctrl-c after: TEXT) or (kill NAME after: TEXT)`);
+      events.unshift(head === 'ctrl-c ' ? { action: 'ctrl-c', after: m[1]! } : { action: 'kill', daemon: m[1]!, after: m[2]! });
+    }
+  }
+  return { what, keep, vary, events };
+}
+
 /** Every marked block of a Markdown text. */
 export function findBlocks(markdown: string): Block[] {
   const lines = markdown.split('\n');
@@ -139,19 +187,22 @@ export function findBlocks(markdown: string): Block[] {
       blocks.push({ kind: 'daemons', what: d[1]!, keep: undefined, daemons: parseDaemons(d[1]!), open: i, close: i, body: '' });
       return;
     }
+    const sm = SESSION.exec(line);
     const m = MARKER.exec(line);
-    if (!m) return;
-    if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: a ${m[1]} marker must stand right before a fenced block`);
+    if (!m && !sm) return;
+    const kind: Block['kind'] = sm ? 'session' : (m![1] as 'file' | 'transcript');
+    if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: a ${kind} marker must stand right before a fenced block`);
     const close = lines.findIndex((l, k) => k > i + 1 && l === '```');
     if (close < 0) throw new Error(`README line ${i + 2}: the fenced block is never closed`);
-    let what = m[2]!;
-    let keep: KeepItem[] | undefined;
-    const k = /^(.*?)\s+\(lines ([^()]+)\)$/.exec(what);
-    if (m[1] === 'transcript' && k) {
-      what = k[1]!;
-      keep = parseKeep(k[2]!);
+    const body = lines.slice(i + 2, close).join('\n');
+    if (kind === 'file') {
+      blocks.push({ kind, what: m![2]!, keep: undefined, open: i + 1, close, body });
+      return;
     }
-    blocks.push({ kind: m[1] as Block['kind'], what, keep, open: i + 1, close, body: lines.slice(i + 2, close).join('\n') });
+    const o = parseOptions(sm ? `session${sm[1]!}` : m![2]!);
+    if (sm && !body.split('\n').some((l) => l.startsWith('$ '))) throw new Error(`README line ${i + 1}: a session block needs its commands, each on a line starting "$ "`);
+    if (sm && o.keep) throw new Error(`README line ${i + 1}: (lines …) selects one command's output: give that command a transcript marker of its own`);
+    blocks.push({ kind, what: sm ? 'session' : o.what, keep: o.keep, vary: o.vary, events: o.events, open: i + 1, close, body });
   });
   return blocks;
 }
@@ -177,21 +228,58 @@ export function keepLines(lines: readonly string[], keep: readonly KeepItem[] | 
   return out;
 }
 
-/** What --check forgives (see the top of this file). */
-export function normalise(text: string): string {
-  return text
-    .split('\n')
-    .map((l) =>
-      l
-        .replace(/\d+(?:\.\d+)?\s*(?:ms|s|µs)(?![\w/])/g, '#time')
-        .replace(/\d+(?:\.\d+)?\s*[KMG]?B\/s\b/g, '#rate')
-        .replace(/\d+(?:\.\d+)?(\s*)MIPS\b/g, '#$1MIPS')
-        .replace(/\bMIPS(\s+)\d+(?:\.\d+)?/g, 'MIPS$1#')
-        .replace(/\b(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
-        .replace(/ {2,}/g, ' ')
-        .trimEnd(),
-    )
-    .join('\n');
+/** What --check forgives (see the top of this file), and the block's declared `vary` labels. */
+export function normalise(text: string, vary: readonly string[] = []): string {
+  const lines = maskVarying(text.split('\n'), vary).map((l) =>
+    l
+      .replace(/\d+(?:\.\d+)?\s*(?:ms|s|µs)(?![\w/])/g, '#time')
+      .replace(/\d+(?:\.\d+)?\s*[KMG]?B\/s\b/g, '#rate')
+      .replace(/\d+(?:\.\d+)?(\s*)MIPS\b/g, '#$1MIPS')
+      .replace(/\bMIPS(\s+)\d+(?:\.\d+)?/g, 'MIPS$1#')
+      .replace(/\b(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
+      .replace(/#(?:\s+#)+/g, '#')
+      .replace(/ {2,}/g, ' ')
+      .trimEnd(),
+  );
+  // A varying count can vary how many lines say it (one per pre-copy round):
+  // once masked, those lines are alike, and a run of them counts as one.
+  return (vary.length === 0 ? lines : lines.filter((l, i) => i === 0 || l !== lines[i - 1])).join('\n');
+}
+
+/** A number: digits, with . or , between groups; not the tail of a word (a hex digit run, a name). */
+const NUMBER = /(?<![\w.])\d+(?:[.,]\d+)*/g;
+
+/**
+ * `vary` labels: a label in capitals is a table column (in each row below
+ * the header that names it, until a blank line or the next "$ " line, the
+ * number under it is masked); any other label is a field (on a line that
+ * contains it, every number after it is masked).
+ */
+export function maskVarying(lines: readonly string[], vary: readonly string[]): string[] {
+  const out = [...lines];
+  for (const label of vary) {
+    const column = /^[A-Z][A-Z0-9_ -]*$/.test(label);
+    let span: [number, number] | undefined;
+    out.forEach((line, i) => {
+      if (column) {
+        const at = new RegExp(`(^|\\s)${label}(\\s|$)`).exec(line);
+        if (at && /^[A-Z][A-Z0-9 _/()-]*$/.test(line.trim())) {
+          const start = at.index + at[1]!.length;
+          span = [start, start + label.length];
+          return;
+        }
+        if (line.trim() === '' || line.startsWith('$ ')) span = undefined;
+        if (span) {
+          const [from, to] = span;
+          out[i] = line.replace(NUMBER, (n, off: number) => (off < to && off + n.length > from ? '#' : n));
+        }
+        return;
+      }
+      const at = line.indexOf(label);
+      if (at >= 0) out[i] = line.slice(0, at + label.length) + line.slice(at + label.length).replace(NUMBER, '#');
+    });
+  }
+  return out;
 }
 
 /** A scratch folder to run the commands in: the file blocks, links to guests/ and test/fixtures/, and `typevisor` on PATH. */
@@ -204,16 +292,35 @@ function scratch(blocks: readonly Block[]): string {
 }
 
 /** Run one transcript's command; its output, as the block shows it. */
-export function runTranscript(command: string, cwd: string, bin: string, daemons: readonly Daemon[] = []): string {
+export function runTranscript(command: string, cwd: string, bin: string, daemons: readonly Daemon[] = [], events: readonly BlockEvent[] = []): string {
   const toDaemons = daemons.length === 0 ? {} : { TYPEVISOR_DAEMON: daemons[0]!.real, TYPEVISOR_TOKEN: README_TOKEN };
-  const r = spawnSync('sh', ['-c', `{ ${toReal(command, daemons)}\n} 2>&1`], {
-    cwd,
-    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '', ...toDaemons },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '', ...toDaemons };
+  const real = toReal(command, daemons);
+  const r =
+    events.length === 0
+      ? spawnSync('sh', ['-c', `{ ${real}\n} 2>&1`], { cwd, env, encoding: 'utf8', timeout: 120_000 })
+      : spawnSync(process.execPath, [DRIVE, JSON.stringify(driveRequest(real, events, daemons))], { cwd, env, encoding: 'utf8', timeout: 150_000 });
   if (r.error) throw r.error;
   return toShown(r.stdout.replace(/\n$/, ''), daemons);
+}
+
+/** The block's events as the driver takes them: each daemon named by its pid. */
+function driveRequest(command: string, events: readonly BlockEvent[], daemons: readonly Daemon[]): DriveRequest {
+  return {
+    command,
+    timeoutMs: 120_000,
+    events: events.map((e) => {
+      if (e.action === 'ctrl-c') return { action: 'ctrl-c', after: e.after };
+      const d = daemons.find((x) => x.name === e.daemon);
+      if (!d) throw new Error(`(kill ${e.daemon} after: …): no daemon ${e.daemon} runs in this section`);
+      return { action: 'kill', pid: d.pid, after: e.after };
+    }),
+  };
+}
+
+/** A session block's commands: its "$ " lines, in order. */
+export function sessionCommands(body: string): string[] {
+  return body.split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2));
 }
 
 export interface Outcome {
@@ -242,11 +349,16 @@ export function regenerate(markdown: string): Outcome {
           daemons = [];
           daemons = startDaemons(b.daemons!, dir, CLI);
         }
-        if (b.kind !== 'transcript') continue;
-        const shown = keepLines(runTranscript(b.what, dir, bin, daemons).split('\n'), b.keep);
-        const body = [`$ ${b.what}`, ...shown].join('\n');
+        if (b.kind !== 'transcript' && b.kind !== 'session') continue;
+        const commands = b.kind === 'session' ? sessionCommands(b.body) : [b.what];
+        const body = commands
+          .flatMap((c) => {
+            const out = runTranscript(c, dir, bin, daemons, b.events);
+            return [`$ ${c}`, ...keepLines(out === '' ? [] : out.split('\n'), b.keep)];
+          })
+          .join('\n');
         bodies.set(b, body);
-        if (normalise(body) !== normalise(b.body)) drifted.push({ command: b.what, readme: b.body, now: body });
+        if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: commands.join('; '), readme: b.body, now: body });
       }
     } finally {
       stopDaemons(daemons);
@@ -266,11 +378,11 @@ function main(): void {
   if (check) {
     for (const d of drifted) process.stderr.write(`README transcript drifted: $ ${d.command}\n--- README\n${d.readme}\n--- now\n${d.now}\n\n`);
     if (drifted.length > 0) process.exitCode = 1;
-    else process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript').length} transcripts match\n`);
+    else process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript' || b.kind === 'session').length} transcripts match\n`);
     return;
   }
   writeFileSync(readmePath, markdown);
-  process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript').length} transcripts regenerated\n`);
+  process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript' || b.kind === 'session').length} transcripts regenerated\n`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
