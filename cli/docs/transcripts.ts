@@ -69,7 +69,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { README_TOKEN, startDaemons, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
+import { README_TOKEN, startDaemons, startServe, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
 import type { DriveRequest } from './drive.js';
 
 /** The repository root: the nearest folder above this module with a package.json (from cli/docs/ or dist/cli/docs/). */
@@ -89,7 +89,7 @@ const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 const DRIVE = join(REPO_ROOT, 'dist', 'cli', 'docs', 'drive.js');
 
 export interface Block {
-  readonly kind: 'file' | 'transcript' | 'session' | 'daemons';
+  readonly kind: 'file' | 'transcript' | 'session' | 'daemons' | 'run';
   /** The file name, or the command (a session: its commands are the block's `$ ` lines). */
   readonly what: string;
   /** Which output lines to show (transcripts); undefined: all. */
@@ -126,6 +126,7 @@ export type KeepItem = { readonly from: number; readonly to: number } | { readon
 const MARKER = /^<!-- (file|transcript): (.+?) -->$/;
 const SESSION = /^<!-- session((?: \([^()]+\))*) -->$/;
 const DAEMONS = /^<!-- daemons: (.+?) -->$/;
+const RUN = /^<!-- run: (.+?) -->$/;
 
 /** `A=7480 B=7481` → name → port; `stop` → empty; throws on anything else. */
 export function parseDaemons(text: string): Map<string, number> {
@@ -169,7 +170,7 @@ export function parseOptions(text: string): Options {
     if (head === 'lines ') keep = parseKeep(rest);
     else if (head === 'vary: ') vary.unshift(...rest.split(',').map((v) => v.trim()).filter((v) => v !== ''));
     else {
-      const m = head === 'ctrl-c ' ? /^after: (.+)$/.exec(rest) : /^([A-Za-z]\w*) after: (.+)$/.exec(rest);
+      const m = head === 'ctrl-c ' ? /^after: (.+)$/.exec(rest) : /^(%\d+|[A-Za-z]\w*) after: (.+)$/.exec(rest);
       if (!m) throw new Error(`cannot read '(${head}${rest})': give (ctrl-c after: TEXT) or (kill NAME after: TEXT)`);
       events.unshift(head === 'ctrl-c ' ? { action: 'ctrl-c', after: m[1]! } : { action: 'kill', daemon: m[1]!, after: m[2]! });
     }
@@ -185,6 +186,11 @@ export function findBlocks(markdown: string): Block[] {
     const d = DAEMONS.exec(line);
     if (d) {
       blocks.push({ kind: 'daemons', what: d[1]!, keep: undefined, daemons: parseDaemons(d[1]!), open: i, close: i, body: '' });
+      return;
+    }
+    const r = RUN.exec(line);
+    if (r) {
+      blocks.push({ kind: 'run', what: r[1]!, keep: undefined, open: i, close: i, body: '' });
       return;
     }
     const sm = SESSION.exec(line);
@@ -292,9 +298,8 @@ function scratch(blocks: readonly Block[]): string {
 }
 
 /** Run one transcript's command; its output, as the block shows it. */
-export function runTranscript(command: string, cwd: string, bin: string, daemons: readonly Daemon[] = [], events: readonly BlockEvent[] = []): string {
-  const toDaemons = daemons.length === 0 ? {} : { TYPEVISOR_DAEMON: daemons[0]!.real, TYPEVISOR_TOKEN: README_TOKEN };
-  const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '', ...toDaemons };
+export function runTranscript(command: string, cwd: string, bin: string, daemons: readonly Daemon[] = [], events: readonly BlockEvent[] = [], exported: Readonly<Record<string, string>> = {}): string {
+  const env = commandEnv(bin, daemons, exported);
   const real = toReal(command, daemons);
   const r =
     events.length === 0
@@ -302,6 +307,30 @@ export function runTranscript(command: string, cwd: string, bin: string, daemons
       : spawnSync(process.execPath, [DRIVE, JSON.stringify(driveRequest(real, events, daemons))], { cwd, env, encoding: 'utf8', timeout: 150_000 });
   if (r.error) throw r.error;
   return toShown(r.stdout.replace(/\n$/, ''), daemons);
+}
+
+/** What every command runs with: `typevisor` on PATH, no colour, the section's daemon and token, and what earlier `export` lines set. */
+function commandEnv(bin: string, daemons: readonly Daemon[], exported: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const toDaemons = daemons.length === 0 ? {} : { TYPEVISOR_DAEMON: daemons[0]!.real, TYPEVISOR_TOKEN: README_TOKEN };
+  return { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '', ...toDaemons, ...exported };
+}
+
+/** An `export A=… B=…` line, evaluated by sh in cwd: the values it sets. */
+function runExport(command: string, cwd: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const names = [...command.matchAll(/\b([A-Za-z_]\w*)=/g)].map((m) => m[1]!);
+  const r = spawnSync('sh', ['-c', `${command}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`], { cwd, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`README: '${command}' failed: ${r.stderr}`);
+  const values = r.stdout.split('\0');
+  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? '']));
+}
+
+/** `kill -9 %1` as a shell's job control has it: %N is the Nth daemon a session started with `&`. */
+function jobsToPids(command: string, jobs: readonly Daemon[]): string {
+  return command.replace(/%(\d+)\b/g, (all, n: string) => {
+    const d = jobs[Number(n) - 1];
+    if (!d) throw new Error(`README: '${command}': no job ${all} (the section started ${jobs.length} with &)`);
+    return String(d.pid);
+  });
 }
 
 /** The block's events as the driver takes them: each daemon named by its pid. */
@@ -342,21 +371,43 @@ export function regenerate(markdown: string): Outcome {
     // Replace from the end so earlier indices stay valid; run in README order.
     const bodies = new Map<Block, string>();
     let daemons: Daemon[] = [];
+    /** Daemons a session started with `serve … &`, in order (%1, %2); and what `export` lines set. */
+    let jobs: Daemon[] = [];
+    let exported: Record<string, string> = {};
     try {
       for (const b of blocks) {
         if (b.kind === 'daemons') {
           stopDaemons(daemons);
           daemons = [];
+          jobs = [];
+          exported = {};
           daemons = startDaemons(b.daemons!, dir, CLI);
+        }
+        if (b.kind === 'run') {
+          const r = spawnSync('sh', ['-c', `{ ${b.what}\n} 2>&1`], { cwd: dir, env: commandEnv(bin, daemons, exported), encoding: 'utf8', timeout: 60_000 });
+          if (r.status !== 0) throw new Error(`README: <!-- run: ${b.what} --> failed:\n${r.stdout}`);
         }
         if (b.kind !== 'transcript' && b.kind !== 'session') continue;
         const commands = b.kind === 'session' ? sessionCommands(b.body) : [b.what];
-        const body = commands
-          .flatMap((c) => {
-            const out = runTranscript(c, dir, bin, daemons, b.events);
-            return [`$ ${c}`, ...keepLines(out === '' ? [] : out.split('\n'), b.keep)];
-          })
-          .join('\n');
+        const parts: string[] = [];
+        for (const c of commands) {
+          parts.push(`$ ${c}`);
+          if (/^typevisor serve\b.*&\s*(#.*)?$/.test(c)) {
+            const env = commandEnv(bin, daemons, { TYPEVISOR_TOKEN: README_TOKEN, ...exported });
+            const { daemon, printed } = startServe(c, `%${jobs.length + 1}`, dir, CLI, env);
+            jobs.push(daemon);
+            daemons = [...daemons, daemon];
+            parts.push(toShown(printed, daemons));
+            continue;
+          }
+          if (/^export\s/.test(c)) {
+            exported = { ...exported, ...runExport(c, dir, commandEnv(bin, daemons, exported)) };
+            continue;
+          }
+          const out = runTranscript(jobsToPids(c, jobs), dir, bin, daemons, b.events, exported);
+          parts.push(...keepLines(out === '' ? [] : out.split('\n'), b.keep));
+        }
+        const body = parts.join('\n');
         bodies.set(b, body);
         if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: commands.join('; '), readme: b.body, now: body });
       }
