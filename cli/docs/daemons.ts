@@ -4,7 +4,7 @@
  * and stopped synchronously because the transcripts run one after another.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The token every README daemon and command shares: fixed, so transcripts that print it stay the same. */
@@ -18,6 +18,19 @@ export interface Daemon {
   readonly real: string;
 }
 
+/**
+ * A fresh state folder per start, so a section's volumes do not leak into the
+ * next one's: `.daemon-A`, then `.daemon-A-2`, … (not random: a path a
+ * transcript prints, such as a transient disk's, stays the same run to run).
+ */
+function stateDir(dir: string, name: string): string {
+  const base = join(dir, `.daemon-${name.replace(/%/g, 'job')}`);
+  let path = base;
+  for (let n = 2; existsSync(path); n++) path = `${base}-${n}`;
+  mkdirSync(path);
+  return path;
+}
+
 /** Block the thread for ms (nothing else runs meanwhile: the script is sequential). */
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -28,8 +41,7 @@ export function startDaemons(ports: ReadonlyMap<string, number>, dir: string, cl
   const started: Daemon[] = [];
   try {
     for (const [name, port] of ports) {
-      // A fresh state folder per start: a section's volumes do not leak into the next one's.
-      const state = mkdtempSync(join(dir, `.daemon-${name}-`));
+      const state = stateDir(dir, name);
       const log = join(state, 'serve.log');
       const fd = openSync(log, 'w');
       const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--quiet', '--state-dir', state], {
@@ -68,7 +80,7 @@ export function startServe(command: string, name: string, dir: string, cli: stri
     port = Number(m[1]);
     args.splice(at, 2);
   }
-  const state = mkdtempSync(join(dir, `.daemon-${name}-`));
+  const state = stateDir(dir, name);
   if (!args.includes('--state-dir')) args.push('--state-dir', state);
   const log = join(state, 'serve.log');
   const fd = openSync(log, 'w');

@@ -20,6 +20,45 @@
  *                     only those lines of the output; "…" stands for each gap.
  *                     Items: N, A-B, last N.
  *
+ *   <!-- transcript: typevisor migrate web --to 127.0.0.1:7481 (vary: round, total) -->
+ *                     options, each in parentheses after the command (below).
+ *
+ *   <!-- session (vary: pid) -->
+ *   ```console        a block of several commands: its "$ " lines are the
+ *   $ typevisor …     commands, run in order, each followed by what it
+ *   …                 printed. Two kinds of line are not run as written:
+ *   ```                 `$ typevisor serve ARGS &` starts a daemon with those
+ *                       ARGS but on a free port (its --listen, by default
+ *                       7480, stands for it as in `daemons:`) and a state
+ *                       folder in the scratch folder unless ARGS name one;
+ *                       it shows what the daemon printed up to its
+ *                       listening line, and `%1`, `%2` in later commands
+ *                       are the pids of the section's first, second such
+ *                       daemon (as a shell's jobs: `kill -9 %1`).
+ *                     `$ export A=…` is evaluated by sh and lasts to the
+ *                       next daemons marker, as in one shell.
+ *
+ *   Options (a transcript's, or a session's for each of its commands):
+ *     (lines 1-12, last 4)        only those output lines; "…" for each gap
+ *     (vary: LABEL, LABEL)        what differs from run to run, masked by --check:
+ *                                 a LABEL in capitals is a table column (the
+ *                                 number under it, in each row below the header
+ *                                 that names it); any other is a field (on a
+ *                                 line containing it, every number after it, with
+ *                                 its unit of bytes; 0x numbers and hex runs of
+ *                                 6+ digits too). Masked lines that repeat (one
+ *                                 per pre-copy round) count once, and so do
+ *                                 masked numbers in a row ("rounds 1024 129 30*").
+ *     (ctrl-c after: TEXT)        once a line containing TEXT has appeared,
+ *                                 SIGINT to the command's process group, as a
+ *                                 terminal's Ctrl-C; "^C" shows where (drive.ts)
+ *     (kill NAME after: TEXT)     SIGKILL to daemon NAME (A, B…, or %1, %2…)
+ *
+ *   <!-- run: sh test/fixtures/tls/make-certs.sh -->
+ *                     a line of its own: run the command in the scratch folder,
+ *                     show nothing (setup a reader does in their own way:
+ *                     certificates); it must succeed.
+ *
  *   <!-- daemons: A=7480 B=7481 -->
  *                     a line of its own: before the next transcript, start one
  *                     `typevisor serve` per name (quiet, a fixed token, its
@@ -46,23 +85,12 @@
  *     `#rate`, and the number after "MIPS" or before it ("12.5 MIPS") → `#`
  *   - a port after 127.0.0.1: or localhost: → `PORT`
  *   - runs of spaces → one space (columns widen with those numbers)
- * Instruction counts, virtual times, addresses and every word stay exact.
+ *   - and what the block's own (vary: …) names, and nothing more: elsewhere
+ *     instruction counts, virtual times, addresses and every word stay exact.
+ * The README keeps the numbers of the last real generation (`npm run docs`).
+ * The scratch folder's random path is shown as /tmp/tour.
  *
- * The README's other console blocks are typed by hand, each under a one-line
- * note that says so, because no run can repeat them:
- *   - `npm run web` / `typevisor web`, and the daemons started with `serve &`:
- *     servers that run until stopped, their pids in the output;
- *   - `boot --monitor hosted --stats` and the netecho session: host time
- *     decides preemption and interleaving, and `nc` types in a second terminal;
- *   - TLS daemons: certificates made with openssl;
- *   - migrations (pre-copy rounds, post-copy fetches, disk migration): what is
- *     dirtied or fetched depends on how fast the guest runs in host time;
- *   - failures (Ctrl-C, a killed daemon) and the three-terminal network
- *     migration: hand-made events in other terminals;
- *   - `vm stats` of a migrated VM: "3 s ago" is host time;
- *   - volumes and disk snapshots: a guest waiting for the host's disk runs a
- *     varying number of instructions (so do `vm list`'s and `vm stop`'s
- *     counts), and a running VM is snapshotted wherever it has got to.
+HANDTYPED
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -85,6 +113,8 @@ function findRoot(): string {
 
 export const REPO_ROOT = findRoot();
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The scratch folder as transcripts show it: its real name is random. */
+export const SHOWN_SCRATCH = '/tmp/tour';
 /** The driver for blocks with events (Ctrl-C, a killed daemon): it needs an event loop, so it runs as a child. */
 const DRIVE = join(REPO_ROOT, 'dist', 'cli', 'docs', 'drive.js');
 
@@ -98,6 +128,8 @@ export interface Block {
   readonly vary?: readonly string[];
   /** What happens while the commands run (Ctrl-C, a daemon killed), and when. */
   readonly events?: readonly BlockEvent[];
+  /** `(slow)`: it and the rest of its daemon section run only with --all. */
+  readonly slow?: boolean;
   /** Daemons: name → the port the README writes for it; empty: stop them. */
   readonly daemons?: ReadonlyMap<string, number>;
   /** Line indices (0-based) of the opening and closing fence (daemons: the marker's line, twice). */
@@ -119,6 +151,7 @@ export interface Options {
   readonly keep: KeepItem[] | undefined;
   readonly vary: string[];
   readonly events: BlockEvent[];
+  readonly slow: boolean;
 }
 
 export type KeepItem = { readonly from: number; readonly to: number } | { readonly last: number };
@@ -162,12 +195,16 @@ export function parseOptions(text: string): Options {
   let keep: KeepItem[] | undefined;
   const vary: string[] = [];
   const events: BlockEvent[] = [];
+  let slow = false;
   for (;;) {
-    const g = /^(.*?)\s*\((lines |vary: |ctrl-c |kill )([^()]*)\)$/.exec(what);
+    const g = /^(.*?)\s*\((lines |vary: |ctrl-c |kill |slow)([^()]*)\)$/.exec(what);
     if (!g) break;
     what = g[1]!;
     const [head, rest] = [g[2]!, g[3]!];
-    if (head === 'lines ') keep = parseKeep(rest);
+    if (head === 'slow') {
+      if (rest !== '') throw new Error(`cannot read '(slow${rest})': (slow) takes nothing`);
+      slow = true;
+    } else if (head === 'lines ') keep = parseKeep(rest);
     else if (head === 'vary: ') vary.unshift(...rest.split(',').map((v) => v.trim()).filter((v) => v !== ''));
     else {
       const m = head === 'ctrl-c ' ? /^after: (.+)$/.exec(rest) : /^(%\d+|[A-Za-z]\w*) after: (.+)$/.exec(rest);
@@ -175,7 +212,7 @@ export function parseOptions(text: string): Options {
       events.unshift(head === 'ctrl-c ' ? { action: 'ctrl-c', after: m[1]! } : { action: 'kill', daemon: m[1]!, after: m[2]! });
     }
   }
-  return { what, keep, vary, events };
+  return { what, keep, vary, events, slow };
 }
 
 /** Every marked block of a Markdown text. */
@@ -208,7 +245,7 @@ export function findBlocks(markdown: string): Block[] {
     const o = parseOptions(sm ? `session${sm[1]!}` : m![2]!);
     if (sm && !body.split('\n').some((l) => l.startsWith('$ '))) throw new Error(`README line ${i + 1}: a session block needs its commands, each on a line starting "$ "`);
     if (sm && o.keep) throw new Error(`README line ${i + 1}: (lines …) selects one command's output: give that command a transcript marker of its own`);
-    blocks.push({ kind, what: sm ? 'session' : o.what, keep: o.keep, vary: o.vary, events: o.events, open: i + 1, close, body });
+    blocks.push({ kind, what: sm ? 'session' : o.what, keep: o.keep, vary: o.vary, events: o.events, slow: o.slow, open: i + 1, close, body });
   });
   return blocks;
 }
@@ -252,8 +289,8 @@ export function normalise(text: string, vary: readonly string[] = []): string {
   return (vary.length === 0 ? lines : lines.filter((l, i) => i === 0 || l !== lines[i - 1])).join('\n');
 }
 
-/** A number: digits, with . or , between groups; not the tail of a word (a hex digit run, a name). */
-const NUMBER = /(?<![\w.])\d+(?:[.,]\d+)*/g;
+/** A number: digits, with . or , between groups, not the tail of a word, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a run of 6+ hex digits (a hash, a random name). */
+const NUMBER = /\b0x[0-9a-f]+\b|(?<![\w.])\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?|\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b/g;
 
 /**
  * `vary` labels: a label in capitals is a table column (in each row below
@@ -306,7 +343,7 @@ export function runTranscript(command: string, cwd: string, bin: string, daemons
       ? spawnSync('sh', ['-c', `{ ${real}\n} 2>&1`], { cwd, env, encoding: 'utf8', timeout: 120_000 })
       : spawnSync(process.execPath, [DRIVE, JSON.stringify(driveRequest(real, events, daemons))], { cwd, env, encoding: 'utf8', timeout: 150_000 });
   if (r.error) throw r.error;
-  return toShown(r.stdout.replace(/\n$/, ''), daemons);
+  return toShown(r.stdout.replace(/\n$/, ''), daemons).split(cwd).join(SHOWN_SCRATCH);
 }
 
 /** What every command runs with: `typevisor` on PATH, no colour, the section's daemon and token, and what earlier `export` lines set. */
@@ -356,10 +393,12 @@ export interface Outcome {
   readonly markdown: string;
   /** Transcripts whose output differs beyond the normalisation: the command, and both texts. */
   readonly drifted: readonly { readonly command: string; readonly readme: string; readonly now: string }[];
+  /** Blocks not run: (slow) ones and what follows them in their section, without --all. */
+  readonly skipped: number;
 }
 
 /** Run every transcript of a Markdown text; the text with each replaced by what the command prints now. */
-export function regenerate(markdown: string): Outcome {
+export function regenerate(markdown: string, { all = true }: { all?: boolean } = {}): Outcome {
   const blocks = findBlocks(markdown);
   const dir = scratch(blocks);
   try {
@@ -370,16 +409,19 @@ export function regenerate(markdown: string): Outcome {
     const drifted: { command: string; readme: string; now: string }[] = [];
     // Replace from the end so earlier indices stay valid; run in README order.
     const bodies = new Map<Block, string>();
+    let skipped = 0;
     let daemons: Daemon[] = [];
     /** Daemons a session started with `serve … &`, in order (%1, %2); and what `export` lines set. */
     let jobs: Daemon[] = [];
     let exported: Record<string, string> = {};
+    let skipping = false;
     try {
       for (const b of blocks) {
         if (b.kind === 'daemons') {
           stopDaemons(daemons);
           daemons = [];
           jobs = [];
+          skipping = false;
           exported = {};
           daemons = startDaemons(b.daemons!, dir, CLI);
         }
@@ -388,6 +430,13 @@ export function regenerate(markdown: string): Outcome {
           if (r.status !== 0) throw new Error(`README: <!-- run: ${b.what} --> failed:\n${r.stdout}`);
         }
         if (b.kind !== 'transcript' && b.kind !== 'session') continue;
+        // Without --all a (slow) block is left as it is, and so is the rest
+        // of its daemon section: those blocks may need what it did.
+        if (!all && (b.slow || skipping)) {
+          skipping = daemons.length > 0;
+          skipped++;
+          continue;
+        }
         const commands = b.kind === 'session' ? sessionCommands(b.body) : [b.what];
         const parts: string[] = [];
         for (const c of commands) {
@@ -415,7 +464,7 @@ export function regenerate(markdown: string): Outcome {
       stopDaemons(daemons);
     }
     for (const [b, body] of [...bodies].reverse()) lines.splice(b.open + 1, b.close - b.open - 1, ...body.split('\n'));
-    return { markdown: lines.join('\n'), drifted };
+    return { markdown: lines.join('\n'), drifted, skipped };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -423,17 +472,19 @@ export function regenerate(markdown: string): Outcome {
 
 function main(): void {
   const check = process.argv.includes('--check');
+  const all = !check || process.argv.includes('--all');
   const readmePath = join(REPO_ROOT, 'README.md');
   const before = readFileSync(readmePath, 'utf8');
-  const { markdown, drifted } = regenerate(before);
+  const { markdown, drifted, skipped } = regenerate(before, { all });
+  const total = findBlocks(before).filter((b) => b.kind === 'transcript' || b.kind === 'session').length;
   if (check) {
     for (const d of drifted) process.stderr.write(`README transcript drifted: $ ${d.command}\n--- README\n${d.readme}\n--- now\n${d.now}\n\n`);
     if (drifted.length > 0) process.exitCode = 1;
-    else process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript' || b.kind === 'session').length} transcripts match\n`);
+    else process.stdout.write(`README: ${total - skipped} transcripts match${skipped > 0 ? ` (${skipped} slow ones not run: --check --all runs them)` : ''}\n`);
     return;
   }
   writeFileSync(readmePath, markdown);
-  process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript' || b.kind === 'session').length} transcripts regenerated\n`);
+  process.stdout.write(`README: ${total} transcripts regenerated\n`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
