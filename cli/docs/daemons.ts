@@ -32,7 +32,7 @@ function stateDir(dir: string, name: string): string {
 }
 
 /** Block the thread for ms (nothing else runs meanwhile: the script is sequential). */
-function sleep(ms: number): void {
+export function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
@@ -107,12 +107,21 @@ function waitForListening(log: string, pid: number, name: string): string {
   throw new Error(`daemon ${name} did not listen within 20 s`);
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether pid still runs. A child that has exited stays a zombie until this
+ * process's event loop reaps it, and the script's synchronous waits never
+ * let it: so a zombie counts as gone (Linux: its state in /proc is Z).
+ */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 

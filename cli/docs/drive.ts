@@ -30,6 +30,12 @@ export interface DriveEvent {
 export interface DriveRequest {
   readonly command: string;
   readonly events: readonly DriveEvent[];
+  /**
+   * Lines typed on the command's input, each once the output has a line more
+   * than when the last was typed (the answer to it), shown where typed as a
+   * terminal echoes them; then its input ends (Ctrl-D).
+   */
+  readonly input?: readonly string[];
   /** Give up (SIGKILL the group) after this long; the output so far is still printed. */
   readonly timeoutMs: number;
 }
@@ -46,12 +52,30 @@ export function dueEvents(text: string, events: readonly DriveEvent[], fired: Re
 
 export function drive(req: DriveRequest): Promise<string> {
   return new Promise((done) => {
-    const child = spawn('sh', ['-c', `{ ${req.command}\n} 2>&1`], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const typing = req.input !== undefined;
+    const child = spawn('sh', ['-c', `{ ${req.command}\n} 2>&1`], { stdio: [typing ? 'pipe' : 'ignore', 'pipe', 'inherit'], detached: true });
     let out = '';
+    let typed = 0;
+    let awaitLines = 0;
+    const lineCount = (): number => out.split('\n').length - 1;
+    const typeNext = (): void => {
+      const line = req.input?.[typed];
+      if (line === undefined) {
+        child.stdin?.end();
+        awaitLines = Infinity;
+        return;
+      }
+      typed++;
+      out += `${line}\n`;
+      child.stdin?.write(`${line}\n`);
+      awaitLines = lineCount() + 1;
+    };
+    child.stdin?.on('error', () => undefined); // the command may exit before reading it all
+    if (typing) typeNext();
     const fired = new Set<number>();
     const timer = setTimeout(() => kill(-child.pid!, 'SIGKILL'), req.timeoutMs);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
       out += chunk;
       for (const i of dueEvents(out, req.events, fired)) {
         fired.add(i);
@@ -61,6 +85,7 @@ export function drive(req: DriveRequest): Promise<string> {
           kill(-child.pid!, 'SIGINT');
         } else if (e.pid !== undefined) kill(e.pid, 'SIGKILL');
       }
+      if (typing && lineCount() >= awaitLines) typeNext();
     });
     child.on('close', () => {
       clearTimeout(timer);

@@ -92,12 +92,12 @@
  *
 HANDTYPED
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { README_TOKEN, startDaemons, startServe, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
+import { README_TOKEN, alive, sleep, startDaemons, startServe, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
 import type { DriveRequest } from './drive.js';
 
 /** The repository root: the nearest folder above this module with a package.json (from cli/docs/ or dist/cli/docs/). */
@@ -119,7 +119,7 @@ export const SHOWN_SCRATCH = '/tmp/tour';
 const DRIVE = join(REPO_ROOT, 'dist', 'cli', 'docs', 'drive.js');
 
 export interface Block {
-  readonly kind: 'file' | 'transcript' | 'session' | 'daemons' | 'run';
+  readonly kind: 'file' | 'transcript' | 'session' | 'daemons' | 'run' | 'output' | 'ports';
   /** The file name, or the command (a session: its commands are the block's `$ ` lines). */
   readonly what: string;
   /** Which output lines to show (transcripts); undefined: all. */
@@ -130,6 +130,10 @@ export interface Block {
   readonly events?: readonly BlockEvent[];
   /** `(slow)`: it and the rest of its daemon section run only with --all. */
   readonly slow?: boolean;
+  /** `(type: A | B)`: lines typed on the command's input. */
+  readonly input?: readonly string[] | undefined;
+  /** `(background NAME until: TEXT)`: a second terminal's command, left running. */
+  readonly background?: { readonly name: string; readonly until: string } | undefined;
   /** Daemons: name → the port the README writes for it; empty: stop them. */
   readonly daemons?: ReadonlyMap<string, number>;
   /** Line indices (0-based) of the opening and closing fence (daemons: the marker's line, twice). */
@@ -152,6 +156,8 @@ export interface Options {
   readonly vary: string[];
   readonly events: BlockEvent[];
   readonly slow: boolean;
+  readonly input: string[] | undefined;
+  readonly background: { readonly name: string; readonly until: string } | undefined;
 }
 
 export type KeepItem = { readonly from: number; readonly to: number } | { readonly last: number };
@@ -160,6 +166,8 @@ const MARKER = /^<!-- (file|transcript): (.+?) -->$/;
 const SESSION = /^<!-- session((?: \([^()]+\))*) -->$/;
 const DAEMONS = /^<!-- daemons: (.+?) -->$/;
 const RUN = /^<!-- run: (.+?) -->$/;
+const OUTPUT = /^<!-- output: (\w+)((?: \([^()]+\))*) -->$/;
+const PORTS = /^<!-- ports: ([\d ]+) -->$/;
 
 /** `A=7480 B=7481` → name → port; `stop` → empty; throws on anything else. */
 export function parseDaemons(text: string): Map<string, number> {
@@ -196,14 +204,21 @@ export function parseOptions(text: string): Options {
   const vary: string[] = [];
   const events: BlockEvent[] = [];
   let slow = false;
+  let input: string[] | undefined;
+  let background: Options['background'];
   for (;;) {
-    const g = /^(.*?)\s*\((lines |vary: |ctrl-c |kill |slow)([^()]*)\)$/.exec(what);
+    const g = /^(.*?)\s*\((lines |vary: |ctrl-c |kill |slow|type: |background )([^()]*)\)$/.exec(what);
     if (!g) break;
     what = g[1]!;
     const [head, rest] = [g[2]!, g[3]!];
     if (head === 'slow') {
       if (rest !== '') throw new Error(`cannot read '(slow${rest})': (slow) takes nothing`);
       slow = true;
+    } else if (head === 'type: ') input = rest.split(' | ');
+    else if (head === 'background ') {
+      const m = /^(\w+) until: (.+)$/.exec(rest);
+      if (!m) throw new Error(`cannot read '(background ${rest})': give (background NAME until: TEXT)`);
+      background = { name: m[1]!, until: m[2]! };
     } else if (head === 'lines ') keep = parseKeep(rest);
     else if (head === 'vary: ') vary.unshift(...rest.split(',').map((v) => v.trim()).filter((v) => v !== ''));
     else {
@@ -212,7 +227,7 @@ export function parseOptions(text: string): Options {
       events.unshift(head === 'ctrl-c ' ? { action: 'ctrl-c', after: m[1]! } : { action: 'kill', daemon: m[1]!, after: m[2]! });
     }
   }
-  return { what, keep, vary, events, slow };
+  return { what, keep, vary, events, slow, input, background };
 }
 
 /** Every marked block of a Markdown text. */
@@ -223,6 +238,20 @@ export function findBlocks(markdown: string): Block[] {
     const d = DAEMONS.exec(line);
     if (d) {
       blocks.push({ kind: 'daemons', what: d[1]!, keep: undefined, daemons: parseDaemons(d[1]!), open: i, close: i, body: '' });
+      return;
+    }
+    const pm = PORTS.exec(line);
+    if (pm) {
+      blocks.push({ kind: 'ports', what: pm[1]!.trim(), keep: undefined, open: i, close: i, body: '' });
+      return;
+    }
+    const om = OUTPUT.exec(line);
+    if (om) {
+      if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: an output marker must stand right before a fenced block`);
+      const close = lines.findIndex((l, k) => k > i + 1 && l === '```');
+      if (close < 0) throw new Error(`README line ${i + 2}: the fenced block is never closed`);
+      const o = parseOptions(`output${om[2]!}`);
+      blocks.push({ kind: 'output', what: om[1]!, keep: undefined, vary: o.vary, slow: o.slow, open: i + 1, close, body: lines.slice(i + 2, close).join('\n') });
       return;
     }
     const r = RUN.exec(line);
@@ -245,7 +274,7 @@ export function findBlocks(markdown: string): Block[] {
     const o = parseOptions(sm ? `session${sm[1]!}` : m![2]!);
     if (sm && !body.split('\n').some((l) => l.startsWith('$ '))) throw new Error(`README line ${i + 1}: a session block needs its commands, each on a line starting "$ "`);
     if (sm && o.keep) throw new Error(`README line ${i + 1}: (lines …) selects one command's output: give that command a transcript marker of its own`);
-    blocks.push({ kind, what: sm ? 'session' : o.what, keep: o.keep, vary: o.vary, events: o.events, slow: o.slow, open: i + 1, close, body });
+    blocks.push({ kind, what: sm ? 'session' : o.what, keep: o.keep, vary: o.vary, events: o.events, slow: o.slow, input: o.input, background: o.background, open: i + 1, close, body });
   });
   return blocks;
 }
@@ -335,16 +364,90 @@ function scratch(blocks: readonly Block[]): string {
 }
 
 /** Run one transcript's command; its output, as the block shows it. */
-export function runTranscript(command: string, cwd: string, bin: string, daemons: readonly Daemon[] = [], events: readonly BlockEvent[] = [], exported: Readonly<Record<string, string>> = {}): string {
+export function runTranscript(
+  command: string,
+  cwd: string,
+  bin: string,
+  daemons: readonly Daemon[] = [],
+  events: readonly BlockEvent[] = [],
+  exported: Readonly<Record<string, string>> = {},
+  { maps = [], input }: { maps?: readonly Daemon[]; input?: readonly string[] | undefined } = {},
+): string {
   const env = commandEnv(bin, daemons, exported);
-  const real = toReal(command, daemons);
+  const all = [...daemons, ...maps];
+  const real = toReal(command, all);
   const r =
-    events.length === 0
+    events.length === 0 && input === undefined
       ? spawnSync('sh', ['-c', `{ ${real}\n} 2>&1`], { cwd, env, encoding: 'utf8', timeout: 120_000 })
-      : spawnSync(process.execPath, [DRIVE, JSON.stringify(driveRequest(real, events, daemons))], { cwd, env, encoding: 'utf8', timeout: 150_000 });
+      : spawnSync(process.execPath, [DRIVE, JSON.stringify({ ...driveRequest(real, events, daemons), input: input?.map((l) => toReal(l, all)) })], { cwd, env, encoding: 'utf8', timeout: 150_000 });
   if (r.error) throw r.error;
-  return toShown(r.stdout.replace(/\n$/, ''), daemons).split(cwd).join(SHOWN_SCRATCH);
+  return shownOutput(r.stdout.replace(/\n$/, ''), all, cwd);
 }
+
+/** Output as the README shows it: README addresses for the real ones, /tmp/tour for the scratch folder. */
+function shownOutput(text: string, maps: readonly Daemon[], cwd: string): string {
+  return toShown(text, maps).split(cwd).join(SHOWN_SCRATCH);
+}
+
+/** A port nothing listens on now (the system's pick for port 0). */
+function freePort(): number {
+  const r = spawnSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"], { encoding: 'utf8' });
+  const port = Number(r.stdout);
+  if (!Number.isInteger(port) || port <= 0) throw new Error('could not find a free port');
+  return port;
+}
+
+/** `<!-- ports: 7000 -->`: each README port stands for a free one, written host:port or, as nc takes it, host port. */
+function portMaps(text: string): Daemon[] {
+  return text.split(/\s+/).flatMap((p) => {
+    const real = freePort();
+    return [
+      { name: `port ${p}`, pid: 0, shown: `127.0.0.1:${p}`, real: `127.0.0.1:${real}` },
+      { name: `port ${p}`, pid: 0, shown: `127.0.0.1 ${p}`, real: `127.0.0.1 ${real}` },
+    ];
+  });
+}
+
+/** A second terminal's command: running in the background, its output going to a file. */
+interface Terminal {
+  readonly pid: number;
+  readonly log: string;
+  /** How much of the log a block has shown already. */
+  shown: number;
+}
+
+/** Start a background terminal's command; returns once a line containing `until` is in its output (or it ended, or 60 s). */
+function startTerminal(command: string, until: string, name: string, cwd: string, env: NodeJS.ProcessEnv): Terminal {
+  const log = join(cwd, `.terminal-${name}.log`);
+  const fd = openSync(log, 'w');
+  const child = spawn('sh', ['-c', `{ ${command}\n} 2>&1`], { cwd, env, stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`terminal ${name} did not start`);
+  const t: Terminal = { pid: child.pid, log, shown: 0 };
+  for (let waited = 0; waited < 60_000; waited += 20) {
+    const text = readFileSync(log, 'utf8');
+    const at = text.indexOf(until);
+    const eol = at < 0 ? -1 : text.indexOf('\n', at);
+    if (eol >= 0) {
+      t.shown = eol + 1;
+      return t;
+    }
+    if (!alive(child.pid)) break;
+    sleep(20);
+  }
+  throw new Error(`terminal ${name}: '${command}' printed no line with '${until}':\n${readFileSync(log, 'utf8')}`);
+}
+
+/** The rest of a background terminal's output, once its command has ended (at most 120 s, then it is killed). */
+function finishTerminal(t: Terminal): string {
+  for (let waited = 0; alive(t.pid) && waited < 120_000; waited += 20) sleep(20);
+  if (alive(t.pid)) process.kill(-t.pid, 'SIGKILL');
+  const text = readFileSync(t.log, 'utf8').slice(t.shown);
+  t.shown += text.length;
+  return text.replace(/\n$/, '');
+}
+
 
 /** What every command runs with: `typevisor` on PATH, no colour, the section's daemon and token, and what earlier `export` lines set. */
 function commandEnv(bin: string, daemons: readonly Daemon[], exported: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
@@ -415,6 +518,9 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
     let jobs: Daemon[] = [];
     let exported: Record<string, string> = {};
     let skipping = false;
+    /** `<!-- ports: … -->`'s addresses; the background terminals by name. */
+    let maps: Daemon[] = [];
+    const terminals = new Map<string, Terminal>();
     try {
       for (const b of blocks) {
         if (b.kind === 'daemons') {
@@ -425,16 +531,34 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
           exported = {};
           daemons = startDaemons(b.daemons!, dir, CLI);
         }
+        if (b.kind === 'ports') maps = portMaps(b.what);
         if (b.kind === 'run') {
           const r = spawnSync('sh', ['-c', `{ ${b.what}\n} 2>&1`], { cwd: dir, env: commandEnv(bin, daemons, exported), encoding: 'utf8', timeout: 60_000 });
           if (r.status !== 0) throw new Error(`README: <!-- run: ${b.what} --> failed:\n${r.stdout}`);
         }
-        if (b.kind !== 'transcript' && b.kind !== 'session') continue;
+        if (b.kind !== 'transcript' && b.kind !== 'session' && b.kind !== 'output') continue;
         // Without --all a (slow) block is left as it is, and so is the rest
         // of its daemon section: those blocks may need what it did.
         if (!all && (b.slow || skipping)) {
           skipping = daemons.length > 0;
           skipped++;
+          continue;
+        }
+        if (b.kind === 'output') {
+          const t = terminals.get(b.what);
+          if (!t) throw new Error(`README: <!-- output: ${b.what} --> names no background terminal started before it`);
+          const body = shownOutput(finishTerminal(t), [...daemons, ...maps], dir);
+          bodies.set(b, body);
+          if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: `(output of ${b.what})`, readme: b.body, now: body });
+          continue;
+        }
+        if (b.background) {
+          const env = commandEnv(bin, daemons, exported);
+          const t = startTerminal(toReal(b.what, [...daemons, ...maps]), b.background.until, b.background.name, dir, env);
+          terminals.set(b.background.name, t);
+          const body = [`$ ${b.what}`, shownOutput(readFileSync(t.log, 'utf8').slice(0, t.shown).replace(/\n$/, ''), [...daemons, ...maps], dir)].join('\n');
+          bodies.set(b, body);
+          if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: b.what, readme: b.body, now: body });
           continue;
         }
         const commands = b.kind === 'session' ? sessionCommands(b.body) : [b.what];
@@ -453,7 +577,7 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
             exported = { ...exported, ...runExport(c, dir, commandEnv(bin, daemons, exported)) };
             continue;
           }
-          const out = runTranscript(jobsToPids(c, jobs), dir, bin, daemons, b.events, exported);
+          const out = runTranscript(jobsToPids(c, jobs), dir, bin, daemons, b.events, exported, { maps, input: b.input });
           parts.push(...keepLines(out === '' ? [] : out.split('\n'), b.keep));
         }
         const body = parts.join('\n');
@@ -462,6 +586,7 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
       }
     } finally {
       stopDaemons(daemons);
+      for (const t of terminals.values()) if (alive(t.pid)) process.kill(-t.pid, 'SIGKILL');
     }
     for (const [b, body] of [...bodies].reverse()) lines.splice(b.open + 1, b.close - b.open - 1, ...body.split('\n'));
     return { markdown: lines.join('\n'), drifted, skipped };
