@@ -53,6 +53,24 @@
  *                                 SIGINT to the command's process group, as a
  *                                 terminal's Ctrl-C; "^C" shows where (drive.ts)
  *     (kill NAME after: TEXT)     SIGKILL to daemon NAME (A, B…, or %1, %2…)
+ *     (type: A | B)               type those lines on the command's input, each
+ *                                 once the answer to the last has come, shown
+ *                                 where typed (a terminal echoes them), then
+ *                                 Ctrl-D (drive.ts)
+ *     (background NAME until: TEXT)  a second terminal: the command is left
+ *                                 running; the block shows its output up to the
+ *                                 first line containing TEXT
+ *     (slow)                      the block and the rest of its daemon section
+ *                                 run only with --all (--check alone, as the
+ *                                 test runs it, leaves them as they are)
+ *
+ *   <!-- output: NAME (vary: …) -->
+ *   ```console        the rest of background terminal NAME's output, once its
+ *   ```               command has ended (a block of output only).
+ *
+ *   <!-- ports: 7000 -->
+ *                     a line of its own: from here on 127.0.0.1:7000 (and
+ *                     "127.0.0.1 7000", as nc takes it) stands for a free port.
  *
  *   <!-- run: sh test/fixtures/tls/make-certs.sh -->
  *                     a line of its own: run the command in the scratch folder,
@@ -90,7 +108,14 @@
  * The README keeps the numbers of the last real generation (`npm run docs`).
  * The scratch folder's random path is shown as /tmp/tour.
  *
-HANDTYPED
+ * Three console blocks are still typed by hand, each under a one-line note:
+ *   - `npm run web` then `typevisor web`: it rebuilds the checkout's dist/,
+ *     which this script runs from, and the commands here run in a scratch
+ *     folder, not the checkout;
+ *   - the network migration seen from three terminals (a client typing a line
+ *     every 200 ms, a `vm console` attached before the move and shown after
+ *     it), and the `vm stats` of that migrated VM that follows: a background
+ *     terminal here shows its output where its block stands, not later.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

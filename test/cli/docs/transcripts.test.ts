@@ -171,4 +171,37 @@ describe('sessions, vary and events', () => {
     expect(body[4]).toMatch(/^typevisor daemon listening on 127\.0\.0\.1:7499 \(pid \d+,/);
     expect(body.slice(5)).toEqual(['$ typevisor vm list --connect 127.0.0.1:7499', 'no VMs (start one: typevisor vm start KERNEL)', '$ kill -9 %1']);
   }, 60_000);
+
+  test('a second terminal: background, typed input and its later output', () => {
+    const md = [
+      '<!-- ports: 7000 -->',
+      '<!-- transcript: sh -c \'echo up; read x; echo done\' (background t until: up) -->',
+      '```console',
+      '```',
+      '<!-- transcript: cat (type: one | two) -->',
+      '```console',
+      '```',
+      '<!-- output: t (vary: done) -->',
+      '```console',
+      '```',
+    ].join('\n');
+    const blocks = findBlocks(md);
+    expect(blocks.map((b) => b.kind)).toEqual(['ports', 'transcript', 'transcript', 'output']);
+    expect(blocks[1]!.background).toEqual({ name: 't', until: 'up' });
+    expect(blocks[2]!.input).toEqual(['one', 'two']);
+    expect(blocks[3]!.vary).toEqual(['done']);
+    const { markdown } = regenerate(md);
+    // The background command's input is empty: it reads end of file and goes on.
+    expect(markdown.split('\n').filter((l) => !l.startsWith('<!--') && !l.startsWith('```'))).toEqual([
+      "$ sh -c 'echo up; read x; echo done'",
+      'up',
+      '$ cat',
+      'one',
+      'one',
+      'two',
+      'two',
+      'done',
+    ]);
+    expect(() => regenerate(['<!-- output: nobody -->', '```console', '```'].join('\n'))).toThrow(/no background terminal/);
+  }, 60_000);
 });
