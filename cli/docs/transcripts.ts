@@ -344,7 +344,7 @@ export function normalise(text: string, vary: readonly string[] = []): string {
 }
 
 /** A number: digits, with . or , between groups, not the tail of a word, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a run of 6+ hex digits (a hash, a random name). */
-const NUMBER = /\b0x[0-9a-f]+\b|(?<![\w.])\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?|\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b/g;
+const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<![\w.])\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
 
 /**
  * `vary` labels: a label in capitals is a table column (in each row below
