@@ -44,7 +44,7 @@
  *                                 a LABEL in capitals is a table column (the
  *                                 number under it, in each row below the header
  *                                 that names it); any other is a field (on a
- *                                 line containing it, every number after it, with
+ *                                 line containing it, every number or "—" after it, with
  *                                 its unit of bytes; 0x numbers and hex runs of
  *                                 6+ digits too). Masked lines that repeat (one
  *                                 per pre-copy round) count once, and so do
@@ -108,14 +108,16 @@
  * The README keeps the numbers of the last real generation (`npm run docs`).
  * The scratch folder's random path is shown as /tmp/tour.
  *
- * Three console blocks are still typed by hand, each under a one-line note:
+ * Four console blocks are still typed by hand, each under a one-line note:
  *   - `npm run web` then `typevisor web`: it rebuilds the checkout's dist/,
  *     which this script runs from, and the commands here run in a scratch
  *     folder, not the checkout;
  *   - the network migration seen from three terminals (a client typing a line
  *     every 200 ms, a `vm console` attached before the move and shown after
- *     it), and the `vm stats` of that migrated VM that follows: a background
- *     terminal here shows its output where its block stands, not later.
+ *     it: two blocks), and the `vm stats` of that VM that follows: the README
+ *     shows the console's command with its whole output after the move, and
+ *     not the client at all, where a background terminal here shows its
+ *     command where it starts (reworking that section's text is left to do).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -350,7 +352,7 @@ const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\
  * `vary` labels: a label in capitals is a table column (in each row below
  * the header that names it, until a blank line or the next "$ " line, the
  * number under it is masked); any other label is a field (on a line that
- * contains it, every number after it is masked).
+ * contains it, every number after it is masked, and a "—" for none).
  */
 export function maskVarying(lines: readonly string[], vary: readonly string[]): string[] {
   const out = [...lines];
@@ -373,7 +375,8 @@ export function maskVarying(lines: readonly string[], vary: readonly string[]): 
         return;
       }
       const at = line.indexOf(label);
-      if (at >= 0) out[i] = line.slice(0, at + label.length) + line.slice(at + label.length).replace(NUMBER, '#');
+      // "—" is a figure the run had none of (no page was dirtied): as varying as the figure.
+      if (at >= 0) out[i] = line.slice(0, at + label.length) + line.slice(at + label.length).replace(NUMBER, '#').replace(/—/g, '#');
     });
   }
   return out;

@@ -123,6 +123,8 @@ describe('sessions, vary and events', () => {
     expect(normalise(three, ['round'])).toBe(normalise(two, ['round']));
     expect(normalise(three)).not.toBe(normalise(two));
     expect(normalise('converged yes', ['converged'])).not.toBe(normalise('converged no', ['converged']));
+    expect(normalise('dirty rate (pages/s)   —', ['dirty rate'])).toBe(normalise('dirty rate (pages/s)   514', ['dirty rate']));
+    expect(normalise('remote faults —')).not.toBe(normalise('remote faults 3'));
   });
 
   test('a vary column masks the number under its header in the rows below it, not the other columns', () => {
