@@ -2,7 +2,8 @@
  * The layering, checked by `npm run layers` (part of `npm test`):
  *
  *   isa → vm → hypervisor/core → {hypervisor/native, hypervisor/hosted,
- *   hypervisor/migration, hypervisor/snapshot, hypervisor/control} → hypervisor/lab → cli
+ *   hypervisor/migration, hypervisor/snapshot, hypervisor/control} → hypervisor/cluster → cli
+ *   (hypervisor/lab sits beside cluster, above control)
  *
  * web/ (the browser playground) sits on the layers that run in a page.
  *
@@ -107,6 +108,17 @@ module.exports = {
       // (core is held to isa, vm and core by its own rule)
       from: { path: '^hypervisor/(native|hosted|migration|control)/' },
       to: { path: '^hypervisor/lab/' },
+    },
+    {
+      name: 'only-the-cli-imports-cluster',
+      severity: 'error',
+      comment:
+        'hypervisor/cluster/ (the fleet on etcd: membership, directory, placement, failover) sits above ' +
+        'control: it wires a daemon into the fleet through the hooks control offers (control/fleet-hooks.ts). ' +
+        'The daemon, the monitors and migration work without a fleet, so none of them may import it; ' +
+        'only cli/ (which loads it for --cluster alone) and the lab above may.',
+      from: { path: '^hypervisor/(core|native|hosted|migration|snapshot|control)/' },
+      to: { path: '^hypervisor/cluster/' },
     },
     {
       name: 'hypervisor-does-not-import-cli-or-bench',

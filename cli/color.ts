@@ -13,12 +13,18 @@ export function disableColor(): void {
   instance = undefined;
 }
 
-export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
+/**
+ * Whether to paint what goes to `stream`. Named, not passed: the stream is
+ * looked at last, only when the environment has not decided, because making
+ * process.stdout or process.stderr costs a run Node's tty or net module (and
+ * its streams) when nothing else would write through it.
+ */
+export function colorEnabled(stream: 'stdout' | 'stderr' = 'stdout'): boolean {
   if (disabled) return false;
   const force = process.env['FORCE_COLOR'];
   if (force !== undefined && force !== '0' && force !== 'false') return true;
   if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return false;
-  return stream.isTTY === true;
+  return process[stream].isTTY === true;
 }
 
 /** The chalk to paint stdout with (level 0 when colour is off). */
@@ -29,5 +35,5 @@ export function paint(): ChalkInstance {
 
 /** The chalk to paint stderr with. */
 export function paintErr(): ChalkInstance {
-  return new Chalk({ level: colorEnabled(process.stderr) ? 3 : 0 });
+  return new Chalk({ level: colorEnabled('stderr') ? 3 : 0 });
 }

@@ -46,8 +46,10 @@ export function loadProgram(file: string, options: LoadOptions = {}): Image | un
       return undefined;
     }
     const result = assemble(source, { filename: file, includeDirs: includeDirs(options.include), ...(options.defaultTextBase !== undefined ? { defaultTextBase: options.defaultTextBase } : {}) });
-    const color = colorEnabled(process.stderr);
-    for (const d of result.ok ? result.warnings : result.diagnostics) writeOut(2, `${formatDiagnostic(d, color)}\n`);
+    const diagnostics = result.ok ? result.warnings : result.diagnostics;
+    // Asked only when there is something to paint: it may make process.stderr (see cli/color.ts).
+    const color = diagnostics.length > 0 && colorEnabled('stderr');
+    for (const d of diagnostics) writeOut(2, `${formatDiagnostic(d, color)}\n`);
     if (!result.ok) {
       writeOut(2, `${summarize(result.diagnostics)}\n`);
       process.exitCode = 1;

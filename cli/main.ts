@@ -5,17 +5,11 @@
  * are imported only when the command line needs them (commands/index.ts).
  */
 import { Command } from 'commander';
+import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
 import { disableColor } from './color.js';
 import { registerCommands } from './commands/index.js';
 
-// `typevisor … | head` closes the pipe early: that is the reader saying it has
-// enough, not an error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+exitQuietlyOnClosedPipe();
 
 const program = new Command();
 program

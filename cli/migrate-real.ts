@@ -70,7 +70,7 @@ export async function compareOverTcp(spec: ComparisonSpec, cliPath: string, cwd:
   return { mode: 'real', workload: spec.workload, params: spec.params, memSize: spec.memSize, link: spec.link, at: spec.at, runs, loopback };
 }
 
-async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
+export async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
   const t0 = Date.now();
   while (!(await cond())) {
     if (Date.now() - t0 > STEP_TIMEOUT) throw new Error(`migrate-compare --real: timed out waiting for ${what}`);
@@ -79,7 +79,7 @@ async function until(cond: () => Promise<boolean>, what: string): Promise<void> 
 }
 
 /** Where two outputs part, for the verdict. */
-function firstDifference(got: string, want: string): string {
+export function firstDifference(got: string, want: string): string {
   const a = got.split('\n');
   const b = want.split('\n');
   for (let i = 0; i < Math.max(a.length, b.length); i++) {

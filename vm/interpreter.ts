@@ -57,7 +57,7 @@ import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
 import { executePrivileged } from './privileged.js';
 import type { Machine } from './machine.js';
-import { TLB_MASK, USER_KEY } from './mmu.js';
+import { TLB_MASK } from './mmu.js';
 import { Cause, INTERRUPT_BIT } from './trap.js';
 
 /** With the translation tier on: instructions interpreted before looking for translated code again. */
@@ -76,12 +76,11 @@ export function run(m: Machine, budget: number): Exit {
   const xTag = mmu.xTag, xOff = mmu.xOff;
   const jit = m.jit;
   const TMASK = TLB_MASK; // module constants as locals: no binding lookups in the loop
-  const UKEY = USER_KEY;
 
   const start = cpu.instret;
   let n = 0; // instructions retired in this call
   let pc = cpu.pc | 0;
-  let key = cpu.mode === Mode.USER ? UKEY : 0;
+  let key = cpu.mode === Mode.USER ? mmu.userKey : 0;
   let codeTag = -1; // page base of the cached code page, -1 = none
   let codeOff = 0;
   m.pendingExit = -1;
@@ -105,7 +104,7 @@ export function run(m: Machine, budget: number): Exit {
       // when an observer asked for an exit right after it (a debugger stepping).
       pc = cpu.pc | 0;
       if (m.pendingExit >= 0) continue;
-      key = cpu.mode === Mode.USER ? UKEY : 0;
+      key = cpu.mode === Mode.USER ? mmu.userKey : 0;
       codeTag = -1;
     }
     if (n >= budget) {
@@ -176,7 +175,7 @@ export function run(m: Machine, budget: number): Exit {
             // would trap again forever.
             m.trapped = false;
             pc = cpu.pc | 0;
-            key = cpu.mode === Mode.USER ? UKEY : 0;
+            key = cpu.mode === Mode.USER ? mmu.userKey : 0;
             codeTag = -1;
             // The delivery spends the budget though nothing retired: a vector that
             // itself faults (no kernel there: stvec 0) would otherwise loop here
@@ -394,11 +393,15 @@ export function run(m: Machine, budget: number): Exit {
         case 0x2e: /* csrr */ case 0x2f: /* csrw */ case 0x30: /* csrrw */ case 0x31: /* csrs */ case 0x32: /* csrc */
         case 0x33: /* sret */ case 0x34: /* tlbflush */ case 0x35: /* wfi */ case 0x36: /* halt */ {
           cpu.instret = start + n - 1;
-          if (key === UKEY) { m.raise(decode(w) === undefined ? Cause.ILLEGAL_INSTRUCTION : Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
-          cpu.pc = pc >>> 0;
-          if (!executePrivileged(m, w)) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          if (key !== 0) {
+            // A monitor's fast path (Machine.assist) may emulate it where it stands: then it retired.
+            if (m.assist === undefined || !m.assist.privileged(w, pc)) { m.raise(decode(w) === undefined ? Cause.ILLEGAL_INSTRUCTION : Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
+          } else {
+            cpu.pc = pc >>> 0;
+            if (!executePrivileged(m, w)) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+          }
           pc = cpu.pc | 0;
-          key = cpu.mode === Mode.USER ? UKEY : 0;
+          key = cpu.mode === Mode.USER ? mmu.userKey : 0;
           codeTag = -1;
           limit = n; // re-check interrupts, exits and the timer before going on
           continue;
@@ -411,7 +414,7 @@ export function run(m: Machine, budget: number): Exit {
       n--;
       m.trapped = false;
       pc = cpu.pc | 0;
-      key = cpu.mode === Mode.USER ? UKEY : 0;
+      key = cpu.mode === Mode.USER ? mmu.userKey : 0;
       codeTag = -1;
       limit = n;
     }

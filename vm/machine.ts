@@ -52,6 +52,27 @@ export interface TrapRecord {
 }
 
 /**
+ * A monitor's fast path (trapToHost mode): what it can do with a trap where
+ * the real CPU stands, without run() returning. On real hardware a trap does
+ * not unwind anything — the CPU vectors to the monitor's handler and returns
+ * from it; leaving run() for every trap and entering it again is this
+ * simulation's cost, not the architecture's, and a trap-heavy guest paid it
+ * a dozen times per system call (hypervisor/core/fast-path.ts measures it).
+ * Either method may answer false: the trap is then taken to the host as
+ * usual (run() returns Exit.TRAP). To make run() return after a trap it
+ * handled, it sets `pendingExit` to Exit.BUDGET.
+ */
+export interface TrapAssist {
+  /**
+   * A privileged instruction in user mode (cpu.instret counts those before
+   * it). True: emulated, it retires, and cpu.pc is the next pc.
+   */
+  privileged(word: number, pc: number): boolean;
+  /** Any other trap (an exception: cause, badaddr, pc). True: handled, nothing retired; go on at cpu.pc. */
+  trap(cause: number, badaddr: number, pc: number): boolean;
+}
+
+/**
  * The bare machine's state, in process only: its devices are whatever was
  * plugged in, so each state is kept with the device that saved it and goes
  * back to that same device. (A VM's state, which crosses hosts, is the typed
@@ -100,6 +121,9 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   trapped = false;
   /** @internal run() must return this exit after the current instruction, or -1 */
   pendingExit = -1;
+
+  /** A monitor's fast path for traps in trapToHost mode (see TrapAssist); set while it runs a guest. */
+  assist: TrapAssist | undefined;
 
   /** Optional observer of every trap (for --trace-traps); called before the trap is taken. */
   onTrap: ((cause: number, badaddr: number, pc: number, mode: Mode) => void) | undefined;
@@ -201,6 +225,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.trapped = true;
     if (this.trapToHost) {
       cpu.pc = pc >>> 0;
+      if (this.assist !== undefined && (cause & INTERRUPT_BIT) === 0 && this.assist.trap(cause, badaddr >>> 0, pc >>> 0)) return;
       this.lastTrap = { cause: cause >>> 0, badaddr: badaddr >>> 0, pc: pc >>> 0, mode: cpu.mode };
       this.pendingExit = Exit.TRAP;
       return;

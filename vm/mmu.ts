@@ -23,6 +23,13 @@
  *
  * Pages in the MMIO window never enter the TLB: every device access takes the
  * slow path, which is what lets a monitor trap and emulate them.
+ *
+ * Contexts (for a monitor, as VPIDs and ASIDs are on real hardware): entries
+ * filled in user mode carry `userKey`, which is USER_KEY plus a context number
+ * in bits 3..11 (0 unless a monitor sets one with useContext). A monitor runs a
+ * guest's user mode and its kernel both in real user mode; giving each its own
+ * context lets the TLB keep both sets of entries across the guest's mode
+ * switches instead of flushing at each (hypervisor/core/tlb-switch.ts).
  */
 import { PTBASE_ENABLE } from '../isa/csr.js';
 import { Mode } from './cpu.js';
@@ -38,6 +45,8 @@ export const TLB_MASK = TLB_SIZE - 1;
 
 /** Mode key folded into TLB tags: bit 2, clear of the page bits and of the alignment bits 0..1. */
 export const USER_KEY = 4;
+/** Contexts useContext takes: bits 3..11 of a user-mode tag. */
+export const TLB_CONTEXTS = 512;
 
 /** Results of translate() other than a RAM offset. */
 export const XLATE_FAULT = -1;
@@ -50,6 +59,9 @@ export class Mmu {
   readonly wOff = new Int32Array(TLB_SIZE);
   readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
   readonly xOff = new Int32Array(TLB_SIZE);
+
+  /** The key of user-mode tags: USER_KEY and the context (useContext). */
+  userKey = USER_KEY;
 
   /** Physical address of the root table; meaningful while `paging`. */
   root = 0;
@@ -105,9 +117,22 @@ export class Mmu {
   }
 
   setRoot(ptbase: number): void {
+    this.useRoot(ptbase);
+    this.flush();
+  }
+
+  /** Walk from this root from now on, without a flush: the caller vouches for the entries the TLB holds. */
+  useRoot(ptbase: number): void {
     this.paging = (ptbase & PTBASE_ENABLE) !== 0;
     this.root = ptbase & ~0xfff;
-    this.flush();
+  }
+
+  /**
+   * Tag user-mode entries with this context from now on (0 .. TLB_CONTEXTS-1).
+   * Entries of other contexts stay, and match again once theirs is back.
+   */
+  useContext(context: number): void {
+    this.userKey = USER_KEY | ((context & (TLB_CONTEXTS - 1)) << 3);
   }
 
   /**
@@ -142,7 +167,7 @@ export class Mmu {
     // Fill the TLB entry for this access kind. Offsets are stored relative to
     // the virtual page base so the fast path is one addition.
     const idx = (va >>> PAGE_SHIFT) & TLB_MASK;
-    const key = user ? USER_KEY : 0;
+    const key = user ? this.userKey : 0;
     const tag = ((va & ~0xfff) | key) | 0;
     const delta = (off - va) | 0; // va + delta ≡ off (mod 2^32), for every va in the page
     if (access === Access.READ) {

@@ -11,7 +11,9 @@
  *
  * Reported: wall time of the run (after a warm-up run), guest instructions,
  * and speed relative to bare (bare time ÷ monitor time: 1.00 is no overhead,
- * 0.50 is half speed). Instruction counts must match bare exactly (virtual
+ * 0.50 is half speed), in wall time and in the process's CPU time — on a
+ * machine shared with other work, wall time measured the neighbours (the
+ * syscalls row read 0.44× and 0.87× for the same build an hour apart). Instruction counts must match bare exactly (virtual
  * time), or the row is a failure — except under the hosted monitor, whose
  * virtual time is the host clock: its kernel preempts on host time, so it
  * runs a few more scheduler instructions, and the process table's time
@@ -149,6 +151,10 @@ interface Cell {
   readonly instructions: number;
   /** bare time ÷ this time */
   readonly speed: number;
+  /** The process's CPU time (user + system, every thread), median of the runs. */
+  readonly cpuSeconds: number;
+  /** bare CPU time ÷ this CPU time: steadier than `speed` while other work shares the machine. */
+  readonly cpuSpeed: number;
 }
 
 interface Row {
@@ -165,15 +171,26 @@ interface MonitorsOutcome {
   readonly rows: readonly Row[];
 }
 
-async function measure(p: Platform, kernel: Image, tier: Tier, runs: number): Promise<{ output: string; instructions: number; seconds: number }> {
+interface Measured {
+  readonly output: string;
+  readonly instructions: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+}
+
+async function measure(p: Platform, kernel: Image, tier: Tier, runs: number): Promise<Measured> {
   await p.run(kernel, tier); // warm-up: V8 compiles the interpreter and monitor paths
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   let last: { output: string; instructions: number; seconds: number } | undefined;
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     last = await p.run(kernel, tier);
+    const c = process.cpuUsage(c0);
     times.push(last.seconds);
+    cpuTimes.push((c.user + c.system) / 1e6);
   }
-  return { ...last!, seconds: median(times) };
+  return { ...last!, seconds: median(times), cpuSeconds: median(cpuTimes) };
 }
 
 export async function runMonitors(ctx: SectionContext, platforms: readonly Platform[] = PLATFORMS): Promise<MonitorsOutcome> {
@@ -187,7 +204,7 @@ export async function runMonitors(ctx: SectionContext, platforms: readonly Platf
     const kernel = kernelWith(w, small);
     const cells: Cell[] = [];
     let failure: string | undefined;
-    let bare: { output: string; instructions: number; seconds: number } | undefined;
+    let bare: Measured | undefined;
     for (const p of platforms) {
       ctx.progress(`monitors: ${w.name} on ${p.name}`);
       try {
@@ -195,7 +212,7 @@ export async function runMonitors(ctx: SectionContext, platforms: readonly Platf
         bare ??= r;
         if (comparableOutput(p.name, r.output) !== comparableOutput(p.name, bare.output)) failure = `${p.name}: the console output differs from bare`;
         else if (r.instructions !== bare.instructions && p.name !== 'hosted') failure = `${p.name}: ${r.instructions} guest instructions, bare ran ${bare.instructions}`;
-        cells.push({ platform: p.name, seconds: r.seconds, instructions: r.instructions, speed: bare.seconds / r.seconds });
+        cells.push({ platform: p.name, seconds: r.seconds, instructions: r.instructions, speed: bare.seconds / r.seconds, cpuSeconds: r.cpuSeconds, cpuSpeed: bare.cpuSeconds / r.cpuSeconds });
       } catch (e) {
         if (!(e instanceof BenchError)) throw e;
         failure = e.message;
@@ -208,11 +225,13 @@ export async function runMonitors(ctx: SectionContext, platforms: readonly Platf
 
 function render(outcome: MonitorsOutcome, paint: ChalkInstance): string {
   const platforms = outcome.rows[0]?.cells.map((c) => c.platform) ?? [];
-  const head = ['workload', 'instr.', ...platforms.flatMap((p) => (p === 'bare' ? ['bare'] : [p, 'speed']))];
+  const head = ['workload', 'instr.', ...platforms.flatMap((p) => (p === 'bare' ? ['bare'] : [p, 'speed', 'cpu']))];
   const body = outcome.rows.map((r) => {
     const cells = r.cells.flatMap((c) => {
       const t = c.seconds < 1 ? `${(c.seconds * 1000).toFixed(1)} ms` : `${c.seconds.toFixed(2)} s`;
-      return c.platform === 'bare' ? [t] : [t, `${c.speed.toFixed(2)}×`];
+      // Results saved before the CPU column existed have no cpuSpeed.
+      const cpu = typeof c.cpuSpeed === 'number' ? `${c.cpuSpeed.toFixed(2)}×` : '-';
+      return c.platform === 'bare' ? [t] : [t, `${c.speed.toFixed(2)}×`, cpu];
     });
     return [r.workload, `${((r.cells[0]?.instructions ?? 0) / 1e6).toFixed(1)} M`, ...cells];
   });
@@ -222,6 +241,7 @@ function render(outcome: MonitorsOutcome, paint: ChalkInstance): string {
   lines.push(
     paint.dim(`the guest kernel running one program: ${MONITOR_WORKLOADS.map((w) => `${w.name} = ${w.what}`).join('; ')}`),
     paint.dim(`tier ${outcome.tier}; median of ${outcome.runs} run${outcome.runs === 1 ? '' : 's'} after a warm-up; speed = bare time ÷ monitor time (1.00× = no overhead)`),
+    paint.dim('cpu = the same ratio on the process\'s CPU time (user + system, all threads): steadier than wall time when other work shares the machine'),
   );
   return lines.join('\n');
 }

@@ -65,7 +65,7 @@ function run(file: string, opts: AsmOptions): void {
     }
   }
   const result = assembleFile(file, { includeDirs: includeDirs(opts.include), ...(base === undefined ? {} : { defaultTextBase: base }) });
-  const color = colorEnabled(process.stderr);
+  const color = colorEnabled('stderr');
   const diagnostics = result.ok ? result.warnings : result.diagnostics;
   for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d, color)}\n`);
   if (!result.ok) {

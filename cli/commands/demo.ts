@@ -11,6 +11,7 @@ import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { paint } from '../color.js';
 import { startTourDaemons, type TourDaemons } from '../control/tour-daemons.js';
+import { fleetTour } from '../control/tour-fleet.js';
 
 const cliPath = fileURLToPath(new URL('../main.js', import.meta.url));
 /** The repository root (dist/cli/commands → three levels up). */
@@ -167,6 +168,8 @@ Examples:
       }
       await tour?.stop();
       rmSync(dir, { recursive: true, force: true });
+      // Last, a fleet on etcd (or how to install etcd, when it is not).
+      if (existsSync(join(root, 'guests/tour/ticker.s'))) failed += await fleetTour(c, cliPath, root, (title, why) => void process.stdout.write(`\n${c.bold.cyan(`── ${title} `)}\n${c.dim(why)}\n`));
       process.stdout.write(`\n${c.bold('That was the tour.')} Next: the README (${relative(process.cwd(), join(root, 'README.md')) || 'README.md'}) shows how to write, trace and debug your own programs.\n`);
       if (failed > 0) process.exitCode = 1;
     });

@@ -31,6 +31,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   image: async () => (await import('./image.js')).registerImage,
   migrate: async () => (await import('./migrate.js')).registerMigrate,
   'migrate-compare': async () => (await import('./migrate-compare.js')).registerMigrateCompare,
+  cluster: async () => (await import('./cluster.js')).registerCluster,
   spec: async () => (await import('./spec.js')).registerSpec,
   demo: async () => (await import('./demo.js')).registerDemo,
   web: async () => (await import('./web.js')).registerWeb,

@@ -2,7 +2,8 @@
  * `typevisor migrate-compare`: every migration strategy on the same workload,
  * side by side, on a link simulated in virtual time (the same numbers on
  * every run), with an HTML report of charts. Thin: the comparison is
- * hypervisor/lab/compare.ts.
+ * hypervisor/lab/compare.ts; over real daemons, cli/migrate-real.ts, and for
+ * the workloads with a disk or a network cable cli/compare/device-runs.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,13 +22,16 @@ import {
 import {
   compareStrategies,
   comparisonRows,
+  DEVICE_WORKLOAD_NAMES,
   describeComparison,
+  isDeviceWorkload,
   loadWorkload,
   parseParams,
   renderHtml,
   WORKLOAD_NAMES,
   type Comparison,
   type ComparisonSpec,
+  type DeviceWorkloadName,
   type WorkloadName,
 } from '../../hypervisor/lab/index.js';
 import { comparisonNotes } from '../../hypervisor/lab/compare.js';
@@ -35,6 +39,7 @@ import { renderTable } from '../table.js';
 import { paint, paintErr } from '../color.js';
 import { fail, parseMem } from '../load.js';
 import { compareOverTcp } from '../migrate-real.js';
+import { compareDevicesOverTcp } from '../compare/device-runs.js';
 
 /** The workloads as installed beside this command (dist/cli/commands → guests/workloads). */
 const WORKLOADS_DIR = fileURLToPath(new URL('../../../guests/workloads/', import.meta.url));
@@ -59,13 +64,16 @@ interface CompareOptions {
   readonly bandwidth?: string;
   readonly hybridRounds?: string;
   readonly real?: boolean;
+  readonly diskMode?: string;
+  readonly diskSize?: string;
+  readonly diskFill?: string;
 }
 
 export function registerMigrateCompare(program: Command): void {
   program
     .command('migrate-compare')
     .description('run every migration strategy on the same workload and link; print them side by side and write an HTML report')
-    .addOption(new Option('--workload <name>', 'guest workload (guests/workloads/)').choices([...WORKLOAD_NAMES]).default('writes'))
+    .addOption(new Option('--workload <name>', 'guest workload (guests/workloads/); disk-writer and echo run between real daemons').choices([...WORKLOAD_NAMES, ...DEVICE_WORKLOAD_NAMES]).default('writes'))
     .option('--param <list>', 'workload parameters, e.g. WS_PAGES=256,SPIN=0,RANDOM=1 (see the NAME = value lines at the top of each workload)')
     .option('--mem <size>', 'guest memory (K, M, G suffixes)', '16M')
     .option('--link <bandwidth[,latency]>', 'the simulated link, e.g. 1GB/s,0.1ms or 10Gbit,50us (latency 0.1 ms when left out)', '1GB/s,0.1ms')
@@ -81,6 +89,9 @@ export function registerMigrateCompare(program: Command): void {
     .option('--bandwidth <rate>', 'cap what the source sends (e.g. 500MB/s)')
     .option('--hybrid-rounds <n>', 'hybrid: pre-copy rounds before post-copy')
     .option('--real', 'run two typevisor serve daemons on 127.0.0.1 and migrate over TCP, in wall time')
+    .option('--disk-mode <mode>', 'disk-writer: copy the disk\'s sectors with the guest, or share the file (copy | shared; default copy)')
+    .option('--disk-size <size>', 'disk-writer: the disk file each run starts from (K, M, G suffixes; default 1M)')
+    .option('--disk-fill <fill>', 'disk-writer: what the disk holds where the guest does not write (random | zeros; default random)')
     .addHelpText(
       'after',
       `
@@ -94,17 +105,43 @@ With --real, two typevisor serve daemons are started on 127.0.0.1 and each
 strategy migrates the workload between them over TCP, as typevisor migrate
 does; times are wall time and vary from run to run (--link does not apply).
 
+Workloads with a device always run between two real daemons (their disk and
+their connections move by the daemons' doing, not on a simulated link):
+  disk-writer  each strategy's run gets its own copy of the same disk file
+               (--disk-size, --disk-fill), is migrated after --at guest
+               instructions while it writes (--disk-mode copy or shared) and
+               runs to its end; checked against the same guest never migrated
+               on a copy of its own: its output, and its disk byte for byte.
+               The table adds the disk's bytes, sectors and rounds, the bytes
+               sent in all, the whole move's time and the guest's whole pause.
+  echo         a client sends a line every 2 ms to the guest's echo service
+               through a real socket — 100 lines echoed before the move, 100
+               more sent after it (the source relays the connection; --at
+               does not apply) — then hangs up. The table adds what the client saw: bytes echoed, in
+               order or not, the longest stall and the round trips (p50, p99,
+               max), and the connections relayed. Checked: every byte echoed
+               once, in order, and the console counted every line.
+
 Examples:
   typevisor migrate-compare --workload writes --mem 16M --link 1GB/s,0.1ms
   typevisor migrate-compare --workload writes --param WS_PAGES=2000,SPIN=0,RANDOM=1 --link 100MB/s --on-stall post-copy
   typevisor migrate-compare --workload cpu --mem 64M --strategies stop-and-copy,post-copy --html cpu.html
-  typevisor migrate-compare --workload writes --real`,
+  typevisor migrate-compare --workload writes --real
+  typevisor migrate-compare --workload disk-writer --param BLOCKS=64,SPIN=200000 --disk-mode shared
+  typevisor migrate-compare --workload disk-writer --mem 64M --disk-size 64M --param BLOCKS=512,SECTORS=128,SPIN=100000 --at 20M
+  typevisor migrate-compare --workload echo --mem 64M --strategies pre-copy,post-copy --html echo.html`,
     )
     .action(async (opts: CompareOptions) => {
       const spec = parse(opts);
       if (!spec) return;
       const err = paintErr();
-      const workload = loadWorkloadOrFail(opts.workload, spec.params);
+      const device = isDeviceWorkload(opts.workload);
+      const disk = diskSetup(opts);
+      if (disk === null) return;
+      if (opts.workload === 'echo' && spec.params['CONNECTIONS'] !== undefined && spec.params['CONNECTIONS'] !== 1) {
+        return fail('--workload echo: migrate-compare drives one connection, and the guest powers off after it (CONNECTIONS is 1)');
+      }
+      const workload = loadWorkloadOrFail(opts.workload, opts.workload === 'echo' ? { ...spec.params, CONNECTIONS: 1 } : spec.params);
       if (!workload) return;
       const status = (m: string): void => {
         if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${err.dim(`migrate-compare: ${m}`)}`);
@@ -123,7 +160,11 @@ Examples:
       };
       let c: Comparison;
       try {
-        c = opts.real ? await compareOverTcp(comparison, cliPath, root) : await compareStrategies(comparison);
+        c = device
+          ? await compareDevicesOverTcp({ ...comparison, workload: opts.workload as DeviceWorkloadName, ...(disk ? { disk } : {}) }, cliPath, root)
+          : opts.real
+            ? await compareOverTcp(comparison, cliPath, root)
+            : await compareStrategies(comparison);
       } catch (e) {
         if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         return fail((e as Error).message);
@@ -192,6 +233,32 @@ function positive(text: string, option: string): number {
   const n = parseCountWithSuffix(text);
   if (n < 1) throw new Error(`${option} must be at least 1`);
   return n;
+}
+
+/**
+ * The disk of a disk-writer comparison (undefined: not the disk writer;
+ * null: a problem, reported). The disk options belong to it alone.
+ */
+function diskSetup(opts: CompareOptions): { mode: 'copy' | 'shared'; size: number; fill: 'random' | 'zeros' } | undefined | null {
+  const given = [opts.diskMode !== undefined && '--disk-mode', opts.diskSize !== undefined && '--disk-size', opts.diskFill !== undefined && '--disk-fill'].filter((x): x is string => typeof x === 'string');
+  if (opts.workload !== 'disk-writer') {
+    if (given.length === 0) return undefined;
+    fail(`${given[0]} is for --workload disk-writer (the only workload with a disk), not ${opts.workload}`);
+    return null;
+  }
+  const mode = opts.diskMode ?? 'copy';
+  if (mode !== 'copy' && mode !== 'shared') {
+    fail(`--disk-mode ${JSON.stringify(mode)}: choose copy or shared`);
+    return null;
+  }
+  const fill = opts.diskFill ?? 'random';
+  if (fill !== 'random' && fill !== 'zeros') {
+    fail(`--disk-fill ${JSON.stringify(fill)}: choose random or zeros`);
+    return null;
+  }
+  const size = parseMem(opts.diskSize ?? '1M', '--disk-size');
+  if (size === undefined) return null;
+  return { mode, size, fill };
 }
 
 function loadWorkloadOrFail(name: WorkloadName, params: Record<string, number>): ReturnType<typeof loadWorkload> | undefined {

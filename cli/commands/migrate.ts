@@ -29,8 +29,9 @@ import { clientTls, connectDaemon, connectOptions, daemonAddress, requireToken, 
 import { ProgressView } from '../control/progress.js';
 import { recoveryCommand } from '../control/recovery.js';
 import { fail, parseCount, writeOut } from '../load.js';
+import { clusterOf, clusterOption, hostInFleet, vmInFleet, type ClusterOptions } from '../control/fleet-target.js';
 
-interface MigrateOptions extends ConnectOptions {
+interface MigrateOptions extends ConnectOptions, ClusterOptions {
   readonly to?: string;
   readonly toToken?: string;
   readonly strategy: string;
@@ -56,7 +57,7 @@ const canonical = (s: string): string => ALIASES[s] ?? s;
 const AFTER_SWITCHOVER: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['switchover', 'post-copy', 'interrupted']);
 
 export function registerMigrate(program: Command): void {
-  connectOptions(
+  clusterOption(connectOptions(
     program
       .command('migrate')
       .description('live-migrate a running VM from its daemon (--connect) to another daemon (--to)')
@@ -73,7 +74,7 @@ export function registerMigrate(program: Command): void {
       .option('--recover', 'finish a migration whose link broke after the switchover, or learn how it ended (completed there, or lost)')
       .option('--net-listen <host:port>', 'a VM with --net-listen: where the destination listens for its new connections (default: 127.0.0.1, a free port; the old address keeps forwarding too)')
       .option('--disk-mode <mode>', 'a VM with a disk: copy (its sectors go with it; the default) | shared (a --disk FILE the destination sees too: only its ownership moves)'),
-  )
+  ))
     .addHelpText('after', `
 Strategies:
   stop-and-copy  pause the guest, send all of it, resume it on the destination
@@ -89,9 +90,13 @@ of its own on the destination (--monitor native brings it back). What moves is
 the VM's state — CPU, devices, memory — in one versioned format either reads.
 
 Disks (--disk-mode): copy, the default, works whatever the destination sees:
-the disk's sectors go ahead of the memory while the guest runs, in rounds from
-a log of the sectors it writes, then with the guest paused what it wrote
-during the last round; the memory follows with the guest still paused. A
+the disk's sectors go with the memory, by the strategy's own logic. pre-copy
+sends the whole disk, then the sectors the guest wrote since (a log of them),
+in the same rounds as the pages and while the guest runs, and the last ones
+with it paused; stop-and-copy sends it all paused; post-copy runs the guest
+at the destination at once, a read of a sector still on the source waiting
+while it is fetched (the rest follows; --recover after a broken link fetches
+sectors as it fetches pages); hybrid is pre-copy rounds, then post-copy. A
 transient disk goes with the VM; a volume arrives as a volume of the same name
 (the source keeps its own, detached, as it was at the move); a file arrives at
 the same path (the destination's file there, if it is the same file, is
@@ -117,8 +122,21 @@ Examples:
   typevisor migrate vm1 --to 127.0.0.1:7481 --json | jq -c .
   typevisor migrate vm1 --to 127.0.0.1:7481 --recover
   typevisor migrate web --to 127.0.0.1:7481 --net-listen 127.0.0.1:7001
-  typevisor migrate db --to 127.0.0.1:7481 --disk-mode shared`)
-    .action((vm: string, opts: MigrateOptions) => migrate(vm, opts));
+  typevisor migrate db --to 127.0.0.1:7481 --disk-mode shared
+  typevisor migrate web --cluster http://127.0.0.1:2379 --to b   (a fleet: from wherever web runs, to host b)
+
+In a fleet (--cluster), the VM's directory entry moves to the destination at
+the commit point, by a compare-and-swap on the migration id: if etcd refuses
+or cannot be reached then, the migration aborts and the guest stays on the
+source. --to must be another host of the fleet.`)
+    .action(async (vm: string, opts: MigrateOptions) => {
+      // In a fleet: the source from the directory, --to a host's name (or address).
+      const urls = clusterOf(opts);
+      if (urls === undefined) return migrate(vm, opts);
+      const source = await vmInFleet(vm, opts);
+      const to = source && opts.to !== undefined ? await hostInFleet(urls, opts.to) : opts.to;
+      if (source && (to !== undefined || opts.to === undefined)) return migrate(vm, { ...source, ...(to !== undefined ? { to } : {}) });
+    });
 }
 
 function parseParams(vm: string, opts: MigrateOptions, token: string): MigrateParams | undefined {

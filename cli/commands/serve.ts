@@ -20,8 +20,9 @@ import { MAX_TOKEN_LENGTH, TOKEN_ENV, generateToken, resolveToken } from '../../
 import { TLS_CA_ENV, TlsConfigError, loadTls, type ServerTls } from '../../hypervisor/control/tls.js';
 import { paint, paintErr } from '../color.js';
 import { fail, parseMem, writeOut } from '../load.js';
+import { FLEET_SERVE_HELP, fleetServeOptions, openFleet, type Fleet, type FleetServeOptions } from '../control/fleet-serve.js';
 
-interface ServeOptions {
+interface ServeOptions extends FleetServeOptions {
   readonly listen?: string;
   readonly token?: string;
   readonly capacity: string;
@@ -35,7 +36,7 @@ interface ServeOptions {
 }
 
 export function registerServe(program: Command): void {
-  program
+  fleetServeOptions(program
     .command('serve')
     .description('run a monitor daemon that hosts VMs for typevisor vm and typevisor migrate')
     .option('--listen <host:port>', `where to listen (default ${DEFAULT_HOST}:${DEFAULT_PORT}; port 0 picks a free one)`)
@@ -47,7 +48,7 @@ export function registerServe(program: Command): void {
     .option('--snapshot-dir <dir>', 'the snapshot store --snapshot-every writes (created if missing; share it between daemons to restart VMs elsewhere)')
     .option('--tls-cert <file>', 'require TLS: this daemon\'s certificate (PEM); also its client certificate towards other daemons')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
-    .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM; mutual TLS); also checks the daemons it migrates to')
+    .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM; mutual TLS); also checks the daemons it migrates to'))
     .addHelpText('after', `
 The daemon listens on ${DEFAULT_HOST} unless --listen names another address:
 only processes on this machine can reach it. Listening on any other address
@@ -99,7 +100,9 @@ Examples:
   typevisor serve --listen 127.0.0.1:0 --capacity 64M
   typevisor serve --state-dir /var/lib/typevisor
   typevisor serve --snapshot-every 10s --snapshot-dir /srv/typevisor/images
-  typevisor image ls /srv/typevisor/images        (the store: each VM's latest snapshot)`)
+  typevisor image ls /srv/typevisor/images        (the store: each VM's latest snapshot)
+  typevisor serve --cluster http://127.0.0.1:2379 --host-name a   (a host of a fleet)
+${FLEET_SERVE_HELP}`)
     .action((opts: ServeOptions) => serve(opts));
 }
 
@@ -145,6 +148,16 @@ async function serve(opts: ServeOptions): Promise<void> {
 
   const c = paint();
   const stamp = (): string => new Date().toISOString().slice(11, 19);
+  const log = (line: string): void => {
+    if (line.startsWith('listening on ')) return;
+    if (!opts.quiet) writeOut(1, `${c.dim(stamp())} ${line}\n`);
+  };
+  let fleet: Fleet | undefined;
+  if (opts.cluster !== undefined) {
+    const opened = await openFleet({ ...opts, cluster: opts.cluster }, { capacity, token, log, ...(tls ? { tls } : {}), ...(snapshotEvery ? { snapshotDir: snapshotEvery.dir } : {}) });
+    if (typeof opened === 'string') return fail(opened);
+    fleet = opened;
+  }
   let service;
   try {
     service = await startService({
@@ -153,11 +166,9 @@ async function serve(opts: ServeOptions): Promise<void> {
       hosts: daemonHosts({ capacity }),
       ...(tls ? { tls } : {}),
       ...(opts.stateDir !== undefined ? { stateDir: resolve(opts.stateDir) } : {}),
+      ...(fleet ? { fleet: fleet.hooks } : {}),
       ...(snapshotEvery ? { snapshotEvery } : {}),
-      log: (line) => {
-        if (line.startsWith('listening on ')) return;
-        if (!opts.quiet) writeOut(1, `${c.dim(stamp())} ${line}\n`);
-      },
+      log,
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -167,12 +178,21 @@ async function serve(opts: ServeOptions): Promise<void> {
     throw e;
   }
 
+  if (fleet) {
+    try {
+      await fleet.join(service);
+    } catch (e) {
+      await service.close();
+      return fail(`--cluster: ${(e as Error).message}`);
+    }
+  }
+
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     writeOut(1, `${c.dim(stamp())} ${signal}: shutting down\n`);
-    void service.close();
+    void (fleet?.leave() ?? Promise.resolve()).catch(() => undefined).then(() => service.close());
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -20,8 +20,10 @@ import { diskOptions, diskRequest, type DiskOptions } from '../control/disk-opti
 import { fail, loadProgram, parseCount, parseMem, writeOut } from '../load.js';
 import { registerVmSnapshots, startFromSnapshot, type RestoreOptions } from './vm-snapshot.js';
 import { registerVmDebug } from './vm-debug.js';
+import { clusterOption, placeInFleet, vmInFleet, type ClusterOptions } from '../control/fleet-target.js';
 
-interface StartOptions extends ConnectOptions, DiskOptions {
+interface StartOptions extends ConnectOptions, DiskOptions, ClusterOptions {
+  readonly host?: string;
   readonly name?: string;
   readonly monitor?: MonitorKind;
   readonly from?: string;
@@ -36,7 +38,7 @@ interface StartOptions extends ConnectOptions, DiskOptions {
   readonly netPublic?: boolean;
 }
 
-interface JsonOption extends FollowOptions {
+interface JsonOption extends FollowOptions, ClusterOptions {
   readonly json?: boolean;
 }
 
@@ -59,7 +61,7 @@ export function registerVm(program: Command): void {
     .description('start, list, watch and stop the VMs a daemon (typevisor serve) hosts')
     .addHelpText('after', EXAMPLES);
 
-  connectOptions(diskOptions(
+  clusterOption(connectOptions(diskOptions(
     vm
       .command('start')
       .description('start a VM running KERNEL on the daemon')
@@ -75,8 +77,9 @@ export function registerVm(program: Command): void {
       .option('--json', 'print the VM as JSON')
       .option('--net-listen <host:port>', 'cable its network device: listen there for one peer at a time (a bare PORT is 127.0.0.1; port 0 picks one)')
       .option('--net-connect <host:port>', 'cable its network device: connect there once, at start')
-      .option('--net-public', 'let --net-listen take an address that is not loopback'),
-  ))
+      .option('--net-public', 'let --net-listen take an address that is not loopback')
+      .option('--host <name>', 'with --cluster: start it on this host of the fleet (default: the placement rule below)'),
+  )))
     .addHelpText('after', `
 The kernel is assembled (or read) here and sent to the daemon, so the daemon
 needs no access to your files. The VM starts at once; its console output is
@@ -106,6 +109,13 @@ stream at a time (guests/workloads/echo.s serves it). The socket is the
 daemon's: when the VM migrates, the connection stays reachable where it was
 (typevisor migrate --help).
 
+--cluster URL[,URL…] (a fleet: typevisor cluster --help) starts it on a host
+of the fleet instead of --connect's daemon: --host H names one; otherwise
+the placement rule picks it — among the live hosts with room for --mem, the
+one with the most free memory; on a tie the lowest load (the sum of its
+running VMs' shares), then the first name. The name must be free in the
+whole fleet.
+
 --from FILE launches instances of a snapshot (typevisor vm snapshot) instead:
 each is an independent VM with its own copy of the saved memory, so they
 diverge from there and none sees another's writes. A snapshot's transient
@@ -120,12 +130,13 @@ Examples:
   typevisor vm start guests/kernel/kernel.s --name db --volume data
   typevisor vm start guests/kernel/kernel.s --disk disk.img --monitor hosted
   typevisor vm start mykernel.img --scratch 4M
-  typevisor vm start --from web.snap --count 3 --name web     (web-1, web-2, web-3)`)
+  typevisor vm start --from web.snap --count 3 --name web     (web-1, web-2, web-3)
+  typevisor vm start guests/kernel/kernel.s --name web --cluster http://127.0.0.1:2379`)
     .action((kernel: string | undefined, opts: StartOptions) => {
       if (opts.from !== undefined) {
         if (kernel !== undefined) return fail('give a kernel or --from FILE, not both');
         if (opts.disk !== undefined || opts.volume !== undefined || opts.scratch !== undefined) return fail('--disk, --volume and --scratch go with a kernel: with --from, the disk is the snapshot\'s');
-        return startFromSnapshot(opts.from, opts.count ?? '1', opts as StartOptions & RestoreOptions);
+        return placeInFleet(opts, undefined).then((where) => where && startFromSnapshot(opts.from!, opts.count ?? '1', where as StartOptions & RestoreOptions));
       }
       if (kernel === undefined) return fail('name a kernel to boot (typevisor vm start KERNEL), or a snapshot to launch (--from FILE)');
       if (opts.count !== '1' || opts.lazy || opts.force) return fail('--count, --lazy and --force go with --from FILE');
@@ -141,29 +152,29 @@ Examples:
       writeOut(1, opts.json ? JSON.stringify({ daemon: c.address, vms }) + '\n' : formatVmTable(vms, paint()));
     }));
 
-  connectOptions(vm.command('stats').description('a VM\'s counts: instructions, traps, emulated instructions, interrupts, time').argument('<name>').option('--json', 'print them as JSON').option('--follow', FOLLOW_HELP))
-    .addHelpText('after', examples('vm stats web', 'vm stats web --json'))
-    .action((name: string, opts: JsonOption) => withVmDaemon(opts, async (c) => {
+  clusterOption(connectOptions(vm.command('stats').description('a VM\'s counts: instructions, traps, emulated instructions, interrupts, time').argument('<name>').option('--json', 'print them as JSON').option('--follow', FOLLOW_HELP)))
+    .addHelpText('after', examples('vm stats web', 'vm stats web --json', 'vm stats web --cluster http://127.0.0.1:2379'))
+    .action((name: string, opts: JsonOption) => inFleet(name, opts, (o) => withVmDaemon(o, async (c) => {
       const s: VmStatsInfo = await c.stats(name);
       writeOut(1, opts.json ? JSON.stringify(s) + '\n' : formatVmStats(s, paint()));
-    }));
+    })));
 
-  connectOptions(vm.command('stop').description('power a VM off and forget it (its console history goes with it)').argument('<name>').option('--follow', FOLLOW_HELP))
-    .addHelpText('after', examples('vm stop web', 'vm stop web --connect 127.0.0.1:7481'))
-    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => {
+  clusterOption(connectOptions(vm.command('stop').description('power a VM off and forget it (its console history goes with it)').argument('<name>').option('--follow', FOLLOW_HELP)))
+    .addHelpText('after', examples('vm stop web', 'vm stop web --connect 127.0.0.1:7481', 'vm stop web --cluster http://127.0.0.1:2379'))
+    .action((name: string, opts: FollowOptions) => inFleet(name, opts, (o) => withVmDaemon(o, async (c) => {
       const info = await c.stop(name);
       writeOut(1, `stopped ${info.name} after ${info.instructions} instructions\n`);
-    }));
+    })));
 
-  connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>').option('--follow', FOLLOW_HELP))
-    .addHelpText('after', examples('vm pause web', 'vm resume web'))
-    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`)));
+  clusterOption(connectOptions(vm.command('pause').description('stop scheduling a VM (its state is kept)').argument('<name>').option('--follow', FOLLOW_HELP)))
+    .addHelpText('after', examples('vm pause web', 'vm resume web', 'vm pause web --cluster http://127.0.0.1:2379'))
+    .action((name: string, opts: FollowOptions) => inFleet(name, opts, (o) => withVmDaemon(o, async (c) => void writeOut(1, `${describe(await c.pause(name))}\n`))));
 
-  connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>').option('--follow', FOLLOW_HELP))
-    .addHelpText('after', examples('vm pause web', 'vm resume web'))
-    .action((name: string, opts: FollowOptions) => withVmDaemon(opts, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`)));
+  clusterOption(connectOptions(vm.command('resume').description('schedule a paused VM again').argument('<name>').option('--follow', FOLLOW_HELP)))
+    .addHelpText('after', examples('vm pause web', 'vm resume web', 'vm resume web --cluster http://127.0.0.1:2379'))
+    .action((name: string, opts: FollowOptions) => inFleet(name, opts, (o) => withVmDaemon(o, async (c) => void writeOut(1, `${describe(await c.resume(name))}\n`))));
 
-  connectOptions(
+  clusterOption(connectOptions(
     vm
       .command('console')
       .description('follow a VM\'s console live (its output so far first) and type into it')
@@ -171,7 +182,7 @@ Examples:
       .option('--no-history', 'only what the VM writes from now on')
       .option('--no-input', 'do not forward stdin (watch only)')
       .option('--follow', FOLLOW_HELP),
-  )
+  ))
     .addHelpText('after', `
 Output streams until the VM powers off or is stopped; the command then says
 why and exits (0). When the VM migrates, the console follows it: the daemon it
@@ -184,10 +195,17 @@ Examples:
   typevisor vm console web
   echo "hello" | typevisor vm console web
   typevisor vm console web --no-input > web.log
-  typevisor vm console web --connect 127.0.0.1:7480 --follow   (it may have left)`)
-    .action((name: string, opts: ConsoleFollowOptions) => withVmDaemon(opts, (c) => followConsole(c, name, opts)));
+  typevisor vm console web --connect 127.0.0.1:7480 --follow   (it may have left)
+  typevisor vm console web --cluster http://127.0.0.1:2379     (wherever it runs in the fleet)`)
+    .action((name: string, opts: ConsoleFollowOptions) => inFleet(name, opts, (o) => withVmDaemon(o, (c) => followConsole(c, name, o))));
 
   registerVmDebug(vm);
+}
+
+/** Run `body` with --connect set to VM `name`'s daemon in the fleet (--cluster), or as given without one. */
+async function inFleet<T extends FollowOptions & ClusterOptions>(name: string, opts: T, body: (o: T) => Promise<void>): Promise<void> {
+  const where = await vmInFleet(name, opts);
+  if (where) await body(where);
 }
 
 /** An Examples: block for a subcommand's --help. */
@@ -211,7 +229,9 @@ async function start(kernel: string, opts: StartOptions): Promise<void> {
   if (disk === null) return;
   const image = loadProgram(kernel, { defaultTextBase: RAM_BASE });
   if (!image) return;
-  await withDaemon(opts, async (c) => {
+  const where = await placeInFleet(opts, memSize);
+  if (!where) return;
+  await withDaemon(where, async (c) => {
     const info = await c.start({
       ...(opts.name !== undefined ? { name: opts.name } : {}),
       kernel: basename(kernel),

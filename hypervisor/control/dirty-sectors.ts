@@ -1,13 +1,13 @@
 /**
- * A disk backend that remembers which sectors the guest wrote: the dirty-
- * sector log a live disk copy reads (migrations' disk-copy.ts), as pre-copy's
- * dirty-page log does for memory. Every VM's disk goes through one
- * (vm-disks.ts), so a migration can start at any time; a write costs one
- * byte store per sector.
+ * A disk backend that remembers which sectors the guest wrote: the
+ * dirty-sector log a migration's disk rounds are taken from (source-disk.ts
+ * gives it to the engine), as pre-copy's dirty-page log is for memory. Every
+ * VM's disk goes through one (vm-disks.ts), so a migration can start at any
+ * time; a write costs one byte store per sector.
  *
- * `take(from, count)` clears sectors before the copier reads them: a write
- * that lands after the read marks them again, so the next round sends them
- * again — nothing written is ever missed, at worst sent twice.
+ * `takeRuns` clears sectors before the engine reads them: a write that lands
+ * after the read marks them again, so the next round sends them again —
+ * nothing written is ever missed, at worst sent twice.
  */
 import type { DiskBackend, DiskDone } from '../../vm/devices/disk.js';
 import { SECTOR_SIZE } from '../../vm/devices/disk.js';
@@ -29,7 +29,7 @@ export class DirtySectorLog implements DiskBackend {
   }
 
   write(sector: number, data: Uint8Array, done: DiskDone): void {
-    // Marked before the write reaches the file: a copier that reads in between sends it next round.
+    // Marked before the write reaches the file: an engine that reads in between sends it next round.
     const end = Math.min(this.dirty.length, sector + Math.ceil(data.length / SECTOR_SIZE));
     for (let s = Math.max(0, sector); s < end; s++) {
       if (this.dirty[s] === 0) {

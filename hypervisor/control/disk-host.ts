@@ -1,8 +1,8 @@
 /**
- * A VM host that gives the one VM a migration creates on it a disk: how a
- * disk that arrived ahead of its migrating VM (vm-disks.ts receiveDisk), or
- * the file it shares with the source, is plugged in from the VM's first
- * instruction here. The
+ * A VM host that gives the one VM a migration creates on it a disk: how the
+ * disk whose sectors the migration brings (an ArrivingDisk over the file
+ * vm-disks.ts prepareArrival made), or the file it shares with the source,
+ * is plugged in from the VM's first instruction here. The
  * migration engine creates the arriving VM itself, through the VmHost it is
  * given, and knows nothing of disks; this host adds the disk to that VM's
  * GuestConfig and passes everything else through.

@@ -5,6 +5,7 @@
  * edit here.
  */
 export {
+  ArrivingDisk,
   IncomingMigration,
   OutgoingMigration,
   STALL_POLICIES,
@@ -18,7 +19,9 @@ export {
   type MigrationOptions,
   type MigrationOutcome,
   type MigrationPhase,
+  type DiskReport,
   type MigrationReport,
+  type SourceDisk,
   type StallPolicy,
   type StrategyName,
 } from '../migration/index.js';

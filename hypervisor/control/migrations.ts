@@ -20,30 +20,32 @@
  * the source daemon is gone, the destination is told (`migration.abandon`)
  * and keeps the guest only if it already has every page.
  *
- * A VM's disk (--disk-mode): copied ahead of the memory, live rounds from
- * its dirty-sector log and a last one with the guest paused, the guest paused
- * from then on (sendDisk, disk-copy.ts); or, a file both daemons see, shared:
- * nothing is sent, the destination opens the same file. The destination plugs
- * it into the VM the engine creates (disk-host.ts); a copied volume or file
- * becomes the destination's at the commit point (VmDisks.commitArrival).
+ * A VM's disk (--disk-mode): copied, its sectors moved by the engine with
+ * the memory, by the strategy's own logic (source-disk.ts reads them from
+ * the dirty-sector log and the file; the destination's ArrivingDisk takes
+ * them, and in post-copy makes a guest read wait for a sector still on the
+ * source); or, a file both daemons see, shared: nothing is sent, the
+ * destination opens the same file. The destination plugs it into the VM the
+ * engine creates (disk-host.ts); a copied volume or file becomes the
+ * destination's at the commit point (VmDisks.commitArrival).
  */
 import type { Socket } from 'node:net';
 import { statSync } from 'node:fs';
-import { copyDisk } from './disk-copy.js';
 import { SECTOR_SIZE as SECTOR_BYTES } from '../../vm/devices/disk.js';
+import { FileSourceDisk } from './source-disk.js';
 import { formatAddress, parseAddress, sameEndpoint, AddressError, type Address } from './address.js';
 import { ControlClient } from './client.js';
 import { DiskGivingHost } from './disk-host.js';
 import type { OpContext } from './daemon.js';
-import { IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
+import { ArrivingDisk, IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type DiskReport, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
 import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
 import type { NetPlane } from './net-plane.js';
 import type { Forwarding } from './forwarding.js';
+import type { FleetHooks } from './fleet-hooks.js';
 import { migrateRequestOptions, type DiskMode, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
 import { describeDisk, type DiskInfo, type MovingDisk } from './vm-disks.js';
-import type { DiskReport, MigrationReport } from '../migration/migration-report.js';
 
 interface Outgoing {
   readonly migration: OutgoingMigration;
@@ -63,8 +65,8 @@ export class MigrationDriver {
   private readonly netHeld = new Map<string, Promise<void>>();
   /** VMs gone: their connections handed to a home agent (at the first sign the guest runs at the destination). */
   private readonly netLeft = new Map<string, Promise<{ relayed: number; listen: string | undefined } | undefined>>();
-  /** VMs leaving with a disk: what was sent, for the report (and when the guest was paused for it). */
-  private readonly diskSent = new Map<string, { report: Omit<DiskReport, 'downtimeMs'>; pausedAt: number | null; engineAt: number }>();
+  /** VMs leaving with a shared disk: what the report says of it (a copied disk the engine reports itself). */
+  private readonly diskShared = new Map<string, DiskReport>();
 
   constructor(
     private readonly host: VmRegistry,
@@ -77,6 +79,8 @@ export class MigrationDriver {
     private readonly net?: NetPlane,
     /** Where VMs that left went (for clients that ask here later). */
     private readonly forwarding?: Forwarding,
+    /** In a fleet: the directory entry moves at the commit point, or the migration aborts. */
+    private readonly fleet?: FleetHooks,
   ) {}
 
   private connect(address: Address, token: string): Promise<ControlClient> {
@@ -96,31 +100,41 @@ export class MigrationDriver {
     // (a VM restored lazily: the pages not read from its snapshot yet would leave as zeros)
     const loading = this.host.guest(rec)?.missingCount ?? 0;
     if (loading > 0) throw new ControlError('bad-state', `${p.name} still has ${loading} pages to load from its snapshot; migrate it once they are here`);
-    // The engine moves memory and CPU state only; the disk goes ahead of it, copied (the guest
-    // paused from the copy's last round on) or shared (nothing sent: the same file there).
+    // The disk: copied (its sectors go with the memory, by the strategy's logic) or shared
+    // (nothing sent: the same file there, its ownership moving at the commit point).
     const disk = this.host.disks?.info(p.name);
     const diskMode: DiskMode = p.diskMode ?? 'copy';
     const moving = disk ? movingDisk(p.name, disk, diskMode) : undefined;
 
+    await this.fleet?.prepare(p.name, peer);
     ctx.emit({ kind: 'status', message: `connecting to ${peer}` });
     const netSpec = this.net?.specFor(p.name, p.netListen);
     let socket: Socket;
+    const copied = moving && diskMode === 'copy' ? this.host.disks?.forCopy(p.name) : undefined;
+    if (moving && diskMode === 'copy' && !copied) throw new ControlError('bad-state', `${p.name}'s disk is not open here`);
+    if (moving) {
+      ctx.emit({
+        kind: 'status',
+        message: diskMode === 'shared'
+          ? `${p.name}'s disk ${describeDisk(disk!)} is shared: the destination opens the same file`
+          : `${p.name}'s ${disk!.kind} disk (${moving.sectors} sectors) goes with its memory, ${p.strategy}`,
+      });
+    }
+    this.diskShared.delete(p.name);
+    if (moving && diskMode === 'shared') {
+      this.diskShared.set(p.name, { mode: 'shared', kind: moving.kind, diskBytes: moving.sectors * SECTOR_BYTES, bytesSent: 0, sectorsSent: 0, zeroSectors: 0, rounds: [], pausedSectors: 0, pausedMs: 0, fetched: 0, pushed: 0, readStalls: 0, stallMs: 0 });
+    }
     try {
-      this.diskSent.delete(p.name);
-      if (moving) await this.sendDisk(rec, to, p.toToken, ctx, moving, diskMode);
       socket = await this.openChannel(to, p.toToken, {
         name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: false,
         ...(netSpec ? { net: netSpec } : {}),
         ...(moving ? { disk: { ...moving, mode: diskMode } } : {}),
       });
     } catch (e) {
-      // Nothing has moved: the guest goes on here, with its disk as it was (paused only if it was before).
-      if (this.diskSent.get(p.name)?.pausedAt != null && rec.lifecycle !== 'paused') this.host.guest(rec)?.resume();
-      this.diskSent.delete(p.name);
+      // Nothing has moved: the guest goes on here, with its disk as it was.
+      this.diskShared.delete(p.name);
       throw e;
     }
-    const sentDisk = this.diskSent.get(p.name);
-    if (sentDisk) sentDisk.engineAt = performance.now();
     ctx.emit({ kind: 'status', message: `${peer} accepted ${p.name}; ${p.strategy} begins` });
     this.log(`${p.name}: ${p.strategy} to ${peer}`);
 
@@ -137,6 +151,8 @@ export class MigrationDriver {
       options: migrateRequestOptions(p),
       clock: new WallClock(),
       onEvent: (e) => this.sourceEvent(rec, e, ctx, peer, p.toToken),
+      ...(this.fleet ? { beforeCommit: (id: string) => this.fleet!.commit(p.name, id, peer) } : {}),
+      ...(copied ? { disk: new FileSourceDisk(copied) } : {}),
     });
     this.outgoing.set(p.name, { migration: out, peer });
     ctx.onCancel((why) => {
@@ -225,9 +241,9 @@ export class MigrationDriver {
         // A VM with a network device: its connections go to a home agent, and the report says how many.
         const net = this.net ? await this.leaveNet(name, peer, this.peerTokens.get(peer) ?? '').catch(() => undefined) : undefined;
         if (net) outcome = { ...outcome, report: { ...outcome.report, network: { relayedConnections: net.relayed, listen: net.listen ?? null } } };
-        const sent = this.diskSent.get(name);
-        if (sent) outcome = { ...outcome, report: { ...outcome.report, disk: diskReport(sent, outcome.report) } };
-        this.diskSent.delete(name);
+        const shared = this.diskShared.get(name);
+        if (shared) outcome = { ...outcome, report: { ...outcome.report, disk: shared } };
+        this.diskShared.delete(name);
         this.netHeld.delete(name);
         this.netLeft.delete(name);
         await this.sendConsole(rec, peer); // before migrate answers: a console opened there next has the history
@@ -237,7 +253,7 @@ export class MigrationDriver {
       }
       case 'aborted':
         this.outgoing.delete(name);
-        this.diskSent.delete(name);
+        this.diskShared.delete(name);
         // The guest stays: what its connections said meanwhile goes to it, in order.
         await this.netHeld.get(name)?.catch(() => undefined);
         this.netHeld.delete(name);
@@ -256,55 +272,6 @@ export class MigrationDriver {
         break;
     }
     return outcome;
-  }
-
-  /**
-   * The disk goes ahead of the memory. Copy: live rounds from its dirty-sector
-   * log, then the guest is paused for the last one and stays paused (the
-   * engine moves a paused guest as it moves a running one, and resumes it at
-   * the destination after the switchover, or here if the migration aborts):
-   * whatever the strategy, the downtime holds the disk's last round and the
-   * whole memory copy. Shared: nothing to send (the file's writes are
-   * fdatasync'd before the guest sees them complete); the destination opens
-   * the same file, and the guest runs from it there once it runs there.
-   */
-  private async sendDisk(rec: VmRecord, to: Address, token: string, ctx: OpContext, disk: MovingDisk, mode: DiskMode): Promise<void> {
-    const guest = this.host.guest(rec);
-    const src = this.host.disks?.forCopy(rec.name);
-    if (!guest || !src) throw new ControlError('bad-state', `${rec.name} is not running here`);
-    const diskBytes = disk.sectors * SECTOR_BYTES;
-    const entry: { report: Omit<DiskReport, 'downtimeMs'>; pausedAt: number | null; engineAt: number } = {
-      report: { mode, kind: disk.kind, diskBytes, bytesSent: 0, sectorsSent: 0, rounds: [], liveMs: 0, pausedMs: 0 },
-      pausedAt: null,
-      engineAt: 0,
-    };
-    this.diskSent.set(rec.name, entry);
-    if (mode === 'shared') {
-      ctx.emit({ kind: 'status', message: `${rec.name}'s disk ${describeDisk(src.info)} is shared: the destination opens the same file` });
-      return;
-    }
-    const c = await this.connect(to, token);
-    try {
-      const result = await copyDisk({
-        file: src.file,
-        log: src.log,
-        send: async (piece) => {
-          await c.request('migration.disk', { name: rec.name, size: diskBytes, offset: piece.offset, data: Buffer.from(piece.bytes).toString('base64'), fresh: piece.fresh, ...(piece.fresh ? { disk } : {}) });
-        },
-        pause: async () => {
-          await guest.pause();
-          entry.pausedAt = performance.now();
-        },
-        onRound: (round, sectors, paused) => ctx.emit({ kind: 'status', message: `disk round ${round}: ${sectors} sectors${paused ? ' (guest paused)' : ''}` }),
-      });
-      const pausedMs = performance.now() - result.pausedAt;
-      entry.report = { ...entry.report, bytesSent: result.bytesSent, sectorsSent: result.sectorsSent, rounds: result.rounds, liveMs: result.liveMs, pausedMs };
-      const ms = (result.liveMs + pausedMs).toFixed(1);
-      ctx.emit({ kind: 'status', message: `${rec.name} paused: its ${disk.kind} disk copied in ${ms} ms (${result.bytesSent} bytes sent for ${diskBytes}, in ${result.rounds.length} rounds; pieces of zeros left out)` });
-      this.log(`${rec.name}: ${disk.kind} disk copied to ${formatAddress(to)} in ${ms} ms (${result.bytesSent} bytes, rounds ${result.rounds.join(' ')})`);
-    } finally {
-      c.close();
-    }
   }
 
   /** Best effort, a few tries while the destination notices the broken link: its copy of an aborted migration goes. */
@@ -397,16 +364,22 @@ export class MigrationDriver {
       throw e;
     }
     let host = this.host.hostFor(rec.monitor);
+    let arriving: ArrivingDisk | undefined;
     if (p.disk !== undefined) {
-      // Its disk arrived ahead (migration.disk), or is the file both daemons see: the VM the engine creates here gets it.
+      // Copy: an empty disk the engine fills with the sectors as they come (the guest's reads wait
+      // for any still on the source after a post-copy switchover). Shared: the file both daemons see.
+      // Either way the VM the engine creates here gets it.
       try {
         if (!this.host.disks) throw new ControlError('bad-request', 'this daemon gives its VMs no disks');
-        const disk = this.host.disks.adoptArrival(p.name, p.disk);
-        if (disk.info.sectors !== p.disk.sectors) throw new ControlError('bad-request', `${p.name}: its disk arrived with ${disk.info.sectors} sectors, not ${p.disk.sectors}`);
-        host = new DiskGivingHost(host, p.name, disk.backend);
+        if (p.disk.mode === 'shared') {
+          host = new DiskGivingHost(host, p.name, this.host.disks.adoptShared(p.name, p.disk).backend);
+        } else {
+          const d = this.host.disks.prepareArrival(p.name, p.disk);
+          arriving = new ArrivingDisk(d.backend, d.store);
+          host = new DiskGivingHost(host, p.name, arriving);
+        }
       } catch (e) {
-        this.host.disks?.dropPending(p.name);
-        this.host.forget(p.name, 'its disk did not arrive whole');
+        this.host.forget(p.name, 'its disk could not be set up here');
         throw e;
       }
     }
@@ -418,6 +391,7 @@ export class MigrationDriver {
         clock: new WallClock(),
         output: (b) => rec.console.write(b),
         ...(this.net?.has(p.name) ? { netOutput: this.net.sink(p.name) } : {}),
+        ...(arriving ? { disk: arriving } : {}),
         onEvent: (e) => {
           if (e.kind === 'phase') this.phaseChanged(rec, e.phase);
         },
@@ -525,23 +499,10 @@ function movingDisk(vm: string, disk: DiskInfo, mode: DiskMode): MovingDisk {
     case 'transient':
       return { kind: 'transient', sectors: disk.sectors };
     case 'volume':
-      return { kind: 'volume', name: disk.name, sectors: disk.sectors };
+      return { kind: 'volume', name: disk.name, sectors: disk.sectors, generation: disk.generation };
     case 'file': {
       const st = statSync(disk.path);
       return { kind: 'file', path: disk.path, sectors: disk.sectors, dev: st.dev, ino: st.ino };
     }
   }
-}
-
-/**
- * The disk's part of the report: the guest was paused for the disk's last
- * round, before the memory migration began, so its whole pause runs from
- * then to its resume at the destination — the start of post-copy, or the
- * completion (the engine measures no downtime of its own for a guest it
- * found paused).
- */
-function diskReport(sent: { report: Omit<DiskReport, 'downtimeMs'>; pausedAt: number | null; engineAt: number }, r: MigrationReport): DiskReport {
-  if (sent.pausedAt === null) return { ...sent.report, downtimeMs: r.downtimeMs };
-  const resumedAt = (r.phases.find((x) => x.phase === 'post-copy') ?? r.phases.find((x) => x.phase === 'completed'))?.atMs;
-  return { ...sent.report, downtimeMs: resumedAt === undefined ? null : sent.engineAt - sent.pausedAt + resumedAt };
 }

@@ -51,7 +51,6 @@ const RULES: { readonly [op in Request['op']]: { readonly [field: string]: Rule 
   'migration.abandon': { name: 'name', reason: 'string' },
   'migration.finish': { name: 'name', console: 'bytes?', consoleTotal: 'offset?' },
   'vm.net.attach': { name: 'name', events: 'netEvents', socket: ['carried', 'new', 'none'] },
-  'migration.disk': { name: 'name', size: 'count', offset: 'index', data: 'bytes?', fresh: 'bool?', disk: 'movingDisk?' },
   'volume.create': { name: 'name', size: 'count', from: 'bytes?' },
   'volume.list': {},
   'volume.rm': { name: 'name' },
@@ -152,7 +151,8 @@ function checkMovingDisk(v: unknown): string | undefined {
     case 'transient':
       return only([]) ? undefined : 'transient: only kind, sectors and mode';
     case 'volume':
-      return only(['name']) && typeof d['name'] === 'string' && NAME.test(d['name']) ? undefined : 'volume: name must be a volume name';
+      if (d['generation'] !== undefined && !(Number.isSafeInteger(d['generation']) && (d['generation'] as number) >= 0)) return 'volume: .generation must be a whole number ≥ 0';
+      return only(['name', 'generation']) && typeof d['name'] === 'string' && NAME.test(d['name']) ? undefined : 'volume: name must be a volume name';
     case 'file':
       return only(['path', 'dev', 'ino']) && typeof d['path'] === 'string' && d['path'].startsWith('/') && Number.isSafeInteger(d['dev']) && Number.isSafeInteger(d['ino'])
         ? undefined

@@ -237,22 +237,8 @@ export interface IncomingParams {
   readonly recover: boolean;
   /** Its network device's host end at the destination (absent: not cabled). */
   readonly net?: NetSpec;
-  /** Its disk: copied ahead (migration.disk) or shared (the same file); the arriving VM gets it. */
+  /** Its disk: copied (its sectors come with the engine's frames) or shared (the same file); the arriving VM gets it. */
   readonly disk?: MovingDisk & { readonly mode: DiskMode };
-}
-
-/** A piece of a migrating VM's disk (copy mode), sent by the source daemon before migration.incoming. */
-export interface DiskPieceParams {
-  readonly name: string;
-  /** The whole disk, bytes. */
-  readonly size: number;
-  readonly offset: number;
-  /** base64 */
-  readonly data: string;
-  /** The first piece: the destination starts the disk over (absent: as the first piece at offset 0). */
-  readonly fresh?: boolean;
-  /** What the disk is (with the first piece). */
-  readonly disk?: MovingDisk;
 }
 
 /**
@@ -370,7 +356,6 @@ export interface Ops {
   'migration.finish': { params: FinishParams; result: Record<string, never> };
   /** Daemon to daemon: a migrated guest's connection events (and connection); see NetAttachParams. */
   'vm.net.attach': { params: NetAttachParams; result: Record<string, never> };
-  'migration.disk': { params: DiskPieceParams; result: Record<string, never> };
   /** A new volume of `size` bytes; its first bytes from `from` (base64) when given. */
   'volume.create': { params: { readonly name: string; readonly size: number; readonly from?: string }; result: Volume };
   'volume.list': { params: Record<string, never>; result: { readonly volumes: readonly Volume[]; readonly damaged: readonly DamagedVolume[] } };
@@ -457,7 +442,7 @@ export type ServerMessage = Welcome | Refused | Response | EventMessage;
 const OPS: ReadonlySet<string> = new Set<OpName>([
   'daemon.info', 'vm.start', 'vm.list', 'vm.stats', 'vm.stop', 'vm.pause', 'vm.resume', 'vm.console', 'vm.input',
   'vm.debug', 'vm.debug.command',
-  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach', 'migration.disk',
+  'migrate', 'migrate.recover', 'migration.incoming', 'migration.abandon', 'migration.finish', 'vm.net.attach',
   'volume.create', 'volume.list', 'volume.rm', 'volume.attach', 'volume.detach',
   'vm.snapshot', 'vm.restore',
 ]);

@@ -81,6 +81,12 @@ const SOURCE_RUNNING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['se
 const DEST_ARRIVING: ReadonlySet<MigrationPhase> = new Set<MigrationPhase>(['setup', 'pre-copy', 'switchover']);
 
 export class VmRegistry {
+  /**
+   * While set, no VM here is resumed (vm resume, a snapshot's resume after its
+   * copy): why. A fleet's host sets it when it loses its lease (fencing: another
+   * host may be restarting its VMs) and clears it once it has rejoined.
+   */
+  holdPaused: string | undefined;
   private readonly records = new Map<string, VmRecord>();
   private readonly log: (line: string) => void;
   private readonly onGone: (name: string) => void;
@@ -250,6 +256,7 @@ export class VmRegistry {
 
   resume(name: string): VmInfo {
     const rec = this.record(name);
+    if (this.holdPaused !== undefined) throw new ControlError('bad-state', `${name} stays paused: ${this.holdPaused}`);
     const guest = this.settled(rec, 'resume');
     if (rec.lifecycle === 'paused') this.setLifecycle(rec, 'running');
     guest.resume();

@@ -23,6 +23,8 @@ import { isLoopback } from './address.js';
 import { defaultStateDir, StateDir } from './state-dir.js';
 import { VolumeStore } from './volume-store.js';
 import { VmDisks } from './vm-disks.js';
+import type { FleetHooks } from './fleet-hooks.js';
+import type { RestoreParams, RestoreResult } from './protocol.js';
 
 export interface ServiceOptions {
   readonly listen: Address;
@@ -38,6 +40,8 @@ export interface ServiceOptions {
   readonly tls?: ServerTls;
   /** Where volumes and transient disks live (state-dir.ts; default defaultStateDir()). */
   readonly stateDir?: string;
+  /** A daemon of a fleet (serve --cluster): names claimed, stops and commit points told to it. */
+  readonly fleet?: FleetHooks;
   /** Save every VM live into a snapshot store this often (snapshot-schedule.ts). */
   readonly snapshotEvery?: ScheduleOptions;
 }
@@ -49,6 +53,8 @@ export interface Service {
   readonly schedule: SnapshotSchedule | undefined;
   /** Resolves when the daemon has stopped (after close()). */
   readonly done: Promise<void>;
+  /** Start a VM from a snapshot file here (what vm.restore does; a fleet's failover calls it). */
+  restore(p: RestoreParams): Promise<RestoreResult>;
   close(): Promise<void>;
 }
 
@@ -65,6 +71,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const plane = net;
   const forwarding = new Forwarding();
   const here = servingHere(host, forwarding);
+  const fleet = options.fleet;
+  let restore: ((p: RestoreParams) => Promise<RestoreResult>) | undefined;
   let schedule: SnapshotSchedule | undefined;
   const daemon = await ControlDaemon.start(
     {
@@ -77,8 +85,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     (address, info): OpHandlers => {
     host.address = address;
-    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding);
+    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding, fleet);
     const snapshots = new SnapshotDriver(host, log);
+    restore = (p) => restored(snapshots.restore(p));
     if (options.snapshotEvery) schedule = new SnapshotSchedule(host, snapshots, options.snapshotEvery, log);
     const debuggers = new DebugSessions(host);
     return {
@@ -96,8 +105,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         }
         const name = p.name ?? host.freeName();
         if (host.has(name)) return host.start({ name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native' }); // refused: name taken
+        await fleet?.claim({ name, kernel: p.kernel, memSize: p.memSize, share: p.share });
         // Cabled before it starts: a listener that cannot bind refuses the start.
-        if (p.net) await plane.open(name, p.net);
+        if (p.net) await plane.open(name, p.net).catch((e: unknown) => {
+          fleet?.released(name);
+          throw e;
+        });
         try {
           const info = host.start({
             name, kernel: p.kernel, image, memSize: p.memSize, share: p.share, monitor: p.monitor ?? 'native',
@@ -108,6 +121,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return withNet(info);
         } catch (e) {
           plane.drop(name);
+          fleet?.released(name);
           throw e;
         }
       },
@@ -116,7 +130,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         const stats = withNet(host.stats(here(p.name)));
         return schedule ? { ...stats, periodicSnapshot: schedule.info(p.name) } : stats;
       },
-      'vm.stop': (p) => host.stop(here(p.name)),
+      'vm.stop': (p) => {
+        const info = host.stop(here(p.name));
+        fleet?.released(p.name);
+        return info;
+      },
       'vm.pause': (p) => host.pause(here(p.name)),
       'vm.resume': (p) => host.resume(here(p.name)),
       'vm.console': (p, ctx) =>
@@ -159,11 +177,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         ctx.after(() => take(ctx.socket));
         return {};
       },
-      'migration.disk': (p) => {
-        if (host.has(p.name)) throw new ControlError('name-taken', `a VM named ${p.name} already exists on the destination daemon`);
-        host.disks!.receiveDisk(p.name, p.size, p.offset, Buffer.from(p.data ?? '', 'base64'), p.fresh ?? p.offset === 0, p.disk);
-        return {};
-      },
       'volume.create': (p) => {
         const v = volumes.create(p.name, p.size, p.from ? Buffer.from(p.from, 'base64') : undefined);
         log(`volume ${v.name}: created (${v.size} bytes)`);
@@ -184,9 +197,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         return volumes.get(p.name);
       },
       'vm.snapshot': (p) => snapshots.snapshot(p),
-      'vm.restore': (p) => snapshots.restore(p),
+      'vm.restore': (p) => restore!(p),
     };
-    function withNet<T extends { readonly name: string }>(info: T): T {
+    /** In a fleet, a restored VM claims its name once the file has said it; refused, it stops again. */
+    async function restored(running: Promise<RestoreResult>): Promise<RestoreResult> {
+      const info = await running;
+      if (!fleet) return info;
+      try {
+        await fleet.claim({ name: info.name, kernel: info.kernel, memSize: info.memSize, share: info.share });
+      } catch (e) {
+        host.stop(info.name);
+        throw e;
+      }
+      return info;
+    }
+        function withNet<T extends { readonly name: string }>(info: T): T {
       const d = plane.describe(info.name);
       return d ? { ...info, net: d } : info;
     }
@@ -203,6 +228,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     host,
     schedule,
     done,
+    restore: (p) => restore!(p),
     close: () => (closing ??= (async () => {
       // A snapshot being written is finished first: the store keeps a whole file either way, but a newer one.
       await schedule?.close();

@@ -44,8 +44,8 @@ interface Bound {
   readonly backend: FileDisk;
   /** What the guest is given: the backend, its writes logged (a live disk copy reads the log). */
   readonly log: DirtySectorLog;
-  /** The file that holds the sectors. */
-  readonly file: string;
+  /** The file that holds the sectors (an arrived copy's moves into place at the commit point). */
+  file: string;
 }
 
 /**
@@ -55,10 +55,11 @@ interface Bound {
  */
 export type MovingDisk =
   | { readonly kind: 'transient'; readonly sectors: number }
-  | { readonly kind: 'volume'; readonly name: string; readonly sectors: number }
+  /** `generation`: the volume's on the source at the move (absent from an older source: 0). */
+  | { readonly kind: 'volume'; readonly name: string; readonly sectors: number; readonly generation?: number }
   | { readonly kind: 'file'; readonly path: string; readonly sectors: number; readonly dev: number; readonly ino: number };
 
-/** A disk copied in (copy mode), not yet the destination's: its bytes in `path` until the migration commits. */
+/** A disk arriving by copy, not yet the destination's: its bytes in `path` until the migration commits. */
 interface Pending {
   readonly path: string;
   readonly size: number;
@@ -70,8 +71,6 @@ export const SCRATCH_MAX_SIZE = 1024 ** 3;
 
 export class VmDisks {
   private readonly bound = new Map<string, Bound>();
-  /** Transient disks that arrived with a migrating VM, not yet taken by it. */
-  private readonly pending = new Map<string, Pending>();
   /** VMs whose disk arrived by copy and runs from a file that becomes theirs at the commit point (commitArrival). */
   private readonly arriving = new Map<string, Pending>();
 
@@ -97,48 +96,40 @@ export class VmDisks {
   // ---- a transient disk that moves with its VM (migrations.ts) --------------------------
 
   /**
-   * Bytes of a disk arriving with a migrating VM by copy, `size` bytes in
-   * all: written into a file of its own until the VM that arrives takes it
-   * (adoptArrival) — in the state directory for a transient disk or a
-   * volume, beside the path for a file (a rename makes it the file at the
-   * commit point). `fresh` (the first piece, with `disk`) starts it over; a
-   * sector may come again in a later round (the guest wrote it since); what
-   * no piece covers reads as zeros.
+   * A disk arriving by copy with a migrating VM: an empty (sparse) file of
+   * its size — in the state directory for a transient disk or a volume,
+   * beside the path for a file (a rename makes it the file at the commit
+   * point) — which the migration engine fills with the sectors as they come
+   * (`store`, no fsync per write: commitArrival syncs the whole) and the VM
+   * runs from (`backend`, its writes logged as every VM disk's are).
    */
-  receiveDisk(vm: string, size: number, offset: number, bytes: Uint8Array, fresh: boolean, disk?: MovingDisk): void {
+  prepareArrival(vm: string, disk: MovingDisk): { backend: DiskBackend; info: DiskInfo; store: (sector: number, bytes: Uint8Array) => void } {
     if (this.bound.has(vm)) throw new ControlError('name-taken', `a VM named ${vm} already has a disk on this daemon`);
-    if (!Number.isSafeInteger(size) || size < SECTOR_SIZE || size % SECTOR_SIZE !== 0 || size > SCRATCH_MAX_SIZE) throw new ControlError('bad-request', `a disk of ${size} bytes: not a whole number of sectors up to ${SCRATCH_MAX_SIZE / 1024 ** 3} GiB`);
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset + bytes.length > size) throw new ControlError('bad-request', `a piece at ${offset} of ${bytes.length} bytes is outside the ${size}-byte disk`);
-    let pending = this.pending.get(vm);
-    if (fresh || !pending || pending.size !== size) {
-      if (pending) rmSync(pending.path, { force: true });
-      this.pending.delete(vm);
-      const d: MovingDisk = disk ?? { kind: 'transient', sectors: size / SECTOR_SIZE };
-      if (d.sectors * SECTOR_SIZE !== size) throw new ControlError('bad-request', `a disk of ${d.sectors} sectors sent as ${size} bytes`);
-      const created: Pending = { path: this.pendingPath(vm, d), size, disk: d };
-      const fd = openSync(created.path, 'w');
-      try {
-        ftruncateSync(fd, size);
-      } finally {
-        closeSync(fd);
-      }
-      this.pending.set(vm, created);
-      pending = created;
-    }
-    const fd = openSync(pending.path, 'r+');
+    const size = disk.sectors * SECTOR_SIZE;
+    if (!Number.isSafeInteger(size) || size < SECTOR_SIZE || size > SCRATCH_MAX_SIZE) throw new ControlError('bad-request', `a disk of ${disk.sectors} sectors: not 1 sector to ${SCRATCH_MAX_SIZE / 1024 ** 3} GiB`);
+    const created: Pending = { path: this.pendingPath(vm, disk), size, disk };
+    const fd = openSync(created.path, 'w');
     try {
-      for (let put = 0; put < bytes.length; ) put += writeSync(fd, bytes, put, bytes.length - put, offset + put);
+      ftruncateSync(fd, size);
     } finally {
       closeSync(fd);
     }
-  }
-
-  /** A disk copy that never became a VM's (its migration failed before the channel opened): deleted. */
-  dropPending(vm: string): void {
-    const p = this.pending.get(vm);
-    if (!p) return;
-    this.pending.delete(vm);
-    rmSync(p.path, { force: true });
+    let adopted: { backend: DiskBackend; info: DiskInfo };
+    try {
+      adopted = this.adoptCopy(vm, created);
+    } catch (e) {
+      rmSync(created.path, { force: true });
+      throw e;
+    }
+    const store = (sector: number, bytes: Uint8Array): void => {
+      const out = openSync(created.path, 'r+');
+      try {
+        for (let put = 0; put < bytes.length; ) put += writeSync(out, bytes, put, bytes.length - put, sector * SECTOR_SIZE + put);
+      } finally {
+        closeSync(out);
+      }
+    };
+    return { ...adopted, store };
   }
 
   /** Where an arriving disk's bytes wait, after checking it may arrive at all. */
@@ -159,26 +150,24 @@ export class VmDisks {
   }
 
   /**
-   * The disk that arrived for `vm` becomes its disk. Copy mode: the VM runs
-   * from the copy; a transient disk is its at once, a volume or a file only
-   * at the commit point (commitArrival: the volume is created, or the file
-   * renamed into place) — an aborted migration deletes the copy with the VM.
-   * Shared mode (a file): the destination opens the same file, checked to be
-   * the one the source has (device and inode).
+   * The destination's disk of a VM arriving with a disk in shared mode (a
+   * file): the same file, checked to be the one the source has (device and
+   * inode). Copy mode: prepareArrival.
    */
-  adoptArrival(vm: string, disk: MovingDisk & { readonly mode: 'copy' | 'shared' }): { backend: DiskBackend; info: DiskInfo } {
-    if (disk.mode === 'shared') {
-      if (disk.kind !== 'file') throw new ControlError('bad-request', `${vm}: only a file disk can be shared`);
-      if (!sameFile(disk)) throw new ControlError('bad-state', `--disk-mode shared: the destination does not see ${vm}'s disk ${disk.path} as the same file the source has (use --disk-mode copy)`);
-      return this.open(vm, { kind: 'file', path: disk.path });
-    }
-    const pending = this.pending.get(vm);
-    if (!pending) throw new ControlError('bad-state', `no disk arrived for ${vm}`);
-    this.pending.delete(vm);
-    if (pending.disk.kind !== disk.kind || pending.size !== disk.sectors * SECTOR_SIZE) {
-      rmSync(pending.path, { force: true });
-      throw new ControlError('bad-request', `${vm}: its disk arrived as ${pending.disk.kind} of ${pending.size / SECTOR_SIZE} sectors, not ${disk.kind} of ${disk.sectors}`);
-    }
+  adoptShared(vm: string, disk: MovingDisk): { backend: DiskBackend; info: DiskInfo } {
+    if (disk.kind !== 'file') throw new ControlError('bad-request', `${vm}: only a file disk can be shared`);
+    if (!sameFile(disk)) throw new ControlError('bad-state', `--disk-mode shared: the destination does not see ${vm}'s disk ${disk.path} as the same file the source has (use --disk-mode copy)`);
+    return this.open(vm, { kind: 'file', path: disk.path });
+  }
+
+  /**
+   * A copy becomes `vm`'s disk: a transient disk is its at once, a volume or
+   * a file only at the commit point (commitArrival: the volume is created, or
+   * the file renamed into place) — an aborted migration deletes the copy
+   * with the VM (release).
+   */
+  private adoptCopy(vm: string, pending: Pending): { backend: DiskBackend; info: DiskInfo } {
+    const disk = pending.disk;
     const backend = openFile(pending.path, () => new FileDisk(pending.path, { durable: disk.kind !== 'transient' }));
     const info: DiskInfo =
       disk.kind === 'transient' ? { kind: 'transient', path: pending.path, sectors: backend.sectors }
@@ -186,6 +175,7 @@ export class VmDisks {
       : { kind: 'file', path: disk.path, sectors: backend.sectors };
     const log = new DirtySectorLog(backend);
     this.bound.set(vm, { info, backend, log, file: pending.path });
+    // A volume's generation at the source comes with migration.incoming (in pending.disk): the commit goes on from it.
     if (disk.kind !== 'transient') this.arriving.set(vm, pending);
     return { backend: log, info };
   }
@@ -211,11 +201,17 @@ export class VmDisks {
     if (a.disk.kind === 'file') {
       renameSync(a.path, a.disk.path);
       syncDir(dirname(a.disk.path));
+      b.file = a.disk.path; // where the next migration out reads it
       b.info = { kind: 'file', path: a.disk.path, sectors: b.info.sectors };
     } else if (a.disk.kind === 'volume') {
-      this.volumes.create(a.disk.name, a.size);
+      // Created at the source's generation, then attached (one more): the guest
+      // has written it past any snapshot that recorded a generation there, and
+      // the source keeps its stale copy at the old one — neither may pass for
+      // the other in a restore without --force.
+      this.volumes.create(a.disk.name, a.size, undefined, a.disk.generation ?? 0);
       renameSync(a.path, this.volumes.diskPath(a.disk.name));
       syncDir(dirname(this.volumes.diskPath(a.disk.name)));
+      b.file = this.volumes.diskPath(a.disk.name);
       const v = this.volumes.attach(a.disk.name, vm);
       b.info = { kind: 'volume', name: v.name, generation: v.generation, sectors: b.info.sectors };
     }
@@ -308,8 +304,6 @@ export class VmDisks {
   /** Release every disk (the daemon is closing). */
   releaseAll(): void {
     for (const vm of [...this.bound.keys()]) this.release(vm);
-    for (const p of this.pending.values()) rmSync(p.path, { force: true });
-    this.pending.clear();
     for (const p of this.arriving.values()) rmSync(p.path, { force: true });
     this.arriving.clear();
   }

@@ -68,7 +68,13 @@ export class VolumeStore {
     return this.dir.volumes;
   }
 
-  create(name: string, size: number, from?: Uint8Array): Volume {
+  /**
+   * A new volume, detached. `generation` is 0 but for a volume that arrived
+   * with a migrating VM (vm-disks.ts commitArrival): it goes on from the
+   * generation it had on the source, so a snapshot taken there before the
+   * move does not match it by accident.
+   */
+  create(name: string, size: number, from?: Uint8Array, generation = 0): Volume {
     const dir = this.ready();
     checkName(name);
     if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR_SIZE !== 0 || size > VOLUME_MAX_SIZE) {
@@ -86,7 +92,7 @@ export class VolumeStore {
     } finally {
       closeSync(fd);
     }
-    const v: Volume = { name, size, generation: 0, attachedTo: null, created: new Date().toISOString() };
+    const v: Volume = { name, size, generation, attachedTo: null, created: new Date().toISOString() };
     this.write(v);
     return v;
   }

@@ -44,7 +44,7 @@ export function syncIn(vm: VirtualMachine, machine: Machine, modeBefore: Mode): 
   machine.cpu.regs.set(vm.cpu.regs);
   machine.cpu.pc = vm.cpu.pc >>> 0;
   machine.cpu.mode = Mode.USER;
-  if (vm.cpu.mode !== modeBefore) vm.addressSpaceChanged = true;
+  if (vm.cpu.mode !== modeBefore) vm.modeChanged = true;
 }
 
 /** Deliver a trap into the guest kernel, as the hardware would. */
@@ -74,7 +74,7 @@ export function injectInterrupt(vm: VirtualMachine, machine: Machine): boolean {
  */
 export function handleTrap(vm: VirtualMachine, machine: Machine, trap: TrapRecord): number {
   const { cause, badaddr, pc } = trap;
-  bump(vm.stats.traps, causeName(cause));
+  vm.stats.trap(cause);
   switch (cause) {
     case Cause.PRIVILEGED_INSTRUCTION:
       if (vm.cpu.mode === Mode.SUPERVISOR) return emulatePrivileged(vm, machine, badaddr, pc);
@@ -92,7 +92,7 @@ export function handleTrap(vm: VirtualMachine, machine: Machine, trap: TrapRecor
 function reflectOwn(vm: VirtualMachine, machine: Machine, cause: number, badaddr: number, pc: number, why: string): number {
   const from = vm.cpu.mode === Mode.USER ? 'user' : 'supervisor';
   reflect(vm, machine, cause, badaddr, pc);
-  bump(vm.stats.reflected, causeName(cause));
+  vm.stats.reflect(cause);
   if (vm.onEvent) vm.event(causeName(cause), pc, `from guest ${from}${why ? ` (${why})` : ''}${badaddr ? ` badaddr=${hex8(badaddr)}` : ''}`, 'reflected');
   return 0;
 }
@@ -102,19 +102,18 @@ function emulatePrivileged(vm: VirtualMachine, machine: Machine, word: number, p
   const before = vm.cpu.mode;
   const ptbase = vm.cpu.csr[Csr.PTBASE];
   vm.cpu.pc = pc >>> 0;
-  const name = opInfo(word)?.name ?? 'unknown';
   if (!executePrivileged(vm, word)) {
     // Illegal in the guest's supervisor mode too (bad CSR, stray bits): its trap.
     enterTrap(vm.cpu, Cause.ILLEGAL_INSTRUCTION, word, pc);
     syncIn(vm, machine, before);
-    bump(vm.stats.reflected, 'illegal-instruction');
-    if (vm.onEvent) vm.event('privileged-instruction', pc, `${name}: illegal operands`, 'reflected');
+    vm.stats.reflect(Cause.ILLEGAL_INSTRUCTION);
+    if (vm.onEvent) vm.event('privileged-instruction', pc, `${opInfo(word)?.name ?? 'unknown'}: illegal operands`, 'reflected');
     return 0;
   }
   if (vm.cpu.csr[Csr.PTBASE] !== ptbase) vm.addressSpaceChanged = true;
   syncIn(vm, machine, before);
-  bump(vm.stats.emulated, name);
-  if (vm.onEvent) vm.event('privileged-instruction', pc, name, vm.halted ? 'halted' : vm.waiting ? 'waiting' : 'emulated');
+  vm.stats.emulatedByOp[word & 0xff]!++;
+  if (vm.onEvent) vm.event('privileged-instruction', pc, opInfo(word)?.name ?? 'unknown', vm.halted ? 'halted' : vm.waiting ? 'waiting' : 'emulated');
   return 1;
 }
 
@@ -151,7 +150,7 @@ function pageFault(vm: VirtualMachine, machine: Machine, cause: number, va: numb
   vm.stats.reflectedFaults++;
   const reason = FAULT_REASONS[vm.shadow.lastFault] ?? 'fault';
   reflect(vm, machine, cause, va, pc);
-  bump(vm.stats.reflected, causeName(cause));
+  vm.stats.reflect(cause);
   if (vm.onEvent) vm.event(causeName(cause), pc, `va=${hex8(va)}: ${reason} in the guest's own tables`, 'reflected');
   return 0;
 }

@@ -10,11 +10,13 @@
  * run is cut to end at the virtual timer deadline. That is what makes a guest's
  * output under the monitor byte-identical to its output on bare hardware.
  */
-import { Csr } from '../../isa/csr.js';
 import { Mode } from '../../vm/cpu.js';
 import { Exit } from '../../vm/exit.js';
 import type { Machine } from '../../vm/machine.js';
 import { handleTrap, injectInterrupt, syncOut } from './exits.js';
+import { FastPath } from './fast-path.js';
+import { loadShadow } from './world-switch.js';
+import { TIME_SAMPLE } from './stats.js';
 import type { VirtualMachine } from './vm.js';
 
 export const enum SliceEnd {
@@ -56,8 +58,31 @@ export function unloadVm(vm: VirtualMachine, machine: Machine): void {
  * driver keeping the guest in step with another clock — a simulated link).
  */
 export function runVm(vm: VirtualMachine, machine: Machine, budget: number, until = Number.MAX_SAFE_INTEGER): SliceEnd {
+  const stats = vm.stats;
+  const monitorBefore = stats.monitorMs;
+  const t0 = performance.now();
+  try {
+    return runPieces(vm, machine, budget, until);
+  } finally {
+    // Guest time is the wall time less the monitor's (sampled) share of it.
+    stats.guestMs += Math.max(0, performance.now() - t0 - (stats.monitorMs - monitorBefore));
+  }
+}
+
+const fastPaths = new WeakMap<VirtualMachine, FastPath>();
+
+function fastPathOf(vm: VirtualMachine): FastPath {
+  let f = fastPaths.get(vm);
+  if (f === undefined) fastPaths.set(vm, (f = new FastPath(vm)));
+  return f;
+}
+
+/** runVm's loop: the real CPU in pieces, cut at each exit the monitor must see. */
+function runPieces(vm: VirtualMachine, machine: Machine, budget: number, until: number): SliceEnd {
   const cpu = vm.cpu;
   const shadow = vm.shadow;
+  const stats = vm.stats;
+  const fast = fastPathOf(vm);
   let left = budget;
   let noProgress = 0;
   const entered = vm.trapsEntered;
@@ -79,36 +104,41 @@ export function runVm(vm: VirtualMachine, machine: Machine, budget: number, unti
     }
     injectInterrupt(vm, machine);
     if (vm.stopOnTrap && vm.trapsEntered !== entered) return SliceEnd.BUDGET;
-    if (vm.addressSpaceChanged) {
-      const root = vm.shadow.activate(cpu.csr[Csr.PTBASE]!, cpu.mode);
-      machine.csrWrite(Csr.PTBASE, root); // also flushes the real TLB
-      vm.addressSpaceChanged = false;
-    }
+    if (vm.addressSpaceChanged || vm.modeChanged) loadShadow(vm, machine);
 
     let b = Math.min(left, until - cpu.time);
     const toTimer = cpu.timerDeadline - cpu.time;
     if (toTimer > 0 && toTimer < b) b = toTimer;
+    const base = cpu.instret;
     const before = machine.cpu.instret;
-    const t0 = performance.now();
+    fast.begin(machine);
+    machine.assist = fast;
     const e = machine.run(b);
-    const t1 = performance.now();
-    vm.stats.guestMs += t1 - t0;
+    machine.assist = undefined;
+    // The real CPU counted what the fast path emulated too: the guest's count is ours plus its.
     const ran = machine.cpu.instret - before;
-    cpu.instret += ran;
+    cpu.instret = base + ran;
     left -= ran;
+    if (ran > 0) noProgress = 0;
+    else noProgress += fast.unretired;
     if (e === Exit.TRAP) {
+      const timed = --stats.untilTimed === 0;
+      const t1 = timed ? performance.now() : 0;
       const retired = handleTrap(vm, machine, machine.lastTrap);
-      vm.stats.monitorMs += performance.now() - t1;
+      if (timed) {
+        stats.monitorMs += TIME_SAMPLE * (performance.now() - t1);
+        stats.untilTimed = TIME_SAMPLE;
+      }
       if (shadow.waitingFor >= 0) return SliceEnd.MISSING;
       left -= retired;
-      if (ran + retired === 0) {
-        if (++noProgress > NO_PROGRESS_LIMIT) {
-          vm.failure = `no progress: ${NO_PROGRESS_LIMIT} traps in a row at pc 0x${machine.cpu.pc.toString(16)} without an instruction retiring`;
-          return SliceEnd.FAILED;
-        }
-      } else noProgress = 0;
+      if (retired > 0) noProgress = 0;
+      else if (ran === 0) noProgress++;
     } else if (e !== Exit.BUDGET) {
       vm.failure = `the real CPU stopped (${e}) while running the guest in user mode`;
+      return SliceEnd.FAILED;
+    }
+    if (noProgress > NO_PROGRESS_LIMIT) {
+      vm.failure = `no progress: ${NO_PROGRESS_LIMIT} traps in a row at pc 0x${machine.cpu.pc.toString(16)} without an instruction retiring`;
       return SliceEnd.FAILED;
     }
   }

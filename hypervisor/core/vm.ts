@@ -66,8 +66,10 @@ export class VirtualMachine implements DeviceHost, PrivilegedEnv {
   readonly net: NetDevice;
   readonly stats = new VmStats();
 
-  /** Set when the virtual address space or mode changed: the real ptbase must follow. */
+  /** Set when the virtual address space changed (or the real MMU may hold another's entries): the real ptbase must follow, the real TLB be flushed. */
   addressSpaceChanged = true;
+  /** Set when only the virtual mode changed (a trap entered, an sret): the real ptbase must follow; the TLB keeps both modes (world-switch.ts). */
+  modeChanged = false;
 
   /** Traps and interrupts delivered into the guest so far (a debugger tells trap entries apart by it). */
   trapsEntered = 0;

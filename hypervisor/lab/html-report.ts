@@ -77,6 +77,36 @@ function legend(items: readonly (readonly [string, string])[], x: number, y: num
   return items.map(([name, color], i) => `<rect x="${x}" y="${y + i * 14 - 9}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${y + i * 14}">${esc(name)}</text>`).join('');
 }
 
+/** Sectors per round of a disk copy, one bar group per round (none: no run copied a disk). */
+function diskRoundsChart(c: Comparison): string {
+  const runs = c.runs.filter((r) => (r.report.disk?.rounds.length ?? 0) > 0);
+  if (runs.length === 0) return '';
+  const bars = runs.map((r) => r.report.disk!.rounds);
+  const maxRounds = Math.max(...bars.map((b) => b.length));
+  const yt = ticks(Math.max(1, ...bars.flat().map((x) => x.sectors)));
+  const top = yt[yt.length - 1]!;
+  const y = (v: number): number => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * v) / top;
+  const group = (W - PAD.left - PAD.right) / maxRounds;
+  const bw = (group * 0.8) / runs.length;
+  const body = runs
+    .map((r, s) => {
+      const color = COLORS[c.runs.indexOf(r) % COLORS.length]!;
+      const rounds = r.report.disk!.rounds;
+      return rounds
+        .map((x, i) => {
+          const n = x.sectors;
+          const paused = x.paused;
+          const left = PAD.left + i * group + group * 0.1 + s * bw;
+          return `<rect x="${left}" y="${y(n)}" width="${bw}" height="${y(0) - y(n)}" fill="${color}" ${paused ? 'stroke="#000" stroke-dasharray="3 2"' : ''}><title>${esc(`${r.strategy} disk round ${i}: ${n} sectors${paused ? ' (guest paused)' : ''}`)}</title></rect>`;
+        })
+        .join('');
+    })
+    .join('');
+  const xAxis = Array.from({ length: maxRounds }, (_, i) => `<text x="${PAD.left + i * group + group / 2}" y="${H - PAD.bottom + 16}" text-anchor="middle">${i}</text>`).join('') + `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">disk round (dashed: sent with the guest paused)</text>`;
+  const leg = legend(runs.map((r) => [r.strategy, COLORS[c.runs.indexOf(r) % COLORS.length]!] as const), W - PAD.right - 110, PAD.top + 8);
+  return frame('Disk sectors per round', 'sectors', yt, y, body + leg, xAxis);
+}
+
 function roundsChart(c: Comparison): string {
   const runs = c.runs.filter((r) => r.report.rounds.length > 0);
   const maxRounds = Math.max(1, ...runs.map((r) => r.report.rounds.length));
@@ -141,8 +171,14 @@ export function renderHtml(c: Comparison): string {
   const bytes = barChart(
     'Bytes sent (MiB)',
     'MiB',
-    c.runs.map((r) => ({ label: r.strategy, parts: [[r.report.bytesSent / 1024 / 1024, '#76b7b2', 'bytes']] })),
+    // A disk copied with the guest is its own part of the bar: counted apart from memory, as the report does.
+    c.runs.map((r) => ({
+      label: r.strategy,
+      // The report's bytesSent holds the disk's sectors too: memory is the rest.
+      parts: [[(r.report.bytesSent - (r.report.disk?.bytesSent ?? 0)) / 1024 / 1024, '#76b7b2', 'memory'], ...(r.report.disk ? [[r.report.disk.bytesSent / 1024 / 1024, '#edc948', 'disk'] as const] : [])],
+    })),
   );
+  const bytesLegend = c.runs.some((r) => r.report.disk) ? `<p class="legend"><span style="color:#76b7b2">■</span> memory and state <span style="color:#edc948">■</span> disk sectors</p>` : '';
   const rows = comparisonRows(c);
   const table = `<table><thead><tr>${rows[0]!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .slice(1)
@@ -161,9 +197,9 @@ tbody th { text-align: left; font-weight: normal } .legend, .notes { font-size: 
 <p>${esc(describeComparison(c))}</p>
 <div class="charts">
 ${roundsChart(c)}
-<div>${downtime}${downLegend}</div>
+${diskRoundsChart(c)}<div>${downtime}${downLegend}</div>
 ${progressChart(c, unit)}
-${bytes}
+<div>${bytes}${bytesLegend}</div>
 </div>
 <h2>Side by side</h2>
 ${table}

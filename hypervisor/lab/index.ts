@@ -7,4 +7,4 @@
 export { runBaseline, simulateMigration, type SimulationResult, type SimulationSpec } from './simulate.js';
 export { compareStrategies, comparisonRows, describeComparison, type Comparison, type ComparisonSpec } from './compare.js';
 export { renderHtml } from './html-report.js';
-export { loadWorkload, parseParams, WORKLOAD_NAMES, workloadParams, type Workload, type WorkloadName } from './workloads.js';
+export { DEVICE_WORKLOAD_NAMES, isDeviceWorkload, loadWorkload, parseParams, WORKLOAD_NAMES, workloadParams, type DeviceWorkloadName, type Workload, type WorkloadName } from './workloads.js';

@@ -10,7 +10,18 @@ import { RAM_BASE } from '../../vm/memmap.js';
 import { MigrationError } from '../migration/migration-error.js';
 import type { Workload, WorkloadName } from './workloads.js';
 
+/** The memory workloads: compared anywhere, on a simulated link too (the browser playground has these). */
 export const WORKLOAD_NAMES = ['idle', 'cpu', 'writes', 'incrementer', 'fill'] as const;
+
+/**
+ * The workloads with a device the daemons bind — a disk (disk-writer), a
+ * network cable (echo): the disk's sectors and the open connections move by
+ * the control plane's doing, not the engine's, so these are compared between
+ * two real daemons only (migrate-compare's device runs).
+ */
+export const DEVICE_WORKLOAD_NAMES = ['disk-writer', 'echo'] as const;
+
+const ALL_NAMES: readonly string[] = [...WORKLOAD_NAMES, ...DEVICE_WORKLOAD_NAMES];
 
 const PARAM_LINE = /^([A-Z][A-Z0-9_]*)(\s*=\s*)(-?\d+)(\s*(;.*)?)$/gm;
 
@@ -33,7 +44,7 @@ export interface WorkloadSource {
 /** Assemble a workload with some parameters changed; the file's lines stay where they are, so diagnostics point into it. */
 export function assembleWorkload(src: WorkloadSource, overrides: Readonly<Record<string, number>> = {}): Workload {
   const { name, file, text } = src;
-  if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) throw new MigrationError(`no workload named ${name} (${WORKLOAD_NAMES.join(', ')})`);
+  if (!ALL_NAMES.includes(name)) throw new MigrationError(`no workload named ${name} (${ALL_NAMES.join(', ')})`);
   const defaults = paramsInSource(text);
   for (const [k, v] of Object.entries(overrides)) {
     if (!(k in defaults)) throw new MigrationError(`workload ${name} has no parameter ${k} (it has ${Object.keys(defaults).join(', ')})`);

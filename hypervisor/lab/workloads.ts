@@ -10,10 +10,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Image } from '../../isa/image.js';
 import { MigrationError } from '../migration/migration-error.js';
-import { assembleWorkload, paramsInSource, WORKLOAD_NAMES } from './workload-source.js';
+import { assembleWorkload, DEVICE_WORKLOAD_NAMES, paramsInSource, WORKLOAD_NAMES } from './workload-source.js';
 
-export { WORKLOAD_NAMES };
-export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+export { DEVICE_WORKLOAD_NAMES, WORKLOAD_NAMES };
+export type DeviceWorkloadName = (typeof DEVICE_WORKLOAD_NAMES)[number];
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number] | DeviceWorkloadName;
+
+/** A workload with a disk or a network cable (compared between real daemons only). */
+export function isDeviceWorkload(name: string): name is DeviceWorkloadName {
+  return (DEVICE_WORKLOAD_NAMES as readonly string[]).includes(name);
+}
 
 export interface Workload {
   readonly name: WorkloadName;
@@ -40,7 +46,7 @@ export function workloadParams(dir: string, name: WorkloadName): Record<string, 
 
 /** Assemble a workload with some parameters changed. */
 export function loadWorkload(dir: string, name: WorkloadName, overrides: Readonly<Record<string, number>> = {}): Workload {
-  if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) throw new MigrationError(`no workload named ${name} (${WORKLOAD_NAMES.join(', ')})`);
+  if (!(WORKLOAD_NAMES as readonly string[]).includes(name) && !isDeviceWorkload(name)) throw new MigrationError(`no workload named ${name} (${[...WORKLOAD_NAMES, ...DEVICE_WORKLOAD_NAMES].join(', ')})`);
   const file = workloadFile(dir, name);
   return assembleWorkload({ name, file, text: readFileSync(file, 'utf8') }, overrides);
 }

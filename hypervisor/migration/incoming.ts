@@ -22,8 +22,10 @@ import { MigrationError, PeerError } from './migration-error.js';
 import type { MigrationEvent, MigrationPhase } from './events.js';
 import type { DestinationMetrics } from './metrics.js';
 import { expectFrame, openingOf, readOpening, type Opening } from './opening.js';
-import { FrameType, frameName, HEADER_SIZE, packBitmap, POSTCOPY_ROUND, ProtocolError, StateMode, unpackBitmap } from './protocol.js';
+import { FrameType, frameName, HEADER_SIZE, MAX_RUN, packBitmap, POSTCOPY_ROUND, ProtocolError, StateMode, unpackBitmap, type Frame } from './protocol.js';
 import type { Transport } from './transport.js';
+import type { ArrivingDisk } from './arriving-disk.js';
+import { runsOf } from './disk-region.js';
 
 export interface IncomingConfig {
   /** The host the VM is created on (any monitor). */
@@ -36,6 +38,13 @@ export interface IncomingConfig {
   readonly output?: (bytes: Uint8Array) => void;
   /** What its network device sends here (bound before its first instruction here, as the console is). */
   readonly netOutput?: (bytes: Uint8Array) => void;
+  /**
+   * Its disk, when the sectors come with the migration (the VM the host
+   * creates must be given the same disk as its backend): written as SECTORS
+   * arrive; after a post-copy switchover a guest read of a sector not here
+   * waits for it (SECTOR_REQUEST).
+   */
+  readonly disk?: ArrivingDisk;
 }
 
 export type IncomingOutcome =
@@ -67,8 +76,18 @@ export class IncomingMigration {
   private completedAt = 0;
   private guestAtComplete = 0;
   private readonly samples: [number, number][] = [];
+  // the disk (post-copy)
+  /** DISK_MAP before STATE: the sectors staying on the source. */
+  private diskOnSource: Uint8Array | undefined;
+  private sectorsRequested: Uint8Array | undefined;
+  private readStall: number | undefined;
+  private readStalls = 0;
+  private readStallMs = 0;
+  private sectorRequests = 0;
 
-  constructor(private readonly config: IncomingConfig) {}
+  constructor(private readonly config: IncomingConfig) {
+    if (config.disk) this.sectorsRequested = new Uint8Array(config.disk.sectors);
+  }
 
   /** Receive a migration: from a transport, or an opening already read (HELLO). */
   async run(from: Transport | Opening): Promise<IncomingOutcome> {
@@ -105,11 +124,14 @@ export class IncomingMigration {
       if (opening.frame.type !== FrameType.RECOVER) throw new ProtocolError('HELLO', 'header.type', 3, 'starts a new migration, not a recovery');
       if (opening.id !== this.id) throw new ProtocolError('RECOVER', 'id', HEADER_SIZE, `is ${opening.id}, this migration is ${this.id}`);
       await ch.send({ type: FrameType.RECOVER_STATE, running: this.goReceived, missing: packBitmap(this.dest.missing) });
+      const disk = this.config.disk;
+      if (disk) await ch.send({ type: FrameType.DISK_MAP, sectors: disk.sectors, map: packBitmap(disk.missing) });
       if (!this.goReceived) {
         await expectFrame(ch, 'recovery', FrameType.GO);
         return await this.afterGo(ch, false);
       }
       this.requested!.fill(0); // what was asked before may have been lost with the link
+      this.sectorsRequested?.fill(0);
       return await this.afterGo(ch, true);
     } catch (e) {
       return this.failed(e);
@@ -124,14 +146,18 @@ export class IncomingMigration {
     const d = this.dest;
     if (this.phase !== 'interrupted' || !d) throw new MigrationError(`migration ${this.id || '?'} is ${this.phase}: nothing waits for its source`);
     this.channel?.close();
-    if (this.stateAcked && d.missingCount === 0) {
+    const disk = this.config.disk;
+    const sectorsMissing = disk?.missingCount ?? 0;
+    if (this.stateAcked && d.missingCount === 0 && sectorsMissing === 0) {
       d.resume();
       this.setPhase('completed', 'the source is gone; every page was here');
       return { kind: 'completed', vm: this.vmName };
     }
     d.guest.onMissingPage = undefined;
     d.discard();
-    const reason = `the source is gone with ${d.missingCount} of the guest's ${d.pages} pages${this.stateAcked ? '' : ' and its CPU state'}: the guest is lost`;
+    if (disk) disk.onMissing = undefined;
+    const sectors = sectorsMissing > 0 ? ` and ${sectorsMissing} of its disk's ${disk!.sectors} sectors` : '';
+    const reason = `the source is gone with ${d.missingCount} of the guest's ${d.pages} pages${sectors}${this.stateAcked ? '' : ' and its CPU state'}: the guest is lost`;
     this.setPhase('lost', reason);
     return { kind: 'lost', vm: this.vmName, reason };
   }
@@ -151,6 +177,19 @@ export class IncomingMigration {
             d.writePage(e.page, e.data);
           });
           this.roundPages.set(f.round, (this.roundPages.get(f.round) ?? 0) + f.pages.length);
+          break;
+        }
+        case FrameType.SECTORS: {
+          if (this.stateAcked || f.round === POSTCOPY_ROUND) throw new ProtocolError('SECTORS', 'round', HEADER_SIZE + 1, `is ${f.round}: sectors before the switchover must belong to a pre-copy round, and come before STATE`);
+          if (this.phase === 'setup') this.setPhase('pre-copy');
+          this.receiveSectors(f, false);
+          break;
+        }
+        case FrameType.DISK_MAP: {
+          const disk = this.diskFor('DISK_MAP');
+          if (this.stateAcked || this.diskOnSource) throw new ProtocolError('DISK_MAP', 'header.type', 3, 'is out of order: one DISK_MAP, before STATE');
+          if (f.sectors !== disk.sectors) throw new ProtocolError('DISK_MAP', 'sectors', HEADER_SIZE, `is ${f.sectors}; the disk here has ${disk.sectors}`);
+          this.diskOnSource = unpackBitmap(f.map, disk.sectors);
           break;
         }
         case FrameType.ROUND_END: {
@@ -176,6 +215,18 @@ export class IncomingMigration {
           } else if (d.missingCount > 0) {
             throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says complete, but ${d.missingCount} pages never arrived`);
           }
+          const disk = this.config.disk;
+          if (disk) {
+            if (f.mode === StateMode.POSTCOPY) {
+              // Every sector is here or stays on the source (DISK_MAP); those here but marked are stale.
+              const on = this.diskOnSource ?? new Uint8Array(disk.sectors);
+              const s = disk.missingNotIn(on);
+              if (s >= 0) throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says post-copy, but disk sector ${s} never arrived and no DISK_MAP says it stays on the source`);
+              disk.markOnSource(on);
+            } else if (disk.missingCount > 0) {
+              throw new ProtocolError('STATE', 'mode', HEADER_SIZE, `says complete, but ${disk.missingCount} disk sectors never arrived`);
+            }
+          }
           await d.restore(state, onSource);
           await ch.send({ type: FrameType.STATE_ACK });
           this.stateAcked = true;
@@ -197,18 +248,22 @@ export class IncomingMigration {
     const d = this.dest!;
     const clock = this.config.clock;
     this.goReceived = true;
+    const disk = this.config.disk;
     if (d.missingCount > 0) d.guest.onMissingPage = (page) => this.onFault(page);
+    if (disk && disk.missingCount > 0) disk.onMissing = (sector, count) => this.onReadFault(sector, count);
     d.resume();
     if (!resumedBefore) {
       this.resumedAt = clock.now();
       this.sample();
       await ch.send({ type: FrameType.RESUMED, at: this.resumedAt });
     }
-    if (d.missingCount > 0) {
+    if (d.missingCount > 0 || (disk?.missingCount ?? 0) > 0) {
       this.setPhase('post-copy');
       if (this.stall) this.request(this.stall.page); // stalled when the link broke: ask again
+      for (const [s, n] of disk?.waitingFor() ?? []) this.requestSectors(s, n); // likewise a guest read
       await this.pull(ch);
     }
+    if (disk) disk.onMissing = undefined;
     if (this.completedAt === 0) {
       this.completedAt = clock.now();
       this.guestAtComplete = d.guest.time;
@@ -224,6 +279,7 @@ export class IncomingMigration {
       samples: this.samples,
       guestAtComplete: this.guestAtComplete,
       afterMips,
+      ...(disk ? { readStalls: this.readStalls, readStallMs: this.readStallMs, sectorsRequested: this.sectorRequests } : {}),
     };
     await ch.send({ type: FrameType.COMPLETE, metrics: JSON.stringify(metrics) });
     ch.close();
@@ -234,9 +290,20 @@ export class IncomingMigration {
   private async pull(ch: Channel): Promise<void> {
     const d = this.dest!;
     const clock = this.config.clock;
-    while (d.missingCount > 0) {
+    const disk = this.config.disk;
+    while (d.missingCount > 0 || (disk?.missingCount ?? 0) > 0) {
       const f = await ch.receive();
-      if (f.type !== FrameType.PAGES || f.round !== POSTCOPY_ROUND) throw new ProtocolError(frameName(f.type), f.type === FrameType.PAGES ? 'round' : 'header.type', f.type === FrameType.PAGES ? HEADER_SIZE + 1 : 3, 'is out of order: post-copy expects PAGES of the post-copy round');
+      if (f.type === FrameType.SECTORS && f.round === POSTCOPY_ROUND) {
+        // A sector already here (the guest wrote it, or it came again after a reconnection) is kept.
+        this.receiveSectors(f, true);
+        if (this.readStall !== undefined && disk!.waitingReads === 0) {
+          this.readStallMs += clock.now() - this.readStall;
+          this.readStall = undefined;
+        }
+        this.sample();
+        continue;
+      }
+      if (f.type !== FrameType.PAGES || f.round !== POSTCOPY_ROUND) throw new ProtocolError(frameName(f.type), f.type === FrameType.PAGES || f.type === FrameType.SECTORS ? 'round' : 'header.type', f.type === FrameType.PAGES || f.type === FrameType.SECTORS ? HEADER_SIZE + 1 : 3, 'is out of order: post-copy expects PAGES or SECTORS of the post-copy round');
       f.pages.forEach((e, i) => {
         if (e.page >= d.pages) throw new ProtocolError('PAGES', `entry[${i}].page`, HEADER_SIZE + 5, `is ${e.page}; the guest has ${d.pages} pages`);
         // A page already here (sent again after a reconnection) is not written twice: the guest may have changed it since.
@@ -250,6 +317,47 @@ export class IncomingMigration {
     }
     this.completedAt = clock.now();
     this.guestAtComplete = d.guest.time;
+  }
+
+  /** SECTORS into the disk, every run checked against its size first. */
+  private receiveSectors(f: Extract<Frame, { type: FrameType.SECTORS }>, onlyMissing: boolean): void {
+    const disk = this.diskFor('SECTORS');
+    f.runs.forEach((r, i) => {
+      if (r.sector + r.count > disk.sectors) throw new ProtocolError('SECTORS', `run[${i}].sector`, HEADER_SIZE + 5, `is ${r.sector} (+${r.count}); the disk here has ${disk.sectors} sectors`);
+    });
+    for (const r of f.runs) disk.receive(r.sector, r.count, r.data, onlyMissing);
+  }
+
+  private diskFor(frame: string): ArrivingDisk {
+    const disk = this.config.disk;
+    if (!disk) throw new ProtocolError(frame, 'header.type', 3, 'carries disk sectors, and no disk was set up here for this migration');
+    return disk;
+  }
+
+  /** A guest read waits for sectors still on the source. */
+  private onReadFault(sector: number, count: number): void {
+    this.readStalls++;
+    this.readStall ??= this.config.clock.now();
+    this.sample();
+    this.requestSectors(sector, count);
+  }
+
+  /** Ask for the sectors of [sector, sector+count) that are missing and not asked for yet. */
+  private requestSectors(sector: number, count: number): void {
+    const disk = this.config.disk!;
+    const asked = this.sectorsRequested!;
+    const want = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      const s = sector + i;
+      if (s < disk.sectors && disk.missing[s] === 1 && asked[s] === 0) want[i] = 1;
+    }
+    for (const [s, n] of runsOf(want, MAX_RUN)) {
+      asked.fill(1, sector + s, sector + s + n);
+      this.sectorRequests += n;
+      this.channel?.send({ type: FrameType.SECTOR_REQUEST, sector: sector + s, count: n }).catch(() => {
+        // the link broke: the receive loop sees it too
+      });
+    }
   }
 
   /** The guest stalled on a page still on the source. */
@@ -288,7 +396,7 @@ export class IncomingMigration {
       return { kind: 'aborted', vm: this.vmName, reason: `${why}; the copy here was discarded` };
     }
     ch?.close();
-    if (!this.goReceived || d!.missingCount > 0) {
+    if (!this.goReceived || d!.missingCount > 0 || (this.config.disk?.missingCount ?? 0) > 0) {
       void d!.pause();
       this.setPhase('interrupted', why);
       return { kind: 'interrupted', vm: this.vmName, reason: `${why}; the guest is paused here until the source reconnects` };

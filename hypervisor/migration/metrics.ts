@@ -5,7 +5,7 @@
 import { TICKS_PER_MS, type MigrationClock } from './clock.js';
 import type { MigrationPhase } from './events.js';
 import type { MigrationOptions, StrategyName } from './options.js';
-import type { MigrationReport, PostcopyReport, ProgressSample, RoundReport, StopRule } from './migration-report.js';
+import type { DiskReport, DiskRoundReport, MigrationReport, PostcopyReport, ProgressSample, RoundReport, StopRule } from './migration-report.js';
 
 /** What the destination reports in COMPLETE (JSON). */
 export interface DestinationMetrics {
@@ -19,6 +19,45 @@ export interface DestinationMetrics {
   /** The guest's clock (ticks) when the last page arrived. */
   readonly guestAtComplete: number;
   readonly afterMips: number | null;
+  /** Post-copy with a disk: guest reads that waited for sectors, the time they waited, the sectors asked for. */
+  readonly readStalls?: number;
+  readonly readStallMs?: number;
+  readonly sectorsRequested?: number;
+}
+
+/** What the source counts of a disk that moves with the guest. */
+export class DiskRecorder {
+  sectorsSent = 0;
+  zeroSectors = 0;
+  bytes = 0;
+  readonly rounds: DiskRoundReport[] = [];
+  pausedSectors = 0;
+  pausedMs = 0;
+  fetched = 0;
+  pushed = 0;
+
+  constructor(
+    readonly kind: DiskReport['kind'],
+    readonly diskBytes: number,
+  ) {}
+
+  build(d: DestinationMetrics | undefined): DiskReport {
+    return {
+      mode: 'copy',
+      kind: this.kind,
+      diskBytes: this.diskBytes,
+      bytesSent: this.bytes,
+      sectorsSent: this.sectorsSent,
+      zeroSectors: this.zeroSectors,
+      rounds: this.rounds,
+      pausedSectors: this.pausedSectors,
+      pausedMs: this.pausedMs,
+      fetched: this.fetched,
+      pushed: this.pushed,
+      readStalls: d?.readStalls ?? 0,
+      stallMs: d?.readStallMs ?? 0,
+    };
+  }
 }
 
 /** At most this many progress samples per side in a report. */
@@ -48,6 +87,8 @@ export class SourceRecorder {
   requested = 0;
   postcopy = false;
   destination: DestinationMetrics | undefined;
+  /** The guest's disk, when it moves with it. */
+  disk: DiskRecorder | undefined;
 
   constructor(
     private readonly clock: MigrationClock,
@@ -148,6 +189,7 @@ export class SourceRecorder {
       },
       timeline,
       phases: this.phases,
+      ...(this.disk ? { disk: this.disk.build(d) } : {}),
     };
   }
 }

@@ -121,33 +121,56 @@ export interface MigrationReport {
    * and the old address the source keeps forwarding new peers from (null: none).
    */
   readonly network?: { readonly relayedConnections: number; readonly listen: string | null };
-  /** Set by whoever moved the guest's disk (the daemons, not the engine): counted apart from memory. */
+  /**
+   * The guest's disk, when one went with it: counted apart from memory
+   * (`bytesSent` above holds both). Copy mode: the engine moved its sectors;
+   * shared mode: only its ownership moved (set by the daemons).
+   */
   readonly disk?: DiskReport;
 }
 
+/** The disk's part of one round (pre-copy's, or stop-and-copy's one). */
+export interface DiskRoundReport {
+  readonly round: number;
+  readonly sectors: number;
+  /** Bytes of the round's SECTORS frames, headers included. */
+  readonly bytes: number;
+  /** Sending them. */
+  readonly durationMs: number;
+  /** Sectors the guest wrote meanwhile: what the next round has to send. */
+  readonly written: number;
+  readonly paused: boolean;
+}
+
 /**
- * A disk that went with its guest. Copy mode: rounds of sectors — the whole
- * disk (but zero pieces) while the guest runs, then what it wrote since, and
- * last, with the guest paused, what it wrote during the last round; the
- * memory moves after that, the guest still paused. Shared mode: nothing is
- * sent, only the file's ownership moves at the commit point.
+ * A disk that went with its guest. Copy mode: its sectors went with the
+ * memory, by the strategy's own logic — in the pre-copy rounds while the
+ * guest ran (the last ones with it paused: the disk's share of the downtime),
+ * all of them paused (stop-and-copy), or after the switchover, fetched when
+ * the guest read one not yet there and pushed otherwise (post-copy). Shared
+ * mode: nothing is sent, only the file's ownership moves at the commit point.
  */
 export interface DiskReport {
   readonly mode: 'copy' | 'shared';
   readonly kind: 'file' | 'volume' | 'transient';
   /** The disk's size. */
   readonly diskBytes: number;
-  /** Sector bytes sent (each round's; a sector sent again counts again). */
+  /** Bytes of SECTORS frames, headers included (a sector sent again counts again). */
   readonly bytesSent: number;
   readonly sectorsSent: number;
-  /** Sectors sent per round; the last one with the guest paused. */
-  readonly rounds: readonly number[];
-  /** The rounds while the guest ran. */
-  readonly liveMs: number;
-  /** From the guest's pause for the disk's last round to the memory migration's start (the engine's downtime does not hold it). */
+  /** Of those, sectors sent as zero runs (a flag, no bytes). */
+  readonly zeroSectors: number;
+  /** Per round before the switchover (none for post-copy). */
+  readonly rounds: readonly DiskRoundReport[];
+  /** Sectors sent with the guest paused, and the time that took: the disk's share of the downtime. */
+  readonly pausedSectors: number;
   readonly pausedMs: number;
-  /** The guest's whole pause: pausedMs, then the memory migration up to its resume at the destination. */
-  readonly downtimeMs: number | null;
+  /** Post-copy: sectors sent because a guest read waited for them (fetched on demand), and pushed in the background. */
+  readonly fetched: number;
+  readonly pushed: number;
+  /** Post-copy: guest reads that waited for sectors from the source, and the time they waited in all. */
+  readonly readStalls: number;
+  readonly stallMs: number;
 }
 
 // ---- the table ---------------------------------------------------------------------
@@ -220,15 +243,16 @@ export function renderReport(r: MigrationReport): string {
     const d = r.disk;
     rows.push([`disk (${d.kind}, ${d.mode})`, formatBytes(d.diskBytes)]);
     if (d.mode === 'copy') {
-      rows.push(['  disk bytes sent', formatBytes(d.bytesSent)], ['  sectors sent', String(d.sectorsSent)], ['  disk rounds', d.rounds.map((n, i) => `${n}${i === d.rounds.length - 1 ? '*' : ''}`).join(' ')]);
-      rows.push([`  live copy (${timeUnit(r)})`, ms(d.liveMs)], [`  paused for disk (${timeUnit(r)})`, ms(d.pausedMs)]);
+      rows.push(['  disk bytes sent', formatBytes(d.bytesSent)], ['  sectors sent', String(d.sectorsSent)], ['    zero sectors', String(d.zeroSectors)]);
+      rows.push(['  disk rounds', d.rounds.length === 0 ? '—' : d.rounds.map((x) => `${x.sectors}${x.paused ? '*' : ''}`).join(' ')]);
+      rows.push([`  disk in downtime (${timeUnit(r)})`, `${ms(d.pausedMs)} (${d.pausedSectors} sectors)`]);
+      if (r.postcopy) rows.push(['  sectors fetched on demand', String(d.fetched)], ['  sectors pushed', String(d.pushed)], [`  reads stalled (${timeUnit(r)})`, `${d.readStalls} (${ms(d.stallMs)})`]);
     }
-    rows.push([`guest downtime (${timeUnit(r)})`, ms(d.downtimeMs)]);
   }
   const w = Math.max(...rows.map((x) => x[0]!.length));
   const head = `${r.vm}: ${r.strategy} over ${r.link}, ${formatBytes(r.memBytes)} of guest memory${r.reason ? ` — ${r.reason}` : ''}`;
   const notes = r.clock === 'virtual' ? ['times are virtual: 1 ms = 100 000 guest instructions (a nominal 100 MIPS)'] : [];
   if (r.stopReason) notes.push(`pre-copy stopped: ${r.stopReason}`);
-  if (r.rounds.some((x) => x.paused) || r.disk?.mode === 'copy') notes.push('* = sent with the guest paused');
+  if (r.rounds.some((x) => x.paused) || r.disk?.rounds.some((x) => x.paused)) notes.push('* = sent with the guest paused');
   return [head, ...rows.map(([k, v]) => `  ${k!.padEnd(w)}  ${v}`), ...notes.map((n) => `  ${n}`)].join('\n');
 }

@@ -17,15 +17,17 @@ import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
 import { MigrationError, PeerError } from './migration-error.js';
 import type { MigrationEvent, MigrationOutcome, MigrationPhase } from './events.js';
-import { SourceRecorder, type DestinationMetrics } from './metrics.js';
+import { DiskRecorder, SourceRecorder, type DestinationMetrics } from './metrics.js';
+import { BATCH_SECTORS, type SourceDisk } from './disk-region.js';
 import { expectFrame } from './opening.js';
 import { withDefaults, type MigrationOptions, type StrategyName } from './options.js';
-import { FrameType, packBitmap, POSTCOPY_ROUND, ProtocolError, StateMode, unpackBitmap } from './protocol.js';
+import { FrameType, packBitmap, POSTCOPY_ROUND, ProtocolError, SECTOR_BYTES, sectorsFrameSize, StateMode, unpackBitmap, type SectorRun } from './protocol.js';
 import type { MigrationReport } from './migration-report.js';
 import { MigrationSource } from './source.js';
 import { strategyFor } from './strategies/index.js';
 import { PostcopyPush } from './strategies/postcopy.js';
-import type { SentRound, SourceContext, Switchover } from './strategies/strategy.js';
+import type { Runs, SentRound, SourceContext, Switchover } from './strategies/strategy.js';
+import type { DiskRoundReport } from './migration-report.js';
 import type { Transport } from './transport.js';
 
 export interface OutgoingConfig {
@@ -39,6 +41,19 @@ export interface OutgoingConfig {
   readonly onEvent?: (e: MigrationEvent) => void;
   /** Fixed id (tests); default random. */
   readonly id?: string;
+  /**
+   * Asked after STATE_ACK, before GO: a rejection aborts the migration (the guest
+   * resumes here) instead of committing it. The daemon of a fleet moves the VM's
+   * directory entry here, so the directory changes owner at the commit point.
+   */
+  readonly beforeCommit?: (id: string) => Promise<void>;
+  /**
+   * The guest's disk, to move with its memory by the strategy's logic
+   * (disk-region.ts); the destination must have been given an ArrivingDisk
+   * of the same size. Undefined: the disk, if any, is not the engine's
+   * business (shared storage).
+   */
+  readonly disk?: SourceDisk;
 }
 
 /** Progress events at most this often: every so many pages, and no closer than so many ms (the last of a round always). */
@@ -79,6 +94,7 @@ export class OutgoingMigration {
     this.options = withDefaults(config.options);
     this.source = new MigrationSource(config.host, config.vm);
     this.metrics = new SourceRecorder(this.clock, this.id, config.vm, config.strategy, this.options, this.source.memSize, this.source.pages);
+    if (config.disk) this.metrics.disk = new DiskRecorder(config.disk.kind, config.disk.sectors * SECTOR_BYTES);
   }
 
   /** Run the migration over this connection to the destination. */
@@ -101,12 +117,16 @@ export class OutgoingMigration {
       const sw = (this.switchover = await strategyFor(this.config.strategy).copy(this.context()));
       this.checkCancelled();
       this.setPhase('switchover');
+      // Post-copy with a disk: which sectors stay here, before the state that resumes the guest there.
+      const disk = this.config.disk;
+      if (disk && sw.kind === 'post-copy') await ch.send({ type: FrameType.DISK_MAP, sectors: disk.sectors, map: packBitmap(sw.diskOnSource ?? new Uint8Array(disk.sectors)) });
       const state = encodeVmState(await this.source.save());
       m.stateAt = this.clock.now();
       await ch.send({ type: FrameType.STATE, mode: sw.kind === 'post-copy' ? StateMode.POSTCOPY : StateMode.COMPLETE, state, onSource: sw.kind === 'post-copy' ? packBitmap(sw.onSource) : new Uint8Array(0) });
       await expectFrame(ch, 'the switchover', FrameType.STATE_ACK);
       m.ackAt = this.clock.now();
       this.checkCancelled();
+      if (this.config.beforeCommit) await this.config.beforeCommit(this.id);
       // The commit point: from here the guest is the destination's, whatever happens to the link.
       this.committed = true;
       await ch.send({ type: FrameType.GO });
@@ -145,12 +165,20 @@ export class OutgoingMigration {
     try {
       await ch.send({ type: FrameType.RECOVER, id: this.id });
       const st = await expectFrame(ch, 'recovery', FrameType.RECOVER_STATE);
+      // With a disk the destination says next which of its sectors it still lacks.
+      const disk = this.config.disk;
+      let diskMissing: Uint8Array | undefined;
+      if (disk) {
+        const map = await expectFrame(ch, 'recovery', FrameType.DISK_MAP);
+        if (map.sectors !== disk.sectors) throw new ProtocolError('DISK_MAP', 'sectors', 16, `is ${map.sectors}; the disk has ${disk.sectors}`);
+        diskMissing = unpackBitmap(map.map, disk.sectors);
+      }
       if (!st.running) {
         this.setPhase('switchover', 'reconnected: sending GO again');
         await ch.send({ type: FrameType.GO });
         return await this.afterGo(ch, false, undefined);
       }
-      return await this.afterGo(ch, true, unpackBitmap(st.missing, this.source.pages));
+      return await this.afterGo(ch, true, unpackBitmap(st.missing, this.source.pages), diskMissing);
     } catch (e) {
       return this.failed(e);
     }
@@ -169,7 +197,7 @@ export class OutgoingMigration {
 
   // ---- after the commit ------------------------------------------------------------
 
-  private async afterGo(ch: Channel, running: boolean, missing: Uint8Array | undefined): Promise<MigrationOutcome> {
+  private async afterGo(ch: Channel, running: boolean, missing: Uint8Array | undefined, diskMissing?: Uint8Array): Promise<MigrationOutcome> {
     const m = this.metrics;
     const sw = this.switchover!;
     if (!running) {
@@ -182,8 +210,12 @@ export class OutgoingMigration {
       this.setPhase('post-copy');
       m.postcopy = true;
       this.round = { round: POSTCOPY_ROUND, sent: 0, pages: sw.onSource.reduce((n, x) => n + x, 0) };
-      this.push ??= new PostcopyPush({ source: this.source, metrics: m, batchPages: this.options.batchPages, sendPages: (c, p, r, q) => this.sendPages(c, p, r, q) }, sw.onSource);
-      if (missing) this.push.resync(missing);
+      this.push ??= new PostcopyPush(
+        { source: this.source, metrics: m, batchPages: this.options.batchPages, sendPages: (c, p, r, q) => this.sendPages(c, p, r, q), sendSectors: (c, runs, q) => this.sendSectors(c, runs, POSTCOPY_ROUND, q).then(() => undefined) },
+        sw.onSource,
+        sw.diskOnSource,
+      );
+      if (missing) this.push.resync(missing, diskMissing);
       complete = await this.push.run(ch);
     } else {
       complete = await expectFrame(ch, 'completion', FrameType.COMPLETE);
@@ -233,13 +265,16 @@ export class OutgoingMigration {
       source: this.source,
       options: this.options,
       metrics: this.metrics,
+      disk: this.config.disk,
       get bytesSent() {
         return self.bytesBefore + self.channel!.bytesSent;
       },
       phase: (p) => this.setPhase(p),
-      sendRound: (pages, round) => this.sendRound(pages, round),
-      endRound: (sent, dirtied) => {
-        this.metrics.rounds.push({ ...sent, dirtied });
+      sendRound: (pages, round, sectors) => this.sendRound(pages, round, sectors ?? []),
+      endRound: (sent, dirtied, written = 0) => {
+        const { disk, ...pages } = sent as SentRound & { disk?: Omit<DiskRoundReport, 'written'> };
+        this.metrics.rounds.push({ ...pages, dirtied });
+        if (disk) this.metrics.disk?.rounds.push({ ...disk, written });
         this.emit({ kind: 'round', id: this.id, round: sent.round, pages: sent.pages, dirty: dirtied, at: this.clock.now() });
       },
       pause: async () => {
@@ -252,7 +287,7 @@ export class OutgoingMigration {
     };
   }
 
-  private async sendRound(pages: readonly number[], round: number): Promise<SentRound> {
+  private async sendRound(pages: readonly number[], round: number, sectors: Runs): Promise<SentRound> {
     const ch = this.channel!;
     const start = this.clock.now();
     const bytes0 = ch.bytesSent;
@@ -269,8 +304,70 @@ export class OutgoingMigration {
       this.checkCancelled();
     }
     while (inFlight.length > 0) await inFlight.shift();
+    // The disk's sectors in the same round, after the pages (a round is one pass over both spaces).
+    let disk: Omit<DiskRoundReport, 'written'> | undefined;
+    if (this.config.disk && (sectors.length > 0 || round === 0 || this.source.paused)) {
+      const t0 = this.clock.now();
+      const sent = await this.sendSectors(ch, sectors, round, false);
+      const durationMs = this.clock.now() - t0;
+      disk = { round, sectors: sent.sectors, bytes: sent.bytes, durationMs, paused: this.source.paused };
+      if (this.source.paused && this.metrics.disk) {
+        this.metrics.disk.pausedSectors += sent.sectors;
+        this.metrics.disk.pausedMs += durationMs;
+      }
+    }
     await ch.send({ type: FrameType.ROUND_END, round, pages: pages.length });
-    return { round, pages: pages.length, zeroPages: this.metrics.zeroPages - zero0, bytes: ch.bytesSent - bytes0, startMs: start - this.metrics.startAt, durationMs: this.clock.now() - start, paused: this.source.paused };
+    const report: SentRound = { round, pages: pages.length, zeroPages: this.metrics.zeroPages - zero0, bytes: ch.bytesSent - bytes0, startMs: start - this.metrics.startAt, durationMs: this.clock.now() - start, paused: this.source.paused };
+    return disk ? ({ ...report, disk } as SentRound) : report;
+  }
+
+  /**
+   * Sector runs in SECTORS frames of up to BATCH_SECTORS sectors, each run
+   * read from the disk as its frame is made (a run of zeros goes as a flag),
+   * up to IN_FLIGHT frames on the way at once.
+   */
+  private async sendSectors(ch: Channel, runs: Runs, round: number, requested: boolean): Promise<{ sectors: number; bytes: number }> {
+    const disk = this.config.disk!;
+    const d = this.metrics.disk!;
+    const inFlight: Promise<void>[] = [];
+    let frame: SectorRun[] = [];
+    let inFrame = 0;
+    let sectors = 0;
+    let bytes = 0;
+    const flush = async (): Promise<void> => {
+      if (frame.length === 0) return;
+      const size = sectorsFrameSize(frame);
+      const sending = ch.send({ type: FrameType.SECTORS, requested, round, runs: frame });
+      sending.catch(() => {}); // awaited below, maybe after a later frame's failure
+      inFlight.push(sending);
+      bytes += size;
+      d.bytes += size;
+      frame = [];
+      inFrame = 0;
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      if (this.clock.now() - this.lastPass >= PASS_EVERY_MS) {
+        await this.clock.pass();
+        this.lastPass = this.clock.now();
+      }
+      this.checkCancelled();
+    };
+    for (const [first, count] of runs) {
+      for (let s = first; s < first + count; ) {
+        const n = Math.min(first + count - s, BATCH_SECTORS - inFrame);
+        const data = disk.read(s, n);
+        const zero = isZeros(data);
+        frame.push({ sector: s, count: n, data: zero ? undefined : data });
+        d.sectorsSent += n;
+        if (zero) d.zeroSectors += n;
+        sectors += n;
+        inFrame += n;
+        s += n;
+        if (inFrame >= BATCH_SECTORS) await flush();
+      }
+    }
+    await flush();
+    while (inFlight.length > 0) await inFlight.shift();
+    return { sectors, bytes };
   }
 
   /** One PAGES frame, sent: each page read now, a zero page as a flag. */
@@ -362,6 +459,17 @@ export class OutgoingMigration {
     const ch = this.channel;
     return this.metrics.build(outcome, reason, this.link, this.bytesBefore + (ch?.bytesSent ?? 0), this.framesBefore + (ch?.framesSent ?? 0), this.busyBefore + (ch?.busyMs ?? 0));
   }
+}
+
+/** All zero bytes (a word at a time where the view allows). */
+function isZeros(b: Uint8Array): boolean {
+  const words = b.byteOffset % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2) : undefined;
+  if (words) {
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+    for (let i = words.length * 4; i < b.length; i++) if (b[i] !== 0) return false;
+    return true;
+  }
+  return b.every((x) => x === 0);
 }
 
 /** 16 random bytes in hex: Web Crypto, which Node (globalThis.crypto, 19 on) and browsers share. */

@@ -2,11 +2,11 @@
  * The migration wire protocol: frames, their encoding, and a reader that cuts
  * a byte stream back into frames and checks every one.
  *
- * Every frame, version 1 (little-endian):
+ * Every frame, version 2 (little-endian; 2 added the disk's frames, SECTORS to DISK_MAP):
  *
  *   0x00 ┌──────────────────────────────┐
  *        │ magic u16   0x4d54 ("TM")    │  a migration stream, not a control command
- *   0x02 │ version u8  1                │  a reader refuses any other
+ *   0x02 │ version u8  2                │  a reader refuses any other
  *   0x03 │ type u8     FrameType        │
  *   0x04 │ length u32                   │  the whole frame, header included
  *   0x08 │ seq u32                      │  per direction, 0 on each new connection
@@ -31,6 +31,11 @@
  *   CANCEL, ERROR  reasonLen u16 reason
  *   RECOVER        id[16]                        (a new connection for an interrupted migration)
  *   RECOVER_STATE  stage u8 (0 waiting for GO, 1 running) bitmapLen u32 bitmap (pages still missing)
+ *   SECTORS        flags u8 (bit 0: answers a fault) round u16 count u16, then per run: sector u32 sectors u16
+ *                  kind u8 (0 data: sectors × 512 bytes follow; 1 zero: nothing follows)
+ *   SECTOR_REQUEST  sector u32 count u16         (post-copy: a guest read of sectors not here yet)
+ *   DISK_MAP       sectors u32 bitmapLen u32 bitmap (from the source before a post-copy STATE: bit set = sector
+ *                  still on the source; from the destination after RECOVER_STATE: sectors still missing)
  *
  * A frame that cannot be read — wrong magic or version, a length out of
  * range, a checksum mismatch, a sequence number out of order, a payload that
@@ -48,7 +53,7 @@ import { MigrationError } from './migration-error.js';
 import { STRATEGY_NAMES, type StrategyName } from './options.js';
 
 export const PROTOCOL_MAGIC = 0x4d54;
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const HEADER_SIZE = 16;
 /** The largest frame a reader accepts: a full PAGES batch, or a state of a few MiB. */
 export const MAX_FRAME = 16 * 1024 * 1024;
@@ -71,10 +76,17 @@ export const enum FrameType {
   ERROR = 12,
   RECOVER = 13,
   RECOVER_STATE = 14,
+  SECTORS = 15,
+  SECTOR_REQUEST = 16,
+  DISK_MAP = 17,
 }
 
-export const FRAME_NAMES: readonly string[] = ['?', 'HELLO', 'WELCOME', 'PAGES', 'ROUND_END', 'STATE', 'STATE_ACK', 'GO', 'RESUMED', 'PAGE_REQUEST', 'COMPLETE', 'CANCEL', 'ERROR', 'RECOVER', 'RECOVER_STATE'];
-const LAST_TYPE = FrameType.RECOVER_STATE;
+export const FRAME_NAMES: readonly string[] = ['?', 'HELLO', 'WELCOME', 'PAGES', 'ROUND_END', 'STATE', 'STATE_ACK', 'GO', 'RESUMED', 'PAGE_REQUEST', 'COMPLETE', 'CANCEL', 'ERROR', 'RECOVER', 'RECOVER_STATE', 'SECTORS', 'SECTOR_REQUEST', 'DISK_MAP'];
+const LAST_TYPE = FrameType.DISK_MAP;
+/** A disk sector: what SECTORS carries and SECTOR_REQUEST asks for. */
+export const SECTOR_BYTES = 512;
+/** The most sectors one run of a SECTORS frame (or one SECTOR_REQUEST) covers. */
+export const MAX_RUN = 0xffff;
 
 export const enum PageKind {
   DATA = 0,
@@ -92,6 +104,13 @@ export interface PageEntry {
   readonly data: Uint8Array | undefined;
 }
 
+/** A run of sectors in a SECTORS frame: `count` sectors from `sector`, their bytes (undefined: all zeros). */
+export interface SectorRun {
+  readonly sector: number;
+  readonly count: number;
+  readonly data: Uint8Array | undefined;
+}
+
 export type Frame =
   | { readonly type: FrameType.HELLO; readonly id: string; readonly memSize: number; readonly strategy: StrategyName; readonly observeMs: number; readonly name: string }
   | { readonly type: FrameType.WELCOME }
@@ -106,7 +125,10 @@ export type Frame =
   | { readonly type: FrameType.CANCEL; readonly reason: string }
   | { readonly type: FrameType.ERROR; readonly reason: string }
   | { readonly type: FrameType.RECOVER; readonly id: string }
-  | { readonly type: FrameType.RECOVER_STATE; readonly running: boolean; readonly missing: Uint8Array };
+  | { readonly type: FrameType.RECOVER_STATE; readonly running: boolean; readonly missing: Uint8Array }
+  | { readonly type: FrameType.SECTORS; readonly requested: boolean; readonly round: number; readonly runs: readonly SectorRun[] }
+  | { readonly type: FrameType.SECTOR_REQUEST; readonly sector: number; readonly count: number }
+  | { readonly type: FrameType.DISK_MAP; readonly sectors: number; readonly map: Uint8Array };
 
 /**
  * One field of a payload, in wire order: a little-endian number, bytes (a
@@ -116,7 +138,9 @@ export type Frame =
 export type FieldSpec =
   | { readonly name: string; readonly type: 'u8' | 'u16' | 'u32' | 'f64' }
   | { readonly name: string; readonly type: 'bytes'; readonly length: number | string }
-  | { readonly name: string; readonly type: 'pages'; readonly count: string };
+  | { readonly name: string; readonly type: 'pages'; readonly count: string }
+  /** SECTORS' runs (`count` of them: sector u32, sectors u16, kind u8, then sectors × 512 bytes for data). */
+  | { readonly name: string; readonly type: 'runs'; readonly count: string };
 
 const u8 = (name: string): FieldSpec => ({ name, type: 'u8' });
 const u16 = (name: string): FieldSpec => ({ name, type: 'u16' });
@@ -145,12 +169,15 @@ export const FRAME_LAYOUT: { readonly [T in FrameType]: readonly FieldSpec[] } =
   [FrameType.ERROR]: [u16('reasonLen'), bytes('reason', 'reasonLen')],
   [FrameType.RECOVER]: [bytes('id', ID_BYTES)],
   [FrameType.RECOVER_STATE]: [u8('stage'), u32('bitmapLen'), bytes('bitmap', 'bitmapLen')],
+  [FrameType.SECTORS]: [u8('flags'), u16('round'), u16('count'), { name: 'runs', type: 'runs', count: 'count' }],
+  [FrameType.SECTOR_REQUEST]: [u32('sector'), u16('count')],
+  [FrameType.DISK_MAP]: [u32('sectors'), u32('bitmapLen'), bytes('bitmap', 'bitmapLen')],
 };
 
 const WIDTH = { u8: 1, u16: 2, u32: 4, f64: 8 } as const;
 
 /** Bytes a field always takes (0 for bytes sized by a length field, and for PAGES' entries). */
-const fixedWidth = (f: FieldSpec): number => (f.type === 'bytes' ? (typeof f.length === 'number' ? f.length : 0) : f.type === 'pages' ? 0 : WIDTH[f.type]);
+const fixedWidth = (f: FieldSpec): number => (f.type === 'bytes' ? (typeof f.length === 'number' ? f.length : 0) : f.type === 'pages' || f.type === 'runs' ? 0 : WIDTH[f.type]);
 
 /**
  * A payload's layout as the header comment above writes it, e.g.
@@ -160,7 +187,7 @@ export function layoutText(type: FrameType): string {
   const fields = FRAME_LAYOUT[type];
   if (fields.length === 0) return '—';
   return fields
-    .map((f) => (f.type === 'bytes' ? (typeof f.length === 'number' ? `${f.name}[${f.length}]` : f.name) : f.type === 'pages' ? 'then per page: page u32 kind u8' : `${f.name} ${f.type}`))
+    .map((f) => (f.type === 'bytes' ? (typeof f.length === 'number' ? `${f.name}[${f.length}]` : f.name) : f.type === 'pages' ? 'then per page: page u32 kind u8' : f.type === 'runs' ? 'then per run: sector u32 sectors u16 kind u8' : `${f.name} ${f.type}`))
     .join(' ');
 }
 
@@ -244,6 +271,13 @@ export function pagesFrameSize(pages: readonly PageEntry[]): number {
   return n;
 }
 
+/** Bytes of a SECTORS frame carrying these runs (zero runs as flags). */
+export function sectorsFrameSize(runs: readonly SectorRun[]): number {
+  let n = HEADER_SIZE + 5;
+  for (const r of runs) n += 7 + (r.data ? r.count * SECTOR_BYTES : 0);
+  return n;
+}
+
 /**
  * The bytes of one frame with this sequence number. `into` (PAGES): encode
  * into this buffer — the result is a view of its start — when it holds
@@ -288,6 +322,22 @@ export function encodeFrame(f: Frame, seq: number, into?: Uint8Array): Uint8Arra
       break;
     case FrameType.RECOVER_STATE:
       w = new Writer(HEADER_SIZE + 5 + f.missing.length).u8(f.running ? 1 : 0).u32(f.missing.length).bytes(f.missing);
+      break;
+    case FrameType.SECTORS: {
+      w = new Writer(sectorsFrameSize(f.runs)).u8(f.requested ? 1 : 0).u16(f.round).u16(f.runs.length);
+      for (const r of f.runs) {
+        if (r.count < 1 || r.count > MAX_RUN) throw new MigrationError(`a run of ${r.count} sectors: runs have 1..${MAX_RUN}`);
+        if (r.data && r.data.length !== r.count * SECTOR_BYTES) throw new MigrationError(`sectors ${r.sector}+${r.count}: ${r.data.length} bytes, not ${r.count * SECTOR_BYTES}`);
+        w.u32(r.sector).u16(r.count).u8(r.data ? PageKind.DATA : PageKind.ZERO);
+        if (r.data) w.bytes(r.data);
+      }
+      break;
+    }
+    case FrameType.SECTOR_REQUEST:
+      w = new Writer(32).u32(f.sector).u16(f.count);
+      break;
+    case FrameType.DISK_MAP:
+      w = new Writer(HEADER_SIZE + 8 + f.map.length).u32(f.sectors).u32(f.map.length).bytes(f.map);
       break;
     default:
       w = new Writer(HEADER_SIZE);
@@ -359,6 +409,17 @@ const pageEntryParser = new Parser()
     },
   });
 
+const runEntryParser = new Parser()
+  .endianness('little')
+  .uint32('sector')
+  .uint16('sectors')
+  .uint8('kind')
+  .buffer('data', {
+    length: function (this: { kind: number; sectors: number }): number {
+      return this.kind === PageKind.DATA ? this.sectors * SECTOR_BYTES : 0;
+    },
+  });
+
 function payloadParser(fields: readonly FieldSpec[]): Parser {
   let p = new Parser().endianness('little');
   for (const f of fields) {
@@ -370,6 +431,8 @@ function payloadParser(fields: readonly FieldSpec[]): Parser {
       case 'bytes': p = p.buffer(f.name, { length: typeof f.length === 'number' ? f.length : lengthOf(f.length) }); break;
       // The layout; decodePages() reads it by hand.
       case 'pages': p = p.array(f.name, { type: pageEntryParser, length: f.count }); break;
+      // Likewise; decodeSectors() reads it by hand.
+      case 'runs': p = p.array(f.name, { type: runEntryParser, length: f.count }); break;
     }
   }
   return p;
@@ -403,6 +466,7 @@ function payloadSize(type: FrameType, p: Record<string, unknown>): number {
   for (const f of FRAME_LAYOUT[type]) {
     if (f.type === 'bytes') n += typeof f.length === 'number' ? f.length : (p[f.length] as number);
     else if (f.type === 'pages') n += (p[f.name] as { kind: number }[]).reduce((k, e) => k + 5 + (e.kind === PageKind.DATA ? PAGE_SIZE : 0), 0);
+    else if (f.type === 'runs') n += (p[f.name] as { kind: number; sectors: number }[]).reduce((k, e) => k + 7 + (e.kind === PageKind.DATA ? e.sectors * SECTOR_BYTES : 0), 0);
     else n += WIDTH[f.type];
   }
   return n;
@@ -433,6 +497,7 @@ export function decodeFrame(bytes: Uint8Array, expectedSeq: number): Frame {
   const min = MIN_PAYLOAD[type] ?? 0;
   if (payload.length < min) throw new ProtocolError(name, 'payload', HEADER_SIZE, `is truncated: ${payload.length} bytes, at least ${min} needed`);
   if (type === FrameType.PAGES) return decodePages(name, payload);
+  if (type === FrameType.SECTORS) return decodeSectors(name, payload);
   let p: Record<string, unknown>;
   try {
     p = parser.parse(payload) as Record<string, unknown>;
@@ -480,6 +545,40 @@ function decodePages(name: string, payload: Uint8Array): Frame {
   return { type: FrameType.PAGES, requested: (flags & 1) !== 0, round, pages };
 }
 
+/**
+ * SECTORS, read by hand as PAGES is: the runs' framing, then their sizes
+ * against the frame's, then each field. Sector data are views into the frame.
+ */
+function decodeSectors(name: string, payload: Uint8Array): Frame {
+  const len = payload.length;
+  const v = new DataView(payload.buffer, payload.byteOffset, len);
+  const flags = v.getUint8(0);
+  const round = v.getUint16(1, true);
+  const count = v.getUint16(3, true);
+  const H = HEADER_SIZE;
+  const runs = new Array<SectorRun>(count);
+  let off = 5;
+  const at: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (off + 7 > len) throw new ProtocolError(name, 'payload', H, `is truncated: its length fields run past the frame's ${len} bytes`);
+    at.push(off);
+    const kind = payload[off + 6]!;
+    off += 7 + (kind === PageKind.DATA ? v.getUint16(off + 4, true) * SECTOR_BYTES : 0);
+  }
+  if (off !== len) throw new ProtocolError(name, 'payload', H, `fields add up to ${off} bytes, the frame carries ${len}`);
+  for (let i = 0; i < count; i++) {
+    const o = at[i]!;
+    const sector = v.getUint32(o, true);
+    const n = v.getUint16(o + 4, true);
+    const kind = payload[o + 6]!;
+    if (n === 0) throw new ProtocolError(name, `run[${i}].sectors`, H + o + 4, 'is 0: a run has at least one sector');
+    if (kind !== PageKind.DATA && kind !== PageKind.ZERO) throw new ProtocolError(name, `run[${i}].kind`, H + o + 6, `is ${kind} (0 data, 1 zero)`);
+    runs[i] = { sector, count: n, data: kind === PageKind.DATA ? payload.subarray(o + 7, o + 7 + n * SECTOR_BYTES) : undefined };
+  }
+  if ((flags & ~1) !== 0) throw new ProtocolError(name, 'flags', H, `has unknown bits 0x${flags.toString(16)}`);
+  return { type: FrameType.SECTORS, requested: (flags & 1) !== 0, round, runs };
+}
+
 function text(name: string, field: string, offset: number, b: Uint8Array): string {
   try {
     return fromUtf8.decode(b);
@@ -517,6 +616,17 @@ function build(type: FrameType, name: string, p: Record<string, unknown>): Frame
       return { type, id: hex(p['id'] as Uint8Array) };
     case FrameType.RECOVER_STATE:
       return { type, running: (p['stage'] as number) !== 0, missing: new Uint8Array(p['bitmap'] as Uint8Array) };
+    case FrameType.SECTOR_REQUEST: {
+      const count = p['count'] as number;
+      if (count === 0) throw new ProtocolError(name, 'count', fieldOffset(type, 'count'), 'is 0: a request asks for at least one sector');
+      return { type, sector: p['sector'] as number, count };
+    }
+    case FrameType.DISK_MAP: {
+      const sectors = p['sectors'] as number;
+      const map = new Uint8Array(p['bitmap'] as Uint8Array);
+      if (map.length !== Math.ceil(sectors / 8)) throw new ProtocolError(name, 'bitmapLen', fieldOffset(type, 'bitmapLen'), `is ${map.length}; ${sectors} sectors need ${Math.ceil(sectors / 8)}`);
+      return { type, sectors, map };
+    }
     default:
       return { type } as Frame;
   }

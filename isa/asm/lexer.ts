@@ -32,9 +32,20 @@ export interface Lexed {
 }
 
 const PUNCT = ['>>>', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', ',', '(', ')', ':', '=', '+', '-', '*', '/', '%', '~', '!', '&', '^', '|', '<', '>', '.'];
-const IDENT_START = /[A-Za-z_.]/;
-const IDENT_PART = /[A-Za-z0-9_.]/;
-const WORD_PART = /[A-Za-z0-9_]/;
+
+// Character classes by code, not by regular expression: `typevisor run hello.s` lexes the ~340 lines of
+// sys.inc and lib.inc on every run with the assembler's code still cold (V8's interpreter), where a
+// RegExp.test per character was the lexer's largest cost (see cli/chunk-loader.ts).
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** [A-Za-z0-9_] */
+const isWordPart = (c: number): boolean => isLetter(c) || isDigit(c) || c === 95;
+/** [A-Za-z_.] */
+const isIdentStart = (c: number): boolean => isLetter(c) || c === 95 || c === 46;
+/** [A-Za-z0-9_.] */
+const isIdentPart = (c: number): boolean => isWordPart(c) || c === 46;
+/** What /\s/ matches: ASCII space, tab, line breaks, and beyond ASCII whatever the regular expression says. */
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
 
 const utf8 = new TextEncoder();
 
@@ -44,6 +55,8 @@ function token(kind: TokenKind, text: string, start: number, value = 0, bytes?: 
 
 /** Value of a number literal written with an optional 0x/0b/0o prefix and `_` separators. */
 export function parseNumber(text: string): { readonly value: number } | { readonly problem: string } {
+  // Plain decimal or 0x hex that fits in 32 bits, the common case: no BigInt (the general path's answer, | 0).
+  if (/^(?:[0-9]{1,9}|0[xX][0-9a-fA-F]{1,8})$/.test(text)) return { value: Number(text) | 0 };
   const clean = text.replace(/_/g, '');
   const prefix = clean.slice(0, 2).toLowerCase();
   const digits = { '0x': /^[0-9a-f]+$/i, '0b': /^[01]+$/, '0o': /^[0-7]+$/ }[prefix];
@@ -68,6 +81,12 @@ function readQuoted(line: string, start: number, problems: Problem[]): { readonl
   let i = start + 1;
   while (i < line.length && line[i] !== quote) {
     const c = line[i]!;
+    const code = line.charCodeAt(i);
+    if (code < 128 && c !== '\\') {
+      bytes.push(code); // ASCII: its own UTF-8
+      i++;
+      continue;
+    }
     if (c !== '\\') {
       const cp = line.codePointAt(i)!;
       const ch = String.fromCodePoint(cp);
@@ -96,7 +115,7 @@ function readQuoted(line: string, start: number, problems: Problem[]): { readonl
 /** A character that starts no token and is not a space or a comment. */
 function isStray(line: string, i: number): boolean {
   const c = line[i]!;
-  return !/[\s;#0-9"'\\]/.test(c) && !IDENT_START.test(c) && !PUNCT.some((p) => line.startsWith(p, i));
+  return !/[\s;#0-9"'\\]/.test(c) && !isIdentStart(line.charCodeAt(i)) && !PUNCT.some((p) => line.startsWith(p, i));
 }
 
 export function lex(line: string): Lexed {
@@ -105,15 +124,16 @@ export function lex(line: string): Lexed {
   let i = 0;
   while (i < line.length) {
     const c = line[i]!;
-    if (/\s/.test(c)) {
+    const code = line.charCodeAt(i);
+    if (isSpace(code)) {
       i++;
       continue;
     }
     if (c === ';' || c === '#') break;
 
-    if (/[0-9]/.test(c)) {
+    if (isDigit(code)) {
       let j = i + 1;
-      while (j < line.length && WORD_PART.test(line[j]!)) j++;
+      while (j < line.length && isWordPart(line.charCodeAt(j))) j++;
       const text = line.slice(i, j);
       if (/^[0-9]+[bf]$/i.test(text) && !/^0b[01]/i.test(text)) {
         tokens.push(token('numlabel', text, i));
@@ -126,9 +146,9 @@ export function lex(line: string): Lexed {
       continue;
     }
 
-    if (IDENT_START.test(c) && !(c === '.' && !IDENT_PART.test(line[i + 1] ?? ' '))) {
+    if (isIdentStart(code) && !(c === '.' && !(i + 1 < line.length && isIdentPart(line.charCodeAt(i + 1))))) {
       let j = i + 1;
-      while (j < line.length && IDENT_PART.test(line[j]!)) j++;
+      while (j < line.length && isIdentPart(line.charCodeAt(j))) j++;
       tokens.push(token('ident', line.slice(i, j), i));
       i = j;
       continue;

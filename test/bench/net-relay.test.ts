@@ -15,6 +15,7 @@ describe('round trips to a migrated echo service', () => {
       expect(s.trips).toBe(20);
       expect(s.medianMs).toBeGreaterThan(0);
       expect(s.p90Ms).toBeGreaterThanOrEqual(s.medianMs);
+      expect(s.p99Ms).toBeGreaterThanOrEqual(s.p90Ms);
     }
   }, 60_000);
 });

@@ -18,6 +18,6 @@ export const HYBRID: MigrationStrategy = {
   name: 'hybrid',
   async copy(ctx) {
     const r = await precopyRounds(ctx, Math.max(1, ctx.options.hybridRounds));
-    return await switchToPostcopy(ctx, r.dirty);
+    return await switchToPostcopy(ctx, r.dirty, r.dirtySectors);
   },
 };

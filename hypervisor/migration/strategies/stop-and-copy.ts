@@ -1,13 +1,15 @@
 /**
  * Stop-and-copy: stop the guest, send every page, then its CPU and device
  * state; it resumes on the destination. The simplest strategy and the
- * longest downtime — every byte of memory crosses while the guest is stopped.
+ * longest downtime — every byte of memory (and of the disk, when it moves
+ * with the guest) crosses while the guest is stopped.
  *
  *   source                                   destination
  *     │── HELLO ─────────────────────────────────▶│ VM created, paused, all pages missing
  *     │◀──────────────────────────────── WELCOME ──│
  *   pause
  *     │── PAGES (round 0, every page) ──────────▶│
+ *     │── SECTORS (every sector of the disk) ───▶│
  *     │── ROUND_END ────────────────────────────▶│
  *     │── STATE (complete) ─────────────────────▶│ restore
  *     │◀────────────────────────────── STATE_ACK ──│
@@ -16,12 +18,16 @@
  *     │◀─────────────────────────────── COMPLETE ──│
  *   discard
  */
-import { allPages, type MigrationStrategy, type SourceContext, type Switchover } from './strategy.js';
+import { allRuns } from '../disk-region.js';
+import { allPages, type MigrationStrategy, type Runs, type SourceContext, type Switchover } from './strategy.js';
 
-/** Stop the guest and send every page in `round` (the last). Shared with pre-copy's forced stop. */
-export async function stopAndCopy(ctx: SourceContext, pages: readonly number[], round: number): Promise<Switchover> {
+/**
+ * Stop the guest and send these pages and disk sectors in `round` (the
+ * last). Shared with pre-copy's final copy and forced stop.
+ */
+export async function stopAndCopy(ctx: SourceContext, pages: readonly number[], round: number, sectors: Runs): Promise<Switchover> {
   await ctx.pause();
-  const sent = await ctx.sendRound(pages, round);
+  const sent = await ctx.sendRound(pages, round, sectors);
   ctx.endRound(sent, 0);
   return { kind: 'complete' };
 }
@@ -29,6 +35,6 @@ export async function stopAndCopy(ctx: SourceContext, pages: readonly number[], 
 export const STOP_AND_COPY: MigrationStrategy = {
   name: 'stop-and-copy',
   copy(ctx) {
-    return stopAndCopy(ctx, allPages(ctx.source.pages), 0);
+    return stopAndCopy(ctx, allPages(ctx.source.pages), 0, ctx.disk ? allRuns(ctx.disk.sectors) : []);
   },
 };

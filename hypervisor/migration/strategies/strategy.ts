@@ -10,12 +10,16 @@ import type { SourceRecorder } from '../metrics.js';
 import type { MigrationOptions, StrategyName } from '../options.js';
 import type { RoundReport } from '../migration-report.js';
 import type { MigrationSource } from '../source.js';
+import type { SourceDisk } from '../disk-region.js';
+
+/** Sector runs [first, count]. */
+export type Runs = ReadonlyArray<readonly [number, number]>;
 
 /** How the switchover goes: every page is at the destination, or some stay for post-copy. */
 export type Switchover =
   | { readonly kind: 'complete' }
   /** 1 for each page still (only) on the source. */
-  | { readonly kind: 'post-copy'; readonly onSource: Uint8Array };
+  | { readonly kind: 'post-copy'; readonly onSource: Uint8Array; readonly diskOnSource?: Uint8Array | undefined };
 
 /** A round on the wire, before the dirty log is read. */
 export type SentRound = Omit<RoundReport, 'dirtied'>;
@@ -24,13 +28,18 @@ export interface SourceContext {
   readonly source: MigrationSource;
   readonly options: MigrationOptions;
   readonly metrics: SourceRecorder;
+  /** The guest's disk, migrated beside its memory (undefined: memory only). */
+  readonly disk: SourceDisk | undefined;
   /** Bytes sent so far on this migration (every frame). */
   readonly bytesSent: number;
   phase(phase: MigrationPhase): void;
-  /** Send these pages as one round — each read as it goes, zero pages as a flag — then ROUND_END. */
-  sendRound(pages: readonly number[], round: number): Promise<SentRound>;
-  /** Record a sent round with the number of pages dirtied meanwhile. */
-  endRound(sent: SentRound, dirtied: number): void;
+  /**
+   * Send these pages, then these disk sectors, as one round — each read as
+   * it goes, zero pages and zero runs as a flag — then ROUND_END.
+   */
+  sendRound(pages: readonly number[], round: number, sectors?: Runs): Promise<SentRound>;
+  /** Record a sent round with the number of pages dirtied meanwhile (and of disk sectors written). */
+  endRound(sent: SentRound, dirtied: number, sectorsWritten?: number): void;
   /** Stop the guest: its last instruction on the source. */
   pause(): Promise<void>;
 }

@@ -15,6 +15,7 @@ import { parseAddress } from '../../../hypervisor/control/address.js';
 import { ControlClient } from '../../../hypervisor/control/client.js';
 import type { MonitorKind } from '../../../hypervisor/core/host.js';
 import { RAM_BASE } from '../../../vm/memmap.js';
+import { PROTOCOL_VERSION } from '../../../hypervisor/migration/protocol.js';
 import { CLI_MAIN, REPO_ROOT } from '../../helpers/cli.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -200,9 +201,9 @@ export class Relay {
     });
   }
 
-  /** Forward `from`'s bytes to `to`, striking inside the first frame of the type (magic "TM", version 1, type). */
+  /** Forward `from`'s bytes to `to`, striking inside the first frame of the type (magic "TM", the protocol's version, type). */
   private watch(from: Socket, to: Socket, strike: NonNullable<Relay['strike']>): void {
-    const magic = Buffer.from([0x54, 0x4d, 1, strike.frameType]);
+    const magic = Buffer.from([0x54, 0x4d, PROTOCOL_VERSION, strike.frameType]);
     let tail = Buffer.alloc(0); // the last bytes of the stream, for a magic split across chunks
     let pos = 0; // stream offset of the current chunk
     let target = -1; // stream offset of the byte to strike at, once the frame is found

@@ -41,8 +41,8 @@ describe('parameters are checked before anything acts on them', () => {
     expect(checkParams(req('vm.input', { name: 'a', data: 'not base64!' }))).toBe('data must be base64 or null');
   });
 
-  test('a moving disk (migrate --disk-mode, migration.disk, migration.incoming) is checked field by field', () => {
-    const piece = (disk: object) => req('migration.disk', { name: 'a', size: 512, offset: 0, data: '', fresh: true, disk });
+  test('a moving disk (migrate --disk-mode, migration.incoming) is checked field by field', () => {
+    const piece = (disk: object) => req('migration.incoming', { name: 'a', from: 'h:1', strategy: 'pre-copy', monitor: 'native', kernel: 'k', memSize: 2 << 20, share: 1, recover: false, disk: { mode: 'copy', ...disk } });
     expect(checkParams(req('migrate', { name: 'a', to: 'h:1', toToken: 't', strategy: 'pre-copy', diskMode: 'mirror' }))).toBe('diskMode must be one of copy, shared');
     expect(checkParams(piece({ kind: 'transient', sectors: 1 }))).toBeUndefined();
     expect(checkParams(piece({ kind: 'volume', name: 'data', sectors: 1 }))).toBeUndefined();
@@ -52,7 +52,6 @@ describe('parameters are checked before anything acts on them', () => {
     expect(checkParams(piece({ kind: 'transient', sectors: 0 }))).toBe('disk .sectors must be a positive whole number');
     expect(checkParams(piece({ kind: 'tape', sectors: 1 }))).toBe('disk .kind must be transient, volume or file');
     expect(checkParams(piece({ kind: 'transient', sectors: 1, path: '/x' }))).toBe('disk transient: only kind, sectors and mode');
-    expect(checkParams(req('migration.disk', { name: 'a', size: 512, offset: 0, data: '', fresh: 'yes' }))).toBe('fresh must be true or false');
   });
 
   test('a VM\'s share and memory are bounded by the daemon, not only by the CLI', () => {

@@ -27,6 +27,9 @@ const SAMPLES: Frame[] = [
   { type: FrameType.ERROR, reason: 'disk full' },
   { type: FrameType.RECOVER, id: ID },
   { type: FrameType.RECOVER_STATE, running: true, missing: Uint8Array.of(0, 4) },
+  { type: FrameType.SECTORS, requested: true, round: 2, runs: [{ sector: 9, count: 2, data: new Uint8Array(1024).fill(3) }, { sector: 40, count: 512, data: undefined }] },
+  { type: FrameType.SECTOR_REQUEST, sector: 131071, count: 8 },
+  { type: FrameType.DISK_MAP, sectors: 20, map: Uint8Array.of(0xff, 0, 8) },
 ];
 
 function errorOf(f: () => unknown): ProtocolError {
@@ -66,6 +69,16 @@ describe('frames round-trip', () => {
     );
   });
 
+  test('SECTORS of any runs, data or zero', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ sector: fc.nat(1 << 24), count: fc.integer({ min: 1, max: 40 }), zero: fc.boolean(), fill: fc.integer({ min: 1, max: 255 }) }), { maxLength: 6 }), fc.integer({ min: 0, max: 0xffff }), fc.boolean(), (runs, round, requested) => {
+        const f: Frame = { type: FrameType.SECTORS, requested, round, runs: runs.map((r) => ({ sector: r.sector, count: r.count, data: r.zero ? undefined : new Uint8Array(r.count * 512).fill(r.fill) })) };
+        expect(decodeFrame(encodeFrame(f, 0), 0)).toEqual(f);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   test('the samples cover every frame type in the layout table', () => {
     expect(SAMPLES.map((f) => f.type).sort((a, b) => a - b)).toEqual(Object.keys(FRAME_LAYOUT).map(Number));
   });
@@ -91,6 +104,9 @@ describe('frames round-trip', () => {
       fc.record({ type: fc.constant(FrameType.ERROR as const), reason: text }),
       fc.record({ type: fc.constant(FrameType.RECOVER as const), id }),
       fc.record({ type: fc.constant(FrameType.RECOVER_STATE as const), running: fc.boolean(), missing: blob }),
+      fc.record({ type: fc.constant(FrameType.SECTORS as const), requested: fc.boolean(), round: u16, runs: fc.array(fc.record({ sector: u32, count: fc.integer({ min: 1, max: 9 }), fill: fc.option(fc.integer({ min: 0, max: 255 }), { nil: undefined }) }).map((r) => ({ sector: r.sector, count: r.count, data: r.fill === undefined ? undefined : new Uint8Array(r.count * 512).fill(r.fill) })), { maxLength: 4 }) }),
+      fc.record({ type: fc.constant(FrameType.SECTOR_REQUEST as const), sector: u32, count: fc.integer({ min: 1, max: 0xffff }) }),
+      fc.integer({ min: 0, max: 500 }).chain((sectors) => fc.record({ type: fc.constant(FrameType.DISK_MAP as const), sectors: fc.constant(sectors), map: fc.uint8Array({ minLength: Math.ceil(sectors / 8), maxLength: Math.ceil(sectors / 8) }) })),
     );
     fc.assert(
       fc.property(frame, u32, (f, seq) => {
@@ -151,7 +167,7 @@ describe('a bad frame is an error naming the frame and the field', () => {
   });
 
   test('another version', () => {
-    const e = errorOf(() => decodeFrame(reseal(pages, (v) => v.setUint8(2, 2)), 0));
+    const e = errorOf(() => decodeFrame(reseal(pages, (v) => v.setUint8(2, 1)), 0));
     expect([e.frame, e.field, e.offset]).toEqual(['PAGES', 'header.version', 2]);
   });
 
@@ -185,6 +201,18 @@ describe('a bad frame is an error naming the frame and the field', () => {
     const one = encodeFrame({ type: FrameType.PAGES, requested: false, round: 0, pages: [{ page: 1, data: undefined }] }, 0);
     const e = errorOf(() => decodeFrame(reseal(one, (v) => v.setUint8(16 + 5 + 4, 7)), 0));
     expect(e.message).toMatch(/^frame PAGES: entry\[0\]\.kind is 7 \(0 data, 1 zero\)/);
+  });
+
+  test('a malformed disk frame: a run of no sectors, a run of an unknown kind, a map of the wrong size, a request for nothing', () => {
+    const one = encodeFrame({ type: FrameType.SECTORS, requested: false, round: 0, runs: [{ sector: 3, count: 1, data: undefined }] }, 0);
+    expect(errorOf(() => decodeFrame(reseal(one, (v) => v.setUint16(16 + 5 + 4, 0, true)), 0)).message).toBe('frame SECTORS: run[0].sectors is 0: a run has at least one sector (offset 25)');
+    expect(errorOf(() => decodeFrame(reseal(one, (v) => v.setUint8(16 + 5 + 6, 4)), 0)).message).toBe('frame SECTORS: run[0].kind is 4 (0 data, 1 zero) (offset 27)');
+    const data = encodeFrame({ type: FrameType.SECTORS, requested: false, round: 0, runs: [{ sector: 3, count: 2, data: new Uint8Array(1024) }] }, 0);
+    expect(errorOf(() => decodeFrame(reseal(data, (v) => v.setUint16(16 + 5 + 4, 3, true)), 0)).message).toBe(`frame SECTORS: payload fields add up to ${5 + 7 + 3 * 512} bytes, the frame carries ${5 + 7 + 2 * 512} (offset 16)`);
+    const map = encodeFrame({ type: FrameType.DISK_MAP, sectors: 20, map: new Uint8Array(3) }, 0);
+    expect(errorOf(() => decodeFrame(reseal(map, (v) => v.setUint32(16, 64, true)), 0)).message).toBe('frame DISK_MAP: bitmapLen is 3; 64 sectors need 8 (offset 20)');
+    const ask = encodeFrame({ type: FrameType.SECTOR_REQUEST, sector: 0, count: 1 }, 0);
+    expect(errorOf(() => decodeFrame(reseal(ask, (v) => v.setUint16(20, 0, true)), 0)).message).toBe('frame SECTOR_REQUEST: count is 0: a request asks for at least one sector (offset 20)');
   });
 
   test('an unknown strategy in HELLO', () => {
