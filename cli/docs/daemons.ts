@@ -4,7 +4,7 @@
  * and stopped synchronously because the transcripts run one after another.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The token every README daemon and command shares: fixed, so transcripts that print it stay the same. */
@@ -18,8 +18,21 @@ export interface Daemon {
   readonly real: string;
 }
 
+/**
+ * A fresh state folder per start, so a section's volumes do not leak into the
+ * next one's: `.daemon-A`, then `.daemon-A-2`, … (not random: a path a
+ * transcript prints, such as a transient disk's, stays the same run to run).
+ */
+function stateDir(dir: string, name: string): string {
+  const base = join(dir, `.daemon-${name.replace(/%/g, 'job')}`);
+  let path = base;
+  for (let n = 2; existsSync(path); n++) path = `${base}-${n}`;
+  mkdirSync(path);
+  return path;
+}
+
 /** Block the thread for ms (nothing else runs meanwhile: the script is sequential). */
-function sleep(ms: number): void {
+export function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
@@ -28,8 +41,7 @@ export function startDaemons(ports: ReadonlyMap<string, number>, dir: string, cl
   const started: Daemon[] = [];
   try {
     for (const [name, port] of ports) {
-      // A fresh state folder per start: a section's volumes do not leak into the next one's.
-      const state = mkdtempSync(join(dir, `.daemon-${name}-`));
+      const state = stateDir(dir, name);
       const log = join(state, 'serve.log');
       const fd = openSync(log, 'w');
       const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--quiet', '--state-dir', state], {
@@ -51,11 +63,42 @@ export function startDaemons(ports: ReadonlyMap<string, number>, dir: string, cl
   }
 }
 
+/**
+ * A `$ typevisor serve ARGS &` line of a session block, run as written but
+ * for its address (`--listen 127.0.0.1:P`, by default 7480: a free port
+ * instead, P standing for it) and, unless ARGS give one, a state folder of
+ * its own under dir. Returns the daemon and what it printed up to its
+ * listening line (later lines are log lines: they go to a file).
+ */
+export function startServe(command: string, name: string, dir: string, cli: string, env: NodeJS.ProcessEnv): { daemon: Daemon; printed: string } {
+  const args = command.replace(/&\s*(#.*)?$/, '').trim().split(/\s+/).slice(2);
+  let port = 7480;
+  const at = args.indexOf('--listen');
+  if (at >= 0) {
+    const m = /^127\.0\.0\.1:(\d+)$/.exec(args[at + 1] ?? '');
+    if (!m) throw new Error(`README: '${command}': a daemon the script starts must --listen on 127.0.0.1:PORT`);
+    port = Number(m[1]);
+    args.splice(at, 2);
+  }
+  const state = stateDir(dir, name);
+  if (!args.includes('--state-dir')) args.push('--state-dir', state);
+  const log = join(state, 'serve.log');
+  const fd = openSync(log, 'w');
+  const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd: dir, env, stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`daemon ${name} did not start`);
+  const real = waitForListening(log, child.pid, name);
+  const text = readFileSync(log, 'utf8');
+  const printed = text.slice(0, text.indexOf('\n', text.indexOf('listening on')) + 1 || undefined).replace(/\n$/, '');
+  return { daemon: { name, pid: child.pid, shown: `127.0.0.1:${port}`, real }, printed };
+}
+
 /** The address a daemon prints in its first line ("listening on 127.0.0.1:N"); throws if it exits or takes over 20 s. */
 function waitForListening(log: string, pid: number, name: string): string {
   for (let waited = 0; waited < 20_000; waited += 20) {
     const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
-    const m = /listening on (127\.0\.0\.1:\d+)/.exec(text);
+    const m = /listening on (127\.0\.0\.1:\d+) /.exec(text);
     if (m) return m[1]!;
     if (!alive(pid)) throw new Error(`daemon ${name} exited before listening:\n${text}`);
     sleep(20);
@@ -64,12 +107,21 @@ function waitForListening(log: string, pid: number, name: string): string {
   throw new Error(`daemon ${name} did not listen within 20 s`);
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether pid still runs. A child that has exited stays a zombie until this
+ * process's event loop reaps it, and the script's synchronous waits never
+ * let it: so a zombie counts as gone (Linux: its state in /proc is Z).
+ */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 

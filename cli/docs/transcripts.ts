@@ -20,6 +20,63 @@
  *                     only those lines of the output; "…" stands for each gap.
  *                     Items: N, A-B, last N.
  *
+ *   <!-- transcript: typevisor migrate web --to 127.0.0.1:7481 (vary: round, total) -->
+ *                     options, each in parentheses after the command (below).
+ *
+ *   <!-- session (vary: pid) -->
+ *   ```console        a block of several commands: its "$ " lines are the
+ *   $ typevisor …     commands, run in order, each followed by what it
+ *   …                 printed. Two kinds of line are not run as written:
+ *   ```                 `$ typevisor serve ARGS &` starts a daemon with those
+ *                       ARGS but on a free port (its --listen, by default
+ *                       7480, stands for it as in `daemons:`) and a state
+ *                       folder in the scratch folder unless ARGS name one;
+ *                       it shows what the daemon printed up to its
+ *                       listening line, and `%1`, `%2` in later commands
+ *                       are the pids of the section's first, second such
+ *                       daemon (as a shell's jobs: `kill -9 %1`).
+ *                     `$ export A=…` is evaluated by sh and lasts to the
+ *                       next daemons marker, as in one shell.
+ *
+ *   Options (a transcript's, or a session's for each of its commands):
+ *     (lines 1-12, last 4)        only those output lines; "…" for each gap
+ *     (vary: LABEL, LABEL)        what differs from run to run, masked by --check:
+ *                                 a LABEL in capitals is a table column (the
+ *                                 number under it, in each row below the header
+ *                                 that names it); any other is a field (on a
+ *                                 line containing it, every number or "—" after it, with
+ *                                 its unit of bytes; 0x numbers and hex runs of
+ *                                 6+ digits too). Masked lines that repeat (one
+ *                                 per pre-copy round) count once, and so do
+ *                                 masked numbers in a row ("rounds 1024 129 30*").
+ *     (ctrl-c after: TEXT)        once a line containing TEXT has appeared,
+ *                                 SIGINT to the command's process group, as a
+ *                                 terminal's Ctrl-C; "^C" shows where (drive.ts)
+ *     (kill NAME after: TEXT)     SIGKILL to daemon NAME (A, B…, or %1, %2…)
+ *     (type: A | B)               type those lines on the command's input, each
+ *                                 once the answer to the last has come, shown
+ *                                 where typed (a terminal echoes them), then
+ *                                 Ctrl-D (drive.ts)
+ *     (background NAME until: TEXT)  a second terminal: the command is left
+ *                                 running; the block shows its output up to the
+ *                                 first line containing TEXT
+ *     (slow)                      the block and the rest of its daemon section
+ *                                 run only with --all (--check alone, as the
+ *                                 test runs it, leaves them as they are)
+ *
+ *   <!-- output: NAME (vary: …) -->
+ *   ```console        the rest of background terminal NAME's output, once its
+ *   ```               command has ended (a block of output only).
+ *
+ *   <!-- ports: 7000 -->
+ *                     a line of its own: from here on 127.0.0.1:7000 (and
+ *                     "127.0.0.1 7000", as nc takes it) stands for a free port.
+ *
+ *   <!-- run: sh test/fixtures/tls/make-certs.sh -->
+ *                     a line of its own: run the command in the scratch folder,
+ *                     show nothing (setup a reader does in their own way:
+ *                     certificates); it must succeed.
+ *
  *   <!-- daemons: A=7480 B=7481 -->
  *                     a line of its own: before the next transcript, start one
  *                     `typevisor serve` per name (quiet, a fixed token, its
@@ -46,30 +103,29 @@
  *     `#rate`, and the number after "MIPS" or before it ("12.5 MIPS") → `#`
  *   - a port after 127.0.0.1: or localhost: → `PORT`
  *   - runs of spaces → one space (columns widen with those numbers)
- * Instruction counts, virtual times, addresses and every word stay exact.
+ *   - and what the block's own (vary: …) names, and nothing more: elsewhere
+ *     instruction counts, virtual times, addresses and every word stay exact.
+ * The README keeps the numbers of the last real generation (`npm run docs`).
+ * The scratch folder's random path is shown as /tmp/tour.
  *
- * The README's other console blocks are typed by hand, each under a one-line
- * note that says so, because no run can repeat them:
- *   - `npm run web` / `typevisor web`, and the daemons started with `serve &`:
- *     servers that run until stopped, their pids in the output;
- *   - `boot --monitor hosted --stats` and the netecho session: host time
- *     decides preemption and interleaving, and `nc` types in a second terminal;
- *   - TLS daemons: certificates made with openssl;
- *   - migrations (pre-copy rounds, post-copy fetches, disk migration): what is
- *     dirtied or fetched depends on how fast the guest runs in host time;
- *   - failures (Ctrl-C, a killed daemon) and the three-terminal network
- *     migration: hand-made events in other terminals;
- *   - `vm stats` of a migrated VM: "3 s ago" is host time;
- *   - volumes and disk snapshots: a guest waiting for the host's disk runs a
- *     varying number of instructions (so do `vm list`'s and `vm stop`'s
- *     counts), and a running VM is snapshotted wherever it has got to.
+ * Four console blocks are still typed by hand, each under a one-line note:
+ *   - `npm run web` then `typevisor web`: it rebuilds the checkout's dist/,
+ *     which this script runs from, and the commands here run in a scratch
+ *     folder, not the checkout;
+ *   - the network migration seen from three terminals (a client typing a line
+ *     every 200 ms, a `vm console` attached before the move and shown after
+ *     it: two blocks), and the `vm stats` of that VM that follows: the README
+ *     shows the console's command with its whole output after the move, and
+ *     not the client at all, where a background terminal here shows its
+ *     command where it starts (reworking that section's text is left to do).
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { README_TOKEN, startDaemons, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
+import { README_TOKEN, alive, sleep, startDaemons, startServe, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
+import type { DriveRequest } from './drive.js';
 
 /** The repository root: the nearest folder above this module with a package.json (from cli/docs/ or dist/cli/docs/). */
 function findRoot(): string {
@@ -84,13 +140,27 @@ function findRoot(): string {
 
 export const REPO_ROOT = findRoot();
 const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The scratch folder as transcripts show it: its real name is random. */
+export const SHOWN_SCRATCH = '/tmp/tour';
+/** The driver for blocks with events (Ctrl-C, a killed daemon): it needs an event loop, so it runs as a child. */
+const DRIVE = join(REPO_ROOT, 'dist', 'cli', 'docs', 'drive.js');
 
 export interface Block {
-  readonly kind: 'file' | 'transcript' | 'daemons';
-  /** The file name, or the command. */
+  readonly kind: 'file' | 'transcript' | 'session' | 'daemons' | 'run' | 'output' | 'ports';
+  /** The file name, or the command (a session: its commands are the block's `$ ` lines). */
   readonly what: string;
   /** Which output lines to show (transcripts); undefined: all. */
   readonly keep: readonly KeepItem[] | undefined;
+  /** What varies from run to run, by label (see `vary` in the header); --check masks it. */
+  readonly vary?: readonly string[];
+  /** What happens while the commands run (Ctrl-C, a daemon killed), and when. */
+  readonly events?: readonly BlockEvent[];
+  /** `(slow)`: it and the rest of its daemon section run only with --all. */
+  readonly slow?: boolean;
+  /** `(type: A | B)`: lines typed on the command's input. */
+  readonly input?: readonly string[] | undefined;
+  /** `(background NAME until: TEXT)`: a second terminal's command, left running. */
+  readonly background?: { readonly name: string; readonly until: string } | undefined;
   /** Daemons: name → the port the README writes for it; empty: stop them. */
   readonly daemons?: ReadonlyMap<string, number>;
   /** Line indices (0-based) of the opening and closing fence (daemons: the marker's line, twice). */
@@ -100,10 +170,31 @@ export interface Block {
   readonly body: string;
 }
 
+/** `(ctrl-c after: TEXT)` or `(kill NAME after: TEXT)`: NAME is one of the section's daemons. */
+export interface BlockEvent {
+  readonly action: 'ctrl-c' | 'kill';
+  readonly daemon?: string;
+  readonly after: string;
+}
+
+export interface Options {
+  readonly what: string;
+  readonly keep: KeepItem[] | undefined;
+  readonly vary: string[];
+  readonly events: BlockEvent[];
+  readonly slow: boolean;
+  readonly input: string[] | undefined;
+  readonly background: { readonly name: string; readonly until: string } | undefined;
+}
+
 export type KeepItem = { readonly from: number; readonly to: number } | { readonly last: number };
 
 const MARKER = /^<!-- (file|transcript): (.+?) -->$/;
+const SESSION = /^<!-- session((?: \([^()]+\))*) -->$/;
 const DAEMONS = /^<!-- daemons: (.+?) -->$/;
+const RUN = /^<!-- run: (.+?) -->$/;
+const OUTPUT = /^<!-- output: (\w+)((?: \([^()]+\))*) -->$/;
+const PORTS = /^<!-- ports: ([\d ]+) -->$/;
 
 /** `A=7480 B=7481` → name → port; `stop` → empty; throws on anything else. */
 export function parseDaemons(text: string): Map<string, number> {
@@ -129,6 +220,43 @@ export function parseKeep(text: string): KeepItem[] {
   });
 }
 
+/**
+ * A command's trailing option groups, each in parentheses: `(lines …)`,
+ * `(vary: a, b)`, `(ctrl-c after: TEXT)`, `(kill NAME after: TEXT)`; throws on
+ * a group that starts like an option but is not one.
+ */
+export function parseOptions(text: string): Options {
+  let what = text;
+  let keep: KeepItem[] | undefined;
+  const vary: string[] = [];
+  const events: BlockEvent[] = [];
+  let slow = false;
+  let input: string[] | undefined;
+  let background: Options['background'];
+  for (;;) {
+    const g = /^(.*?)\s*\((lines |vary: |ctrl-c |kill |slow|type: |background )([^()]*)\)$/.exec(what);
+    if (!g) break;
+    what = g[1]!;
+    const [head, rest] = [g[2]!, g[3]!];
+    if (head === 'slow') {
+      if (rest !== '') throw new Error(`cannot read '(slow${rest})': (slow) takes nothing`);
+      slow = true;
+    } else if (head === 'type: ') input = rest.split(' | ');
+    else if (head === 'background ') {
+      const m = /^(\w+) until: (.+)$/.exec(rest);
+      if (!m) throw new Error(`cannot read '(background ${rest})': give (background NAME until: TEXT)`);
+      background = { name: m[1]!, until: m[2]! };
+    } else if (head === 'lines ') keep = parseKeep(rest);
+    else if (head === 'vary: ') vary.unshift(...rest.split(',').map((v) => v.trim()).filter((v) => v !== ''));
+    else {
+      const m = head === 'ctrl-c ' ? /^after: (.+)$/.exec(rest) : /^(%\d+|[A-Za-z]\w*) after: (.+)$/.exec(rest);
+      if (!m) throw new Error(`cannot read '(${head}${rest})': give (ctrl-c after: TEXT) or (kill NAME after: TEXT)`);
+      events.unshift(head === 'ctrl-c ' ? { action: 'ctrl-c', after: m[1]! } : { action: 'kill', daemon: m[1]!, after: m[2]! });
+    }
+  }
+  return { what, keep, vary, events, slow, input, background };
+}
+
 /** Every marked block of a Markdown text. */
 export function findBlocks(markdown: string): Block[] {
   const lines = markdown.split('\n');
@@ -139,19 +267,41 @@ export function findBlocks(markdown: string): Block[] {
       blocks.push({ kind: 'daemons', what: d[1]!, keep: undefined, daemons: parseDaemons(d[1]!), open: i, close: i, body: '' });
       return;
     }
+    const pm = PORTS.exec(line);
+    if (pm) {
+      blocks.push({ kind: 'ports', what: pm[1]!.trim(), keep: undefined, open: i, close: i, body: '' });
+      return;
+    }
+    const om = OUTPUT.exec(line);
+    if (om) {
+      if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: an output marker must stand right before a fenced block`);
+      const close = lines.findIndex((l, k) => k > i + 1 && l === '```');
+      if (close < 0) throw new Error(`README line ${i + 2}: the fenced block is never closed`);
+      const o = parseOptions(`output${om[2]!}`);
+      blocks.push({ kind: 'output', what: om[1]!, keep: undefined, vary: o.vary, slow: o.slow, open: i + 1, close, body: lines.slice(i + 2, close).join('\n') });
+      return;
+    }
+    const r = RUN.exec(line);
+    if (r) {
+      blocks.push({ kind: 'run', what: r[1]!, keep: undefined, open: i, close: i, body: '' });
+      return;
+    }
+    const sm = SESSION.exec(line);
     const m = MARKER.exec(line);
-    if (!m) return;
-    if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: a ${m[1]} marker must stand right before a fenced block`);
+    if (!m && !sm) return;
+    const kind: Block['kind'] = sm ? 'session' : (m![1] as 'file' | 'transcript');
+    if (!/^```/.test(lines[i + 1] ?? '')) throw new Error(`README line ${i + 1}: a ${kind} marker must stand right before a fenced block`);
     const close = lines.findIndex((l, k) => k > i + 1 && l === '```');
     if (close < 0) throw new Error(`README line ${i + 2}: the fenced block is never closed`);
-    let what = m[2]!;
-    let keep: KeepItem[] | undefined;
-    const k = /^(.*?)\s+\(lines ([^()]+)\)$/.exec(what);
-    if (m[1] === 'transcript' && k) {
-      what = k[1]!;
-      keep = parseKeep(k[2]!);
+    const body = lines.slice(i + 2, close).join('\n');
+    if (kind === 'file') {
+      blocks.push({ kind, what: m![2]!, keep: undefined, open: i + 1, close, body });
+      return;
     }
-    blocks.push({ kind: m[1] as Block['kind'], what, keep, open: i + 1, close, body: lines.slice(i + 2, close).join('\n') });
+    const o = parseOptions(sm ? `session${sm[1]!}` : m![2]!);
+    if (sm && !body.split('\n').some((l) => l.startsWith('$ '))) throw new Error(`README line ${i + 1}: a session block needs its commands, each on a line starting "$ "`);
+    if (sm && o.keep) throw new Error(`README line ${i + 1}: (lines …) selects one command's output: give that command a transcript marker of its own`);
+    blocks.push({ kind, what: sm ? 'session' : o.what, keep: o.keep, vary: o.vary, events: o.events, slow: o.slow, input: o.input, background: o.background, open: i + 1, close, body });
   });
   return blocks;
 }
@@ -177,21 +327,59 @@ export function keepLines(lines: readonly string[], keep: readonly KeepItem[] | 
   return out;
 }
 
-/** What --check forgives (see the top of this file). */
-export function normalise(text: string): string {
-  return text
-    .split('\n')
-    .map((l) =>
-      l
-        .replace(/\d+(?:\.\d+)?\s*(?:ms|s|µs)(?![\w/])/g, '#time')
-        .replace(/\d+(?:\.\d+)?\s*[KMG]?B\/s\b/g, '#rate')
-        .replace(/\d+(?:\.\d+)?(\s*)MIPS\b/g, '#$1MIPS')
-        .replace(/\bMIPS(\s+)\d+(?:\.\d+)?/g, 'MIPS$1#')
-        .replace(/\b(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
-        .replace(/ {2,}/g, ' ')
-        .trimEnd(),
-    )
-    .join('\n');
+/** What --check forgives (see the top of this file), and the block's declared `vary` labels. */
+export function normalise(text: string, vary: readonly string[] = []): string {
+  const lines = maskVarying(text.split('\n'), vary).map((l) =>
+    l
+      .replace(/\d+(?:\.\d+)?\s*(?:ms|s|µs)(?![\w/])/g, '#time')
+      .replace(/\d+(?:\.\d+)?\s*[KMG]?B\/s\b/g, '#rate')
+      .replace(/\d+(?:\.\d+)?(\s*)MIPS\b/g, '#$1MIPS')
+      .replace(/\bMIPS(\s+)\d+(?:\.\d+)?/g, 'MIPS$1#')
+      .replace(/\b(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
+      .replace(/#(?:\s+#)+/g, '#')
+      .replace(/ {2,}/g, ' ')
+      .trimEnd(),
+  );
+  // A varying count can vary how many lines say it (one per pre-copy round):
+  // once masked, those lines are alike, and a run of them counts as one.
+  return (vary.length === 0 ? lines : lines.filter((l, i) => i === 0 || l !== lines[i - 1])).join('\n');
+}
+
+/** A number: digits, with . or , between groups, not the tail of a word, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a run of 6+ hex digits (a hash, a random name). */
+const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<![\w.])\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
+
+/**
+ * `vary` labels: a label in capitals is a table column (in each row below
+ * the header that names it, until a blank line or the next "$ " line, the
+ * number under it is masked); any other label is a field (on a line that
+ * contains it, every number after it is masked, and a "—" for none).
+ */
+export function maskVarying(lines: readonly string[], vary: readonly string[]): string[] {
+  const out = [...lines];
+  for (const label of vary) {
+    const column = /^[A-Z][A-Z0-9_ -]*$/.test(label);
+    let span: [number, number] | undefined;
+    out.forEach((line, i) => {
+      if (column) {
+        const at = new RegExp(`(^|\\s)${label}(\\s|$)`).exec(line);
+        if (at && /^[A-Z][A-Z0-9 _/()-]*$/.test(line.trim())) {
+          const start = at.index + at[1]!.length;
+          span = [start, start + label.length];
+          return;
+        }
+        if (line.trim() === '' || line.startsWith('$ ')) span = undefined;
+        if (span) {
+          const [from, to] = span;
+          out[i] = line.replace(NUMBER, (n, off: number) => (off < to && off + n.length > from ? '#' : n));
+        }
+        return;
+      }
+      const at = line.indexOf(label);
+      // "—" is a figure the run had none of (no page was dirtied): as varying as the figure.
+      if (at >= 0) out[i] = line.slice(0, at + label.length) + line.slice(at + label.length).replace(NUMBER, '#').replace(/—/g, '#');
+    });
+  }
+  return out;
 }
 
 /** A scratch folder to run the commands in: the file blocks, links to guests/ and test/fixtures/, and `typevisor` on PATH. */
@@ -204,26 +392,144 @@ function scratch(blocks: readonly Block[]): string {
 }
 
 /** Run one transcript's command; its output, as the block shows it. */
-export function runTranscript(command: string, cwd: string, bin: string, daemons: readonly Daemon[] = []): string {
-  const toDaemons = daemons.length === 0 ? {} : { TYPEVISOR_DAEMON: daemons[0]!.real, TYPEVISOR_TOKEN: README_TOKEN };
-  const r = spawnSync('sh', ['-c', `{ ${toReal(command, daemons)}\n} 2>&1`], {
-    cwd,
-    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '', ...toDaemons },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+export function runTranscript(
+  command: string,
+  cwd: string,
+  bin: string,
+  daemons: readonly Daemon[] = [],
+  events: readonly BlockEvent[] = [],
+  exported: Readonly<Record<string, string>> = {},
+  { maps = [], input }: { maps?: readonly Daemon[]; input?: readonly string[] | undefined } = {},
+): string {
+  const env = commandEnv(bin, daemons, exported);
+  const all = [...daemons, ...maps];
+  const real = toReal(command, all);
+  const r =
+    events.length === 0 && input === undefined
+      ? spawnSync('sh', ['-c', `{ ${real}\n} 2>&1`], { cwd, env, encoding: 'utf8', timeout: 120_000 })
+      : spawnSync(process.execPath, [DRIVE, JSON.stringify({ ...driveRequest(real, events, daemons), input: input?.map((l) => toReal(l, all)) })], { cwd, env, encoding: 'utf8', timeout: 150_000 });
   if (r.error) throw r.error;
-  return toShown(r.stdout.replace(/\n$/, ''), daemons);
+  return shownOutput(r.stdout.replace(/\n$/, ''), all, cwd);
+}
+
+/** Output as the README shows it: README addresses for the real ones, /tmp/tour for the scratch folder. */
+function shownOutput(text: string, maps: readonly Daemon[], cwd: string): string {
+  return toShown(text, maps).split(cwd).join(SHOWN_SCRATCH);
+}
+
+/** A port nothing listens on now (the system's pick for port 0). */
+function freePort(): number {
+  const r = spawnSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"], { encoding: 'utf8' });
+  const port = Number(r.stdout);
+  if (!Number.isInteger(port) || port <= 0) throw new Error('could not find a free port');
+  return port;
+}
+
+/** `<!-- ports: 7000 -->`: each README port stands for a free one, written host:port or, as nc takes it, host port. */
+function portMaps(text: string): Daemon[] {
+  return text.split(/\s+/).flatMap((p) => {
+    const real = freePort();
+    return [
+      { name: `port ${p}`, pid: 0, shown: `127.0.0.1:${p}`, real: `127.0.0.1:${real}` },
+      { name: `port ${p}`, pid: 0, shown: `127.0.0.1 ${p}`, real: `127.0.0.1 ${real}` },
+    ];
+  });
+}
+
+/** A second terminal's command: running in the background, its output going to a file. */
+interface Terminal {
+  readonly pid: number;
+  readonly log: string;
+  /** How much of the log a block has shown already. */
+  shown: number;
+}
+
+/** Start a background terminal's command; returns once a line containing `until` is in its output (or it ended, or 60 s). */
+function startTerminal(command: string, until: string, name: string, cwd: string, env: NodeJS.ProcessEnv): Terminal {
+  const log = join(cwd, `.terminal-${name}.log`);
+  const fd = openSync(log, 'w');
+  const child = spawn('sh', ['-c', `{ ${command}\n} 2>&1`], { cwd, env, stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`terminal ${name} did not start`);
+  const t: Terminal = { pid: child.pid, log, shown: 0 };
+  for (let waited = 0; waited < 60_000; waited += 20) {
+    const text = readFileSync(log, 'utf8');
+    const at = text.indexOf(until);
+    const eol = at < 0 ? -1 : text.indexOf('\n', at);
+    if (eol >= 0) {
+      t.shown = eol + 1;
+      return t;
+    }
+    if (!alive(child.pid)) break;
+    sleep(20);
+  }
+  throw new Error(`terminal ${name}: '${command}' printed no line with '${until}':\n${readFileSync(log, 'utf8')}`);
+}
+
+/** The rest of a background terminal's output, once its command has ended (at most 120 s, then it is killed). */
+function finishTerminal(t: Terminal): string {
+  for (let waited = 0; alive(t.pid) && waited < 120_000; waited += 20) sleep(20);
+  if (alive(t.pid)) process.kill(-t.pid, 'SIGKILL');
+  const text = readFileSync(t.log, 'utf8').slice(t.shown);
+  t.shown += text.length;
+  return text.replace(/\n$/, '');
+}
+
+
+/** What every command runs with: `typevisor` on PATH, no colour, the section's daemon and token, and what earlier `export` lines set. */
+function commandEnv(bin: string, daemons: readonly Daemon[], exported: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const toDaemons = daemons.length === 0 ? {} : { TYPEVISOR_DAEMON: daemons[0]!.real, TYPEVISOR_TOKEN: README_TOKEN };
+  return { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', FORCE_COLOR: '0', COLUMNS: '80', TYPEVISOR_INCLUDE: '', ...toDaemons, ...exported };
+}
+
+/** An `export A=… B=…` line, evaluated by sh in cwd: the values it sets. */
+function runExport(command: string, cwd: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const names = [...command.matchAll(/\b([A-Za-z_]\w*)=/g)].map((m) => m[1]!);
+  const r = spawnSync('sh', ['-c', `${command}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(' ')}`], { cwd, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`README: '${command}' failed: ${r.stderr}`);
+  const values = r.stdout.split('\0');
+  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? '']));
+}
+
+/** `kill -9 %1` as a shell's job control has it: %N is the Nth daemon a session started with `&`. */
+function jobsToPids(command: string, jobs: readonly Daemon[]): string {
+  return command.replace(/%(\d+)\b/g, (all, n: string) => {
+    const d = jobs[Number(n) - 1];
+    if (!d) throw new Error(`README: '${command}': no job ${all} (the section started ${jobs.length} with &)`);
+    return String(d.pid);
+  });
+}
+
+/** The block's events as the driver takes them: each daemon named by its pid. */
+function driveRequest(command: string, events: readonly BlockEvent[], daemons: readonly Daemon[]): DriveRequest {
+  return {
+    command,
+    timeoutMs: 120_000,
+    events: events.map((e) => {
+      if (e.action === 'ctrl-c') return { action: 'ctrl-c', after: e.after };
+      const d = daemons.find((x) => x.name === e.daemon);
+      if (!d) throw new Error(`(kill ${e.daemon} after: …): no daemon ${e.daemon} runs in this section`);
+      return { action: 'kill', pid: d.pid, after: e.after };
+    }),
+  };
+}
+
+/** A session block's commands: its "$ " lines, in order. */
+export function sessionCommands(body: string): string[] {
+  return body.split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2));
 }
 
 export interface Outcome {
   readonly markdown: string;
   /** Transcripts whose output differs beyond the normalisation: the command, and both texts. */
   readonly drifted: readonly { readonly command: string; readonly readme: string; readonly now: string }[];
+  /** Blocks not run: (slow) ones and what follows them in their section, without --all. */
+  readonly skipped: number;
 }
 
 /** Run every transcript of a Markdown text; the text with each replaced by what the command prints now. */
-export function regenerate(markdown: string): Outcome {
+export function regenerate(markdown: string, { all = true }: { all?: boolean } = {}): Outcome {
   const blocks = findBlocks(markdown);
   const dir = scratch(blocks);
   try {
@@ -234,25 +540,84 @@ export function regenerate(markdown: string): Outcome {
     const drifted: { command: string; readme: string; now: string }[] = [];
     // Replace from the end so earlier indices stay valid; run in README order.
     const bodies = new Map<Block, string>();
+    let skipped = 0;
     let daemons: Daemon[] = [];
+    /** Daemons a session started with `serve … &`, in order (%1, %2); and what `export` lines set. */
+    let jobs: Daemon[] = [];
+    let exported: Record<string, string> = {};
+    let skipping = false;
+    /** `<!-- ports: … -->`'s addresses; the background terminals by name. */
+    let maps: Daemon[] = [];
+    const terminals = new Map<string, Terminal>();
     try {
       for (const b of blocks) {
         if (b.kind === 'daemons') {
           stopDaemons(daemons);
           daemons = [];
+          jobs = [];
+          skipping = false;
+          exported = {};
           daemons = startDaemons(b.daemons!, dir, CLI);
         }
-        if (b.kind !== 'transcript') continue;
-        const shown = keepLines(runTranscript(b.what, dir, bin, daemons).split('\n'), b.keep);
-        const body = [`$ ${b.what}`, ...shown].join('\n');
+        if (b.kind === 'ports') maps = portMaps(b.what);
+        if (b.kind === 'run') {
+          const r = spawnSync('sh', ['-c', `{ ${b.what}\n} 2>&1`], { cwd: dir, env: commandEnv(bin, daemons, exported), encoding: 'utf8', timeout: 60_000 });
+          if (r.status !== 0) throw new Error(`README: <!-- run: ${b.what} --> failed:\n${r.stdout}`);
+        }
+        if (b.kind !== 'transcript' && b.kind !== 'session' && b.kind !== 'output') continue;
+        // Without --all a (slow) block is left as it is, and so is the rest
+        // of its daemon section: those blocks may need what it did.
+        if (!all && (b.slow || skipping)) {
+          skipping = daemons.length > 0;
+          skipped++;
+          continue;
+        }
+        if (b.kind === 'output') {
+          const t = terminals.get(b.what);
+          if (!t) throw new Error(`README: <!-- output: ${b.what} --> names no background terminal started before it`);
+          const body = shownOutput(finishTerminal(t), [...daemons, ...maps], dir);
+          bodies.set(b, body);
+          if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: `(output of ${b.what})`, readme: b.body, now: body });
+          continue;
+        }
+        if (b.background) {
+          const env = commandEnv(bin, daemons, exported);
+          const t = startTerminal(toReal(b.what, [...daemons, ...maps]), b.background.until, b.background.name, dir, env);
+          terminals.set(b.background.name, t);
+          const body = [`$ ${b.what}`, shownOutput(readFileSync(t.log, 'utf8').slice(0, t.shown).replace(/\n$/, ''), [...daemons, ...maps], dir)].join('\n');
+          bodies.set(b, body);
+          if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: b.what, readme: b.body, now: body });
+          continue;
+        }
+        const commands = b.kind === 'session' ? sessionCommands(b.body) : [b.what];
+        const parts: string[] = [];
+        for (const c of commands) {
+          parts.push(`$ ${c}`);
+          if (/^typevisor serve\b.*&\s*(#.*)?$/.test(c)) {
+            const env = commandEnv(bin, daemons, { TYPEVISOR_TOKEN: README_TOKEN, ...exported });
+            const { daemon, printed } = startServe(c, `%${jobs.length + 1}`, dir, CLI, env);
+            jobs.push(daemon);
+            daemons = [...daemons, daemon];
+            parts.push(toShown(printed, daemons));
+            continue;
+          }
+          if (/^export\s/.test(c)) {
+            exported = { ...exported, ...runExport(c, dir, commandEnv(bin, daemons, exported)) };
+            continue;
+          }
+          const out = runTranscript(jobsToPids(c, jobs), dir, bin, daemons, b.events, exported, { maps, input: b.input });
+          parts.push(...keepLines(out === '' ? [] : out.split('\n'), b.keep));
+        }
+        const body = parts.join('\n');
         bodies.set(b, body);
-        if (normalise(body) !== normalise(b.body)) drifted.push({ command: b.what, readme: b.body, now: body });
+        if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: commands.join('; '), readme: b.body, now: body });
       }
     } finally {
       stopDaemons(daemons);
+      for (const t of terminals.values()) if (alive(t.pid)) process.kill(-t.pid, 'SIGKILL');
     }
     for (const [b, body] of [...bodies].reverse()) lines.splice(b.open + 1, b.close - b.open - 1, ...body.split('\n'));
-    return { markdown: lines.join('\n'), drifted };
+    return { markdown: lines.join('\n'), drifted, skipped };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -260,17 +625,19 @@ export function regenerate(markdown: string): Outcome {
 
 function main(): void {
   const check = process.argv.includes('--check');
+  const all = !check || process.argv.includes('--all');
   const readmePath = join(REPO_ROOT, 'README.md');
   const before = readFileSync(readmePath, 'utf8');
-  const { markdown, drifted } = regenerate(before);
+  const { markdown, drifted, skipped } = regenerate(before, { all });
+  const total = findBlocks(before).filter((b) => b.kind === 'transcript' || b.kind === 'session').length;
   if (check) {
     for (const d of drifted) process.stderr.write(`README transcript drifted: $ ${d.command}\n--- README\n${d.readme}\n--- now\n${d.now}\n\n`);
     if (drifted.length > 0) process.exitCode = 1;
-    else process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript').length} transcripts match\n`);
+    else process.stdout.write(`README: ${total - skipped} transcripts match${skipped > 0 ? ` (${skipped} slow ones not run: --check --all runs them)` : ''}\n`);
     return;
   }
   writeFileSync(readmePath, markdown);
-  process.stdout.write(`README: ${findBlocks(before).filter((b) => b.kind === 'transcript').length} transcripts regenerated\n`);
+  process.stdout.write(`README: ${total} transcripts regenerated\n`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
