@@ -55,6 +55,7 @@ import { decode } from '../isa/encoding.js';
 import { mulh, mulhu } from './alu.js';
 import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
+import { decodeWord } from './decoded.js';
 import { executePrivileged } from './privileged.js';
 import type { Machine } from './machine.js';
 import { TLB_MASK, USER_KEY } from './mmu.js';
@@ -75,6 +76,7 @@ export function run(m: Machine, budget: number): Exit {
   const wTag = mmu.wTag, wOff = mmu.wOff;
   const xTag = mmu.xTag, xOff = mmu.xOff;
   const jit = m.jit;
+  const decoded = m.decoded;
   const TMASK = TLB_MASK; // module constants as locals: no binding lookups in the loop
   const UKEY = USER_KEY;
 
@@ -82,8 +84,6 @@ export function run(m: Machine, budget: number): Exit {
   let n = 0; // instructions retired in this call
   let pc = cpu.pc | 0;
   let key = cpu.mode === Mode.USER ? UKEY : 0;
-  let codeTag = -1; // page base of the cached code page, -1 = none
-  let codeOff = 0;
   m.pendingExit = -1;
   m.trapped = false;
 
@@ -106,7 +106,6 @@ export function run(m: Machine, budget: number): Exit {
       pc = cpu.pc | 0;
       if (m.pendingExit >= 0) continue;
       key = cpu.mode === Mode.USER ? UKEY : 0;
-      codeTag = -1;
     }
     if (n >= budget) {
       cpu.pc = pc >>> 0;
@@ -134,7 +133,6 @@ export function run(m: Machine, budget: number): Exit {
         n = fn(n, limit, pc);
         jit.stats.regionCalls++;
         pc = m.jitPc | 0;
-        codeTag = -1;
         if (n === n0 && pc === pc0) {
           // No progress: the next block does not fit under the limit, or its first
           // instruction needs the interpreter (TLB miss, device, trap). Run one.
@@ -157,263 +155,315 @@ export function run(m: Machine, budget: number): Exit {
       if (n + stretch < limit) limit = n + stretch;
     }
 
-    // ---- the hot loop ---------------------------------------------------------
+    // ---- the hot loop, one decoded page at a time --------------------------------
     while (n < limit) {
-      if ((pc & 0xfffff003) !== codeTag) {
-        const idx = (pc >>> 12) & TMASK;
-        const page = pc & 0xfffff000;
-        if ((pc & 3) === 0 && xTag[idx] === (page | key)) {
-          codeTag = page;
-          codeOff = xOff[idx]!;
-        } else {
-          cpu.instret = start + n;
-          if (m.fetchSlow(pc) < 0) {
-            // The fetch trapped: nothing retired (n was not counted). Carry on
-            // where the trap put the CPU — its vector, in its mode — exactly as
-            // after an instruction that traps below. Going on from the old pc
-            // (the mode already switched to supervisor) would run the faulting
-            // address with the trap's privilege, and a fault that persists there
-            // would trap again forever.
-            m.trapped = false;
-            pc = cpu.pc | 0;
-            key = cpu.mode === Mode.USER ? UKEY : 0;
-            codeTag = -1;
-            // The delivery spends the budget though nothing retired: a vector that
-            // itself faults (no kernel there: stvec 0) would otherwise loop here
-            // forever, n never reaching the budget, run() never returning.
-            m.fetchFaults++;
-            budget--;
-            break;
-          }
-          codeTag = page;
-          codeOff = xOff[idx]!;
-        }
-      }
-      const w = m32[(pc + codeOff) >>> 2]!;
-      n++;
-      regs[0] = 0;
-      switch (w & 0xff) {
-        // ---- ALU, register-register ----
-        case 0x01: /* add */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
-        case 0x02: /* sub */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! - regs[(w >>> 16) & 15]!) | 0; pc = (pc + 4) | 0; continue;
-        case 0x03: /* mul */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = Math.imul(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
-        case 0x04: /* mulh */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulh(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
-        case 0x05: /* mulhu */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = mulhu(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); pc = (pc + 4) | 0; continue;
-        case 0x06: /* div */ {
-          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
-          const b = regs[(w >>> 16) & 15]!;
-          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
-          regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! / b) | 0; // INT_MIN / -1 → 2^31 → wraps to INT_MIN
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x07: /* divu */ {
-          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
-          const b = regs[(w >>> 16) & 15]! >>> 0;
-          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
-          regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) / b) | 0;
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x08: /* rem */ {
-          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
-          const b = regs[(w >>> 16) & 15]!;
-          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
-          regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! % b) | 0;
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x09: /* remu */ {
-          if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
-          const b = regs[(w >>> 16) & 15]! >>> 0;
-          if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, pc); break; }
-          regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) % b) | 0;
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x0a: /* and */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case 0x0b: /* or */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case 0x0c: /* xor */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        // JavaScript shifts use the low five bits of the count: exactly the ISA's rule.
-        case 0x0d: /* sll */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case 0x0e: /* srl */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case 0x0f: /* sra */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> regs[(w >>> 16) & 15]!; pc = (pc + 4) | 0; continue;
-        case 0x10: /* slt */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < regs[(w >>> 16) & 15]! ? 1 : 0; pc = (pc + 4) | 0; continue;
-        case 0x11: /* sltu */ if ((w >>> 20) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < (regs[(w >>> 16) & 15]! >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
-
-        // ---- ALU, register-immediate ----
-        case 0x12: /* addi */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; pc = (pc + 4) | 0; continue;
-        case 0x13: /* slti */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < (w >> 16) ? 1 : 0; pc = (pc + 4) | 0; continue;
-        case 0x14: /* sltiu */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < ((w >> 16) >>> 0) ? 1 : 0; pc = (pc + 4) | 0; continue;
-        case 0x15: /* andi */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & (w >>> 16); pc = (pc + 4) | 0; continue;
-        case 0x16: /* ori */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | (w >>> 16); pc = (pc + 4) | 0; continue;
-        case 0x17: /* xori */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ (w >>> 16); pc = (pc + 4) | 0; continue;
-        case 0x18: /* slli */ if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << (w >>> 16); pc = (pc + 4) | 0; continue;
-        case 0x19: /* srli */ if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> (w >>> 16); pc = (pc + 4) | 0; continue;
-        case 0x1a: /* srai */ if ((w >>> 21) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> (w >>> 16); pc = (pc + 4) | 0; continue;
-        case 0x1b: /* lui */ if ((w & 0xf000) !== 0) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; } regs[(w >>> 8) & 15] = w & 0xffff0000; pc = (pc + 4) | 0; continue;
-
-        // ---- loads ----
-        case 0x1c: /* lb */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (rTag[i] === ((a & 0xfffff000) | key)) {
-            regs[(w >>> 8) & 15] = (m8[(a + rOff[i]!) >>> 0]! << 24) >> 24;
-          } else {
-            cpu.instret = start + n - 1;
-            const v = m.loadSlow(a, 1, true, pc);
-            if (m.trapped) break;
-            regs[(w >>> 8) & 15] = v;
-            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x1d: /* lbu */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (rTag[i] === ((a & 0xfffff000) | key)) {
-            regs[(w >>> 8) & 15] = m8[(a + rOff[i]!) >>> 0]!;
-          } else {
-            cpu.instret = start + n - 1;
-            const v = m.loadSlow(a, 1, false, pc);
-            if (m.trapped) break;
-            regs[(w >>> 8) & 15] = v;
-            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x1e: /* lh */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (rTag[i] === ((a & 0xfffff001) | key)) {
-            regs[(w >>> 8) & 15] = (m16[(a + rOff[i]!) >>> 1]! << 16) >> 16;
-          } else {
-            cpu.instret = start + n - 1;
-            const v = m.loadSlow(a, 2, true, pc);
-            if (m.trapped) break;
-            regs[(w >>> 8) & 15] = v;
-            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x1f: /* lhu */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (rTag[i] === ((a & 0xfffff001) | key)) {
-            regs[(w >>> 8) & 15] = m16[(a + rOff[i]!) >>> 1]!;
-          } else {
-            cpu.instret = start + n - 1;
-            const v = m.loadSlow(a, 2, false, pc);
-            if (m.trapped) break;
-            regs[(w >>> 8) & 15] = v;
-            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x20: /* lw */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (rTag[i] === ((a & 0xfffff003) | key)) {
-            regs[(w >>> 8) & 15] = m32[(a + rOff[i]!) >>> 2]!;
-          } else {
-            cpu.instret = start + n - 1;
-            const v = m.loadSlow(a, 4, false, pc);
-            if (m.trapped) break;
-            regs[(w >>> 8) & 15] = v;
-            if (m.pendingExit >= 0) { pc = (pc + 4) | 0; limit = n; continue; }
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-
-        // ---- stores (value register in the rd slot) ----
-        case 0x21: /* sb */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (wTag[i] === ((a & 0xfffff000) | key)) {
-            m8[(a + wOff[i]!) >>> 0] = regs[(w >>> 8) & 15]!;
-          } else {
-            cpu.instret = start + n - 1;
-            m.storeSlow(a, regs[(w >>> 8) & 15]!, 1, pc);
-            if (m.trapped) break;
-            pc = (pc + 4) | 0; limit = n; continue; // a device may have raised an interrupt
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x22: /* sh */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (wTag[i] === ((a & 0xfffff001) | key)) {
-            m16[(a + wOff[i]!) >>> 1] = regs[(w >>> 8) & 15]!;
-          } else {
-            cpu.instret = start + n - 1;
-            m.storeSlow(a, regs[(w >>> 8) & 15]!, 2, pc);
-            if (m.trapped) break;
-            pc = (pc + 4) | 0; limit = n; continue;
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-        case 0x23: /* sw */ {
-          const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
-          const i = (a >>> 12) & TMASK;
-          if (wTag[i] === ((a & 0xfffff003) | key)) {
-            m32[(a + wOff[i]!) >>> 2] = regs[(w >>> 8) & 15]!;
-          } else {
-            cpu.instret = start + n - 1;
-            m.storeSlow(a, regs[(w >>> 8) & 15]!, 4, pc);
-            if (m.trapped) break;
-            pc = (pc + 4) | 0; limit = n; continue;
-          }
-          pc = (pc + 4) | 0; continue;
-        }
-
-        // ---- branches: offset in words, from the branch itself ----
-        case 0x24: /* beq */ pc = regs[(w >>> 8) & 15] === regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case 0x25: /* bne */ pc = regs[(w >>> 8) & 15] !== regs[(w >>> 12) & 15] ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case 0x26: /* blt */ pc = regs[(w >>> 8) & 15]! < regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case 0x27: /* bge */ pc = regs[(w >>> 8) & 15]! >= regs[(w >>> 12) & 15]! ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case 0x28: /* bltu */ pc = (regs[(w >>> 8) & 15]! >>> 0) < (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case 0x29: /* bgeu */ pc = (regs[(w >>> 8) & 15]! >>> 0) >= (regs[(w >>> 12) & 15]! >>> 0) ? (pc + ((w >> 16) << 2)) | 0 : (pc + 4) | 0; continue;
-        case 0x2a: /* jal */
-          regs[(w >>> 8) & 15] = (pc + 4) | 0;
-          pc = (pc + ((w >> 12) << 2)) | 0;
-          continue;
-        case 0x2b: /* jalr */ {
-          const t = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; // read rs1 before writing rd: they may be the same
-          regs[(w >>> 8) & 15] = (pc + 4) | 0;
-          pc = t;
-          continue;
-        }
-        case 0x2c: /* syscall */
-          if (w !== 0x2c /* syscall */) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
-          cpu.instret = start + n - 1;
-          m.raise(Cause.SYSCALL, 0, pc);
-          break;
-        case 0x2d: /* break */
-          if (w !== 0x2d /* break */) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
-          cpu.instret = start + n - 1;
-          m.raise(Cause.BREAKPOINT, 0, pc);
-          break;
-
-        // ---- privileged: in user mode they all trap, which is the whole point ----
-        case 0x2e: /* csrr */ case 0x2f: /* csrw */ case 0x30: /* csrrw */ case 0x31: /* csrs */ case 0x32: /* csrc */
-        case 0x33: /* sret */ case 0x34: /* tlbflush */ case 0x35: /* wfi */ case 0x36: /* halt */ {
-          cpu.instret = start + n - 1;
-          if (key === UKEY) { m.raise(decode(w) === undefined ? Cause.ILLEGAL_INSTRUCTION : Cause.PRIVILEGED_INSTRUCTION, w, pc); break; }
-          cpu.pc = pc >>> 0;
-          if (!executePrivileged(m, w)) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc); break; }
+      // The page pc is on: the execute TLB (or a walk), then its decoding.
+      const vbase = pc & 0xfffff000;
+      let off: number;
+      const ti = (pc >>> 12) & TMASK;
+      if ((pc & 3) === 0 && xTag[ti] === (vbase | key)) off = (pc + xOff[ti]!) | 0;
+      else {
+        cpu.instret = start + n;
+        off = m.fetchSlow(pc);
+        if (off < 0) {
+          // The fetch trapped: nothing retired (n was not counted). Carry on
+          // where the trap put the CPU — its vector, in its mode — exactly as
+          // after an instruction that traps below. Going on from the old pc
+          // (the mode already switched to supervisor) would run the faulting
+          // address with the trap's privilege, and a fault that persists there
+          // would trap again forever.
+          m.trapped = false;
           pc = cpu.pc | 0;
           key = cpu.mode === Mode.USER ? UKEY : 0;
-          codeTag = -1;
-          limit = n; // re-check interrupts, exits and the timer before going on
-          continue;
-        }
-        default:
-          m.raise(Cause.ILLEGAL_INSTRUCTION, w, pc);
+          // The delivery spends the budget though nothing retired: a vector that
+          // itself faults (no kernel there: stvec 0) would otherwise loop here
+          // forever, n never reaching the budget, run() never returning.
+          m.fetchFaults++;
+          budget--;
           break;
+        }
       }
-      // ---- only a trap gets here: the instruction did not retire ----
-      n--;
-      m.trapped = false;
-      pc = cpu.pc | 0;
-      key = cpu.mode === Mode.USER ? UKEY : 0;
-      codeTag = -1;
-      limit = n;
+      const code = decoded.page(off >>> 12);
+      const wbase = (off >>> 2) & ~1023; // the page's first word in RAM, for RAW pages
+      let ix = (pc & 0xfff) >>> 2;
+
+      inner: for (;;) {
+        if (n >= limit) { pc = (vbase + (ix << 2)) | 0; break; }
+        let w = code[ix]!;
+        if ((w & 0xff) === 0x38 /* RAW */) w = decodeWord(m32[wbase + ix]!);
+        n++;
+        regs[0] = 0;
+        switch (w & 0xff) {
+          // ---- ALU, register-register (reserved bits checked by the decoder) ----
+          case 0x01: /* add */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + regs[(w >>> 16) & 15]!) | 0; ix++; continue;
+          case 0x02: /* sub */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! - regs[(w >>> 16) & 15]!) | 0; ix++; continue;
+          case 0x03: /* mul */ regs[(w >>> 8) & 15] = Math.imul(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); ix++; continue;
+          case 0x04: /* mulh */ regs[(w >>> 8) & 15] = mulh(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); ix++; continue;
+          case 0x05: /* mulhu */ regs[(w >>> 8) & 15] = mulhu(regs[(w >>> 12) & 15]!, regs[(w >>> 16) & 15]!); ix++; continue;
+          case 0x06: /* div */ {
+            const b = regs[(w >>> 16) & 15]!;
+            if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, (vbase + (ix << 2)) | 0); break; }
+            regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! / b) | 0; // INT_MIN / -1 → 2^31 → wraps to INT_MIN
+            ix++; continue;
+          }
+          case 0x07: /* divu */ {
+            const b = regs[(w >>> 16) & 15]! >>> 0;
+            if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, (vbase + (ix << 2)) | 0); break; }
+            regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) / b) | 0;
+            ix++; continue;
+          }
+          case 0x08: /* rem */ {
+            const b = regs[(w >>> 16) & 15]!;
+            if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, (vbase + (ix << 2)) | 0); break; }
+            regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! % b) | 0;
+            ix++; continue;
+          }
+          case 0x09: /* remu */ {
+            const b = regs[(w >>> 16) & 15]! >>> 0;
+            if (b === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, (vbase + (ix << 2)) | 0); break; }
+            regs[(w >>> 8) & 15] = ((regs[(w >>> 12) & 15]! >>> 0) % b) | 0;
+            ix++; continue;
+          }
+          case 0x0a: /* and */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & regs[(w >>> 16) & 15]!; ix++; continue;
+          case 0x0b: /* or */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | regs[(w >>> 16) & 15]!; ix++; continue;
+          case 0x0c: /* xor */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ regs[(w >>> 16) & 15]!; ix++; continue;
+          // JavaScript shifts use the low five bits of the count: exactly the ISA's rule.
+          case 0x0d: /* sll */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << regs[(w >>> 16) & 15]!; ix++; continue;
+          case 0x0e: /* srl */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> regs[(w >>> 16) & 15]!; ix++; continue;
+          case 0x0f: /* sra */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> regs[(w >>> 16) & 15]!; ix++; continue;
+          case 0x10: /* slt */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < regs[(w >>> 16) & 15]! ? 1 : 0; ix++; continue;
+          case 0x11: /* sltu */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < (regs[(w >>> 16) & 15]! >>> 0) ? 1 : 0; ix++; continue;
+
+          // ---- ALU, register-immediate ----
+          case 0x12: /* addi */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; ix++; continue;
+          case 0x13: /* slti */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! < (w >> 16) ? 1 : 0; ix++; continue;
+          case 0x14: /* sltiu */ regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! >>> 0) < ((w >> 16) >>> 0) ? 1 : 0; ix++; continue;
+          case 0x15: /* andi */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! & (w >>> 16); ix++; continue;
+          case 0x16: /* ori */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! | (w >>> 16); ix++; continue;
+          case 0x17: /* xori */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! ^ (w >>> 16); ix++; continue;
+          case 0x18: /* slli */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << (w >>> 16); ix++; continue;
+          case 0x19: /* srli */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >>> (w >>> 16); ix++; continue;
+          case 0x1a: /* srai */ regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! >> (w >>> 16); ix++; continue;
+          case 0x1b: /* lui */ regs[(w >>> 8) & 15] = w & 0xffff0000; ix++; continue;
+
+          // ---- loads: a TLB miss may reach a device, whose DMA may write code, so
+          // the slow path leaves the page loop and looks the page up again ----
+          case 0x1c: /* lb */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (rTag[i] === ((a & 0xfffff000) | key)) { regs[(w >>> 8) & 15] = (m8[(a + rOff[i]!) >>> 0]! << 24) >> 24; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 1, true, p);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            pc = (p + 4) | 0;
+            if (m.pendingExit >= 0) limit = n;
+            break inner;
+          }
+          case 0x1d: /* lbu */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (rTag[i] === ((a & 0xfffff000) | key)) { regs[(w >>> 8) & 15] = m8[(a + rOff[i]!) >>> 0]!; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 1, false, p);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            pc = (p + 4) | 0;
+            if (m.pendingExit >= 0) limit = n;
+            break inner;
+          }
+          case 0x1e: /* lh */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (rTag[i] === ((a & 0xfffff001) | key)) { regs[(w >>> 8) & 15] = (m16[(a + rOff[i]!) >>> 1]! << 16) >> 16; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 2, true, p);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            pc = (p + 4) | 0;
+            if (m.pendingExit >= 0) limit = n;
+            break inner;
+          }
+          case 0x1f: /* lhu */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (rTag[i] === ((a & 0xfffff001) | key)) { regs[(w >>> 8) & 15] = m16[(a + rOff[i]!) >>> 1]!; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 2, false, p);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            pc = (p + 4) | 0;
+            if (m.pendingExit >= 0) limit = n;
+            break inner;
+          }
+          case 0x20: /* lw */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (rTag[i] === ((a & 0xfffff003) | key)) { regs[(w >>> 8) & 15] = m32[(a + rOff[i]!) >>> 2]!; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            const v = m.loadSlow(a, 4, false, p);
+            if (m.trapped) break;
+            regs[(w >>> 8) & 15] = v;
+            pc = (p + 4) | 0;
+            if (m.pendingExit >= 0) limit = n;
+            break inner;
+          }
+
+          // ---- stores (value register in the rd slot); the slow path may have
+          // written this very page (self-modifying code) or raised an interrupt
+          // (a device): end the slice and look the page up again ----
+          case 0x21: /* sb */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (wTag[i] === ((a & 0xfffff000) | key)) { m8[(a + wOff[i]!) >>> 0] = regs[(w >>> 8) & 15]!; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            m.storeSlow(a, regs[(w >>> 8) & 15]!, 1, p);
+            if (m.trapped) break;
+            pc = (p + 4) | 0; limit = n; break inner;
+          }
+          case 0x22: /* sh */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (wTag[i] === ((a & 0xfffff001) | key)) { m16[(a + wOff[i]!) >>> 1] = regs[(w >>> 8) & 15]!; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            m.storeSlow(a, regs[(w >>> 8) & 15]!, 2, p);
+            if (m.trapped) break;
+            pc = (p + 4) | 0; limit = n; break inner;
+          }
+          case 0x23: /* sw */ {
+            const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (wTag[i] === ((a & 0xfffff003) | key)) { m32[(a + wOff[i]!) >>> 2] = regs[(w >>> 8) & 15]!; ix++; continue; }
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            m.storeSlow(a, regs[(w >>> 8) & 15]!, 4, p);
+            if (m.trapped) break;
+            pc = (p + 4) | 0; limit = n; break inner;
+          }
+
+          // ---- branches: offset in words, from the branch itself; a target on
+          // this page is an index, any other leaves the page loop ----
+          case 0x24: /* beq */
+            if (regs[(w >>> 8) & 15] === regs[(w >>> 12) & 15]) { const t = ix + (w >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix++; continue;
+          case 0x25: /* bne */
+            if (regs[(w >>> 8) & 15] !== regs[(w >>> 12) & 15]) { const t = ix + (w >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix++; continue;
+          case 0x26: /* blt */
+            if (regs[(w >>> 8) & 15]! < regs[(w >>> 12) & 15]!) { const t = ix + (w >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix++; continue;
+          case 0x27: /* bge */
+            if (regs[(w >>> 8) & 15]! >= regs[(w >>> 12) & 15]!) { const t = ix + (w >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix++; continue;
+          case 0x28: /* bltu */
+            if ((regs[(w >>> 8) & 15]! >>> 0) < (regs[(w >>> 12) & 15]! >>> 0)) { const t = ix + (w >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix++; continue;
+          case 0x29: /* bgeu */
+            if ((regs[(w >>> 8) & 15]! >>> 0) >= (regs[(w >>> 12) & 15]! >>> 0)) { const t = ix + (w >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix++; continue;
+          case 0x2a: /* jal */ {
+            regs[(w >>> 8) & 15] = (vbase + (ix << 2) + 4) | 0;
+            const t = ix + (w >> 12);
+            if ((t >>> 0) < 1024) { ix = t; continue; }
+            pc = (vbase + (t << 2)) | 0; break inner;
+          }
+          case 0x2b: /* jalr */ {
+            const t = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0; // read rs1 before writing rd: they may be the same
+            regs[(w >>> 8) & 15] = (vbase + (ix << 2) + 4) | 0;
+            if ((t & 0xfffff003) === vbase) { ix = (t >>> 2) & 1023; continue; } // same page, aligned
+            pc = t; break inner;
+          }
+          case 0x2c: /* syscall */
+            cpu.instret = start + n - 1;
+            m.raise(Cause.SYSCALL, 0, (vbase + (ix << 2)) | 0);
+            break;
+          case 0x2d: /* break */
+            cpu.instret = start + n - 1;
+            m.raise(Cause.BREAKPOINT, 0, (vbase + (ix << 2)) | 0);
+            break;
+
+          // ---- privileged: in user mode they all trap, which is the whole point ----
+          case 0x2e: /* csrr */ case 0x2f: /* csrw */ case 0x30: /* csrrw */ case 0x31: /* csrs */ case 0x32: /* csrc */
+          case 0x33: /* sret */ case 0x34: /* tlbflush */ case 0x35: /* wfi */ case 0x36: /* halt */ {
+            const p = (vbase + (ix << 2)) | 0;
+            cpu.instret = start + n - 1;
+            if (key === UKEY) { m.raise(decode(w) === undefined ? Cause.ILLEGAL_INSTRUCTION : Cause.PRIVILEGED_INSTRUCTION, w, p); break; }
+            cpu.pc = p >>> 0;
+            if (!executePrivileged(m, w)) { m.raise(Cause.ILLEGAL_INSTRUCTION, w, p); break; }
+            pc = cpu.pc | 0;
+            key = cpu.mode === Mode.USER ? UKEY : 0;
+            limit = n; // re-check interrupts, exits and the timer before going on
+            break inner;
+          }
+
+          case 0x37: /* PAGE_END: ran off the page; nothing executed */
+            n--;
+            pc = (vbase + 4096) | 0;
+            break inner;
+
+          // ---- fused pairs (decoded.ts): the second half runs only when the
+          // limit leaves room for it, else the next turn runs it alone ----
+          case 0x40: /* addi ; bne */ {
+            regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            if (n >= limit) { ix++; continue; }
+            n++;
+            const w2 = code[ix + 1]!;
+            if (regs[(w2 >>> 8) & 15] !== regs[(w2 >>> 12) & 15]) { const t = ix + 1 + (w2 >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix += 2; continue;
+          }
+          case 0x41: /* addi ; blt */ {
+            regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+            if (n >= limit) { ix++; continue; }
+            n++;
+            const w2 = code[ix + 1]!;
+            if (regs[(w2 >>> 8) & 15]! < regs[(w2 >>> 12) & 15]!) { const t = ix + 1 + (w2 >> 16); if ((t >>> 0) < 1024) { ix = t; continue; } pc = (vbase + (t << 2)) | 0; break inner; }
+            ix += 2; continue;
+          }
+          case 0x42: /* lui ; ori, same register */ {
+            if (n >= limit) { regs[(w >>> 8) & 15] = w & 0xffff0000; ix++; continue; }
+            n++;
+            regs[(w >>> 8) & 15] = (w & 0xffff0000) | (code[ix + 1]! >>> 16);
+            ix += 2; continue;
+          }
+          case 0x43: /* slli ; add */ {
+            regs[(w >>> 8) & 15] = regs[(w >>> 12) & 15]! << (w >>> 16);
+            if (n >= limit) { ix++; continue; }
+            n++;
+            const w2 = code[ix + 1]!;
+            regs[(w2 >>> 8) & 15] = (regs[(w2 >>> 12) & 15]! + regs[(w2 >>> 16) & 15]!) | 0;
+            ix += 2; continue;
+          }
+          case 0x44: /* add ; lw — the load alone on a TLB miss */ {
+            regs[(w >>> 8) & 15] = (regs[(w >>> 12) & 15]! + regs[(w >>> 16) & 15]!) | 0;
+            if (n >= limit) { ix++; continue; }
+            const w2 = code[ix + 1]!;
+            const a = (regs[(w2 >>> 12) & 15]! + (w2 >> 16)) | 0;
+            const i = (a >>> 12) & TMASK;
+            if (rTag[i] !== ((a & 0xfffff003) | key)) { ix++; continue; }
+            n++;
+            regs[(w2 >>> 8) & 15] = m32[(a + rOff[i]!) >>> 2]!;
+            ix += 2; continue;
+          }
+
+          default: /* ILLEGAL: reserved bits set, or no such opcode (the word as it is in memory) */
+            m.raise(Cause.ILLEGAL_INSTRUCTION, m32[wbase + ix]!, (vbase + (ix << 2)) | 0);
+            break;
+        }
+        // ---- only a trap gets here: the instruction did not retire ----
+        n--;
+        m.trapped = false;
+        pc = cpu.pc | 0;
+        key = cpu.mode === Mode.USER ? UKEY : 0;
+        limit = n;
+        break;
+      }
     }
   }
 }
