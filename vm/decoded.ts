@@ -61,18 +61,23 @@ export function decodeOp(w: number): number {
   return ILLEGAL;
 }
 
-/** The handler for the pair (w, next) starting at a word, or decodeOp(w) when no fusion applies. */
+/**
+ * The handler for the pair (w, next) starting at a word, or decodeOp(w) when
+ * no fusion applies. A first instruction that writes r0 is never fused: the
+ * second would read it before the r0 = 0 that comes before every instruction.
+ */
 function fuse(op: number, w: number, next: number): number {
   const op2 = decodeOp(next);
   const rd = (w >>> 8) & 15;
+  if (rd === 0) return op;
   // addi rX, rX, k ; bne/blt rX, rY, target — a counted loop's step and test.
-  if (op === 0x12 && rd !== 0 && (op2 === 0x25 || op2 === 0x26)) return op2 === 0x25 ? FUSED_ADDI_BNE : FUSED_ADDI_BLT;
+  if (op === 0x12 && (op2 === 0x25 || op2 === 0x26)) return op2 === 0x25 ? FUSED_ADDI_BNE : FUSED_ADDI_BLT;
   // lui rX, hi ; ori rX, rX, lo — a 32-bit constant (the assembler's `li`).
-  if (op === 0x1b && rd !== 0 && op2 === 0x16 && ((next >>> 8) & 15) === rd && ((next >>> 12) & 15) === rd) return FUSED_LUI_ORI;
+  if (op === 0x1b && op2 === 0x16 && ((next >>> 8) & 15) === rd && ((next >>> 12) & 15) === rd) return FUSED_LUI_ORI;
   // slli rX, rI, s ; add rX, rB, rX — an indexed address.
-  if (op === 0x18 && rd !== 0 && op2 === 0x01) return FUSED_SLLI_ADD;
+  if (op === 0x18 && op2 === 0x01) return FUSED_SLLI_ADD;
   // add rA, rB, rC ; lw rD, k(rA) — load through a computed address.
-  if (op === 0x01 && rd !== 0 && op2 === 0x20) return FUSED_ADD_LW;
+  if (op === 0x01 && op2 === 0x20) return FUSED_ADD_LW;
   return op;
 }
 
