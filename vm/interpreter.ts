@@ -62,11 +62,22 @@
  * Dropping the reserved-bit checks, the cold cases (mulh, privileged) or the
  * module-constant locals moved nothing beyond the ±15% run-to-run noise.
  *
- * Against Lua 5.4 (CPU time of both, same session, loaded machine): with
- * the decoded pages this loop takes 0.95× Lua's time on wordfreq, 1.45× on
- * qsort, 1.9–2.2× on bintree, bytecode, ackermann and queens, 2.3–2.7× on
- * bignum and fib (median of 7 runs each). The target of ≤ 1.3× everywhere
- * and a geometric mean ≤ 1.0× is not reached: what is left is the
+ * Against Lua 5.4 (CPU time of both, median of 5 runs, main and this loop
+ * interleaved with Lua in one session, machine loaded by other work):
+ *
+ *   real programs  main   now    Lua 5.4     loops    main   now    Lua 5.4
+ *   qsort          0.242  0.206  0.143       fib      0.401  0.307  0.110
+ *   queens         0.135  0.103  0.047       sieve    0.506  0.370  0.237
+ *   bintree        0.214  0.170  0.095       tight    1.422  1.070  0.528
+ *   ackermann      0.130  0.094  0.044       crc32    1.141  0.862  0.413
+ *   wordfreq       0.116  0.108  0.098       matmul   0.495  0.385  0.331
+ *   bignum         0.135  0.112  0.047
+ *   bytecode       0.418  0.292  0.143       (seconds per run)
+ *
+ * Geometric mean of the ratios to Lua: real programs 2.29× → 1.82×, loops
+ * 2.44× → 1.85×; every benchmark faster (0.70–0.94× main's time). The
+ * target of ≤ 1.3× everywhere and a geometric mean ≤ 1.0× is not reached:
+ * what is left is the
  * per-instruction work itself — the limit test and count, r0 = 0, a
  * bounds-checked register file in a typed array that V8 cannot keep in
  * machine registers, the TLB compare. Next steps, not yet tried: counting
