@@ -9,12 +9,13 @@
  */
 import { Csr, Irq } from '../isa/csr.js';
 import { Bus, type Device, type DeviceHost } from './device.js';
+import { DecodedCode } from './decoded.js';
 import { CpuState, Mode, NO_DEADLINE, type CpuSnapshot } from './cpu.js';
 import { Exit } from './exit.js';
 import { Jit, type JitDump } from './jit/jit.js';
 export type { JitDump } from './jit/jit.js';
 import { run as interpret } from './interpreter.js';
-import { DEFAULT_MEM_SIZE, PAGE_SHIFT } from './memmap.js';
+import { DEFAULT_MEM_SIZE } from './memmap.js';
 import { PhysicalMemory } from './memory.js';
 import { Access, Mmu, PTE_R, PTE_W, XLATE_MMIO } from './mmu.js';
 import { deliverableIrq, enterTrap, readCsr, timerPending, writeCsr, type PrivilegedEnv } from './privileged.js';
@@ -94,6 +95,8 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   readonly jit: Jit | undefined;
   /** @internal where translated code stopped */
   jitPc = 0;
+  /** The interpreter's pre-decoded code pages. */
+  readonly decoded: DecodedCode;
 
   /** Device interrupt lines raised (bit per line); the timer bit is computed from time. */
   ipDevices = 0;
@@ -133,6 +136,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.mmu = new Mmu(this.memory);
     this.trapToHost = options.trapToHost ?? false;
     this.jit = (options.tier ?? DEFAULT_TIER) === 'jit' ? new Jit(this, options.jitDump) : undefined;
+    this.decoded = new DecodedCode(this.memory, this.mmu); // after the Jit: they share memory.code
   }
 
   // ---- DeviceHost ----------------------------------------------------------
@@ -183,6 +187,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     this.pendingExit = -1;
     this.trapped = false;
     this.jit?.reset();
+    this.decoded.reset();
   }
 
   /** Interrupt-pending bits as `ip` reads them. */
@@ -370,7 +375,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
       if (off < 0) return false;
       const n = Math.min(bytes.length - done, 4096 - (a & 0xfff));
       this.memory.u8.set(bytes.subarray(done, done + n), off);
-      this.memory.dirty[off >>> PAGE_SHIFT] = 1;
+      this.memory.markDirty(off, n); // the dirty log, and drops code decoded or translated from the page
       done += n;
     }
     return true;
@@ -386,6 +391,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
 
   restore(s: MachineSnapshot): void {
     this.jit?.reset();
+    this.decoded.reset();
     this.cpu.restore(s.cpu);
     this.ipDevices = s.ip;
     this.mmu.setRoot(this.cpu.csr[Csr.PTBASE]!);

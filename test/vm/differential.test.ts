@@ -64,6 +64,12 @@ function instruction(withPaging: boolean): fc.Arbitrary<number[]> {
     fc.tuple(fc.constantFrom(0, Reg.RA), fc.integer({ min: -6, max: 8 })).map(([rd, k]) => [I(Op.JAL, rd, 0, 0, (k === 0 ? 1 : k) * 4)]),
     fc.tuple(fc.constantFrom(0, Reg.RA, Reg.T0), fc.constantFrom(Reg.S1, Reg.RA), fc.integer({ min: 0, max: 70 })).map(([rd, base, k]) => [I(Op.JALR, rd, base, 0, k * 4 + (k % 7 === 3 ? 2 : 0))]),
     fc.constantFrom([I(Op.SYSCALL)], [I(Op.BREAK)], [0], [0xffffffff], [I(Op.ADD, 1, 2, 3) | 0x00f00000]),
+    // the pairs the interpreter fuses (vm/decoded.ts), their second half able to
+    // branch away, leave the page or miss the TLB and trap (s0 ± a lot)
+    fc.tuple(reg, src, fc.integer({ min: -3, max: 3 }), fc.constantFrom(Op.BNE, Op.BLT), fc.integer({ min: -6, max: 8 })).map(([r, b, k, br, o]) => [I(Op.ADDI, r, r, 0, k), I(br, 0, r, b, (o === 0 ? 1 : o) * 4)]),
+    fc.tuple(reg, fc.integer({ min: 0, max: 65535 }), fc.integer({ min: 0, max: 65535 })).map(([r, hi, lo]) => [I(Op.LUI, r, 0, 0, hi), I(Op.ORI, r, r, 0, lo)]),
+    fc.tuple(reg, src, fc.integer({ min: 0, max: 4 }), reg, src).map(([r, i, k, d, b]) => [I(Op.SLLI, r, i, 0, k), I(Op.ADD, d, b, r)]),
+    fc.tuple(reg, fc.constantFrom(Reg.S0, Reg.S0, ...FREE), src, fc.constantFrom(0, ...FREE), fc.integer({ min: -8, max: 4100 })).map(([r, b, c, d, k]) => [I(Op.ADD, r, b, c), I(Op.LW, d, r, 0, k)]),
     fc.tuple(src).map(([a]) => [I(Op.CSRW, 0, a, 0, Csr.SCRATCH)]),
     fc.tuple(reg).map(([rd]) => [I(Op.CSRR, rd, 0, 0, Csr.SCRATCH)]),
   ];
