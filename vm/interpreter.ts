@@ -56,6 +56,7 @@ import { mulh, mulhu } from './alu.js';
 import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
 import { executePrivileged } from './privileged.js';
+import { NOT_CALLED } from './jit/jit.js';
 import type { Machine } from './machine.js';
 import { TLB_MASK, USER_KEY } from './mmu.js';
 import { Cause, INTERRUPT_BIT } from './trap.js';
@@ -131,7 +132,7 @@ export function run(m: Machine, budget: number): Exit {
       while (fn !== undefined) {
         const n0 = n;
         const pc0 = pc;
-        n = fn(n, limit, pc);
+        n = fn(n, limit, pc, NOT_CALLED, 0);
         jit.stats.regionCalls++;
         pc = m.jitPc | 0;
         codeTag = -1;

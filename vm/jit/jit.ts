@@ -53,7 +53,8 @@
 import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';
 import { PAGE_SHIFT } from '../memmap.js';
-import { generate, type Shape } from './translator.js';
+import { TLB_MASK } from '../mmu.js';
+import { generate, MAX_CALL_DEPTH, type Shape } from './translator.js';
 
 export const HOT_ENTRIES = 24;
 /** Handovers into a page's translated regions per chattiness check. */
@@ -70,7 +71,15 @@ export const CHATTY_RUN = 8192;
 export type JitDump = (name: string, source: string) => void;
 const MAX_RETRANSLATIONS = 6;
 
-type RegionFn = (n: number, limit: number, pc: number) => number;
+/**
+ * A translated region: runs from pc while the count n stays within limit;
+ * returns the new count, where it stopped in m.jitPc. `ret` and `depth`: see
+ * "Calls and returns" (the interpreter passes NOT_CALLED, 0).
+ */
+export type RegionFn = (n: number, limit: number, pc: number, ret: number, depth: number) => number;
+/** `ret` for a region not entered by a call: odd, so no jump target can be taken for it. */
+export const NOT_CALLED = 1;
+type Chain = (n: number, limit: number, pc: number, ret: number, depth: number) => number;
 type Factory = (...args: unknown[]) => RegionFn;
 
 interface Translation {
@@ -105,6 +114,8 @@ export interface JitStats {
   wholeNestRetranslations: number;
   /** Regions entered straight from another region, without the interpreter between them. */
   handovers: number;
+  /** Regions entered by chain() on the way back to a direct call's return address. */
+  chainedInCalls: number;
 }
 
 export class Jit {
@@ -118,7 +129,7 @@ export class Jit {
   interpretFor = 0;
   /** The translation entry() last returned a region of. */
   private current: Translation | undefined;
-  readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0, wholeNestRetranslations: 0, handovers: 0 };
+  readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0, wholeNestRetranslations: 0, handovers: 0, chainedInCalls: 0 };
   /** Entries into a page before it is translated (tests set 1 to translate at once). */
   hotEntries = HOT_ENTRIES;
 
@@ -198,6 +209,38 @@ export class Jit {
     this.translate(t, t.page);
   }
 
+  /**
+   * Go on in translated code from pc, region to region, until execution
+   * reaches `ret` (a callee's return: see "Calls and returns"), the limit, or
+   * a pc no translation covers under the current mapping. The same checks as
+   * the interpreter's chain: the execute TLB for the pc's page, then entry().
+   * Translated code changes neither the TLB nor code (those leave it), so
+   * nothing else can have changed since the caller was entered.
+   * Sets m.jitPc, returns the count.
+   */
+  chain(n: number, limit: number, pc: number, ret: number, depth: number, key: number): number {
+    const m = this.m;
+    const mmu = m.mmu;
+    const xTag = mmu.xTag;
+    for (;;) {
+      if (n >= limit || depth >= MAX_CALL_DEPTH) break;
+      const idx = (pc >>> 12) & TLB_MASK;
+      if ((pc & 3) !== 0 || xTag[idx] !== ((pc & 0xfffff000) | key)) break;
+      const fn = this.entry(pc, (pc + mmu.xOff[idx]!) >>> 0, key);
+      if (fn === undefined) break;
+      const n0 = n;
+      n = fn(n, limit, pc, ret, depth);
+      this.stats.regionCalls++;
+      this.stats.chainedInCalls++;
+      const next = m.jitPc | 0;
+      if (next === ret) return n;
+      if (n === n0 && next === pc) break;
+      pc = next;
+    }
+    m.jitPc = pc >>> 0;
+    return n;
+  }
+
   /** Drop every translation of a RAM page (its bytes changed). */
   invalidate(page: number): void {
     if (this.pages.delete(page)) this.stats.invalidations++;
@@ -219,6 +262,12 @@ export class Jit {
     const m = this.m;
     const mmu = m.mmu;
     const dump = this.dump;
+    // The page's functions call each other through this array (translator.ts,
+    // call()): a retranslation makes a new one, and functions still running
+    // keep calling their own generation, which is as true to memory.
+    const fns: RegionFn[] = [];
+    const key = t.key;
+    const chain: Chain = (n, limit, pc, ret, depth) => this.chain(n, limit, pc, ret, depth, key);
     t.fns = gen.regions.map((region, i) => {
       if (dump) dump(`page-${t.vbase.toString(16)}-${t.key ? 'u' : 's'}-${t.translations}-${i}.js`, region.source);
       this.stats.instructionsTranslated += region.instructions;
@@ -228,14 +277,15 @@ export class Jit {
       // fresh feedback vector here, deoptimizes on every call (measured: ~1,100
       // deopts and 4x slower on the tight loop when the bench reruns a guest).
       const source = `// typevisor translation ${this.id}.${this.stats.translations}.${i}\n${region.source}`;
-      const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', source) as Factory;
-      const fn = factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu);
+      const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', 'F', 'J', source) as Factory;
+      const fn = factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu, fns, chain);
       // Prime the exit path: with no room under the limit the call leaves at once,
       // through the register write-back. V8 optimizes a hot loop while it runs
       // (OSR) and would otherwise find no type feedback for the way out, and
       // deoptimize on every single exit after that (measured: 2,500 deopts and 4x
       // slower on the tight loop).
-      fn(0, 0, 0x7fff_fffc);
+      fn(0, 0, 0x7fff_fffc, NOT_CALLED, 0);
+      fns.push(fn);
       return fn;
     });
     t.regionAt = gen.regionAt;
