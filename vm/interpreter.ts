@@ -56,7 +56,7 @@ import { mulh, mulhu } from './alu.js';
 import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
 import { executePrivileged } from './privileged.js';
-import { NOT_CALLED } from './jit/jit.js';
+import { NOT_CALLED } from './jit/region-fn.js';
 import type { Machine } from './machine.js';
 import { TLB_MASK, USER_KEY } from './mmu.js';
 import { Cause, INTERRUPT_BIT } from './trap.js';

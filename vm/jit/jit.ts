@@ -54,6 +54,8 @@ import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';
 import { PAGE_SHIFT } from '../memmap.js';
 import { TLB_MASK } from '../mmu.js';
+import { exitCause, type ExitMap, type ExitProfile } from './exit-profile.js';
+import { NOT_CALLED, type RegionFn } from './region-fn.js';
 import { generate, MAX_CALL_DEPTH, type Shape } from './translator.js';
 
 export const HOT_ENTRIES = 24;
@@ -71,14 +73,6 @@ export const CHATTY_RUN = 8192;
 export type JitDump = (name: string, source: string) => void;
 const MAX_RETRANSLATIONS = 6;
 
-/**
- * A translated region: runs from pc while the count n stays within limit;
- * returns the new count, where it stopped in m.jitPc. `ret` and `depth`: see
- * "Calls and returns" (the interpreter passes NOT_CALLED, 0).
- */
-export type RegionFn = (n: number, limit: number, pc: number, ret: number, depth: number) => number;
-/** `ret` for a region not entered by a call: odd, so no jump target can be taken for it. */
-export const NOT_CALLED = 1;
 type Chain = (n: number, limit: number, pc: number, ret: number, depth: number) => number;
 type Factory = (...args: unknown[]) => RegionFn;
 
@@ -118,6 +112,17 @@ export interface JitStats {
   chainedInCalls: number;
 }
 
+/** A region function that counts its entries and why it stopped (exit-profile.ts). */
+function profiled(fn: RegionFn, p: ExitProfile, m: Machine, map: ExitMap, region: number): RegionFn {
+  return (n, limit, pc, ret, depth) => {
+    const out = fn(n, limit, pc, ret, depth);
+    p.entries++;
+    if (ret !== NOT_CALLED) p.calledEntries++;
+    p.exits[exitCause(map, region, m.jitPc, ret)]++;
+    return out;
+  };
+}
+
 export class Jit {
   /** By RAM page number: the translations of that physical page. */
   private readonly pages = new Map<number, Translation[]>();
@@ -132,6 +137,8 @@ export class Jit {
   readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0, wholeNestRetranslations: 0, handovers: 0, chainedInCalls: 0 };
   /** Entries into a page before it is translated (tests set 1 to translate at once). */
   hotEntries = HOT_ENTRIES;
+  /** When set (before the first translation), every region's entries and exits are counted (exit-profile.ts). */
+  profile: ExitProfile | undefined;
 
   private static instances = 0;
   private readonly id = ++Jit.instances;
@@ -285,8 +292,9 @@ export class Jit {
       // deoptimize on every single exit after that (measured: 2,500 deopts and 4x
       // slower on the tight loop).
       fn(0, 0, 0x7fff_fffc, NOT_CALLED, 0);
-      fns.push(fn);
-      return fn;
+      const run = this.profile === undefined ? fn : profiled(fn, this.profile, this.m, { vbase: t.vbase, ...gen }, i);
+      fns.push(run);
+      return run;
     });
     t.regionAt = gen.regionAt;
     t.covered = gen.covered;
