@@ -49,6 +49,48 @@
  * - the result, with chaining in interpreter.ts, against the tier before:
  *   qsort 0.46×, wordfreq 0.70×, bignum 0.80×, queens 0.88×, the loop
  *   family unchanged within noise (0.99–1.13×, run-to-run spread ±15%).
+ *
+ * Calls and returns: a `jal` with a link register into another region of
+ * the page is a JavaScript call of that region's function, given the return
+ * address (translator.ts, call()). A `jalr` to that address is the callee's
+ * return: it leaves, and the caller goes on at the return address — but only
+ * after checking that the guest's pc really is there, so a callee that
+ * rewrote `ra` or its saved copy on the stack (a longjmp, a return past the
+ * call site) is followed exactly, never the prediction. A callee that stops
+ * short (it left for yet another region, the limit, a TLB miss) is carried on
+ * by chain() below, region to region as the interpreter's chain would, until
+ * execution reaches the return address; anything that chain cannot go on
+ * with unwinds every JavaScript frame to the interpreter with m.jitPc where
+ * the guest is. Nesting stops at MAX_CALL_DEPTH (translator.ts), past which
+ * a call leaves as before: the host's stack is never at the guest's mercy.
+ * Translated code changes neither the TLB nor code pages (those leave it), so
+ * nothing a caller's frame assumed can have changed while its callee ran.
+ * A call into its own region (a recursion, a helper in the same loop) stays a
+ * `continue loop`, and a function whose loop calls is one region with its
+ * loop (translator.ts, "Functions first"), so its recursion is one too.
+ *
+ * Measured (CPU time of whole processes, interleaved, median of 3–7, the
+ * machine at load 7–16, so ±15% either way):
+ * - a loop calling a five-instruction leaf function 5 M times: 0.45× (262 →
+ *   120 ms; 10 M region entries → 121). The real programs rarely do that
+ *   after the function rule: queens 0.84–0.89× (its column loop calls
+ *   `place`: 662,000 handovers → 0), ackermann 0.95×, fib 0.96×, qsort
+ *   1.01–1.09×, bintree 1.11–1.19× (108–165 ms either way; its tree loop's
+ *   three calls now direct, each running a whole recursion).
+ * - not kept: every function one region with its loops (qsort 1.20×, fib
+ *   1.35×: a loop that makes no call runs faster in a function of its own);
+ *   recursion as JavaScript calls (fib 1.98×, bintree 2.8×, ackermann 1.75×:
+ *   a frame and the register write-back and reload cost far more than the
+ *   switch's dispatch); every exit to another region of the page a direct
+ *   call (qsort 1.46×, wordfreq 1.65×: qsort's partition loop and the
+ *   function around it, 71 instructions a turn, run slower as nested calls
+ *   than as handovers through the interpreter's chain).
+ * - where the time goes now (bench/jit-exits.js, counts): qsort enters a
+ *   region every 71 instructions (its partition loop and the function around
+ *   it, 583,000 handovers); every other real program once per 2,000–560,000
+ *   instructions, so their time is in the regions' own code — the switch's
+ *   dispatch at every taken branch, a count check per block, a TLB compare
+ *   per access — not between them.
  */
 import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';

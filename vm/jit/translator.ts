@@ -4,7 +4,7 @@
  *
  * Shape of the generated function (for a page at 0x1000, user mode):
  *
- *   return function (n, limit, pc) {
+ *   return function (n, limit, pc, ret, depth) {
  *     let r1 = R[1], …, r15 = R[15];
  *     <mid-block entry: count the rest of the block, or give up at the limit>
  *     loop: for (;;) {
@@ -36,6 +36,12 @@
  *   nothing: small to compile, and no call site for V8 to deoptimize on.
  * - syscall, break, privileged and undecodable instructions are never
  *   translated: the function returns before them and the interpreter runs them.
+ * - A direct call into another region (call()) writes the caller's registers
+ *   back before it and reads them again after, passes the same n and limit
+ *   on, and goes on at the return address only if the callee left the guest
+ *   exactly there; otherwise the caller leaves at once with the pc the
+ *   callee reached. So the count, the limit and every exit are the callee's
+ *   own, as if the interpreter's chain had called it.
  */
 import { decode } from '../../isa/encoding.js';
 import { Op, opInfo } from '../../isa/opcodes.js';
