@@ -550,31 +550,33 @@ const callLoopsScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenari
 describe('calls and returns inside translated code', () => {
   test('a loop calling a leaf through direct calls, an indirect jump, ra rewritten: both tiers ≡ the reference', () => {
     const before = { ...jitWork };
-    fc.assert(fc.property(callLoopsScenario(false, false), agree), { numRuns: 60 });
-    // The direct-call path really ran, and its callees returned through it.
-    expect(jitWork.calledEntries - before.calledEntries).toBeGreaterThan(100);
-    expect(jitWork.returns - before.returns).toBeGreaterThan(50);
+    fc.assert(fc.property(callLoopsScenario(false, false), agree), { numRuns: 40 });
+    // The direct-call path really ran, and some callees returned through it.
+    expect(jitWork.calledEntries - before.calledEntries).toBeGreaterThan(50);
+    expect(jitWork.returns - before.returns).toBeGreaterThan(5);
   });
 
   test('the same under paging, in user mode', () => {
     const before = { ...jitWork };
-    fc.assert(fc.property(callLoopsScenario(true, true), agree), { numRuns: 40 });
-    expect(jitWork.calledEntries - before.calledEntries).toBeGreaterThan(50);
+    fc.assert(fc.property(callLoopsScenario(true, true), agree), { numRuns: 25 });
+    expect(jitWork.calledEntries - before.calledEntries).toBeGreaterThan(20);
   });
 
-  test('a callee that returns past its call site is followed, not trusted; limits inside a callee stay exact', () => {
-    const p: CallLoops = { loops: 3, inner: 7, before: [I(Op.ADDI, Reg.A0, Reg.A0, 0, 1)], arms: [[I(Op.XOR, Reg.A1, Reg.A1, Reg.A0)], [I(Op.ADD, Reg.A2, Reg.A2, Reg.A0)]], after: [I(Op.SLLI, Reg.A1, Reg.A1, 0, 1)], leaf: [I(Op.MUL, Reg.A2, Reg.A2, Reg.A0)], skip: true };
+  test.each([true, false])('a callee returning past its call site (%s) is followed, not trusted; limits inside a callee stay exact', (skip) => {
+    const p: CallLoops = { loops: 3, inner: 7, before: [I(Op.ADDI, Reg.A0, Reg.A0, 0, 1)], arms: [[I(Op.XOR, Reg.A1, Reg.A1, Reg.A0)], [I(Op.ADD, Reg.A2, Reg.A2, Reg.A0)]], after: [I(Op.SLLI, Reg.A1, Reg.A1, 0, 1)], leaf: [I(Op.MUL, Reg.A2, Reg.A2, Reg.A0)], skip };
     for (const start of [0, 4096 - 64]) {
       for (const chunk of [1, 5, 17, 400]) {
         const { words, table } = layOutCallLoops(p, CODE + start);
         agree({ program: words, regs: new Array(16).fill(0), paging: false, user: false, flags: [], chunks: [chunk], start, extra: table, sp: STACK_TOP });
       }
     }
-    // Run alone: ra += 4 skips every a3++, so a3 keeps what the table address left in it.
     const { words, table } = layOutCallLoops(p, CODE);
-    const run = (tier: Tier): Machine => {
+    const run = (tier: Tier, profile?: ReturnType<typeof newExitProfile>): Machine => {
       const m = new Machine({ memSize: MEM, trapToHost: true, tier });
-      if (m.jit) m.jit.hotEntries = 1;
+      if (m.jit) {
+        m.jit.hotEntries = 1;
+        m.jit.profile = profile;
+      }
       words.forEach((w, i) => m.memory.writeWord(CODE + 4 * i, w));
       for (const [a, w] of table) m.memory.writeWord(a, w);
       m.reset(CODE, Mode.SUPERVISOR);
@@ -583,19 +585,16 @@ describe('calls and returns inside translated code', () => {
       return m;
     };
     const profile = newExitProfile();
-    const jit = new Machine({ memSize: MEM, trapToHost: true, tier: 'jit' });
-    jit.jit!.hotEntries = 1;
-    jit.jit!.profile = profile;
-    words.forEach((w, i) => jit.memory.writeWord(CODE + 4 * i, w));
-    for (const [a, w] of table) jit.memory.writeWord(a, w);
-    jit.reset(CODE, Mode.SUPERVISOR);
-    jit.cpu.regs[Reg.SP] = STACK_TOP;
-    while (jit.run(100_000) === Exit.BUDGET && jit.cpu.instret < 100_000);
+    const jit = run('jit', profile);
     const interp = run('interp');
     expect(jit.halted).toBe(true);
     expect(jit.cpu.instret).toBe(interp.cpu.instret);
     expect(Array.from(jit.cpu.regs)).toEqual(Array.from(interp.cpu.regs));
-    expect(jit.cpu.regs[Reg.A3]).toBe(ARMS | 0);
+    // Each a3++ after the call runs only when the leaf returns to its call site.
+    expect(jit.cpu.regs[Reg.A3]).toBe(skip ? ARMS | 0 : (ARMS + 1) | 0);
     expect(profile.calledEntries).toBeGreaterThan(0);
+    // Returning past the call site, no callee ever leaves at its predicted return address.
+    if (skip) expect(profile.exits.return).toBe(0);
+    else expect(profile.exits.return).toBeGreaterThan(0);
   });
 });

@@ -50,10 +50,11 @@
  *   qsort 0.46×, wordfreq 0.70×, bignum 0.80×, queens 0.88×, the loop
  *   family unchanged within noise (0.99–1.13×, run-to-run spread ±15%).
  *
- * Calls and returns: a `jal` with a link register into another region of
- * the page is a JavaScript call of that region's function, given the return
- * address (translator.ts, call()). A `jalr` to that address is the callee's
- * return: it leaves, and the caller goes on at the return address — but only
+ * Calls and returns: a `jal` with a link register, inside a loop, into
+ * another region of the page is a JavaScript call of that region's function,
+ * given the return address (translator.ts, call()). A `jalr` through `ra` to
+ * that address is the callee's return: it leaves, and the caller goes on at
+ * the return address — but only
  * after checking that the guest's pc really is there, so a callee that
  * rewrote `ra` or its saved copy on the stack (a longjmp, a return past the
  * call site) is followed exactly, never the prediction. A callee that stops
@@ -77,6 +78,9 @@
  *   `place`: 662,000 handovers → 0), ackermann 0.95×, fib 0.96×, qsort
  *   1.01–1.09×, bintree 1.11–1.19× (108–165 ms either way; its tree loop's
  *   three calls now direct, each running a whole recursion).
+ * - a call outside any loop runs once or seldom (bignum's and fib's call
+ *   from _start): made direct, its write-back and reload of every register
+ *   cost the function around it 1.19× on bignum (1.06× without).
  * - not kept: every function one region with its loops (qsort 1.20×, fib
  *   1.35×: a loop that makes no call runs faster in a function of its own);
  *   recursion as JavaScript calls (fib 1.98×, bintree 2.8×, ackermann 1.75×:
