@@ -50,8 +50,9 @@
  *   qsort 0.46×, wordfreq 0.70×, bignum 0.80×, queens 0.88×, the loop
  *   family unchanged within noise (0.99–1.13×, run-to-run spread ±15%).
  *
- * Calls and returns: a `jal` with a link register, inside a loop, into
- * another region of the page is a JavaScript call of that region's function,
+ * Calls and returns: a `jal` with a link register, inside a loop, to a leaf
+ * function (one that makes no calls) in another region of the page is a
+ * JavaScript call of that region's function,
  * given the return address (translator.ts, call()). A `jalr` through `ra` to
  * that address is the callee's return: it leaves, and the caller goes on at
  * the return address — but only
@@ -71,13 +72,18 @@
  * loop (translator.ts, "Functions first"), so its recursion is one too.
  *
  * Measured (CPU time of whole processes, interleaved, median of 3–7, the
- * machine at load 7–16, so ±15% either way):
+ * machine at load 7–22, so ±15% either way; a build against itself has read
+ * 0.93× and 1.19× on bignum in two runs):
  * - a loop calling a five-instruction leaf function 5 M times: 0.45× (262 →
- *   120 ms; 10 M region entries → 121). The real programs rarely do that
- *   after the function rule: queens 0.84–0.89× (its column loop calls
- *   `place`: 662,000 handovers → 0), ackermann 0.95×, fib 0.96×, qsort
- *   1.01–1.09×, bintree 1.11–1.19× (108–165 ms either way; its tree loop's
- *   three calls now direct, each running a whole recursion).
+ *   110–120 ms; 10 M region entries → 121).
+ * - queens 0.79–0.89× (its column loop calls `place`, now one region with
+ *   it: 662,000 handovers → 0); the other real programs and the loops
+ *   within noise (their hot regions are the same code but for the
+ *   function's signature and the return test).
+ * - a callee that calls (bintree's tree loop calling make, count and free,
+ *   each a whole recursion) as a direct call: 1.12–1.28× in four runs, with
+ *   or without the return address passed, so only leaves are called
+ *   directly (bintree 1.03× then).
  * - a call outside any loop runs once or seldom (bignum's and fib's call
  *   from _start): made direct, its write-back and reload of every register
  *   cost the function around it 1.19× on bignum (1.06× without).
