@@ -392,7 +392,13 @@ export function generate(page: PageCode): GeneratedPage {
     }
     if (!calls) leaf[f] = 1;
   }
-  for (let r = 0; r < regions; r++) out.push(region(page, r, regionOf, leader, interpreted, rem, vb, key, inLoop, leaf));
+  const called = new Uint8Array(regions);
+  for (let k = 0; k < 1024; k++) {
+    if (!inLoop[k] || regionOf[k]! < 0 || interpreted[k]) continue;
+    const callee = directCallee(page.words[k]!, (vb + k * 4) >>> 0, vb, regionOf[k]!, regionOf, leader, interpreted, leaf);
+    if (callee >= 0) called[callee] = 1;
+  }
+  for (let r = 0; r < regions; r++) out.push(region(page, r, regionOf, leader, interpreted, rem, vb, key, inLoop, leaf, called));
 
   const regionAt = new Int8Array(1024).fill(-1);
   const midBlock = new Int32Array(1024);
@@ -404,12 +410,15 @@ export function generate(page: PageCode): GeneratedPage {
   return { regions: out, regionAt, covered, interpreted, midBlock, splitNests };
 }
 
-function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Array, interpreted: Uint8Array, rem: Int32Array, vb: number, key: number, inLoop: Uint8Array, leaf: Uint8Array): GeneratedRegion {
+function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Array, interpreted: Uint8Array, rem: Int32Array, vb: number, key: number, inLoop: Uint8Array, leaf: Uint8Array, called: Uint8Array): GeneratedRegion {
   const members = new Uint8Array(1024);
   for (let k = 0; k < 1024; k++) if (regionOf[k] === r) members[k] = 1;
   const used = new Set<number>();
   const body: string[] = [];
   let count = 0;
+  // Only the returns of a region some call enters directly need the
+  // return-address test (bintree's returns with it: 1.28×).
+  const callable = called[r] === 1;
   for (let k = 0; k < 1024; k++) {
     if (!members[k]) continue;
     const addr = (vb + k * 4) >>> 0;
@@ -422,7 +431,7 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
     count++;
     if (leader[k]) body.push(`  if (n + ${rem[k]} > limit) { pc = ${hex(addr)}; break loop; } n += ${rem[k]};`);
     const callee = inLoop[k] ? directCallee(w, addr, vb, r, regionOf, leader, interpreted, leaf) : -1;
-    body.push('  ' + (callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, members, used)));
+    body.push('  ' + (callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, members, used, callable)));
     // Falling out of the region: leave through the dispatcher. (After a direct
     // call, execution goes on at the return address: out too, if that is not here.)
     const kind = kindOf(w);
@@ -522,7 +531,7 @@ function call(w: number, addr: number, callee: number, used: Set<number>): strin
 }
 
 /** Code for one instruction at addr; `rem` counts it and what follows in its block. */
-function instruction(w: number, addr: number, vb: number, key: number, rem: number, covered: Uint8Array, used: Set<number>): string {
+function instruction(w: number, addr: number, vb: number, key: number, rem: number, covered: Uint8Array, used: Set<number>, callable: boolean): string {
   const d = decode(w)!;
   const { rd, rs1, rs2, imm } = d;
   const R = (i: number): string => {
@@ -612,8 +621,9 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
       const t = `(${R(rs1)} + ${imm}) | 0`;
       // A return (jalr through ra) to the address this function was called for
       // (jit.ts: calls) is the callee's return: leave, and the caller goes on
-      // there. Other indirect jumps (a bytecode loop's jump table) skip the test.
-      const isReturn = rd === 0 && rs1 === Reg.RA;
+      // there. Other indirect jumps (a bytecode loop's jump table), and regions
+      // never called directly, skip the test.
+      const isReturn = callable && rd === 0 && rs1 === Reg.RA;
       return `{ const t = ${t}; ${set(`${(addr + 4) | 0}`)} pc = t; ${isReturn ? 'if (t === ret) break loop; ' : ''}if ((t & 0xfffff003) === ${vb | 0}) continue loop; break loop; }`;
     }
     default:
