@@ -82,6 +82,11 @@
  *   signature — once the return test is only in regions some call enters
  *   directly: in every `ret` it cost bintree 1.17–1.28× and ackermann
  *   1.08–1.13×; without it bintree 0.92×, ackermann 0.89× (5 each).
+ * - tight is bimodal in this tier and the one before alike: about half the
+ *   processes run it 4× slower (~60 against ~240 ms; 3 of 6 on each build),
+ *   with 600–900 deopts "insufficient type feedback for generic keyed
+ *   access" at a region's exit. A single run of it says nothing; what
+ *   decides the mode is still to be found.
  * - a callee that calls (bintree's tree loop calling make, count and free,
  *   each a whole recursion) as a direct call: 1.12–1.28× in four runs, with
  *   or without the return address passed, so only leaves are called
