@@ -92,6 +92,7 @@ import { Mode } from './cpu.js';
 import { Exit } from './exit.js';
 import { decodeWord } from './decoded.js';
 import { executePrivileged } from './privileged.js';
+import { NOT_CALLED } from './jit/region-fn.js';
 import type { Machine } from './machine.js';
 import { TLB_MASK } from './mmu.js';
 import { Cause, INTERRUPT_BIT } from './trap.js';
@@ -164,7 +165,7 @@ export function run(m: Machine, budget: number): Exit {
       while (fn !== undefined) {
         const n0 = n;
         const pc0 = pc;
-        n = fn(n, limit, pc);
+        n = fn(n, limit, pc, NOT_CALLED, 0);
         jit.stats.regionCalls++;
         pc = m.jitPc | 0;
         if (n === n0 && pc === pc0) {

@@ -21,6 +21,7 @@ import { Reg } from '../../isa/registers.js';
 import { Mode } from '../../vm/cpu.js';
 import { Exit } from '../../vm/exit.js';
 import { Machine, type Tier } from '../../vm/machine.js';
+import { newExitProfile } from '../../vm/jit/exit-profile.js';
 import { Reference, type RefTrap } from '../helpers/reference.js';
 
 const RAM = 0x8000_0000;
@@ -156,11 +157,15 @@ function initialRegs(s: Scenario): number[] {
 }
 
 /** Translation work done across all runs, so the suite can show the tier was really exercised. */
-const jitWork = { translations: 0, regionCalls: 0, invalidations: 0, handovers: 0 };
+const jitWork = { translations: 0, regionCalls: 0, invalidations: 0, handovers: 0, calledEntries: 0, returns: 0 };
 
 function onMachine(s: Scenario, tier: Tier): Outcome {
   const m = new Machine({ memSize: MEM, trapToHost: true, tier });
-  if (m.jit) m.jit.hotEntries = 1;
+  const profile = newExitProfile();
+  if (m.jit) {
+    m.jit.hotEntries = 1;
+    m.jit.profile = profile;
+  }
   m.memory.write(RAM, memoryOf(s));
   m.reset(CODE + s.start, s.user ? Mode.USER : Mode.SUPERVISOR);
   m.cpu.regs.set(initialRegs(s));
@@ -180,6 +185,8 @@ function onMachine(s: Scenario, tier: Tier): Outcome {
     jitWork.regionCalls += m.jit.stats.regionCalls;
     jitWork.invalidations += m.jit.stats.invalidations;
     jitWork.handovers += m.jit.stats.handovers;
+    jitWork.calledEntries += profile.calledEntries;
+    jitWork.returns += profile.exits.return;
   }
   return { regs: Array.from(m.cpu.regs), pc: m.cpu.pc >>> 0, instret: m.cpu.instret, traps, mem: Array.from(m.memory.u8) };
 }
@@ -452,5 +459,148 @@ describe('interpreter and translation tier against the reference interpreter', (
     expect(jit.jit!.stats.wholeNestRetranslations).toBe(1);
     expect(jit.cpu.instret).toBe(interp.cpu.instret);
     expect(Array.from(jit.cpu.regs)).toEqual(Array.from(interp.cpu.regs));
+  });
+});
+
+// ---- a loop that calls: direct calls and returns inside translated code ----
+
+/**
+ * main calls g from its loop; g's own loop picks one of two arms through a
+ * jump table in memory (an indirect jump), then calls a leaf function. So
+ * g is one region with its loop (translator.ts: its loop holds a call), the
+ * leaf another, and both calls are direct calls of a region's function from
+ * translated code, returning to it. The leaf may rewrite ra (returning one
+ * instruction past the call site, which the caller must notice rather than
+ * trust its prediction), and the random straight-line code between may
+ * overwrite ra, the stack, the jump table or the code.
+ */
+interface CallLoops {
+  readonly loops: number;
+  readonly inner: number;
+  readonly before: readonly number[];
+  readonly arms: readonly [readonly number[], readonly number[]];
+  readonly after: readonly number[];
+  readonly leaf: readonly number[];
+  readonly skip: boolean;
+}
+
+const callLoops = (): fc.Arbitrary<CallLoops> =>
+  fc.record({
+    loops: fc.integer({ min: 1, max: 4 }),
+    inner: fc.integer({ min: 1, max: 8 }),
+    before: straight(),
+    arms: fc.tuple(straight(), straight()),
+    after: straight(),
+    leaf: straight(),
+    skip: fc.boolean(),
+  });
+
+const ARMS = TABLE + 0x40;
+
+function layOutCallLoops(p: CallLoops, base: number): { words: number[]; table: [number, number][] } {
+  const words: number[] = [];
+  const here = (): number => base + words.length * 4;
+  const at = (i: number): number => base + i * 4;
+  // main: for (loops) g(); halt; spin
+  words.push(I(Op.ADDI, LOOP_REG, 0, 0, p.loops));
+  const loop = here();
+  const callG = words.length;
+  words.push(0); // jal ra, g
+  words.push(I(Op.ADDI, LOOP_REG, LOOP_REG, 0, -1), I(Op.BNE, 0, LOOP_REG, 0, 0));
+  words[words.length - 1] = I(Op.BNE, 0, LOOP_REG, 0, loop - at(words.length - 1));
+  words.push(I(Op.HALT), I(Op.JAL, 0, 0, 0, 0));
+  // g: push ra; for (t0 = inner; t0; t0--) { before; arm[t0 & 1] via the table; leaf(); a3++ (skippable); after }; pop ra; ret
+  const g = here();
+  words[callG] = I(Op.JAL, Reg.RA, 0, 0, g - at(callG));
+  words.push(I(Op.ADDI, Reg.SP, Reg.SP, 0, -8), I(Op.SW, 0, Reg.SP, Reg.RA, 0), I(Op.ADDI, DEPTH_REG, 0, 0, p.inner));
+  const gLoop = here();
+  words.push(...p.before);
+  words.push(I(Op.ANDI, Reg.T3, DEPTH_REG, 0, 1), I(Op.SLLI, Reg.T3, Reg.T3, 0, 2), I(Op.LUI, Reg.A3, 0, 0, ARMS >>> 16), I(Op.ORI, Reg.A3, Reg.A3, 0, ARMS & 0xffff));
+  words.push(I(Op.ADD, Reg.T3, Reg.T3, Reg.A3), I(Op.LW, Reg.T3, Reg.T3, 0, 0), I(Op.JALR, 0, Reg.T3, 0, 0));
+  const arm0 = here();
+  words.push(...p.arms[0]);
+  const toJoin = words.length;
+  words.push(0); // jal zero, join
+  const arm1 = here();
+  words.push(...p.arms[1]);
+  const join = here();
+  words[toJoin] = I(Op.JAL, 0, 0, 0, join - at(toJoin));
+  const callLeaf = words.length;
+  words.push(0); // jal ra, leaf
+  words.push(I(Op.ADDI, Reg.A3, Reg.A3, 0, 1));
+  words.push(...p.after);
+  words.push(I(Op.ADDI, DEPTH_REG, DEPTH_REG, 0, -1));
+  words.push(I(Op.BNE, 0, DEPTH_REG, 0, gLoop - here()));
+  words.push(I(Op.LW, Reg.RA, Reg.SP, 0, 0), I(Op.ADDI, Reg.SP, Reg.SP, 0, 8), I(Op.JALR, 0, Reg.RA, 0, 0));
+  // leaf: body; maybe ra += 4 (return past the a3++); ret
+  const leaf = here();
+  words[callLeaf] = I(Op.JAL, Reg.RA, 0, 0, leaf - at(callLeaf));
+  words.push(...p.leaf);
+  if (p.skip) words.push(I(Op.ADDI, Reg.RA, Reg.RA, 0, 4));
+  words.push(I(Op.JALR, 0, Reg.RA, 0, 0));
+  return { words, table: [[ARMS, arm0], [ARMS + 4, arm1]] };
+}
+
+const callLoopsScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenario> =>
+  fc.record({
+    p: callLoops(),
+    regs: fc.array(fc.integer({ min: -0x80000000, max: 0x7fffffff }), { minLength: 16, maxLength: 16 }),
+    flags: fc.array(fc.constantFrom(0x1f, 0x1f, 0x1f, 0x1f, 0x17, 0x1b, 0x7f), { minLength: 16, maxLength: 16 }),
+    chunks: fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 8 }),
+    start: fc.constantFrom(0, 4096 - 64, 4096 - 160),
+  }).map(({ p, regs, flags, chunks, start }) => {
+    const { words, table } = layOutCallLoops(p, CODE + start);
+    return { program: words, regs, paging, user, flags, chunks, start, extra: table, sp: STACK_TOP };
+  });
+
+describe('calls and returns inside translated code', () => {
+  test('a loop calling a leaf through direct calls, an indirect jump, ra rewritten: both tiers ≡ the reference', () => {
+    const before = { ...jitWork };
+    fc.assert(fc.property(callLoopsScenario(false, false), agree), { numRuns: 40 });
+    // The direct-call path really ran, and some callees returned through it.
+    expect(jitWork.calledEntries - before.calledEntries).toBeGreaterThan(50);
+    expect(jitWork.returns - before.returns).toBeGreaterThan(5);
+  });
+
+  test('the same under paging, in user mode', () => {
+    const before = { ...jitWork };
+    fc.assert(fc.property(callLoopsScenario(true, true), agree), { numRuns: 25 });
+    expect(jitWork.calledEntries - before.calledEntries).toBeGreaterThan(20);
+  });
+
+  test.each([true, false])('a callee returning past its call site (%s) is followed, not trusted; limits inside a callee stay exact', (skip) => {
+    const p: CallLoops = { loops: 3, inner: 7, before: [I(Op.ADDI, Reg.A0, Reg.A0, 0, 1)], arms: [[I(Op.XOR, Reg.A1, Reg.A1, Reg.A0)], [I(Op.ADD, Reg.A2, Reg.A2, Reg.A0)]], after: [I(Op.SLLI, Reg.A1, Reg.A1, 0, 1)], leaf: [I(Op.MUL, Reg.A2, Reg.A2, Reg.A0)], skip };
+    for (const start of [0, 4096 - 64]) {
+      for (const chunk of [1, 5, 17, 400]) {
+        const { words, table } = layOutCallLoops(p, CODE + start);
+        agree({ program: words, regs: new Array(16).fill(0), paging: false, user: false, flags: [], chunks: [chunk], start, extra: table, sp: STACK_TOP });
+      }
+    }
+    const { words, table } = layOutCallLoops(p, CODE);
+    const run = (tier: Tier, profile?: ReturnType<typeof newExitProfile>): Machine => {
+      const m = new Machine({ memSize: MEM, trapToHost: true, tier });
+      if (m.jit) {
+        m.jit.hotEntries = 1;
+        m.jit.profile = profile;
+      }
+      words.forEach((w, i) => m.memory.writeWord(CODE + 4 * i, w));
+      for (const [a, w] of table) m.memory.writeWord(a, w);
+      m.reset(CODE, Mode.SUPERVISOR);
+      m.cpu.regs[Reg.SP] = STACK_TOP;
+      while (m.run(100_000) === Exit.BUDGET && m.cpu.instret < 100_000);
+      return m;
+    };
+    const profile = newExitProfile();
+    const jit = run('jit', profile);
+    const interp = run('interp');
+    expect(jit.halted).toBe(true);
+    expect(jit.cpu.instret).toBe(interp.cpu.instret);
+    expect(Array.from(jit.cpu.regs)).toEqual(Array.from(interp.cpu.regs));
+    // Each a3++ after the call runs only when the leaf returns to its call site.
+    expect(jit.cpu.regs[Reg.A3]).toBe(skip ? ARMS | 0 : (ARMS + 1) | 0);
+    expect(profile.calledEntries).toBeGreaterThan(0);
+    // Returning past the call site, no callee ever leaves at its predicted return address.
+    if (skip) expect(profile.exits.return).toBe(0);
+    else expect(profile.exits.return).toBeGreaterThan(0);
   });
 });

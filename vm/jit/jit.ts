@@ -49,11 +49,73 @@
  * - the result, with chaining in interpreter.ts, against the tier before:
  *   qsort 0.46×, wordfreq 0.70×, bignum 0.80×, queens 0.88×, the loop
  *   family unchanged within noise (0.99–1.13×, run-to-run spread ±15%).
+ *
+ * Calls and returns: a `jal` with a link register, inside a loop, to a leaf
+ * function (one that makes no calls) in another region of the page is a
+ * JavaScript call of that region's function,
+ * given the return address (translator.ts, call()). A `jalr` through `ra` to
+ * that address is the callee's return: it leaves, and the caller goes on at
+ * the return address — but only
+ * after checking that the guest's pc really is there, so a callee that
+ * rewrote `ra` or its saved copy on the stack (a longjmp, a return past the
+ * call site) is followed exactly, never the prediction. A callee that stops
+ * short (it left for yet another region, the limit, a TLB miss) is carried on
+ * by chain() below, region to region as the interpreter's chain would, until
+ * execution reaches the return address; anything that chain cannot go on
+ * with unwinds every JavaScript frame to the interpreter with m.jitPc where
+ * the guest is. Nesting stops at MAX_CALL_DEPTH (translator.ts), past which
+ * a call leaves as before: the host's stack is never at the guest's mercy.
+ * Translated code changes neither the TLB nor code pages (those leave it), so
+ * nothing a caller's frame assumed can have changed while its callee ran.
+ * A call into its own region (a recursion, a helper in the same loop) stays a
+ * `continue loop`, and a function whose loop calls is one region with its
+ * loop (translator.ts, "Functions first"), so its recursion is one too.
+ *
+ * Measured (CPU time of whole processes, interleaved, median of 3–7, the
+ * machine at load 7–22, so ±15% either way; a build against itself has read
+ * 0.93× and 1.19× on bignum in two runs):
+ * - a loop calling a five-instruction leaf function 5 M times: 0.45× (262 →
+ *   110–120 ms; 10 M region entries → 121).
+ * - queens 0.79–0.89× (its column loop calls `place`, now one region with
+ *   it: 662,000 handovers → 0); the other real programs and the loops
+ *   within noise, their hot regions the same code but for the function's
+ *   signature — once the return test is only in regions some call enters
+ *   directly: in every `ret` it cost bintree 1.17–1.28× and ackermann
+ *   1.08–1.13×; without it bintree 0.92×, ackermann 0.89× (5 each).
+ * - tight is bimodal in this tier and the one before alike: about half the
+ *   processes run it 4× slower (~60 against ~240 ms; 3 of 6 on each build),
+ *   with 600–900 deopts "insufficient type feedback for generic keyed
+ *   access" at a region's exit. A single run of it says nothing; what
+ *   decides the mode is still to be found.
+ * - a callee that calls (bintree's tree loop calling make, count and free,
+ *   each a whole recursion) as a direct call: 1.12–1.28× in four runs, with
+ *   or without the return address passed, so only leaves are called
+ *   directly (bintree 1.03× then).
+ * - a call outside any loop runs once or seldom (bignum's and fib's call
+ *   from _start): made direct, its write-back and reload of every register
+ *   cost the function around it 1.19× on bignum (1.06× without).
+ * - not kept: every function one region with its loops (qsort 1.20×, fib
+ *   1.35×: a loop that makes no call runs faster in a function of its own);
+ *   recursion as JavaScript calls (fib 1.98×, bintree 2.8×, ackermann 1.75×:
+ *   a frame and the register write-back and reload cost far more than the
+ *   switch's dispatch); every exit to another region of the page a direct
+ *   call (qsort 1.46×, wordfreq 1.65×: qsort's partition loop and the
+ *   function around it, 71 instructions a turn, run slower as nested calls
+ *   than as handovers through the interpreter's chain).
+ * - where the time goes now (bench/jit-exits.js, counts): qsort enters a
+ *   region every 71 instructions (its partition loop and the function around
+ *   it, 583,000 handovers); every other real program once per 2,000–560,000
+ *   instructions, so their time is in the regions' own code — the switch's
+ *   dispatch at every taken branch, a count check per block, a TLB compare
+ *   per access — not between them.
  */
 import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';
 import { PAGE_SHIFT } from '../memmap.js';
-import { generate, type Shape } from './translator.js';
+import { TLB_MASK } from '../mmu.js';
+import { exitCause, type ExitMap, type ExitProfile } from './exit-profile.js';
+import { NOT_CALLED, type RegionFn } from './region-fn.js';
+import { generate, MAX_CALL_DEPTH, type Shape } from './translator.js';
 
 export const HOT_ENTRIES = 24;
 /** Handovers into a page's translated regions per chattiness check. */
@@ -70,7 +132,7 @@ export const CHATTY_RUN = 8192;
 export type JitDump = (name: string, source: string) => void;
 const MAX_RETRANSLATIONS = 6;
 
-type RegionFn = (n: number, limit: number, pc: number) => number;
+type Chain = (n: number, limit: number, pc: number, ret: number, depth: number) => number;
 type Factory = (...args: unknown[]) => RegionFn;
 
 interface Translation {
@@ -105,6 +167,19 @@ export interface JitStats {
   wholeNestRetranslations: number;
   /** Regions entered straight from another region, without the interpreter between them. */
   handovers: number;
+  /** Regions entered by chain() on the way back to a direct call's return address. */
+  chainedInCalls: number;
+}
+
+/** A region function that counts its entries and why it stopped (exit-profile.ts). */
+function profiled(fn: RegionFn, p: ExitProfile, m: Machine, map: ExitMap, region: number): RegionFn {
+  return (n, limit, pc, ret, depth) => {
+    const out = fn(n, limit, pc, ret, depth);
+    p.entries++;
+    if (ret !== NOT_CALLED) p.calledEntries++;
+    p.exits[exitCause(map, region, m.jitPc, ret)]++;
+    return out;
+  };
 }
 
 export class Jit {
@@ -118,9 +193,11 @@ export class Jit {
   interpretFor = 0;
   /** The translation entry() last returned a region of. */
   private current: Translation | undefined;
-  readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0, wholeNestRetranslations: 0, handovers: 0 };
+  readonly stats: JitStats = { translations: 0, invalidations: 0, instructionsTranslated: 0, regionCalls: 0, wholeNestRetranslations: 0, handovers: 0, chainedInCalls: 0 };
   /** Entries into a page before it is translated (tests set 1 to translate at once). */
   hotEntries = HOT_ENTRIES;
+  /** When set (before the first translation), every region's entries and exits are counted (exit-profile.ts). */
+  profile: ExitProfile | undefined;
 
   private static instances = 0;
   private readonly id = ++Jit.instances;
@@ -198,6 +275,38 @@ export class Jit {
     this.translate(t, t.page);
   }
 
+  /**
+   * Go on in translated code from pc, region to region, until execution
+   * reaches `ret` (a callee's return: see "Calls and returns"), the limit, or
+   * a pc no translation covers under the current mapping. The same checks as
+   * the interpreter's chain: the execute TLB for the pc's page, then entry().
+   * Translated code changes neither the TLB nor code (those leave it), so
+   * nothing else can have changed since the caller was entered.
+   * Sets m.jitPc, returns the count.
+   */
+  chain(n: number, limit: number, pc: number, ret: number, depth: number, key: number): number {
+    const m = this.m;
+    const mmu = m.mmu;
+    const xTag = mmu.xTag;
+    for (;;) {
+      if (n >= limit || depth >= MAX_CALL_DEPTH) break;
+      const idx = (pc >>> 12) & TLB_MASK;
+      if ((pc & 3) !== 0 || xTag[idx] !== ((pc & 0xfffff000) | key)) break;
+      const fn = this.entry(pc, (pc + mmu.xOff[idx]!) >>> 0, key);
+      if (fn === undefined) break;
+      const n0 = n;
+      n = fn(n, limit, pc, ret, depth);
+      this.stats.regionCalls++;
+      this.stats.chainedInCalls++;
+      const next = m.jitPc | 0;
+      if (next === ret) return n;
+      if (n === n0 && next === pc) break;
+      pc = next;
+    }
+    m.jitPc = pc >>> 0;
+    return n;
+  }
+
   /** Drop every translation of a RAM page (its bytes changed). */
   invalidate(page: number): void {
     if (this.pages.delete(page)) this.stats.invalidations++;
@@ -219,6 +328,12 @@ export class Jit {
     const m = this.m;
     const mmu = m.mmu;
     const dump = this.dump;
+    // The page's functions call each other through this array (translator.ts,
+    // call()): a retranslation makes a new one, and functions still running
+    // keep calling their own generation, which is as true to memory.
+    const fns: RegionFn[] = [];
+    const key = t.key;
+    const chain: Chain = (n, limit, pc, ret, depth) => this.chain(n, limit, pc, ret, depth, key);
     t.fns = gen.regions.map((region, i) => {
       if (dump) dump(`page-${t.vbase.toString(16)}-${t.key ? 'u' : 's'}-${t.translations}-${i}.js`, region.source);
       this.stats.instructionsTranslated += region.instructions;
@@ -228,15 +343,17 @@ export class Jit {
       // fresh feedback vector here, deoptimizes on every call (measured: ~1,100
       // deopts and 4x slower on the tight loop when the bench reruns a guest).
       const source = `// typevisor translation ${this.id}.${this.stats.translations}.${i}\n${region.source}`;
-      const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', source) as Factory;
-      const fn = factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu);
+      const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', 'F', 'J', source) as Factory;
+      const fn = factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu, fns, chain);
       // Prime the exit path: with no room under the limit the call leaves at once,
       // through the register write-back. V8 optimizes a hot loop while it runs
       // (OSR) and would otherwise find no type feedback for the way out, and
       // deoptimize on every single exit after that (measured: 2,500 deopts and 4x
       // slower on the tight loop).
-      fn(0, 0, 0x7fff_fffc);
-      return fn;
+      fn(0, 0, 0x7fff_fffc, NOT_CALLED, 0);
+      const run = this.profile === undefined ? fn : profiled(fn, this.profile, this.m, { vbase: t.vbase, ...gen }, i);
+      fns.push(run);
+      return run;
     });
     t.regionAt = gen.regionAt;
     t.covered = gen.covered;
