@@ -144,10 +144,11 @@ module.exports = {
       comment:
         'bench/ measures the layers, not the command. It may use the small output helpers cli/ shares ' +
         '(colour, tables) and the launcher of real daemons (cli/control/tour-daemons.ts: the migration ' +
-        'throughput section measures two serve processes, as a user runs them), and nothing else of cli/; ' +
+        'throughput section measures two serve processes, as a user runs them; cli/control/local-etcd.ts: ' +
+        'the fleet bench starts the same throwaway etcd the tour does), and nothing else of cli/; ' +
         'add a module here only when bench really needs it.',
       from: { path: '^bench/' },
-      to: { path: '^cli/', pathNot: '^cli/(color|table|control/tour-daemons)\\.ts$' },
+      to: { path: '^cli/', pathNot: '^cli/(color|table|control/tour-daemons|control/local-etcd)\\.ts$' },
     },
     {
       name: 'web-uses-only-the-browser-safe-layers',

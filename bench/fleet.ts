@@ -14,14 +14,14 @@
  * Needs etcd (Debian: apt-get install etcd-server). Prints figures, never
  * fails on a time; on a shared 2-core machine single timings vary by ±30%.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderTable } from '../cli/table.js';
 import { startTourDaemons, type TourDaemons } from '../cli/control/tour-daemons.js';
+import { etcdMissing, startLocalEtcd } from '../cli/control/local-etcd.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const cliPath = join(root, 'dist', 'cli', 'main.js');
@@ -33,28 +33,6 @@ interface Entry {
   readonly host: string;
   readonly state: string;
   readonly restarted?: { readonly from: string; readonly instructions: number };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => ok(p));
-    });
-  });
-}
-
-async function startEtcd(dir: string): Promise<{ url: string; proc: ChildProcess }> {
-  const [c, p] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${c}`;
-  const peer = `http://127.0.0.1:${p}`;
-  const proc = spawn('etcd', ['--name', 'bench', '--data-dir', join(dir, 'etcd'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `bench=${peer}`, '--log-level', 'error'], { stdio: 'ignore' });
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/v3/kv/range`, { method: 'POST', body: '{"key":"AA=="}' }).then((r) => r.ok, () => false)) return { url, proc };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill('SIGKILL');
-  throw new Error('etcd did not start');
 }
 
 /** The directory, read straight from etcd's JSON gateway (what `cluster vms` reads). */
@@ -71,12 +49,12 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv): string {
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('etcd', ['--version']).status !== 0) {
+  if (etcdMissing() !== undefined) {
     process.stdout.write('fleet: etcd is not installed (apt-get install etcd-server): nothing measured\n');
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'typevisor-bench-fleet-'));
-  const etcd = await startEtcd(dir);
+  const etcd = await startLocalEtcd(dir, 'bench');
   let tour: TourDaemons | undefined;
   try {
     tour = await startTourDaemons(cliPath, root, 3, ['--cluster', etcd.url, '--cluster-lease', String(LEASE_S), '--snapshot-every', '500ms', '--snapshot-dir', join(dir, 'images')]);

@@ -29,7 +29,8 @@ export async function startTourDaemons(cliPath: string, cwd: string, count: numb
       daemons.map(
         (d) =>
           new Promise<number | null>((resolve) => {
-            if (d.proc.exitCode !== null) return resolve(d.proc.exitCode);
+            // Already gone (a daemon killed by a signal has no exit code, only signalCode): its exit event has fired.
+            if (d.proc.exitCode !== null || d.proc.signalCode !== null) return resolve(d.proc.exitCode);
             d.proc.once('exit', (code) => resolve(code));
             d.proc.kill('SIGTERM');
           }),

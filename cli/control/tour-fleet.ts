@@ -6,13 +6,13 @@
  * migration, every VM found where it now runs. Without etcd it says how to
  * install it. Everything it starts is stopped at the end.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { startTourDaemons } from './tour-daemons.js';
+import { etcdMissing, startLocalEtcd, type LocalEtcd } from './local-etcd.js';
 
 interface FleetStep {
   readonly title: string;
@@ -52,20 +52,18 @@ const STEPS: readonly FleetStep[] = [
 
 /** Run the fleet part of the tour; the number of steps that failed. */
 export async function fleetTour(c: ChalkInstance, cliPath: string, root: string, stepNo: (title: string, why: string) => void): Promise<number> {
-  if (spawnSync('etcd', ['--version']).status !== 0) {
+  if (etcdMissing() !== undefined) {
     stepNo('A fleet of hosts on etcd', 'typevisor serve --cluster keeps membership, placement and where each VM runs in etcd, and restarts a dead host\'s VMs elsewhere.');
     process.stdout.write(`${c.yellow('skipped:')} etcd is not installed. On Debian or Ubuntu: ${c.bold('sudo apt-get install etcd-server')} (then npm start again; the tour starts its own etcd on a free port).\n`);
     return 0;
   }
   const dir = mkdtempSync(join(tmpdir(), 'typevisor-fleet-tour-'));
-  let etcd: ChildProcess | undefined;
+  let etcd: LocalEtcd | undefined;
   let failed = 0;
   try {
     stepNo('A fleet of hosts on etcd', 'An etcd on 127.0.0.1 (a temporary data directory) and three daemons that join it.');
-    const url = await startEtcd(dir).then((e) => {
-      etcd = e.proc;
-      return e.url;
-    });
+    etcd = await startLocalEtcd(dir, 'tour', 15_000);
+    const url = etcd.url;
     const tour = await startTourDaemons(cliPath, root, 3, ['--cluster', url, '--cluster-lease', '3']);
     process.stdout.write(`${c.green('$')} etcd --data-dir ${dir} --listen-client-urls ${url} … &\n${c.green('$')} export TYPEVISOR_CLUSTER=${url}\n`);
     for (const d of tour.daemons) process.stdout.write(`${c.green('$')} typevisor serve --listen ${d.address} --cluster ${url} &\n`);
@@ -87,38 +85,8 @@ export async function fleetTour(c: ChalkInstance, cliPath: string, root: string,
     process.stdout.write(`${c.red('could not start the fleet:')} ${(e as Error).message}\n`);
     failed++;
   } finally {
-    etcd?.kill('SIGKILL');
+    await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   return failed;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** etcd on free ports, answering within 15 s. */
-async function startEtcd(dir: string): Promise<{ url: string; proc: ChildProcess }> {
-  const [client, peer] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
-  const proc = spawn('etcd', ['--name', 'tour', '--data-dir', join(dir, 'etcd'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `tour=${peerUrl}`, '--log-level', 'error'], { stdio: 'ignore' });
-  const end = Date.now() + 15_000;
-  while (Date.now() < end && proc.exitCode === null) {
-    try {
-      if ((await fetch(`${url}/v3/kv/range`, { method: 'POST', body: '{"key":"AA=="}', signal: AbortSignal.timeout(1000) })).ok) return { url, proc };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`etcd did not answer on ${url} within 15 s`);
 }
