@@ -13,7 +13,7 @@ import { parseSize } from '../vm/memmap.js';
 import { writeAllSync } from '../vm/process/host-io.js';
 import { colorEnabled, paintErr } from './color.js';
 import { includeDirs } from './include-dirs.js';
-import { readProblem } from '../hypervisor/control/fs-problem.js';
+import { readProblem } from '../isa/fs-problem.js';
 
 export const SOURCE_EXTENSIONS = new Set(['.s', '.asm', '.S']);
 

@@ -29,7 +29,7 @@ import { paintErr } from '../color.js';
 import { attachConsole } from '../console.js';
 import { fail, writeOut } from '../load.js';
 import type { BootSettings } from './settings.js';
-import { readProblem, writeProblem } from '../../hypervisor/control/fs-problem.js';
+import { readProblem, writeProblem } from '../../isa/fs-problem.js';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

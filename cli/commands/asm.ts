@@ -12,7 +12,7 @@ import { ImageError, writeImage } from '../../isa/image.js';
 import { RAM_BASE } from '../../vm/memmap.js';
 import { colorEnabled, paintErr } from '../color.js';
 import { includeDirs, includeOption } from '../include-dirs.js';
-import { writeProblem } from '../../hypervisor/control/fs-problem.js';
+import { writeProblem } from '../../isa/fs-problem.js';
 
 interface AsmOptions {
   readonly output?: string;

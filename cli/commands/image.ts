@@ -14,7 +14,7 @@ import { SECTOR_SIZE } from '../../vm/devices/disk.js';
 import { paint } from '../color.js';
 import { renderTable } from '../table.js';
 import { fail, writeOut } from '../load.js';
-import { readProblem } from '../../hypervisor/control/fs-problem.js';
+import { readProblem } from '../../isa/fs-problem.js';
 
 const mibText = (bytes: number): string => (bytes >= 1 << 20 && bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)} MiB` : `${Math.round(bytes / 1024)} KiB`);
 

@@ -22,7 +22,7 @@ import { paint } from '../color.js';
 import { fail, writeOut } from '../load.js';
 import { diskProgram } from '../disk-program.js';
 import { includeOption } from '../include-dirs.js';
-import { readProblem, writeProblem } from '../../hypervisor/control/fs-problem.js';
+import { readProblem, writeProblem } from '../../isa/fs-problem.js';
 
 interface MkdiskOptions {
   readonly output: string;

@@ -13,7 +13,7 @@ import { connectOptions, withDaemon, type ConnectOptions } from '../control/conn
 import { renderTable } from '../table.js';
 import { formatInlineLimit, MAX_INLINE_BYTES } from '../../hypervisor/control/line-budget.js';
 import { fail, parseMem, writeOut } from '../load.js';
-import { readProblem } from '../../hypervisor/control/fs-problem.js';
+import { readProblem } from '../../isa/fs-problem.js';
 
 interface CreateOptions extends ConnectOptions {
   readonly size?: string;

@@ -18,7 +18,7 @@ import { ControlError } from './control-error.js';
 import { bindingOf, checkSavable, describeBinding, diskWords, restoreDisk } from './snapshot-disks.js';
 import type { RestoreParams, RestoreResult, SnapshotParams, SnapshotResult } from './protocol.js';
 import type { VmRecord, VmRegistry } from './registry.js';
-import { readProblem, writeProblem } from './fs-problem.js';
+import { readProblem, writeProblem } from '../../isa/fs-problem.js';
 
 /** How a snapshot is asked for: by a client, or by the daemon's own schedule (snapshot-schedule.ts). */
 export interface SnapshotHow {

@@ -2,9 +2,16 @@
  * A host file operation that failed, worded for the person who named the
  * file: "no such file", "it is a directory". Node's own messages
  * ("EISDIR: illegal operation on a directory, read", or the name of a
- * temporary file the user never gave) are for programmers.
+ * temporary file the user never gave) are for programmers. Here, below
+ * every layer, because the assembler and image loader, the daemon's
+ * snapshots and the CLI all name files a person gave them.
  */
-import { dirname } from 'node:path';
+
+// The folder part of a path, without node:path: isa/ is also bundled for the browser, where this is never called.
+const dirname = (path: string): string => {
+  const i = path.replace(/\/+$/, '').lastIndexOf('/');
+  return i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i);
+};
 
 /** Why reading `path` (a file, or a folder with `what: 'directory'`) failed. */
 export function readProblem(e: unknown, what: 'file' | 'directory' = 'file'): string {
