@@ -26,6 +26,7 @@ import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { PROGRAMS_DIR } from '../../guests/expectations.js';
 import { writeKernel } from '../../helpers/kernel.js';
 import { baseline, image, MiB } from '../migration/helpers.js';
+import { until } from '../../helpers/until.js';
 
 const WORKER = new URL('../../../dist/hypervisor/hosted/vcpu-worker.js', import.meta.url);
 const MEM = 4 * MiB;
@@ -46,18 +47,6 @@ function host(more: Partial<HostedHostOptions> = {}): HostedHost {
   const h = new HostedHost({ capacity: 4 * FOOTPRINT, shadowPages: SHADOW_PAGES, workerUrl: WORKER, ...more });
   hosts.push(h);
   return h;
-}
-
-function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 2);
-    };
-    tick();
-  });
 }
 
 const ended = (g: Guest): boolean => g.outcome() !== undefined;

@@ -20,6 +20,7 @@ import { OutgoingMigration } from '../../../hypervisor/migration/outgoing.js';
 import { connectTcp, TcpTransport } from '../../../hypervisor/migration/transports/tcp.js';
 import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { baseline, image, MiB } from '../migration/helpers.js';
+import { until } from '../../helpers/until.js';
 
 const WORKER = new URL('../../../dist/hypervisor/hosted/vcpu-worker.js', import.meta.url);
 const IMG = () => image('writes', { WS_PAGES: 200, WRITES: 1_500_000, SPIN: 4, RANDOM: 1, PRINT_EVERY: 100_000 });
@@ -31,18 +32,6 @@ const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0)) await f();
 });
-
-function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 2);
-    };
-    tick();
-  });
-}
 
 function makeHost(kind: Kind): VmHost {
   const capacity = vmFootprint(MEM);
@@ -89,14 +78,14 @@ describe('the migration engine moves hosted VMs over TCP, in wall time', () => {
   test.each(CASES)('%s → %s, %s: the guest finishes on the destination exactly as if never migrated', async (from, to, strategy) => {
     const ref = await baseline(IMG(), MEM);
     const h = await pair(from, to);
-    await until(() => h.guest.instructions > 200_000, 'the guest to get going');
+    await until(() => h.guest.instructions > 200_000, 'the guest to get going', 30_000);
     expect(h.guest.outcome()).toBeUndefined(); // it moves while it runs
     const out = new OutgoingMigration({ host: h.src, vm: 'g', strategy, clock: h.clock, options: { downtimeLimitMs: 5 } });
     const outcome = await out.run(await connectTcp('127.0.0.1', h.port));
     expect(outcome.kind, outcome.kind !== 'completed' ? outcome.reason : '').toBe('completed');
     expect((await h.incomings[0]!).kind).toBe('completed');
     expect(h.src.find('g')).toBeUndefined();
-    await until(() => h.dst.find('g')?.state() === 'poweroff', 'the guest to power off on the destination');
+    await until(() => h.dst.find('g')?.state() === 'poweroff', 'the guest to power off on the destination', 30_000);
     expect(h.output()).toBe(ref.output);
     expect(h.onDestination()).not.toBe(''); // and it went on there
     expect(hash(h.dst.find('g')!.ram)).toBe(ref.memoryHash);

@@ -24,6 +24,7 @@ import { connectTcp, TcpTransport } from '../../../hypervisor/migration/transpor
 import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import type { Image } from '../../../isa/image.js';
 import { MiB, WORKLOADS } from './helpers.js';
+import { until } from '../../helpers/until.js';
 
 const MEM = 2 * MiB;
 const SECTORS = 64 * 8 + 64; // the writer's 64 blocks of 8 sectors, and some it never writes
@@ -56,18 +57,6 @@ const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
-
-function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 2);
-    };
-    tick();
-  });
-}
 
 /** The writer never migrated: its disk and what it printed. */
 async function reference(): Promise<{ disk: Uint8Array; out: string }> {
@@ -104,12 +93,12 @@ async function migrateWriter(strategy: StrategyName): Promise<{ disk: Uint8Array
     server.close();
     for (const s of sockets) s.destroy();
   });
-  await until(() => out.includes('wrote 8'), 'the writer to be writing');
+  await until(() => out.includes('wrote 8'), 'the writer to be writing', 30_000);
   const port = (server.address() as { port: number }).port;
   const m = new OutgoingMigration({ host: src, vm: 'w', strategy, clock, disk: sourceDisk(log, srcBytes) });
   const outcome = await m.run(await connectTcp('127.0.0.1', port));
   const inc = await incoming!;
-  await until(() => dst.find('w')?.outcome() !== undefined, 'the writer to finish at the destination');
+  await until(() => dst.find('w')?.outcome() !== undefined, 'the writer to finish at the destination', 30_000);
   return { disk: dstBytes, out, outcome, incoming: inc };
 }
 

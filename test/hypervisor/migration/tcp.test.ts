@@ -13,6 +13,7 @@ import { OutgoingMigration } from '../../../hypervisor/migration/outgoing.js';
 import { connectTcp, TcpTransport } from '../../../hypervisor/migration/transports/tcp.js';
 import { NativeMonitor } from '../../../hypervisor/native/native-monitor.js';
 import { baseline, image, MiB } from './helpers.js';
+import { until } from '../../helpers/until.js';
 
 const IMG = () => image('writes', { WS_PAGES: 200, WRITES: 1_500_000, SPIN: 4, RANDOM: 1, PRINT_EVERY: 100_000 });
 const MEM = 4 * MiB;
@@ -21,18 +22,6 @@ const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
-
-function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 2);
-    };
-    tick();
-  });
-}
 
 async function hosts() {
   const clock = new WallClock();
