@@ -206,6 +206,9 @@ export class FleetAgent implements FleetHooks {
       const entries = new Map((await this.directory.list()).map((r) => [r.entry.name, r]));
       const local = service.host.list();
       await this.reconcile(local, entries);
+      // Again after reconcile: VMs it stopped (stale copies) leave the host's record in
+      // this pass, not the next one, so `cluster ls` never counts a copy already gone.
+      await this.membership.refresh();
       const hosts = await this.membership.hosts();
       await this.failover!.run(hosts, [...entries.values()]);
     } catch (e) {
