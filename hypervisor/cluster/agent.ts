@@ -48,6 +48,8 @@ export interface AgentOptions {
 const COUNT_EVERY_MS = 2000;
 /** States in which an entry may name this host before its VM is here. */
 const ON_ITS_WAY = new Set(['starting', 'restarting']);
+/** A restart's entry left 'restarting' this long is finished by the host that runs the VM. */
+const RESTART_QUIET_MS = 30_000;
 
 export class FleetAgent implements FleetHooks {
   readonly directory: Directory;
@@ -234,6 +236,11 @@ export class FleetAgent implements FleetHooks {
         continue;
       }
       const now = Date.now();
+      // A restart in progress is the failover's to finish: it writes the state and the
+      // instruction count the snapshot was taken at together, so `cluster vms` never
+      // shows the VM running "from instruction 0". Taken over here only if that writer
+      // went quiet (it died between the restore and its write).
+      if (read.entry.state === 'restarting' && now - Date.parse(read.entry.restarted?.at ?? '') < RESTART_QUIET_MS) continue;
       const stale = read.entry.state !== v.state || read.entry.address !== this.address || (v.state === 'running' && now - (this.countedAt.get(v.name) ?? 0) >= COUNT_EVERY_MS);
       const kept = { ...(read.entry.restarted ? { restarted: read.entry.restarted } : {}), ...(read.entry.migration ? { migration: read.entry.migration } : {}) };
       if (stale && (await this.directory.swap(read, { ...this.entryOf(v), ...kept }))) this.countedAt.set(v.name, now);

@@ -119,9 +119,11 @@ export class Failover {
       this.o.log(`cluster: ${name}: ${reason}`);
       return undefined;
     }
-    const now = await this.o.directory.get(name);
-    if (now && now.entry.host === to.name) {
-      await this.o.directory.swap(now, { ...now.entry, state: result.state, instructions: result.savedAt, restarted: { ...restarting.restarted!, instructions: result.savedAt, at: new Date().toISOString() } });
+    // A compare-and-swap that can lose to the new host's own pass: read and try again.
+    for (let tries = 0; tries < 5; tries++) {
+      const now = await this.o.directory.get(name);
+      if (!now || now.entry.host !== to.name) break;
+      if (await this.o.directory.swap(now, { ...now.entry, state: result.state, instructions: result.savedAt, restarted: { ...restarting.restarted!, instructions: result.savedAt, at: new Date().toISOString() } })) break;
     }
     this.o.log(`cluster: ${name}: running again on ${to.name}, from instruction ${result.savedAt} (${result.restoreMs} ms to restore)`);
     return to.name;
