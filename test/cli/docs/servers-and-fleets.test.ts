@@ -6,16 +6,36 @@
  * what --check forgives of them: times of day, and table columns that stay
  * aligned once a real address is written back as the README's.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { toShown, type Daemon } from '../../../cli/docs/daemons.js';
 import { findBlocks, normalise, regenerate } from '../../../cli/docs/transcripts.js';
 import { etcdMissing } from '../../helpers/etcd.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
 
 /** A regenerated block's lines, markers and fences left out. */
 function shown(markdown: string): string[] {
   return markdown.split('\n').filter((l) => !l.startsWith('<!--') && !l.startsWith('```'));
 }
+
+describe('the README', () => {
+  test('has no console block typed by hand: each one, and each block of "$ " commands, has a marker that generates it', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const generated = new Set(findBlocks(readme).filter((b) => b.kind === 'transcript' || b.kind === 'session' || b.kind === 'output').map((b) => b.open));
+    const lines = readme.split('\n');
+    const typed: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]!.startsWith('```')) continue;
+      const close = lines.findIndex((l, k) => k > i && l === '```');
+      const body = lines.slice(i + 1, close);
+      if ((lines[i] === '```console' || body.some((l) => l.startsWith('$ '))) && !generated.has(i)) typed.push(`README line ${i + 1}: ${body[0] ?? ''}`);
+      i = close;
+    }
+    expect(typed).toEqual([]);
+  });
+});
 
 describe('a background terminal ended with Ctrl-C', () => {
   test('its output block presses Ctrl-C once the line has appeared and shows ^C there; the command sees SIGINT', () => {
