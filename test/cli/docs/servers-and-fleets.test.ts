@@ -135,6 +135,25 @@ describe('what --check forgives of them', () => {
     );
   });
 
+  test('(vary: line): where the move falls among the console lines is forgiven; the bytes the service counted are not', () => {
+    const console = (moveAfter: number, total = 171): string => {
+      const lines: string[] = [];
+      let bytes = 0;
+      for (let n = 1; n <= 20; n++) {
+        bytes += `hello ${n}\n`.length;
+        lines.push(`line ${n}: ${bytes} bytes`);
+        if (n === moveAfter) lines.push('[echo: migrated to 127.0.0.1:7481; following it there]');
+      }
+      return [...lines, `closed after ${total} bytes`, '^C'].join('\n');
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 19 }), fc.integer({ min: 1, max: 19 }), (a, b) => {
+        expect(normalise(console(a), ['line'])).toBe(normalise(console(b), ['line']));
+        expect(normalise(console(a), ['line'])).not.toBe(normalise(console(b, 163), ['line']));
+      }),
+    );
+  });
+
   test('a real address in a table is written back at its width, so the next column keeps its place; in prose it is not padded', () => {
     fc.assert(
       fc.property(fc.integer({ min: 10_000, max: 65_535 }), fc.integer({ min: 1024, max: 9999 }), (real, readme) => {
