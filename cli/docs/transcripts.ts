@@ -361,8 +361,13 @@ export function normalise(text: string, vary: readonly string[] = []): string {
   return (vary.length === 0 ? lines : lines.filter((l, i) => i === 0 || l !== lines[i - 1])).join('\n');
 }
 
-/** A number: digits, with . or , between groups, not the tail of a word, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a run of 6+ hex digits (a hash, a random name). */
-const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<![\w.])\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
+/**
+ * A number: digits, with . or , between groups, not the tail of a word nor of
+ * a decimal, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a
+ * run of 6+ hex digits (a hash, a random name: `temp.7c2087cf.disk`, and
+ * `temp.81212416.disk` when the random name has no letter).
+ */
+const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<!\w|\d\.)\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
 
 /**
  * `vary` labels: a label in capitals is a table column (in each row below
