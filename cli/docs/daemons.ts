@@ -3,7 +3,7 @@
  * see transcripts.ts): real `typevisor serve` processes on free ports, started
  * and stopped synchronously because the transcripts run one after another.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -29,6 +29,14 @@ function stateDir(dir: string, name: string): string {
   for (let n = 2; existsSync(path); n++) path = `${base}-${n}`;
   mkdirSync(path);
   return path;
+}
+
+/** A port nothing listens on now (the system's pick for port 0). */
+export function freePort(): number {
+  const r = spawnSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"], { encoding: 'utf8' });
+  const port = Number(r.stdout);
+  if (!Number.isInteger(port) || port <= 0) throw new Error('could not find a free port');
+  return port;
 }
 
 /** Block the thread for ms (nothing else runs meanwhile: the script is sequential). */
@@ -139,7 +147,18 @@ export function toReal(text: string, daemons: readonly Daemon[]): string {
   return daemons.reduce((t, d) => t.split(d.shown).join(d.real), text);
 }
 
-/** Output as it really came → as the README shows it: each real address becomes the README's. */
+/**
+ * Output as it really came → as the README shows it: each real address
+ * becomes the README's. In a table (the address followed by two spaces or
+ * more) it keeps the width of the real one, so the columns after it stay
+ * aligned under their headers.
+ */
 export function toShown(text: string, daemons: readonly Daemon[]): string {
-  return daemons.reduce((t, d) => t.replace(new RegExp(`${d.real.replace(/\./g, '\\.')}(?!\\d)`, 'g'), d.shown), text);
+  return daemons.reduce(
+    (t, d) =>
+      t.replace(new RegExp(`${d.real.replace(/\./g, '\\.')}(?!\\d)(?=(  )?)`, 'g'), (_all, table: string | undefined) =>
+        table === undefined ? d.shown : d.shown.padEnd(d.real.length),
+      ),
+    text,
+  );
 }

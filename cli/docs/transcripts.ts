@@ -67,10 +67,22 @@
  *   <!-- output: NAME (vary: …) -->
  *   ```console        the rest of background terminal NAME's output, once its
  *   ```               command has ended (a block of output only).
+ *                     `(ctrl-c after: TEXT)` ends it: once a line containing
+ *                     TEXT has appeared, Ctrl-C to that terminal ("^C" where).
  *
  *   <!-- ports: 7000 -->
  *                     a line of its own: from here on 127.0.0.1:7000 (and
- *                     "127.0.0.1 7000", as nc takes it) stands for a free port.
+ *                     "127.0.0.1 7000", as nc takes it, and "--port 7000", as
+ *                     `typevisor web` does) stands for a free port.
+ *
+ *   <!-- etcd: 2379 -->
+ *                     a line of its own: a throwaway etcd (etcd-server's
+ *                     binary; an error if it is missing) on free ports, its
+ *                     data in the scratch folder, for the blocks after it:
+ *                     127.0.0.1:2379 stands for its client address, as a
+ *                     daemon's does. It starts before the first of them that
+ *                     runs (a section left to --all needs none) and stops at
+ *                     `<!-- etcd: stop -->` or at the end of the README.
  *
  *   <!-- run: sh test/fixtures/tls/make-certs.sh -->
  *                     a line of its own: run the command in the scratch folder,
@@ -101,30 +113,26 @@
  * varies from run to run and machine to machine, and nothing else:
  *   - a time (`1.06 ms`, `3.2 s`) → `#time`, a rate (`500 KB/s`, `32 MB/s`) →
  *     `#rate`, and the number after "MIPS" or before it ("12.5 MIPS") → `#`
- *   - a port after 127.0.0.1: or localhost: → `PORT`
+ *   - a port after 127.0.0.1: or localhost: → `PORT`, and a time of day
+ *     (`03:02:36`, a log line's or a restart's) → `#clock`
  *   - runs of spaces → one space (columns widen with those numbers)
  *   - and what the block's own (vary: …) names, and nothing more: elsewhere
  *     instruction counts, virtual times, addresses and every word stay exact.
  * The README keeps the numbers of the last real generation (`npm run docs`).
  * The scratch folder's random path is shown as /tmp/tour.
  *
- * Four console blocks are still typed by hand, each under a one-line note:
- *   - `npm run web` then `typevisor web`: it rebuilds the checkout's dist/,
- *     which this script runs from, and the commands here run in a scratch
- *     folder, not the checkout;
- *   - the network migration seen from three terminals (a client typing a line
- *     every 200 ms, a `vm console` attached before the move and shown after
- *     it: two blocks), and the `vm stats` of that VM that follows: the README
- *     shows the console's command with its whole output after the move, and
- *     not the client at all, where a background terminal here shows its
- *     command where it starts (reworking that section's text is left to do).
+ * No console block of the README is typed by hand: a server that runs until
+ * Ctrl-C (`typevisor web`), a conversation over several terminals (a client
+ * and an attached console while a VM moves), a fleet on etcd and wall-time
+ * comparisons are all run here, with what varies declared at each block.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { README_TOKEN, alive, sleep, startDaemons, startServe, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
+import { README_TOKEN, alive, freePort, sleep, startDaemons, startServe, stopDaemons, toReal, toShown, type Daemon } from './daemons.js';
+import { startEtcd, stopEtcd, type Etcd } from './etcd.js';
 import type { DriveRequest } from './drive.js';
 
 /** The repository root: the nearest folder above this module with a package.json (from cli/docs/ or dist/cli/docs/). */
@@ -146,7 +154,7 @@ export const SHOWN_SCRATCH = '/tmp/tour';
 const DRIVE = join(REPO_ROOT, 'dist', 'cli', 'docs', 'drive.js');
 
 export interface Block {
-  readonly kind: 'file' | 'transcript' | 'session' | 'daemons' | 'run' | 'output' | 'ports';
+  readonly kind: 'file' | 'transcript' | 'session' | 'daemons' | 'run' | 'output' | 'ports' | 'etcd';
   /** The file name, or the command (a session: its commands are the block's `$ ` lines). */
   readonly what: string;
   /** Which output lines to show (transcripts); undefined: all. */
@@ -195,6 +203,7 @@ const DAEMONS = /^<!-- daemons: (.+?) -->$/;
 const RUN = /^<!-- run: (.+?) -->$/;
 const OUTPUT = /^<!-- output: (\w+)((?: \([^()]+\))*) -->$/;
 const PORTS = /^<!-- ports: ([\d ]+) -->$/;
+const ETCD = /^<!-- etcd: (\d{1,5}|stop) -->$/;
 
 /** `A=7480 B=7481` → name → port; `stop` → empty; throws on anything else. */
 export function parseDaemons(text: string): Map<string, number> {
@@ -267,6 +276,11 @@ export function findBlocks(markdown: string): Block[] {
       blocks.push({ kind: 'daemons', what: d[1]!, keep: undefined, daemons: parseDaemons(d[1]!), open: i, close: i, body: '' });
       return;
     }
+    const em = ETCD.exec(line);
+    if (em) {
+      blocks.push({ kind: 'etcd', what: em[1]!, keep: undefined, open: i, close: i, body: '' });
+      return;
+    }
     const pm = PORTS.exec(line);
     if (pm) {
       blocks.push({ kind: 'ports', what: pm[1]!.trim(), keep: undefined, open: i, close: i, body: '' });
@@ -278,7 +292,8 @@ export function findBlocks(markdown: string): Block[] {
       const close = lines.findIndex((l, k) => k > i + 1 && l === '```');
       if (close < 0) throw new Error(`README line ${i + 2}: the fenced block is never closed`);
       const o = parseOptions(`output${om[2]!}`);
-      blocks.push({ kind: 'output', what: om[1]!, keep: undefined, vary: o.vary, slow: o.slow, open: i + 1, close, body: lines.slice(i + 2, close).join('\n') });
+      if (o.events.some((e) => e.action !== 'ctrl-c')) throw new Error(`README line ${i + 1}: an output block takes (ctrl-c after: TEXT), not (kill …): kill a daemon in the block that runs while it is up`);
+      blocks.push({ kind: 'output', what: om[1]!, keep: undefined, vary: o.vary, events: o.events, slow: o.slow, open: i + 1, close, body: lines.slice(i + 2, close).join('\n') });
       return;
     }
     const r = RUN.exec(line);
@@ -336,6 +351,7 @@ export function normalise(text: string, vary: readonly string[] = []): string {
       .replace(/\d+(?:\.\d+)?(\s*)MIPS\b/g, '#$1MIPS')
       .replace(/\bMIPS(\s+)\d+(?:\.\d+)?/g, 'MIPS$1#')
       .replace(/\b(127\.0\.0\.1|localhost):\d+/g, '$1:PORT')
+      .replace(/\b\d\d:\d\d:\d\d(?:\.\d+)?\b/g, '#clock')
       .replace(/#(?:\s+#)+/g, '#')
       .replace(/ {2,}/g, ' ')
       .trimEnd(),
@@ -345,8 +361,13 @@ export function normalise(text: string, vary: readonly string[] = []): string {
   return (vary.length === 0 ? lines : lines.filter((l, i) => i === 0 || l !== lines[i - 1])).join('\n');
 }
 
-/** A number: digits, with . or , between groups, not the tail of a word, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a run of 6+ hex digits (a hash, a random name). */
-const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<![\w.])\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
+/**
+ * A number: digits, with . or , between groups, not the tail of a word nor of
+ * a decimal, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a
+ * run of 6+ hex digits (a hash, a random name: `temp.7c2087cf.disk`, and
+ * `temp.81212416.disk` when the random name has no letter).
+ */
+const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<!\w|\d\.)\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
 
 /**
  * `vary` labels: a label in capitals is a table column (in each row below
@@ -417,14 +438,6 @@ function shownOutput(text: string, maps: readonly Daemon[], cwd: string): string
   return toShown(text, maps).split(cwd).join(SHOWN_SCRATCH);
 }
 
-/** A port nothing listens on now (the system's pick for port 0). */
-function freePort(): number {
-  const r = spawnSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"], { encoding: 'utf8' });
-  const port = Number(r.stdout);
-  if (!Number.isInteger(port) || port <= 0) throw new Error('could not find a free port');
-  return port;
-}
-
 /** `<!-- ports: 7000 -->`: each README port stands for a free one, written host:port or, as nc takes it, host port. */
 function portMaps(text: string): Daemon[] {
   return text.split(/\s+/).flatMap((p) => {
@@ -432,6 +445,8 @@ function portMaps(text: string): Daemon[] {
     return [
       { name: `port ${p}`, pid: 0, shown: `127.0.0.1:${p}`, real: `127.0.0.1:${real}` },
       { name: `port ${p}`, pid: 0, shown: `127.0.0.1 ${p}`, real: `127.0.0.1 ${real}` },
+      // `typevisor web --port 8080`: a port on 127.0.0.1 given alone.
+      { name: `port ${p}`, pid: 0, shown: `--port ${p}`, real: `--port ${real}` },
     ];
   });
 }
@@ -467,12 +482,30 @@ function startTerminal(command: string, until: string, name: string, cwd: string
   throw new Error(`terminal ${name}: '${command}' printed no line with '${until}':\n${readFileSync(log, 'utf8')}`);
 }
 
-/** The rest of a background terminal's output, once its command has ended (at most 120 s, then it is killed). */
-function finishTerminal(t: Terminal): string {
-  for (let waited = 0; alive(t.pid) && waited < 120_000; waited += 20) sleep(20);
+/**
+ * The rest of a background terminal's output, once its command has ended (at
+ * most 120 s, then it is killed). With `ctrlC`, once a line of its output
+ * containing that text has appeared, Ctrl-C first: SIGINT to its process
+ * group, "^C" shown where pressed, as in the terminal.
+ */
+function finishTerminal(t: Terminal, ctrlC?: string): string {
+  let pressed = -1;
+  for (let waited = 0; alive(t.pid) && waited < 120_000; waited += 20) {
+    if (ctrlC !== undefined && pressed < 0) {
+      const text = readFileSync(t.log, 'utf8');
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      if (complete.slice(t.shown).split('\n').some((l) => l.includes(ctrlC))) {
+        pressed = complete.length;
+        process.kill(-t.pid, 'SIGINT');
+      }
+    }
+    sleep(20);
+  }
   if (alive(t.pid)) process.kill(-t.pid, 'SIGKILL');
-  const text = readFileSync(t.log, 'utf8').slice(t.shown);
-  t.shown += text.length;
+  const all = readFileSync(t.log, 'utf8');
+  if (ctrlC !== undefined && pressed < 0) throw new Error(`terminal output ended with no line containing '${ctrlC}' to press Ctrl-C after:\n${all.slice(t.shown)}`);
+  const text = pressed < 0 ? all.slice(t.shown) : `${all.slice(t.shown, pressed)}^C${all.slice(pressed)}`;
+  t.shown = all.length;
   return text.replace(/\n$/, '');
 }
 
@@ -549,6 +582,9 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
     /** `<!-- ports: … -->`'s addresses; the background terminals by name. */
     let maps: Daemon[] = [];
     const terminals = new Map<string, Terminal>();
+    /** `<!-- etcd: 2379 -->`: the etcd running, or the README port of one to start before the next block that runs. */
+    let etcd: Etcd | undefined;
+    let etcdWanted: number | undefined;
     try {
       for (const b of blocks) {
         if (b.kind === 'daemons') {
@@ -559,7 +595,13 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
           exported = {};
           daemons = startDaemons(b.daemons!, dir, CLI);
         }
-        if (b.kind === 'ports') maps = portMaps(b.what);
+        if (b.kind === 'ports') maps = [...portMaps(b.what), ...(etcd ? [etcd.map] : [])];
+        if (b.kind === 'etcd') {
+          if (etcd) maps = maps.filter((m) => m !== etcd!.map);
+          stopEtcd(etcd);
+          etcd = undefined;
+          etcdWanted = b.what === 'stop' ? undefined : Number(b.what);
+        }
         if (b.kind === 'run') {
           const r = spawnSync('sh', ['-c', `{ ${b.what}\n} 2>&1`], { cwd: dir, env: commandEnv(bin, daemons, exported), encoding: 'utf8', timeout: 60_000 });
           if (r.status !== 0) throw new Error(`README: <!-- run: ${b.what} --> failed:\n${r.stdout}`);
@@ -572,10 +614,16 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
           skipped++;
           continue;
         }
+        // Started for the first block that runs: a section left to --all needs none.
+        if (etcdWanted !== undefined) {
+          etcd = startEtcd(etcdWanted, dir);
+          maps = [...maps, etcd.map];
+          etcdWanted = undefined;
+        }
         if (b.kind === 'output') {
           const t = terminals.get(b.what);
           if (!t) throw new Error(`README: <!-- output: ${b.what} --> names no background terminal started before it`);
-          const body = shownOutput(finishTerminal(t), [...daemons, ...maps], dir);
+          const body = shownOutput(finishTerminal(t, b.events?.find((e) => e.action === 'ctrl-c')?.after), [...daemons, ...maps], dir);
           bodies.set(b, body);
           if (normalise(body, b.vary) !== normalise(b.body, b.vary)) drifted.push({ command: `(output of ${b.what})`, readme: b.body, now: body });
           continue;
@@ -595,14 +643,14 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
           parts.push(`$ ${c}`);
           if (/^typevisor serve\b.*&\s*(#.*)?$/.test(c)) {
             const env = commandEnv(bin, daemons, { TYPEVISOR_TOKEN: README_TOKEN, ...exported });
-            const { daemon, printed } = startServe(c, `%${jobs.length + 1}`, dir, CLI, env);
+            const { daemon, printed } = startServe(toReal(c, maps), `%${jobs.length + 1}`, dir, CLI, env);
             jobs.push(daemon);
             daemons = [...daemons, daemon];
-            parts.push(toShown(printed, daemons));
+            parts.push(toShown(printed, [...daemons, ...maps]));
             continue;
           }
           if (/^export\s/.test(c)) {
-            exported = { ...exported, ...runExport(c, dir, commandEnv(bin, daemons, exported)) };
+            exported = { ...exported, ...runExport(toReal(c, [...daemons, ...maps]), dir, commandEnv(bin, daemons, exported)) };
             continue;
           }
           const out = runTranscript(jobsToPids(c, jobs), dir, bin, daemons, b.events, exported, { maps, input: b.input });
@@ -615,6 +663,7 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
     } finally {
       stopDaemons(daemons);
       for (const t of terminals.values()) if (alive(t.pid)) process.kill(-t.pid, 'SIGKILL');
+      stopEtcd(etcd);
     }
     for (const [b, body] of [...bodies].reverse()) lines.splice(b.open + 1, b.close - b.open - 1, ...body.split('\n'));
     return { markdown: lines.join('\n'), drifted, skipped };
