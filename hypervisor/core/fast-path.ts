@@ -73,6 +73,31 @@
  * and native alternating, three interleaved pairs of processes, load 10–13
  * on 2 cores): native 69.5 / 70.5 / 70.7 ms → 62.2 / 59.0 / 60.4 ms against
  * bare's 51–58 ms: 1.36–1.40× bare → 1.07–1.12×.
+ *
+ * Where the rest of the cpu workload's time goes (bench/guests/tight.s under
+ * the guest kernel, 120,550,038 instructions; counts are exact, times from
+ * this 2-core machine at load 8–15):
+ *   - the monitor's own work is small: 600 timer interrupts injected, 9,645
+ *     privileged instructions emulated here (16 a tick), 2,414 shadow
+ *     activations (2 ms in all, with their checks of cached entries), 13,617
+ *     real MMU walks against bare's 9,391 and 1,323 TLB flushes against 1,208
+ *     (the kernel writes ptbase at each tick on both) — tens of microseconds
+ *     a tick at most, and the same translations as bare (8, 1,503 instructions).
+ *   - pieces: runs of 10,000, 100,000 and 1,000,000-instruction slices cost
+ *     the same (150–157 ms CPU, 7 runs each). Only with V8 compiling on the
+ *     main thread (node --single-threaded) do shorter ones win, on bare as on
+ *     native (10 K: 137 / 144 ms, 1 M: 208 / 208 ms): V8's, not the monitor's.
+ *   - event-loop turns: native/run-turns.ts (301 a run → 15–24).
+ *   - warming the process: the interpreter and translator are shared by every
+ *     machine in a process, and whoever runs first pays for their warm-up:
+ *     native first, 193–219 ms a run (median of 7 after one) against 139–164
+ *     for bare after it; bare first, the two within noise of each other
+ *     (156–222 against 158–236). The bench runs bare first.
+ *   - what is left: warm, interleaved in one process (3 + 10 runs each, lower
+ *     quartile of CPU time), native 134–157 ms against bare 115–133 ms, the
+ *     same before and after the fill above within this machine's noise; the
+ *     steps of a run that differ are boot (above) and these counts, so the
+ *     gap is in how V8 runs the same translated code, not in monitor work.
  */
 import { Csr, STATUS_IE } from '../../isa/csr.js';
 import { Reg } from '../../isa/registers.js';
