@@ -81,7 +81,7 @@
  *     privileged instructions emulated here (16 a tick), 2,414 shadow
  *     activations (2 ms in all, with their checks of cached entries), 13,617
  *     real MMU walks against bare's 9,391 and 1,323 TLB flushes against 1,208
- *     (the kernel writes ptbase at each tick on both) — tens of microseconds
+ *     (ptbase written twice a tick, on both) — tens of microseconds
  *     a tick at most, and the same translations as bare (8, 1,503 instructions).
  *   - pieces: runs of 10,000, 100,000 and 1,000,000-instruction slices cost
  *     the same (150–157 ms CPU, 7 runs each). Only with V8 compiling on the
