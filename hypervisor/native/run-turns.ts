@@ -5,10 +5,10 @@
  * It used to turn every 4 rounds: with one VM and 100,000-instruction slices,
  * every 400,000 guest instructions — 300 turns in the bench's cpu workload
  * (120 M instructions) where the bare machine takes 15 (every 8 slices of
- * 2^20). A turn is a trip through libuv (a poll of its file descriptors), 3–8
- * µs of CPU on an idle machine and, on a loaded one, a chance for the OS to
- * run another process first: 300 turns measured 0.9–2.5 ms of CPU and 2–66 ms
- * of wall time here (load 12 on 2 cores).
+ * 2^20). A turn is a trip through libuv (a poll of its file descriptors),
+ * 3–8 µs of CPU most times and, on a loaded machine, a chance for the OS to
+ * run another process first: 300 turns in a row measured 0.9–9 ms of CPU and
+ * 0.9–66 ms of wall time here (five tries, load 12 on 2 cores).
  *
  * A guest that only computes needs no turn for itself, so one comes once the
  * turn budget of wall time is spent (serve()'s, DEFAULT_TURN_BUDGET_MS) —
