@@ -93,11 +93,18 @@
  *     native first, 193–219 ms a run (median of 7 after one) against 139–164
  *     for bare after it; bare first, the two within noise of each other
  *     (156–222 against 158–236). The bench runs bare first.
- *   - what is left: warm, interleaved in one process (3 + 10 runs each, lower
- *     quartile of CPU time), native 134–157 ms against bare 115–133 ms, the
- *     same before and after the fill above within this machine's noise; the
- *     steps of a run that differ are boot (above) and these counts, so the
- *     gap is in how V8 runs the same translated code, not in monitor work.
+ *   - what was left: warm, interleaved in one process (3 + 10 runs each,
+ *     lower quartile of CPU time), native 134–157 ms against bare 115–133 ms,
+ *     the same before and after the fill above within this machine's noise;
+ *     the steps of a run that differ are boot (above) and these counts, so
+ *     the gap was in how V8 ran the same translated code. It was the tight
+ *     loop's bimodal runs (vm/jit/jit.ts, PRIME_CALLS): its region deoptimized
+ *     on the way out of every long call in some runs — 1,035 deopts in 6
+ *     native runs against 829 bare — and a monitor's runs, cut into more and
+ *     shorter pieces, paid more of them. With the exit path primed so V8
+ *     records it, 12–19 deopts in 6 runs on either, and every run in the fast
+ *     mode: CPU per run native 129–170 ms, bare 110–152 ms (three processes,
+ *     6 runs each after 3, load 8–10).
  */
 import { Csr, STATUS_IE } from '../../isa/csr.js';
 import { Reg } from '../../isa/registers.js';
