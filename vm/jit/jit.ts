@@ -85,9 +85,8 @@
  * - tight is bimodal in this tier and the one before alike: about half the
  *   processes run it 4× slower (~60 against ~240 ms; 3 of 6 on each build),
  *   with 600–900 deopts "insufficient type feedback for generic keyed
- *   access" at a region's exit. A single run of it says nothing. What
- *   decided the mode: the exit was primed by one call, which V8's lazy
- *   feedback allocation leaves unrecorded (PRIME_CALLS).
+ *   access" at a region's exit. A single run of it says nothing; what
+ *   decides the mode is still to be found.
  * - a callee that calls (bintree's tree loop calling make, count and free,
  *   each a whole recursion) as a direct call: 1.12–1.28× in four runs, with
  *   or without the return address passed, so only leaves are called
@@ -132,14 +131,6 @@ export const CHATTY_RUN = 8192;
  */
 export type JitDump = (name: string, source: string) => void;
 const MAX_RETRANSLATIONS = 6;
-/**
- * Calls that prime a new region's exit path (translate()). Measured on the
- * bench's cpu kernel, bare and under the native monitor alternating in one
- * process (6 runs each after 3, deopts counted by node --trace-deopt): one
- * call, 829 and 1,035 deopts and runs of 190–240 ms among ones of 120–150;
- * 16, 64 and 256 calls: 12–19 deopts, every run 98–170 ms.
- */
-const PRIME_CALLS = 64;
 
 type Chain = (n: number, limit: number, pc: number, ret: number, depth: number) => number;
 type Factory = (...args: unknown[]) => RegionFn;
@@ -358,12 +349,8 @@ export class Jit {
       // through the register write-back. V8 optimizes a hot loop while it runs
       // (OSR) and would otherwise find no type feedback for the way out, and
       // deoptimize on every single exit after that (measured: 2,500 deopts and 4x
-      // slower on the tight loop). PRIME_CALLS times, not once: V8 gives a function
-      // its feedback vector only after it has run a few hundred bytes of bytecode
-      // (lazy feedback allocation), so a single call recorded nothing, and whether
-      // the exit had feedback when the loop was compiled was down to timing — the
-      // tight loop's bimodal runs (see the head of this file).
-      for (let p = 0; p < PRIME_CALLS; p++) fn(0, 0, 0x7fff_fffc, NOT_CALLED, 0);
+      // slower on the tight loop).
+      fn(0, 0, 0x7fff_fffc, NOT_CALLED, 0);
       const run = this.profile === undefined ? fn : profiled(fn, this.profile, this.m, { vbase: t.vbase, ...gen }, i);
       fns.push(run);
       return run;
