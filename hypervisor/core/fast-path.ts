@@ -98,14 +98,16 @@
  *     the same before and after the fill above within this machine's noise;
  *     the steps of a run that differ are boot (above) and these counts, so
  *     the gap was in how V8 ran the same translated code. It was the tight
- *     loop's bimodal runs (vm/jit/jit.ts, PRIME_CALLS): its region deoptimized
- *     on the way out of every long call in some processes, on bare and
- *     native alike (in three processes, bare 745 / 739 / 63 deopts in 6 runs,
- *     native 57 / 988 / 57), so which platform a bench run caught in that mode
- *     decided its ratio more than the monitor did. With the exit primed so V8
- *     records it, 12–19 deopts in 6 runs on either, and every run in the fast
- *     mode: CPU per run native 129–170 ms, bare 110–152 ms (three processes,
- *     6 runs each after 3, load 8–10).
+ *     loop's bimodal runs (vm/jit/jit.ts, the priming of a region's exit
+ *     path): its region deoptimized on the way out of every long call in
+ *     some processes, on bare and native alike (in three processes, bare
+ *     745 / 739 / 63 deopts in 6 runs, native 57 / 988 / 57), so which
+ *     platform a bench run caught in that mode decided its ratio more than
+ *     the monitor did. Primed with 64 calls instead of one, so that V8 has
+ *     given the region a feedback vector to record its exit in: 12–19 deopts
+ *     in 6 runs on either, every run in the fast mode, CPU per run native
+ *     129–170 ms, bare 110–152 ms (three processes, 6 runs each after 3,
+ *     load 8–10). The translation tier primes by the region's size now.
  */
 import { Csr, STATUS_IE } from '../../isa/csr.js';
 import { Reg } from '../../isa/registers.js';
