@@ -17,7 +17,7 @@ export type { JitDump } from './jit/jit.js';
 import { run as interpret } from './interpreter.js';
 import { DEFAULT_MEM_SIZE } from './memmap.js';
 import { PhysicalMemory } from './memory.js';
-import { Access, Mmu, PTE_R, PTE_W, XLATE_MMIO } from './mmu.js';
+import { Access, Mmu, PTE_R, PTE_W, XLATE_FAULT, XLATE_MMIO } from './mmu.js';
 import { deliverableIrq, enterTrap, readCsr, timerPending, writeCsr, type PrivilegedEnv } from './privileged.js';
 import { Cause, EXCEPTION_COUNT, INTERRUPT_BIT } from './trap.js';
 
@@ -71,6 +71,13 @@ export interface TrapAssist {
   privileged(word: number, pc: number): boolean;
   /** Any other trap (an exception: cause, badaddr, pc). True: handled, nothing retired; go on at cpu.pc. */
   trap(cause: number, badaddr: number, pc: number): boolean;
+  /**
+   * A page fault (FETCH_FAULT, LOAD_FAULT or STORE_FAULT at va) before it is
+   * raised: true if the monitor made it go away (a shadow entry filled, as a
+   * nested-paging walker fills its second level without an exit), and the
+   * access is retried at once instead of trapping. False: raised as usual.
+   */
+  fault?(cause: number, va: number): boolean;
 }
 
 /**
@@ -280,7 +287,8 @@ export class Machine implements DeviceHost, PrivilegedEnv {
       this.raise(Cause.MISALIGNED_LOAD, va, pc);
       return 0;
     }
-    const off = this.mmu.translate(va, Access.READ, this.cpu.mode);
+    let off = this.mmu.translate(va, Access.READ, this.cpu.mode);
+    if (off === XLATE_FAULT && this.assist?.fault?.(Cause.LOAD_FAULT, va >>> 0) === true) off = this.mmu.translate(va, Access.READ, this.cpu.mode);
     if (off >= 0) {
       const m = this.memory;
       if (width === 4) return m.i32[off >>> 2]!;
@@ -307,7 +315,8 @@ export class Machine implements DeviceHost, PrivilegedEnv {
       this.raise(Cause.MISALIGNED_STORE, va, pc);
       return;
     }
-    const off = this.mmu.translate(va, Access.WRITE, this.cpu.mode);
+    let off = this.mmu.translate(va, Access.WRITE, this.cpu.mode);
+    if (off === XLATE_FAULT && this.assist?.fault?.(Cause.STORE_FAULT, va >>> 0) === true) off = this.mmu.translate(va, Access.WRITE, this.cpu.mode);
     if (off >= 0) {
       const m = this.memory;
       if (width === 4) m.i32[off >>> 2] = value;
@@ -333,7 +342,8 @@ export class Machine implements DeviceHost, PrivilegedEnv {
       this.raise(Cause.MISALIGNED_FETCH, pc, pc);
       return -1;
     }
-    const off = this.mmu.translate(pc, Access.EXEC, this.cpu.mode);
+    let off = this.mmu.translate(pc, Access.EXEC, this.cpu.mode);
+    if (off === XLATE_FAULT && this.assist?.fault?.(Cause.FETCH_FAULT, pc >>> 0) === true) off = this.mmu.translate(pc, Access.EXEC, this.cpu.mode);
     if (off >= 0) return off;
     this.raise(Cause.FETCH_FAULT, pc, pc);
     return -1;

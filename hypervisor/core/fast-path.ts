@@ -18,8 +18,9 @@
  *               writes included (the shadow of the new address space or mode
  *               is loaded on the spot, as runVm would before the next piece);
  *               the guest's own traps, reflected into its kernel; faults the
- *               shadow tables hide (entry filled, access retried); faults its
- *               own tables decide (reflected).
+ *               shadow tables hide (entry filled before the fault is raised,
+ *               the access completes: see below); faults its own tables
+ *               decide (reflected).
  *   slow path   device registers (the device may raise a line, the access
  *               retires); pages still on a migration source; an illegal
  *               privileged instruction; everything while --trace-traps
@@ -47,10 +48,66 @@
  *     native 194–213 ms → 187–196 ms against bare 128–147 ms, single-threaded;
  *   - all of it against main, single-threaded node: 0.48 0.50 0.49 → 0.71
  *     0.70 0.73; the cpu workload stays at or above bare speed (1.04–1.17).
- * What is left is mostly the boot (a one-call kernel: 1.4–1.5× its bare time:
+ * What was left was mostly the boot (a one-call kernel: 1.4–1.5× its bare time:
  * the real MMU's walks of the shadow tables where the bare machine runs with
  * paging off, and the translation tier entering pages at the points the
  * monitor's exits leave them).
+ *
+ * Hidden faults filled in place (fault(), before the trap is raised). Taken
+ * as a trap, a hidden fault abandons the access and the interpreter goes on
+ * from the faulting instruction; on the bare machine the same access walks
+ * the tables and completes, and the interpreter goes on after it. The
+ * translation tier learns a page's entry points from where the interpreter
+ * looks for translated code, so each hidden fault was an entry point the bare
+ * machine never shows it: the boot of the bench's cpu kernel (241,024
+ * instructions) translated its kernel pages again for them — 58 region
+ * functions, 270,000 characters of JavaScript for V8 to compile, against
+ * bare's 42 and 182,000 — and compiling translations is most of a boot's time.
+ * Filled before it is raised, the fault is what a nested-paging walker is on
+ * real hardware: the access completes, no exit, and the translations are the
+ * bare machine's to the instruction (42 functions, 182,000 characters;
+ * test/hypervisor/core/shadow-fill.test.ts). The walk, its counts and the
+ * shadow entry are the same as through trap(); a fault the walk does not hide
+ * is raised as before, and trap() takes the walk's answer instead of walking
+ * again. Measured (that boot, CPU time of the process, median of 20 runs, bare
+ * and native alternating, three interleaved pairs of processes, load 10–13
+ * on 2 cores): native 69.5 / 70.5 / 70.7 ms → 62.2 / 59.0 / 60.4 ms against
+ * bare's 51–58 ms: 1.36–1.40× bare → 1.07–1.12×.
+ *
+ * Where the rest of the cpu workload's time goes (bench/guests/tight.s under
+ * the guest kernel, 120,550,038 instructions; counts are exact, times from
+ * this 2-core machine at load 8–15):
+ *   - the monitor's own work is small: 600 timer interrupts injected, 9,645
+ *     privileged instructions emulated here (16 a tick), 2,414 shadow
+ *     activations (2 ms in all, with their checks of cached entries), 13,617
+ *     real MMU walks against bare's 9,391 and 1,323 TLB flushes against 1,208
+ *     (ptbase written twice a tick, on both) — tens of microseconds
+ *     a tick at most, and the same translations as bare (8, 1,503 instructions).
+ *   - pieces: runs of 10,000, 100,000 and 1,000,000-instruction slices cost
+ *     the same (150–157 ms CPU, 7 runs each). Only with V8 compiling on the
+ *     main thread (node --single-threaded) do shorter ones win, on bare as on
+ *     native (10 K: 137 / 144 ms, 1 M: 208 / 208 ms): V8's, not the monitor's.
+ *   - event-loop turns: native/run-turns.ts (301 a run → 15–24).
+ *   - warming the process: the interpreter and translator are shared by every
+ *     machine in a process, and whoever runs first pays for their warm-up:
+ *     native first, 193–219 ms a run (median of 7 after one) against 139–164
+ *     for bare after it; bare first, the two within noise of each other
+ *     (156–222 against 158–236). The bench runs bare first.
+ *   - what was left: warm, interleaved in one process (3 + 10 runs each,
+ *     lower quartile of CPU time), native 134–157 ms against bare 115–133 ms,
+ *     the same before and after the fill above within this machine's noise;
+ *     the steps of a run that differ are boot (above) and these counts, so
+ *     the gap was in how V8 ran the same translated code. It was the tight
+ *     loop's bimodal runs (vm/jit/jit.ts, the priming of a region's exit
+ *     path): its region deoptimized on the way out of every long call in
+ *     some processes, on bare and native alike (in three processes, bare
+ *     745 / 739 / 63 deopts in 6 runs, native 57 / 988 / 57), so which
+ *     platform a bench run caught in that mode decided its ratio more than
+ *     the monitor did. Primed with 64 calls instead of one, so that V8 has
+ *     given the region a feedback vector to record its exit in: 12–19 deopts
+ *     in 6 runs on either, every run in the fast mode, CPU per run native
+ *     129–170 ms, bare 110–152 ms (three processes, 6 runs each after 3,
+ *     load 8–10). The translation tier primes by the region's size now.
  */
 import { Csr, STATUS_IE } from '../../isa/csr.js';
 import { Reg } from '../../isa/registers.js';
@@ -79,6 +136,14 @@ export class FastPath implements TrapAssist {
   private stalledAt = -1;
   /** Traps handled here in the current piece that retired nothing (runVm's no-progress count). */
   unretired = 0;
+  /**
+   * A fault fault() walked the guest's tables for and left to be raised (the
+   * guest's own, a device page, a page not here yet): trap() takes that answer
+   * for the same cause and address instead of walking again. -1: none.
+   */
+  private walkedCause = -1;
+  private walkedVa = 0;
+  private walked: GuestWalk = GuestWalk.GUEST_FAULT;
 
   constructor(private readonly vm: VirtualMachine) {}
 
@@ -88,6 +153,7 @@ export class FastPath implements TrapAssist {
     this.vmBase = this.vm.cpu.instret;
     this.machineBase = machine.cpu.instret;
     this.unretired = 0;
+    this.walkedCause = -1;
   }
 
   privileged(word: number, pc: number): boolean {
@@ -108,6 +174,44 @@ export class FastPath implements TrapAssist {
     stats.monitorMs += TIME_SAMPLE * (performance.now() - t0);
     stats.untilTimed = TIME_SAMPLE;
     return done;
+  }
+
+  fault(cause: number, va: number): boolean {
+    const stats = this.vm.stats;
+    if (--stats.untilTimed > 0) return this.fill(cause, va);
+    const t0 = performance.now();
+    const done = this.fill(cause, va);
+    stats.monitorMs += TIME_SAMPLE * (performance.now() - t0);
+    stats.untilTimed = TIME_SAMPLE;
+    return done;
+  }
+
+  /**
+   * A real page fault before it is raised: if the shadow tables only hid the
+   * page (the guest maps it), fill the entry and let the access go on. The
+   * same walk and counts as a hidden fault taken through trap(), but the
+   * instruction is not abandoned and retried: it completes, as on the bare
+   * machine, so the interpreter goes on after it rather than re-entering the
+   * translation tier at the faulting instruction (see the head of this file).
+   */
+  private fill(cause: number, va: number): boolean {
+    const vm = this.vm;
+    const m = this.machine!;
+    this.walkedCause = -1;
+    if (vm.onEvent !== undefined || vm.stopOnTrap || m.onTrap !== undefined) return false;
+    const need = cause === Cause.FETCH_FAULT ? PTE_X : cause === Cause.LOAD_FAULT ? PTE_R : PTE_W;
+    const result = vm.shadow.resolve(va, vm.cpu.csr[Csr.PTBASE]!, need, vm.cpu.mode, cause === Cause.STORE_FAULT);
+    if (result !== GuestWalk.HIDDEN) {
+      this.walkedCause = cause;
+      this.walkedVa = va;
+      this.walked = result;
+      return false;
+    }
+    m.trapCounts[cause]!++;
+    vm.stats.trapsByCause[cause]!++;
+    vm.stats.hiddenFaults++;
+    m.mmu.flushPage(va);
+    return true;
   }
 
   private emulate(word: number, pc: number): boolean {
@@ -142,6 +246,8 @@ export class FastPath implements TrapAssist {
   private handle(cause: number, badaddr: number, pc: number): boolean {
     const vm = this.vm;
     const m = this.machine!;
+    const walked = this.walkedCause === cause && this.walkedVa === badaddr ? this.walked : -1;
+    this.walkedCause = -1;
     if (vm.onEvent !== undefined || vm.stopOnTrap) return false;
     if (m.cpu.instret !== this.stalledAt) this.stalled = 0;
     if (++this.stalled > NO_PROGRESS_FAST) return false;
@@ -155,7 +261,7 @@ export class FastPath implements TrapAssist {
       case Cause.LOAD_FAULT:
       case Cause.STORE_FAULT: {
         const need = cause === Cause.FETCH_FAULT ? PTE_X : cause === Cause.LOAD_FAULT ? PTE_R : PTE_W;
-        const result = vm.shadow.resolve(badaddr, vm.cpu.csr[Csr.PTBASE]!, need, vm.cpu.mode, cause === Cause.STORE_FAULT);
+        const result = walked >= 0 ? (walked as GuestWalk) : vm.shadow.resolve(badaddr, vm.cpu.csr[Csr.PTBASE]!, need, vm.cpu.mode, cause === Cause.STORE_FAULT);
         if (result === GuestWalk.HIDDEN) {
           vm.stats.trapsByCause[cause]!++;
           vm.stats.hiddenFaults++;

@@ -42,6 +42,7 @@ import { VirtualMachine, type VmEvent } from '../core/vm.js';
 import { NativeGuest } from './guest.js';
 import { NativeDebugTarget } from './debug-target.js';
 import { RamPartition } from './partition.js';
+import { RunTurns } from './run-turns.js';
 
 export { DEFAULT_SHADOW_PAGES, MonitorConfigError };
 
@@ -445,9 +446,11 @@ export class NativeMonitor implements Monitor, VmHost {
     const slice = this.options.slice ?? DEFAULT_SLICE;
     const limit = this.options.maxInstructions ?? Infinity;
     let rounds = 0;
+    const turns = new RunTurns(this.options.turnBudgetMs ?? DEFAULT_TURN_BUDGET_MS);
     for (const s of this.slots) s.feeder.pump(); // input already over ends at time 0, as on the bare machine
     for (;;) {
       let progressed = false;
+      let idled = false;
       let live = 0;
       for (const slot of this.slots) {
         if (slot.outcome) continue;
@@ -456,8 +459,10 @@ export class NativeMonitor implements Monitor, VmHost {
         slot.feeder.pump();
         if (vm.waiting && !vm.wakeable() && !vm.canTimerWake()) continue;
         const before = vm.cpu.instret + vm.cpu.idle;
+        const idle = vm.cpu.idle;
         this.runSlice(vm, Math.min(slice * slot.share, limit - vm.cpu.instret));
         if (vm.cpu.instret + vm.cpu.idle !== before) progressed = true;
+        if (vm.cpu.idle !== idle) idled = true;
       }
       if (live === 0) break;
       if (!progressed) {
@@ -470,7 +475,7 @@ export class NativeMonitor implements Monitor, VmHost {
         this.wake = undefined;
         continue;
       }
-      if (++rounds % 4 === 0) await new Promise<void>((r) => setImmediate(r));
+      if (turns.due(++rounds, idled)) await turns.take();
     }
     const wallMs = performance.now() - t0;
     return {
