@@ -108,6 +108,36 @@
  *   instructions, so their time is in the regions' own code — the switch's
  *   dispatch at every taken branch, a count check per block, a TLB compare
  *   per access — not between them.
+ *
+ * Warm-up: at the bench's sizes (20–65 M instructions, a fresh machine per
+ * run, so every run translates and V8 compiles anew) most of a real
+ * program's time is V8 getting to optimized code, not that code: bintree's
+ * main thread takes ~50 ms for a 2 M-instruction tree and ~68 ms for the
+ * 34 M one, ackermann ~19 of its ~32 ms (main-thread CPU time read from
+ * /proc, in-process like the bench). Part of it was deoptimization at every
+ * exit: the priming call below ran before V8 had given the function a
+ * feedback vector (it allocates one only after the function has run a while
+ * — for a region, inside its first long call), so nothing recorded the
+ * register write-back; the loop was optimized (OSR) with no feedback for
+ * it, and each exit then deoptimized at the write-back (`R[1] = r1`,
+ * "insufficient type feedback for generic keyed access") — 30–130 times a
+ * run on ackermann, queens, bignum and bytecode. Priming with one call per
+ * PRIME_SOURCE_CHARS of source (at most MAX_PRIMES: the vector comes after
+ * an amount of bytecode run proportional to the function's size) leaves
+ * 0–2 of those deopts. Measured, main-thread CPU time per in-process run,
+ * interleaved, median of 5 processes: ackermann 0.71×, queens 0.81×,
+ * bignum 0.85–0.90×, bytecode 0.64–0.94×, qsort, bintree and wordfreq
+ * within noise (0.93–1.15×); whole processes at 4–16× the sizes, where the
+ * warm-up is a small part, unchanged.
+ * - with translator.ts's dense dispatch and int32 count, against the tier
+ *   before, the same measure ÷ Lua 5.4's time (os.clock) in the same run:
+ *   real programs geomean 0.68 → 0.58 (qsort 0.54 → 0.55, queens 0.88 →
+ *   0.71, bintree 0.82 → 0.70, ackermann 0.72 → 0.52, wordfreq 0.52 → 0.51,
+ *   bignum 0.71 → 0.66, bytecode 0.62 → 0.46); loops 0.27 → 0.23.
+ * - not kept: capping a new translation's first calls (1024 instructions,
+ *   doubling each call) so that they exit, and record the way out, early:
+ *   the deopts went as well, but ackermann's whole process took 0.50 s
+ *   against 0.33 s.
  */
 import { mulh, mulhu } from '../alu.js';
 import type { Machine } from '../machine.js';
@@ -131,6 +161,9 @@ export const CHATTY_RUN = 8192;
  */
 export type JitDump = (name: string, source: string) => void;
 const MAX_RETRANSLATIONS = 6;
+/** Priming calls per this many characters of a region's source, up to MAX_PRIMES (see "Warm-up"). */
+const PRIME_SOURCE_CHARS = 32;
+const MAX_PRIMES = 400;
 
 type Chain = (n: number, limit: number, pc: number, ret: number, depth: number) => number;
 type Factory = (...args: unknown[]) => RegionFn;
@@ -345,12 +378,11 @@ export class Jit {
       const source = `// typevisor translation ${this.id}.${this.stats.translations}.${i}\n${region.source}`;
       const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', 'F', 'J', source) as Factory;
       const fn = factory(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, mulh, mulhu, fns, chain);
-      // Prime the exit path: with no room under the limit the call leaves at once,
-      // through the register write-back. V8 optimizes a hot loop while it runs
-      // (OSR) and would otherwise find no type feedback for the way out, and
-      // deoptimize on every single exit after that (measured: 2,500 deopts and 4x
-      // slower on the tight loop).
-      fn(0, 0, 0x7fff_fffc, NOT_CALLED, 0);
+      // Prime the exit path (see "Warm-up"): with no room under the limit the
+      // call leaves at once, through the register write-back, until V8 has
+      // given the function a feedback vector to record that way out in.
+      const primes = Math.min(Math.ceil(region.source.length / PRIME_SOURCE_CHARS), MAX_PRIMES);
+      for (let p = 0; p < primes; p++) fn(0, 0, 0x7fff_fffc, NOT_CALLED, 0);
       const run = this.profile === undefined ? fn : profiled(fn, this.profile, this.m, { vbase: t.vbase, ...gen }, i);
       fns.push(run);
       return run;

@@ -4,22 +4,47 @@
  *
  * Shape of the generated function (for a page at 0x1000, user mode):
  *
+ *   const C = new Uint16Array(1024); C[4] = 1; C[10] = 2; …    // leader word → case
  *   return function (n, limit, pc, ret, depth) {
  *     let r1 = R[1], …, r15 = R[15];
- *     <mid-block entry: count the rest of the block, or give up at the limit>
+ *     const room = min(limit - n, MAX_ROOM) | 0; let k = 0, undo = 0;
+ *     let c = C[(pc >>> 2) & 1023];
  *     loop: for (;;) {
- *       switch ((pc >>> 2) & 1023) {
- *         case 4:  if (n + 6 > limit) { pc = 0x1010; break loop; } n += 6;   // a block leader
+ *       switch (c) {
+ *         case 1:  k = (k + 6) | 0; if (k > room) { undo = 6; pc = 0x1010; break loop; }   // leader
  *                  r10 = Math.imul(r8, r8);
- *         case 5:  r4 = (r4 + r10) | 0;                                      // falls through
- *         …
- *         case 9:  if (r8 !== r9) { pc = 0x1010; continue loop; }            // branch in the page
- *         case 10: …
- *         default: break loop;                                              // not translated here
+ *                  r4 = (r4 + r10) | 0;
+ *                  if (r8 !== r9) { c = 1; continue loop; }                // branch in the region
+ *         case 2:  …                                                       // falls through
+ *         default: break loop;                                            // not translated here
  *       }
  *     }
- *     R[1] = r1; …; m.jitPc = pc; return n;
+ *     R[1] = r1; …; m.jitPc = pc; return n + k - undo;
  *   }
+ *
+ * Dispatch: the switch is on dense case numbers (the region's leaders in
+ * address order, from 1), not on the word index. V8 compiles a switch into a
+ * jump table only when its labels are dense (spread under 3× the number of
+ * cases); word indexes are not, and a sparse switch is a chain of `===` tests
+ * in label order, so a taken branch to the 40th block of bintree's region
+ * made 40 comparisons. A jump whose target is known sets the case number; an
+ * indirect one (jalr) looks it up in C (0: not in this region, leave). Every
+ * way out of the loop sets pc, so a jump inside it need not.
+ *
+ * Counting: k counts from 0 in an int32 and room = min(limit − n, MAX_ROOM)
+ * is fixed at entry, so the count check and add are int32 operations with no
+ * overflow check. With n itself (a parameter, so a tagged value to V8) the
+ * loop re-tagged it at every block and checked the add for overflow. A
+ * direct call adds its callee's count to k (the caller leaves at once if that
+ * were ever over MAX_ROOM, so k never wraps).
+ *
+ * Measured (CPU time of whole processes, scaled-up runs, interleaved with the
+ * build before, median; the machine shared, ±10% run to run, and ackermann
+ * bimodal in both builds — 0.33 s or 0.52 s a process, the mode decided by
+ * V8's timing): bytecode 0.87 → 0.80 s (0.92×); bintree 1.05 → 0.98 s
+ * (0.94×); ackermann's fast mode 0.35 → 0.33 s, its slow mode in 1 or 2 of 6
+ * processes against 4 of 6 before. Bench-sized runs in-process are mostly
+ * V8's warm-up (see jit.ts, "Warm-up"), where the change is within noise.
  *
  * Why it is exact:
  * - Instructions are counted per basic block, at its leader, before any of it
@@ -419,19 +444,23 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
   // Only the returns of a region some call enters directly need the
   // return-address test (bintree's returns with it: 1.28×).
   const callable = called[r] === 1;
+  // Dense case numbers (see "Dispatch"): the region's leaders in address order, from 1.
+  const caseOf = new Uint16Array(1024);
+  let cases = 0;
+  for (let k = 0; k < 1024; k++) if (members[k] && leader[k]) caseOf[k] = ++cases;
   for (let k = 0; k < 1024; k++) {
     if (!members[k]) continue;
     const addr = (vb + k * 4) >>> 0;
     const w = page.words[k]!;
-    if (leader[k]) body.push(`case ${k}:`);
+    if (leader[k]) body.push(`case ${caseOf[k]}:`);
     if (interpreted[k]) {
       body.push(`  pc = ${hex(addr)}; break loop;`);
       continue;
     }
     count++;
-    if (leader[k]) body.push(`  if (n + ${rem[k]} > limit) { pc = ${hex(addr)}; break loop; } n += ${rem[k]};`);
+    if (leader[k]) body.push(`  k = (k + ${rem[k]}) | 0; if (k > room) { undo = ${rem[k]}; pc = ${hex(addr)}; break loop; }`);
     const callee = inLoop[k] ? directCallee(w, addr, vb, r, regionOf, leader, interpreted, leaf) : -1;
-    body.push('  ' + (callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, members, used, callable)));
+    body.push('  ' + (callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, caseOf, used, callable)));
     // Falling out of the region: leave through the dispatcher. (After a direct
     // call, execution goes on at the return address: out too, if that is not here.)
     const kind = kindOf(w);
@@ -445,12 +474,20 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
   const save = regs.map((x) => `R[${x}] = r${x};`).join(' ');
   const load = regs.map((x) => `r${x} = R[${x}];`).join(' ');
   const code = body.map((l) => '    ' + l.replaceAll(SAVE, save).replaceAll(LOAD, load)).join('\n');
+  const table: string[] = [];
+  for (let k = 0; k < 1024; k++) if (caseOf[k]) table.push(`${k},${caseOf[k]}`);
   const source = `
+const C = new Uint16Array(1024);
+for (const [k, c] of [${table.map((e) => `[${e}]`).join(',')}]) C[k] = c;
 return function region(n, limit, pc, ret, depth) {
   ${decl}
+  // The count as an int32 from 0 (see "Counting"): room is how many fit under the limit.
+  const room = (limit - n > ${MAX_ROOM} ? ${MAX_ROOM} : limit - n) | 0;
+  let k = 0;
   let undo = 0;
+  let c = C[(pc >>> 2) & 1023];
   loop: for (;;) {
-    switch ((pc >>> 2) & 1023) {
+    switch (c) {
 ${code}
     default: break loop;
     }
@@ -458,10 +495,18 @@ ${code}
   }
   ${save}
   m.jitPc = pc >>> 0;
-  return n - undo;
+  return n + k - undo;
 };`;
   return { source, instructions: count };
 }
+
+/**
+ * The most instructions one call of a region function retires of its own
+ * (see "Counting"): its count stays an int32 with a direct callee's count
+ * (at most as much again, or the caller leaves at once) added to it.
+ */
+const MAX_ROOM = 0x2000_0000;
+
 
 /** Stand-ins for the region's register write-back and reload, known only once the whole region is generated. */
 const SAVE = '/*save*/';
@@ -523,15 +568,17 @@ function call(w: number, addr: number, callee: number, used: Set<number>): strin
   return `r${d.rd} = ${back};
       if (depth >= ${MAX_CALL_DEPTH}) { pc = ${target}; break loop; }
       ${SAVE}
-      n = F[${callee}](n, limit, ${target}, ${back}, depth + 1);
+      { let n1 = F[${callee}](n + k, limit, ${target}, ${back}, depth + 1);
       pc = m.jitPc | 0;
-      if (pc !== ${back}) { n = J(n, limit, pc, ${back}, depth + 1); pc = m.jitPc | 0; }
+      if (pc !== ${back}) { n1 = J(n1, limit, pc, ${back}, depth + 1); pc = m.jitPc | 0; }
+      if (n1 - n > ${MAX_ROOM}) { n = n1; k = 0; pc = ${back}; break loop; }
+      k = (n1 - n) | 0; }
       ${LOAD}
       if (pc !== ${back}) break loop;`;
 }
 
 /** Code for one instruction at addr; `rem` counts it and what follows in its block. */
-function instruction(w: number, addr: number, vb: number, key: number, rem: number, covered: Uint8Array, used: Set<number>, callable: boolean): string {
+function instruction(w: number, addr: number, vb: number, key: number, rem: number, caseOf: Uint16Array, used: Set<number>, callable: boolean): string {
   const d = decode(w)!;
   const { rd, rs1, rs2, imm } = d;
   const R = (i: number): string => {
@@ -546,10 +593,12 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
   // feedback, or its first use deoptimizes the whole function. The one
   // subtraction happens after the loop, on every exit.
   const leave = `undo = ${rem}; pc = ${here}; break loop;`;
+  // A target in this region (in-page targets are leaders) is its case number;
+  // every way out of the loop sets pc, so a jump inside it need not.
   const jumpTo = (target: number): string => {
     const t = target >>> 0;
-    const inPage = ((t ^ vb) & ~0xfff) === 0 && covered[(t & 0xfff) >>> 2] === 1; // in-page targets are leaders
-    return inPage ? `pc = ${hex(t)}; continue loop;` : `pc = ${hex(t)}; break loop;`;
+    const c = ((t ^ vb) & ~0xfff) === 0 ? caseOf[(t & 0xfff) >>> 2]! : 0;
+    return c !== 0 ? `c = ${c}; continue loop;` : `pc = ${hex(t)}; break loop;`;
   };
 
   switch (d.op) {
@@ -624,7 +673,7 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
       // there. Other indirect jumps (a bytecode loop's jump table), and regions
       // never called directly, skip the test.
       const isReturn = callable && rd === 0 && rs1 === Reg.RA;
-      return `{ const t = ${t}; ${set(`${(addr + 4) | 0}`)} pc = t; ${isReturn ? 'if (t === ret) break loop; ' : ''}if ((t & 0xfffff003) === ${vb | 0}) continue loop; break loop; }`;
+      return `{ const t = ${t}; ${set(`${(addr + 4) | 0}`)} pc = t; ${isReturn ? 'if (t === ret) break loop; ' : ''}if ((t & 0xfffff003) === ${vb | 0}) { c = C[(t >>> 2) & 1023]; continue loop; } break loop; }`;
     }
     default:
       return `pc = ${here}; break loop;`;
