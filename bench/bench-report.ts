@@ -76,11 +76,11 @@ const runsNote = (o: InterpreterOutcome): string => {
   return `median of ${p.runs} timed runs after ${p.warmupSeconds} s of warm-up${early}; JS cold: each run a fresh node`;
 };
 
-/** The table (one row per benchmark, a geometric-mean row), then notes on what was skipped or failed. */
+/** The table (one row per benchmark, a geometric-mean row; its tier in the heading, as the tiers print one table after another), then notes on what was skipped or failed. */
 export function renderInterpreter(o: InterpreterOutcome, paint: ChalkInstance): string {
   const shown = o.peers.filter((p) => p.available);
   const columns: Column[] = [{ align: 'left' }, { align: 'right' }, { align: 'right' }, { align: 'right' }, ...shown.flatMap((): Column[] => [{ align: 'right' }, { align: 'right' }])];
-  const head1 = ['', 'typevisor', '', '', ...shown.flatMap((p) => [p.label, ''])];
+  const head1 = ['', `typevisor, ${o.tier}`, '', '', ...shown.flatMap((p) => [p.label, ''])];
   const head2 = ['benchmark', 'time', 'instr.', 'MIPS', ...shown.flatMap(() => ['time', 'ratio'])];
   const body = o.rows.map((r) => row(r, shown, paint));
   const mean = ['geo. mean', '', '', '', ...shown.flatMap((p) => {
