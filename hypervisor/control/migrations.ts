@@ -81,6 +81,12 @@ export class MigrationDriver {
     private readonly forwarding?: Forwarding,
     /** In a fleet: the directory entry moves at the commit point, or the migration aborts. */
     private readonly fleet?: FleetHooks,
+    /**
+     * A migration channel on which nothing has moved for this long while one
+     * side waits is dropped (serve --migration-idle-timeout): a source that
+     * went quiet mid-frame cannot hold an arriving copy here for ever.
+     */
+    private readonly idleMs: number = DEFAULT_MIGRATION_IDLE_MS,
   ) {}
 
   private connect(address: Address, token: string): Promise<ControlClient> {
@@ -160,7 +166,7 @@ export class MigrationDriver {
       if (why === 'cancel' && out.cancel('Ctrl-C on typevisor migrate')) ctx.emit({ kind: 'status', message: 'cancelling: the guest stays on the source' });
     });
     const params: IncomingParams = { name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: true };
-    const outcome = await this.settleOut(rec, out.run(channel(socket)), peer);
+    const outcome = await this.settleOut(rec, out.run(channel(socket, this.idleMs)), peer);
     // Aborted after the state went over: the destination may hold a paused copy, waiting for a
     // reconnection that will never come. Tell it to discard it (the engine answers with CANCEL)
     // before migrate answers, so "discarded its copy" is true when the user reads it.
@@ -195,7 +201,7 @@ export class MigrationDriver {
     }
     ctx.emit({ kind: 'status', message: `${peer} took the migration back up` });
     setPhase(rec, 'post-copy');
-    return this.settleOut(rec, entry.migration.recover(channel(socket)), peer);
+    return this.settleOut(rec, entry.migration.recover(channel(socket, this.idleMs)), peer);
   }
 
   private sourceEvent(rec: VmRecord, e: MigrationEvent, ctx: OpContext, peer: string, token: string): void {
@@ -280,7 +286,7 @@ export class MigrationDriver {
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
         const socket = await this.openChannel(to, token, params);
-        await out.recover(channel(socket));
+        await out.recover(channel(socket, this.idleMs));
         this.log(`${params.name}: told ${peer} to discard its copy`);
         return;
       } catch (e) {
@@ -350,7 +356,7 @@ export class MigrationDriver {
           setPhase(rec, 'post-copy');
           this.log(`${p.name}: ${p.from} reconnected; post-copy goes on`);
         }
-        void this.settleIn(rec, inc.recover(channel(ctx.socket)));
+        void this.settleIn(rec, inc.recover(channel(ctx.socket, this.idleMs)));
       });
       return {};
     }
@@ -388,6 +394,9 @@ export class MigrationDriver {
       this.log(`${p.name}: arriving from ${p.from} (${p.strategy})`);
       const inc = new IncomingMigration({
         host,
+        // The VM is created under the name and size announced and checked above, whatever HELLO says.
+        rename: p.name,
+        memSize: p.memSize,
         clock: new WallClock(),
         output: (b) => rec.console.write(b),
         ...(this.net?.has(p.name) ? { netOutput: this.net.sink(p.name) } : {}),
@@ -397,7 +406,7 @@ export class MigrationDriver {
         },
       });
       this.incoming.set(p.name, inc);
-      void this.settleIn(rec, inc.run(channel(ctx.socket)));
+      void this.settleIn(rec, inc.run(channel(ctx.socket, this.idleMs)));
     });
     return {};
   }
@@ -476,13 +485,23 @@ export class MigrationDriver {
   }
 }
 
+/**
+ * How long a migration channel may stay silent while a side waits on it.
+ * Between two daemons that are alive nothing waits this long: frames flow
+ * back to back, and a capped link (migrate --bandwidth) sends a whole frame,
+ * then sleeps frame ÷ cap — 26 s for a 256 KiB PAGES frame at 10 KB/s, so
+ * 30 s admits any cap above about 9 KB/s. Only a stopped, wedged or hostile
+ * peer is silent that long.
+ */
+export const DEFAULT_MIGRATION_IDLE_MS = 30_000;
+
 function setPhase(rec: VmRecord, phase: MigrationPhase): void {
   if (rec.migration) rec.migration = { ...rec.migration, phase };
 }
 
 /** The engine's transport over a socket the control protocol handed over (paused; see LineReader.detach). */
-function channel(socket: Socket): TcpTransport {
-  const t = new TcpTransport(socket);
+function channel(socket: Socket, idleMs: number): TcpTransport {
+  const t = new TcpTransport(socket, undefined, { idleMs });
   socket.resume();
   return t;
 }
