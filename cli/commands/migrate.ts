@@ -363,7 +363,8 @@ class Reporter {
         break;
       case 'aborted':
         writeOut(1, `${renderReport(o.report)}\n`);
-        writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${to} discarded its copy\n`);
+        // What became of the destination's copy is what the source daemon found when it asked (destination-fate.ts).
+        writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${o.destination?.says ?? `a copy on ${to} never runs without the source's GO`}\n`);
         break;
       case 'interrupted':
         writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused, running nowhere, until you finish it:\n  ${recoveryCommand(name, source, to)}\n`);

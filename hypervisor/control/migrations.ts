@@ -39,12 +39,13 @@ import { DiskGivingHost } from './disk-host.js';
 import type { OpContext } from './daemon.js';
 import { ArrivingDisk, IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type DiskReport, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
+import { destinationFate } from './destination-fate.js';
 import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
 import type { NetPlane } from './net-plane.js';
 import type { Forwarding } from './forwarding.js';
 import type { FleetHooks } from './fleet-hooks.js';
-import { migrateRequestOptions, type DiskMode, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
+import { migrateRequestOptions, type DiskMode, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type Result, type VmInfo } from './protocol.js';
 import { describeDisk, type DiskInfo, type MovingDisk } from './vm-disks.js';
 
 interface Outgoing {
@@ -89,13 +90,13 @@ export class MigrationDriver {
     private readonly idleMs: number = DEFAULT_MIGRATION_IDLE_MS,
   ) {}
 
-  private connect(address: Address, token: string): Promise<ControlClient> {
-    return ControlClient.connect({ address, token, client: 'daemon', ...(this.tls ? { tls: this.tls } : {}) });
+  private connect(address: Address, token: string, connectTimeoutMs?: number): Promise<ControlClient> {
+    return ControlClient.connect({ address, token, client: 'daemon', ...(this.tls ? { tls: this.tls } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) });
   }
 
   // ---- source side ---------------------------------------------------------------------
 
-  async migrate(p: MigrateParams, ctx: OpContext): Promise<MigrationOutcome> {
+  async migrate(p: MigrateParams, ctx: OpContext): Promise<Result<'migrate'>> {
     const to = this.peerAddress(p.to);
     const peer = formatAddress(to);
     if (sameEndpoint(to, parseAddress(this.self))) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
@@ -167,11 +168,14 @@ export class MigrationDriver {
     });
     const params: IncomingParams = { name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: true };
     const outcome = await this.settleOut(rec, out.run(channel(socket, this.idleMs)), peer);
+    if (outcome.kind !== 'aborted') return outcome;
     // Aborted after the state went over: the destination may hold a paused copy, waiting for a
-    // reconnection that will never come. Tell it to discard it (the engine answers with CANCEL)
-    // before migrate answers, so "discarded its copy" is true when the user reads it.
-    if (outcome.kind === 'aborted' && outcome.phase === 'switchover') await this.tellDiscard(out, to, p.toToken, params);
-    return outcome;
+    // reconnection that will never come. Tell it to discard it (the engine answers with CANCEL).
+    if (outcome.phase === 'switchover') await this.tellDiscard(out, to, p.toToken, params);
+    // Then ask it what it holds, before migrate answers: what the user reads is what happened there.
+    const destination = await destinationFate(outcome.cause, peer, this.self, p.name, () => this.connect(to, p.toToken, FATE_CONNECT_MS));
+    this.log(`${p.name}: ${destination.says}`);
+    return { ...outcome, destination };
   }
 
   async recover(p: RecoverParams, ctx: OpContext): Promise<MigrationOutcome> {
@@ -494,6 +498,9 @@ export class MigrationDriver {
  * peer is silent that long.
  */
 export const DEFAULT_MIGRATION_IDLE_MS = 30_000;
+
+/** Asking a destination what it holds after an abort: a stopped one must not hold migrate's answer long. */
+const FATE_CONNECT_MS = 3_000;
 
 function setPhase(rec: VmRecord, phase: MigrationPhase): void {
   if (rec.migration) rec.migration = { ...rec.migration, phase };

@@ -16,7 +16,7 @@
  * when the wait does.
  */
 import { connect, type Socket } from 'node:net';
-import { LinkError } from '../migration-error.js';
+import { LinkError, QuietPeerError } from '../migration-error.js';
 import type { Transport } from '../transport.js';
 
 const HIGH_WATER = 64;
@@ -78,14 +78,14 @@ export class TcpTransport implements Transport {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.socket.destroyed || !this.socket.writable) return Promise.reject(new LinkError(this.idleFailed ? this.error : `the connection is closed${this.error ? ` (${this.error})` : ''}`));
+    if (this.socket.destroyed || !this.socket.writable) return Promise.reject(this.idleFailed ? new QuietPeerError(this.error!) : new LinkError(`the connection is closed${this.error ? ` (${this.error})` : ''}`));
     this.waiting();
     this.writing++;
     return new Promise((resolve, reject) => {
       this.socket.write(bytes, (err) => {
         this.writing--;
         this.lastMoved = performance.now();
-        if (err) reject(new LinkError(this.idleFailed ? this.error : `the connection broke: ${err.message}`));
+        if (err) reject(this.idleFailed ? new QuietPeerError(this.error!) : new LinkError(`the connection broke: ${err.message}`));
         else resolve();
       });
     });
@@ -97,10 +97,10 @@ export class TcpTransport implements Transport {
       if (this.inbox.length < HIGH_WATER / 2 && this.socket.isPaused()) this.socket.resume();
       return Promise.resolve(b);
     }
-    if (this.ended) return this.error !== undefined && this.idleFailed ? Promise.reject(new LinkError(this.error)) : Promise.resolve(null);
+    if (this.ended) return this.idleFailed ? Promise.reject(new QuietPeerError(this.error!)) : Promise.resolve(null);
     this.waiting();
     return new Promise((resolve, reject) => {
-      this.waiter = (b) => (b === null && this.idleFailed ? reject(new LinkError(this.error)) : resolve(b));
+      this.waiter = (b) => (b === null && this.idleFailed ? reject(new QuietPeerError(this.error!)) : resolve(b));
     });
   }
 
