@@ -65,7 +65,7 @@ export async function destinationFate(cause: AbortCause | undefined, to: string,
 function leadFor(cause: AbortCause | undefined, to: string): string {
   switch (cause) {
     case 'cancelled':
-      return 'cancelled';
+      return 'the migration was cancelled';
     case 'refused':
       return `${to} refused to go on`;
     case 'quiet':

@@ -9,7 +9,10 @@
  * the field), hold nothing for it afterwards (no VM listed, its memory free
  * again) and go on serving.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { ControlClient } from '../../../hypervisor/control/client.js';
@@ -25,9 +28,10 @@ const CAPACITY = '6M';
 let d: Daemon;
 let c: ControlClient;
 const sockets: Socket[] = [];
+const stateDir = mkdtempSync(join(tmpdir(), 'typevisor-hostile-'));
 
 beforeAll(async () => {
-  d = await spawnDaemon(['--migration-idle-timeout', IDLE, '--capacity', CAPACITY]);
+  d = await spawnDaemon(['--migration-idle-timeout', IDLE, '--capacity', CAPACITY, '--state-dir', stateDir]);
   c = await clientFor(d);
 });
 
@@ -38,6 +42,7 @@ afterEach(() => {
 afterAll(async () => {
   c.close();
   await cleanup();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 interface FakeSource {
@@ -51,9 +56,12 @@ interface FakeSource {
 let names = 0;
 
 /** Announce an arrival as a source daemon would (migration.incoming), then own the raw socket. */
-async function announce(name = `fake${++names}`, memSize = MEM): Promise<FakeSource & { name: string }> {
+async function announce(name = `fake${++names}`, memSize = MEM, disk?: { sectors: number }): Promise<FakeSource & { name: string }> {
   const client = await clientFor(d);
-  const socket = await client.openMigrationChannel({ name, from: '127.0.0.1:9', strategy: 'pre-copy', monitor: 'native', kernel: 'fake.s', memSize, share: 1, recover: false });
+  const socket = await client.openMigrationChannel({
+    name, from: '127.0.0.1:9', strategy: 'pre-copy', monitor: 'native', kernel: 'fake.s', memSize, share: 1, recover: false,
+    ...(disk ? { disk: { mode: 'copy', kind: 'transient', sectors: disk.sectors } } : {}),
+  });
   sockets.push(socket);
   const received: Frame[] = [];
   const reader = new FrameReader();
@@ -107,6 +115,15 @@ describe('a source that goes quiet before the commit point: the destination give
     await discarded(s.name, /the peer went quiet: nothing moved on the connection for 400 ms \(idle timeout\)/);
     await s.closed;
     await roomForOneMore();
+  });
+
+  test('with a disk on its way: the arriving disk file is deleted with the copy', async () => {
+    const scratch = join(stateDir, 'scratch');
+    const s = await announce(undefined, MEM, { sectors: 2048 });
+    expect(readdirSync(scratch)).toHaveLength(1); // the arriving disk, 1 MiB, sparse
+    s.socket.write(validPrefix(s.name).subarray(0, 40));
+    await discarded(s.name, /the peer went quiet/);
+    expect(readdirSync(scratch)).toEqual([]);
   });
 
   test('stalled at any byte of a valid opening (inside a frame or between two): discarded, and a source that comes back finds the link gone', async () => {
