@@ -327,11 +327,18 @@ export class MigrationDriver {
       throw e;
     }
     this.peerTokens.set(formatAddress(to), token);
+    // A destination that welcomes us and then never answers must not hold migrate for ever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ControlError('timeout', `the destination ${formatAddress(to)} did not answer ${params.recover ? 'the recovery' : 'the migration request'} within ${this.idleMs / 1000} s (serve --migration-idle-timeout): ${params.recover ? `${params.name} stays as it was here; try --recover again` : `nothing was moved, ${params.name} runs here unchanged`}`)), this.idleMs);
+    });
     try {
-      return await client.openMigrationChannel(params);
+      return await Promise.race([client.openMigrationChannel(params), silence]);
     } catch (e) {
       client.close();
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

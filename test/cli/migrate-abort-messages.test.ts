@@ -113,6 +113,17 @@ describe('an aborted migration says what became of the destination, and that the
   });
 });
 
+describe('a destination that never answers the migration request', () => {
+  test('migrate gives up after the source daemon\'s idle timeout: one line, nothing moved, the guest runs on the source', async () => {
+    const { a, ca } = await source(['--migration-idle-timeout', '500ms']);
+    const mute = await muteDestination({ answerIncoming: false });
+    const r = await migrate(a, mute).done;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: the destination ${mute} did not answer the migration request within 0.5 s (serve --migration-idle-timeout): nothing was moved, vm runs here unchanged\n`);
+    expect(await states(ca)).toEqual({ vm: 'running' });
+  });
+});
+
 async function keep(c: Promise<ControlClient>): Promise<ControlClient> {
   const client = await c;
   clients.push(client);
@@ -120,10 +131,11 @@ async function keep(c: Promise<ControlClient>): Promise<ControlClient> {
 }
 
 /**
- * A daemon that welcomes any hello, accepts a migration and then never sends
- * a frame; asked for its VMs afterwards, it has none.
+ * A daemon that welcomes any hello, accepts a migration (or, with
+ * answerIncoming false, never answers the request) and then never sends a
+ * frame; asked for its VMs afterwards, it has none.
  */
-async function muteDestination(): Promise<string> {
+async function muteDestination(o: { answerIncoming: boolean } = { answerIncoming: true }): Promise<string> {
   const server = createServer((socket: Socket) => {
     socket.on('error', () => {});
     const reader = new LineReader(
@@ -132,6 +144,7 @@ async function muteDestination(): Promise<string> {
         const m = JSON.parse(line) as { type: string; id?: number; op?: string };
         if (m.type === 'hello') return void sendLine(socket, { type: 'welcome', daemon: { version: 1, pid: 1, listen: 'mute', startedAt: new Date(0).toISOString() } });
         if (m.op === 'migration.incoming') {
+          if (!o.answerIncoming) return; // and never will
           sendLine(socket, { type: 'response', id: m.id, ok: true, result: {} });
           return void reader.detach(); // and then silence
         }
