@@ -74,7 +74,7 @@ function leadFor(cause: AbortCause | undefined, to: string): string {
     case undefined:
       return `the connection to ${to} broke`;
     case 'bad-frame':
-      return `${to} sent a frame that cannot be read`;
+      return `${to} sent a frame that is malformed or out of order`;
     case 'source':
       return 'this daemon gave up';
   }
