@@ -62,6 +62,9 @@ export type IncomingOutcome =
   | { readonly kind: 'interrupted'; readonly vm: string; readonly reason: string }
   | { readonly kind: 'lost'; readonly vm: string; readonly reason: string };
 
+/** The longest HELLO.observeMs a destination honours: more would hold the finished migration open (a minute is plenty for a rate). */
+export const MAX_OBSERVE_MS = 60_000;
+
 export class IncomingMigration {
   id = '';
   vmName = '';
@@ -104,6 +107,8 @@ export class IncomingMigration {
       const hello = opening.frame;
       const agreed = this.config.memSize;
       if (agreed !== undefined && hello.memSize !== agreed) throw new ProtocolError('HELLO', 'memSize', HEADER_SIZE + 16, `is ${hello.memSize}; this migration was announced with ${agreed} bytes of guest memory`);
+      // The destination watches the guest this long before COMPLETE, the migration open meanwhile.
+      if (hello.observeMs > MAX_OBSERVE_MS) throw new ProtocolError('HELLO', 'observeMs', HEADER_SIZE + 21, `is ${hello.observeMs}; at most ${MAX_OBSERVE_MS} ms of watching the guest after it arrives`);
       this.id = hello.id;
       this.vmName = this.config.rename ?? hello.name;
       this.observeMs = hello.observeMs;

@@ -173,6 +173,11 @@ describe('hostile bytes on the migration channel: rejected at once, with the fie
     { what: 'a round that claims more pages than came', bytes: (name) => Buffer.concat([hello(name), encodeFrame({ type: FrameType.ROUND_END, round: 0, pages: 5 }, 1)]), why: /ROUND_END.*round 0 had 5 pages; 0 arrived/ },
     { what: 'a sequence number out of order', bytes: (name) => Buffer.concat([hello(name), encodeFrame({ type: FrameType.ROUND_END, round: 0, pages: 0 }, 5)]), why: /header\.seq is 5, expected 1/ },
     { what: 'a HELLO asking for more memory than was announced', bytes: (name) => hello(name, 64 * 1024 * 1024), why: /HELLO.*memSize.*is 67108864; this migration was announced with 4194304 bytes/ },
+    {
+      what: 'a HELLO asking the destination to watch the guest for 49 days before it finishes',
+      bytes: (name) => encodeFrame({ type: FrameType.HELLO, id: ID, memSize: MEM, strategy: 'pre-copy', observeMs: 0xffffffff, name }, 0),
+      why: /frame HELLO: observeMs is 4294967295; at most 60000 ms of watching the guest after it arrives \(offset 37\)/,
+    },
     { what: 'a valid header, then the connection closed', bytes: (name) => hello(name).subarray(0, 16), why: /truncated/ },
   ];
 
