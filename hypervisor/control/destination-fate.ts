@@ -23,7 +23,7 @@ import type { AbortCause } from './engine.js';
 import type { DestinationFate } from './protocol.js';
 
 /** How long to wait for a destination that still lists the copy to notice the link is gone. */
-const SETTLE_MS = 2_000;
+const SETTLE_MS = 5_000;
 const POLL_MS = 50;
 
 /**

@@ -61,8 +61,8 @@ const PROGRESS_STEP = 64;
 const PROGRESS_MS = 10;
 /** PAGES frames of a round on their way at once: the next is encoded while the socket writes the last. */
 const IN_FLIGHT = 4;
-/** How long a failed link is read for the peer's ERROR frame (it is normally there already). */
-const LAST_WORDS_MS = 100;
+/** How long a failed link is read for the peer's ERROR frame: it is normally there already, and the wait ends with the stream; a loaded machine may take longer. */
+const LAST_WORDS_MS = 1000;
 /** Sending this long without a pause lets the host's guests run (wall clock: one thread for both). */
 const PASS_EVERY_MS = 2;
 
