@@ -110,8 +110,9 @@ export class TcpTransport implements Transport {
   /** A read or write starts waiting: arm the watchdog (a wait after a busy spell starts the clock afresh). */
   private waiting(): void {
     if (this.idleMs <= 0 || this.ended) return;
+    // Nothing was waiting until now: the clock starts now, whatever the last byte's age (a timer armed earlier checks against this).
+    if (this.waiter === undefined && this.writing === 0) this.lastMoved = performance.now();
     if (this.watchdog !== undefined) return;
-    this.lastMoved = performance.now();
     this.watchdog = setTimeout(() => this.check(), this.idleMs);
     this.watchdog.unref?.();
   }

@@ -57,6 +57,16 @@ describe('TcpTransport idleMs', () => {
     expect(Buffer.from((await t.read())!).toString()).toBe('hello');
   });
 
+  test('a busy spell between two reads does not count against the next wait', async () => {
+    const [near, far] = await pair();
+    const t = new TcpTransport(near, undefined, { idleMs: 200 });
+    far.write(Buffer.from('a'));
+    expect(Buffer.from((await t.read())!).toString()).toBe('a'); // the watchdog is armed by this wait
+    await new Promise((r) => setTimeout(r, 150)); // busy, not waiting
+    setTimeout(() => far.write(Buffer.from('b')), 100); // the next wait lasts about 100 ms of the 200 allowed
+    expect(Buffer.from((await t.read())!).toString()).toBe('b');
+  });
+
   test('a peer that trickles a byte more often than the timeout is never dropped', async () => {
     const [near, far] = await pair();
     const t = new TcpTransport(near, undefined, { idleMs: 150 });
