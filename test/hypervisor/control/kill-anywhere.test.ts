@@ -76,7 +76,7 @@ describe('kill -9 of either daemon at a random moment of any strategy', () => {
         }
         await cleanup();
       }),
-      { numRuns: 6, seed: 20261205 },
+      { numRuns: 4, seed: 20261205 },
     );
   }, 120_000);
 });
