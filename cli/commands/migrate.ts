@@ -25,7 +25,7 @@ import type { DiskMode, MigrateParams, MigrateRequestOptions, MigrationOutcome, 
 import { parseSize } from '../../vm/memmap.js';
 import { paint, paintErr } from '../color.js';
 import { MONITORS, type MonitorKind } from '../../hypervisor/core/host.js';
-import { clientTls, connectDaemon, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
+import { clientTls, connectOptions, daemonAddress, requireToken, type ConnectOptions } from '../control/connect.js';
 import { ProgressView } from '../control/progress.js';
 import { recoveryCommand } from '../control/recovery.js';
 import { fail, parseCount, writeOut } from '../load.js';
@@ -206,8 +206,9 @@ async function migrate(vm: string, opts: MigrateOptions): Promise<void> {
   if (!params) return;
   const view = new Reporter(opts.json === true);
 
-  const client = await (opts.recover ? connectQuietly(opts) : connectDaemon(opts));
-  if (client === 'gone') return sourceGone(view, params, formatAddress(source), 'setup', opts);
+  // A reset is asked again before it is believed (a daemon killed as we connect); nothing listening is final.
+  const client = await connectQuietly(opts);
+  if (client instanceof ControlError) return opts.recover ? sourceGone(view, params, formatAddress(source), 'setup', opts) : fail(client.message);
   if (!client) return;
 
   let lastPhase: MigrationPhase = 'setup';
@@ -239,7 +240,7 @@ async function migrate(vm: string, opts: MigrateOptions): Promise<void> {
     // destination is the only place the guest can still be.
     view.note(`lost contact with the source daemon ${formatAddress(source)} during ${lastPhase}`);
     const again = await connectQuietly(opts);
-    if (again === 'gone') return sourceGone(view, params, formatAddress(source), lastPhase, opts);
+    if (again instanceof ControlError) return sourceGone(view, params, formatAddress(source), lastPhase, opts);
     if (!again) return; // connectQuietly said what went wrong
     again.close();
     fail(`the connection to ${formatAddress(source)} dropped, but the daemon is still there: see typevisor vm list`);
@@ -263,13 +264,13 @@ function exitFor(o: MigrationOutcome, cancelled: boolean): number {
 }
 
 /**
- * A client, 'gone' when no daemon listens there any more, or undefined after
+ * A client; the ControlError 'no-daemon' when no daemon listens there any more; or undefined after
  * reporting another failure. A daemon killed a moment ago may still have its
  * listening socket open while the kernel tears the process down: the
  * handshake completes, then the connection is reset. So a reset is asked
  * again, a few times, before it is believed; only a refusal means gone.
  */
-async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'gone' | undefined> {
+async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | ControlError | undefined> {
   const address = daemonAddress(opts);
   const token = requireToken(opts);
   if (!address || token === undefined) return undefined;
@@ -280,7 +281,7 @@ async function connectQuietly(opts: ConnectOptions): Promise<ControlClient | 'go
       return await ControlClient.connect({ address, token, ...(tls ? { tls } : {}) });
     } catch (e) {
       if (!(e instanceof ControlError)) throw e;
-      if (e.code === 'no-daemon') return 'gone';
+      if (e.code === 'no-daemon') return e; // gone
       if (e.code !== 'connection' || attempt === RESET_ATTEMPTS) return void fail(e.message);
       await new Promise((r) => setTimeout(r, RESET_PAUSE_MS));
     }
@@ -363,7 +364,8 @@ class Reporter {
         break;
       case 'aborted':
         writeOut(1, `${renderReport(o.report)}\n`);
-        writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${to} discarded its copy\n`);
+        // What became of the destination's copy is what the source daemon found when it asked (destination-fate.ts).
+        writeOut(2, `${err.red('aborted')} during ${o.phase}: ${name} is running on ${source}, unchanged; ${o.destination?.says ?? `a copy on ${to} never runs without the source's GO`}\n`);
         break;
       case 'interrupted':
         writeOut(2, `${err.yellow('interrupted')} after switchover: ${o.reason}\n${name} is paused, running nowhere, until you finish it:\n  ${recoveryCommand(name, source, to)}\n`);

@@ -16,6 +16,7 @@ import { DEFAULT_CAPACITY } from '../../hypervisor/control/registry.js';
 import { daemonHosts } from '../control/hosts.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../hypervisor/control/protocol.js';
 import { startService } from '../../hypervisor/control/service.js';
+import { DEFAULT_MIGRATION_IDLE_MS } from '../../hypervisor/control/migrations.js';
 import { MAX_TOKEN_LENGTH, TOKEN_ENV, generateToken, resolveToken } from '../../hypervisor/control/token.js';
 import { TLS_CA_ENV, TlsConfigError, loadTls, type ServerTls } from '../../hypervisor/control/tls.js';
 import { paint, paintErr } from '../color.js';
@@ -33,6 +34,7 @@ interface ServeOptions extends FleetServeOptions {
   readonly stateDir?: string;
   readonly snapshotEvery?: string;
   readonly snapshotDir?: string;
+  readonly migrationIdleTimeout: string;
 }
 
 export function registerServe(program: Command): void {
@@ -48,7 +50,8 @@ export function registerServe(program: Command): void {
     .option('--snapshot-dir <dir>', 'the snapshot store --snapshot-every writes (created if missing; share it between daemons to restart VMs elsewhere)')
     .option('--tls-cert <file>', 'require TLS: this daemon\'s certificate (PEM); also its client certificate towards other daemons')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
-    .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM; mutual TLS); also checks the daemons it migrates to'))
+    .option('--tls-ca <file>', 'require client certificates signed by this CA (PEM; mutual TLS); also checks the daemons it migrates to')
+    .option('--migration-idle-timeout <duration>', 'abort a migration whose peer sends nothing for this long while this side waits (500ms, 30s)', `${DEFAULT_MIGRATION_IDLE_MS / 1000}s`))
     .addHelpText('after', `
 The daemon listens on ${DEFAULT_HOST} unless --listen names another address:
 only processes on this machine can reach it. Listening on any other address
@@ -89,6 +92,15 @@ on. vm stats NAME shows the last one. DIR is an image store: when this host
 dies, its VMs can be started on another daemon from their latest files,
 losing only what they did since (typevisor vm restore DIR/NAME.tvsn --restart).
 
+A migration whose other side goes quiet (a source stopped or wedged in the
+middle of a frame, a destination that never answers) is given up after
+--migration-idle-timeout of silence (default ${DEFAULT_MIGRATION_IDLE_MS / 1000}s): before the commit point
+the arriving copy is discarded and its memory freed here, and the source
+resumes its guest; after it, both sides keep the guest paused for
+typevisor migrate --recover, as for a broken link. The log says why. A
+migration capped with migrate --bandwidth sends a 256 KiB frame, then waits:
+below about 9 KB/s that wait passes 30s, so raise the timeout to match.
+
 It prints "listening on HOST:PORT" first, then a line per event (VMs started
 and stopped, migrations, refused connections). Ctrl-C or SIGTERM stops it,
 and its VMs with it.
@@ -99,6 +111,7 @@ Examples:
   typevisor serve --listen 127.0.0.1:7481           (a second daemon, to migrate to)
   typevisor serve --listen 127.0.0.1:0 --capacity 64M
   typevisor serve --state-dir /var/lib/typevisor
+  typevisor serve --migration-idle-timeout 120s     (slow links: give up on a silent peer later)
   typevisor serve --snapshot-every 10s --snapshot-dir /srv/typevisor/images
   typevisor image ls /srv/typevisor/images        (the store: each VM's latest snapshot)
   typevisor serve --cluster http://127.0.0.1:2379 --host-name a   (a host of a fleet)
@@ -121,6 +134,8 @@ async function serve(opts: ServeOptions): Promise<void> {
 
   const snapshotEvery = snapshotStore(opts);
   if (snapshotEvery === null) return;
+  const migrationIdleMs = idleTimeout(opts.migrationIdleTimeout);
+  if (migrationIdleMs === undefined) return;
 
   let tls: ServerTls | undefined;
   try {
@@ -168,6 +183,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(opts.stateDir !== undefined ? { stateDir: resolve(opts.stateDir) } : {}),
       ...(fleet ? { fleet: fleet.hooks } : {}),
       ...(snapshotEvery ? { snapshotEvery } : {}),
+      migrationIdleMs,
       log,
     });
   } catch (e) {
@@ -226,6 +242,22 @@ function snapshotStore(opts: ServeOptions): ScheduleOptions | undefined | null {
   }
   return { everyMs, dir };
 }
+
+/** --migration-idle-timeout in ms (undefined: refused, said why). */
+function idleTimeout(text: string): number | undefined {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (e) {
+    if (e instanceof UnitError) return void fail(`--migration-idle-timeout: ${e.message}`);
+    throw e;
+  }
+  if (ms < MIN_MIGRATION_IDLE_MS) return void fail(`--migration-idle-timeout: at least ${MIN_MIGRATION_IDLE_MS}ms (a live peer can be that slow to answer a frame)`);
+  if (ms > MAX_MIGRATION_IDLE_MS) return void fail(`--migration-idle-timeout: at most ${MAX_MIGRATION_IDLE_MS / 3_600_000}h`);
+  return ms;
+}
+const MIN_MIGRATION_IDLE_MS = 100;
+const MAX_MIGRATION_IDLE_MS = 24 * 3_600_000;
 
 /** True when every address the host names is loopback. */
 async function loopbackOnly(host: string): Promise<boolean> {

@@ -32,6 +32,7 @@ import {
 import { tokensMatch } from './token.js';
 import { checkParams } from './params.js';
 import { ConnectionScreen, type ServerTls } from './tls.js';
+import { RefusalLog } from './refusal-log.js';
 
 export interface DaemonOptions {
   readonly listen: Address;
@@ -50,6 +51,8 @@ export interface DaemonOptions {
 export const HELLO_TIMEOUT_MS = 5_000;
 /** Connections that have not yet said hello allowed at once, by default; more are refused (busy). */
 export const MAX_UNAUTHENTICATED = 16;
+/** "TM", little-endian: the first bytes of a migration frame (hypervisor/migration/protocol.ts). */
+const MIGRATION_MAGIC = 0x4d54;
 /** What a connection may send before its hello is accepted: the hello line. */
 export const HELLO_MAX_BYTES = 4096;
 
@@ -80,6 +83,8 @@ export class ControlDaemon {
   private readonly screening = new Set<Socket>();
   private closing = false;
   private readonly screen: ConnectionScreen;
+  /** Refusals, a flood of them counted rather than logged one by one. */
+  private readonly refusals: RefusalLog;
   readonly info: DaemonInfo;
 
   private constructor(
@@ -89,13 +94,15 @@ export class ControlDaemon {
     private readonly handlers: OpHandlers,
   ) {
     this.info = { version: PROTOCOL_VERSION, pid: process.pid, listen: address, startedAt: new Date().toISOString() };
+    this.refusals = new RefusalLog((line) => this.log(line));
     this.screen = new ConnectionScreen(
       options.tls,
       (s) => {
         this.screening.delete(s);
         this.accept(s);
       },
-      (line) => this.log(line),
+      // The screen logs only refusals (TLS, plaintext, no first byte in time).
+      (line) => this.refusals.refused(line),
       options.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
     );
     server.on('connection', (s) => {
@@ -136,7 +143,7 @@ export class ControlDaemon {
     const peer = formatAddress({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     socket.on('error', () => {});
     // Nothing is read from it: its bytes stay in the kernel until it is gone.
-    this.log(`refused ${peer}: ${max} connections are already waiting to say hello`);
+    this.refusals.refused(`refused ${peer}: ${max} connections are already waiting to say hello`);
     sendLine(socket, { type: 'refused', code: 'busy', reason: `too many connections waiting to say hello (${max}); try again` } satisfies Refused);
     socket.pause();
     socket.end();
@@ -166,9 +173,12 @@ export class ControlDaemon {
     const helloTimeoutMs = this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
     const helloTimer = setTimeout(() => refuse('bad-hello', `no hello within ${helloTimeoutMs} ms`), helloTimeoutMs);
 
+    let refused = false;
     const refuse = (code: Refused['code'], reason: string): void => {
+      if (refused) return;
+      refused = true;
       clearTimeout(helloTimer);
-      this.log(`refused ${peer}: ${reason}`);
+      this.refusals.refused(`refused ${peer}: ${reason}`);
       sendLine(socket, { type: 'refused', code, reason } satisfies Refused);
       reader.close();
       socket.pause();
@@ -209,6 +219,13 @@ export class ControlDaemon {
       },
       HELLO_MAX_BYTES,
     );
+    // A hello is a JSON line: a first byte that cannot begin one is refused now, not after the hello timeout.
+    socket.once('data', (chunk: Buffer) => {
+      const first = chunk.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+      if (authed || first === undefined || first === 0x7b /* { */) return;
+      const what = chunk.length >= 2 && chunk.readUInt16LE(0) === MIGRATION_MAGIC ? 'a migration frame (a migration starts with migration.incoming on a connection that said hello)' : `a byte 0x${first.toString(16).padStart(2, '0')} that cannot begin a JSON line`;
+      refuse('bad-hello', `the first message must be a hello with the token; this connection began with ${what}`);
+    });
     socket.on('close', () => {
       settle();
       this.sessions.delete(socket);
@@ -264,6 +281,7 @@ export class ControlDaemon {
   /** Stop listening and close every connection. */
   close(): Promise<void> {
     this.closing = true;
+    this.refusals.flush();
     this.screen.close();
     for (const s of this.sessions) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));

@@ -14,6 +14,7 @@ export {
   WallClock,
   renderReport,
   warmUpSwitchover,
+  type AbortCause,
   type IncomingOutcome,
   type MigrationEvent,
   type MigrationOptions,

@@ -39,12 +39,13 @@ import { DiskGivingHost } from './disk-host.js';
 import type { OpContext } from './daemon.js';
 import { ArrivingDisk, IncomingMigration, OutgoingMigration, TcpTransport, WallClock, type DiskReport, type IncomingOutcome, type MigrationEvent, type MigrationOutcome, type MigrationPhase } from './engine.js';
 import { ControlError } from './control-error.js';
+import { destinationFate } from './destination-fate.js';
 import type { VmRecord, VmRegistry } from './registry.js';
 import type { ClientTls } from './tls.js';
 import type { NetPlane } from './net-plane.js';
 import type { Forwarding } from './forwarding.js';
 import type { FleetHooks } from './fleet-hooks.js';
-import { migrateRequestOptions, type DiskMode, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type VmInfo } from './protocol.js';
+import { migrateRequestOptions, type DiskMode, type AbandonParams, type FinishParams, type IncomingParams, type MigrateParams, type RecoverParams, type Result, type VmInfo } from './protocol.js';
 import { describeDisk, type DiskInfo, type MovingDisk } from './vm-disks.js';
 
 interface Outgoing {
@@ -81,15 +82,21 @@ export class MigrationDriver {
     private readonly forwarding?: Forwarding,
     /** In a fleet: the directory entry moves at the commit point, or the migration aborts. */
     private readonly fleet?: FleetHooks,
+    /**
+     * A migration channel on which nothing has moved for this long while one
+     * side waits is dropped (serve --migration-idle-timeout): a source that
+     * went quiet mid-frame cannot hold an arriving copy here for ever.
+     */
+    private readonly idleMs: number = DEFAULT_MIGRATION_IDLE_MS,
   ) {}
 
-  private connect(address: Address, token: string): Promise<ControlClient> {
-    return ControlClient.connect({ address, token, client: 'daemon', ...(this.tls ? { tls: this.tls } : {}) });
+  private connect(address: Address, token: string, connectTimeoutMs?: number): Promise<ControlClient> {
+    return ControlClient.connect({ address, token, client: 'daemon', ...(this.tls ? { tls: this.tls } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) });
   }
 
   // ---- source side ---------------------------------------------------------------------
 
-  async migrate(p: MigrateParams, ctx: OpContext): Promise<MigrationOutcome> {
+  async migrate(p: MigrateParams, ctx: OpContext): Promise<Result<'migrate'>> {
     const to = this.peerAddress(p.to);
     const peer = formatAddress(to);
     if (sameEndpoint(to, parseAddress(this.self))) throw new ControlError('bad-request', `${peer} is this daemon: migrate to another one`);
@@ -160,12 +167,15 @@ export class MigrationDriver {
       if (why === 'cancel' && out.cancel('Ctrl-C on typevisor migrate')) ctx.emit({ kind: 'status', message: 'cancelling: the guest stays on the source' });
     });
     const params: IncomingParams = { name: p.name, from: this.self, strategy: p.strategy, monitor: p.monitor ?? rec.monitor, kernel: rec.kernel, memSize: rec.memSize, share: rec.share, recover: true };
-    const outcome = await this.settleOut(rec, out.run(channel(socket)), peer);
+    const outcome = await this.settleOut(rec, out.run(channel(socket, this.idleMs)), peer);
+    if (outcome.kind !== 'aborted') return outcome;
     // Aborted after the state went over: the destination may hold a paused copy, waiting for a
-    // reconnection that will never come. Tell it to discard it (the engine answers with CANCEL)
-    // before migrate answers, so "discarded its copy" is true when the user reads it.
-    if (outcome.kind === 'aborted' && outcome.phase === 'switchover') await this.tellDiscard(out, to, p.toToken, params);
-    return outcome;
+    // reconnection that will never come. Tell it to discard it (the engine answers with CANCEL).
+    if (outcome.phase === 'switchover') await this.tellDiscard(out, to, p.toToken, params);
+    // Then ask it what it holds, before migrate answers: what the user reads is what happened there.
+    const destination = await destinationFate(outcome.cause, peer, this.self, p.name, () => this.connect(to, p.toToken, FATE_CONNECT_MS));
+    this.log(`${p.name}: ${destination.says}`);
+    return { ...outcome, destination };
   }
 
   async recover(p: RecoverParams, ctx: OpContext): Promise<MigrationOutcome> {
@@ -195,7 +205,7 @@ export class MigrationDriver {
     }
     ctx.emit({ kind: 'status', message: `${peer} took the migration back up` });
     setPhase(rec, 'post-copy');
-    return this.settleOut(rec, entry.migration.recover(channel(socket)), peer);
+    return this.settleOut(rec, entry.migration.recover(channel(socket, this.idleMs)), peer);
   }
 
   private sourceEvent(rec: VmRecord, e: MigrationEvent, ctx: OpContext, peer: string, token: string): void {
@@ -280,7 +290,7 @@ export class MigrationDriver {
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
         const socket = await this.openChannel(to, token, params);
-        await out.recover(channel(socket));
+        await out.recover(channel(socket, this.idleMs));
         this.log(`${params.name}: told ${peer} to discard its copy`);
         return;
       } catch (e) {
@@ -317,11 +327,18 @@ export class MigrationDriver {
       throw e;
     }
     this.peerTokens.set(formatAddress(to), token);
+    // A destination that welcomes us and then never answers must not hold migrate for ever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ControlError('timeout', `the destination ${formatAddress(to)} did not answer ${params.recover ? 'the recovery' : 'the migration request'} within ${this.idleMs / 1000} s (serve --migration-idle-timeout): ${params.recover ? `${params.name} stays as it was here; try --recover again` : `nothing was moved, ${params.name} runs here unchanged`}`)), this.idleMs);
+    });
     try {
-      return await client.openMigrationChannel(params);
+      return await Promise.race([client.openMigrationChannel(params), silence]);
     } catch (e) {
       client.close();
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -350,7 +367,7 @@ export class MigrationDriver {
           setPhase(rec, 'post-copy');
           this.log(`${p.name}: ${p.from} reconnected; post-copy goes on`);
         }
-        void this.settleIn(rec, inc.recover(channel(ctx.socket)));
+        void this.settleIn(rec, inc.recover(channel(ctx.socket, this.idleMs)));
       });
       return {};
     }
@@ -388,6 +405,9 @@ export class MigrationDriver {
       this.log(`${p.name}: arriving from ${p.from} (${p.strategy})`);
       const inc = new IncomingMigration({
         host,
+        // The VM is created under the name and size announced and checked above, whatever HELLO says.
+        rename: p.name,
+        memSize: p.memSize,
         clock: new WallClock(),
         output: (b) => rec.console.write(b),
         ...(this.net?.has(p.name) ? { netOutput: this.net.sink(p.name) } : {}),
@@ -397,7 +417,7 @@ export class MigrationDriver {
         },
       });
       this.incoming.set(p.name, inc);
-      void this.settleIn(rec, inc.run(channel(ctx.socket)));
+      void this.settleIn(rec, inc.run(channel(ctx.socket, this.idleMs)));
     });
     return {};
   }
@@ -476,13 +496,26 @@ export class MigrationDriver {
   }
 }
 
+/**
+ * How long a migration channel may stay silent while a side waits on it.
+ * Between two daemons that are alive nothing waits this long: frames flow
+ * back to back, and a capped link (migrate --bandwidth) sends a whole frame,
+ * then sleeps frame ÷ cap — 26 s for a 256 KiB PAGES frame at 10 KB/s, so
+ * 30 s admits any cap above about 9 KB/s. Only a stopped, wedged or hostile
+ * peer is silent that long.
+ */
+export const DEFAULT_MIGRATION_IDLE_MS = 30_000;
+
+/** Asking a destination what it holds after an abort: a stopped one must not hold migrate's answer long. */
+const FATE_CONNECT_MS = 3_000;
+
 function setPhase(rec: VmRecord, phase: MigrationPhase): void {
   if (rec.migration) rec.migration = { ...rec.migration, phase };
 }
 
 /** The engine's transport over a socket the control protocol handed over (paused; see LineReader.detach). */
-function channel(socket: Socket): TcpTransport {
-  const t = new TcpTransport(socket);
+function channel(socket: Socket, idleMs: number): TcpTransport {
+  const t = new TcpTransport(socket, undefined, { idleMs });
   socket.resume();
   return t;
 }

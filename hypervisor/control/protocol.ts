@@ -23,9 +23,26 @@ import type { DamagedVolume, Volume } from './volume-store.js';
 import type { MonitorKind } from '../core/host.js';
 import type { Lifecycle } from '../core/lifecycle.js';
 import type { VmStatsRecord } from '../core/stats.js';
-import type { MigrationEvent, MigrationOptions, MigrationOutcome, MigrationPhase, StrategyName } from './engine.js';
+import type { MigrationEvent, MigrationOptions, MigrationOutcome as EngineOutcome, MigrationPhase, StrategyName } from './engine.js';
 
-export type { MigrationOutcome };
+/**
+ * What `migrate` ends with: the engine's outcome; an aborted one also says
+ * what became of the destination's copy (destination-fate.ts), which the
+ * engine alone cannot tell (a dead destination and a cut cable look alike).
+ */
+export type MigrationOutcome = EngineOutcome & { readonly destination?: DestinationFate };
+
+/** After an aborted migration, the destination daemon as the source found it when it asked. */
+export interface DestinationFate {
+  /**
+   * gone: nothing listens there (it died; no copy left); discarded: it lists
+   * no copy; holding: it still lists a paused copy (never resumed without the
+   * source's GO; dropped once it notices the link is gone); unknown: it could not be asked.
+   */
+  readonly state: 'gone' | 'discarded' | 'holding' | 'unknown';
+  /** One clause for people: what stopped the migration and what the destination did. */
+  readonly says: string;
+}
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PORT = 7480;

@@ -44,6 +44,8 @@ export interface ServiceOptions {
   readonly fleet?: FleetHooks;
   /** Save every VM live into a snapshot store this often (snapshot-schedule.ts). */
   readonly snapshotEvery?: ScheduleOptions;
+  /** Drop a migration channel silent this long while a side waits (migrations.ts; default DEFAULT_MIGRATION_IDLE_MS). */
+  readonly migrationIdleMs?: number;
 }
 
 export interface Service {
@@ -85,7 +87,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     },
     (address, info): OpHandlers => {
     host.address = address;
-    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding, fleet);
+    const migrations = new MigrationDriver(host, address, log, options.tls, plane, forwarding, fleet, options.migrationIdleMs);
     const snapshots = new SnapshotDriver(host, log);
     restore = (p) => restored(snapshots.restore(p));
     if (options.snapshotEvery) schedule = new SnapshotSchedule(host, snapshots, options.snapshotEvery, log);

@@ -18,12 +18,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { SECTOR_SIZE, type DiskBackend } from '../../vm/devices/disk.js';
 import { FileDisk } from '../../vm/devices/file-disk.js';
 import { isZeros } from '../snapshot/zeros.js';
 import { ControlError } from './control-error.js';
 import { DirtySectorLog } from './dirty-sectors.js';
+import { arrivingPath, sweepLeftovers } from './arriving-file.js';
 import type { StateDir } from './state-dir.js';
 import type { VolumeStore } from './volume-store.js';
 
@@ -145,7 +146,8 @@ export class VmDisks {
         return join(this.dir.scratch, `${vm}.${tag}.volume-${d.name}.disk`);
       case 'file':
         if (!sameFileOrAbsent(d)) throw new ControlError('name-taken', `${d.path} exists on the destination and is another file: copying ${vm}'s disk over it would destroy it (remove it there first)`);
-        return join(dirname(d.path), `.${basename(d.path)}.arriving-${tag}`);
+        sweepLeftovers(d.path); // a copy a killed daemon left here never becomes anything
+        return arrivingPath(d.path);
     }
   }
 

@@ -108,6 +108,30 @@ export class Channel {
     }
   }
 
+  /**
+   * After the link failed under a sender (a write refused): the ERROR or
+   * CANCEL the peer sent before it closed, if it is among what already
+   * arrived. A sender that only writes (the source in pre-copy) reads
+   * nothing until the next reply it expects, so without this a destination
+   * that refused a frame and hung up would pass for a broken link. Waits at
+   * most `waitMs` for the end of the stream.
+   */
+  async lastWords(waitMs: number): Promise<PeerError | undefined> {
+    let done = false;
+    const read = (async (): Promise<PeerError | undefined> => {
+      try {
+        while (!done) await this.receive();
+      } catch (e) {
+        if (e instanceof PeerError) return e;
+      }
+      return undefined;
+    })();
+    const timeout = this.clock.sleep(waitMs).then(() => undefined);
+    const words = await Promise.race([read, timeout]);
+    done = true;
+    return words;
+  }
+
   /** Tell the peer why (best effort), then close. */
   async fail(type: FrameType.ERROR | FrameType.CANCEL, reason: string): Promise<void> {
     if (!this.closed) {

@@ -19,11 +19,27 @@ export type MigrationEvent =
   | { readonly kind: 'fault'; readonly id: string; readonly page: number; readonly at: number }
   | { readonly kind: 'done'; readonly id: string; readonly outcome: MigrationOutcome['kind']; readonly at: number };
 
+/**
+ * What stopped a migration before the commit point, as the source saw it:
+ * - cancelled: cancel() (Ctrl-C);
+ * - refused: the destination gave up and said why (ERROR or CANCEL frame);
+ * - quiet: the destination sent nothing for the idle timeout while the source waited;
+ * - link: the connection closed or reset (a dead destination looks the same: only asking it tells);
+ * - bad-frame: a frame from the destination could not be read;
+ * - source: this side gave up (pre-copy did not converge under cancel, the commit was refused, a local failure).
+ */
+export type AbortCause = 'cancelled' | 'refused' | 'quiet' | 'link' | 'bad-frame' | 'source';
+
 export type MigrationOutcome =
   /** The guest runs on the destination only, with every page there. */
   | { readonly kind: 'completed'; readonly report: MigrationReport }
-  /** Before the switchover: the guest runs on the source, unchanged; the destination discarded its copy. */
-  | { readonly kind: 'aborted'; readonly reason: string; readonly phase: MigrationPhase; readonly report: MigrationReport }
+  /**
+   * Before the switchover: the guest runs on the source, unchanged; the
+   * destination's copy, if any, never runs (it is discarded there). `cause`
+   * (the source's side) says what stopped it, so a caller can say what the
+   * destination did: see AbortCause.
+   */
+  | { readonly kind: 'aborted'; readonly reason: string; readonly phase: MigrationPhase; readonly report: MigrationReport; readonly cause?: AbortCause }
   /** After the switchover the link broke: this side's copy is paused; recover() goes on, or learns it completed. */
   | { readonly kind: 'interrupted'; readonly reason: string; readonly report: MigrationReport }
   /** Cannot be completed (a side is gone): the guest is lost, and said so. */

@@ -34,6 +34,12 @@ export interface IncomingConfig {
   readonly onEvent?: (e: MigrationEvent) => void;
   /** Name the VM gets here (default: its name on the source). */
   readonly rename?: string;
+  /**
+   * The guest memory the destination agreed to take (a daemon checked it
+   * when the migration was announced): a HELLO that asks for another size is
+   * refused before anything is created. Default: whatever HELLO says.
+   */
+  readonly memSize?: number;
   /** Its console output here. */
   readonly output?: (bytes: Uint8Array) => void;
   /** What its network device sends here (bound before its first instruction here, as the console is). */
@@ -55,6 +61,9 @@ export type IncomingOutcome =
   /** Paused here, waiting for the source to reconnect. */
   | { readonly kind: 'interrupted'; readonly vm: string; readonly reason: string }
   | { readonly kind: 'lost'; readonly vm: string; readonly reason: string };
+
+/** The longest HELLO.observeMs a destination honours: more would hold the finished migration open (a minute is plenty for a rate). */
+export const MAX_OBSERVE_MS = 60_000;
 
 export class IncomingMigration {
   id = '';
@@ -96,6 +105,10 @@ export class IncomingMigration {
       const opening = 'kind' in from ? from : await openingOf(ch);
       if (opening.frame.type !== FrameType.HELLO) throw new ProtocolError('RECOVER', 'header.type', 3, 'opens a recovery, not a migration: use recover()');
       const hello = opening.frame;
+      const agreed = this.config.memSize;
+      if (agreed !== undefined && hello.memSize !== agreed) throw new ProtocolError('HELLO', 'memSize', HEADER_SIZE + 16, `is ${hello.memSize}; this migration was announced with ${agreed} bytes of guest memory`);
+      // The destination watches the guest this long before COMPLETE, the migration open meanwhile.
+      if (hello.observeMs > MAX_OBSERVE_MS) throw new ProtocolError('HELLO', 'observeMs', HEADER_SIZE + 21, `is ${hello.observeMs}; at most ${MAX_OBSERVE_MS} ms of watching the guest after it arrives`);
       this.id = hello.id;
       this.vmName = this.config.rename ?? hello.name;
       this.observeMs = hello.observeMs;

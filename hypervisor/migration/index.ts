@@ -2,7 +2,7 @@
 export { TICKS_PER_MS, WallClock, type MigrationClock } from './clock.js';
 export { VirtualClock } from './virtual-clock.js';
 export { LinkError, MigrationError, PeerError } from './migration-error.js';
-export type { MigrationEvent, MigrationOutcome, MigrationPhase } from './events.js';
+export type { AbortCause, MigrationEvent, MigrationOutcome, MigrationPhase } from './events.js';
 export { IncomingMigration, type IncomingConfig, type IncomingOutcome } from './incoming.js';
 export { readOpening, type Opening } from './opening.js';
 export { DEFAULT_MIGRATION_OPTIONS, STALL_POLICIES, STRATEGY_NAMES, withDefaults, type MigrationOptions, type StallPolicy, type StrategyName } from './options.js';

@@ -9,7 +9,12 @@ export class MigrationError extends Error {
 
 /** The link went away: closed, reset, or cut (a peer died). */
 export class LinkError extends MigrationError {
-  override readonly name = 'LinkError';
+  override readonly name: string = 'LinkError';
+}
+
+/** Nothing moved on the link for the idle timeout while this side waited: the peer stopped, wedged, or stalls on purpose. */
+export class QuietPeerError extends LinkError {
+  override readonly name = 'QuietPeerError';
 }
 
 /** The peer sent an ERROR or CANCEL frame. */

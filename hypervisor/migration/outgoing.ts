@@ -15,8 +15,8 @@ import type { VmHost } from '../core/host.js';
 import { encodeVmState } from '../core/state-format.js';
 import { Channel } from './channel.js';
 import type { MigrationClock } from './clock.js';
-import { MigrationError, PeerError } from './migration-error.js';
-import type { MigrationEvent, MigrationOutcome, MigrationPhase } from './events.js';
+import { LinkError, MigrationError, PeerError, QuietPeerError } from './migration-error.js';
+import type { AbortCause, MigrationEvent, MigrationOutcome, MigrationPhase } from './events.js';
 import { DiskRecorder, SourceRecorder, type DestinationMetrics } from './metrics.js';
 import { BATCH_SECTORS, type SourceDisk } from './disk-region.js';
 import { expectFrame } from './opening.js';
@@ -61,6 +61,8 @@ const PROGRESS_STEP = 64;
 const PROGRESS_MS = 10;
 /** PAGES frames of a round on their way at once: the next is encoded while the socket writes the last. */
 const IN_FLIGHT = 4;
+/** How long a failed link is read for the peer's ERROR frame: it is normally there already, and the wait ends with the stream; a loaded machine may take longer. */
+const LAST_WORDS_MS = 1000;
 /** Sending this long without a pause lets the host's guests run (wall clock: one thread for both). */
 const PASS_EVERY_MS = 2;
 
@@ -235,6 +237,8 @@ export class OutgoingMigration {
 
   private async failed(e: unknown): Promise<MigrationOutcome> {
     const ch = this.channel!;
+    // A link that broke under a write may have carried the destination's reason first.
+    if (!this.committed && this.cancelReason === undefined && e instanceof LinkError && !(e instanceof QuietPeerError)) e = (await ch.lastWords(LAST_WORDS_MS)) ?? e;
     const why = this.cancelReason !== undefined ? `cancelled: ${this.cancelReason}` : e instanceof Error ? e.message : String(e);
     if (!this.committed) {
       if (e instanceof PeerError) ch.close();
@@ -243,7 +247,7 @@ export class OutgoingMigration {
       this.setPhase('aborted', why);
       this.emit({ kind: 'done', id: this.id, outcome: 'aborted', at: this.clock.now() });
       const reason = `${why}; the guest runs on the source, unchanged`;
-      return { kind: 'aborted', reason, phase: this.lastActivePhase(), report: this.report('aborted', reason) };
+      return { kind: 'aborted', reason, phase: this.lastActivePhase(), report: this.report('aborted', reason), cause: this.causeOf(e) };
     }
     ch.close();
     this.setPhase('interrupted', why);
@@ -419,6 +423,15 @@ export class OutgoingMigration {
     }
     this.metrics.sample(this.source.guestTime);
     this.metrics.beforeMips = (this.source.guestTime - g0) / (this.clock.now() - t0) / 1000;
+  }
+
+  private causeOf(e: unknown): AbortCause {
+    if (this.cancelReason !== undefined) return 'cancelled';
+    if (e instanceof PeerError) return 'refused';
+    if (e instanceof QuietPeerError) return 'quiet';
+    if (e instanceof LinkError) return 'link';
+    if (e instanceof ProtocolError) return 'bad-frame';
+    return 'source';
   }
 
   private checkCancelled(): void {

@@ -289,5 +289,15 @@ describe('a disk copy that fails', () => {
     expect(after.subarray(0, DISK_SIZE).equals(reference)).toBe(true);
     expect(after.subarray(DISK_SIZE).equals(tail)).toBe(true);
     await on(a, 'vm', 'stop', 'survivor');
+    // The killed daemon's half copy is still beside the file (kill -9 cleans nothing up)…
+    const leftovers = readdirSync(temp).filter((f) => f.startsWith('.big.disk.arriving-'));
+    expect(leftovers).toHaveLength(1);
+    // …until the next arrival of that path, which deletes it: its daemon is gone.
+    const d = await spawnDaemon(['--state-dir', join(temp, 'state-d')]);
+    await startWriting('again', ['--disk', path]);
+    const again = await cli(['migrate', 'again', '--to', d.address, '--strategy', 'stop-and-copy', '--connect', a.address], { timeoutMs: 60_000 });
+    expect(again.stderr).toBe('');
+    expect(readdirSync(temp).filter((f) => f.includes('.arriving-'))).toEqual([]);
+    await on(d, 'vm', 'stop', 'again');
   }, 90_000);
 });

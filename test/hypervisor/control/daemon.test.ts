@@ -168,7 +168,7 @@ describe('before its hello, a connection costs the daemon little', () => {
     closed: boolean;
   }
 
-  /** A connection that sends `junk` (no newline) and then says nothing more. */
+  /** A connection that sends `junk` (no newline: a hello begun, never finished) and then says nothing more. */
   function hostile(junk: string): Promise<Hostile> {
     return new Promise((resolve) => {
       const a = parseAddress(guarded.address);
@@ -195,7 +195,7 @@ describe('before its hello, a connection costs the daemon little', () => {
   test('at most 16 wait to say hello at once; the next are refused as busy; a client already in is served throughout', async () => {
     const waiting: Hostile[] = [];
     try {
-      for (let i = 0; i < 20; i++) waiting.push(await hostile('x'.repeat(1000)));
+      for (let i = 0; i < 20; i++) waiting.push(await hostile('{' + 'x'.repeat(999)));
       await waitFor('the connections past the cap to be refused', () => waiting.filter((h) => h.closed).length >= 4);
       const [held, refused] = [waiting.slice(0, 16), waiting.slice(16)];
       for (const h of refused) expect(refusal(h)).toEqual({ type: 'refused', code: 'busy', reason: 'too many connections waiting to say hello (16); try again' });
@@ -214,7 +214,7 @@ describe('before its hello, a connection costs the daemon little', () => {
   });
 
   test('more than 4 KiB before a hello is refused with a reason, and the connection closed', async () => {
-    const noNewline = await hostile('x'.repeat(8 * 1024));
+    const noNewline = await hostile('{' + 'x'.repeat(8 * 1024));
     await waitFor('the connection to close', () => noNewline.closed);
     expect(refusal(noNewline)).toEqual({ type: 'refused', code: 'bad-hello', reason: 'more than 4096 bytes before a hello' });
     // A hello padded past the limit is refused the same way, even with the right token.
