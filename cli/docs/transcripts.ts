@@ -2,7 +2,7 @@
  * The README's console transcripts, produced by the real commands.
  *
  *   npm run docs                          rewrite every marked transcript
- *   node dist/cli/docs/transcripts.js --check    exit 1 if one no longer matches
+ *   npm run docs:check [-- --all]          exit 1 if one no longer matches
  *
  * Markers (HTML comments, invisible on GitHub), each on the line right before
  * a fenced block:
@@ -672,8 +672,29 @@ export function regenerate(markdown: string, { all = true }: { all?: boolean } =
   }
 }
 
+const USAGE = `usage: node dist/cli/docs/transcripts.js [--check [--all]]
+
+  (no option)     run every marked transcript and rewrite README.md with what it printed
+                  (npm run docs does this, and the ISA spec and the startup table)
+  --check         run the fast ones and exit 1 if one no longer matches (README.md untouched;
+                  npm run docs:check)
+  --check --all   the slow ones (migrations, disks, snapshots, the fleet) as well
+                  (npm run docs:check -- --all)
+`;
+
 function main(): void {
-  const check = process.argv.includes('--check');
+  const args = process.argv.slice(2);
+  // Anything else (a --help, a typo) gets the usage: a README rewritten by a mistyped
+  // option is a surprise nobody asked for.
+  const unknown = args.find((a) => a !== '--check' && a !== '--all');
+  if (unknown !== undefined || (args.includes('--all') && !args.includes('--check'))) {
+    const help = unknown === '--help' || unknown === '-h';
+    (help ? process.stdout : process.stderr).write(help ? USAGE : `error: ${unknown === undefined ? '--all goes with --check (without --check every transcript runs anyway)' : `unknown option ${unknown}`}
+${USAGE}`);
+    if (!help) process.exitCode = 2;
+    return;
+  }
+  const check = args.includes('--check');
   const all = !check || process.argv.includes('--all');
   const readmePath = join(REPO_ROOT, 'README.md');
   const before = readFileSync(readmePath, 'utf8');

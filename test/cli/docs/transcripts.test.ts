@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../../helpers/cli.js';
 
 describe('README transcripts', () => {
   // The (slow) blocks — migrations, disks, snapshots: host time decides what
-  // they print, and they take minutes — are checked by `npm run docs -- --check --all`.
+  // they print, and they take minutes — are checked by `npm run docs:check -- --all`.
   test('every marked transcript but the slow ones matches what its command prints now (up to timings, ports and its declared vary)', () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
     expect(findBlocks(readme).filter((b) => b.kind === 'transcript').length).toBeGreaterThanOrEqual(8);
