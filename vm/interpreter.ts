@@ -47,6 +47,13 @@
  *   version set `n = limit` when it placed the STOP, which made n a double
  *   for V8 (limit can be one), and every compare with it a float compare:
  *   crc32 then took 0.97 s, not 0.78.
+ * - Also tried, within noise, not kept: branches and jal whose target is off
+ *   the page decoded to a FAR_BRANCH case, so the others jump by index with
+ *   no bounds check (tight 1.024 → 0.967 s, ackermann 0.093 → 0.090, but
+ *   bytecode 0.343 → 0.367, qsort 0.186 → 0.192, the rest ±2%); and run()
+ *   counting n from each slice's start with the limit clamped to an int32
+ *   (matmul 0.380 → 0.351, tight 0.963 → 0.913, wordfreq 0.126 → 0.143,
+ *   the rest ±3%).
  * - Memory access is one TLB compare on the fast path. The tag folds in the
  *   mode and (for halfwords and words) the alignment bits, so a misaligned
  *   address simply misses and the slow path raises the trap.
@@ -86,24 +93,28 @@
  * Dropping the reserved-bit checks, the cold cases (mulh, privileged) or the
  * module-constant locals moved nothing beyond the ±15% run-to-run noise.
  *
- * Against Lua 5.4 (CPU time of both, median of 5 runs, main and this loop
- * interleaved with Lua in one session, machine loaded by other work):
+ * Against Lua 5.4 (CPU time: typevisor's run after a warm-up, Lua's whole
+ * process at 10 ms resolution; median of 3 processes each, main and this
+ * loop interleaved with Lua in one session, machine loaded by other work):
  *
  *   real programs  main   now    Lua 5.4     loops    main   now    Lua 5.4
- *   qsort          0.242  0.206  0.143       fib      0.401  0.307  0.110
- *   queens         0.135  0.103  0.047       sieve    0.506  0.370  0.237
- *   bintree        0.214  0.170  0.095       tight    1.422  1.070  0.528
- *   ackermann      0.130  0.094  0.044       crc32    1.141  0.862  0.413
- *   wordfreq       0.116  0.108  0.098       matmul   0.495  0.385  0.331
- *   bignum         0.135  0.112  0.047
- *   bytecode       0.418  0.292  0.143       (seconds per run)
+ *   qsort          0.194  0.186  0.14        fib      0.292  0.274  0.11
+ *   queens         0.098  0.096  0.04        sieve    0.367  0.327  0.21
+ *   bintree        0.160  0.152  0.07        tight    1.055  0.963  0.52
+ *   ackermann      0.093  0.090  0.04        crc32    0.869  0.804  0.45
+ *   wordfreq       0.157  0.126  0.08        matmul   0.405  0.380  0.33
+ *   bignum         0.172  0.104  0.04        (bignum's main figure is one
+ *   bytecode       0.370  0.350  0.13        of two modes; seconds per run)
  *
- * Geometric mean of the ratios to Lua: real programs 2.29× → 1.82×, loops
- * 2.44× → 1.85×; every benchmark faster (0.70–0.94× main's time). The
- * target of ≤ 1.3× everywhere and a geometric mean ≤ 1.0× is not reached:
- * what is left is the per-instruction work itself — the dispatch, the limit
- * test and count, a bounds-checked register file in a typed array that V8
- * cannot keep in machine registers, the TLB compare.
+ * Geometric mean of the ratios to Lua: real programs 2.39× → 2.09×, loops
+ * 1.86× → 1.71×. The target of ≤ 1.3× everywhere and a geometric mean
+ * ≤ 1.0× is not reached: what is left is the per-instruction work itself —
+ * the dispatch (the bare switch, with none of the machine's checks, is only
+ * ~1.1× faster than this loop), the limit test and count, a bounds-checked
+ * register file in a typed array that V8 cannot keep in machine registers,
+ * the TLB compare. Counting per run and dropping the branch bounds check,
+ * the two cuts of that work that were left, did not pay (above); what might
+ * is a different shape of loop, not a smaller case.
  */
 import { decode } from '../isa/encoding.js';
 import { mulh, mulhu } from './alu.js';
