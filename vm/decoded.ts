@@ -5,6 +5,11 @@
  * What decoding settles ahead of time, so the interpreter's cases do not:
  * - the reserved-bit checks: an instruction with reserved bits set decodes
  *   to ILLEGAL (handler 0), whose case raises the trap with the word;
+ * - writes to r0: an instruction whose only effect is to write r0 decodes to
+ *   NOP, and the few whose other effects remain (a division that can trap, a
+ *   load that can fault or reach a device, a jump that links to r0) to
+ *   handlers of their own. So no case writes r0, and the loop does not reset
+ *   it before every instruction;
  * - the end of the page: entry 1024 is PAGE_END, so running off the page is
  *   one more case instead of a page compare before every instruction;
  * - fused pairs (see FUSED_* in interpreter.ts): the first instruction of a
@@ -22,7 +27,7 @@
  * A page that keeps being written while it runs — code and data sharing a
  * page — would be decoded again after every store to it. After STRIKES
  * decodings dropped, it is not decoded again until reset: it runs RAW, every
- * word read from memory and decoded on the spot (decodeOp), as the
+ * word read from memory and decoded on the spot (decodeWord), as the
  * interpreter did before this file, and its stores stay on the fast path.
  */
 import type { Mmu } from './mmu.js';
@@ -36,6 +41,16 @@ export const ILLEGAL = 0;
 export const PAGE_END = 0x37;
 /** Read the word from memory and decode it now (a page that is not decoded). */
 export const RAW = 0x38;
+/** An instruction whose only effect is to write r0. */
+export const NOP = 0x39;
+/** div, divu, rem, remu into r0: traps on a zero divisor, else nothing. */
+export const DIV_R0 = 0x3a;
+/** A load into r0: the access happens (it may fault, or read a device), the value goes nowhere. */
+export const LOAD_R0 = 0x3b;
+/** jal and jalr with rd = r0: a jump that does not link (`j`, `ret`, `jr`). */
+export const JAL_R0 = 0x3c;
+export const JALR_R0 = 0x3d;
+
 /** Fused pairs (first instruction's handler); the interpreter's cases run both. */
 export const FUSED_ADDI_BNE = 0x40;
 export const FUSED_ADDI_BLT = 0x41;
@@ -47,11 +62,24 @@ export const FUSED_ADD_LW = 0x44;
 export const STRIKES = 8;
 
 /**
- * The handler for one instruction word: its opcode, or ILLEGAL when reserved
+ * The handler for one instruction word: its opcode, ILLEGAL when reserved
  * bits are set (the same checks the ISA's encoding makes; privileged
- * instructions are checked when they run, as they need the mode first).
+ * instructions are checked when they run, as they need the mode first), or
+ * one of the r0 handlers when it writes r0.
  */
 export function decodeOp(w: number): number {
+  const op = validOp(w);
+  if ((w & 0xf00) !== 0 || op === ILLEGAL) return op; // rd is not r0
+  if (op >= 0x06 && op <= 0x09) return DIV_R0;
+  if (op <= 0x1b) return NOP; // the rest of the ALU, register and immediate
+  if (op <= 0x20) return LOAD_R0;
+  if (op === 0x2a) return JAL_R0;
+  if (op === 0x2b) return JALR_R0;
+  return op; // stores and branches (rd is a source), system, privileged
+}
+
+/** The opcode, or ILLEGAL when reserved bits are set. */
+function validOp(w: number): number {
   const op = w & 0xff;
   if (op >= 0x01 && op <= 0x11) return (w >>> 20) !== 0 ? ILLEGAL : op; // register-register ALU
   if (op >= 0x18 && op <= 0x1a) return (w >>> 21) !== 0 ? ILLEGAL : op; // shifts by an immediate
@@ -63,13 +91,12 @@ export function decodeOp(w: number): number {
 
 /**
  * The handler for the pair (w, next) starting at a word, or decodeOp(w) when
- * no fusion applies. A first instruction that writes r0 is never fused: the
- * second would read it before the r0 = 0 that comes before every instruction.
+ * no fusion applies. An instruction that writes r0 has its own handler
+ * (decodeOp), so it is never fused, first or second.
  */
 function fuse(op: number, w: number, next: number): number {
   const op2 = decodeOp(next);
   const rd = (w >>> 8) & 15;
-  if (rd === 0) return op;
   // addi rX, rX, k ; bne/blt rX, rY, target — a counted loop's step and test.
   if (op === 0x12 && (op2 === 0x25 || op2 === 0x26)) return op2 === 0x25 ? FUSED_ADDI_BNE : FUSED_ADDI_BLT;
   // lui rX, hi ; ori rX, rX, lo — a 32-bit constant (the assembler's `li`).
@@ -86,8 +113,8 @@ function fuse(op: number, w: number, next: number): number {
  * opcode) replaced by its handler, plus the PAGE_END sentinel. Every field
  * stays where the ISA puts it, so the interpreter fetches one word and
  * switches on its low byte, as it did on the raw word; the handler differs
- * from the opcode only for a fused pair or an illegal word (whose case reads
- * the original from memory for the trap).
+ * from the opcode only for a fused pair, an r0 write or an illegal word
+ * (whose case reads the original from memory for the trap).
  */
 export function decodePage(words: Int32Array, fusion: boolean): Int32Array {
   const out = new Int32Array(WORDS + 1);

@@ -23,6 +23,37 @@
  *   The four kept pay on bytecode (0.36 → 0.30 s against no fusion at all).
  * - Hot state in locals: pc, the register file, the memory views and the TLB
  *   arrays. Nothing is allocated and no closure is created per instruction.
+ * - r0 stays out of the hot path: decoded.ts gives every write to r0 a
+ *   handler of its own (NOP for the ALU; the division's zero trap, the load's
+ *   access and the jump without its link kept), so no case writes r0 and the
+ *   `regs[0] = 0` before every instruction became one per page entry.
+ *   Measured (CPU time of a run after a warm-up, median of 3 processes,
+ *   main and this interleaved with Lua, 2 shared cores): fib 0.292 → 0.274 s,
+ *   sieve 0.367 → 0.327, tight 1.055 → 0.963, crc32 0.869 → 0.804, matmul
+ *   0.405 → 0.380, qsort 0.194 → 0.186, queens 0.098 → 0.096, bintree 0.160
+ *   → 0.152, ackermann 0.093 → 0.090, wordfreq 0.157 → 0.126, bytecode 0.370
+ *   → 0.350; every benchmark faster, 0.91× main's time in geometric mean.
+ * - Counting per straight-line run was tried and not kept: each decoded word
+ *   carrying the length of the run it starts (to the next branch, jump or
+ *   system instruction), the limit tested and n advanced once per run, a
+ *   STOP word written over the page where a limit falls inside a run (and
+ *   the fused pair before it unfused), a trap subtracting what did not
+ *   retire. Exact (the differential tests passed), but no faster on the
+ *   whole: loops gained (tight 0.963 → 0.862 s, crc32 0.804 → 0.781, matmul
+ *   0.380 → 0.348), calls and short runs lost (qsort 0.186 → 0.203,
+ *   ackermann 0.090 → 0.102, fib 0.274 → 0.285) — the length is one more
+ *   load per run, from another cache line than the word, and a run in code
+ *   that calls is two or three instructions. A lesson from it: the first
+ *   version set `n = limit` when it placed the STOP, which made n a double
+ *   for V8 (limit can be one), and every compare with it a float compare:
+ *   crc32 then took 0.97 s, not 0.78.
+ * - Also tried, within noise, not kept: branches and jal whose target is off
+ *   the page decoded to a FAR_BRANCH case, so the others jump by index with
+ *   no bounds check (tight 1.024 → 0.967 s, ackermann 0.093 → 0.090, but
+ *   bytecode 0.343 → 0.367, qsort 0.186 → 0.192, the rest ±2%); and run()
+ *   counting n from each slice's start with the limit clamped to an int32
+ *   (matmul 0.380 → 0.351, tight 0.963 → 0.913, wordfreq 0.126 → 0.143,
+ *   the rest ±3%).
  * - Memory access is one TLB compare on the fast path. The tag folds in the
  *   mode and (for halfwords and words) the alignment bits, so a misaligned
  *   address simply misses and the slow path raises the trap.
@@ -62,29 +93,28 @@
  * Dropping the reserved-bit checks, the cold cases (mulh, privileged) or the
  * module-constant locals moved nothing beyond the ±15% run-to-run noise.
  *
- * Against Lua 5.4 (CPU time of both, median of 5 runs, main and this loop
- * interleaved with Lua in one session, machine loaded by other work):
+ * Against Lua 5.4 (CPU time: typevisor's run after a warm-up, Lua's whole
+ * process at 10 ms resolution; median of 3 processes each, main and this
+ * loop interleaved with Lua in one session, machine loaded by other work):
  *
  *   real programs  main   now    Lua 5.4     loops    main   now    Lua 5.4
- *   qsort          0.242  0.206  0.143       fib      0.401  0.307  0.110
- *   queens         0.135  0.103  0.047       sieve    0.506  0.370  0.237
- *   bintree        0.214  0.170  0.095       tight    1.422  1.070  0.528
- *   ackermann      0.130  0.094  0.044       crc32    1.141  0.862  0.413
- *   wordfreq       0.116  0.108  0.098       matmul   0.495  0.385  0.331
- *   bignum         0.135  0.112  0.047
- *   bytecode       0.418  0.292  0.143       (seconds per run)
+ *   qsort          0.194  0.186  0.14        fib      0.292  0.274  0.11
+ *   queens         0.098  0.096  0.04        sieve    0.367  0.327  0.21
+ *   bintree        0.160  0.152  0.07        tight    1.055  0.963  0.52
+ *   ackermann      0.093  0.090  0.04        crc32    0.869  0.804  0.45
+ *   wordfreq       0.157  0.126  0.08        matmul   0.405  0.380  0.33
+ *   bignum         0.172  0.104  0.04        (bignum's main figure is one
+ *   bytecode       0.370  0.350  0.13        of two modes; seconds per run)
  *
- * Geometric mean of the ratios to Lua: real programs 2.29× → 1.82×, loops
- * 2.44× → 1.85×; every benchmark faster (0.70–0.94× main's time). The
- * target of ≤ 1.3× everywhere and a geometric mean ≤ 1.0× is not reached:
- * what is left is the
- * per-instruction work itself — the limit test and count, r0 = 0, a
- * bounds-checked register file in a typed array that V8 cannot keep in
- * machine registers, the TLB compare. Next steps, not yet tried: counting
- * instructions per straight-line run (a run's length per word, so the limit
- * test and count happen once per run; a trap inside a run subtracts what did
- * not retire) and keeping r0 out of the hot path by decoding writes to it
- * into separate handlers.
+ * Geometric mean of the ratios to Lua: real programs 2.39× → 2.09×, loops
+ * 1.86× → 1.71×. The target of ≤ 1.3× everywhere and a geometric mean
+ * ≤ 1.0× is not reached: what is left is the per-instruction work itself —
+ * the dispatch (the bare switch, with none of the machine's checks, is only
+ * ~1.1× faster than this loop), the limit test and count, a bounds-checked
+ * register file in a typed array that V8 cannot keep in machine registers,
+ * the TLB compare. Counting per run and dropping the branch bounds check,
+ * the two cuts of that work that were left, did not pay (above); what might
+ * is a different shape of loop, not a smaller case.
  */
 import { decode } from '../isa/encoding.js';
 import { mulh, mulhu } from './alu.js';
@@ -221,12 +251,15 @@ export function run(m: Machine, budget: number): Exit {
       const code = decoded.page(off >>> 12);
       const wbase = (off >>> 2) & ~1023; // the page's first word in RAM, for RAW pages
       let ix = (pc & 0xfff) >>> 2;
+      // No case writes r0 (decoded.ts gives r0 writes handlers of their own),
+      // but a slow path (a device, a monitor's assist) might have; every slow
+      // path leaves the page loop, so resetting it here is enough.
+      regs[0] = 0;
 
       inner: for (;;) {
         if (n >= limit) { pc = (vbase + (ix << 2)) | 0; break; }
         let w = code[ix]!;
         n++;
-        regs[0] = 0;
         // RAW dispatches again on the word it decodes from memory: a loop around
         // the switch costs less than a RAW test before every instruction
         // (measured: ackermann 0.123 → 0.095 s, fib 0.329 → 0.306, bytecode
@@ -449,6 +482,33 @@ export function run(m: Machine, budget: number): Exit {
             case 0x38: /* RAW: a page that is not decoded */
               w = decodeWord(m32[wbase + ix]!);
               continue dispatch;
+
+            // ---- writes to r0 (decoded.ts): only their other effects remain ----
+            case 0x39: /* NOP: an ALU instruction into r0 */ ix++; continue inner;
+            case 0x3a: /* div, divu, rem, remu into r0: the divide-by-zero trap stays */
+              if (regs[(w >>> 16) & 15] === 0) { m.raise(Cause.DIVIDE_BY_ZERO, 0, (vbase + (ix << 2)) | 0); break; }
+              ix++; continue inner;
+            case 0x3b: /* a load into r0: the access stays (a fault, a device read); the slow path does it whole */ {
+              const op = m32[wbase + ix]! & 0xff; // lb lbu lh lhu lw = 0x1c..0x20, from memory (decoded pages match it)
+              const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const p = (vbase + (ix << 2)) | 0;
+              cpu.instret = start + n - 1;
+              m.loadSlow(a, op === 0x20 ? 4 : op >= 0x1e ? 2 : 1, op === 0x1c || op === 0x1e, p);
+              if (m.trapped) break;
+              pc = (p + 4) | 0;
+              if (m.pendingExit >= 0) limit = n;
+              break inner;
+            }
+            case 0x3c: /* jal r0 (j): no link */ {
+              const t = ix + (w >> 12);
+              if ((t >>> 0) < 1024) { ix = t; continue inner; }
+              pc = (vbase + (t << 2)) | 0; break inner;
+            }
+            case 0x3d: /* jalr r0 (ret, jr): no link */ {
+              const t = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              if ((t & 0xfffff003) === vbase) { ix = (t >>> 2) & 1023; continue inner; }
+              pc = t; break inner;
+            }
 
             case 0x37: /* PAGE_END: ran off the page; nothing executed */
               n--;

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { encode } from '../../isa/encoding.js';
 import { Op } from '../../isa/opcodes.js';
 import { Mode } from '../../vm/cpu.js';
-import { decodeOp, decodePage, ILLEGAL, PAGE_END, STRIKES, WORDS, FUSED_ADDI_BNE, FUSED_LUI_ORI } from '../../vm/decoded.js';
+import { decodeOp, decodePage, ILLEGAL, PAGE_END, STRIKES, WORDS, FUSED_ADDI_BNE, FUSED_LUI_ORI, NOP, DIV_R0, LOAD_R0, JAL_R0, JALR_R0 } from '../../vm/decoded.js';
 import { Exit } from '../../vm/exit.js';
 import { Machine } from '../../vm/machine.js';
 import { Cause } from '../../vm/trap.js';
@@ -52,12 +52,50 @@ describe('decoding', () => {
     expect(decodeOp(0xff)).toBe(ILLEGAL);
   });
 
+  test('a write to r0 decodes to a handler of its own; what else it does stays', () => {
+    expect(decodeOp(I(Op.ADD, 0, 2, 3))).toBe(NOP);
+    expect(decodeOp(I(Op.ADDI, 0, 0, 0, 0))).toBe(NOP); // the assembler's nop
+    expect(decodeOp(I(Op.LUI, 0, 0, 0, 7))).toBe(NOP);
+    for (const op of [Op.DIV, Op.DIVU, Op.REM, Op.REMU]) expect(decodeOp(I(op, 0, 1, 2))).toBe(DIV_R0);
+    for (const op of [Op.LB, Op.LBU, Op.LH, Op.LHU, Op.LW]) expect(decodeOp(I(op, 0, 1, 0, 8))).toBe(LOAD_R0);
+    expect(decodeOp(I(Op.JAL, 0, 0, 0, 8))).toBe(JAL_R0);
+    expect(decodeOp(I(Op.JALR, 0, 1, 0, 0))).toBe(JALR_R0);
+    // rd is a source for stores and branches, and the CSR instructions check it themselves
+    expect(decodeOp(I(Op.SW, 0, 1, 2, 4))).toBe(Op.SW);
+    expect(decodeOp(I(Op.BEQ, 0, 1, 0, 4))).toBe(Op.BEQ);
+    expect(decodeOp(I(Op.CSRR, 0, 0, 0, 1))).toBe(Op.CSRR);
+    // reserved bits still come first
+    expect(decodeOp(I(Op.ADD, 0, 2, 3) | 0x00f00000)).toBe(ILLEGAL);
+  });
+
+  test('writes to r0 leave it 0, and keep their traps: a division by zero, a load that faults', () => {
+    // add r0, a0, a0 ; or a1, r0, a0 ; div r0, a0, r0 (traps) ; lw r0, 0(a2) (a load fault) ; halt
+    const m = machine([I(Op.ADD, 0, 1, 1), I(Op.OR, 2, 0, 1), I(Op.DIV, 0, 1, 0), I(Op.LW, 0, 3, 0, 0), I(Op.HALT)]);
+    m.cpu.regs[1] = 21;
+    m.cpu.regs[3] = 0x1000; // no RAM there
+    expect(m.run(10)).toBe(Exit.TRAP);
+    expect(m.lastTrap.cause).toBe(Cause.DIVIDE_BY_ZERO);
+    expect(m.cpu.instret).toBe(2);
+    expect(m.cpu.regs[0]).toBe(0);
+    expect(m.cpu.regs[2]).toBe(21);
+    m.cpu.pc = RAM + 12;
+    expect(m.run(10)).toBe(Exit.TRAP);
+    expect(m.lastTrap.cause).toBe(Cause.LOAD_FAULT);
+    expect(m.cpu.instret).toBe(2);
+    m.cpu.regs[3] = RAM;
+    m.cpu.pc = RAM + 12;
+    m.run(10);
+    expect(m.halted).toBe(true);
+    expect(m.cpu.instret).toBe(4);
+    expect(m.cpu.regs[0]).toBe(0);
+  });
+
   test('common pairs fuse; a pair whose first instruction writes r0 does not', () => {
     const page = decodePage(Int32Array.from({ length: WORDS }, (_, i) => [I(Op.ADDI, 1, 1, 0, 1), I(Op.BNE, 0, 1, 2, -4), I(Op.LUI, 3, 0, 0, 0x1234), I(Op.ORI, 3, 3, 0, 0x5678), I(Op.ADDI, 0, 1, 0, 1), I(Op.BNE, 0, 1, 2, -4)][i % 6] ?? 0), true);
     expect(page[0]! & 0xff).toBe(FUSED_ADDI_BNE);
     expect(page[1]! & 0xff).toBe(Op.BNE); // a jump to the second runs it alone
     expect(page[2]! & 0xff).toBe(FUSED_LUI_ORI);
-    expect(page[4]! & 0xff).toBe(Op.ADDI);
+    expect(page[4]! & 0xff).toBe(NOP); // addi r0: writes r0 only
   });
 });
 
