@@ -9,7 +9,8 @@
  *             is a trap into the guest kernel, whose privileged instructions on
  *             that path each trap to the monitor and are emulated.
  *
- * Reported: wall time of the run (after a warm-up run), guest instructions,
+ * Reported: wall time of the run (after a warm-up run of every platform, the
+ * timed runs taking turns: measureInterleaved), guest instructions,
  * and speed relative to bare (bare time ÷ monitor time: 1.00 is no overhead,
  * 0.50 is half speed), in wall time and in the process's CPU time — on a
  * machine shared with other work, wall time measured the neighbours (the
@@ -178,19 +179,42 @@ interface Measured {
   readonly cpuSeconds: number;
 }
 
-async function measure(p: Platform, kernel: Image, tier: Tier, runs: number): Promise<Measured> {
-  await p.run(kernel, tier); // warm-up: V8 compiles the interpreter and monitor paths
-  const times: number[] = [];
-  const cpuTimes: number[] = [];
-  let last: { output: string; instructions: number; seconds: number } | undefined;
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    last = await p.run(kernel, tier);
-    const c = process.cpuUsage(c0);
-    times.push(last.seconds);
-    cpuTimes.push((c.user + c.system) / 1e6);
+/**
+ * Every platform warmed up first, then the timed runs interleaved — bare,
+ * native, hosted, bare, native, … — so that neither the order (the first to
+ * run in a process pays to warm the code they share) nor a neighbour's load
+ * arriving halfway through lands on one platform alone. A platform that
+ * fails is dropped from the later rounds with its error.
+ */
+async function measureInterleaved(ps: readonly Platform[], kernel: Image, tier: Tier, runs: number, progress: (what: string) => void, workload: string): Promise<(Measured | BenchError)[]> {
+  const out: (Measured | BenchError | undefined)[] = ps.map(() => undefined);
+  const times: number[][] = ps.map(() => []);
+  const cpuTimes: number[][] = ps.map(() => []);
+  const last: ({ output: string; instructions: number; seconds: number } | undefined)[] = ps.map(() => undefined);
+  const once = async (i: number, timed: boolean): Promise<void> => {
+    if (out[i] instanceof BenchError) return;
+    try {
+      const c0 = process.cpuUsage();
+      const r = await ps[i]!.run(kernel, tier);
+      const c = process.cpuUsage(c0);
+      if (!timed) return; // warm-up: V8 compiles the interpreter and monitor paths
+      last[i] = r;
+      times[i]!.push(r.seconds);
+      cpuTimes[i]!.push((c.user + c.system) / 1e6);
+    } catch (e) {
+      if (!(e instanceof BenchError)) throw e;
+      out[i] = e;
+    }
+  };
+  for (let i = 0; i < ps.length; i++) {
+    progress(`monitors: ${workload} on ${ps[i]!.name} (warm-up)`);
+    await once(i, false);
   }
-  return { ...last!, seconds: median(times), cpuSeconds: median(cpuTimes) };
+  for (let k = 0; k < runs; k++) {
+    progress(`monitors: ${workload}, round ${k + 1} of ${runs}`);
+    for (let i = 0; i < ps.length; i++) await once(i, true);
+  }
+  return ps.map((_, i) => out[i] ?? { ...last[i]!, seconds: median(times[i]!), cpuSeconds: median(cpuTimes[i]!) });
 }
 
 export async function runMonitors(ctx: SectionContext, platforms: readonly Platform[] = PLATFORMS): Promise<MonitorsOutcome> {
@@ -205,19 +229,18 @@ export async function runMonitors(ctx: SectionContext, platforms: readonly Platf
     const cells: Cell[] = [];
     let failure: string | undefined;
     let bare: Measured | undefined;
-    for (const p of platforms) {
-      ctx.progress(`monitors: ${w.name} on ${p.name}`);
-      try {
-        const r = await measure(p, kernel, tier, runs);
-        bare ??= r;
-        if (comparableOutput(p.name, r.output) !== comparableOutput(p.name, bare.output)) failure = `${p.name}: the console output differs from bare`;
-        else if (r.instructions !== bare.instructions && p.name !== 'hosted') failure = `${p.name}: ${r.instructions} guest instructions, bare ran ${bare.instructions}`;
-        cells.push({ platform: p.name, seconds: r.seconds, instructions: r.instructions, speed: bare.seconds / r.seconds, cpuSeconds: r.cpuSeconds, cpuSpeed: bare.cpuSeconds / r.cpuSeconds });
-      } catch (e) {
-        if (!(e instanceof BenchError)) throw e;
-        failure = e.message;
+    const measured = await measureInterleaved(platforms, kernel, tier, runs, (what) => ctx.progress(what), w.name);
+    platforms.forEach((p, i) => {
+      const r = measured[i]!;
+      if (r instanceof BenchError) {
+        failure = r.message;
+        return;
       }
-    }
+      bare ??= r;
+      if (comparableOutput(p.name, r.output) !== comparableOutput(p.name, bare.output)) failure = `${p.name}: the console output differs from bare`;
+      else if (r.instructions !== bare.instructions && p.name !== 'hosted') failure = `${p.name}: ${r.instructions} guest instructions, bare ran ${bare.instructions}`;
+      cells.push({ platform: p.name, seconds: r.seconds, instructions: r.instructions, speed: bare.seconds / r.seconds, cpuSeconds: r.cpuSeconds, cpuSpeed: bare.cpuSeconds / r.cpuSeconds });
+    });
     rows.push({ workload: w.name, what: w.what, cells, ...(failure ? { failure } : {}) });
   }
   return { tier, size: o.size, runs, rows };
@@ -240,7 +263,7 @@ function render(outcome: MonitorsOutcome, paint: ChalkInstance): string {
   for (const r of outcome.rows) if (r.failure) lines.push(paint.red(`${r.workload}: ${r.failure}`));
   lines.push(
     paint.dim(`the guest kernel running one program: ${MONITOR_WORKLOADS.map((w) => `${w.name} = ${w.what}`).join('; ')}`),
-    paint.dim(`tier ${outcome.tier}; median of ${outcome.runs} run${outcome.runs === 1 ? '' : 's'} after a warm-up; speed = bare time ÷ monitor time (1.00× = no overhead)`),
+    paint.dim(`tier ${outcome.tier}; median of ${outcome.runs} run${outcome.runs === 1 ? '' : 's'} after a warm-up, the platforms taking turns run by run; speed = bare time ÷ monitor time (1.00× = no overhead)`),
     paint.dim('cpu = the same ratio on the process\'s CPU time (user + system, all threads): steadier than wall time when other work shares the machine'),
   );
   return lines.join('\n');
