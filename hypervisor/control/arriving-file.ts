@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { pidAlive } from './pid-alive.js';
 
 /** A fresh name for `path`'s arriving copy, owned by this process. */
 export function arrivingPath(path: string): string {
@@ -29,18 +30,9 @@ export function sweepLeftovers(path: string): string[] {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)-[0-9a-f]{8}$/.exec(name.slice(prefix.length));
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || pidAlive(Number(m[1]))) continue;
     rmSync(join(dirname(path), name), { force: true });
     swept.push(name);
   }
   return swept;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -21,6 +21,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unli
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ControlError } from './control-error.js';
+import { pidAlive } from './pid-alive.js';
 
 export const STATE_DIR_ENV = 'TYPEVISOR_STATE_DIR';
 
@@ -69,7 +70,7 @@ export class StateDir {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new ControlError('internal', `state directory ${this.path}: cannot take ${lock}: ${(e as Error).message}`);
       }
       const holder = readLock(lock);
-      if (holder && holder.pid !== process.pid && alive(holder.pid)) {
+      if (holder && holder.pid !== process.pid && pidAlive(holder.pid)) {
         throw new ControlError('bad-state', `state directory ${this.path} is in use by the daemon on ${holder.listen} (pid ${holder.pid}); give this one its own: typevisor serve --state-dir DIR`);
       }
       this.log(`state directory ${this.path}: taking over the lock of ${holder ? `pid ${holder.pid}, which has ended` : 'an unreadable lock file'}`);
@@ -100,13 +101,4 @@ function readLock(path: string): { pid: number; listen: string } | undefined {
     // unreadable: treated as stale
   }
   return undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
