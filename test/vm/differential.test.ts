@@ -75,6 +75,21 @@ function instruction(withPaging: boolean): fc.Arbitrary<number[]> {
     // nop, a division that still traps on zero), followed by a read of r0
     fc.tuple(fc.constantFrom(...R_OPS), src, src, reg).map(([op, a, b, d]) => [I(op, 0, a, b), I(Op.ADD, d, 0, b)]),
     fc.tuple(fc.constantFrom(...I_OPS, ...IU_OPS, ...SH_OPS, Op.LUI), src, fc.integer({ min: 0, max: 31 }), reg).map(([op, a, k, d]) => [I(op, 0, op === Op.LUI ? 0 : a, 0, k), I(Op.OR, d, 0, a)]),
+    // constants a block computes (the translator folds them): an address built
+    // with lui/ori or li, used at once (near the data area, some misaligned or
+    // off the end), and chains of operations on constants and copies
+    fc.tuple(reg, fc.constantFrom(...LOADS, ...STORES), fc.integer({ min: -8, max: 4100 }), fc.integer({ min: -8, max: 8 }), src, fc.boolean()).map(([r, op, k, off, v, li]) => {
+      const a = DATA + k;
+      const build = li ? [I(Op.LUI, r, 0, 0, 0), I(Op.ORI, r, r, 0, 0), I(Op.ADDI, r, 0, 0, 0), I(Op.LUI, r, 0, 0, a >>> 16), I(Op.ORI, r, r, 0, a & 0xffff)] : [I(Op.LUI, r, 0, 0, a >>> 16), I(Op.ORI, r, r, 0, a & 0xffff)];
+      return [...build, (LOADS as Op[]).includes(op) ? I(op, v === 0 ? 0 : r, r, 0, off) : I(op, 0, r, v, off)];
+    }),
+    fc.tuple(fc.array(fc.tuple(fc.constantFrom(...R_OPS, ...I_OPS, ...IU_OPS, ...SH_OPS, Op.LUI), reg, fc.constantFrom(0, 0, ...FREE), fc.constantFrom(0, 0, ...FREE), fc.integer({ min: -40000, max: 70000 })), { minLength: 1, maxLength: 6 }), reg, fc.integer({ min: -32768, max: 32767 })).map(([ops, r, k]) => [
+      I(Op.ADDI, r, 0, 0, k),
+      ...ops.map(([op, rd, a, b, imm]) => {
+        const v = (IU_OPS as Op[]).includes(op) || op === Op.LUI ? imm & 0xffff : (SH_OPS as Op[]).includes(op) ? imm & 31 : (I_OPS as Op[]).includes(op) ? Math.max(-32768, Math.min(32767, imm)) : 0;
+        return I(op, rd, op === Op.LUI ? 0 : a === 0 ? r : a, b, v);
+      }),
+    ]),
     fc.tuple(src).map(([a]) => [I(Op.CSRW, 0, a, 0, Csr.SCRATCH)]),
     fc.tuple(reg).map(([rd]) => [I(Op.CSRR, rd, 0, 0, Csr.SCRATCH)]),
   ];
