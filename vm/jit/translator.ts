@@ -46,6 +46,27 @@
  * processes against 4 of 6 before. Bench-sized runs in-process are mostly
  * V8's warm-up (see jit.ts, "Warm-up"), where the change is within noise.
  *
+ * Constants: within a basic block (entered only at its leader, so what an
+ * earlier instruction of the block set is known) the registers set to
+ * constants are tracked, and operations on them are folded at translation
+ * time by the same JavaScript expressions the code would evaluate (fold()):
+ * `li` is `r9 = 45;`, `lui/ori` one literal, `mv` a plain assignment, and a
+ * load or store through a constant base gets a constant address, TLB index
+ * and tag. Division and remainder are never folded (a zero divisor leaves).
+ * Why: each `(r4 + 0) | 0` was two operations with type-feedback slots, run
+ * by V8's interpreter and baseline code during warm-up and, in a block not
+ * yet run when V8 optimizes, a place to deoptimize. Measured (process CPU
+ * time per in-process run at the bench's sizes, median of 5 runs after the
+ * first, 5 processes each, interleaved with the build before, the machine at
+ * load 6–25): two rounds read bintree 1.09× and 0.80×, queens 1.00× and
+ * 1.09×, qsort 1.02× and 1.03×, ackermann 0.99× and 0.91×, wordfreq 1.00×,
+ * bignum 0.98×, bytecode 1.00× — within noise: V8's optimized code folded
+ * them already. Nor did it move the deopts in regions (bintree 21, qsort
+ * 17–18 in 6 runs, both builds): a block first run after optimization
+ * deoptimizes at its first operation, the count add `k = (k + N) | 0`,
+ * which no folding removes. Kept for the smaller code (bintree's largest
+ * region 19.3 → 18.4 KB of source) and constant addresses.
+ *
  * Why it is exact:
  * - Instructions are counted per basic block, at its leader, before any of it
  *   runs, and only if the whole block fits under `limit`; otherwise the function
