@@ -47,6 +47,36 @@ const LOADS = [Op.LB, Op.LBU, Op.LH, Op.LHU, Op.LW];
 const STORES = [Op.SB, Op.SH, Op.SW];
 const BRANCHES = [Op.BEQ, Op.BNE, Op.BLT, Op.BGE, Op.BLTU, Op.BGEU];
 
+/**
+ * Constants a block computes, which the translator folds (vm/jit/translator.ts,
+ * "Constants"): an address built with lui/ori or li, used at once (near the
+ * data area, some misaligned or off the end), and chains of operations on
+ * constants and copies.
+ */
+function constantCode(): fc.Arbitrary<number[]> {
+  return fc.oneof(
+    fc.tuple(reg, fc.constantFrom(...LOADS, ...STORES), fc.integer({ min: -8, max: 4100 }), fc.integer({ min: -8, max: 8 }), src, fc.boolean()).map(([r, op, k, off, v, li]) => {
+      const a = DATA + k;
+      const build = li ? [I(Op.LUI, r, 0, 0, 0), I(Op.ORI, r, r, 0, 0), I(Op.ADDI, r, 0, 0, 0), I(Op.LUI, r, 0, 0, a >>> 16), I(Op.ORI, r, r, 0, a & 0xffff)] : [I(Op.LUI, r, 0, 0, a >>> 16), I(Op.ORI, r, r, 0, a & 0xffff)];
+      return [...build, (LOADS as Op[]).includes(op) ? I(op, v === 0 ? 0 : r, r, 0, off) : I(op, 0, r, v, off)];
+    }),
+    // (each operation on the one before's result, the other operand that, a
+    // constant of its own, r0 or a register the block may not know)
+    fc.tuple(fc.array(fc.tuple(fc.constantFrom(...R_OPS, ...I_OPS, ...IU_OPS, ...SH_OPS, Op.LUI), reg, fc.constantFrom(-1, -1, 0, ...FREE), fc.integer({ min: -40000, max: 70000 })), { minLength: 1, maxLength: 6 }), reg, fc.integer({ min: -32768, max: 32767 })).map(([ops, r, k]) => {
+      let cur = r;
+      return [
+        I(Op.ADDI, r, 0, 0, k),
+        ...ops.map(([op, rd, b, imm]) => {
+          const v = (IU_OPS as Op[]).includes(op) || op === Op.LUI ? imm & 0xffff : (SH_OPS as Op[]).includes(op) ? imm & 31 : (I_OPS as Op[]).includes(op) ? Math.max(-32768, Math.min(32767, imm)) : 0;
+          const w = I(op, rd, op === Op.LUI ? 0 : cur, b === -1 ? cur : b, v);
+          cur = rd;
+          return w;
+        }),
+      ];
+    }),
+  );
+}
+
 /** One instruction (or a short pattern) of a random program. */
 function instruction(withPaging: boolean): fc.Arbitrary<number[]> {
   const parts: fc.Arbitrary<number[]>[] = [
@@ -75,6 +105,7 @@ function instruction(withPaging: boolean): fc.Arbitrary<number[]> {
     // nop, a division that still traps on zero), followed by a read of r0
     fc.tuple(fc.constantFrom(...R_OPS), src, src, reg).map(([op, a, b, d]) => [I(op, 0, a, b), I(Op.ADD, d, 0, b)]),
     fc.tuple(fc.constantFrom(...I_OPS, ...IU_OPS, ...SH_OPS, Op.LUI), src, fc.integer({ min: 0, max: 31 }), reg).map(([op, a, k, d]) => [I(op, 0, op === Op.LUI ? 0 : a, 0, k), I(Op.OR, d, 0, a)]),
+    constantCode(),
     fc.tuple(src).map(([a]) => [I(Op.CSRW, 0, a, 0, Csr.SCRATCH)]),
     fc.tuple(reg).map(([rd]) => [I(Op.CSRR, rd, 0, 0, Csr.SCRATCH)]),
   ];
@@ -382,6 +413,22 @@ describe('interpreter and translation tier against the reference interpreter', (
     expect(m.jit!.stats.translations).toBeGreaterThan(0);
     expect(m.jit!.stats.regionCalls).toBeGreaterThan(0);
   });
+  test('constants a block computes, in a hot loop (translated, so folded): exact', () => {
+    const before = { ...jitWork };
+    const looped = fc.record({
+      body: fc.array(constantCode(), { minLength: 1, maxLength: 8 }).map((xs) => xs.flat()),
+      turns: fc.integer({ min: 2, max: 30 }),
+      regs: fc.array(fc.integer({ min: -0x80000000, max: 0x7fffffff }), { minLength: 16, maxLength: 16 }),
+      chunks: fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 4 }),
+    }).map(({ body, turns, regs, chunks }): Scenario => ({
+      // sp counts the turns: no random instruction writes it
+      program: [I(Op.ADDI, Reg.SP, 0, 0, turns), ...body, I(Op.ADDI, Reg.SP, Reg.SP, 0, -1), I(Op.BNE, 0, Reg.SP, 0, -4 * (body.length + 1)), I(Op.SYSCALL)],
+      regs, paging: false, user: false, flags: [], chunks, start: 0,
+    }));
+    fc.assert(fc.property(looped, agree), { numRuns: 40 });
+    expect(jitWork.regionCalls - before.regionCalls).toBeGreaterThan(40);
+  });
+
   test('structured programs: calls, recursion and calls through a jump table, paging off', () => {
     const before = { ...jitWork };
     fc.assert(fc.property(structuredScenario(false, false), agree), { numRuns: 60 });

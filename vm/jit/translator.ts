@@ -46,6 +46,27 @@
  * processes against 4 of 6 before. Bench-sized runs in-process are mostly
  * V8's warm-up (see jit.ts, "Warm-up"), where the change is within noise.
  *
+ * Constants: within a basic block (entered only at its leader, so what an
+ * earlier instruction of the block set is known) the registers set to
+ * constants are tracked, and operations on them are folded at translation
+ * time by the same JavaScript expressions the code would evaluate (fold()):
+ * `li` is `r9 = 45;`, `lui/ori` one literal, `mv` a plain assignment, and a
+ * load or store through a constant base gets a constant address, TLB index
+ * and tag. Division and remainder are never folded (a zero divisor leaves).
+ * Why: each `(r4 + 0) | 0` was two operations with type-feedback slots, run
+ * by V8's interpreter and baseline code during warm-up and, in a block not
+ * yet run when V8 optimizes, a place to deoptimize. Measured (process CPU
+ * time per in-process run at the bench's sizes, median of 5 runs after the
+ * first, 5 processes each, interleaved with the build before, the machine at
+ * load 6–25): two rounds read bintree 1.09× and 0.80×, queens 1.00× and
+ * 1.09×, qsort 1.02× and 1.03×, ackermann 0.99× and 0.91×, wordfreq 1.00×,
+ * bignum 0.98×, bytecode 1.00× — within noise: V8's optimized code folded
+ * them already. Nor did it move the deopts in regions (bintree 21, qsort
+ * 17–18 in 6 runs, both builds): a block first run after optimization
+ * deoptimizes at its first operation, the count add `k = (k + N) | 0`,
+ * which no folding removes. Kept for the smaller code (bintree's largest
+ * region 19.3 → 18.4 KB of source) and constant addresses.
+ *
  * Why it is exact:
  * - Instructions are counted per basic block, at its leader, before any of it
  *   runs, and only if the whole block fits under `limit`; otherwise the function
@@ -441,6 +462,7 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
   const used = new Set<number>();
   const body: string[] = [];
   let count = 0;
+  const known = new Map<number, number>();
   // Only the returns of a region some call enters directly need the
   // return-address test (bintree's returns with it: 1.28×).
   const callable = called[r] === 1;
@@ -452,7 +474,10 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
     if (!members[k]) continue;
     const addr = (vb + k * 4) >>> 0;
     const w = page.words[k]!;
-    if (leader[k]) body.push(`case ${caseOf[k]}:`);
+    if (leader[k]) {
+      body.push(`case ${caseOf[k]}:`);
+      known.clear(); // a block is entered only at its leader (see "Constants")
+    }
     if (interpreted[k]) {
       body.push(`  pc = ${hex(addr)}; break loop;`);
       continue;
@@ -460,7 +485,7 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
     count++;
     if (leader[k]) body.push(`  k = (k + ${rem[k]}) | 0; if (k > room) { undo = ${rem[k]}; pc = ${hex(addr)}; break loop; }`);
     const callee = inLoop[k] ? directCallee(w, addr, vb, r, regionOf, leader, interpreted, leaf) : -1;
-    body.push('  ' + (callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, caseOf, used, callable)));
+    body.push('  ' + (callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, caseOf, used, callable, known)));
     // Falling out of the region: leave through the dispatcher. (After a direct
     // call, execution goes on at the return address: out too, if that is not here.)
     const kind = kindOf(w);
@@ -577,11 +602,85 @@ function call(w: number, addr: number, callee: number, used: Set<number>): strin
       if (pc !== ${back}) break loop;`;
 }
 
-/** Code for one instruction at addr; `rem` counts it and what follows in its block. */
-function instruction(w: number, addr: number, vb: number, key: number, rem: number, caseOf: Uint16Array, used: Set<number>, callable: boolean): string {
+/**
+ * The value an instruction computes when its sources are constants known at
+ * translation time, or undefined: the same JavaScript expression the
+ * generated code would evaluate (instruction()), so the same int32.
+ * Division and remainder are never folded (a zero divisor must leave).
+ */
+function fold(op: Op, a: number | undefined, b: number | undefined, imm: number): number | undefined {
+  switch (op) {
+    case Op.LUI: return (imm << 16) | 0;
+    case Op.ADDI: return a === undefined ? undefined : (a + imm) | 0;
+    case Op.SLTI: return a === undefined ? undefined : a < imm ? 1 : 0;
+    case Op.SLTIU: return a === undefined ? undefined : (a >>> 0) < (imm >>> 0) ? 1 : 0;
+    case Op.ANDI: return a === undefined ? undefined : a & imm;
+    case Op.ORI: return a === undefined ? undefined : a | imm;
+    case Op.XORI: return a === undefined ? undefined : a ^ imm;
+    case Op.SLLI: return a === undefined ? undefined : a << imm;
+    case Op.SRLI: return a === undefined ? undefined : (a >>> imm) | 0;
+    case Op.SRAI: return a === undefined ? undefined : a >> imm;
+  }
+  if (a === undefined || b === undefined) return undefined;
+  switch (op) {
+    case Op.ADD: return (a + b) | 0;
+    case Op.SUB: return (a - b) | 0;
+    case Op.MUL: return Math.imul(a, b);
+    case Op.AND: return a & b;
+    case Op.OR: return a | b;
+    case Op.XOR: return a ^ b;
+    case Op.SLL: return a << b;
+    case Op.SRL: return (a >>> b) | 0;
+    case Op.SRA: return a >> b;
+    case Op.SLT: return a < b ? 1 : 0;
+    case Op.SLTU: return (a >>> 0) < (b >>> 0) ? 1 : 0;
+  }
+  return undefined;
+}
+
+/** Ops whose result is a copy of rs1 when rs2 (or the immediate) is 0, and of rs2 when rs1 is 0 (`mv`, `li` and the like). */
+const ZERO_IDENTITY = new Set<Op>([Op.ADD, Op.OR, Op.XOR, Op.ADDI, Op.ORI, Op.XORI]);
+const ZERO_RIGHT_IDENTITY = new Set<Op>([Op.SUB, Op.SLL, Op.SRA, Op.SLLI, Op.SRAI]);
+
+/**
+ * Code for one instruction at addr; `rem` counts it and what follows in its
+ * block; `known` holds the registers whose values this block has already set
+ * to constants (see "Constants"), and is kept up to date.
+ */
+function instruction(w: number, addr: number, vb: number, key: number, rem: number, caseOf: Uint16Array, used: Set<number>, callable: boolean, known: Map<number, number>): string {
   const d = decode(w)!;
+  const { rd } = d;
+  const value = (i: number): number | undefined => (i === 0 ? 0 : known.get(i));
+  const folded = fold(d.op, value(d.rs1), value(d.rs2), d.imm);
+  if (folded !== undefined) {
+    if (rd === 0) return '';
+    used.add(rd);
+    known.set(rd, folded);
+    return `r${rd} = ${folded};`;
+  }
+  // A copy: rd = rs (an int32 already, every register is), no operation at all.
+  const copyOf =
+    ZERO_IDENTITY.has(d.op) && (opInfo(d.op)!.format === 'R' ? value(d.rs2) === 0 : d.imm === 0) ? d.rs1
+    : ZERO_IDENTITY.has(d.op) && opInfo(d.op)!.format === 'R' && value(d.rs1) === 0 ? d.rs2
+    : ZERO_RIGHT_IDENTITY.has(d.op) && (opInfo(d.op)!.format === 'R' ? value(d.rs2) === 0 : d.imm === 0) ? d.rs1
+    : -1;
+  if (copyOf >= 0) {
+    if (rd === 0 || copyOf === rd) return '';
+    used.add(rd).add(copyOf);
+    known.delete(rd);
+    return `r${rd} = r${copyOf};`;
+  }
+  const code = translate(d, addr, vb, key, rem, caseOf, used, callable, value);
+  if (rd !== 0) known.delete(rd); // anything else that writes rd: no longer known
+  return code;
+}
+
+function translate(d: NonNullable<ReturnType<typeof decode>>, addr: number, vb: number, key: number, rem: number, caseOf: Uint16Array, used: Set<number>, callable: boolean, value: (i: number) => number | undefined): string {
   const { rd, rs1, rs2, imm } = d;
+  // A register operand, or its value when the block set it to a constant.
   const R = (i: number): string => {
+    const v = value(i);
+    if (v !== undefined) return v < 0 ? `(${v})` : `${v}`;
     used.add(i);
     return reg(i);
   };
@@ -601,6 +700,12 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
     return c !== 0 ? `c = ${c}; continue loop;` : `pc = ${hex(t)}; break loop;`;
   };
 
+  // A memory access's address, TLB index and tag: constants when its base is.
+  const base = value(rs1);
+  const A = base === undefined ? 0 : (base + imm) | 0;
+  const address = (): string =>
+    base === undefined ? `const a = (${R(rs1)} + ${imm}) | 0; const i = (a >>> 12) & 1023;` : `const a = ${A}; const i = ${(A >>> 12) & 1023};`;
+  const tag = (mask: string): string => (base === undefined ? `((a & ${mask}) | ${key})` : `${((A & Number(mask)) | key) | 0}`);
   switch (d.op) {
     case Op.ADD: return set(`(${R(rs1)} + ${R(rs2)}) | 0`);
     case Op.SUB: return set(`(${R(rs1)} - ${R(rs2)}) | 0`);
@@ -643,16 +748,16 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
       const target = rd === 0 ? 'v0' : `r${rd}`;
       if (rd !== 0) used.add(rd);
       const decl0 = rd === 0 ? 'let v0; ' : '';
-      return `{ ${decl0}const a = (${R(rs1)} + ${imm}) | 0; const i = (a >>> 12) & 1023;
-      if (rTag[i] === ((a & ${mask}) | ${key})) ${target} = ${fast}; else { ${leave} } }`;
+      return `{ ${decl0}${address()}
+      if (rTag[i] === ${tag(mask)}) ${target} = ${fast}; else { ${leave} } }`;
     }
     case Op.SB: case Op.SH: case Op.SW: {
       const width = d.op === Op.SW ? 4 : d.op === Op.SH ? 2 : 1;
       const mask = width === 4 ? '0xfffff003' : width === 2 ? '0xfffff001' : '0xfffff000';
       const fast = width === 4 ? 'm32[(a + wOff[i]) >>> 2]' : width === 2 ? 'm16[(a + wOff[i]) >>> 1]' : 'm8[(a + wOff[i]) >>> 0]';
       const v = R(rs2);
-      return `{ const a = (${R(rs1)} + ${imm}) | 0; const i = (a >>> 12) & 1023;
-      if (wTag[i] === ((a & ${mask}) | ${key})) ${fast} = ${v}; else { ${leave} } }`;
+      return `{ ${address()}
+      if (wTag[i] === ${tag(mask)}) ${fast} = ${v}; else { ${leave} } }`;
     }
 
     case Op.BEQ: case Op.BNE: case Op.BLT: case Op.BGE: case Op.BLTU: case Op.BGEU: {
@@ -667,7 +772,7 @@ function instruction(w: number, addr: number, vb: number, key: number, rem: numb
     case Op.JAL:
       return `${set(`${(addr + 4) | 0}`)} ${jumpTo(addr + imm)}`;
     case Op.JALR: {
-      const t = `(${R(rs1)} + ${imm}) | 0`;
+      const t = imm === 0 ? R(rs1) : `(${R(rs1)} + ${imm}) | 0`;
       // A return (jalr through ra) to the address this function was called for
       // (jit.ts: calls) is the callee's return: leave, and the caller goes on
       // there. Other indirect jumps (a bytecode loop's jump table), and regions

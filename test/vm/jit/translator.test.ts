@@ -77,3 +77,51 @@ describe('translated region function', () => {
     }
   });
 });
+
+describe('constants a block computes', () => {
+  /** li, lui/ori, a copy and an arithmetic chain, then a store to an address built with lui/ori, then a branch back. */
+  function constantsPage(): Int32Array {
+    const words = new Int32Array(1024);
+    words[0] = I(Op.ADDI, 9, 0, 0, 45); //        li   r9, 45
+    words[1] = I(Op.LUI, 10, 0, 0, 0x8000); //    lui  r10, 0x8000
+    words[2] = I(Op.ORI, 10, 10, 0, 0x0ff0); //   ori  r10, r10, 0xff0      (0x80000ff0)
+    words[3] = I(Op.SLLI, 11, 9, 0, 3); //        slli r11, r9, 3           (360)
+    words[4] = I(Op.SUB, 12, 11, 10); //          sub  r12, r11, r10
+    words[5] = I(Op.ADDI, 13, 4, 0, 0); //        mv   r13, r4              (a copy of an unknown)
+    words[6] = I(Op.ADD, 13, 13, 12); //          add  r13, r13, r12        (unknown + constant)
+    words[7] = I(Op.SW, 0, 10, 9, 4); //          sw   r9, 4(r10)           (a constant address)
+    words[8] = I(Op.BNE, 0, 4, 5, -4 * 8); //     bne  r4, r5, 0
+    return words;
+  }
+
+  test('fold to literals and constant addresses, with no operation left to type', () => {
+    const src = regions(constantsPage()).sources.join('\n');
+    expect(src).toContain('r9 = 45;');
+    expect(src).toContain(`r10 = ${0x80000ff0 | 0};`);
+    expect(src).toContain('r11 = 360;');
+    expect(src).toContain(`r12 = ${(360 - 0x80000ff0) | 0};`);
+    expect(src).toContain('r13 = r4;');
+    expect(src).toContain(`const a = ${(0x80000ff0 + 4) | 0}; const i = ${((0x80000ff4 >>> 12) & 1023)};`);
+    expect(src).not.toMatch(/\(0 [+|^-] /);
+  });
+
+  test('compute what the instructions compute, and leave exactly at a constant address the TLB misses', () => {
+    const { fns, R, m } = regions(constantsPage());
+    fc.assert(
+      fc.property(fc.integer({ min: -0x80000000, max: 0x7fffffff }), (r4) => {
+        R.fill(0);
+        R[4] = r4;
+        R[5] = r4; // the store leaves first (no TLB entry), so the branch is never reached
+        const n = fns[0]!(0, 1000, VBASE, NOT_CALLED, 0);
+        expect(n).toBe(7);
+        expect(m.jitPc).toBe(VBASE + 28);
+        expect(R[9]).toBe(45);
+        expect(R[10]).toBe(0x80000ff0 | 0);
+        expect(R[11]).toBe(360);
+        expect(R[12]).toBe((360 - 0x80000ff0) | 0);
+        expect(R[13]).toBe((r4 + ((360 - 0x80000ff0) | 0)) | 0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
