@@ -255,6 +255,9 @@ export function run(m: Machine, budget: number): Exit {
       // but a slow path (a device, a monitor's assist) might have; every slow
       // path leaves the page loop, so resetting it here is enough.
       regs[0] = 0;
+      // The last page a word load and a word store hit in the TLB. Every TLB
+      // change happens on a slow path, which leaves this loop, so they reset here.
+      let lrTag = -1, lrOff = 0, lwTag = -1, lwOff = 0;
 
       inner: for (;;) {
         if (n >= limit) { pc = (vbase + (ix << 2)) | 0; break; }
@@ -374,8 +377,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x20: /* lw */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff003) | key;
+              if (tg === lrTag) { regs[(w >>> 8) & 15] = m32[(a + lrOff) >>> 2]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (rTag[i] === ((a & 0xfffff003) | key)) { regs[(w >>> 8) & 15] = m32[(a + rOff[i]!) >>> 2]!; ix++; continue inner; }
+              if (rTag[i] === tg) { lrTag = tg; lrOff = rOff[i]!; regs[(w >>> 8) & 15] = m32[(a + lrOff) >>> 2]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               const v = m.loadSlow(a, 4, false, p);
@@ -411,8 +416,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x23: /* sw */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff003) | key;
+              if (tg === lwTag) { m32[(a + lwOff) >>> 2] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (wTag[i] === ((a & 0xfffff003) | key)) { m32[(a + wOff[i]!) >>> 2] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
+              if (wTag[i] === tg) { lwTag = tg; lwOff = wOff[i]!; m32[(a + lwOff) >>> 2] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               m.storeSlow(a, regs[(w >>> 8) & 15]!, 4, p);
