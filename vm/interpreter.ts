@@ -73,7 +73,12 @@
  *   processes) and matmul 0.343 → 0.360 (0.346 → 0.382): they alternate
  *   between pages (a hash table's buckets, three matrices), so they pay the
  *   extra compare and the refill and rarely hit. bignum is bimodal run to run
- *   (0.09 or 0.15 s either way). Geometric mean ~0.97× main's time, the
+ *   (0.09 or 0.15 s either way). A second full interleaved session:
+ *   fib 0.279 → 0.246, sieve 0.320 → 0.289, tight 0.975 → 0.921, crc32
+ *   0.798 → 0.763, matmul 0.340 → 0.350, qsort 0.178 → 0.168, queens 0.092
+ *   → 0.086, bintree 0.146 → 0.139, ackermann 0.087 → 0.077, wordfreq 0.111
+ *   → 0.120, bignum 0.098 → 0.089, bytecode 0.345 → 0.335: geometric mean
+ *   0.95× (the first session 0.97×) main's time, the
  *   worst ratios to Lua helped most: against Lua 5.4 in the same session
  *   (os.clock around a run, median of 3: fib 0.116 s, bintree 0.076,
  *   ackermann 0.045, qsort 0.156, wordfreq 0.081), fib 2.36× → 2.16×,
