@@ -54,9 +54,49 @@
  *   counting n from each slice's start with the limit clamped to an int32
  *   (matmul 0.380 → 0.351, tight 0.963 → 0.913, wordfreq 0.126 → 0.143,
  *   the rest ±3%).
- * - Memory access is one TLB compare on the fast path. The tag folds in the
+ * - Memory access is one compare on the fast path. The tag folds in the
  *   mode and (for halfwords and words) the alignment bits, so a misaligned
- *   address simply misses and the slow path raises the trap.
+ *   address simply misses and the slow path raises the trap. It is compared
+ *   first with the last page a load or store of its kind hit in the TLB
+ *   (four local caches: word loads, word stores, byte/halfword loads,
+ *   byte/halfword stores), then with the TLB entry. A hit on the local skips
+ *   the index arithmetic and two typed-array loads. Every TLB change (a fill,
+ *   a flush, a page decoded as code and so losing write permission, a dirty
+ *   log cleared between runs) happens on a slow path or outside the page
+ *   loop, so the locals reset at each page entry and cannot go stale
+ *   (test/vm/decoded.test.ts checks the code-page case). Measured (CPU time
+ *   of a run after a warm-up, median of 3 processes, main and this
+ *   interleaved, 2 shared cores): fib 0.273 → 0.250 s, sieve 0.326 → 0.303,
+ *   tight 0.971 → 0.926, crc32 0.827 → 0.774, qsort 0.185 → 0.170, queens
+ *   0.091 → 0.084, bintree 0.155 → 0.138, ackermann 0.086 → 0.077, bytecode
+ *   0.371 → 0.371; but wordfreq 0.126 → 0.160 (0.120 → 0.138 over 5
+ *   processes) and matmul 0.343 → 0.360 (0.346 → 0.382): they alternate
+ *   between pages (a hash table's buckets, three matrices), so they pay the
+ *   extra compare and the refill and rarely hit. bignum is bimodal run to run
+ *   (0.09 or 0.15 s either way). A second full interleaved session:
+ *   fib 0.279 → 0.246, sieve 0.320 → 0.289, tight 0.975 → 0.921, crc32
+ *   0.798 → 0.763, matmul 0.340 → 0.350, qsort 0.178 → 0.168, queens 0.092
+ *   → 0.086, bintree 0.146 → 0.139, ackermann 0.087 → 0.077, wordfreq 0.111
+ *   → 0.120, bignum 0.098 → 0.089, bytecode 0.345 → 0.335: geometric mean
+ *   0.95× (the first session 0.97×) main's time, the
+ *   worst ratios to Lua helped most: against Lua 5.4 in the same session
+ *   (os.clock around a run, median of 3: fib 0.116 s, bintree 0.076,
+ *   ackermann 0.045, qsort 0.156, wordfreq 0.081), fib 2.36× → 2.16×,
+ *   bintree 2.05× → 1.83×, ackermann 1.90× → 1.70×, qsort 1.19× → 1.09×,
+ *   wordfreq 1.56× → 1.98×. The target (≤ 1.3× everywhere) stays far. The translation
+ *   tier, which interprets only between regions, within noise (qsort 0.133
+ *   → 0.129, bintree 0.145 → 0.161, wordfreq 0.131 → 0.140, crc32 0.132 →
+ *   0.121). Caching word accesses only, bytes and halfwords straight to the
+ *   TLB, was no better: geometric mean 1.00× (qsort 0.91, ackermann 0.94,
+ *   wordfreq 1.16, the rest ±4%); one cache shared by all loads lost crc32
+ *   and wordfreq (1.08×), whose byte and word loads go to different pages.
+ * - The register file as a plain JS array instead of the Int32Array, tried
+ *   on the bare switch first (if the ceiling does not move, this loop will
+ *   not): slower — fib 0.250 → 0.271 s, tight 0.977 → 1.147, bintree and
+ *   qsort ±2%. Register values are 32-bit and the small integers V8 keeps
+ *   unboxed are 31-bit, so addresses (stack, RAM at 0x8000_0000) turn the
+ *   array into doubles and every read into a float-to-int conversion. Not
+ *   tried in this loop.
  * - Instruction fetch looks a page up once, through the execute TLB: only a
  *   page change, a jump into another page, a mode change, a flush, a trap or
  *   a slow-path load or store (its device or its store may have written
@@ -255,6 +295,10 @@ export function run(m: Machine, budget: number): Exit {
       // but a slow path (a device, a monitor's assist) might have; every slow
       // path leaves the page loop, so resetting it here is enough.
       regs[0] = 0;
+      // The last page a word load, a word store, a byte or halfword load and a
+      // byte or halfword store hit in the TLB. Every TLB change happens on a
+      // slow path, which leaves this loop, so they reset here.
+      let lrTag = -1, lrOff = 0, lwTag = -1, lwOff = 0, lbTag = -1, lbOff = 0, sbTag = -1, sbOff = 0;
 
       inner: for (;;) {
         if (n >= limit) { pc = (vbase + (ix << 2)) | 0; break; }
@@ -322,8 +366,10 @@ export function run(m: Machine, budget: number): Exit {
             // the slow path leaves the page loop and looks the page up again ----
             case 0x1c: /* lb */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff000) | key;
+              if (tg === lbTag) { regs[(w >>> 8) & 15] = (m8[(a + lbOff) >>> 0]! << 24) >> 24; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (rTag[i] === ((a & 0xfffff000) | key)) { regs[(w >>> 8) & 15] = (m8[(a + rOff[i]!) >>> 0]! << 24) >> 24; ix++; continue inner; }
+              if (rTag[i] === tg) { lbTag = tg; lbOff = rOff[i]!; regs[(w >>> 8) & 15] = (m8[(a + lbOff) >>> 0]! << 24) >> 24; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               const v = m.loadSlow(a, 1, true, p);
@@ -335,8 +381,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x1d: /* lbu */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff000) | key;
+              if (tg === lbTag) { regs[(w >>> 8) & 15] = m8[(a + lbOff) >>> 0]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (rTag[i] === ((a & 0xfffff000) | key)) { regs[(w >>> 8) & 15] = m8[(a + rOff[i]!) >>> 0]!; ix++; continue inner; }
+              if (rTag[i] === tg) { lbTag = tg; lbOff = rOff[i]!; regs[(w >>> 8) & 15] = m8[(a + lbOff) >>> 0]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               const v = m.loadSlow(a, 1, false, p);
@@ -348,8 +396,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x1e: /* lh */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff001) | key;
+              if (tg === lbTag) { regs[(w >>> 8) & 15] = (m16[(a + lbOff) >>> 1]! << 16) >> 16; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (rTag[i] === ((a & 0xfffff001) | key)) { regs[(w >>> 8) & 15] = (m16[(a + rOff[i]!) >>> 1]! << 16) >> 16; ix++; continue inner; }
+              if (rTag[i] === tg) { lbTag = tg; lbOff = rOff[i]!; regs[(w >>> 8) & 15] = (m16[(a + lbOff) >>> 1]! << 16) >> 16; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               const v = m.loadSlow(a, 2, true, p);
@@ -361,8 +411,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x1f: /* lhu */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff001) | key;
+              if (tg === lbTag) { regs[(w >>> 8) & 15] = m16[(a + lbOff) >>> 1]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (rTag[i] === ((a & 0xfffff001) | key)) { regs[(w >>> 8) & 15] = m16[(a + rOff[i]!) >>> 1]!; ix++; continue inner; }
+              if (rTag[i] === tg) { lbTag = tg; lbOff = rOff[i]!; regs[(w >>> 8) & 15] = m16[(a + lbOff) >>> 1]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               const v = m.loadSlow(a, 2, false, p);
@@ -374,8 +426,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x20: /* lw */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff003) | key;
+              if (tg === lrTag) { regs[(w >>> 8) & 15] = m32[(a + lrOff) >>> 2]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (rTag[i] === ((a & 0xfffff003) | key)) { regs[(w >>> 8) & 15] = m32[(a + rOff[i]!) >>> 2]!; ix++; continue inner; }
+              if (rTag[i] === tg) { lrTag = tg; lrOff = rOff[i]!; regs[(w >>> 8) & 15] = m32[(a + lrOff) >>> 2]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               const v = m.loadSlow(a, 4, false, p);
@@ -391,8 +445,10 @@ export function run(m: Machine, budget: number): Exit {
             // (a device): end the slice and look the page up again ----
             case 0x21: /* sb */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff000) | key;
+              if (tg === sbTag) { m8[(a + sbOff) >>> 0] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (wTag[i] === ((a & 0xfffff000) | key)) { m8[(a + wOff[i]!) >>> 0] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
+              if (wTag[i] === tg) { sbTag = tg; sbOff = wOff[i]!; m8[(a + sbOff) >>> 0] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               m.storeSlow(a, regs[(w >>> 8) & 15]!, 1, p);
@@ -401,8 +457,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x22: /* sh */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff001) | key;
+              if (tg === sbTag) { m16[(a + sbOff) >>> 1] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (wTag[i] === ((a & 0xfffff001) | key)) { m16[(a + wOff[i]!) >>> 1] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
+              if (wTag[i] === tg) { sbTag = tg; sbOff = wOff[i]!; m16[(a + sbOff) >>> 1] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               m.storeSlow(a, regs[(w >>> 8) & 15]!, 2, p);
@@ -411,8 +469,10 @@ export function run(m: Machine, budget: number): Exit {
             }
             case 0x23: /* sw */ {
               const a = (regs[(w >>> 12) & 15]! + (w >> 16)) | 0;
+              const tg = (a & 0xfffff003) | key;
+              if (tg === lwTag) { m32[(a + lwOff) >>> 2] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const i = (a >>> 12) & TMASK;
-              if (wTag[i] === ((a & 0xfffff003) | key)) { m32[(a + wOff[i]!) >>> 2] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
+              if (wTag[i] === tg) { lwTag = tg; lwOff = wOff[i]!; m32[(a + lwOff) >>> 2] = regs[(w >>> 8) & 15]!; ix++; continue inner; }
               const p = (vbase + (ix << 2)) | 0;
               cpu.instret = start + n - 1;
               m.storeSlow(a, regs[(w >>> 8) & 15]!, 4, p);

@@ -141,6 +141,27 @@ describe('running from decoded pages', () => {
     expect(m.memory.dirty[0]).toBe(1); // the dirty log saw the store
   });
 
+  test('a store through the interpreter\'s last-page cache cannot reach a page that has since become code', () => {
+    // Page 0 stores twice into page 1 (the first fills the TLB, the second is
+    // served by it and remembered), then jumps there; page 1 overwrites its own
+    // halt at +8 with `addi a0, a0, 7`. Entering page 1 decodes it and takes its
+    // write permission away, so that store must take the slow path and drop the
+    // decoding, whatever page 0 remembered.
+    const m = machine([I(Op.SW, 0, 9, 3, 0x100), I(Op.SW, 0, 9, 3, 0x104), I(Op.JALR, 0, 9, 0, 0)]);
+    const code = [I(Op.SW, 0, 9, 2, 8), I(Op.ADDI, 1, 1, 0, 1), I(Op.HALT), I(Op.HALT)];
+    const bytes = new Uint8Array(code.length * 4);
+    code.forEach((w, i) => new DataView(bytes.buffer).setUint32(4 * i, w >>> 0, true));
+    m.memory.write(RAM + 4096, bytes);
+    m.cpu.regs[9] = RAM + 4096;
+    m.cpu.regs[2] = I(Op.ADDI, 1, 1, 0, 7);
+    m.cpu.regs[3] = 42;
+    m.run(1000);
+    expect(m.halted).toBe(true);
+    expect(m.cpu.regs[1]).toBe(8);
+    expect(m.cpu.instret).toBe(3 + 4);
+    expect(m.memory.readWord(RAM + 4096 + 0x104)).toBe(42);
+  });
+
   test('host writes between runs drop the decoding: memory.write and a syscall buffer (writeVirtual)', () => {
     const loop = [I(Op.ADDI, 1, 1, 0, 1), I(Op.JAL, 0, 0, 0, -4)];
     for (const how of ['write', 'virtual'] as const) {
