@@ -12,19 +12,30 @@
  * struck once, under a strategy that sends it, through the daemons' own
  * books: vm list, --recover, the console hand-over.)
  */
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { ControlClient } from '../../../hypervisor/control/client.js';
-import { cleanup, cli, clientFor, finishPages, referenceOutput, Relay, spawnDaemon, startPages, states } from './daemons.js';
+import { cleanup, cli, clientFor, closeRelays, finishPages, referenceOutput, Relay, spawnDaemon, startPages, states, type Daemon } from './daemons.js';
 
+// The two daemons are shared by every case, each case's guest under a name of its own: no case
+// kills a daemon, and what each asserts is about its own guest (where it runs, its console).
+let a: Daemon;
+let b: Daemon;
+let ca: ControlClient;
+let cb: ControlClient;
 let reference: string;
-const clients: ControlClient[] = [];
 
 beforeAll(async () => {
-  reference = await referenceOutput();
+  [a, b, reference] = await Promise.all([spawnDaemon(), spawnDaemon(), referenceOutput()]);
+  [ca, cb] = await Promise.all([clientFor(a), clientFor(b)]);
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
+  await closeRelays();
+});
+
+afterAll(async () => {
+  ca?.close();
+  cb?.close();
   await cleanup();
 });
 
@@ -44,26 +55,24 @@ const FRAMES = [
 const CASES = FRAMES.flatMap((f) => (['cut', 'flip'] as const).map((action) => ({ ...f, action })));
 
 describe('a strike inside every frame type: the guest ends up running on exactly one side, whole', () => {
-  test.each(CASES)('$action inside $type ($direction, $strategy)', async ({ code, direction, strategy, action }) => {
-    const [a, b] = await Promise.all([spawnDaemon(), spawnDaemon()]);
-    const [ca, cb] = await Promise.all([clientFor(a), clientFor(b)]);
-    clients.push(ca, cb);
+  test.each(CASES)('$action inside $type ($direction, $strategy)', async ({ type, code, direction, strategy, action }) => {
+    const vm = `${action}-${type}`;
     const relay = await Relay.to(b.address);
     // Inside the frame: past its 4-byte magic/version/type, at its checksum (a flip there is always detected).
     relay.strike = { direction, frameType: code, keep: 12, action };
-    await startPages(ca, 'vm');
+    await startPages(ca, vm);
     // A PAGE_REQUEST needs the guest to fault before the background push has sent the page: a slow
     // link makes sure it does, however busy the machine is.
     const bandwidth = code === 9 ? '300K' : '2M';
-    const migrate = (...more: string[]) => cli(['migrate', 'vm', '--connect', a.address, '--to', relay.address, '--strategy', strategy, '--bandwidth', bandwidth, ...more], { timeoutMs: 25_000 });
+    const migrate = (...more: string[]) => cli(['migrate', vm, '--connect', a.address, '--to', relay.address, '--strategy', strategy, '--bandwidth', bandwidth, ...more], { timeoutMs: 25_000 });
     let r = await migrate();
     for (let i = 0; i < 3 && r.status === 75; i++) r = await migrate('--recover');
     expect(relay.struck).toBe(true);
     expect(r.stderr).not.toMatch(/LOST/);
     expect([0, 1]).toContain(r.status); // completed, or aborted with the guest on the source
 
-    const onA = (await states(ca))['vm'];
-    const onB = (await states(cb))['vm'];
+    const onA = (await states(ca))[vm];
+    const onB = (await states(cb))[vm];
     const running = [onA, onB].filter((s) => s === 'running');
     expect(running, `source: ${onA}, destination: ${onB}`).toHaveLength(1);
     expect(r.status === 0 ? onB : onA).toBe('running');
@@ -74,6 +83,7 @@ describe('a strike inside every frame type: the guest ends up running on exactly
     } else {
       expect(onB).toBeUndefined();
     }
-    expect(await finishPages(side, 'vm')).toBe(reference);
+    expect(await finishPages(side, vm)).toBe(reference);
+    await side.stop(vm);
   });
 });
