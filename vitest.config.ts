@@ -11,11 +11,11 @@ export default defineConfig({
     // suite must fit, where the whole run went one file at a time. Much of a file's time is spent
     // waiting (on child daemons, throttled links, guests' timers), so two keep both cores busy.
     maxWorkers: 2,
-    // A worker runs its files one after another in the same process, loading the
-    // project's modules once rather than once per file: no test file mocks a module or
-    // leaves global state behind (each closes its daemons, servers and temporary files),
-    // and the imports were a quarter of the CPU time of test/isa + test/bench.
-    isolate: false,
+    // Each file in a fresh module graph (vitest's default), although sharing it would load the
+    // project's modules once per worker: module state such as the colour level or a code cache
+    // set by one file would leak into the next, and the gain (a quarter of test/isa + test/bench's
+    // CPU time) is small beside a failure that depends on which files shared a worker.
+    isolate: true,
     // The slow files first, on a fresh clone too (test/helpers/slow-first-sequencer.ts).
     sequence: { sequencer: SlowFirstSequencer },
   },

@@ -365,9 +365,11 @@ export function normalise(text: string, vary: readonly string[] = []): string {
  * A number: digits, with . or , between groups, not the tail of a word nor of
  * a decimal, with its unit of bytes if any (2.1 MiB, 0 B); a 0x number; or a
  * run of 6+ hex digits (a hash, a random name: `temp.7c2087cf.disk`, and
- * `temp.81212416.disk` when the random name has no letter).
+ * `temp.81212416.disk` when the random name has no letter). A run of hex
+ * letters alone is a word ("deface"), unless it stands between two dots as a
+ * random name does (`temp.aaaaaaaa.disk`: one name in 16⁸/6⁸, but it happens).
  */
-const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<!\w|\d\.)\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
+const NUMBER = /\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,}\b|(?<=\.)[a-f]{6,}(?=\.)|(?<!\w|\d\.)\d+(?:[.,]\d+)*(?: ?[KMG]i?B\b| ?B\b)?/g;
 
 /**
  * `vary` labels: a label in capitals is a table column (in each row below

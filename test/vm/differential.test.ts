@@ -610,7 +610,11 @@ describe('calls and returns inside translated code', () => {
     fc.assert(fc.property(callLoopsScenario(false, false), agree), { numRuns: 40 });
     // The direct-call path really ran, and some callees returned through it.
     expect(jitWork.calledEntries - before.calledEntries).toBeGreaterThan(50);
-    expect(jitWork.returns - before.returns).toBeGreaterThan(0); // (how many depends on the programs drawn: 4 in one run)
+    // How many callees return through it depends on the programs drawn (none to a dozen in 40):
+    // programs from a fixed seed show that some do.
+    const fixed = { ...jitWork };
+    fc.assert(fc.property(callLoopsScenario(false, false), agree), { numRuns: 20, seed: 7 });
+    expect(jitWork.returns - fixed.returns).toBeGreaterThan(0);
   });
 
   test('the same under paging, in user mode', () => {

@@ -162,6 +162,7 @@ describe('what --check forgives of them', () => {
       }),
     );
     expect(normalise('  disk  temp.81212416.disk', ['disk'])).toBe(normalise('  disk  temp.7c2087cf.disk', ['disk']));
+    expect(normalise('  disk  temp.aaaaaaaa.disk', ['disk'])).toBe(normalise('  disk  temp.aa00a0aa.disk', ['disk']));
     // A decimal is still one number, not two.
     expect(normalise('total 1.5 x', ['total'])).toBe('total # x');
   });
