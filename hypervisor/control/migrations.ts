@@ -140,13 +140,6 @@ export class MigrationDriver {
     } catch (e) {
       // Nothing has moved: the guest goes on here, with its disk as it was.
       this.diskShared.delete(p.name);
-      // The destination went away while it prepared the arrival (killed as it made room for the
-      // disk, say): say so as an abort says it, with what became of its copy, not as a bare
-      // "connection closed" that leaves the user to guess where the guest is.
-      if (e instanceof ControlError && e.code === 'connection') {
-        const fate = await destinationFate('link', peer, this.self, p.name, () => this.connect(to, p.toToken, FATE_CONNECT_MS));
-        throw new ControlError('connection', `aborted during setup: ${p.name} is running on ${this.self}, unchanged; ${fate.says}`);
-      }
       throw e;
     }
     ctx.emit({ kind: 'status', message: `${peer} accepted ${p.name}; ${p.strategy} begins` });
@@ -343,6 +336,14 @@ export class MigrationDriver {
       return await Promise.race([client.openMigrationChannel(params), silence]);
     } catch (e) {
       client.close();
+      // Connected, then lost while it prepared the arrival (killed as it made room for a disk,
+      // say): said as an abort says it, with what became of its copy, not as a bare
+      // "connection closed" that leaves the user to guess where the guest is.
+      if (e instanceof ControlError && e.code === 'connection' && !params.recover) {
+        const peer = formatAddress(to);
+        const fate = await destinationFate('link', peer, this.self, params.name, () => this.connect(to, token, FATE_CONNECT_MS));
+        throw new ControlError('connection', `aborted during setup: ${params.name} is running on ${this.self}, unchanged; ${fate.says}`);
+      }
       throw e;
     } finally {
       clearTimeout(timer);
