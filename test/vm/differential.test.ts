@@ -370,17 +370,21 @@ function layOut(p: Structured, base: number): { words: number[]; table: [number,
   return { words, table: starts.map((a, i) => [TABLE + 4 * i, a]) };
 }
 
-const structuredScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenario> =>
-  fc.record({
-    p: structured(),
+/** A generated program laid out at one of `starts` into the code page, with random registers, TLB flags and slice lengths. */
+function laidOutScenario<P>(programs: fc.Arbitrary<P>, layOutAt: (p: P, base: number) => { words: number[]; table: [number, number][] }, starts: readonly number[], paging: boolean, user: boolean): fc.Arbitrary<Scenario> {
+  return fc.record({
+    p: programs,
     regs: fc.array(fc.integer({ min: -0x80000000, max: 0x7fffffff }), { minLength: 16, maxLength: 16 }),
     flags: fc.array(fc.constantFrom(0x1f, 0x1f, 0x1f, 0x1f, 0x17, 0x1b, 0x7f), { minLength: 16, maxLength: 16 }),
     chunks: fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 8 }),
-    start: fc.constantFrom(0, 4096 - 64, 4096 - 200),
+    start: fc.constantFrom(...starts),
   }).map(({ p, regs, flags, chunks, start }) => {
-    const { words, table } = layOut(p, CODE + start);
+    const { words, table } = layOutAt(p, CODE + start);
     return { program: words, regs, paging, user, flags, chunks, start, extra: table, sp: STACK_TOP };
   });
+}
+
+const structuredScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenario> => laidOutScenario(structured(), layOut, [0, 4096 - 64, 4096 - 200], paging, user);
 
 describe('interpreter and translation tier against the reference interpreter', () => {
   test('paging off, supervisor mode: ALU, memory, branches, calls, traps, self-modifying code', () => {
@@ -592,17 +596,7 @@ function layOutCallLoops(p: CallLoops, base: number): { words: number[]; table: 
   return { words, table: [[ARMS, arm0], [ARMS + 4, arm1]] };
 }
 
-const callLoopsScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenario> =>
-  fc.record({
-    p: callLoops(),
-    regs: fc.array(fc.integer({ min: -0x80000000, max: 0x7fffffff }), { minLength: 16, maxLength: 16 }),
-    flags: fc.array(fc.constantFrom(0x1f, 0x1f, 0x1f, 0x1f, 0x17, 0x1b, 0x7f), { minLength: 16, maxLength: 16 }),
-    chunks: fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 8 }),
-    start: fc.constantFrom(0, 4096 - 64, 4096 - 160),
-  }).map(({ p, regs, flags, chunks, start }) => {
-    const { words, table } = layOutCallLoops(p, CODE + start);
-    return { program: words, regs, paging, user, flags, chunks, start, extra: table, sp: STACK_TOP };
-  });
+const callLoopsScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenario> => laidOutScenario(callLoops(), layOutCallLoops, [0, 4096 - 64, 4096 - 160], paging, user);
 
 describe('calls and returns inside translated code', () => {
   test('a loop calling a leaf through direct calls, an indirect jump, ra rewritten: both tiers ≡ the reference', () => {
