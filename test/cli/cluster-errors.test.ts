@@ -4,17 +4,9 @@
  * status 1, with no etcd needed. (A daemon that cannot reach etcd does not
  * start: it would otherwise run VMs no one can find.)
  */
-import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { cli } from '../hypervisor/control/daemons.js';
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { closedPort } from '../helpers/closed-port.js';
 
 describe('fleet errors, one line each', () => {
   test('cluster ls without a fleet, with a bad URL, with no etcd listening', async () => {

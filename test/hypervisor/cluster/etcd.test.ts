@@ -9,16 +9,7 @@ import { EtcdClient, EtcdError, parseEndpoints, prefixEnd } from '../../../hyper
 import { Directory } from '../../../hypervisor/cluster/directory.js';
 import { parseHost, parseVm, type VmEntry } from '../../../hypervisor/cluster/records.js';
 import { etcdMissing, startEtcd, type Etcd } from '../../helpers/etcd.js';
-import { createServer, type AddressInfo } from 'node:net';
-
-/** A port nothing listens on (one that was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { closedPort } from '../../helpers/closed-port.js';
 
 const entry = (host: string): VmEntry => ({ name: 'web', host, address: '127.0.0.1:1', state: 'running', memSize: 4096, share: 1, kernel: 'k.s', instructions: 0 });
 
