@@ -203,11 +203,12 @@ export class FleetAgent implements FleetHooks {
     }
     if (this.ticking) return;
     this.ticking = true;
+    const epoch = this.membership.epoch;
     try {
       await this.membership.refresh();
       const entries = new Map((await this.directory.list()).map((r) => [r.entry.name, r]));
       const local = service.host.list();
-      await this.reconcile(local, entries);
+      await this.reconcile(local, entries, epoch);
       // Again after reconcile: VMs it stopped (stale copies) leave the host's record in
       // this pass, not the next one, so `cluster ls` never counts a copy already gone.
       await this.membership.refresh();
@@ -220,7 +221,7 @@ export class FleetAgent implements FleetHooks {
     }
   }
 
-  private async reconcile(local: readonly VmInfo[], entries: ReadonlyMap<string, Read>): Promise<void> {
+  private async reconcile(local: readonly VmInfo[], entries: ReadonlyMap<string, Read>, epoch: number): Promise<void> {
     const here = new Set(local.map((v) => v.name));
     const own: string[] = [];
     for (const v of local) {
@@ -245,6 +246,10 @@ export class FleetAgent implements FleetHooks {
       const kept = { ...(read.entry.restarted ? { restarted: read.entry.restarted } : {}), ...(read.entry.migration ? { migration: read.entry.migration } : {}) };
       if (stale && (await this.directory.swap(read, { ...this.entryOf(v), ...kept }))) this.countedAt.set(v.name, now);
     }
+    // A lease lost since this pass read the directory (the process was stopped mid-pass, and
+    // fencing paused everything when it woke): the entries may be older than a failover that
+    // gave these VMs to others. Nothing is resumed on them; the pass after rejoining decides.
+    if (!this.membership!.alive || this.membership!.epoch !== epoch) return;
     // Only now, every stale copy stopped: what fencing paused and this host still owns runs again.
     this.fencing!.release();
     for (const name of own) this.fencing!.resumeOwn(name);

@@ -9,6 +9,11 @@
  *                           rest, which this host still owns, are resumed
  *                           (resumeOwn) — only those fencing paused.
  *
+ * Only a pass that read the directory under the current lease may resume:
+ * a pass already under way when the process was stopped wakes up holding
+ * entries older than the failover that gave its VMs away (the membership's
+ * epoch moved), and leaves them paused for the pass after rejoining.
+ *
  * The window, honestly: the others count this host dead when etcd expires
  * its lease (TTL after the last renewal etcd saw); this host counts itself
  * dead a TTL after it *sent* its last confirmed renewal — never later than

@@ -31,6 +31,8 @@ export class Membership {
   private busy = false;
   private closed = false;
   private written = '';
+  /** Counts the leases lost: a pass that began under another epoch acts on a stale view. */
+  private lostCount = 0;
 
   constructor(
     private readonly etcd: EtcdClient,
@@ -41,8 +43,18 @@ export class Membership {
     private readonly events: MembershipEvents,
   ) {}
 
+  /**
+   * Alive by the clock too, not only once the renewal timer noticed: a process
+   * continued after SIGSTOP may run another timer first, and that one must
+   * already see the lease as lost.
+   */
   get alive(): boolean {
-    return this.lease !== undefined && !this.lost;
+    return this.lease !== undefined && !this.lost && Date.now() - this.lastOkSentAt < this.ttl * 1000;
+  }
+
+  /** Changes whenever the lease is lost: compare it before and after work that read the directory. */
+  get epoch(): number {
+    return this.lostCount;
   }
 
   get leaseId(): string | undefined {
@@ -115,6 +127,7 @@ export class Membership {
 
   private async loseLease(why: string): Promise<void> {
     this.lost = true;
+    this.lostCount++;
     this.events.log(`cluster: lease lost (${why}): this host counts as dead to the others`);
     await this.events.onLost(why);
   }
