@@ -91,6 +91,7 @@ export function renderInterpreter(o: InterpreterOutcome, paint: ChalkInstance): 
 
   const notes: string[] = [
     `typevisor: tier ${o.tier}, process VM in user mode with paging on, a timer tick every ${o.tick} instructions${o.size === 'small' ? ', reduced sizes (--small)' : ''}`,
+    ...(o.tier === 'jit' ? ['jit: each run a fresh machine; translations are compiled once per process and shared, so a timed run finds V8\'s code for them from the warm-up (a first run pays that warm-up)'] : []),
     runsNote(o),
     'ratio = typevisor time ÷ peer time: 1.23× means typevisor took 1.23 times as long',
     `versions: ${[...new Set(shown.map((p) => p.version ?? `${p.label} ?`))].join(' · ') || 'no peers'}`,

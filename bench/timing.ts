@@ -14,6 +14,9 @@
  */
 import { BenchError } from './bench-error.js';
 
+/** Warm-up before timing, in seconds of running (at least one run). */
+export const WARMUP_SECONDS = 0.5;
+
 export interface RunPlan {
   /** Timed runs wanted. */
   readonly runs: number;

@@ -235,7 +235,7 @@ export function run(m: Machine, budget: number): Exit {
       while (fn !== undefined) {
         const n0 = n;
         const pc0 = pc;
-        n = fn(n, limit, pc, NOT_CALLED, 0);
+        n = fn(jit.ctx!, n, limit, pc, NOT_CALLED, 0);
         jit.stats.regionCalls++;
         pc = m.jitPc | 0;
         if (n === n0 && pc === pc0) {

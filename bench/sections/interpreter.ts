@@ -23,10 +23,8 @@ import { measureGuest, TICK } from '../runners/typevisor.js';
 import type { BenchSection, Comparison, SectionContext, SectionRun } from '../section.js';
 import { geomean, median } from '../stats.js';
 import { BENCHMARKS, sized, type Benchmark, type Family } from '../suite.js';
-import type { RunPlan } from '../timing.js';
+import { WARMUP_SECONDS, type RunPlan } from '../timing.js';
 
-/** Warm-up before timing, in seconds of running (at least one run). */
-const WARMUP_SECONDS = 0.5;
 /** Timed runs a slow peer gets whatever its budget says (fewer only if --runs is lower). */
 const PEER_MIN_RUNS = 3;
 

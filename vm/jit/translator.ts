@@ -5,7 +5,8 @@
  * Shape of the generated function (for a page at 0x1000, user mode):
  *
  *   const C = new Uint16Array(1024); C[4] = 1; C[10] = 2; …    // leader word → case
- *   return function (n, limit, pc, ret, depth) {
+ *   return function (ctx, n, limit, pc, ret, depth) {
+ *     const m = ctx.m, R = ctx.R, m32 = ctx.m32, rTag = ctx.rTag, …;   // the machine
  *     let r1 = R[1], …, r15 = R[15];
  *     const room = min(limit - n, MAX_ROOM) | 0; let k = 0, undo = 0;
  *     let c = C[(pc >>> 2) & 1023];
@@ -290,12 +291,14 @@ function functionBody(page: PageCode, f: number, covered: Uint8Array, regionOf: 
  * phases of a program (clear an array, sieve it, count it) would be thrown away
  * at every phase change.
  *
- * Each factory takes (m, R, m8, m16, m32, rTag, rOff, wTag, wOff, mulh, mulhu, F, J)
- * and returns the region function (n, limit, pc, ret, depth) → n. F is the
- * page's region functions (in region order), J goes on from a callee that
- * stopped short of its return (see call()); `ret` is the return address the
- * function was called for (one no jump reaches, from the interpreter) and
- * `depth` how many direct calls deep it runs.
+ * Each factory takes (mulh, mulhu) and returns the region function
+ * (ctx, n, limit, pc, ret, depth) → n, which reads the machine from ctx
+ * (region-fn.ts: m, R, the memory views, the TLB, F the page's region
+ * functions in region order, J going on from a callee that stopped short of
+ * its return, see call()); `ret` is the return address the function was
+ * called for (one no jump reaches, from the interpreter) and `depth` how many
+ * direct calls deep it runs. Nothing of a machine is in the source, so one
+ * compiled function serves every machine (region-cache.ts).
  */
 export function generate(page: PageCode): GeneratedPage {
   const { covered, leader, interpreted } = discover(page);
@@ -501,10 +504,14 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
   const code = body.map((l) => '    ' + l.replaceAll(SAVE, save).replaceAll(LOAD, load)).join('\n');
   const table: string[] = [];
   for (let k = 0; k < 1024; k++) if (caseOf[k]) table.push(`${k},${caseOf[k]}`);
+  // The machine's side, read from the context (region-fn.ts): only what this region uses.
+  const uses = CONTEXT_FIELDS.filter((f) => f === 'm' || new RegExp(`\\b${f}\\b`).test(`${decl}\n${code}`));
+  const machine = `const ${uses.map((f) => `${f} = ctx.${f}`).join(', ')};`;
   const source = `
 const C = new Uint16Array(1024);
 for (const [k, c] of [${table.map((e) => `[${e}]`).join(',')}]) C[k] = c;
-return function region(n, limit, pc, ret, depth) {
+return function region(ctx, n, limit, pc, ret, depth) {
+  ${machine}
   ${decl}
   // The count as an int32 from 0 (see "Counting"): room is how many fit under the limit.
   const room = (limit - n > ${MAX_ROOM} ? ${MAX_ROOM} : limit - n) | 0;
@@ -524,6 +531,9 @@ ${code}
 };`;
   return { source, instructions: count };
 }
+
+/** What a region may read of its context (region-fn.ts, RegionContext). */
+const CONTEXT_FIELDS = ['m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'F', 'J'] as const;
 
 /**
  * The most instructions one call of a region function retires of its own
@@ -593,7 +603,7 @@ function call(w: number, addr: number, callee: number, used: Set<number>): strin
   return `r${d.rd} = ${back};
       if (depth >= ${MAX_CALL_DEPTH}) { pc = ${target}; break loop; }
       ${SAVE}
-      { let n1 = F[${callee}](n + k, limit, ${target}, ${back}, depth + 1);
+      { let n1 = F[${callee}](ctx, n + k, limit, ${target}, ${back}, depth + 1);
       pc = m.jitPc | 0;
       if (pc !== ${back}) { n1 = J(n1, limit, pc, ${back}, depth + 1); pc = m.jitPc | 0; }
       if (n1 - n > ${MAX_ROOM}) { n = n1; k = 0; pc = ${back}; break loop; }

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { encode } from '../../../isa/encoding.js';
 import { Op } from '../../../isa/opcodes.js';
-import { mulh, mulhu } from '../../../vm/alu.js';
-import { NOT_CALLED, type RegionFn } from '../../../vm/jit/region-fn.js';
+import { NOT_CALLED, RegionContext, type RegionFn } from '../../../vm/jit/region-fn.js';
+import { compileRegion } from '../../../vm/jit/region-cache.js';
 import { generate } from '../../../vm/jit/translator.js';
 
 const I = (op: Op, rd = 0, rs1 = 0, rs2 = 0, imm = 0): number => encode({ op, rd, rs1, rs2, imm });
@@ -26,16 +26,15 @@ function loopPage(): Int32Array {
 }
 
 /** The region functions of a page, built the way jit.ts builds them, over a machine with no memory mapped. */
-function regions(words: Int32Array): { fns: RegionFn[]; R: Int32Array; m: { jitPc: number }; sources: string[] } {
+function regions(words: Int32Array): { fns: Array<(n: number, limit: number, pc: number, ret: number, depth: number) => number>; R: Int32Array; m: { jitPc: number }; sources: string[] } {
   const gen = generate({ vbase: VBASE, key: 0, words, entries: [0] });
   const R = new Int32Array(16);
   const m = { jitPc: 0 };
   const none = new Int32Array(1024).fill(-1); // no TLB entry matches: any access would leave
-  const fns: RegionFn[] = [];
-  for (const r of gen.regions) {
-    const factory = new Function('m', 'R', 'm8', 'm16', 'm32', 'rTag', 'rOff', 'wTag', 'wOff', 'mulh', 'mulhu', 'F', 'J', r.source) as (...a: unknown[]) => RegionFn;
-    fns.push(factory(m, R, new Uint8Array(4), new Uint16Array(2), new Int32Array(1), none, none, none, none, mulh, mulhu, fns, () => 0));
-  }
+  const page: RegionFn[] = [];
+  const ctx = new RegionContext(m, R, new Uint8Array(4), new Uint16Array(2), new Int32Array(1), none, none, none, none, page, () => 0);
+  for (const r of gen.regions) page.push(compileRegion(r.source).fn);
+  const fns = page.map((fn) => (n: number, limit: number, pc: number, ret: number, depth: number) => fn(ctx, n, limit, pc, ret, depth));
   return { fns, R, m, sources: gen.regions.map((r) => r.source) };
 }
 
