@@ -472,8 +472,12 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
   // Dense case numbers (see "Dispatch"): the region's leaders in address order, from 1.
   const caseOf = new Uint16Array(1024);
   let cases = 0;
-  for (let k = 0; k < 1024; k++) if (members[k] && leader[k]) caseOf[k] = ++cases;
-  // The word that ends a block that loops on itself, by its leader (see "Self-loops").
+  // Loops of straight-line blocks that are JavaScript loops of their own (see "Inner loops"):
+  // the word that ends each, by its header; their other leaders get no case of their own.
+  const loopEnd = innerLoops(page, members, leader, interpreted);
+  const inner = new Uint8Array(1024);
+  for (let k = 0; k < 1024; k++) if (loopEnd[k]! > 0) for (let j = k + 1; j <= loopEnd[k]!; j++) if (leader[j]) inner[j] = 1;
+  for (let k = 0; k < 1024; k++) if (members[k] && leader[k] && !inner[k]) caseOf[k] = ++cases;
   let selfEnd = -1;
   let selfCase = 0;
   for (let k = 0; k < 1024; k++) {
@@ -481,10 +485,10 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
     const addr = (vb + k * 4) >>> 0;
     const w = page.words[k]!;
     if (leader[k]) {
-      body.push(`case ${caseOf[k]}:`);
       known.clear(); // a block is entered only at its leader (see "Constants")
-      selfEnd = selfLoopEnd(page, k, members, leader, interpreted);
-      if (selfEnd >= 0) {
+      if (!inner[k]) body.push(`case ${caseOf[k]}:`);
+      if (loopEnd[k]! > 0) {
+        selfEnd = loopEnd[k]!;
         selfCase = caseOf[k]!;
         body.push(`  b${selfCase}: for (;;) {`);
       }
@@ -546,28 +550,75 @@ ${code}
 }
 
 /**
- * Self-loops: a block whose last instruction branches or jumps back to its
- * own leader (a scan, a copy, bignum's limb loop, crc32's byte loop) is
- * emitted as a JavaScript loop of its own inside its case, so each turn is
- * a `continue` of that loop rather than a dispatch through the region's
- * switch. The count check stays at the top of each turn, and every other way
- * out is the same labelled `break loop` or `continue loop` as before.
+ * Inner loops: a loop made of consecutive straight-line blocks, from a
+ * header to a branch or jump back to it (a scan `lw; bge out; addi; j
+ * head`, a copy, bignum's limb loop, crc32's byte loop), is emitted as a
+ * JavaScript loop of its own inside the header's case, so each turn is a
+ * `continue` of that loop rather than a dispatch through the region's
+ * switch. Its blocks keep their count checks; a branch out of it is the same
+ * labelled `continue loop` (or `break loop`) as before. Only the header keeps
+ * a case: the other blocks of such a loop must be reached by falling
+ * through, so none may be the target of a jump in the region (one entered
+ * there from outside, after an exit, finds no case and leaves at once, and
+ * the interpreter runs on to the next leader).
  * Measured (time per in-process run after the runs before it warmed V8 up,
- * median of 15, before → after, a quiet machine): crc32 68.6 → 42.3 ms,
- * matmul 71.2 → 56.3, sieve 81.1 → 66.3, bignum 30.8 → 20.1, wordfreq 27.5
- * → 17.1; qsort, queens, bintree, ackermann and bytecode within ±5%.
- * Returns that last word's index, or -1 when the block at `k` is not one.
+ * median of 15, before → after, a quiet machine), with single-block loops
+ * only: crc32 68.6 → 42.3 ms, matmul 71.2 → 56.3, sieve 81.1 → 66.3, bignum
+ * 30.8 → 20.1, wordfreq 27.5 → 17.1; qsort, queens, bintree, ackermann and
+ * bytecode within ±5%.
+ *
+ * Returns, by header word index, the index of the word that closes its loop
+ * (0 where none).
  */
-function selfLoopEnd(page: PageCode, k: number, members: Uint8Array, leader: Uint8Array, interpreted: Uint8Array): number {
-  for (let j = k; j < 1024; j++) {
-    if (!members[j] || interpreted[j] || (j > k && leader[j])) return -1;
+const MAX_INNER_LOOP = 64;
+
+function innerLoops(page: PageCode, members: Uint8Array, leader: Uint8Array, interpreted: Uint8Array): Int32Array {
+  const end = new Int32Array(1024);
+  const target = (j: number): number => {
     const kind = kindOf(page.words[j]!);
-    if (kind === Kind.PLAIN) continue;
+    if (kind !== Kind.BRANCH && kind !== Kind.JUMP) return -1;
     const d = decode(page.words[j]!)!;
-    const back = (kind === Kind.BRANCH || (d.op === Op.JAL && d.rd === 0)) && j * 4 + d.imm === k * 4;
-    return back ? j : -1;
+    if (d.op === Op.JALR) return -2;
+    const t = j + (d.imm >> 2);
+    return t >= 0 && t < 1024 ? t : -1;
+  };
+  // Leaders some jump of the region names: they need their case.
+  const named = new Uint8Array(1024);
+  for (let j = 0; j < 1024; j++) {
+    if (!members[j] || interpreted[j]) continue;
+    const t = target(j);
+    if (t >= 0) named[t] = 1;
   }
-  return -1;
+  for (let k = 0; k < 1024; k++) {
+    if (!members[k] || !leader[k]) continue;
+    let e = -1;
+    for (let j = k; j < 1024 && j < k + MAX_INNER_LOOP; j++) {
+      if (!members[j] || interpreted[j]) break;
+      const kind = kindOf(page.words[j]!);
+      if (kind === Kind.PLAIN) continue;
+      if (kind === Kind.EXIT) break;
+      const d = decode(page.words[j]!)!;
+      const t = target(j);
+      if (t === k && (kind === Kind.BRANCH || d.rd === 0)) {
+        e = j;
+        break;
+      }
+      // Going on past a branch only if it leaves the loop (checked below, once its end is known).
+      if (kind !== Kind.BRANCH) break;
+    }
+    if (e < 0) continue;
+    let ok = true;
+    for (let j = k; j < e && ok; j++) {
+      const t = target(j);
+      if (kindOf(page.words[j]!) === Kind.BRANCH && t > k && t <= e) ok = false;
+      if (j > k && leader[j] && named[j]) ok = false;
+    }
+    if (leader[e] && e > k && named[e]) ok = false;
+    if (!ok) continue;
+    end[k] = e;
+    k = e;
+  }
+  return end;
 }
 
 /** What a region may read of its context (region-fn.ts, RegionContext). */

@@ -79,6 +79,62 @@ describe('translated region function', () => {
   });
 });
 
+describe('a loop of two blocks, head to jump back (translator.ts, "Inner loops")', () => {
+  /** r4 += 1 until it equals r5 (then on to word 4), r6 += 3 each turn; word 4 adds 1 to r7; then a syscall. */
+  function scanPage(): Int32Array {
+    const words = new Int32Array(1024);
+    words[0] = I(Op.ADDI, 4, 4, 0, 1); //   head: addi r4, r4, 1
+    words[1] = I(Op.BEQ, 0, 4, 5, 12); //         beq  r4, r5, out
+    words[2] = I(Op.ADDI, 6, 6, 0, 3); //         addi r6, r6, 3
+    words[3] = I(Op.JAL, 0, 0, 0, -12); //        j    head
+    words[4] = I(Op.ADDI, 7, 7, 0, 1); //   out:  addi r7, r7, 1
+    words[5] = I(Op.SYSCALL);
+    return words;
+  }
+
+  /** The interpreter's answer, block by block: a block runs only if all of it fits under the room. */
+  function expected(turns: number, room: number): { count: number; r4: number; r6: number; r7: number; pc: number } {
+    let count = 0, r4 = 0, r6 = 0;
+    const r7 = 0;
+    for (;;) {
+      if (count + 2 > room) return { count, r4, r6, r7, pc: VBASE };
+      count += 2;
+      r4++;
+      if (r4 === turns) break;
+      if (count + 2 > room) return { count, r4, r6, r7, pc: VBASE + 8 };
+      count += 2;
+      r6 += 3;
+    }
+    // The loop is a region of its own (word 4 is in the page's other region): it leaves to word 4.
+    return { count, r4, r6, r7, pc: VBASE + 16 };
+  }
+
+  test('is a loop of its own, and the count, registers and stopping pc are exact at any limit', () => {
+    const { fns, R, m, sources } = regions(scanPage());
+    expect(sources.join('\n')).toMatch(/continue b\d+;/);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 0, max: 5000 }), (n, turns, room) => {
+        R.fill(0);
+        R[5] = turns;
+        const out = fns[0]!(n, n + room, VBASE, NOT_CALLED, 0);
+        const want = expected(turns, room);
+        expect(out - n).toBe(want.count);
+        expect([R[4], R[6], R[7], m.jitPc]).toEqual([want.r4, want.r6, want.r7, want.pc]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('entered at its second block, which has no case, it leaves at once with nothing run', () => {
+    const { fns, R, m } = regions(scanPage());
+    R.fill(0);
+    R[5] = 10;
+    expect(fns[0]!(100, 1000, VBASE + 8, NOT_CALLED, 0)).toBe(100);
+    expect(m.jitPc).toBe(VBASE + 8);
+    expect([R[4], R[6], R[7]]).toEqual([0, 0, 0]);
+  });
+});
+
 describe('constants a block computes', () => {
   /** li, lui/ori, a copy and an arithmetic chain, then a store to an address built with lui/ori, then a branch back. */
   function constantsPage(): Int32Array {
