@@ -135,6 +135,64 @@ describe('a loop of two blocks, head to jump back (translator.ts, "Inner loops")
   });
 });
 
+describe('word accesses remember their last page (translator.ts, "Last pages")', () => {
+  /** lw r5, 0(sp); sw r5, 0(r7); sp += 4; r7 += 4; r4 += 1; loop while r4 != r6. */
+  function copyPage(): Int32Array {
+    const words = new Int32Array(1024);
+    words[0] = I(Op.LW, 5, 2, 0, 0);
+    words[1] = I(Op.SW, 0, 7, 5, 0);
+    words[2] = I(Op.ADDI, 2, 2, 0, 4);
+    words[3] = I(Op.ADDI, 7, 7, 0, 4);
+    words[4] = I(Op.ADDI, 4, 4, 0, 1);
+    words[5] = I(Op.BNE, 0, 4, 6, -20);
+    return words;
+  }
+
+  test('a page the TLB does not map stops the loop exactly at the access that reaches it, however many hits came before', () => {
+    // RAM of 4 pages; the TLB (supervisor, key 0) maps virtual 0x5000 → RAM page 0 for reads and 0x9000 → RAM page 2 for writes, nothing else.
+    const ram = new Int32Array(4 * 1024);
+    for (let i = 0; i < 1024; i++) ram[i] = i * 7 + 1;
+    const rTag = new Int32Array(1024).fill(-1), rOff = new Int32Array(1024);
+    const wTag = new Int32Array(1024).fill(-1), wOff = new Int32Array(1024);
+    rTag[5] = 0x5000; rOff[5] = -0x5000;
+    wTag[9] = 0x9000; wOff[9] = 2 * 4096 - 0x9000;
+    const gen = generate({ vbase: VBASE, key: 0, words: copyPage(), entries: [0] });
+    const R = new Int32Array(16);
+    const m = { jitPc: 0 };
+    const page: RegionFn[] = [];
+    const ctx = new RegionContext(m, R, new Uint8Array(ram.buffer), new Uint16Array(ram.buffer), ram, rTag, rOff, wTag, wOff, page, () => 0);
+    for (const r of gen.regions) page.push(compileRegion(r.source).fn);
+    expect(gen.regions.map((r) => r.source).join('\n')).toMatch(/pRsp/);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1023 }), fc.integer({ min: 0, max: 1023 }), fc.integer({ min: 1, max: 3000 }), fc.boolean(), (from, to, turns, misaligned) => {
+        ram.fill(0, 2 * 1024, 3 * 1024);
+        R.fill(0);
+        R[2] = 0x5000 + from * 4 + (misaligned ? 2 : 0);
+        R[7] = 0x9000 + to * 4;
+        R[6] = turns;
+        const n = page[0]!(ctx, 0, 1_000_000, VBASE, NOT_CALLED, 0);
+        // Turns that complete: until the load leaves page 0x5000 (or is misaligned), or the store leaves 0x9000.
+        const done = misaligned ? 0 : Math.min(turns, 1024 - from, 1024 - to);
+        // The turn that stops: its load comes first, so the store is the one that missed only if the load's page still held.
+        const storeMissed = !misaligned && done < turns && from + done < 1024;
+        expect(R[4]).toBe(done);
+        for (let t = 0; t < done; t++) expect(ram[2 * 1024 + to + t]).toBe((from + t) * 7 + 1);
+        if (done === turns) {
+          expect(n).toBe(6 * turns);
+          expect(m.jitPc).toBe(VBASE + 24);
+        } else if (storeMissed) {
+          expect(n).toBe(6 * done + 1); // the load of the turn that stops retired; the store did not
+          expect(m.jitPc).toBe(VBASE + 4);
+        } else {
+          expect(n).toBe(6 * done);
+          expect(m.jitPc).toBe(VBASE);
+        }
+      }),
+      { numRuns: 300, examples: [[1000, 1000, 50, false], [1000, 1010, 50, false], [1010, 1000, 50, false], [0, 0, 3000, false], [5, 5, 10, true]] },
+    );
+  });
+});
+
 describe('constants a block computes', () => {
   /** li, lui/ori, a copy and an arithmetic chain, then a store to an address built with lui/ori, then a branch back. */
   function constantsPage(): Int32Array {
