@@ -623,36 +623,37 @@ function innerLoops(page: PageCode, members: Uint8Array, leader: Uint8Array, int
 }
 
 /**
- * Last pages: a word load or store remembers the TLB tag and offset of the
- * page it last hit, in locals of the region function, and compares with
- * that first: a hit skips the TLB index and two loads from its arrays.
+ * Last pages: a load or store through a register remembers the TLB tag and
+ * offset of the page it last hit, in locals of the region function, and
+ * compares with that first: a hit skips the TLB index and two loads from its
+ * arrays. Which locals (lastPage()): one pair for the stack (every access
+ * through sp: pushes and pops hit the page the first one found), one per
+ * access inside an inner loop (each turn repeats it: matmul's three matrices
+ * each keep theirs), and one more for every other access of the region
+ * (queens' three small arrays share a page). Reads and writes apart: a page
+ * may be readable and not writable. The tag compared is the one the TLB
+ * check would compare, alignment bits included, so any width can hit a page
+ * any other width found, and a misaligned access never hits.
  * Nothing in translated code changes the TLB (a fill, a flush, a page made
  * code or the dirty log cleared all happen outside it), so the locals, which
  * live for one call, cannot go stale. Unset, they hold a tag no access of
  * this region computes: every tag it computes has this region's mode key in
  * bits 2..11, and NO_PAGE has bit 2 flipped.
  * Measured (time per in-process run after warm runs, median of 15, before →
- * after): fib 61 → 48.5 ms, ackermann 16.8 → 13.6, bignum 20.0 → 15.5,
- * qsort 69.9 → 62.1, bintree 39.8 → 34.0, matmul 56 → 45; queens 23.3 →
- * 25.2 (its pushes and pops are few, the locals cost more); the rest ±3%.
- * One pair shared by every word access of a region: matmul 1.14× slower
- * (its loads take turns between three matrices); one pair per access
- * everywhere: queens 1.19×, fib 1.08×.
+ * after): fib 61 → 48.3 ms, ackermann 16.8 → 13.7, bignum 20.0 → 15.6,
+ * qsort 69.9 → 62.7, bintree 39.8 → 33.4, matmul 56 → 43.1, sieve 66 →
+ * 51.1, queens 23.3 → 21.9; the rest ±3%. Tried: one pair shared by every
+ * word access (matmul 1.14× slower: its loads take turns between three
+ * matrices); one pair per access everywhere (queens 1.19×, fib 1.08×: more
+ * live locals than hits); word accesses only, none outside sp and inner
+ * loops (queens 1.08×: its pushes and pops are few, its byte arrays many).
  */
 const NO_PAGE = (key: number): number => key ^ 4;
 
-/**
- * The locals (tag, offset) a word access at addr through `base` remembers its
- * page in, or undefined for none: one pair for the stack (every access
- * through sp, reads and writes apart: pushes and pops hit the page the first
- * one found), and one per access inside an inner loop (each turn repeats it:
- * matmul's three matrices each keep theirs). Elsewhere an access runs once
- * or seldom per call, and the locals only add to what V8 must keep live
- * (queens, which has no word access in a loop, took 1.08–1.19× with them).
- */
-function lastPage(base: number, addr: number, inner: boolean, kind: 'R' | 'W'): readonly [string, string] | undefined {
+/** The locals (tag, offset) an access at addr through `base` remembers its page in (see "Last pages"). */
+function lastPage(base: number, addr: number, inner: boolean, kind: 'R' | 'W'): readonly [string, string] {
   if (base === Reg.SP) return [`p${kind}sp`, `o${kind}sp`];
-  if (!inner) return undefined;
+  if (!inner) return [`p${kind}d`, `o${kind}d`];
   const site = `${kind}${(addr & 0xfff) >>> 2}`;
   return [`p${site}`, `o${site}`];
 }
@@ -874,39 +875,37 @@ function translate(d: NonNullable<ReturnType<typeof decode>>, addr: number, vb: 
     case Op.LB: case Op.LBU: case Op.LH: case Op.LHU: case Op.LW: {
       const width = d.op === Op.LW ? 4 : d.op === Op.LH || d.op === Op.LHU ? 2 : 1;
       const mask = width === 4 ? '0xfffff003' : width === 2 ? '0xfffff001' : '0xfffff000';
-      const fast =
-        d.op === Op.LW ? 'm32[(a + rOff[i]) >>> 2]'
-        : d.op === Op.LH ? '(m16[(a + rOff[i]) >>> 1] << 16) >> 16'
-        : d.op === Op.LHU ? 'm16[(a + rOff[i]) >>> 1]'
-        : d.op === Op.LB ? '(m8[(a + rOff[i]) >>> 0] << 24) >> 24'
-        : 'm8[(a + rOff[i]) >>> 0]';
+      const fast = (off: string): string =>
+        d.op === Op.LW ? `m32[(a + ${off}) >>> 2]`
+        : d.op === Op.LH ? `(m16[(a + ${off}) >>> 1] << 16) >> 16`
+        : d.op === Op.LHU ? `m16[(a + ${off}) >>> 1]`
+        : d.op === Op.LB ? `(m8[(a + ${off}) >>> 0] << 24) >> 24`
+        : `m8[(a + ${off}) >>> 0]`;
       const target = rd === 0 ? 'v0' : `r${rd}`;
       if (rd !== 0) used.add(rd);
       const decl0 = rd === 0 ? 'let v0; ' : '';
-      const last = width === 4 && base === undefined ? lastPage(rs1, addr, inner, 'R') : undefined;
-      if (last) {
-        const [p, o] = last;
-        return `{ ${decl0}const a = (${R(rs1)} + ${imm}) | 0; const t = (a & 0xfffff003) | ${key};
-      if (t === ${p}) ${target} = m32[(a + ${o}) >>> 2];
-      else { const i = (a >>> 12) & 1023; if (rTag[i] === t) { ${p} = t; ${o} = rOff[i]; ${target} = m32[(a + ${o}) >>> 2]; } else { ${leave} } } }`;
+      if (base === undefined) {
+        const [p, o] = lastPage(rs1, addr, inner, 'R');
+        return `{ ${decl0}const a = (${R(rs1)} + ${imm}) | 0; const t = (a & ${mask}) | ${key};
+      if (t === ${p}) ${target} = ${fast(o)};
+      else { const i = (a >>> 12) & 1023; if (rTag[i] === t) { ${p} = t; ${o} = rOff[i]; ${target} = ${fast(o)}; } else { ${leave} } } }`;
       }
       return `{ ${decl0}${address()}
-      if (rTag[i] === ${tag(mask)}) ${target} = ${fast}; else { ${leave} } }`;
+      if (rTag[i] === ${tag(mask)}) ${target} = ${fast('rOff[i]')}; else { ${leave} } }`;
     }
     case Op.SB: case Op.SH: case Op.SW: {
       const width = d.op === Op.SW ? 4 : d.op === Op.SH ? 2 : 1;
       const mask = width === 4 ? '0xfffff003' : width === 2 ? '0xfffff001' : '0xfffff000';
-      const fast = width === 4 ? 'm32[(a + wOff[i]) >>> 2]' : width === 2 ? 'm16[(a + wOff[i]) >>> 1]' : 'm8[(a + wOff[i]) >>> 0]';
+      const fast = (off: string): string => (width === 4 ? `m32[(a + ${off}) >>> 2]` : width === 2 ? `m16[(a + ${off}) >>> 1]` : `m8[(a + ${off}) >>> 0]`);
       const v = R(rs2);
-      const last = width === 4 && base === undefined ? lastPage(rs1, addr, inner, 'W') : undefined;
-      if (last) {
-        const [p, o] = last;
-        return `{ const a = (${R(rs1)} + ${imm}) | 0; const t = (a & 0xfffff003) | ${key};
-      if (t === ${p}) m32[(a + ${o}) >>> 2] = ${v};
-      else { const i = (a >>> 12) & 1023; if (wTag[i] === t) { ${p} = t; ${o} = wOff[i]; m32[(a + ${o}) >>> 2] = ${v}; } else { ${leave} } } }`;
+      if (base === undefined) {
+        const [p, o] = lastPage(rs1, addr, inner, 'W');
+        return `{ const a = (${R(rs1)} + ${imm}) | 0; const t = (a & ${mask}) | ${key};
+      if (t === ${p}) ${fast(o)} = ${v};
+      else { const i = (a >>> 12) & 1023; if (wTag[i] === t) { ${p} = t; ${o} = wOff[i]; ${fast(o)} = ${v}; } else { ${leave} } } }`;
       }
       return `{ ${address()}
-      if (wTag[i] === ${tag(mask)}) ${fast} = ${v}; else { ${leave} } }`;
+      if (wTag[i] === ${tag(mask)}) ${fast('wOff[i]')} = ${v}; else { ${leave} } }`;
     }
 
     case Op.BEQ: case Op.BNE: case Op.BLT: case Op.BGE: case Op.BLTU: case Op.BGEU: {

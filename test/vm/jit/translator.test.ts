@@ -193,6 +193,43 @@ describe('word accesses remember their last page (translator.ts, "Last pages")',
   });
 });
 
+describe('accesses of every width share a remembered page, alignment included', () => {
+  test('a byte load hits the page a word load found; a misaligned halfword there still leaves, not counted', () => {
+    const words = new Int32Array(1024);
+    words[0] = I(Op.LW, 5, 7, 0, 0); //  lw  r5, 0(r7)
+    words[1] = I(Op.LB, 6, 7, 0, 1); //  lb  r6, 1(r7)
+    words[2] = I(Op.LH, 8, 7, 0, 1); //  lh  r8, 1(r7)    misaligned: the interpreter traps
+    words[3] = I(Op.SYSCALL);
+    const ram = new Int32Array(1024);
+    const rTag = new Int32Array(1024).fill(-1), rOff = new Int32Array(1024);
+    rTag[5] = 0x5000; rOff[5] = -0x5000;
+    const gen = generate({ vbase: VBASE, key: 0, words, entries: [0] });
+    const src = gen.regions.map((r) => r.source).join('\n');
+    expect(src).toMatch(/pRd/);
+    const R = new Int32Array(16);
+    const m = { jitPc: 0 };
+    const page: RegionFn[] = [];
+    const none = new Int32Array(1024).fill(-1);
+    const ctx = new RegionContext(m, R, new Uint8Array(ram.buffer), new Uint16Array(ram.buffer), ram, rTag, rOff, none, none, page, () => 0);
+    for (const r of gen.regions) page.push(compileRegion(r.source).fn);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1022 }), fc.integer({ min: -0x80000000, max: 0x7fffffff }), (w, value) => {
+        ram.fill(0);
+        ram[w] = value;
+        R.fill(0);
+        R[7] = 0x5000 + w * 4;
+        const n = page[0]!(ctx, 0, 1000, VBASE, NOT_CALLED, 0);
+        expect(n).toBe(2);
+        expect(m.jitPc).toBe(VBASE + 8);
+        expect(R[5]).toBe(value);
+        expect(R[6]).toBe((value << 16) >> 24);
+        expect(R[8]).toBe(0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
 describe('constants a block computes', () => {
   /** li, lui/ori, a copy and an arithmetic chain, then a store to an address built with lui/ori, then a branch back. */
   function constantsPage(): Int32Array {
