@@ -39,7 +39,7 @@ const diskWriter = (label: string, params: Readonly<Record<string, number>>): st
  * writes: it says so after its first block (the migration starts then) and
  * takes seconds for the rest.
  */
-const WRITER = { BLOCKS: 64, SPIN: 1_500_000, PRINT_EVERY: 1 };
+const WRITER = { BLOCKS: 64, SPIN: 12_000_000, PRINT_EVERY: 1 };
 const DISK_SIZE = 64 * 8 * 512;
 
 let a: Daemon; // the source

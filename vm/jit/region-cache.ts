@@ -18,7 +18,7 @@
 import { mulh, mulhu } from '../alu.js';
 import type { RegionFn } from './region-fn.js';
 
-const MAX_SOURCE_CHARS = 64 * 1024 * 1024;
+const MAX_SOURCE_CHARS = 16 * 1024 * 1024;
 
 export interface CompiledRegion {
   readonly fn: RegionFn;
