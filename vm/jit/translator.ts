@@ -38,6 +38,14 @@
  * loop re-tagged it at every block and checked the add for overflow. A
  * direct call adds its callee's count to k (the caller leaves at once if that
  * were ever over MAX_ROOM, so k never wraps).
+ * Not kept: comparing only at checkpoints (the targets of jumps back, after
+ * an indirect jump or a direct call) against the limit less all the
+ * region's instructions, every other block only adding its count — exact,
+ * the interpreter running the last few hundred of a slice. Without any
+ * compare at all (not exact, to measure) queens took 0.90×, bintree 0.92×,
+ * fib 0.94×; with the checkpoints, A/B against the build before, two rounds:
+ * queens 0.94×, wordfreq 1.00×, but matmul 1.07×, bignum 1.05× and bytecode
+ * 1.02× or 1.39× (bimodal).
  *
  * Measured (CPU time of whole processes, scaled-up runs, interleaved with the
  * build before, median; the machine shared, ±10% run to run, and ackermann
