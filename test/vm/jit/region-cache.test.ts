@@ -8,6 +8,9 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { assemble, formatDiagnostic } from '../../../isa/asm/index.js';
 import { ProcessVM } from '../../../vm/process/index.js';
+import { generatePage } from '../../../vm/jit/region-cache.js';
+import { encode } from '../../../isa/encoding.js';
+import { Op } from '../../../isa/opcodes.js';
 import { Capture, inputFrom } from '../process/harness.js';
 
 /** Sums i * step for i below n with a call per turn, and exits with the sum's low byte. */
@@ -70,6 +73,27 @@ describe('translations shared between machines', () => {
         }
       }),
       { numRuns: 8 },
+    );
+  });
+});
+
+describe('generated pages shared between machines', () => {
+  test('the same words, base, mode and entries give the generation made before; any word changed gives a new one, true to it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 1023 }), fc.integer({ min: 1, max: 1000 }), (step, at, other) => {
+        const words = new Int32Array(1024);
+        words[0] = encode({ op: Op.ADDI, rd: 4, rs1: 4, rs2: 0, imm: step });
+        words[1] = encode({ op: Op.BNE, rd: 0, rs1: 4, rs2: 5, imm: -4 });
+        const page = { vbase: 0x1000, key: 4, words, entries: [0] };
+        const first = generatePage(page);
+        expect(generatePage({ ...page, words: words.slice() })).toBe(first);
+        const changed = words.slice();
+        changed[at] = at === 0 ? encode({ op: Op.ADDI, rd: 4, rs1: 4, rs2: 0, imm: step === other ? other + 1 : other }) : encode({ op: Op.ADDI, rd: 6, rs1: 6, rs2: 0, imm: other });
+        const again = generatePage({ ...page, words: changed });
+        expect(again).not.toBe(first);
+        if (at === 0) expect(again.regions[0]!.source).not.toBe(first.regions[0]!.source);
+      }),
+      { numRuns: 50 },
     );
   });
 });
