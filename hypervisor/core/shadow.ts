@@ -107,6 +107,8 @@ class TrackingFrames implements FrameSource {
 export class ShadowPager {
   private readonly sets = new Map<number, ShadowSet>();
   private active: ShadowSet | undefined;
+  /** The set active before it (a mode switch goes back to it). */
+  private previous: ShadowSet | undefined;
   private readonly walker: PageWalker;
   private epoch = 1;
   /** Guest-physical address the last walk resolved to (for MMIO emulation). */
@@ -152,6 +154,15 @@ export class ShadowPager {
   activate(guestPtbase: number, mode: Mode): number {
     const key = shadowKey(guestPtbase, mode);
     let set = this.sets.get(key);
+    // A system call's two switches (the trap in, the sret out) take turns between the two
+    // sets used last, already the last two in LRU order: nothing to reorder or check.
+    if (set !== undefined && set.verified === this.epoch && (set === this.active || set === this.previous)) {
+      if (set !== this.active) {
+        this.previous = this.active;
+        this.active = set;
+      }
+      return (set.table.root | PTBASE_ENABLE) >>> 0;
+    }
     if (set) {
       this.sets.delete(key); // re-insert: Map order is our LRU order
       // Only a ptbase write or a whole flush since the last check makes entries
@@ -162,6 +173,7 @@ export class ShadowPager {
     }
     set.verified = this.epoch;
     this.sets.set(key, set);
+    if (this.active !== set) this.previous = this.active;
     this.active = set;
     return (set.table.root | PTBASE_ENABLE) >>> 0;
   }
@@ -278,6 +290,7 @@ export class ShadowPager {
     for (const set of this.sets.values()) for (const f of set.frames) this.pool.release(f);
     this.sets.clear();
     this.active = undefined;
+    this.previous = undefined;
   }
 
   /** Frames the shadows hold now. */
@@ -338,6 +351,7 @@ export class ShadowPager {
     this.discarded = true;
     for (const f of set.frames) this.pool.release(f);
     if (this.active === set) this.active = undefined;
+    if (this.previous === set) this.previous = undefined;
   }
 
   private install(va: number, guestOff: number, pteBits: number): void {
@@ -359,6 +373,7 @@ export class ShadowPager {
         for (const k of [...this.sets.keys()]) if (this.sets.get(k) !== set) {
           const other = this.sets.get(k)!;
           this.sets.delete(k);
+          if (this.previous === other) this.previous = undefined;
           for (const f of other.frames) this.pool.release(f);
         }
       }
