@@ -9,6 +9,15 @@
  *             is a trap into the guest kernel, whose privileged instructions on
  *             that path each trap to the monitor and are emulated.
  *
+ * Sizes: each run should be mostly the workload, not the boot (a fixed cost,
+ * a few milliseconds more under a monitor: the shadow tables built as the
+ * kernel maps its memory). When the translation tier came to run the cpu
+ * loop at ~7 GIPS, the old sizes (20 M iterations, 20,000 calls) took ~23 ms
+ * bare, and the boot was most of the difference: in-process, the platforms
+ * in turns, medians of 11 after 8 warm: cpu 0.86× at that size against
+ * 0.91× at 5×, syscalls 0.61× against 0.67×; at 1/100 of it (the boot
+ * alone, nearly) 0.29× and 0.55×. Hence 5× both.
+ *
  * Reported: wall time of the run (after a warm-up run of every platform, the
  * timed runs taking turns: measureInterleaved), guest instructions,
  * and speed relative to bare (bare time ÷ monitor time: 1.00 is no overhead,
@@ -51,8 +60,8 @@ export interface MonitorWorkload {
 }
 
 export const MONITOR_WORKLOADS: readonly MonitorWorkload[] = [
-  { name: 'cpu', program: 'tight', params: { ITERATIONS: 20_000_000 }, small: { ITERATIONS: 200_000 }, what: 'tight loop, no traps' },
-  { name: 'syscalls', program: 'syscalls', params: { CALLS: 20_000 }, small: { CALLS: 500 }, what: 'getpid in a loop' },
+  { name: 'cpu', program: 'tight', params: { ITERATIONS: 100_000_000 }, small: { ITERATIONS: 200_000 }, what: 'tight loop, no traps' },
+  { name: 'syscalls', program: 'syscalls', params: { CALLS: 100_000 }, small: { CALLS: 500 }, what: 'getpid in a loop' },
 ];
 
 /** One way of running the kernel: the bare machine, or a monitor. */
