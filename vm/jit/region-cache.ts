@@ -64,7 +64,7 @@ export function cachedRegions(): number {
 
 /** Pages generated, by base, mode, shape and entries; each with a copy of its words to check against. */
 const pages = new Map<string, { readonly words: Int32Array; readonly gen: GeneratedPage }>();
-const MAX_PAGES = 2048;
+const MAX_PAGES = 512;
 
 /** generate(), or the regions an identical page was given before (the words compared, not only hashed). */
 export function generatePage(page: PageCode): GeneratedPage {
