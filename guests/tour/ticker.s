@@ -10,11 +10,15 @@
 ; powers off with status 0. Deterministic: the same lines up to the 'q',
 ; migrated or not.
 ;
+; SPIN sets how fast it dirties its pages: ~500 a second under the
+; translation tier, slow enough for pre-copy over the README's 8 MB/s link
+; to converge, fast enough that the rounds show it.
+;
 ; Built on the migration workloads' support (identity paging over all of
 ; RAM, resident data in every other page): ../workloads/workload.inc.
 
 WS_PAGES    = 128               ; working set, pages
-SPIN        = 400000            ; delay loop iterations per tick
+SPIN        = 2000000           ; delay loop iterations per tick
 PRINT_EVERY = 250               ; a line every so many ticks
 MAX_TICKS   = 200000            ; stop by itself after this many
 CONSOLE_RX  = 4
