@@ -8,7 +8,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { etcdMissing as localEtcdMissing, startLocalEtcd } from '../../cli/control/local-etcd.js';
+import { EtcdClient } from '../../hypervisor/cluster/etcd.js';
 
 export interface Etcd {
   /** The client URL: http://127.0.0.1:PORT. */
@@ -43,4 +45,19 @@ export async function startEtcd(timeoutMs = 20_000): Promise<Etcd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An etcd of its own for the enclosing describe block, started before its
+ * tests and stopped after them, with a client of it: call inside the block.
+ */
+export function etcdForSuite(): { readonly etcd: () => Etcd; readonly client: () => EtcdClient } {
+  let etcd: Etcd | undefined;
+  let client: EtcdClient | undefined;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    client = new EtcdClient([etcd.url]);
+  }, 30_000);
+  afterAll(async () => etcd?.stop());
+  return { etcd: () => etcd!, client: () => client! };
 }

@@ -4,26 +4,20 @@
  * is an error naming it, not a hang. Records read back are checked field by
  * field.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { EtcdClient, EtcdError, parseEndpoints, prefixEnd } from '../../../hypervisor/cluster/etcd.js';
 import { Directory } from '../../../hypervisor/cluster/directory.js';
 import { parseHost, parseVm, type VmEntry } from '../../../hypervisor/cluster/records.js';
-import { etcdMissing, startEtcd, type Etcd } from '../../helpers/etcd.js';
+import { etcdForSuite, etcdMissing } from '../../helpers/etcd.js';
 import { closedPort } from '../../helpers/closed-port.js';
 
 const entry = (host: string): VmEntry => ({ name: 'web', host, address: '127.0.0.1:1', state: 'running', memSize: 4096, share: 1, kernel: 'k.s', instructions: 0 });
 
 describe.skipIf(etcdMissing() !== undefined)('the etcd client, on a real etcd', () => {
-  let etcd: Etcd;
-  let c: EtcdClient;
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    c = new EtcdClient([etcd.url]);
-  }, 30_000);
-  afterAll(async () => etcd?.stop());
+  const suite = etcdForSuite();
 
   test('a directory entry changes owner only by a swap on the revision read: of two racing writers, one wins', async () => {
-    const d = new Directory(c);
+    const d = new Directory(suite.client());
     expect(await d.claim(entry('a'))).toBe(true);
     expect(await d.claim(entry('b'))).toBe(false);
     const read = (await d.get('web'))!;
@@ -37,18 +31,18 @@ describe.skipIf(etcdMissing() !== undefined)('the etcd client, on a real etcd', 
   });
 
   test('keys under a lease vanish once it expires; renewing an expired lease answers 0', async () => {
-    const lease = await c.grant(1);
-    await c.put('/t/leased', 'x', lease);
-    expect(await c.keepAlive(lease)).toBeGreaterThan(0);
-    expect((await c.range('/t/'))).toHaveLength(1);
+    const lease = await suite.client().grant(1);
+    await suite.client().put('/t/leased', 'x', lease);
+    expect(await suite.client().keepAlive(lease)).toBeGreaterThan(0);
+    expect((await suite.client().range('/t/'))).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 2500));
-    expect(await c.get('/t/leased')).toBeUndefined();
-    expect(await c.keepAlive(lease)).toBe(0);
-    await c.revoke(lease); // already gone: not an error
+    expect(await suite.client().get('/t/leased')).toBeUndefined();
+    expect(await suite.client().keepAlive(lease)).toBe(0);
+    await suite.client().revoke(lease); // already gone: not an error
   });
 
   test('a dead endpoint is skipped for a live one', async () => {
-    const both = new EtcdClient([`http://127.0.0.1:${await closedPort()}`, etcd.url]);
+    const both = new EtcdClient([`http://127.0.0.1:${await closedPort()}`, suite.etcd().url]);
     await both.put('/t/k', 'v');
     expect((await both.get('/t/k'))?.value).toBe('v');
   });

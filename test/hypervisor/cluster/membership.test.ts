@@ -5,27 +5,21 @@
  * it — and the epoch tells work that read the directory before the loss that
  * its view is stale.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { EtcdClient } from '../../../hypervisor/cluster/etcd.js';
 import { Membership } from '../../../hypervisor/cluster/membership.js';
 import type { HostRecord } from '../../../hypervisor/cluster/records.js';
-import { etcdMissing, startEtcd, type Etcd } from '../../helpers/etcd.js';
+import { etcdForSuite, etcdMissing } from '../../helpers/etcd.js';
 
 const record = (name: string): HostRecord => ({ name, address: '127.0.0.1:1', capacity: 1 << 20, used: 0, load: 0, vms: 0, pid: process.pid, startedAt: new Date(0).toISOString() });
 
 describe.skipIf(etcdMissing() !== undefined)('membership, on a real etcd', () => {
-  let etcd: Etcd;
-  let c: EtcdClient;
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    c = new EtcdClient([etcd.url]);
-  }, 30_000);
-  afterAll(async () => etcd?.stop());
+  const suite = etcdForSuite();
 
   test('a lease a whole TTL past its last renewal is lost at once, before any timer notices; the epoch moves when it is', async () => {
     const events: string[] = [];
     const realNow = Date.now;
-    const m = new Membership(c, 1, () => record('m1'), {
+    const m = new Membership(suite.client(), 1, () => record('m1'), {
       log: (line) => events.push(line),
       onLost: () => void events.push('lost'),
       onRegained: () => void events.push('regained'),
