@@ -386,7 +386,6 @@ export class Jit {
     const chain: Chain = (n, limit, pc, ret, depth) => this.chain(n, limit, pc, ret, depth, key);
     const ctx = new RegionContext(m, m.cpu.regs, mem.u8, mem.u16, mem.i32, mmu.rTag, mmu.rOff, mmu.wTag, mmu.wOff, fns, chain);
     t.ctx = ctx;
-    if (this.current === t) this.ctx = ctx;
     t.fns = gen.regions.map((region, i) => {
       if (dump) dump(`page-${t.vbase.toString(16)}-${t.key ? 'u' : 's'}-${t.translations}-${i}.js`, region.source);
       this.stats.instructionsTranslated += region.instructions;

@@ -486,8 +486,8 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
   const inner = new Uint8Array(1024);
   for (let k = 0; k < 1024; k++) if (loopEnd[k]! > 0) for (let j = k + 1; j <= loopEnd[k]!; j++) if (leader[j]) inner[j] = 1;
   for (let k = 0; k < 1024; k++) if (members[k] && leader[k] && !inner[k]) caseOf[k] = ++cases;
-  let selfEnd = -1;
-  let selfCase = 0;
+  let innerEnd = -1;
+  let innerCase = 0;
   for (let k = 0; k < 1024; k++) {
     if (!members[k]) continue;
     const addr = (vb + k * 4) >>> 0;
@@ -496,9 +496,9 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
       known.clear(); // a block is entered only at its leader (see "Constants")
       if (!inner[k]) body.push(`case ${caseOf[k]}:`);
       if (loopEnd[k]! > 0) {
-        selfEnd = loopEnd[k]!;
-        selfCase = caseOf[k]!;
-        body.push(`  b${selfCase}: for (;;) {`);
+        innerEnd = loopEnd[k]!;
+        innerCase = caseOf[k]!;
+        body.push(`  b${innerCase}: for (;;) {`);
       }
     }
     if (interpreted[k]) {
@@ -508,11 +508,11 @@ function region(page: PageCode, r: number, regionOf: Int8Array, leader: Uint8Arr
     count++;
     if (leader[k]) body.push(`  k = (k + ${rem[k]}) | 0; if (k > room) { undo = ${rem[k]}; pc = ${hex(addr)}; break loop; }`);
     const callee = inLoop[k] ? directCallee(w, addr, vb, r, regionOf, leader, interpreted, leaf) : -1;
-    const code = callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, caseOf, used, callable, known, selfEnd >= 0);
-    if (k === selfEnd) {
+    const code = callee >= 0 ? call(w, addr, callee, used) : instruction(w, addr, vb, key, rem[k]!, caseOf, used, callable, known, innerEnd >= 0);
+    if (k === innerEnd) {
       // Back to this block's own leader: the inner loop's next turn, not the dispatcher.
-      body.push(`  ${code.replace(`c = ${selfCase}; continue loop;`, `continue b${selfCase};`)}`, '  break; }');
-      selfEnd = -1;
+      body.push(`  ${code.replace(`c = ${innerCase}; continue loop;`, `continue b${innerCase};`)}`, '  break; }');
+      innerEnd = -1;
     } else body.push('  ' + code);
     // Falling out of the region: leave through the dispatcher. (After a direct
     // call, execution goes on at the return address: out too, if that is not here.)
