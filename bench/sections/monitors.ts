@@ -18,8 +18,8 @@
  * 0.91× at 5×, syscalls 0.61× against 0.67×; at 1/100 of it (the boot
  * alone, nearly) 0.29× and 0.55×. Hence 5× both.
  *
- * Reported: wall time of the run (after a warm-up run of every platform, the
- * timed runs taking turns: measureInterleaved), guest instructions,
+ * Reported: wall time of the run (after every platform's warm-up, 0.5 s of
+ * runs each, the timed runs taking turns: measureInterleaved), guest instructions,
  * and speed relative to bare (bare time ÷ monitor time: 1.00 is no overhead,
  * 0.50 is half speed), in wall time and in the process's CPU time — on a
  * machine shared with other work, wall time measured the neighbours (the
@@ -179,6 +179,8 @@ interface MonitorsOutcome {
   readonly tier: Tier;
   readonly size: string;
   readonly runs: number;
+  /** Seconds of warm-up each platform had (0: one run, --quick). */
+  readonly warmupSeconds: number;
   readonly rows: readonly Row[];
 }
 
@@ -241,13 +243,14 @@ export async function runMonitors(ctx: SectionContext, platforms: readonly Platf
   const runs = o.quick ? 1 : Math.min(o.runs, 5);
   // Monitors run the default tier; the interpreter section compares tiers.
   const tier: Tier = o.tiers.includes('jit') ? 'jit' : 'interp';
+  const warmupSeconds = o.quick ? 0 : WARMUP_SECONDS;
   const rows: Row[] = [];
   for (const w of MONITOR_WORKLOADS) {
     const kernel = kernelWith(w, small);
     const cells: Cell[] = [];
     let failure: string | undefined;
     let bare: Measured | undefined;
-    const measured = await measureInterleaved(platforms, kernel, tier, runs, o.quick ? 0 : WARMUP_SECONDS, (what) => ctx.progress(what), w.name);
+    const measured = await measureInterleaved(platforms, kernel, tier, runs, warmupSeconds, (what) => ctx.progress(what), w.name);
     platforms.forEach((p, i) => {
       const r = measured[i]!;
       if (r instanceof BenchError) {
@@ -261,7 +264,7 @@ export async function runMonitors(ctx: SectionContext, platforms: readonly Platf
     });
     rows.push({ workload: w.name, what: w.what, cells, ...(failure ? { failure } : {}) });
   }
-  return { tier, size: o.size, runs, rows };
+  return { tier, size: o.size, runs, warmupSeconds, rows };
 }
 
 function render(outcome: MonitorsOutcome, paint: ChalkInstance): string {
@@ -281,7 +284,7 @@ function render(outcome: MonitorsOutcome, paint: ChalkInstance): string {
   for (const r of outcome.rows) if (r.failure) lines.push(paint.red(`${r.workload}: ${r.failure}`));
   lines.push(
     paint.dim(`the guest kernel running one program: ${MONITOR_WORKLOADS.map((w) => `${w.name} = ${w.what}`).join('; ')}`),
-    paint.dim(`tier ${outcome.tier}; median of ${outcome.runs} run${outcome.runs === 1 ? '' : 's'} after ${WARMUP_SECONDS} s of warm-up each, the platforms taking turns run by run; speed = bare time ÷ monitor time (1.00× = no overhead)`),
+    paint.dim(`tier ${outcome.tier}; median of ${outcome.runs} run${outcome.runs === 1 ? '' : 's'} after ${outcome.warmupSeconds > 0 ? `${outcome.warmupSeconds} s of warm-up` : 'one warm-up run'} each, the platforms taking turns run by run; speed = bare time ÷ monitor time (1.00× = no overhead)`),
     paint.dim('cpu = the same ratio on the process\'s CPU time (user + system, all threads): steadier than wall time when other work shares the machine'),
   );
   return lines.join('\n');
