@@ -27,13 +27,17 @@ import { cleanup, cli, clientFor, spawnDaemon, waitFor, type Daemon } from '../h
 import { WORKLOADS } from '../hypervisor/migration/helpers.js';
 
 let dir: string;
-/** cpu.s counting: a line every 100k steps, about 70M instructions in all (a second or two). */
+/**
+ * cpu.s counting: a line every 600k steps, about 420M instructions in all: a
+ * second or so under the translation tier, which runs its loop at several
+ * thousand MIPS (at 70M it ended before the store held two versions).
+ */
 let counter: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tv-store-'));
   counter = join(dir, 'counter.img');
-  writeFileSync(counter, writeImage(loadWorkload(WORKLOADS, 'cpu', { ITERATIONS: 5_000_000, PRINT_EVERY: 100_000 }).image));
+  writeFileSync(counter, writeImage(loadWorkload(WORKLOADS, 'cpu', { ITERATIONS: 30_000_000, PRINT_EVERY: 600_000 }).image));
 });
 
 afterAll(async () => {
