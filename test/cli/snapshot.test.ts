@@ -28,13 +28,14 @@ import { runCli } from '../helpers/cli.js';
 /**
  * The workloads at test sizes: a second or less each, and long enough to be
  * saved in the middle of their run (the incrementer's 20 passes ended before
- * a live save of it once the translation tier ran it faster; a save that
+ * a live save of it once the translation tier ran it faster, cpu and writes
+ * likewise at an eighth of these sizes; a save that
  * met the end under load hung once, not reproduced since).
  */
 const SIZES: Record<WorkloadName, Record<string, number>> = {
-  cpu: { ITERATIONS: 1_000_000, PRINT_EVERY: 250_000 },
+  cpu: { ITERATIONS: 8_000_000, PRINT_EVERY: 2_000_000 },
   idle: { TICKS: 100, PRINT_EVERY: 25 },
-  writes: { WS_PAGES: 128, WRITES: 40_000, PRINT_EVERY: 10_000 },
+  writes: { WS_PAGES: 128, WRITES: 320_000, PRINT_EVERY: 80_000 },
   incrementer: { WS_PAGES: 64, PASSES: 160, PRINT_EVERY: 40 },
   fill: {},
 };
