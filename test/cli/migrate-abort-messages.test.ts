@@ -41,6 +41,17 @@ const arriving = (cb: ControlClient): Promise<void> =>
 /** The one line `migrate` ends with on stderr. */
 const lastLine = (stderr: string): string => stderr.trim().split('\n').at(-1)!;
 
+/** A source's VM migrating to a fresh daemon B through a relay (the cable a test pulls), its copy arriving there. */
+async function midCopyThroughRelay() {
+  const { a, ca } = await source();
+  const b = await spawnDaemon();
+  const cb = await keep(clientFor(b));
+  const relay = await Relay.to(b.address);
+  const m = migrate(a, relay.address);
+  await arriving(cb);
+  return { a, ca, cb, relay, m };
+}
+
 
 describe('an aborted migration says what became of the destination, and that the guest runs on the source', () => {
   test('the destination daemon killed (kill -9): it died, no copy is left there', async () => {
@@ -58,12 +69,7 @@ describe('an aborted migration says what became of the destination, and that the
   });
 
   test('the cable pulled and left out: the destination cannot be asked, and migrate says so; the copy there goes on its own', async () => {
-    const { a, ca } = await source();
-    const b = await spawnDaemon();
-    const cb = await keep(clientFor(b));
-    const relay = await Relay.to(b.address);
-    const m = migrate(a, relay.address);
-    await arriving(cb);
+    const { a, ca, cb, relay, m } = await midCopyThroughRelay();
     relay.refuse = true; // the cable stays out: the source cannot reach B again through it…
     relay.cut();
     const r = await m.done;
@@ -75,12 +81,7 @@ describe('an aborted migration says what became of the destination, and that the
   });
 
   test('the link broke and came back: the destination is asked, and discarded its copy', async () => {
-    const { a, ca } = await source();
-    const b = await spawnDaemon();
-    const cb = await keep(clientFor(b));
-    const relay = await Relay.to(b.address);
-    const m = migrate(a, relay.address);
-    await arriving(cb);
+    const { a, ca, cb, relay, m } = await midCopyThroughRelay();
     relay.cut();
     const r = await m.done;
     expect(r.status).toBe(1);
