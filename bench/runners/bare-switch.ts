@@ -28,25 +28,33 @@ import type { Image } from '../../isa/image.js';
 import type { Availability, PeerRunner } from './runner.js';
 import { TICK } from './typevisor.js';
 
-const MEM_BYTES = 1 << 24;
-const MASK = MEM_BYTES - 1;
+export const MEM_BYTES = 1 << 24;
+export const MASK = MEM_BYTES - 1;
 /** Where the heap may grow to: below the stack's 1 MiB at the top of the mask. */
 const HEAP_LIMIT = MEM_BYTES - (1 << 20);
 const PAGE = 4096;
 
-/** One run of a guest on the bare switch: flat memory, the registers, what it printed. */
-class FlatMachine {
-  readonly u8 = new Uint8Array(MEM_BYTES);
-  readonly u16 = new Uint16Array(this.u8.buffer);
-  readonly i32 = new Int32Array(this.u8.buffer);
-  readonly regs = new Int32Array(16);
+/**
+ * One run of a guest on the bare switch: flat memory, the registers, what it
+ * printed. The memory and registers can be views into another store (the
+ * WebAssembly bare switch's linear memory, runners/wasm-switch.ts).
+ */
+export class FlatMachine {
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
   pc: number;
   brk: number;
   exited: number | undefined;
   output = '';
   instructions = 0;
 
-  constructor(image: Image) {
+  constructor(
+    image: Image,
+    readonly u8 = new Uint8Array(MEM_BYTES),
+    readonly regs = new Int32Array(16),
+  ) {
+    this.u16 = new Uint16Array(u8.buffer, u8.byteOffset, MEM_BYTES >>> 1);
+    this.i32 = new Int32Array(u8.buffer, u8.byteOffset, MEM_BYTES >>> 2);
     let end = 0;
     for (const s of image.sections) {
       if (s.addr + s.size > HEAP_LIMIT) throw new BenchError(`bare switch: section ${s.name} does not fit in ${MEM_BYTES >> 20} MiB`);
@@ -157,23 +165,39 @@ function slice(m: FlatMachine, limit: number): number {
   return n;
 }
 
-/** Run a guest to its exit, in slices of TICK instructions as typevisor runs; returns what it printed. */
-export function runBare(image: Image, name: string): { output: string; instructions: number; seconds: number } {
-  const m = new FlatMachine(image);
+/** What a run to the guest's exit printed, how many instructions it retired, and the time it took. */
+export interface FlatRun {
+  readonly output: string;
+  readonly instructions: number;
+  readonly seconds: number;
+}
+
+/**
+ * Run `m` to its exit with `slice` (up to a limit of instructions from m.pc;
+ * how many retired, stopping on a system call with pc on it), in slices of
+ * TICK instructions as typevisor runs, serving the system calls between.
+ * `who` names the loop in errors.
+ */
+export function runFlat(m: FlatMachine, name: string, who: string, slice: (m: FlatMachine, limit: number) => number): FlatRun {
   const t0 = performance.now();
   while (m.exited === undefined) {
     const n = slice(m, TICK);
     m.instructions += n;
     if (n === TICK) continue;
     const w = m.i32[(m.pc & MASK) >>> 2]!;
-    if (w !== 0x2c) throw new BenchError(`bare switch: guest ${name} reached ${bare8(w)} at ${(m.pc >>> 0).toString(16)}, which it does not run`);
+    if (w !== 0x2c) throw new BenchError(`${who}: guest ${name} reached ${bare8(w)} at ${(m.pc >>> 0).toString(16)}, which it does not run`);
     m.syscall();
     m.instructions++;
     m.pc = (m.pc + 4) | 0;
   }
   const seconds = (performance.now() - t0) / 1000;
-  if (m.exited !== 0) throw new BenchError(`bare switch: guest ${name} exited with status ${m.exited}`);
+  if (m.exited !== 0) throw new BenchError(`${who}: guest ${name} exited with status ${m.exited}`);
   return { output: m.output.replace(/\n$/, ''), instructions: m.instructions, seconds };
+}
+
+/** Run a guest to its exit on the bare switch; returns what it printed. */
+export function runBare(image: Image, name: string): FlatRun {
+  return runFlat(new FlatMachine(image), name, 'bare switch', slice);
 }
 
 export class BareSwitchRunner implements PeerRunner {

@@ -21,7 +21,7 @@
  * and base again, and every register index is bounds-checked. WebAssembly's
  * linear memory has none of that.
  */
-import wabtInit from 'wabt';
+import { compileWat, instantiate } from './wasm.js';
 
 /** The opcodes the floor loops run (isa/opcodes; the checksum catches a wrong one). */
 const ADD = 0x01;
@@ -104,23 +104,9 @@ interface FloorExports {
   readonly run: () => number;
 }
 
-/** The part of the WebAssembly global used here (the project's TypeScript libraries do not declare it). */
-interface WasmApi {
-  instantiate(bytes: Uint8Array): Promise<{ instance: { exports: unknown } }>;
-}
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
 /** Assemble and instantiate the WebAssembly floor loop. */
 export async function wasmFloor(): Promise<WasmFloor> {
-  const wabt = await wabtInit();
-  const parsed = wabt.parseWat('dispatch-floor.wat', floorWat());
-  try {
-    const { buffer } = parsed.toBinary({});
-    const { instance } = await wasmApi.instantiate(buffer);
-    const exports = instance.exports as FloorExports;
-    const words = new Int32Array(exports.memory.buffer);
-    return { regs: words.subarray(0, 16), code: words.subarray(256, 256 + WORDS + 1), run: () => exports.run() };
-  } finally {
-    parsed.destroy();
-  }
+  const exports = instantiate<FloorExports>(await compileWat('dispatch-floor.wat', floorWat()));
+  const words = new Int32Array(exports.memory.buffer);
+  return { regs: words.subarray(0, 16), code: words.subarray(256, 256 + WORDS + 1), run: () => exports.run() };
 }

@@ -13,6 +13,7 @@ import type { Tier } from '../../vm/machine.js';
 import type { BenchRow, InterpreterOutcome, PeerCell, PeerStatus, TypevisorCell } from '../outcome.js';
 import { compareInterpreter, renderChanges, renderInterpreter } from '../bench-report.js';
 import { BareSwitchRunner } from '../runners/bare-switch.js';
+import { WasmSwitchRunner } from '../runners/wasm-switch.js';
 import { FengariRunner } from '../runners/fengari.js';
 import { JsColdRunner } from '../runners/js-cold.js';
 import { JsWarmRunner } from '../runners/js.js';
@@ -30,7 +31,7 @@ const PEER_MIN_RUNS = 3;
 
 /** Every peer, in column order; --peers picks by group. */
 function makeRunners(options: BenchOptions): PeerRunner[] {
-  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), new BareSwitchRunner(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
+  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), new BareSwitchRunner(), new WasmSwitchRunner(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
   return all.filter((r) => options.peers.includes(r.group));
 }
 

@@ -46,7 +46,7 @@ describe('npm run bench', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^machine: .+ · \d+ cores · node v\d+/);
     const header = lines.find((l) => /^\s+typevisor/.test(l))!;
-    for (const peer of ['JS cold', 'JS warm', 'bare switch', 'fengari', 'QuickJS']) expect(header).toContain(peer);
+    for (const peer of ['JS cold', 'JS warm', 'bare switch', 'bare switch, wasm', 'fengari', 'QuickJS']) expect(header).toContain(peer);
     // fib(20): 21891 calls of a few instructions each, then the printing.
     const fib = lines.find((l) => l.startsWith('fib '))!.split(/\s{2,}/);
     expect(fib[2]).toMatch(/^\d+(\.\d+)? k$/);

@@ -1,7 +1,7 @@
 /**
  * Every peer computes the suite's checksums: plain JS at full size (it is
  * fast, and that checks the full-size values in the suite table), the guest
- * images on the bare switch, the Lua
+ * images on the bare switch and on its twin in WebAssembly, the Lua
  * scripts under fengari in-process and under lua5.4 when installed, the JS
  * source inside QuickJS, the Python scripts when python3 is installed — each
  * at the reduced size. crc32 is also checked against zlib's CRC-32.
@@ -12,6 +12,7 @@ import { crc32 } from 'node:zlib';
 import { getQuickJS } from 'quickjs-emscripten';
 import { describe, expect, test } from 'vitest';
 import { runBare } from '../../bench/runners/bare-switch.js';
+import { runWasmSwitch, wasmSwitchModule } from '../../bench/runners/wasm-switch.js';
 import { FengariScript } from '../../bench/runners/fengari.js';
 import { runGuest } from '../../bench/runners/typevisor.js';
 import { assembleGuest } from '../../bench/guests.js';
@@ -52,6 +53,14 @@ describe.each(cases)('%s', (name, bench) => {
     const bare = runBare(image, name);
     expect(bare.output).toBe(bench.small.expected);
     expect(bare.instructions).toBe(runGuest(image, name, 'interp').instructions);
+  });
+
+  test('the guest image on the WebAssembly switch prints what the bare switch does, retiring the same instructions', async () => {
+    const image = assembleGuest(name, bench.small.params);
+    const bare = runBare(image, name);
+    const wasm = runWasmSwitch(await wasmSwitchModule(), image, name);
+    expect(wasm.output).toBe(bench.small.expected);
+    expect(wasm.instructions).toBe(bare.instructions);
   });
 
   test('the JS source inside QuickJS prints the reduced checksum', async () => {
