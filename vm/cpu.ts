@@ -24,7 +24,10 @@ export interface CpuSnapshot {
 }
 
 export class CpuState {
-  readonly regs = new Int32Array(16);
+  /** `regs`: where the register file lives (the interpreter core's memory, vm/core/wasm-core.ts); by default its own. */
+  constructor(readonly regs: Int32Array = new Int32Array(16)) {
+    if (regs.length !== 16) throw new Error('a register file holds 16 registers');
+  }
   pc = 0;
   mode: Mode = Mode.SUPERVISOR;
   /** CSR storage indexed by Csr; TIME/TIMEH/IP/TIMECMP are computed by the machine. */

@@ -212,6 +212,7 @@ export function run(m: Machine, budget: number): Exit {
   const wTag = mmu.wTag, wOff = mmu.wOff;
   const xTag = mmu.xTag, xOff = mmu.xOff;
   const jit = m.jit;
+  const core = m.core;
   const decoded = m.decoded;
   const TMASK = TLB_MASK; // module constants as locals: no binding lookups in the loop
 
@@ -249,6 +250,18 @@ export function run(m: Machine, budget: number): Exit {
     let limit = budget;
     const toTimer = cpu.timerDeadline - (cpu.instret + cpu.idle);
     if (toTimer > 0 && n + toTimer < limit) limit = n + toTimer;
+
+    // ---- the WebAssembly core: the common case, until it meets what it leaves here --
+    if (core !== undefined) {
+      const k = core.run(pc, key, Math.min(limit - n, 0x7fffffff));
+      n += k;
+      pc = core.stoppedAt() | 0;
+      if (n >= limit) continue;
+      // The next instruction needs this loop (a slow path, a trap, a system or
+      // privileged instruction): run it alone, then back to the top and the core.
+      core.handovers++;
+      limit = n + 1;
+    }
 
     // ---- the translation tier: run translated code when there is some -----------
     if (jit !== undefined) {

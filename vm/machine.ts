@@ -15,7 +15,8 @@ import { Exit } from './exit.js';
 import { Jit, type JitDump } from './jit/jit.js';
 export type { JitDump } from './jit/jit.js';
 import { run as interpret } from './interpreter.js';
-import { DEFAULT_MEM_SIZE } from './memmap.js';
+import { DEFAULT_MEM_SIZE, PAGE_SIZE, RAM_MAX } from './memmap.js';
+import { wasmCoreMemory, type WasmCore } from './core/wasm-core.js';
 import { PhysicalMemory } from './memory.js';
 import { Access, Mmu, PTE_R, PTE_W, XLATE_FAULT, XLATE_MMIO } from './mmu.js';
 import { deliverableIrq, enterTrap, readCsr, timerPending, writeCsr, type PrivilegedEnv } from './privileged.js';
@@ -37,6 +38,13 @@ export interface MachineOptions {
   readonly tier?: Tier;
   /** Told the source of every translation the translation tier makes (see JitDump). */
   readonly jitDump?: JitDump;
+  /**
+   * Run the interpreter tier's common case in the WebAssembly core
+   * (vm/core/wasm-core.ts). On by default for tier interp on a machine that
+   * owns its RAM; false: the JavaScript loop alone (as with the translation
+   * tier, shared RAM or a buffer given).
+   */
+  readonly core?: boolean;
 }
 
 export type Tier = 'interp' | 'jit';
@@ -93,8 +101,10 @@ export interface MachineSnapshot {
 }
 
 export class Machine implements DeviceHost, PrivilegedEnv {
-  readonly cpu = new CpuState();
+  readonly cpu: CpuState;
   readonly memory: PhysicalMemory;
+  /** The interpreter core, when the interpreter tier runs on it; undefined: the JavaScript loop alone. */
+  readonly core: WasmCore | undefined;
   readonly mmu: Mmu;
   readonly bus = new Bus();
   readonly trapToHost: boolean;
@@ -139,10 +149,18 @@ export class Machine implements DeviceHost, PrivilegedEnv {
   onTrap: ((cause: number, badaddr: number, pc: number, mode: Mode) => void) | undefined;
 
   constructor(options: MachineOptions = {}) {
-    this.memory = new PhysicalMemory(options.memSize ?? DEFAULT_MEM_SIZE, options.shared ?? false, options.buffer);
-    this.mmu = new Mmu(this.memory);
+    const tier = options.tier ?? DEFAULT_TIER;
+    const size = options.memSize ?? DEFAULT_MEM_SIZE;
+    // The core reads registers, TLB and RAM where the machine keeps them: so they
+    // are views of its memory (a machine that owns its RAM, on the interpreter tier).
+    const own = tier === 'interp' && options.core !== false && !options.shared && options.buffer === undefined;
+    const coreMemory = own && size > 0 && size % PAGE_SIZE === 0 && size <= RAM_MAX ? wasmCoreMemory(size) : undefined;
+    this.cpu = new CpuState(coreMemory?.regs);
+    this.memory = coreMemory ? new PhysicalMemory(size, false, coreMemory.buffer, coreMemory.ramOffset) : new PhysicalMemory(size, options.shared ?? false, options.buffer);
+    this.mmu = new Mmu(this.memory, coreMemory?.tlb);
+    this.core = coreMemory?.core;
     this.trapToHost = options.trapToHost ?? false;
-    this.jit = (options.tier ?? DEFAULT_TIER) === 'jit' ? new Jit(this, options.jitDump) : undefined;
+    this.jit = tier === 'jit' ? new Jit(this, options.jitDump) : undefined;
     this.decoded = new DecodedCode(this.memory, this.mmu); // after the Jit: they share memory.code
   }
 

@@ -53,12 +53,12 @@ export const XLATE_FAULT = -1;
 export const XLATE_MMIO = -2;
 
 export class Mmu {
-  readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
-  readonly rOff = new Int32Array(TLB_SIZE);
-  readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
-  readonly wOff = new Int32Array(TLB_SIZE);
-  readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
-  readonly xOff = new Int32Array(TLB_SIZE);
+  readonly rTag: Int32Array;
+  readonly rOff: Int32Array;
+  readonly wTag: Int32Array;
+  readonly wOff: Int32Array;
+  readonly xTag: Int32Array;
+  readonly xOff: Int32Array;
 
   /** The key of user-mode tags: USER_KEY and the context (useContext). */
   userKey = USER_KEY;
@@ -78,7 +78,21 @@ export class Mmu {
   /** A second walker for peek(), so a host-side lookup never disturbs a walk's results. */
   private readonly peeker: PageWalker;
 
-  constructor(private readonly memory: PhysicalMemory) {
+  /**
+   * `tables`: the six arrays (rTag, rOff, wTag, wOff, xTag, xOff), TLB_SIZE
+   * words each, where another reader needs them — the interpreter core keeps
+   * them in its WebAssembly memory (vm/core/wasm-core.ts). By default, its own.
+   */
+  constructor(
+    private readonly memory: PhysicalMemory,
+    tables?: readonly [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array],
+  ) {
+    const t = tables ?? [0, 1, 2, 3, 4, 5].map(() => new Int32Array(TLB_SIZE));
+    if (t.some((a) => a.length !== TLB_SIZE)) throw new Error(`TLB arrays must hold ${TLB_SIZE} entries`);
+    [this.rTag, this.rOff, this.wTag, this.wOff, this.xTag, this.xOff] = t as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+    this.xTag.fill(-1);
     memory.dirtyClear.subscribe(() => this.wTag.fill(-1));
     this.walker = new PageWalker(memory);
     this.peeker = new PageWalker(memory);

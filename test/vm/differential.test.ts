@@ -194,8 +194,15 @@ function initialRegs(s: Scenario): number[] {
 /** Translation work done across all runs, so the suite can show the tier was really exercised. */
 const jitWork = { translations: 0, regionCalls: 0, invalidations: 0, handovers: 0, calledEntries: 0, returns: 0 };
 
-function onMachine(s: Scenario, tier: Tier): Outcome {
-  const m = new Machine({ memSize: MEM, trapToHost: true, tier });
+/** The interpreter core's work across all runs: instructions it retired, and its hand-overs to the JavaScript loop. */
+const coreWork = { retired: 0, handovers: 0 };
+
+/** The tiers compared: the interpreter on its WebAssembly core, the interpreter's JavaScript loop alone, the translation tier. */
+type Config = Tier | 'interp-js';
+
+function onMachine(s: Scenario, config: Config): Outcome {
+  const tier: Tier = config === 'interp-js' ? 'interp' : config;
+  const m = new Machine({ memSize: MEM, trapToHost: true, tier, core: config !== 'interp-js' });
   const profile = newExitProfile();
   if (m.jit) {
     m.jit.hotEntries = 1;
@@ -214,6 +221,10 @@ function onMachine(s: Scenario, tier: Tier): Outcome {
       traps.push({ cause: m.lastTrap.cause, badaddr: m.lastTrap.badaddr, pc: m.lastTrap.pc });
       m.cpu.pc = resume(m.lastTrap.pc);
     } else if (e === Exit.HALT) break;
+  }
+  if (m.core) {
+    coreWork.retired += m.core.retired;
+    coreWork.handovers += m.core.handovers;
   }
   if (m.jit) {
     jitWork.translations += m.jit.stats.translations;
@@ -245,7 +256,7 @@ function onReference(s: Scenario): Outcome {
 
 function agree(s: Scenario): void {
   const ref = onReference(s);
-  for (const tier of ['interp', 'jit'] as const) {
+  for (const tier of ['interp', 'interp-js', 'jit'] as const) {
     const got = onMachine(s, tier);
     expect({ tier, traps: got.traps }).toEqual({ tier, traps: ref.traps });
     expect({ tier, instret: got.instret, pc: got.pc, regs: got.regs }).toEqual({ tier, instret: ref.instret, pc: ref.pc, regs: ref.regs });
@@ -388,8 +399,12 @@ const structuredScenario = (paging: boolean, user: boolean): fc.Arbitrary<Scenar
 
 describe('interpreter and translation tier against the reference interpreter', () => {
   test('paging off, supervisor mode: ALU, memory, branches, calls, traps, self-modifying code', () => {
+    const before = { ...coreWork };
     fc.assert(fc.property(scenario(false, false), agree), { numRuns: 100 });
     expect(jitWork.regionCalls).toBeGreaterThan(100);
+    // The interpreter's core ran most of it, and handed over (traps, stores to code) many times.
+    expect(coreWork.retired - before.retired).toBeGreaterThan(10_000);
+    expect(coreWork.handovers - before.handovers).toBeGreaterThan(100);
     expect(jitWork.invalidations).toBeGreaterThan(0); // self-modifying stores hit translated pages
   });
 

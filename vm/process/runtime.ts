@@ -55,6 +55,8 @@ export interface ProcessOptions {
   readonly tier?: Tier;
   /** Told the source of every translation (MachineOptions.jitDump). */
   readonly jitDump?: JitDump;
+  /** The interpreter tier on its WebAssembly core (MachineOptions.core; default on). */
+  readonly core?: boolean;
   /** Stop (result `budget`) after this many instructions. Default: no limit. */
   readonly maxInstructions?: number;
   /** Told of every system call served, after it is served. */
@@ -138,7 +140,7 @@ export class ProcessVM {
     if (options.onSyscall) this.syscall.subscribe(options.onSyscall);
     const sandbox = options.fsRoot === undefined ? undefined : new FsSandbox(options.fsRoot);
     try {
-      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}), ...(options.jitDump ? { jitDump: options.jitDump } : {}) });
+      this.machine = new Machine({ memSize: options.memSize ?? DEFAULT_MEM_SIZE, trapToHost: true, ...(options.tier ? { tier: options.tier } : {}), ...(options.jitDump ? { jitDump: options.jitDump } : {}), ...(options.core === false ? { core: false } : {}) });
     } catch (err) {
       if (err instanceof MemoryError) throw new LoadError(err.message, { cause: err });
       throw err;
