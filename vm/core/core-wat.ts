@@ -58,7 +58,10 @@ const uimm = '(i32.shr_u (local.get $w) (i32.const 16))';
 const set = (value: string): string => `(i32.store offset=${CORE_REGS} ${regAddr(8)} ${value})`;
 /** The instruction retired: count it, step past it, on to the next. */
 const counted = '(local.set $n (i32.add (local.get $n) (i32.const 1)))';
-const retire = `${counted} (local.set $pc (i32.add (local.get $pc) (i32.const 4))) (br $next)`;
+/** On to the next instruction: the same page unless pc just crossed into the next. */
+const retire = `${counted} (local.set $pc (i32.add (local.get $pc) (i32.const 4))) (br_if $next (i32.and (local.get $pc) (i32.const 0xffc))) (br $page)`;
+/** On to a jump's target in $pc: the same page (and aligned) or look it up. */
+const jumped = `(br_if $next (i32.eq (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $vpage))) (br $page)`;
 const stop = '(br $stop)';
 /** Stop unless the reserved bits (those at and above `from`) are clear. */
 const reserved = (from: number): string => `(br_if $stop (i32.shr_u (local.get $w) (i32.const ${from})))`;
@@ -77,7 +80,7 @@ const ramAt = (offs: number): string => `(i32.add (local.get $a) (i32.load offse
 const load = (op: string, alignBits: number): string => `${translate(R_TAG, alignBits)} ${set(`(${op} offset=${CORE_RAM} ${ramAt(R_OFF)})`)} ${retire}`;
 const store = (op: string, alignBits: number): string => `${translate(W_TAG, alignBits)} (${op} offset=${CORE_RAM} ${ramAt(W_OFF)} ${r8}) ${retire}`;
 const branch = (test: string): string =>
-  `${counted} (local.set $pc (i32.add (local.get $pc) (if (result i32) ${test} (then (i32.shl ${imm} (i32.const 2))) (else (i32.const 4))))) (br $next)`;
+  `(if ${test} (then ${counted} (local.set $pc (i32.add (local.get $pc) (i32.shl ${imm} (i32.const 2)))) ${jumped})) ${retire}`;
 /** The division family: operands saved, a zero divisor stops (the JavaScript loop raises the trap). */
 const divide = (body: string): string => `(local.set $a ${rs1}) (local.set $i ${rs2}) (br_if $stop (i32.eqz (local.get $i))) ${set(body)} ${retire}`;
 
@@ -128,8 +131,8 @@ const CASES: readonly string[] = [
   /* 0x27 bge */ branch(`(i32.ge_s ${r8} ${rs1})`),
   /* 0x28 bltu */ branch(`(i32.lt_u ${r8} ${rs1})`),
   /* 0x29 bgeu */ branch(`(i32.ge_u ${r8} ${rs1})`),
-  /* 0x2a jal */ `${counted} ${set('(i32.add (local.get $pc) (i32.const 4))')} (local.set $pc (i32.add (local.get $pc) (i32.shl (i32.shr_s (local.get $w) (i32.const 12)) (i32.const 2)))) (br $next)`,
-  /* 0x2b jalr */ `${counted} (local.set $a (i32.add ${rs1} ${imm})) ${set('(i32.add (local.get $pc) (i32.const 4))')} (local.set $pc (local.get $a)) (br $next)`,
+  /* 0x2a jal */ `${counted} ${set('(i32.add (local.get $pc) (i32.const 4))')} (local.set $pc (i32.add (local.get $pc) (i32.shl (i32.shr_s (local.get $w) (i32.const 12)) (i32.const 2)))) ${jumped}`,
+  /* 0x2b jalr */ `${counted} (local.set $a (i32.add ${rs1} ${imm})) ${set('(i32.add (local.get $pc) (i32.const 4))')} (local.set $pc (local.get $a)) ${jumped}`,
 ];
 
 /**
@@ -146,29 +149,26 @@ export function coreWat(): string {
   (import "machine" "memory" (memory 1))
   (func (export "run") (param $pc i32) (param $key i32) (param $limit i32) (result i32)
     (local $n i32) (local $w i32) (local $a i32) (local $i i32)
-    (local $page i32) ;; the page pc is on, tagged as xTag holds it
-    (local $fetch i32) ;; RAM offset of that page's byte 0, less its virtual address
-    ;; a tag no fetch can have matched yet: the first one's, another page
-    (local.set $page (i32.xor (i32.or (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $key)) (i32.const 0x1000)))
+    (local $vpage i32) ;; the page pc is on (its virtual address)
+    (local $fetch i32) ;; RAM offset of that page's words, less its virtual address
     (block $stop
-      (loop $next
-        ;; r0 reads 0 whatever the last instruction wrote to it
-        (i32.store offset=${CORE_REGS} (i32.const 0) (i32.const 0))
-        (br_if $stop (i32.ge_u (local.get $n) (local.get $limit)))
-        ;; fetch: the execute TLB once per page, as the JavaScript loop does; an
-        ;; unaligned pc misses here too (its low bits are in the compare)
-        (if (i32.ne (i32.or (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $key)) (local.get $page))
-          (then
-            (local.set $i (i32.shl (i32.and (i32.shr_u (local.get $pc) (i32.const 12)) (i32.const ${TLB_WORDS - 1})) (i32.const 2)))
-            (local.set $page (i32.or (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $key)))
-            (br_if $stop (i32.ne (i32.load offset=${X_TAG} (local.get $i)) (local.get $page)))
-            (local.set $fetch (i32.load offset=${X_OFF} (local.get $i)))))
-        (local.set $w (i32.load offset=${CORE_RAM} (i32.add (local.get $pc) (local.get $fetch))))
-        (block ${open}
-          (br_table ${labels.join(' ')} $stop (i32.and (local.get $w) (i32.const 0xff)))
+      (loop $page
+        ;; a new page: the execute TLB, as the JavaScript loop looks a page up on
+        ;; entering it; an unaligned pc misses (its low bits are in the compare)
+        (local.set $i (i32.shl (i32.and (i32.shr_u (local.get $pc) (i32.const 12)) (i32.const ${TLB_WORDS - 1})) (i32.const 2)))
+        (br_if $stop (i32.ne (i32.load offset=${X_TAG} (local.get $i)) (i32.or (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $key))))
+        (local.set $vpage (i32.and (local.get $pc) (i32.const 0xfffff000)))
+        (local.set $fetch (i32.load offset=${X_OFF} (local.get $i)))
+        (loop $next
+          ;; r0 reads 0 whatever the last instruction wrote to it
+          (i32.store offset=${CORE_REGS} (i32.const 0) (i32.const 0))
+          (br_if $stop (i32.ge_u (local.get $n) (local.get $limit)))
+          (local.set $w (i32.load offset=${CORE_RAM} (i32.add (local.get $pc) (local.get $fetch))))
+          (block ${open}
+            (br_table ${labels.join(' ')} $stop (i32.and (local.get $w) (i32.const 0xff)))
 ${cases})
-        ;; an opcode past 0x2b: the JavaScript loop's
-        (br $stop)))
+          ;; past the last case: an opcode the JavaScript loop runs
+          (br $stop))))
     ;; stopped at the limit, or before an instruction it leaves to the JavaScript loop (not retired)
     (i32.store (i32.const ${CORE_PC}) (local.get $pc))
     (local.get $n)))`;
