@@ -67,16 +67,15 @@ const stop = '(br $stop)';
 const reserved = (from: number): string => `(br_if $stop (i32.shr_u (local.get $w) (i32.const ${from})))`;
 
 /**
- * A load or store through the TLB: the address into $a, the entry's index into
- * $i, and a stop unless the tag (its alignment bits included, so a misaligned
- * access misses) matches.
+ * A load or store through the TLB: the address into $a, the entry's byte
+ * offset in each array into $i, and a stop unless the tag (its alignment bits
+ * included, so a misaligned access misses) matches.
  */
 const translate = (tags: number, alignBits: number): string =>
   `(local.set $a (i32.add ${rs1} ${imm}))
-   (local.set $i (i32.and (i32.shr_u (local.get $a) (i32.const 12)) (i32.const ${TLB_WORDS - 1})))
-   (br_if $stop (i32.ne (i32.load offset=${tags} (i32.shl (local.get $i) (i32.const 2)))
-                        (i32.or (i32.and (local.get $a) (i32.const ${0xfffff000 | alignBits})) (local.get $key))))`;
-const ramAt = (offs: number): string => `(i32.add (local.get $a) (i32.load offset=${offs} (i32.shl (local.get $i) (i32.const 2))))`;
+   (local.set $i (i32.and (i32.shr_u (local.get $a) (i32.const 10)) (i32.const ${(TLB_WORDS - 1) << 2})))
+   (br_if $stop (i32.ne (i32.load offset=${tags} (local.get $i)) (i32.or (i32.and (local.get $a) (i32.const ${0xfffff000 | alignBits})) (local.get $key))))`;
+const ramAt = (offs: number): string => `(i32.add (local.get $a) (i32.load offset=${offs} (local.get $i)))`;
 const load = (op: string, alignBits: number): string => `${translate(R_TAG, alignBits)} ${set(`(${op} offset=${CORE_RAM} ${ramAt(R_OFF)})`)} ${retire}`;
 const store = (op: string, alignBits: number): string => `${translate(W_TAG, alignBits)} (${op} offset=${CORE_RAM} ${ramAt(W_OFF)} ${r8}) ${retire}`;
 const branch = (test: string): string =>
@@ -155,7 +154,7 @@ export function coreWat(): string {
       (loop $page
         ;; a new page: the execute TLB, as the JavaScript loop looks a page up on
         ;; entering it; an unaligned pc misses (its low bits are in the compare)
-        (local.set $i (i32.shl (i32.and (i32.shr_u (local.get $pc) (i32.const 12)) (i32.const ${TLB_WORDS - 1})) (i32.const 2)))
+        (local.set $i (i32.and (i32.shr_u (local.get $pc) (i32.const 10)) (i32.const ${(TLB_WORDS - 1) << 2})))
         (br_if $stop (i32.ne (i32.load offset=${X_TAG} (local.get $i)) (i32.or (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $key))))
         (local.set $vpage (i32.and (local.get $pc) (i32.const 0xfffff000)))
         (local.set $fetch (i32.load offset=${X_OFF} (local.get $i)))
