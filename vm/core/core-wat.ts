@@ -164,7 +164,7 @@ export function coreWat(): string {
           (br_if $stop (i32.ge_u (local.get $n) (local.get $limit)))
           (local.set $w (i32.load offset=${CORE_RAM} (i32.add (local.get $pc) (local.get $fetch))))
           (block ${open}
-            (br_table ${labels.join(' ')} $stop (i32.and (local.get $w) (i32.const 0xff)))
+            (br_table ${labels.join(' ')} ${'$stop '.repeat(256 - labels.length)}$stop (i32.and (local.get $w) (i32.const 0xff)))
 ${cases})
           ;; past the last case: an opcode the JavaScript loop runs
           (br $stop))))

@@ -35,7 +35,7 @@ function coreModule(): object | null {
   if (compiled !== undefined) return compiled;
   try {
     const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    compiled = api === undefined ? null : new api.Module(Buffer.from(CORE_BINARY, 'base64'));
+    compiled = api === undefined ? null : new api.Module(Uint8Array.from(atob(CORE_BINARY), (c) => c.charCodeAt(0)));
   } catch {
     compiled = null;
   }
