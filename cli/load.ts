@@ -99,5 +99,5 @@ export function parseCount(text: string, option: string): number | null {
 
 /** `--tier`: the same option, worded the same, on every command that runs guest code. */
 export function tierOption(): Option {
-  return new Option('--tier <tier>', 'execution tier: interp (the interpreter alone) or jit (hot code translated to JavaScript)').choices(TIERS).default(DEFAULT_TIER);
+  return new Option('--tier <tier>', 'execution tier: interp (the interpreter alone: its WebAssembly core, the JavaScript loop for slow paths) or jit (hot code translated to JavaScript)').choices(TIERS).default(DEFAULT_TIER);
 }

@@ -9,10 +9,10 @@ import type { Benchmark, Sized } from '../suite.js';
 import { timeCall, timeRuns, type RunPlan, type Timed } from '../timing.js';
 
 /** One column of the table. */
-export type PeerId = 'js-cold' | 'js' | 'switch' | 'wasm' | 'fengari' | 'quickjs' | 'lua' | 'python';
+export type PeerId = 'js-cold' | 'js' | 'loop' | 'switch' | 'wasm' | 'fengari' | 'quickjs' | 'lua' | 'python';
 /** What `--peers` names: `js` is both the cold and the warmed column. */
-export type PeerGroup = 'js' | 'switch' | 'wasm' | 'fengari' | 'quickjs' | 'lua' | 'python';
-export const PEER_GROUPS: readonly PeerGroup[] = ['js', 'switch', 'wasm', 'fengari', 'quickjs', 'lua', 'python'];
+export type PeerGroup = 'js' | 'loop' | 'switch' | 'wasm' | 'fengari' | 'quickjs' | 'lua' | 'python';
+export const PEER_GROUPS: readonly PeerGroup[] = ['js', 'loop', 'switch', 'wasm', 'fengari', 'quickjs', 'lua', 'python'];
 
 export type Availability =
   | { readonly ok: true; readonly version: string }

@@ -14,7 +14,8 @@ import { ProcessVM } from '../../vm/process/index.js';
 import { BenchError } from '../bench-error.js';
 import { assembleGuest } from '../guests.js';
 import type { Benchmark, Sized } from '../suite.js';
-import { timeRuns, type RunPlan, type Trial } from '../timing.js';
+import { timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';
+import type { Availability, PeerRunner } from './runner.js';
 
 /** Instructions between timer ticks: about a millisecond of guest time at the target speed. */
 export const TICK = 1 << 20;
@@ -35,7 +36,7 @@ const NO_INPUT = new Uint8Array(0);
 const decoder = new TextDecoder();
 
 /** Run an image once, timing vm.run(). The output is stdout without its final newline. */
-export function runGuest(image: Image, name: string, tier: Tier, tick = TICK): GuestRun {
+export function runGuest(image: Image, name: string, tier: Tier, tick = TICK, core = true): GuestRun {
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
   const vm = new ProcessVM(image, {
@@ -45,6 +46,7 @@ export function runGuest(image: Image, name: string, tier: Tier, tick = TICK): G
     stderr: (bytes) => void err.push(bytes.slice()),
     tick,
     tier,
+    core,
   });
   const t0 = performance.now();
   const result = vm.run();
@@ -69,4 +71,27 @@ export function measureGuest(bench: Benchmark, size: Sized, plan: RunPlan, tier:
     return run;
   }, { ...plan, budgetSeconds: Number.POSITIVE_INFINITY });
   return { ...timed, instructions: last?.instructions ?? 0, ticks: last?.ticks ?? 0 };
+}
+
+/**
+ * typevisor's interpreter tier on its JavaScript loop alone, without the
+ * WebAssembly core (MachineOptions.core): what the interpreter column was
+ * before the core, and the fastest this interpreter runs written in
+ * JavaScript. A peer column (`--peers loop`), measured like typevisor's own.
+ */
+export class JsLoopRunner implements PeerRunner {
+  readonly id = 'loop' as const;
+  readonly group = 'loop' as const;
+  readonly label = 'interp, JS loop';
+
+  prepare(): Promise<Availability> {
+    return Promise.resolve({ ok: true, version: `node ${process.version}` });
+  }
+
+  measure(bench: Benchmark, size: Sized, plan: RunPlan): Promise<Timed> {
+    const image = assembleGuest(bench.name, size.params);
+    return Promise.resolve(timeRuns(() => runGuest(image, bench.name, 'interp', TICK, false), plan));
+  }
+
+  dispose(): void {}
 }

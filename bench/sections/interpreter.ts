@@ -20,7 +20,7 @@ import { JsWarmRunner } from '../runners/js.js';
 import { LUA, NativeRunner, PYTHON } from '../runners/native.js';
 import { QuickJsRunner } from '../runners/quickjs.js';
 import type { PeerId, PeerRunner } from '../runners/runner.js';
-import { measureGuest, TICK } from '../runners/typevisor.js';
+import { JsLoopRunner, measureGuest, TICK } from '../runners/typevisor.js';
 import type { BenchSection, Comparison, SectionContext, SectionRun } from '../section.js';
 import { geomean, median } from '../stats.js';
 import { BENCHMARKS, sized, type Benchmark, type Family } from '../suite.js';
@@ -31,7 +31,7 @@ const PEER_MIN_RUNS = 3;
 
 /** Every peer, in column order; --peers picks by group. */
 function makeRunners(options: BenchOptions): PeerRunner[] {
-  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), new BareSwitchRunner(), new WasmSwitchRunner(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
+  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), new JsLoopRunner(), new BareSwitchRunner(), new WasmSwitchRunner(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
   return all.filter((r) => options.peers.includes(r.group));
 }
 
