@@ -1,7 +1,8 @@
 /**
  * The dispatch floor: one loop of three instructions (bench/guests/dispatch.s:
  * addi, add, bne), run by typevisor's interpreter (the whole machine: paging,
- * the count, the timer), by the bare switch (the old loop with the machine
+ * the count, the timer; on its WebAssembly core, and on its JavaScript loop
+ * alone), by the bare switch (the old loop with the machine
  * taken out), by a JavaScript switch that only dispatches those words and by
  * the same switch in WebAssembly (bench/runners/dispatch-floor.ts), and the
  * same loop in Lua 5.4. Per turn and per dispatch, so the reader sees what
@@ -27,7 +28,7 @@ const GUEST_DISPATCHES = 3;
 const LUA_DISPATCHES = 4;
 
 export interface FloorRow {
-  readonly id: 'interp' | 'switch' | 'js-floor' | 'wasm-floor' | 'lua';
+  readonly id: 'interp' | 'interp-js' | 'switch' | 'js-floor' | 'wasm-floor' | 'lua';
   /** Median seconds of the timed runs; undefined when it could not run (then `skipped` says why). */
   readonly seconds?: number;
   readonly dispatchesPerTurn: number;
@@ -44,6 +45,7 @@ export interface FloorOutcome {
 
 const LABELS: Record<FloorRow['id'], string> = {
   interp: 'typevisor, interp (the machine)',
+  'interp-js': '  the same, its JavaScript loop alone',
   switch: 'bare switch (the machine taken out)',
   'js-floor': 'a JavaScript switch, only dispatching',
   'wasm-floor': 'the same switch in WebAssembly',
@@ -98,6 +100,7 @@ export async function measureFloor(o: FloorOptions): Promise<{ rows: FloorRow[];
   };
 
   time('interp', () => runGuest(image, 'dispatch', 'interp'));
+  time('interp-js', () => runGuest(image, 'dispatch', 'interp', undefined, false));
   time('switch', () => runBare(image, 'dispatch'));
 
   const code = new Int32Array(1025);

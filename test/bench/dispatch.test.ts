@@ -22,7 +22,7 @@ describe('the dispatch floor', () => {
     const { rows, verified } = await measureFloor({ turns: 20_000, plan: NO_PLAN });
     expect(verified).toBe(true);
     const ran = rows.filter((r) => r.seconds !== undefined).map((r) => r.id);
-    expect(ran).toEqual(['interp', 'switch', 'js-floor', 'wasm-floor', ...(hasLua ? ['lua'] : [])]);
+    expect(ran).toEqual(['interp', 'interp-js', 'switch', 'js-floor', 'wasm-floor', ...(hasLua ? ['lua'] : [])]);
     for (const r of rows) if (r.seconds !== undefined) expect(r.seconds).toBeGreaterThan(0);
   }, 60_000);
 
