@@ -1,6 +1,18 @@
 /**
  * The interpreter loop.
  *
+ * On a machine that has it (the interpreter tier, RAM of its own), the common
+ * case does not run here: vm/core runs it in WebAssembly, over the same
+ * registers, TLB arrays and RAM, and stops before anything it does not do
+ * all of — a TLB miss, a trap, a system or privileged instruction — which
+ * this loop then runs, one instruction, before handing back. Why: the floor
+ * of a switch over these words is 2.1 ns a dispatch in JavaScript and 1.45
+ * ns in WebAssembly (below), and the core brought the bench's interpreter
+ * geometric mean from 1.57× Lua 5.4's time to 0.83× on the loops, 1.48× to
+ * 0.84× on the real programs (core-wat.ts has its measurements). This loop
+ * is the whole interpreter for the translation tier, for shared RAM (the
+ * hosted monitor's worker) and with MachineOptions.core false.
+ *
  * A few sharp decisions (measure before changing any of them — see bench/):
  * - Fetch from pre-decoded pages (decoded.ts), one page at a time: each
  *   word with its fields where the ISA puts them and its low byte replaced
@@ -176,15 +188,16 @@
  * The compiled loop (perf with `--perf-prof`) runs ~50 x86 instructions a
  * guest instruction.
  *
- * So the issue's interpreter target is below that floor. A benchmark's
+ * So the interpreter target of ≤ 1.3× Lua 5.4's time on every benchmark and
+ * ≤ 1.0× in geometric mean is below what this loop can reach. A benchmark's
  * instructions times 2.09 ns, against Lua's time for it in the same bench
  * run: fib 1.36×, tight 1.19×, crc32 1.14× (the target: ≤ 1.3× each, with
  * everything the machine adds still to come); geometric mean 0.98× on the
  * loops, 0.84× on the real programs (the target ≤ 1.0×, with the count and
  * limit alone adding ~20%). The same figures at WebAssembly's 1.45 ns: 0.68×
- * and 0.58×, fib 0.94×. The way to the target is an interpreter core in
- * WebAssembly — RAM, registers and TLB in its linear memory, bailing out to
- * this loop for every slow path — not another cut to this loop.
+ * and 0.58×, fib 0.94×. So the way to the target was an interpreter core in
+ * WebAssembly — RAM, registers and TLB in its linear memory, handing every
+ * slow path to this loop — not another cut to this loop: vm/core.
  */
 import { decode } from '../isa/encoding.js';
 import { mulh, mulhu } from './alu.js';
