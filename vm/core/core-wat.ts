@@ -86,9 +86,27 @@ const set = (value: string): string => `(i32.store offset=${CORE_REGS} ${regAddr
 /** The instruction retired: count it, step past it, on to the next. */
 const counted = '(local.set $n (i32.add (local.get $n) (i32.const 1)))';
 /** On to the next instruction: the same page unless pc just crossed into the next. */
-const retire = `${counted} (local.set $pc (i32.add (local.get $pc) (i32.const 4))) (br_if $next (i32.and (local.get $pc) (i32.const 0xffc))) (br $page)`;
+/**
+ * What comes before any instruction runs: r0 zeroed (whatever the last one
+ * wrote to it), the limit compared, the word fetched into $w. Each case does
+ * it for the next instruction at its end, so the loop's head is the dispatch
+ * alone, and a case can look at the next opcode before dispatching (self).
+ */
+const ahead = `(i32.store offset=${CORE_REGS} (i32.const 0) (i32.const 0))
+   (br_if $stop (i32.ge_u (local.get $n) (local.get $limit)))
+   (local.set $w (i32.load offset=${CORE_RAM} (i32.add (local.get $pc) (local.get $fetch))))`;
+/** On to the next instruction: the same page unless pc just crossed into the next. */
+const stepped = `${counted} (local.set $pc (i32.add (local.get $pc) (i32.const 4))) (br_if $page (i32.eqz (i32.and (local.get $pc) (i32.const 0xffc)))) ${ahead}`;
+const retire = `${stepped} (br $next)`;
+/**
+ * Retire, and run the next instruction straight away if it has the same
+ * opcode: the case is a loop of its own ($self…), so a run of them (a push's
+ * stores, a pop's loads, addi after addi) takes one indirect jump, not one each.
+ */
+const retireToSelf = (op: number): string => `${stepped} (br_if $self${op} (i32.eq (i32.and (local.get $w) (i32.const 0xff)) (i32.const ${op}))) (br $next)`;
+const selfLoop = (op: number, body: string): string => `(loop $self${op} ${body})`;
 /** On to a jump's target in $pc: the same page (and aligned) or look it up. */
-const jumped = `(br_if $next (i32.eq (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $vpage))) (br $page)`;
+const jumped = `(br_if $page (i32.ne (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $vpage))) ${ahead} (br $next)`;
 const stop = '(br $stop)';
 /** Stop unless the reserved bits (those at and above `from`) are clear. */
 const reserved = (from: number): string => `(br_if $stop (i32.shr_u (local.get $w) (i32.const ${from})))`;
@@ -103,8 +121,8 @@ const translate = (tags: number, alignBits: number): string =>
    (local.set $i (i32.and (i32.shr_u (local.get $a) (i32.const 10)) (i32.const ${(TLB_WORDS - 1) << 2})))
    (br_if $stop (i32.ne (i32.load offset=${tags} (local.get $i)) (i32.or (i32.and (local.get $a) (i32.const ${0xfffff000 | alignBits})) (local.get $key))))`;
 const ramAt = (offs: number): string => `(i32.add (local.get $a) (i32.load offset=${offs} (local.get $i)))`;
-const load = (op: string, alignBits: number): string => `${translate(R_TAG, alignBits)} ${set(`(${op} offset=${CORE_RAM} ${ramAt(R_OFF)})`)} ${retire}`;
-const store = (op: string, alignBits: number): string => `${translate(W_TAG, alignBits)} (${op} offset=${CORE_RAM} ${ramAt(W_OFF)} ${r8}) ${retire}`;
+const load = (op: string, alignBits: number, tail = retire): string => `${translate(R_TAG, alignBits)} ${set(`(${op} offset=${CORE_RAM} ${ramAt(R_OFF)})`)} ${tail}`;
+const store = (op: string, alignBits: number, tail = retire): string => `${translate(W_TAG, alignBits)} (${op} offset=${CORE_RAM} ${ramAt(W_OFF)} ${r8}) ${tail}`;
 const branch = (test: string): string =>
   `(if ${test} (then ${counted} (local.set $pc (i32.add (local.get $pc) (i32.shl ${imm} (i32.const 2)))) ${jumped})) ${retire}`;
 /** The division family: operands saved, a zero divisor stops (the JavaScript loop raises the trap). */
@@ -133,7 +151,7 @@ const CASES: readonly string[] = [
   /* 0x0f sra */ `${reserved(20)} ${set(`(i32.shr_s ${rs1} ${rs2})`)} ${retire}`,
   /* 0x10 slt */ `${reserved(20)} ${set(`(i32.lt_s ${rs1} ${rs2})`)} ${retire}`,
   /* 0x11 sltu */ `${reserved(20)} ${set(`(i32.lt_u ${rs1} ${rs2})`)} ${retire}`,
-  /* 0x12 addi */ `${set(`(i32.add ${rs1} ${imm})`)} ${retire}`,
+  /* 0x12 addi */ selfLoop(0x12, `${set(`(i32.add ${rs1} ${imm})`)} ${retireToSelf(0x12)}`),
   /* 0x13 slti */ `${set(`(i32.lt_s ${rs1} ${imm})`)} ${retire}`,
   /* 0x14 sltiu */ `${set(`(i32.lt_u ${rs1} ${imm})`)} ${retire}`,
   /* 0x15 andi */ `${set(`(i32.and ${rs1} ${uimm})`)} ${retire}`,
@@ -147,10 +165,10 @@ const CASES: readonly string[] = [
   /* 0x1d lbu */ load('i32.load8_u', 0),
   /* 0x1e lh */ load('i32.load16_s', 1),
   /* 0x1f lhu */ load('i32.load16_u', 1),
-  /* 0x20 lw */ load('i32.load', 3),
+  /* 0x20 lw */ selfLoop(0x20, load('i32.load', 3, retireToSelf(0x20))),
   /* 0x21 sb */ store('i32.store8', 0),
   /* 0x22 sh */ store('i32.store16', 1),
-  /* 0x23 sw */ store('i32.store', 3),
+  /* 0x23 sw */ selfLoop(0x23, store('i32.store', 3, retireToSelf(0x23))),
   /* 0x24 beq */ branch(`(i32.eq ${r8} ${rs1})`),
   /* 0x25 bne */ branch(`(i32.ne ${r8} ${rs1})`),
   /* 0x26 blt */ branch(`(i32.lt_s ${r8} ${rs1})`),
@@ -185,11 +203,8 @@ export function coreWat(): string {
         (br_if $stop (i32.ne (i32.load offset=${X_TAG} (local.get $i)) (i32.or (i32.and (local.get $pc) (i32.const 0xfffff003)) (local.get $key))))
         (local.set $vpage (i32.and (local.get $pc) (i32.const 0xfffff000)))
         (local.set $fetch (i32.load offset=${X_OFF} (local.get $i)))
-        (loop $next
-          ;; r0 reads 0 whatever the last instruction wrote to it
-          (i32.store offset=${CORE_REGS} (i32.const 0) (i32.const 0))
-          (br_if $stop (i32.ge_u (local.get $n) (local.get $limit)))
-          (local.set $w (i32.load offset=${CORE_RAM} (i32.add (local.get $pc) (local.get $fetch))))
+        ${ahead}
+        (loop $next ;; the instruction in $w
           (block ${open}
             (br_table ${labels.join(' ')} ${'$stop '.repeat(256 - labels.length)}$stop (i32.and (local.get $w) (i32.const 0xff)))
 ${cases})
