@@ -20,12 +20,9 @@ import { Reg } from '../../isa/registers.js';
 import { Sys, USER_STACK_TOP } from '../../isa/syscalls.js';
 import { mulh, mulhu } from '../../vm/alu.js';
 import { BenchError } from '../bench-error.js';
-import { assembleGuest } from '../guests.js';
-import type { Benchmark, Sized } from '../suite.js';
-import { timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';
 import { bare8 } from '../../isa/hex.js';
 import type { Image } from '../../isa/image.js';
-import type { Availability, PeerRunner } from './runner.js';
+import { imagePeer, type PeerRunner } from './runner.js';
 import { TICK } from './typevisor.js';
 
 export const MEM_BYTES = 1 << 24;
@@ -200,19 +197,5 @@ export function runBare(image: Image, name: string): FlatRun {
   return runFlat(new FlatMachine(image), name, 'bare switch', slice);
 }
 
-export class BareSwitchRunner implements PeerRunner {
-  readonly id = 'switch' as const;
-  readonly group = 'switch' as const;
-  readonly label = 'bare switch';
-
-  prepare(): Promise<Availability> {
-    return Promise.resolve({ ok: true, version: `node ${process.version}` });
-  }
-
-  measure(bench: Benchmark, size: Sized, plan: RunPlan): Promise<Timed> {
-    const image = assembleGuest(bench.name, size.params);
-    return Promise.resolve(timeRuns((): Trial => runBare(image, bench.name), plan));
-  }
-
-  dispose(): void {}
-}
+/** The bare switch as a peer column (`--peers switch`). */
+export const bareSwitchPeer = (): PeerRunner => imagePeer({ id: 'switch', label: 'bare switch', run: runBare });

@@ -5,8 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { Image } from '../../isa/image.js';
+import { assembleGuest } from '../guests.js';
 import type { Benchmark, Sized } from '../suite.js';
-import { timeCall, timeRuns, type RunPlan, type Timed } from '../timing.js';
+import { timeCall, timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';
 
 /** One column of the table. */
 export type PeerId = 'js-cold' | 'js' | 'loop' | 'switch' | 'wasm' | 'fengari' | 'quickjs' | 'lua' | 'python';
@@ -66,4 +68,29 @@ export function timeScript(script: LoadedScript, size: Sized, plan: RunPlan): Ti
   } finally {
     script.close();
   }
+}
+
+/**
+ * A peer that runs the guest image itself (the bare switches, typevisor's
+ * own JavaScript loop): the guest assembled at the benchmark's size, then
+ * `run` timed by the plan. `prepare` says whether it can run here (by
+ * default it can, on this node).
+ */
+export function imagePeer(spec: {
+  readonly id: PeerId & PeerGroup;
+  readonly label: string;
+  readonly run: (image: Image, name: string) => Trial;
+  readonly prepare?: () => Promise<Availability>;
+}): PeerRunner {
+  return {
+    id: spec.id,
+    group: spec.id,
+    label: spec.label,
+    prepare: spec.prepare ?? (() => Promise.resolve({ ok: true, version: `node ${process.version}` })),
+    measure(bench: Benchmark, size: Sized, plan: RunPlan): Promise<Timed> {
+      const image = assembleGuest(bench.name, size.params);
+      return Promise.resolve(timeRuns(() => spec.run(image, bench.name), plan));
+    },
+    dispose(): void {},
+  };
 }

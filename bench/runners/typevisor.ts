@@ -14,8 +14,8 @@ import { ProcessVM } from '../../vm/process/index.js';
 import { BenchError } from '../bench-error.js';
 import { assembleGuest } from '../guests.js';
 import type { Benchmark, Sized } from '../suite.js';
-import { timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';
-import type { Availability, PeerRunner } from './runner.js';
+import { timeRuns, type RunPlan, type Trial } from '../timing.js';
+import { imagePeer, type PeerRunner } from './runner.js';
 
 /** Instructions between timer ticks: about a millisecond of guest time at the target speed. */
 export const TICK = 1 << 20;
@@ -79,19 +79,4 @@ export function measureGuest(bench: Benchmark, size: Sized, plan: RunPlan, tier:
  * before the core, and the fastest this interpreter runs written in
  * JavaScript. A peer column (`--peers loop`), measured like typevisor's own.
  */
-export class JsLoopRunner implements PeerRunner {
-  readonly id = 'loop' as const;
-  readonly group = 'loop' as const;
-  readonly label = 'interp, JS loop';
-
-  prepare(): Promise<Availability> {
-    return Promise.resolve({ ok: true, version: `node ${process.version}` });
-  }
-
-  measure(bench: Benchmark, size: Sized, plan: RunPlan): Promise<Timed> {
-    const image = assembleGuest(bench.name, size.params);
-    return Promise.resolve(timeRuns(() => runGuest(image, bench.name, 'interp', TICK, false), plan));
-  }
-
-  dispose(): void {}
-}
+export const jsLoopPeer = (): PeerRunner => imagePeer({ id: 'loop', label: 'interp, JS loop', run: (image, name) => runGuest(image, name, 'interp', TICK, false) });

@@ -18,12 +18,9 @@
  * Linear memory: the 16 registers at byte 0, the pc a slice ends on at byte
  * 64, the guest's 16 MiB from byte 65536.
  */
-import { assembleGuest } from '../guests.js';
-import type { Benchmark, Sized } from '../suite.js';
-import { timeRuns, type RunPlan, type Timed, type Trial } from '../timing.js';
 import type { Image } from '../../isa/image.js';
 import { FlatMachine, MASK, MEM_BYTES, runFlat, type FlatRun } from './bare-switch.js';
-import type { Availability, PeerRunner } from './runner.js';
+import { imagePeer, type Availability, type PeerRunner } from './runner.js';
 import { compileWat, instantiate, wasm, type WasmMemory, type WasmModule } from './wasm.js';
 
 const RAM = 65536;
@@ -149,26 +146,20 @@ export function wasmSwitchModule(): Promise<WasmModule> {
   return compiled;
 }
 
-export class WasmSwitchRunner implements PeerRunner {
-  readonly id = 'wasm' as const;
-  readonly group = 'wasm' as const;
-  readonly label = 'bare switch, wasm';
-  private module: WasmModule | undefined;
-
-  async prepare(): Promise<Availability> {
-    try {
-      this.module = await wasmSwitchModule();
-      return { ok: true, version: `node ${process.version}` };
-    } catch (e) {
-      return { ok: false, reason: `WebAssembly: ${e instanceof Error ? e.message : String(e)}` };
-    }
-  }
-
-  measure(bench: Benchmark, size: Sized, plan: RunPlan): Promise<Timed> {
-    const module = this.module!;
-    const image = assembleGuest(bench.name, size.params);
-    return Promise.resolve(timeRuns((): Trial => runWasmSwitch(module, image, bench.name), plan));
-  }
-
-  dispose(): void {}
+/** The WebAssembly bare switch as a peer column (`--peers wasm`): unavailable if the module does not compile here. */
+export function wasmSwitchPeer(): PeerRunner {
+  let module: WasmModule | undefined;
+  return imagePeer({
+    id: 'wasm',
+    label: 'bare switch, wasm',
+    run: (image, name) => runWasmSwitch(module!, image, name),
+    async prepare(): Promise<Availability> {
+      try {
+        module = await wasmSwitchModule();
+        return { ok: true, version: `node ${process.version}` };
+      } catch (e) {
+        return { ok: false, reason: `WebAssembly: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    },
+  });
 }

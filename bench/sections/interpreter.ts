@@ -12,15 +12,15 @@ import type { BenchOptions } from '../options.js';
 import type { Tier } from '../../vm/machine.js';
 import type { BenchRow, InterpreterOutcome, PeerCell, PeerStatus, TypevisorCell } from '../outcome.js';
 import { compareInterpreter, renderChanges, renderInterpreter } from '../bench-report.js';
-import { BareSwitchRunner } from '../runners/bare-switch.js';
-import { WasmSwitchRunner } from '../runners/wasm-switch.js';
+import { bareSwitchPeer } from '../runners/bare-switch.js';
+import { wasmSwitchPeer } from '../runners/wasm-switch.js';
 import { FengariRunner } from '../runners/fengari.js';
 import { JsColdRunner } from '../runners/js-cold.js';
 import { JsWarmRunner } from '../runners/js.js';
 import { LUA, NativeRunner, PYTHON } from '../runners/native.js';
 import { QuickJsRunner } from '../runners/quickjs.js';
 import type { PeerId, PeerRunner } from '../runners/runner.js';
-import { JsLoopRunner, measureGuest, TICK } from '../runners/typevisor.js';
+import { jsLoopPeer, measureGuest, TICK } from '../runners/typevisor.js';
 import type { BenchSection, Comparison, SectionContext, SectionRun } from '../section.js';
 import { geomean, median } from '../stats.js';
 import { BENCHMARKS, sized, type Benchmark, type Family } from '../suite.js';
@@ -31,7 +31,7 @@ const PEER_MIN_RUNS = 3;
 
 /** Every peer, in column order; --peers picks by group. */
 function makeRunners(options: BenchOptions): PeerRunner[] {
-  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), new JsLoopRunner(), new BareSwitchRunner(), new WasmSwitchRunner(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
+  const all: PeerRunner[] = [new JsColdRunner(), new JsWarmRunner(), jsLoopPeer(), bareSwitchPeer(), wasmSwitchPeer(), new FengariRunner(), new QuickJsRunner(), new NativeRunner(LUA), new NativeRunner(PYTHON)];
   return all.filter((r) => options.peers.includes(r.group));
 }
 
