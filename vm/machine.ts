@@ -15,7 +15,7 @@ import { Exit } from './exit.js';
 import { Jit, type JitDump } from './jit/jit.js';
 export type { JitDump } from './jit/jit.js';
 import { run as interpret } from './interpreter.js';
-import { DEFAULT_MEM_SIZE, PAGE_SIZE, RAM_MAX } from './memmap.js';
+import { DEFAULT_MEM_SIZE } from './memmap.js';
 import { wasmCoreMemory, type WasmCore } from './core/wasm-core.js';
 import { PhysicalMemory } from './memory.js';
 import { Access, Mmu, PTE_R, PTE_W, XLATE_FAULT, XLATE_MMIO } from './mmu.js';
@@ -154,7 +154,7 @@ export class Machine implements DeviceHost, PrivilegedEnv {
     // The core reads registers, TLB and RAM where the machine keeps them: so they
     // are views of its memory (a machine that owns its RAM, on the interpreter tier).
     const own = tier === 'interp' && options.core !== false && !options.shared && options.buffer === undefined;
-    const coreMemory = own && size > 0 && size % PAGE_SIZE === 0 && size <= RAM_MAX ? wasmCoreMemory(size) : undefined;
+    const coreMemory = own ? wasmCoreMemory(size) : undefined; // a bad size: undefined, or PhysicalMemory says what is wrong
     this.cpu = new CpuState(coreMemory?.regs);
     this.memory = coreMemory ? new PhysicalMemory(size, false, coreMemory.buffer, coreMemory.ramOffset) : new PhysicalMemory(size, options.shared ?? false, options.buffer);
     this.mmu = new Mmu(this.memory, coreMemory?.tlb);

@@ -127,7 +127,7 @@ interface SwitchExports {
 
 /** Run a guest to its exit on the WebAssembly bare switch, a fresh linear memory for the run. */
 export function runWasmSwitch(module: WasmModule, image: Image, name: string): FlatRun {
-  const memory: WasmMemory = new wasm.Memory({ initial: (RAM + MEM_BYTES) / WASM_PAGE, maximum: (RAM + MEM_BYTES) / WASM_PAGE });
+  const memory: WasmMemory = wasm.Memory({ initial: (RAM + MEM_BYTES) / WASM_PAGE, maximum: (RAM + MEM_BYTES) / WASM_PAGE });
   const { slice } = instantiate<SwitchExports>(module, { env: { memory } });
   const words = new Int32Array(memory.buffer);
   const m = new FlatMachine(image, new Uint8Array(memory.buffer, RAM, MEM_BYTES), new Int32Array(memory.buffer, 0, 16));

@@ -1,26 +1,27 @@
 /**
  * WebAssembly for the bench's own loops: WebAssembly text assembled by wabt
- * (a development dependency: only the bench uses it), and the part of the
- * WebAssembly global those loops use, typed here because the project's
- * TypeScript libraries do not declare it.
+ * (a development dependency: only the bench and `npm run core` use it), over
+ * the typed WebAssembly global of vm/core/wasm-core.ts.
  */
 import wabtInit from 'wabt';
+import { webAssembly, type WasmApi } from '../../vm/core/wasm-core.js';
 
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 
-export interface WasmModule {
-  readonly kind: 'module';
-}
+/** A compiled module (opaque). */
+export type WasmModule = object;
 
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
-}
+const api = (): WasmApi => {
+  const w = webAssembly();
+  if (w === undefined) throw new Error('this runtime has no WebAssembly');
+  return w;
+};
 
-export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+export const wasm = {
+  Memory: (descriptor: { initial: number; maximum: number }): WasmMemory => new (api().Memory)(descriptor),
+};
 
 /** Assemble WebAssembly text and compile it (synchronously: the bench's modules are small). */
 export async function compileWat(name: string, text: string): Promise<WasmModule> {
@@ -29,7 +30,7 @@ export async function compileWat(name: string, text: string): Promise<WasmModule
   try {
     parsed.resolveNames();
     parsed.validate();
-    return new wasm.Module(parsed.toBinary({}).buffer);
+    return new (api().Module)(parsed.toBinary({}).buffer);
   } finally {
     parsed.destroy();
   }
@@ -37,5 +38,5 @@ export async function compileWat(name: string, text: string): Promise<WasmModule
 
 /** An instance of `module` with these imports; its exports, as the caller declares them. */
 export function instantiate<T>(module: WasmModule, imports: object = {}): T {
-  return new wasm.Instance(module, imports).exports as T;
+  return new (api().Instance)(module, imports).exports as T;
 }

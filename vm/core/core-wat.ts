@@ -69,20 +69,21 @@
  *   need decoded pages in this memory.
  */
 
+import { TLB_SIZE } from '../mmu.js';
+
 /** Linear memory layout, in bytes. */
 export const CORE_PC = 0; // where run() leaves the pc it stopped on
 export const CORE_REGS = 64; // 16 registers
 export const CORE_TLB = 4096; // rTag, rOff, wTag, wOff, xTag, xOff: TLB_SIZE words each
 export const CORE_RAM = 65536; // RAM, page-aligned
 
-const TLB_WORDS = 1024; // mmu.ts TLB_SIZE (checked by wasm-core.ts)
+const TLB_WORDS = TLB_SIZE;
 const R_TAG = CORE_TLB;
 const R_OFF = CORE_TLB + 4 * TLB_WORDS;
 const W_TAG = CORE_TLB + 8 * TLB_WORDS;
 const W_OFF = CORE_TLB + 12 * TLB_WORDS;
 const X_TAG = CORE_TLB + 16 * TLB_WORDS;
 const X_OFF = CORE_TLB + 20 * TLB_WORDS;
-export const CORE_TLB_END = CORE_TLB + 24 * TLB_WORDS;
 
 /** A register field's address: CORE_REGS + ((w >>> shift) & 15) * 4. */
 const regAddr = (shift: number): string => `(i32.and (i32.shr_u (local.get $w) (i32.const ${shift - 2})) (i32.const 60))`;
