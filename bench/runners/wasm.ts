@@ -1,9 +1,9 @@
 /**
- * WebAssembly for the bench's own loops: WebAssembly text assembled by wabt
- * (a development dependency: only the bench and `npm run core` use it), over
- * the typed WebAssembly global of vm/core/wasm-core.ts.
+ * WebAssembly for the bench's own loops: their text assembled as the
+ * interpreter core's is (vm/core/assemble-core.ts, wabt: a development
+ * dependency), over the typed WebAssembly global of vm/core/wasm-core.ts.
  */
-import wabtInit from 'wabt';
+import { assembleWat } from '../../vm/core/assemble-core.js';
 import { webAssembly, type WasmApi } from '../../vm/core/wasm-core.js';
 
 export interface WasmMemory {
@@ -25,15 +25,7 @@ export const wasm = {
 
 /** Assemble WebAssembly text and compile it (synchronously: the bench's modules are small). */
 export async function compileWat(name: string, text: string): Promise<WasmModule> {
-  const wabt = await wabtInit();
-  const parsed = wabt.parseWat(name, text);
-  try {
-    parsed.resolveNames();
-    parsed.validate();
-    return new (api().Module)(parsed.toBinary({}).buffer);
-  } finally {
-    parsed.destroy();
-  }
+  return new (api().Module)(await assembleWat(name, text));
 }
 
 /** An instance of `module` with these imports; its exports, as the caller declares them. */

@@ -14,17 +14,22 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 import { coreWat } from './core-wat.js';
 
-/** The core assembled, base64. */
-export async function assembleCore(): Promise<string> {
+/** WebAssembly text assembled and validated by wabt (the bench's own loops use it too). Throws wabt's error, naming `name`. */
+export async function assembleWat(name: string, text: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const parsed = wabt.parseWat('core.wat', coreWat());
+  const parsed = wabt.parseWat(name, text);
   try {
     parsed.resolveNames();
     parsed.validate();
-    return Buffer.from(parsed.toBinary({}).buffer).toString('base64');
+    return parsed.toBinary({}).buffer;
   } finally {
     parsed.destroy();
   }
+}
+
+/** The core assembled, base64. */
+export async function assembleCore(): Promise<string> {
+  return Buffer.from(await assembleWat('core.wat', coreWat())).toString('base64');
 }
 
 /** core-binary.ts with these bytes. */
